@@ -1,0 +1,53 @@
+# make run   - the main job on a fresh machine: install, train, register, promote, pull, score
+# make test  - the test suite (code, training, service; data/model suites need --data-dir/--bundle)
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DATA_DIR ?= $(if $(wildcard ../shared/data),../shared/data,)
+export HOSPITAL_DATA_DIR := $(DATA_DIR)
+
+.PHONY: install run run-triage test test-data test-model bench lint clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first and pinned: 2.13.0 is the CPU build on local disk; anything else downloads GBs.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[train,service,dev]'
+	touch $@
+
+run: install run-triage
+	@echo
+	@echo "MLflow UI:  $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns.db --port 5000"
+
+run-triage:
+	$(PY) -m training train triage --config configs/triage.yaml
+	$(PY) -m training promote triage
+	$(PY) -m training pull triage --alias champion --into models/triage
+	$(PY) -m triage predict --bundle models/triage/current \
+		--input data/demo/consultations.jsonl --output build/triage_predictions.jsonl || true
+	@echo "== triage answers for data/demo/consultations.jsonl (build/triage_predictions.jsonl) =="
+	@cat build/triage_predictions.jsonl
+
+test: install
+	$(PY) -m pytest -q tests
+
+test-data: install
+	$(PY) -m pytest -q tests/data --data-dir=$(or $(DATA_DIR),../shared/data)
+
+test-model: install
+	$(PY) -m pytest -q tests/model --bundle=models/triage/current
+
+bench: install
+	$(PY) bench/triage.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy runtime triage training
+
+clean:
+	rm -rf build mlruns.db mlartifacts models/*/

@@ -1,0 +1,101 @@
+"""Shared fixtures: tiny bundles BUILT by the real pipelines on the demo data (no network).
+
+Options:
+  --data-dir DIR   run the data-contract tests (tests/data) against the real shared data
+  --bundle DIR     run the model-quality and behavioural tests (tests/model) against a bundle
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# A run small enough for a CI core: every family, a few seconds each.
+TINY_TRIAGE_OVERRIDES = [
+    "data.source=demo",
+    "models.0.max_iter=200",
+    "models.1.vocab_size=400",
+    "models.1.hidden_size=32",
+    "models.1.num_layers=1",
+    "models.1.num_heads=2",
+    "models.1.intermediate_size=64",
+    "models.1.max_length=48",
+    "models.1.epochs=1",
+    "models.1.batch_size=32",
+    "models.1.pretrain.epochs=1",
+    "models.1.pretrain.max_texts=200",
+    "models.2.hidden=32",
+    "models.2.epochs=2",
+    "deploy.latency_requests=20",
+    "export.parity_examples=30",
+]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--data-dir", default=None, help="shared data folder for tests/data")
+    parser.addoption("--bundle", default=None, help="bundle folder for tests/model")
+
+
+@pytest.fixture(scope="session")
+def data_dir(request: pytest.FixtureRequest) -> Path:
+    value = request.config.getoption("--data-dir")
+    if not value:
+        pytest.skip("needs --data-dir")
+    return Path(value)
+
+
+@pytest.fixture(scope="session")
+def bundle_dir(request: pytest.FixtureRequest) -> Path:
+    value = request.config.getoption("--bundle")
+    if not value:
+        pytest.skip("needs --bundle")
+    return Path(value)
+
+
+@pytest.fixture(scope="session")
+def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private MLflow store for the test session."""
+    store = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{store / 'mlruns.db'}"
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    yield uri
+    if previous is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = previous
+
+
+@pytest.fixture(scope="session")
+def triage_run(tmp_path_factory: pytest.TempPathFactory, tracking_uri: str) -> dict[str, Any]:
+    """Train all triage families on the demo set with the real pipeline; return its summary."""
+    from training.config import load_config
+    from training.tracking import Tracker
+    from training.triage.train import train_triage
+
+    out = tmp_path_factory.mktemp("triage-run")
+    config = load_config(
+        ROOT / "configs/triage.yaml", [*TINY_TRIAGE_OVERRIDES, f"output_dir={out}"]
+    )
+    return train_triage(config, Tracker(tracking_uri), "configs/triage.yaml")  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def triage_bundle(triage_run: dict[str, Any]) -> Path:
+    """The deployed tiny triage bundle."""
+    return Path(triage_run["deployed"]["bundle"])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _run_from_project_root() -> Iterator[None]:
+    # Configs name project-relative paths (data/demo/...), as `make` runs them.
+    previous = Path.cwd()
+    os.chdir(ROOT)
+    yield
+    os.chdir(previous)

@@ -1,0 +1,124 @@
+"""Family-level training paths the demo pipeline run does not reach: a local pretrained
+checkpoint for the transformer (`base_model:`), and self-training on unlabelled requests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import onnx
+import pandas as pd
+import pytest
+
+from runtime.bundle import TensorSpec
+from runtime.onnx import OnnxModel
+from training.config import TriageConfig, load_config
+from training.export import check_parity, tensor_specs
+from training.triage.data import TriageData, load_triage_data
+from training.triage.families import Trained
+
+from ..conftest import ROOT, TINY_TRIAGE_OVERRIDES
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[TriageConfig, TriageData]:
+    config = load_config(ROOT / "configs/triage.yaml", TINY_TRIAGE_OVERRIDES)
+    return config, load_triage_data(config.data)  # type: ignore[arg-type]
+
+
+def _parity(trained: Trained, data: TriageData, tmp_path: Path) -> float:
+    path = tmp_path / "model.onnx"
+    onnx.save(trained.onnx_model, str(path))
+    specs = tensor_specs(path)
+    model = OnnxModel(
+        path,
+        [TensorSpec(**s) for s in specs["inputs"]],
+        [TensorSpec(**s) for s in specs["outputs"]],
+    )
+    part = data.part("validation")
+    feeds = [
+        trained.encoder(list(part["text"][i : i + 8]), list(part["age_bucket"][i : i + 8]))
+        for i in range(0, 24, 8)
+    ]
+    return check_parity(trained.reference, model, feeds, atol=1e-4)
+
+
+def test_families_bert_fine_tunes_a_local_checkpoint(
+    demo: tuple[TriageConfig, TriageData], tmp_path: Path
+) -> None:
+    from transformers import BertConfig, BertForMaskedLM, PreTrainedTokenizerFast
+
+    from training.triage.bert import fit_bert, train_tokenizer
+
+    config, data = demo
+    tokenizer = train_tokenizer(list(data.frame["text"]), vocab_size=300)
+    checkpoint = tmp_path / "checkpoint"
+    BertForMaskedLM(
+        BertConfig(
+            vocab_size=tokenizer.get_vocab_size(),
+            hidden_size=24,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=48,
+            max_position_embeddings=40,
+        )
+    ).save_pretrained(checkpoint)
+    PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+    ).save_pretrained(checkpoint)
+    model_config = config.models[1].model_copy(
+        update={"base_model": str(checkpoint), "max_length": 64}
+    )
+    trained = fit_bert(model_config, config, data)  # type: ignore[arg-type]
+    # The checkpoint, not the config, decides the architecture: 24 wide, 40 positions at most.
+    assert trained.eager_model.config.hidden_size == 24
+    assert trained.preprocessing["max_length"] == 40
+    assert _parity(trained, data, tmp_path) <= 1e-4
+
+
+def test_families_bert_checkpoint_without_tokenizer_is_refused(
+    demo: tuple[TriageConfig, TriageData], tmp_path: Path
+) -> None:
+    from training.triage.bert import fit_bert
+
+    config, data = demo
+    (tmp_path / "empty").mkdir()
+    model_config = config.models[1].model_copy(update={"base_model": str(tmp_path / "empty")})
+    with pytest.raises(FileNotFoundError, match=r"no tokenizer.json or vocab.txt"):
+        fit_bert(model_config, config, data)  # type: ignore[arg-type]
+
+
+def test_families_mlp_self_trains_on_unlabelled_requests(
+    demo: tuple[TriageConfig, TriageData], tmp_path: Path
+) -> None:
+    from training.triage.families import fit_featurizer, fit_mlp
+
+    config, data = demo
+    train = data.part("train")
+    # Unlabelled requests: the training texts themselves, which a fitted teacher labels confidently.
+    with_unlabeled = TriageData(
+        frame=data.frame,
+        labels=data.labels,
+        diseases=data.diseases,
+        source=data.source,
+        sha256=data.sha256,
+        files=data.files,
+        unlabeled=pd.DataFrame({"text": train["text"], "age_bucket": train["age_bucket"]}),
+    )
+    model_config = config.models[2].model_copy(
+        update={
+            "epochs": 10,
+            "hidden": 32,
+            "lr": 0.01,
+            "dropout": 0.0,
+            "self_training_threshold": 0.5,
+        }
+    )
+    featurizer = fit_featurizer(config, list(train["text"]))
+    trained = fit_mlp(model_config, config, with_unlabeled, featurizer)  # type: ignore[arg-type]
+    assert trained.params["pseudo_labelled_rows"] > 0
+    assert _parity(trained, data, tmp_path) <= 1e-4

@@ -1,0 +1,118 @@
+"""Training CLI: python -m training train|promote|pull TASK ...
+
+train   TASK --config configs/TASK.yaml [--set key=value ...] [--data-dir DIR]
+promote TASK [--data-dir DIR] [--min-delta X]
+pull    TASK --alias champion --into models/TASK
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from runtime.logs import configure_logging
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+logger = logging.getLogger("training")
+
+TASKS = ("triage",)
+
+
+def _check_task(task: str) -> str:
+    if task not in TASKS:
+        raise typer.BadParameter(f"task must be one of {', '.join(TASKS)}")
+    return task
+
+
+@app.callback()
+def main(log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING")] = "INFO") -> None:
+    """Train, promote and pull the hospital's models."""
+    configure_logging(log_level)
+
+
+@app.command()
+def train(
+    task: Annotated[str, typer.Argument(callback=_check_task)],
+    config: Annotated[Path, typer.Option(help="YAML run config")],
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override, e.g. models.0.C=5")
+    ] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="shared data folder (default ../shared/data)")
+    ] = None,
+) -> None:
+    """Train TASK as CONFIG describes, log to MLflow and register the result as @candidate."""
+    from training.config import ConfigError, load_config
+    from training.tracking import Tracker
+
+    overrides = list(set_ or [])
+    if data_dir:
+        overrides.append(f"data.data_dir={data_dir}")
+    try:
+        run_config = load_config(config, overrides)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if run_config.task != task:  # type: ignore[attr-defined]
+        typer.echo(f"error: {config} is a {run_config.task} config, not {task}", err=True)  # type: ignore[attr-defined]
+        raise typer.Exit(2)
+    tracker = Tracker()
+    if task == "triage":
+        from training.triage.data import DataValidationError
+        from training.triage.train import train_triage
+
+        try:
+            summary = train_triage(run_config, tracker, str(config))  # type: ignore[arg-type]
+        except DataValidationError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+    typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def promote(
+    task: Annotated[str, typer.Argument(callback=_check_task)],
+    data_dir: Annotated[
+        str | None, typer.Option(help="shared data folder for the evaluation split")
+    ] = None,
+    min_delta: Annotated[
+        float, typer.Option(help="required improvement of the primary metric")
+    ] = 0.0,
+    name: Annotated[str | None, typer.Option(help="registered model name (default: TASK)")] = None,
+) -> None:
+    """Move NAME@champion to NAME@candidate if the candidate is better on the fixed split."""
+    from training.registry import promote as do_promote
+    from training.tracking import Tracker
+
+    decision = do_promote(Tracker(), task, name or task, data_dir, min_delta)
+    typer.echo(decision.reason)
+
+
+@app.command()
+def pull(
+    task: Annotated[str, typer.Argument(callback=_check_task)],
+    alias: Annotated[str, typer.Option(help="registry alias to pull")] = "champion",
+    into: Annotated[
+        Path | None, typer.Option(help="bundle store folder (default models/TASK)")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="registered model name (default: TASK)")] = None,
+) -> None:
+    """Copy NAME@ALIAS out of MLflow into INTO/<version> and point INTO/current at it."""
+    from training.registry import pull as do_pull
+    from training.tracking import Tracker
+
+    try:
+        target = do_pull(Tracker(), name or task, alias, into or Path("models") / task)
+    except LookupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(str(target))
+
+
+if __name__ == "__main__":
+    sys.exit(app())

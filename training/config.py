@@ -1,0 +1,225 @@
+"""Run configs: one YAML file fully describes one training run, validated with pydantic.
+
+Unknown keys are rejected so a typo cannot silently fall back to a default. `--set a.b=value`
+overrides on the command line are applied before validation and logged with the run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+DATA_DIR_ENV = "HOSPITAL_DATA_DIR"
+DEFAULT_SHARED_DATA = Path("../shared/data")
+
+
+class Strict(BaseModel):
+    """Base for config sections: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+class SplitConfig(Strict):
+    """Deterministic split by a hash of each row's id, so adding rows never moves old ones."""
+
+    validation_percent: int = Field(10, ge=1, le=40)
+    test_percent: int = Field(10, ge=1, le=40)
+
+
+class TriageDataConfig(Strict):
+    """Where the complaints come from."""
+
+    source: Literal["auto", "haodf20", "demo"] = "auto"
+    data_dir: str | None = None
+    demo_path: str = "data/demo/triage.csv"
+    departments_path: str = "data/demo/departments.json"
+    unlabeled: bool = True
+    feedback: list[str] = Field(default_factory=list)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    max_train_rows: int | None = Field(None, ge=20)
+
+
+class BlockConfig(Strict):
+    """One n-gram block of the TF-IDF features."""
+
+    name: str
+    field: int | None = None
+    ngram_min: int = Field(1, ge=1, le=5)
+    ngram_max: int = Field(2, ge=1, le=5)
+    weight: float = Field(1.0, gt=0)
+    min_df: int = Field(2, ge=1)
+
+
+class FeaturesConfig(Strict):
+    """Featurizer "triage.char_tfidf.v1" shared by the n-gram families."""
+
+    blocks: list[BlockConfig] = Field(
+        default_factory=lambda: [
+            BlockConfig(name="text", field=None, ngram_min=1, ngram_max=2, weight=1.0, min_df=2),
+            BlockConfig(name="complaint", field=0, ngram_min=1, ngram_max=3, weight=0.5, min_df=2),
+            BlockConfig(name="title", field=2, ngram_min=1, ngram_max=3, weight=0.5, min_df=2),
+        ]
+    )
+    age_weight: float = Field(3.0, gt=0)
+    sublinear_tf: bool = True
+    fit_on_unlabeled: bool = True
+
+
+class LogRegConfig(Strict):
+    """(a) scikit-learn reference: TF-IDF n-grams + multinomial logistic regression."""
+
+    architecture: Literal["triage.tfidf_logreg.v1"] = "triage.tfidf_logreg.v1"
+    C: float = Field(20.0, gt=0)
+    max_iter: int = Field(3000, ge=10)
+
+
+class MlpConfig(Strict):
+    """(c) PyTorch: TF-IDF n-grams -> embedding bag -> ReLU -> departments (+ disease head)."""
+
+    architecture: Literal["triage.tfidf_mlp.v1"] = "triage.tfidf_mlp.v1"
+    hidden: int = Field(512, ge=8)
+    dropout: float = Field(0.5, ge=0, lt=1)
+    epochs: int = Field(4, ge=1)
+    batch_size: int = Field(64, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    disease_loss_weight: float = Field(0.5, ge=0)
+    self_training_threshold: float | None = Field(0.7, gt=0, le=1)
+
+
+class MlmConfig(Strict):
+    """Masked-LM pretraining of the transformer before fine-tuning."""
+
+    epochs: int = Field(1, ge=0)
+    max_texts: int = Field(20000, ge=0)
+    batch_size: int = Field(32, ge=1)
+    lr: float = Field(5e-4, gt=0)
+    mask_probability: float = Field(0.15, gt=0, lt=1)
+
+
+class BertConfig(Strict):
+    """(b) Hugging Face transformers: a small BERT from a config (or a local checkpoint)."""
+
+    architecture: Literal["triage.bert_classifier.v1"] = "triage.bert_classifier.v1"
+    base_model: str | None = None
+    vocab_size: int = Field(6000, ge=100)
+    hidden_size: int = Field(256, ge=8)
+    num_layers: int = Field(4, ge=1)
+    num_heads: int = Field(4, ge=1)
+    intermediate_size: int = Field(512, ge=8)
+    max_length: int = Field(128, ge=8, le=512)
+    dropout: float = Field(0.1, ge=0, lt=1)
+    epochs: int = Field(3, ge=1)
+    batch_size: int = Field(32, ge=1)
+    lr: float = Field(3e-4, gt=0)
+    pretrain: MlmConfig | None = None
+
+
+ModelConfig = Annotated[LogRegConfig | MlpConfig | BertConfig, Field(discriminator="architecture")]
+
+
+class CalibrationConfig(Strict):
+    """Temperature scaling and the abstain threshold, both fitted on the validation split."""
+
+    target_selective_accuracy: float = Field(0.95, gt=0, le=1)
+    max_abstain_rate: float = Field(0.5, ge=0, le=1)
+
+
+class DeployConfig(Strict):
+    """How the deployed family is picked among the trained ones."""
+
+    max_latency_p99_ms: float = Field(5.0, gt=0)
+    latency_requests: int = Field(300, ge=20)
+
+
+class ExportConfig(Strict):
+    """ONNX export check: the run fails when ONNX and the original differ by more than atol."""
+
+    parity_atol: float = Field(1e-4, gt=0)
+    parity_examples: int = Field(100, ge=1)
+    opset: int = Field(17, ge=13)
+
+
+class TrackingConfig(Strict):
+    """MLflow experiment and registered model name."""
+
+    experiment: str = "triage"
+    registered_model: str = "triage"
+
+
+class TriageConfig(Strict):
+    """A full triage training run."""
+
+    task: Literal["triage"] = "triage"
+    seed: int = 13
+    output_dir: str = "build/triage"
+    data: TriageDataConfig = Field(default_factory=TriageDataConfig)
+    features: FeaturesConfig = Field(default_factory=FeaturesConfig)
+    models: list[ModelConfig] = Field(min_length=1)
+    calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
+    deploy: DeployConfig = Field(default_factory=DeployConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+
+
+CONFIG_TYPES: dict[str, type[Strict]] = {"triage": TriageConfig}
+
+
+class ConfigError(ValueError):
+    """A config file is missing, not YAML, or does not validate."""
+
+
+def _apply_override(tree: dict[str, Any], dotted: str) -> None:
+    if "=" not in dotted:
+        raise ConfigError(f"override {dotted!r} must look like key.sub=value")
+    key, raw = dotted.split("=", 1)
+    value = yaml.safe_load(raw)
+    node: Any = tree
+    parts = key.split(".")
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+    last = parts[-1]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> Strict:
+    """Read a YAML run config, apply `key.sub=value` overrides, and validate it.
+
+    Raises:
+        ConfigError: naming the file and every invalid field.
+    """
+    path = Path(path)
+    try:
+        tree = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read config {path}: {exc}") from exc
+    if not isinstance(tree, dict):
+        raise ConfigError(f"config {path} must be a mapping")
+    for override in overrides or []:
+        try:
+            _apply_override(tree, override)
+        except (IndexError, ValueError, TypeError, AttributeError) as exc:
+            raise ConfigError(f"cannot apply override {override!r}: {exc}") from exc
+    task = tree.get("task")
+    if task not in CONFIG_TYPES:
+        raise ConfigError(
+            f"config {path}: task must be one of {sorted(CONFIG_TYPES)}, got {task!r}"
+        )
+    try:
+        return CONFIG_TYPES[task].model_validate(tree)
+    except ValidationError as exc:
+        raise ConfigError(f"config {path} is invalid:\n{exc}") from exc
+
+
+def resolve_data_dir(configured: str | None) -> Path | None:
+    """The shared data directory: the config's, else $HOSPITAL_DATA_DIR, else ../shared/data."""
+    for candidate in (configured, os.environ.get(DATA_DIR_ENV)):
+        if candidate:
+            return Path(candidate)
+    return DEFAULT_SHARED_DATA if DEFAULT_SHARED_DATA.is_dir() else None

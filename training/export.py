@@ -1,0 +1,165 @@
+"""ONNX export helpers shared by the pipelines: graph builders, the parity check, bundle versions.
+
+A bundle is only written after `check_parity` shows the ONNX graph reproduces the original model
+(torch, scikit-learn or numpy) within `atol` on held-out inputs.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from runtime.onnx import OnnxModel
+
+logger = logging.getLogger(__name__)
+
+
+class ParityError(RuntimeError):
+    """The exported graph disagrees with the model it was exported from."""
+
+
+def git_commit() -> str | None:
+    """Short hash of HEAD (with '+dirty' when the tree has changes), or None outside git."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short=7", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return sha + ("+dirty" if dirty else "")
+
+
+def new_bundle_version() -> str:
+    """A sortable version: UTC time plus the commit, e.g. 20261122-153012-3f9c2ab."""
+    commit = (git_commit() or "nogit").replace("+dirty", "d")
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{commit}"
+
+
+def utc_now() -> str:
+    """Current UTC time in ISO 8601."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def bag_graph(
+    first_weight: np.ndarray,
+    first_bias: np.ndarray,
+    head_weight: np.ndarray | None = None,
+    head_bias: np.ndarray | None = None,
+    *,
+    name: str,
+    opset: int = 17,
+) -> onnx.ModelProto:
+    """A weighted embedding-bag graph over sparse features: (ids, weights) -> logits.
+
+    logits = sum_l weights[b, l] * first_weight[ids[b, l]] + first_bias, then optionally
+    ReLU -> head. A linear model is the case without a head (first_weight = coef.T). Padding
+    positions carry weight 0 and so add nothing.
+    """
+    initializers = [
+        numpy_helper.from_array(first_weight.astype(np.float32), "first_weight"),
+        numpy_helper.from_array(first_bias.astype(np.float32), "first_bias"),
+        numpy_helper.from_array(np.array([2], dtype=np.int64), "axis_feature"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), "axis_position"),
+    ]
+    nodes = [
+        helper.make_node("Gather", ["first_weight", "ids"], ["gathered"], axis=0),
+        helper.make_node("Unsqueeze", ["weights", "axis_feature"], ["weights_3d"]),
+        helper.make_node("Mul", ["gathered", "weights_3d"], ["weighted"]),
+        helper.make_node("ReduceSum", ["weighted", "axis_position"], ["pooled"], keepdims=0),
+    ]
+    if head_weight is None:
+        nodes.append(helper.make_node("Add", ["pooled", "first_bias"], ["logits"]))
+        n_out = first_weight.shape[1]
+    else:
+        assert head_bias is not None
+        initializers += [
+            numpy_helper.from_array(head_weight.astype(np.float32), "head_weight"),
+            numpy_helper.from_array(head_bias.astype(np.float32), "head_bias"),
+        ]
+        nodes += [
+            helper.make_node("Add", ["pooled", "first_bias"], ["hidden_pre"]),
+            helper.make_node("Relu", ["hidden_pre"], ["hidden"]),
+            helper.make_node("MatMul", ["hidden", "head_weight"], ["head"]),
+            helper.make_node("Add", ["head", "head_bias"], ["logits"]),
+        ]
+        n_out = head_weight.shape[1]
+    graph = helper.make_graph(
+        nodes,
+        name,
+        inputs=[
+            helper.make_tensor_value_info("ids", TensorProto.INT64, ["batch", "positions"]),
+            helper.make_tensor_value_info("weights", TensorProto.FLOAT, ["batch", "positions"]),
+        ],
+        outputs=[helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", n_out])],
+        initializer=initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def check_parity(
+    reference: Callable[[dict[str, np.ndarray]], np.ndarray],
+    onnx_model: OnnxModel,
+    feeds: list[dict[str, np.ndarray]],
+    atol: float,
+) -> float:
+    """Compare the original model's outputs with the ONNX graph's on the same inputs.
+
+    Args:
+        reference: the original model: feeds -> logits.
+        onnx_model: the exported graph.
+        feeds: batches of graph inputs (e.g. 100 validation examples).
+        atol: the largest allowed absolute difference.
+
+    Returns:
+        The largest absolute difference seen.
+
+    Raises:
+        ParityError: when it exceeds `atol`.
+    """
+    worst = 0.0
+    for batch in feeds:
+        expected = np.asarray(reference(batch), dtype=np.float64)
+        actual = np.asarray(onnx_model.run(batch)[0], dtype=np.float64)
+        if expected.shape != actual.shape:
+            raise ParityError(f"ONNX output shape {actual.shape} != original {expected.shape}")
+        worst = max(worst, float(np.max(np.abs(expected - actual))))
+    if worst > atol:
+        raise ParityError(f"ONNX logits differ from the original by {worst:.3g} > atol {atol:g}")
+    logger.info("parity ok: max |onnx - original| = %.3g (atol %g)", worst, atol)
+    return worst
+
+
+def tensor_specs(model_path: Path) -> dict[str, list[dict[str, Any]]]:
+    """Input and output specs of an ONNX file, in the manifest's format."""
+    model = onnx.load(str(model_path), load_external_data=False)
+    names: dict[int, str] = {
+        TensorProto.FLOAT: "float32",
+        TensorProto.INT64: "int64",
+        TensorProto.INT32: "int32",
+    }
+
+    def spec(value: onnx.ValueInfoProto) -> dict[str, Any]:
+        dims = [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim]
+        return {"name": value.name, "dtype": names[value.type.tensor_type.elem_type], "shape": dims}
+
+    return {
+        "inputs": [spec(v) for v in model.graph.input],
+        "outputs": [spec(v) for v in model.graph.output],
+    }

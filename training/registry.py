@@ -1,0 +1,147 @@
+"""Promotion and pulling of registered bundles.
+
+`promote` moves `@champion` to `@candidate` only when the candidate beats the champion on the
+fixed evaluation split (the hash-of-id test split of the candidate's data), re-scoring both
+bundles with the torch-free predictors so the comparison is what serving would see.
+`pull` copies a bundle out of MLflow onto disk and points `<into>/current` at it atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from runtime.bundle import Bundle, load_bundle
+from training.tracking import Tracker
+
+logger = logging.getLogger(__name__)
+
+# task -> function(bundle path, candidate bundle, data_dir override) -> {metric: value}; the
+# first key is the one promotion compares.
+Evaluator = Callable[[Path, Bundle, str | None], dict[str, float]]
+
+
+def _evaluate_triage(path: Path, candidate: Bundle, data_dir: str | None) -> dict[str, float]:
+    import numpy as np
+
+    from training.config import TriageDataConfig
+    from training.triage.data import load_triage_data
+    from training.triage.evaluate import core_metrics
+    from triage.predictor import TriagePredictor
+
+    data_config = TriageDataConfig.model_validate(candidate.manifest.training_config["data"])
+    data_config = data_config.model_copy(update={"feedback": [], "max_train_rows": None})
+    if data_dir:
+        data_config = data_config.model_copy(update={"data_dir": data_dir})
+    test = load_triage_data(data_config).part("test")
+    predictor = TriagePredictor.from_bundle(path)
+    probabilities = predictor.proba_for_buckets(list(test["text"]), list(test["age_bucket"]))
+    index = {name: i for i, name in enumerate(predictor.labels)}
+    # A department the bundle does not know counts as wrong (-1 matches no column).
+    y = np.array([index.get(name, -1) for name in test["department"]])
+    metrics = core_metrics(probabilities, y)
+    return {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"], "n": metrics["n"]}
+
+
+EVALUATORS: dict[str, Evaluator] = {"triage": _evaluate_triage}
+
+
+@dataclass(frozen=True)
+class PromotionDecision:
+    """The outcome of `promote`, with the reason printed to the user."""
+
+    promoted: bool
+    reason: str
+    candidate_version: str | None
+    champion_version: str | None
+
+
+def promote(
+    tracker: Tracker, task: str, name: str, data_dir: str | None, min_delta: float = 0.0
+) -> PromotionDecision:
+    """Move `name@champion` to `name@candidate` if the candidate is better; say why either way."""
+    candidate = tracker.alias_version(name, "candidate")
+    if candidate is None:
+        return PromotionDecision(False, f"no {name}@candidate registered; train first", None, None)
+    champion = tracker.alias_version(name, "champion")
+    if champion is None:
+        tracker.set_alias(name, "champion", candidate.version)
+        return PromotionDecision(
+            True,
+            f"no champion yet: {name} v{candidate.version} becomes @champion",
+            candidate.version,
+            None,
+        )
+    if champion.version == candidate.version:
+        return PromotionDecision(
+            False,
+            f"{name} v{candidate.version} is already @champion",
+            candidate.version,
+            champion.version,
+        )
+    scratch = Path(tempfile.mkdtemp(prefix="promote-"))
+    try:
+        candidate_path = tracker.download_bundle(name, candidate.version, scratch / "candidate")
+        champion_path = tracker.download_bundle(name, champion.version, scratch / "champion")
+        candidate_bundle = load_bundle(candidate_path)
+        evaluator = EVALUATORS[task]
+        candidate_scores = evaluator(candidate_path, candidate_bundle, data_dir)
+        champion_scores = evaluator(champion_path, candidate_bundle, data_dir)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    metric = next(iter(candidate_scores))
+    new, old = candidate_scores[metric], champion_scores[metric]
+    detail = (
+        f"on the fixed evaluation split (n={int(candidate_scores.get('n', 0))}): candidate "
+        f"v{candidate.version} {metric}={new:.4f} vs champion v{champion.version} "
+        f"{metric}={old:.4f}"
+    )
+    if new > old + min_delta:
+        tracker.set_alias(name, "champion", candidate.version)
+        return PromotionDecision(True, f"promoted: {detail}", candidate.version, champion.version)
+    return PromotionDecision(
+        False,
+        f"kept the champion: {detail} (needs > {old + min_delta:.4f})",
+        candidate.version,
+        champion.version,
+    )
+
+
+def pull(tracker: Tracker, name: str, alias: str, into: Path) -> Path:
+    """Copy `name@alias` into `into/<bundle_version>`, verify it, and repoint `into/current`.
+
+    Returns:
+        The bundle folder.
+    """
+    version = tracker.alias_version(name, alias)
+    if version is None:
+        raise LookupError(f"no {name}@{alias} in the registry at {tracker.uri}")
+    scratch = Path(tempfile.mkdtemp(prefix="pull-"))
+    try:
+        downloaded = tracker.download_bundle(name, version.version, scratch)
+        bundle = load_bundle(downloaded)
+        target = into / bundle.version
+        if target.exists():
+            if load_bundle(target).bundle_hash != bundle.bundle_hash:
+                raise RuntimeError(
+                    f"{target} exists with different contents; refusing to overwrite"
+                )
+        else:
+            into.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(downloaded, target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    load_bundle(target)
+    # Swap the pointer atomically: readers see the old or the new bundle, never neither.
+    link = into / "current"
+    staging = into / f".current.{os.getpid()}"
+    staging.unlink(missing_ok=True)
+    staging.symlink_to(target.name)
+    os.replace(staging, link)
+    logger.info("pulled %s v%s (%s) into %s", name, version.version, bundle.version, target)
+    return target

@@ -1,0 +1,236 @@
+"""Load, validate and split triage data: haodf20 when present, else the hand-written demo set.
+
+Validation stops the run with a message naming the file, line and id of each bad row (first 20):
+missing columns, empty texts, labels outside the 20 departments, duplicate ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from training.config import TriageDataConfig, resolve_data_dir
+from triage.features import age_bucket, age_bucket_from_group
+from triage.text import normalise
+
+logger = logging.getLogger(__name__)
+
+HAODF_REQUIRED = ("id", "age_group", "text", "department")
+DEMO_REQUIRED = ("id", "age", "sex", "text", "department")
+FEEDBACK_REQUIRED = ("id", "text", "age", "department")
+_MAX_REPORTED = 20
+
+
+class DataValidationError(ValueError):
+    """The data breaks its contract; the message names each offending row."""
+
+
+@dataclass
+class TriageData:
+    """Validated, split triage data.
+
+    Attributes:
+        frame: one row per example with columns id, text (normalised), raw_text, age_bucket,
+            department, disease (may be empty), split ('train' | 'validation' | 'test'), origin.
+        labels: department names, sorted; index i == model output column i.
+        diseases: disease directions, sorted (empty when the source has none).
+        source: 'haodf20' or 'demo'.
+        sha256: hash over the bytes of every file read, recorded in the bundle.
+        files: the files read.
+        unlabeled: unlabelled requests (columns text (normalised), age_bucket) for the
+            featurizer's vocabulary, self-training and masked-LM pretraining.
+    """
+
+    frame: pd.DataFrame
+    labels: list[str]
+    diseases: list[str]
+    source: str
+    sha256: str
+    files: list[str]
+    unlabeled: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"text": [], "age_bucket": []})
+    )
+
+    def part(self, name: str) -> pd.DataFrame:
+        """Rows of one split."""
+        return self.frame[self.frame["split"] == name].reset_index(drop=True)
+
+
+def split_of(row_id: str, validation_percent: int, test_percent: int) -> str:
+    """Assign a split from a hash of the id: stable when rows are added or reordered."""
+    bucket = int(hashlib.sha256(row_id.encode("utf-8")).hexdigest(), 16) % 100
+    if bucket < test_percent:
+        return "test"
+    if bucket < test_percent + validation_percent:
+        return "validation"
+    return "train"
+
+
+def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataValidationError(f"{path}: file not found")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataValidationError(f"{path}: missing columns {missing}; has {list(frame.columns)}")
+    return frame
+
+
+def validate_rows(frame: pd.DataFrame, path: Path, departments: set[str]) -> None:
+    """Raise DataValidationError listing empty texts, unknown labels and duplicate ids.
+
+    Line numbers count the header as line 1, as an editor shows them.
+    """
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for position, row in enumerate(frame.itertuples(index=False)):
+        line = position + 2
+        row_id = str(row.id).strip()
+        if not row_id:
+            problems.append(f"line {line}: empty id")
+        elif row_id in seen:
+            problems.append(f"line {line} id {row_id!r}: duplicate of line {seen[row_id]}")
+        else:
+            seen[row_id] = line
+        if not normalise(str(row.text)).replace(";", "").strip():
+            problems.append(f"line {line} id {row_id!r}: empty text")
+        if row.department not in departments:
+            problems.append(f"line {line} id {row_id!r}: unknown department {row.department!r}")
+    if problems:
+        shown = "\n  ".join(problems[:_MAX_REPORTED])
+        more = (
+            f"\n  ... and {len(problems) - _MAX_REPORTED} more"
+            if len(problems) > _MAX_REPORTED
+            else ""
+        )
+        raise DataValidationError(f"{path}: {len(problems)} bad rows:\n  {shown}{more}")
+
+
+def _years_to_bucket(value: str) -> str:
+    value = value.strip()
+    if not value:
+        return "unknown"
+    try:
+        return age_bucket(int(float(value)))
+    except ValueError:
+        return "unknown"
+
+
+def load_departments(config: TriageDataConfig, data_dir: Path | None) -> list[dict[str, str]]:
+    """The department taxonomy: haodf's labels.json when present, else the project's copy."""
+    real = data_dir / "triage/haodf20/labels.json" if data_dir else None
+    path = real if real and real.is_file() else Path(config.departments_path)
+    return list(json.loads(path.read_text(encoding="utf-8"))["departments"])
+
+
+def _hash_files(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.read_bytes())
+    return "sha256:" + digest.hexdigest()
+
+
+def load_triage_data(config: TriageDataConfig) -> TriageData:
+    """Load the configured source, validate it, add feedback rows and split.
+
+    Feedback rows (doctors' corrections) only ever join the training split, so the fixed
+    validation and test splits stay comparable across retrains.
+
+    Raises:
+        DataValidationError: the data breaks its contract.
+    """
+    data_dir = resolve_data_dir(config.data_dir)
+    haodf = data_dir / "triage/haodf20" if data_dir else None
+    source = config.source
+    if source == "auto":
+        source = "haodf20" if haodf and (haodf / "train.csv").is_file() else "demo"
+    departments = {d["name"] for d in load_departments(config, data_dir)}
+    files: list[Path] = []
+    if source == "haodf20":
+        if haodf is None:
+            raise DataValidationError("source haodf20 asked for but no data directory was found")
+        path = haodf / "train.csv"
+        raw = _read_csv(path, HAODF_REQUIRED)
+        validate_rows(raw, path, departments)
+        buckets = raw["age_group"].map(age_bucket_from_group)
+        diseases = raw["disease"] if "disease" in raw.columns else pd.Series([""] * len(raw))
+    else:
+        path = Path(config.demo_path)
+        raw = _read_csv(path, DEMO_REQUIRED)
+        validate_rows(raw, path, departments)
+        buckets = raw["age"].map(_years_to_bucket)
+        diseases = pd.Series([""] * len(raw))
+    files.append(path)
+    frame = pd.DataFrame(
+        {
+            "id": raw["id"].str.strip(),
+            "raw_text": raw["text"],
+            "text": raw["text"].map(normalise),
+            "age_bucket": buckets.values,
+            "department": raw["department"],
+            "disease": diseases.values,
+            "origin": source,
+        }
+    )
+    frame["split"] = [
+        split_of(i, config.split.validation_percent, config.split.test_percent) for i in frame["id"]
+    ]
+    for feedback_path in map(Path, config.feedback):
+        feedback = _read_csv(feedback_path, FEEDBACK_REQUIRED)
+        validate_rows(feedback, feedback_path, departments)
+        files.append(feedback_path)
+        extra = pd.DataFrame(
+            {
+                "id": "feedback-" + feedback["id"].str.strip(),
+                "raw_text": feedback["text"],
+                "text": feedback["text"].map(normalise),
+                "age_bucket": feedback["age"].map(_years_to_bucket).values,
+                "department": feedback["department"],
+                "disease": "",
+                "origin": f"feedback:{feedback_path.name}",
+                "split": "train",
+            }
+        )
+        logger.info("added %d feedback rows from %s", len(extra), feedback_path)
+        frame = pd.concat([frame, extra], ignore_index=True)
+    if config.max_train_rows is not None:
+        train = frame[frame["split"] == "train"]
+        if len(train) > config.max_train_rows:
+            drop = train.sample(n=len(train) - config.max_train_rows, random_state=0).index
+            frame = frame.drop(index=drop).reset_index(drop=True)
+    unlabeled = pd.DataFrame({"text": [], "age_bucket": []})
+    if source == "haodf20" and config.unlabeled and haodf and (haodf / "unlabeled.csv").is_file():
+        raw_unlabeled = _read_csv(haodf / "unlabeled.csv", ("id", "age_group", "text"))
+        raw_unlabeled = raw_unlabeled[raw_unlabeled["text"].str.strip() != ""]
+        unlabeled = pd.DataFrame(
+            {
+                "text": raw_unlabeled["text"].map(normalise).values,
+                "age_bucket": raw_unlabeled["age_group"].map(age_bucket_from_group).values,
+            }
+        )
+        files.append(haodf / "unlabeled.csv")
+    labels = sorted(set(frame["department"]))
+    missing_in_train = sorted(set(labels) - set(frame.loc[frame["split"] == "train", "department"]))
+    if missing_in_train:
+        logger.warning("departments with no training rows: %s", missing_in_train)
+    diseases_sorted = sorted({d for d in frame["disease"] if d})
+    logger.info(
+        "triage data %s: %s rows by split, %d labels",
+        source,
+        frame["split"].value_counts().to_dict(),
+        len(labels),
+    )
+    return TriageData(
+        frame=frame,
+        labels=labels,
+        diseases=diseases_sorted,
+        source=source,
+        sha256=_hash_files(files),
+        files=[str(f) for f in files],
+        unlabeled=unlabeled,
+    )

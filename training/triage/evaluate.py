@@ -1,0 +1,232 @@
+"""Triage metrics: accuracy, macro-F1, top-3, per department, calibration, slices, abstention.
+
+Everything is computed from probabilities with numpy so the same code scores torch, sklearn and
+ONNX outputs (and the torch-free predictor in `promote`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ECE_BINS = 15
+
+AGE_SLICES = {
+    "age_child_0_9": {"0+"},
+    "age_teen_10_19": {"10+"},
+    "age_adult_20_59": {"20+", "30+", "40+", "50+"},
+    "age_senior_60_plus": {"60+", "70+", "80+"},
+    "age_unknown": {"unknown"},
+}
+# haodf complaints are 20-270 characters; a third of them are under 60.
+LENGTH_SLICES = {
+    "length_short_lt60": (0, 60),
+    "length_medium_60_120": (60, 120),
+    "length_long_ge120": (120, 10**9),
+}
+
+
+def log_softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Row-wise log-softmax of logits / temperature in float64."""
+    scaled = logits.astype(np.float64) / temperature
+    scaled -= scaled.max(axis=1, keepdims=True)
+    return scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """Temperature minimising validation negative log-likelihood (golden-section on log T).
+
+    NLL in T is unimodal for temperature scaling, so a bracketed 1-D search is enough.
+    """
+
+    def nll(log_t: float) -> float:
+        return float(-log_softmax(logits, math.exp(log_t))[np.arange(len(y)), y].mean())
+
+    low, high = math.log(0.05), math.log(20.0)
+    ratio = (math.sqrt(5) - 1) / 2
+    for _ in range(80):
+        a = high - ratio * (high - low)
+        b = low + ratio * (high - low)
+        if nll(a) < nll(b):
+            high = b
+        else:
+            low = a
+    return math.exp((low + high) / 2)
+
+
+def expected_calibration_error(
+    probabilities: np.ndarray, y: np.ndarray, bins: int = ECE_BINS
+) -> float:
+    """ECE of the top-1 confidence with equal-width bins."""
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == y
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    ece = 0.0
+    for low, high in itertools.pairwise(edges):
+        in_bin = (confidence > low) & (confidence <= high)
+        if in_bin.any():
+            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(ece)
+
+
+def choose_abstain_threshold(
+    probabilities: np.ndarray, y: np.ndarray, target_accuracy: float, max_abstain_rate: float
+) -> float:
+    """Lowest top-1 probability threshold whose kept cases reach the target accuracy.
+
+    Lower thresholds abstain less, so the lowest one meeting the target is taken. If none meets it
+    within the allowed abstain rate, the threshold at that rate is returned (the best we can do
+    without sending more than that share of patients to a human).
+    """
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == y
+    order = np.argsort(-confidence)
+    kept_accuracy = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
+    min_kept = max(1, math.ceil(len(order) * (1 - max_abstain_rate)))
+    for n_kept in range(len(order), min_kept - 1, -1):
+        if kept_accuracy[n_kept - 1] >= target_accuracy:
+            return 0.0 if n_kept == len(order) else float(confidence[order[n_kept - 1]])
+    return float(confidence[order[min_kept - 1]])
+
+
+def _prf(
+    predicted: np.ndarray, y: np.ndarray, n_labels: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    precision = np.zeros(n_labels)
+    recall = np.zeros(n_labels)
+    f1 = np.zeros(n_labels)
+    for label in range(n_labels):
+        tp = np.sum((predicted == label) & (y == label))
+        predicted_n = np.sum(predicted == label)
+        actual_n = np.sum(y == label)
+        precision[label] = tp / predicted_n if predicted_n else 0.0
+        recall[label] = tp / actual_n if actual_n else 0.0
+        total = precision[label] + recall[label]
+        f1[label] = 2 * precision[label] * recall[label] / total if total else 0.0
+    return precision, recall, f1
+
+
+def core_metrics(probabilities: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """accuracy, macro_f1 (over labels present in y), top3, ece and n."""
+    if len(y) == 0:
+        return {"n": 0}
+    predicted = probabilities.argmax(axis=1)
+    top3 = np.argsort(-probabilities, axis=1)[:, :3]
+    _, _, f1 = _prf(predicted, y, probabilities.shape[1])
+    present = np.unique(y[y >= 0])
+    return {
+        "n": len(y),
+        "accuracy": float((predicted == y).mean()),
+        "macro_f1": float(f1[present].mean()),
+        "top3_accuracy": float((top3 == y[:, None]).any(axis=1).mean()),
+        "ece": expected_calibration_error(probabilities, y),
+    }
+
+
+def evaluate(
+    probabilities: np.ndarray,
+    y: np.ndarray,
+    labels: Sequence[str],
+    age_buckets: Sequence[str],
+    text_lengths: Sequence[int],
+    abstain_threshold: float,
+) -> dict[str, Any]:
+    """All triage metrics for one split.
+
+    Returns:
+        {"overall": {...}, "selective": {...}, "per_department": {name: {precision, recall, f1,
+        support}}, "slices": {slice: {...}}, "confusion": [[...]]}
+    """
+    predicted = probabilities.argmax(axis=1)
+    precision, recall, f1 = _prf(predicted, y, len(labels))
+    confusion = np.zeros((len(labels), len(labels)), dtype=int)
+    np.add.at(confusion, (y, predicted), 1)
+    kept = probabilities.max(axis=1) >= abstain_threshold
+    buckets = np.asarray(age_buckets)
+    lengths = np.asarray(text_lengths)
+    slices: dict[str, dict[str, float]] = {}
+    for name, members in AGE_SLICES.items():
+        mask = np.isin(buckets, list(members))
+        slices[name] = core_metrics(probabilities[mask], y[mask])
+    for name, (low, high) in LENGTH_SLICES.items():
+        mask = (lengths >= low) & (lengths < high)
+        slices[name] = core_metrics(probabilities[mask], y[mask])
+    return {
+        "overall": core_metrics(probabilities, y),
+        "selective": {
+            "abstain_threshold": float(abstain_threshold),
+            "coverage": float(kept.mean()),
+            "selective_accuracy": float((predicted[kept] == y[kept]).mean()) if kept.any() else 0.0,
+        },
+        "per_department": {
+            label: {
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(np.sum(y == i)),
+            }
+            for i, label in enumerate(labels)
+        },
+        "slices": slices,
+        "confusion": confusion.tolist(),
+    }
+
+
+def plot_confusion(confusion: np.ndarray, labels: Sequence[str], path: Path, title: str) -> None:
+    """Confusion matrix PNG, rows = true department, normalised per row."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = confusion.sum(axis=1, keepdims=True)
+    normalised = np.divide(
+        confusion, rows, out=np.zeros_like(confusion, dtype=float), where=rows > 0
+    )
+    fig, ax = plt.subplots(figsize=(9, 8))
+    image = ax.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_reliability(probabilities: np.ndarray, y: np.ndarray, path: Path, title: str) -> None:
+    """Reliability diagram PNG: accuracy against confidence per bin, with bin counts."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == y
+    edges = np.linspace(0, 1, ECE_BINS + 1)
+    centres, accuracies, counts = [], [], []
+    for low, high in itertools.pairwise(edges):
+        in_bin = (confidence > low) & (confidence <= high)
+        if in_bin.any():
+            centres.append(confidence[in_bin].mean())
+            accuracies.append(correct[in_bin].mean())
+            counts.append(int(in_bin.sum()))
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
+    ax.plot(centres, accuracies, "o-", label="model")
+    for x, acc, n in zip(centres, accuracies, counts, strict=True):
+        ax.annotate(str(n), (x, acc), fontsize=6, xytext=(2, -8), textcoords="offset points")
+    ax.set_xlabel("confidence (top-1 probability)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(f"{title}\nECE={expected_calibration_error(probabilities, y):.3f}")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
