@@ -17,6 +17,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from runtime.bundle import TensorSpec
 from runtime.onnx import OnnxModel
 
 logger = logging.getLogger(__name__)
@@ -144,6 +145,21 @@ def check_parity(
         raise ParityError(f"ONNX logits differ from the original by {worst:.3g} > atol {atol:g}")
     logger.info("parity ok: max |onnx - original| = %.3g (atol %g)", worst, atol)
     return worst
+
+
+def save_and_open(
+    graph: onnx.ModelProto, path: Path, threads: int = 2
+) -> tuple[OnnxModel, dict[str, Any]]:
+    """Save a graph, then open it the way inference will; returns the model and its specs."""
+    onnx.save(graph, str(path))
+    specs = tensor_specs(path)
+    model = OnnxModel(
+        path,
+        [TensorSpec(**s) for s in specs["inputs"]],
+        [TensorSpec(**s) for s in specs["outputs"]],
+        intra_op_threads=threads,
+    )
+    return model, specs
 
 
 def tensor_specs(model_path: Path) -> dict[str, list[dict[str, Any]]]:

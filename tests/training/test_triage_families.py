@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import onnx
 import pandas as pd
 import pytest
 
-from runtime.bundle import TensorSpec
-from runtime.onnx import OnnxModel
 from training.config import TriageConfig, load_config
-from training.export import check_parity, tensor_specs
+from training.export import check_parity, save_and_open
 from training.triage.data import TriageData, load_triage_data
 from training.triage.families import Trained
 
@@ -26,14 +23,7 @@ def demo() -> tuple[TriageConfig, TriageData]:
 
 
 def _parity(trained: Trained, data: TriageData, tmp_path: Path) -> float:
-    path = tmp_path / "model.onnx"
-    onnx.save(trained.onnx_model, str(path))
-    specs = tensor_specs(path)
-    model = OnnxModel(
-        path,
-        [TensorSpec(**s) for s in specs["inputs"]],
-        [TensorSpec(**s) for s in specs["outputs"]],
-    )
+    model, _ = save_and_open(trained.onnx_model, tmp_path / "model.onnx")
     part = data.part("validation")
     feeds = [
         trained.encoder(list(part["text"][i : i + 8]), list(part["age_bucket"][i : i + 8]))

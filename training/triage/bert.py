@@ -155,6 +155,21 @@ def _schedule(
     )
 
 
+def _step(
+    model: torch.nn.Module,
+    loss: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LambdaLR,
+) -> float:
+    """One optimiser step with gradient clipping; returns the loss."""
+    optimizer.zero_grad()
+    loss.backward()  # type: ignore[no-untyped-call]
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    scheduler.step()
+    return loss.item()
+
+
 def pretrain_mlm(
     hf_config: HfBertConfig,
     encoder: TextEncoder,
@@ -188,12 +203,7 @@ def pretrain_mlm(
                 input_ids, attention_mask, tokenizer, settings.mask_probability, generator
             )
             loss = model(input_ids=masked, attention_mask=attention_mask, labels=labels).loss
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            progress.set_postfix(loss=f"{float(loss):.3f}")
+            progress.set_postfix(loss=f"{_step(model, loss, optimizer, scheduler):.3f}")
     return model
 
 
@@ -287,12 +297,7 @@ def fit_bert(model_config: BertConfig, config: TriageConfig, data: TriageData) -
                 attention_mask=torch.from_numpy(feeds["attention_mask"]),
                 labels=y[index],
             )
-            optimizer.zero_grad()
-            out.loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            progress.set_postfix(loss=f"{float(out.loss):.3f}")
+            progress.set_postfix(loss=f"{_step(model, out.loss, optimizer, scheduler):.3f}")
     seconds = time.perf_counter() - started
     model.eval()
     onnx_path = workdir / "model.onnx"

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnx
 import torch
 
 from runtime.bundle import Bundle, write_bundle
@@ -26,7 +25,13 @@ from runtime.onnx import OnnxModel
 from runtime.timing import latency_ms
 from training.card import render_card, table
 from training.config import TriageConfig
-from training.export import check_parity, git_commit, new_bundle_version, tensor_specs, utc_now
+from training.export import (
+    check_parity,
+    git_commit,
+    new_bundle_version,
+    save_and_open,
+    utc_now,
+)
 from training.tracking import Tracker
 from training.triage.data import TriageData, load_departments, load_triage_data
 from training.triage.evaluate import (
@@ -184,16 +189,7 @@ def _train_family(
     """Export, check, calibrate, evaluate, bundle and log one fitted family."""
     family_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = family_dir / "model.onnx"
-    onnx.save(trained.onnx_model, str(onnx_path))
-    specs = tensor_specs(onnx_path)
-    from runtime.bundle import TensorSpec
-
-    model = OnnxModel(
-        onnx_path,
-        [TensorSpec(**s) for s in specs["inputs"]],
-        [TensorSpec(**s) for s in specs["outputs"]],
-        intra_op_threads=2,
-    )
+    model, specs = save_and_open(trained.onnx_model, onnx_path)
     validation = data.part("validation")
     test = data.part("test")
     texts = list(validation["text"])
