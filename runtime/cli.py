@@ -12,8 +12,17 @@ from runtime.errors import BundleError
 from runtime.logs import configure_logging
 
 
-def batch_parser(prog: str, command: str, description: str) -> argparse.ArgumentParser:
-    """A parser for `python -m <prog> <command> --bundle DIR --input IN --output OUT`."""
+def batch_parser(
+    prog: str,
+    command: str,
+    description: str,
+    extra: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> argparse.ArgumentParser:
+    """A parser for `python -m <prog> <command> --bundle DIR --input IN --output OUT`.
+
+    Args:
+        extra: adds command-specific options to the subcommand's parser.
+    """
     parser = argparse.ArgumentParser(prog=f"python -m {prog}", description=description)
     sub = parser.add_subparsers(dest="command", required=True)
     cmd = sub.add_parser(command, help=description)
@@ -23,6 +32,8 @@ def batch_parser(prog: str, command: str, description: str) -> argparse.Argument
     cmd.add_argument("--batch-size", type=int, default=256, help="requests per model call")
     cmd.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads")
     cmd.add_argument("--log-level", default="INFO")
+    if extra is not None:
+        extra(cmd)
     return parser
 
 

@@ -99,3 +99,32 @@ def _run_from_project_root() -> Iterator[None]:
     os.chdir(ROOT)
     yield
     os.chdir(previous)
+
+
+TINY_PRESCRIPTION_OVERRIDES = [
+    "data.source=demo",
+    "model.epochs=3",
+    "model.hidden=32",
+    "model.embed_dim=16",
+    "model.batch_size=256",
+]
+
+
+@pytest.fixture(scope="session")
+def prescription_run(tmp_path_factory: pytest.TempPathFactory, tracking_uri: str) -> dict[str, Any]:
+    """Build the demo prescription bundle with the real pipeline; return its summary."""
+    from training.config import load_config
+    from training.prescription.train import train_prescription
+    from training.tracking import Tracker
+
+    out = tmp_path_factory.mktemp("prescription-run")
+    config = load_config(
+        ROOT / "configs/prescription.yaml", [*TINY_PRESCRIPTION_OVERRIDES, f"output_dir={out}"]
+    )
+    return train_prescription(config, Tracker(tracking_uri), "configs/prescription.yaml")  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def prescription_bundle(prescription_run: dict[str, Any]) -> Path:
+    """The demo prescription bundle."""
+    return Path(prescription_run["bundle"])

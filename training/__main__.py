@@ -17,10 +17,12 @@ import typer
 
 from runtime.logs import configure_logging
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False
+)
 logger = logging.getLogger("training")
 
-TASKS = ("triage",)
+TASKS = ("triage", "prescription")
 
 
 def _check_task(task: str) -> str:
@@ -47,7 +49,7 @@ def train(
     ] = None,
 ) -> None:
     """Train TASK as CONFIG describes, log to MLflow and register the result as @candidate."""
-    from training.config import ConfigError, load_config
+    from training.config import ConfigError, DataError, load_config
     from training.tracking import Tracker
 
     overrides = list(set_ or [])
@@ -62,15 +64,18 @@ def train(
         typer.echo(f"error: {config} is a {run_config.task} config, not {task}", err=True)  # type: ignore[attr-defined]
         raise typer.Exit(2)
     tracker = Tracker()
-    if task == "triage":
-        from training.triage.data import DataValidationError
-        from training.triage.train import train_triage
+    try:
+        if task == "triage":
+            from training.triage.train import train_triage
 
-        try:
             summary = train_triage(run_config, tracker, str(config))  # type: ignore[arg-type]
-        except DataValidationError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        else:
+            from training.prescription.train import train_prescription
+
+            summary = train_prescription(run_config, tracker, str(config))  # type: ignore[arg-type]
+    except DataError as exc:  # data and curated-table validation errors name the bad rows
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
 

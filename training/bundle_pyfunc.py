@@ -11,10 +11,17 @@ from typing import Any
 
 import mlflow
 
-# task -> (module, predictor class, request class, method)
+# task -> (predictor "module:class", request "module:class"); every predictor has
+# from_bundle(path) and predict(requests).
 PREDICTORS = {
-    "triage": ("triage", "TriagePredictor", "TriageRequest", "predict"),
+    "triage": ("triage.predictor:TriagePredictor", "triage.schema:TriageRequest"),
+    "prescription": ("prescription.predictor:PrescriptionPredictor", "prescription.schema:CheckRequest"),
 }
+
+
+def _load(dotted: str) -> Any:
+    module, name = dotted.split(":")
+    return getattr(importlib.import_module(module), name)
 
 
 class BundlePyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined,misc]
@@ -25,16 +32,14 @@ class BundlePyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined,misc
 
         path = context.artifacts["bundle"]
         task = load_bundle(path).manifest.task
-        module_name, predictor_name, request_name, method = PREDICTORS[task]
-        module = importlib.import_module(module_name)
-        self.predictor = getattr(module, predictor_name).from_bundle(path)
-        self.request_type = getattr(module, request_name)
-        self.method = method
+        predictor, request = PREDICTORS[task]
+        self.predictor = _load(predictor).from_bundle(path)
+        self.request_type = _load(request)
 
-    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> Any:
+    def predict(self, context: Any, model_input: list[Any], params: dict[str, Any] | None = None) -> Any:
         records = model_input.to_dict("records") if hasattr(model_input, "to_dict") else model_input
         requests = [self.request_type.model_validate(r) for r in records]
-        return [r.model_dump() for r in getattr(self.predictor, self.method)(requests)]
+        return [r.model_dump() for r in self.predictor.predict(requests)]
 
 
 mlflow.models.set_model(BundlePyfunc())

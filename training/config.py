@@ -165,7 +165,72 @@ class TriageConfig(Strict):
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
 
 
-CONFIG_TYPES: dict[str, type[Strict]] = {"triage": TriageConfig}
+class PrescriptionDataConfig(Strict):
+    """Knowledge sources: ../shared/data/safety when present, else the demo tables."""
+
+    source: Literal["auto", "shared", "demo"] = "auto"
+    data_dir: str | None = None
+    demo_dir: str = "data/demo/prescription"
+    curated_dir: str = "prescription/curated"
+
+
+class InteractionModelConfig(Strict):
+    """The learned pair model (training.prescription.interaction_model.InteractionModel)."""
+
+    architecture: Literal["prescription.ddi_pair_mlp.v1"] = "prescription.ddi_pair_mlp.v1"
+    fingerprint_bits: int = Field(1024, ge=0)
+    hidden: int = Field(256, ge=8)
+    embed_dim: int = Field(64, ge=4)
+    dropout: float = Field(0.2, ge=0, lt=1)
+    id_drop: float = Field(0.5, ge=0, le=1)
+    feature_drop: float = Field(0.2, ge=0, lt=1)
+    epochs: int = Field(20, ge=1)
+    batch_size: int = Field(2048, ge=8)
+    lr: float = Field(2e-3, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
+    class_weight_power: float = Field(0.75, ge=0)
+    severity_loss_weight: float = Field(1.0, ge=0)
+
+
+class SplitsConfig(Strict):
+    """Held-out evaluation: random pairs, one new drug, two new drugs."""
+
+    test_fraction: float = Field(0.1, gt=0, lt=0.5)
+    new_drug_fraction: float = Field(0.1, gt=0, lt=0.5)
+    min_partners: int = Field(20, ge=1)
+    negative_ratio: float = Field(1.0, gt=0)
+
+
+class AlertConfig(Strict):
+    """Alert policy stored in the bundle."""
+
+    model_alert_threshold: float = Field(0.8, gt=0, le=1)
+    min_interaction_level: Literal["contraindicated", "major", "moderate", "minor"] = "moderate"
+    novelty_threshold: float | None = Field(None, ge=0, le=1)
+    suppress: list[str] = Field(default_factory=list)
+
+
+class PrescriptionConfig(Strict):
+    """A full prescription-checker build: knowledge base + learned interaction model."""
+
+    task: Literal["prescription"] = "prescription"
+    seed: int = 0
+    output_dir: str = "build/prescription"
+    data: PrescriptionDataConfig = Field(default_factory=PrescriptionDataConfig)
+    model: InteractionModelConfig = Field(default_factory=InteractionModelConfig)
+    splits: SplitsConfig = Field(default_factory=SplitsConfig)
+    alerts: AlertConfig = Field(default_factory=AlertConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
+    tracking: TrackingConfig = Field(
+        default_factory=lambda: TrackingConfig(experiment="prescription", registered_model="prescription")
+    )
+
+
+CONFIG_TYPES: dict[str, type[Strict]] = {"triage": TriageConfig, "prescription": PrescriptionConfig}
+
+
+class DataError(ValueError):
+    """Input data or a curated table breaks its contract; the message names the bad rows."""
 
 
 class ConfigError(ValueError):

@@ -48,7 +48,28 @@ def _evaluate_triage(path: Path, candidate: Bundle, data_dir: str | None) -> dic
     return {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"], "n": metrics["n"]}
 
 
-EVALUATORS: dict[str, Evaluator] = {"triage": _evaluate_triage}
+def _evaluate_prescription(path: Path, candidate: Bundle, data_dir: str | None) -> dict[str, float]:
+    """Behavioural cases passed (re-run now), then the random-split model macro-F1 and AUROC
+    recorded by training on the fixed hash-seeded split."""
+    from prescription.predictor import PrescriptionPredictor
+    from prescription.schema import CheckRequest
+    from training.prescription.golden import CASES, case_failures
+
+    predictor = PrescriptionPredictor.from_bundle(path)
+    passed = sum(
+        not case_failures(case, predictor.checker.check(CheckRequest.model_validate(case["request"])).model_dump())
+        for case in CASES
+    )
+    random_split = predictor.bundle.manifest.metrics["splits"]["random"]["model"]
+    return {
+        "behaviour_passed": float(passed),
+        "random_macro_f1": float(random_split["macro_f1"]),
+        "random_auroc": float(random_split["auroc"]),
+        "n": float(len(CASES)),
+    }
+
+
+EVALUATORS: dict[str, Evaluator] = {"triage": _evaluate_triage, "prescription": _evaluate_prescription}
 
 
 @dataclass(frozen=True)
@@ -94,19 +115,22 @@ def promote(
         champion_scores = evaluator(champion_path, candidate_bundle, data_dir)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    metric = next(iter(candidate_scores))
-    new, old = candidate_scores[metric], champion_scores[metric]
+    # Metrics compare in order: the first that differs (by more than min_delta) decides.
+    metrics = [m for m in candidate_scores if m != "n"]
+    decided = next((m for m in metrics if abs(candidate_scores[m] - champion_scores[m]) > min_delta), metrics[0])
+    new, old = candidate_scores[decided], champion_scores[decided]
+    shown = ", ".join(f"{m} {candidate_scores[m]:.4f} vs {champion_scores[m]:.4f}" for m in metrics)
     detail = (
-        f"on the fixed evaluation split (n={int(candidate_scores.get('n', 0))}): candidate "
-        f"v{candidate.version} {metric}={new:.4f} vs champion v{champion.version} "
-        f"{metric}={old:.4f}"
+        f"on the fixed evaluation split (n={int(candidate_scores.get('n', 0))}), candidate "
+        f"v{candidate.version} vs champion v{champion.version}: {shown}; decided by {decided}"
     )
+    metric = decided
     if new > old + min_delta:
         tracker.set_alias(name, "champion", candidate.version)
         return PromotionDecision(True, f"promoted: {detail}", candidate.version, champion.version)
     return PromotionDecision(
         False,
-        f"kept the champion: {detail} (needs > {old + min_delta:.4f})",
+        f"kept the champion: {detail} (needs {metric} > {old + min_delta:.4f})",
         candidate.version,
         champion.version,
     )

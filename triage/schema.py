@@ -6,17 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from runtime.schema import ModelRef
+
 # A complaint is a few sentences; haodf requests average 83 characters, the longest is ~270. The
 # limit only stops abuse (a pasted document) from tying up a worker.
 MAX_TEXT_CHARS = 10_000
 MAX_ID_CHARS = 200
-
-
-class ModelRef(BaseModel):
-    """Which bundle made a prediction."""
-
-    name: str
-    version: str
 
 
 class TriageRequest(BaseModel):

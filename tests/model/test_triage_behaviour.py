@@ -10,6 +10,7 @@ Quality floors need --data-dir: recomputed on the fixed test split, never read f
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ PEDIATRIC = {"小儿保健", "小儿呼吸系统疾病", "小儿消化疾病", "
 
 @pytest.fixture(scope="module")
 def predictor(bundle_dir: Path) -> TriagePredictor:
+    if json.loads((bundle_dir / "manifest.json").read_text())["task"] != "triage":
+        pytest.skip("not a triage bundle")
     return TriagePredictor.from_bundle(bundle_dir)
 
 

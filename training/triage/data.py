@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from training.config import TriageDataConfig, resolve_data_dir
+from training.config import DataError, TriageDataConfig, resolve_data_dir
 from triage.features import age_bucket, age_bucket_from_group
 from triage.text import normalise
 
@@ -26,7 +26,7 @@ FEEDBACK_REQUIRED = ("id", "text", "age", "department")
 _MAX_REPORTED = 20
 
 
-class DataValidationError(ValueError):
+class DataValidationError(DataError):
     """The data breaks its contract; the message names each offending row."""
 
 

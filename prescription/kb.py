@@ -1,0 +1,170 @@
+"""InteractionKB: the knowledge base's interaction tables, loaded from a bundle (torch-free).
+
+Sources stay separate: a pair may carry a graded level (kb_levels.csv: DDInter), a rule with
+mechanism and management text (kb_rules.csv + kb_rule_pairs.csv: ANSM, in French) and a DrugBank
+mechanism sentence (kb_drugbank.csv). The strictest graded level wins; the others
+are shown as supporting evidence.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+LEVELS = ("contraindicated", "major", "moderate", "minor")
+# "unknown": a source lists the interaction without grading it.
+LEVEL_ORDER = (*LEVELS, "unknown")
+
+
+def stricter(a: str | None, b: str | None) -> str | None:
+    """The stricter of two levels (None means no finding)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if LEVEL_ORDER.index(a) <= LEVEL_ORDER.index(b) else b
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One source's statement about a drug pair."""
+
+    level: str
+    source: str
+    version: str
+    mechanism: str = ""
+    management: str = ""
+    evidence: str = ""
+
+
+def _table(path: Path) -> Iterator[dict[str, str]]:
+    """Rows of a CSV as dicts, parsed with csv.reader (about 3x faster than DictReader)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        for values in reader:
+            yield dict(zip(header, values, strict=True))
+
+
+def _columns(path: Path, *names: str) -> Iterator[tuple[str, ...]]:
+    """Selected columns of a large CSV as tuples (no per-row dict: the hot tables have 10^5 rows)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        positions = [header.index(name) for name in names]
+        for values in reader:
+            yield tuple(values[i] for i in positions)
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+class InteractionKB:
+    """Pair -> findings from every source.
+
+    Args:
+        graded: pair -> findings with a level (kb_levels.csv, e.g. DDInter; kb_rules.csv, e.g.
+            ANSM rules with their text).
+        drugbank: pair -> (type, drug playing #Drug1) from DrugBank DDI-86, rendered on lookup.
+        templates: DrugBank type -> sentence template.
+        display: canonical name -> display name for the sentences.
+        drugbank_version: version string of the DrugBank table.
+    """
+
+    def __init__(
+        self,
+        graded: dict[tuple[str, str], list[Finding]],
+        drugbank: dict[tuple[str, str], list[tuple[str, str]]],
+        templates: dict[str, str],
+        display: dict[str, str],
+        drugbank_version: str,
+    ) -> None:
+        self.graded = graded
+        self.drugbank = drugbank
+        self.templates = templates
+        self.display = display
+        self.drugbank_version = drugbank_version
+
+    @classmethod
+    def from_tables(cls, folder: Path, display: dict[str, str]) -> InteractionKB:
+        """Load kb_levels.csv, kb_rules.csv, kb_rule_pairs.csv, kb_drugbank.csv and
+        drugbank_types.csv from a bundle folder.
+
+        The loops are written flat on purpose: ~360,000 rows load in well under a second.
+        """
+        graded: dict[tuple[str, str], list[Finding]] = {}
+        level_findings: dict[tuple[str, str, str], Finding] = {}
+        with (folder / "kb_levels.csv").open(encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader)
+            ia, ib, il, isrc, iv = (header.index(c) for c in ("drug_a", "drug_b", "level", "source", "version"))
+            for row in reader:
+                key = (row[il], row[isrc], row[iv])
+                finding = level_findings.get(key)
+                if finding is None:
+                    finding = level_findings[key] = Finding(*key, evidence=f"{key[1]} severity: {key[0]}")
+                pair = (row[ia], row[ib]) if row[ia] <= row[ib] else (row[ib], row[ia])
+                existing = graded.get(pair)
+                if existing is None:
+                    graded[pair] = [finding]
+                else:
+                    existing.append(finding)
+        rules = {
+            row["rule"]: Finding(
+                row["level"], row["source"], row["version"], row["mechanism"], row["management"], row["evidence"]
+            )
+            for row in _table(folder / "kb_rules.csv")
+        }
+        for a, b, rule in _columns(folder / "kb_rule_pairs.csv", "drug_a", "drug_b", "rule"):
+            graded.setdefault(_pair(a, b), []).append(rules[rule])
+        for findings in graded.values():
+            if len(findings) > 1:
+                findings.sort(key=lambda f: LEVEL_ORDER.index(f.level))
+        drugbank: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        version = ""
+        with (folder / "kb_drugbank.csv").open(encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader)
+            i1, i2, it, iv = (header.index(c) for c in ("drug_1", "drug_2", "type", "version"))
+            for row in reader:
+                first, second = row[i1], row[i2]
+                pair = (first, second) if first <= second else (second, first)
+                entry = (row[it], first)
+                existing_db = drugbank.get(pair)
+                if existing_db is None:
+                    drugbank[pair] = [entry]
+                else:
+                    existing_db.append(entry)
+                version = row[iv]
+        templates = {row["type"]: row["template"] for row in _table(folder / "drugbank_types.csv")}
+        return cls(graded, drugbank, templates, display, version)
+
+    def lookup(self, a: str, b: str) -> list[Finding]:
+        """Findings for a pair, strictest first (empty when no source lists it)."""
+        pair = _pair(a, b)
+        findings = list(self.graded.get(pair, ()))
+        for kind, first in self.drugbank.get(pair, ()):
+            second = pair[1] if first == pair[0] else pair[0]
+            sentence = (
+                self.templates.get(kind, "")
+                .replace("#Drug1", self.display.get(first, first))
+                .replace("#Drug2", self.display.get(second, second))
+            )
+            findings.append(
+                Finding("unknown", "drugbank_ddi86", self.drugbank_version, sentence, "", f"DrugBank DDI type {kind}")
+            )
+        return findings
+
+    def level(self, a: str, b: str) -> str | None:
+        """The strictest level any source gives the pair ("unknown" if listed but ungraded)."""
+        findings = self.graded.get(_pair(a, b))
+        if findings:
+            return findings[0].level
+        return "unknown" if _pair(a, b) in self.drugbank else None
+
+    def pairs(self) -> set[tuple[str, str]]:
+        """Every pair some source lists."""
+        return set(self.graded) | set(self.drugbank)

@@ -1,0 +1,551 @@
+"""Build the prescription knowledge base from the shared sources into plain reviewable tables.
+
+Every table row carries its source and version. Levels are mapped onto one scale
+(contraindicated / major / moderate / minor, plus "unknown" for interactions a source lists
+without grading). Sources are kept side by side: when they disagree the checker shows the
+stricter level and cites both.
+
+    DDInter 1.0       Major/Moderate/Minor/Unknown -> major/moderate/minor/unknown
+    ANSM 2020         CONTRE-INDICATION -> contraindicated, Association DECONSEILLEE -> major,
+                      Précaution d'emploi -> moderate, A prendre en compte -> minor;
+                      classes ("inhibiteurs puissants du CYP3A4") expanded through the substance
+                      index; French mechanism and management text kept as written
+    DrugBank DDI-86   the 86 mechanism types, as explanation sentences; severity not graded
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prescription.kb import LEVEL_ORDER
+from prescription.names import name_key
+from training.prescription.drugs import WHO_COMBINATIONS_FILE, DrugTable, base_name
+
+logger = logging.getLogger(__name__)
+
+DDINTER_VERSION = "ddinter-1.0"
+ANSM_VERSION = "ansm-2020-10"
+DRUGBANK_VERSION = "drugbank-5.0-ddi86"
+ANSM_LEVELS = {
+    "contre-indication": "contraindicated",
+    "association deconseillee": "major",
+    "precaution d'emploi": "moderate",
+    "a prendre en compte": "minor",
+    "il convient de prendre en compte": "minor",
+}
+# Higher wins when two sources give the same alias different meanings.
+ALIAS_PRIORITY = {
+    "canonical": 9,
+    "zh_generic": 8,
+    "zh_brand": 8,
+    "combination": 7,
+    "atc_code": 6,
+    "who_name": 5,
+    "atc_map_name": 4,
+    "base_name": 4,
+    "synonym": 3,
+    "who_combination": 2,
+}
+
+
+def strip_accents(text: str) -> str:
+    """'Précaution d’emploi' -> "precaution d'emploi" (lower case, no accents, straight quotes)."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
+
+
+@dataclass
+class KnowledgeBase:
+    """The tables written into the bundle, as lists of rows (dicts with string values)."""
+
+    drugs: list[dict[str, str]]
+    aliases: list[dict[str, str]]
+    levels: list[dict[str, str]]
+    rules: list[dict[str, str]]
+    rule_pairs: list[dict[str, str]]
+    drugbank: list[dict[str, str]]
+    drugbank_types: list[dict[str, str]]
+    stats: dict[str, int | float] = field(default_factory=dict)
+
+
+def to_csv(rows: list[dict[str, str]], columns: list[str]) -> str:
+    """Rows as CSV text (the bundle's table format)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=delimiter))
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+class AliasBuilder:
+    """Collects alias -> ingredients, keeping the highest-priority meaning of each key."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[int, tuple[str, ...], str, str]] = {}
+        self.conflicts = 0
+
+    def add(self, alias: str, ingredients: Iterable[str], kind: str, source: str) -> None:
+        key = name_key(alias)
+        names = tuple(sorted(set(ingredients)))
+        if not key or not names:
+            return
+        priority = ALIAS_PRIORITY[kind]
+        current = self.entries.get(key)
+        if current is not None and current[1] != names:
+            self.conflicts += 1
+        if current is None or priority > current[0]:
+            self.entries[key] = (priority, names, kind, source)
+
+    def rows(self) -> list[dict[str, str]]:
+        return [
+            {"key": key, "ingredients": "|".join(names), "kind": kind, "source": source}
+            for key, (_, names, kind, source) in sorted(self.entries.items())
+        ]
+
+
+def add_curated_aliases(
+    builder: AliasBuilder, curated_dir: Path, known: set[str]
+) -> dict[str, int]:
+    """Add the project's Chinese names and combination products; rows naming a drug outside
+    `known` are skipped and counted (the demo drug list is small)."""
+    skipped = 0
+    for row in _read_csv(curated_dir / "zh_aliases.csv"):
+        if row["generic"] in known:
+            builder.add(row["alias"], [row["generic"]], row["kind"], row["source"])
+        else:
+            skipped += 1
+    for row in _read_csv(curated_dir / "combinations.csv"):
+        ingredients = row["ingredients"].split("|")
+        if all(name in known for name in ingredients):
+            builder.add(row["product"], ingredients, "combination", row["source"])
+        else:
+            skipped += 1
+    return {"curated_aliases_skipped": skipped}
+
+
+def _preferred(table: DrugTable, names: Iterable[str]) -> str | None:
+    """Of several canonical drugs, the one in DDInter with the plainest name."""
+    ranked = sorted(names, key=lambda n: (table.drugs[n].ddinter_id is None, len(n), n))
+    return ranked[0] if ranked else None
+
+
+def build_aliases(
+    table: DrugTable, safety_dir: Path, curated_dir: Path
+) -> tuple[list[dict[str, str]], dict[str, int]]:
+    """Every name a request may use: canonical and DrugBank names, WHO INN names and ATC codes,
+    English brand names and synonyms, the curated Chinese names, and combination products."""
+    builder = AliasBuilder()
+    by_base: dict[str, list[str]] = {}
+    by_code: dict[str, list[str]] = {}
+    for drug in table.drugs.values():
+        builder.add(
+            drug.name, [drug.name], "canonical", "ddinter" if drug.ddinter_id else "drugbank"
+        )
+        by_base.setdefault(base_name(drug.name), []).append(drug.name)
+        for code in drug.atc:
+            by_code.setdefault(code, []).append(drug.name)
+    for base, names in by_base.items():
+        preferred = _preferred(table, names)
+        if preferred:
+            builder.add(base, [preferred], "base_name", "ddinter")
+    for code, names in by_code.items():
+        preferred = _preferred(table, names)
+        if preferred:
+            builder.add(code, [preferred], "atc_code", "who_atc+atc_drugbank_map")
+    for who_name, code in table.who_names.items():
+        preferred = _preferred(table, by_code.get(code, []))
+        if preferred:
+            builder.add(who_name, [preferred], "who_name", "who_atc")
+    atc_map = json.loads(
+        (safety_dir / "atc_drugbank_map/drugs_list.json").read_text(encoding="utf-8")
+    )
+    for entry in atc_map:
+        name = table.by_drugbank.get(entry.get("drugbank_id") or "")
+        if name:
+            builder.add(entry["name"], [name], "atc_map_name", "atc_drugbank_map")
+
+    def resolve(text: str) -> str | None:
+        entry = builder.entries.get(name_key(text))
+        return entry[1][0] if entry and len(entry[1]) == 1 else None
+
+    for row in _read_csv(safety_dir / "name_synonyms_drugstandards/synonyms_extracted.tsv", "\t"):
+        generic = resolve(row["generic"])
+        if generic:
+            builder.add(row["synonym"], [generic], "synonym", "drugstandards 0.6")
+    stats = {"who_combinations": 0, "who_combinations_resolved": 0}
+    for row in _read_csv(safety_dir / WHO_COMBINATIONS_FILE):
+        stats["who_combinations"] += 1
+        parts = [
+            re.sub(r"\s[\d.,]+\s*(mg|g|mcg|µg|ml|iu|u|mmol)\b.*$", "", p.strip(), flags=re.I)
+            for p in row["ingredients"].split("/")
+        ]
+        names = [resolve(p) for p in parts]
+        if parts and all(names):
+            stats["who_combinations_resolved"] += 1
+            builder.add(
+                row["brand_name"],
+                [n for n in names if n],
+                "who_combination",
+                "who_atc_combinations",
+            )
+    stats.update(add_curated_aliases(builder, curated_dir, set(table.drugs)))
+    stats["alias_conflicts"] = builder.conflicts
+    rows = builder.rows()
+    stats["aliases"] = len(rows)
+    return rows, stats
+
+
+def ddinter_rows(table: DrugTable, safety_dir: Path) -> list[dict[str, str]]:
+    """DDInter pairs with their level on the common scale."""
+    rows = []
+    for row in _read_csv(safety_dir / "ddinter/interactions.csv"):
+        a, b = _pair(row["drug_a"].strip().lower(), row["drug_b"].strip().lower())
+        rows.append(
+            {
+                "drug_a": a,
+                "drug_b": b,
+                "level": row["level"].strip().lower(),
+                "source": "ddinter",
+                "version": DDINTER_VERSION,
+            }
+        )
+    return rows
+
+
+class AnsmNames:
+    """French ANSM substance and class names -> sets of canonical drugs."""
+
+    def __init__(self, table: DrugTable, safety_dir: Path, curated_dir: Path) -> None:
+        self.table = table
+        index = json.loads(
+            (safety_dir / "ansm_thesaurus/index-des-substances-20102020.json").read_text(
+                encoding="utf-8"
+            )
+        )
+        self.curated = {
+            strip_accents(row["substance_fr"]): row["generic"]
+            for row in _read_csv(curated_dir / "ansm_substances_fr_en.csv")
+        }
+        self.bases: dict[str, str] = {}
+        for name in table.drugs:
+            self.bases.setdefault(base_name(name), name)
+        self.by_code: dict[str, list[str]] = {}
+        for drug in table.drugs.values():
+            for code in drug.atc:
+                self.by_code.setdefault(code, []).append(drug.name)
+        self.substances: dict[str, str | None] = {}
+        self.classes: dict[str, set[str]] = {}
+        for entry in index:
+            substance = strip_accents(entry["substance"])
+            canonical = self.substance(substance)
+            for cls in entry["drug_classes"]:
+                members = self.classes.setdefault(strip_accents(cls), set())
+                if canonical:
+                    members.add(canonical)
+        self.unmapped: Counter[str] = Counter()
+
+    def substance(self, french: str) -> str | None:
+        """One French substance name -> canonical name, or None."""
+        if french in self.substances:
+            return self.substances[french]
+        candidates = [self.curated.get(french, ""), french]
+        if french.endswith("e"):
+            candidates.append(french[:-1])
+        if french.startswith("acide "):
+            words = french[6:].split()
+            if words:
+                candidates.append(words[0].replace("ique", "ic") + " acid")
+        candidates += [c.replace("ph", "f") for c in candidates if "ph" in c]
+        found = None
+        for candidate in filter(None, candidates):
+            if candidate in self.table.drugs:
+                found = candidate
+            elif candidate in self.bases:
+                found = self.bases[candidate]
+            elif candidate in self.table.who_names:
+                found = _preferred(
+                    self.table, self.by_code.get(self.table.who_names[candidate], [])
+                )
+            if found:
+                break
+        self.substances[french] = found
+        return found
+
+    def expand(self, name: str) -> set[str]:
+        """A thesaurus entry name (substance, class, 'A + B', 'X (ET ... Y)') -> canonical drugs."""
+        text = strip_accents(name)
+        if text in self.classes:
+            return set(self.classes[text])
+        found = self.substance(text)
+        if found:
+            return {found}
+        drugs: set[str] = set()
+        parts = re.split(r"\s\+\s|\(et, par extrapolation, |\(et |\)", text)
+        for part in (p.strip(" ,()") for p in parts):
+            if not part or part == text:
+                continue
+            drugs |= self.classes.get(part, set())
+            found = self.substance(part)
+            if found:
+                drugs.add(found)
+        if not drugs:
+            stripped = re.sub(r"\s*\(.*\)\s*", " ", text).strip()
+            drugs = set(self.classes.get(stripped, set()))
+            found = self.substance(stripped) if stripped != text else None
+            if found:
+                drugs.add(found)
+        if not drugs:
+            self.unmapped[text] += 1
+        return drugs
+
+
+def ansm_rows(
+    table: DrugTable, safety_dir: Path, curated_dir: Path
+) -> tuple[list[dict[str, str]], list[dict[str, str]], dict[str, int]]:
+    """ANSM rules, and the canonical drug pairs they expand to (the strictest rule per pair)."""
+    names = AnsmNames(table, safety_dir, curated_dir)
+    entries = json.loads(
+        (
+            safety_dir
+            / "ansm_thesaurus/thesaurus-referentiel-national-des-interactions-medicamenteuses-20102020.json"
+        ).read_text(encoding="utf-8")
+    )
+    rules: list[dict[str, str]] = []
+    best: dict[tuple[str, str], tuple[int, str]] = {}  # pair -> (level rank, rule id)
+    mapped_entries = 0
+    for number, entry in enumerate(entries, 1):
+        levels = [
+            ANSM_LEVELS.get(strip_accents(level["level"])) for level in entry["severity_levels"]
+        ]
+        graded = [level for level in levels if level]
+        if not graded:
+            continue
+        level = min(graded, key=LEVEL_ORDER.index)
+        left, right = names.expand(entry["main_drug"]), names.expand(entry["plus_drug"])
+        if not (left and right):
+            continue
+        mapped_entries += 1
+        rule = f"ansm-{number:04d}"
+        info = " ".join(s["info"].strip() for s in entry["severity_levels"] if s["info"].strip())
+        mechanism = " ".join(entry["interaction_mechanism"].split())
+        management = entry["description"].replace(entry["interaction_mechanism"], "")
+        for level_text in {s["level"] for s in entry["severity_levels"]}:
+            management = management.replace(level_text, "")
+        management = " ".join(management.replace(info, "").split())
+        rules.append(
+            {
+                "rule": rule,
+                "main_drug": entry["main_drug"],
+                "plus_drug": entry["plus_drug"],
+                "level": level,
+                "level_fr": "; ".join(s["level"] for s in entry["severity_levels"]),
+                "mechanism": mechanism,
+                "management": " ".join(f"{info} {management}".split()),
+                "evidence": f"ANSM: {entry['main_drug']} + {entry['plus_drug']}",
+                "source": "ansm",
+                "version": ANSM_VERSION,
+            }
+        )
+        rank = LEVEL_ORDER.index(level)
+        for a in left:
+            for b in right:
+                if a != b:
+                    pair = _pair(a, b)
+                    if pair not in best or rank < best[pair][0]:
+                        best[pair] = (rank, rule)
+    pairs = [
+        {"drug_a": a, "drug_b": b, "rule": rule, "source": "ansm", "version": ANSM_VERSION}
+        for (a, b), (_, rule) in sorted(best.items())
+    ]
+    stats = {
+        "ansm_entries": len(entries),
+        "ansm_entries_mapped": mapped_entries,
+        "ansm_rules": len(rules),
+        "ansm_pairs": len(pairs),
+        "ansm_substances": len(names.substances),
+        "ansm_substances_mapped": sum(1 for v in names.substances.values() if v),
+        "ansm_names_unmapped": len(names.unmapped),
+    }
+    logger.info(
+        "ANSM: %s; unmapped names e.g. %s", stats, [n for n, _ in names.unmapped.most_common(8)]
+    )
+    return rules, pairs, stats
+
+
+def drugbank_rows(
+    table: DrugTable, safety_dir: Path
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """DrugBank DDI-86 pairs (directional: drug_1 is #Drug1 of the type's sentence) and types."""
+    types = [
+        {
+            "type": row["Interaction type"],
+            "template": row["Description"],
+            "source": "drugbank_ddi86",
+            "version": DRUGBANK_VERSION,
+        }
+        for row in _read_csv(safety_dir / "drugbank_ddi86/Interaction_information.csv")
+    ]
+    rows = []
+    for row in _read_csv(safety_dir / "drugbank_ddi86/Drugbank.txt", "\t"):
+        first, second = table.by_drugbank.get(row["drug1"]), table.by_drugbank.get(row["drug2"])
+        if first and second and first != second:
+            rows.append(
+                {
+                    "drug_1": first,
+                    "drug_2": second,
+                    "type": row["Label"],
+                    "source": "drugbank_ddi86",
+                    "version": DRUGBANK_VERSION,
+                }
+            )
+    return rows, sorted(types, key=lambda r: int(r["type"]))
+
+
+def build_knowledge_base(table: DrugTable, safety_dir: Path, curated_dir: Path) -> KnowledgeBase:
+    """All KB tables, with coverage statistics for the run log and the model card."""
+    aliases, alias_stats = build_aliases(table, safety_dir, curated_dir)
+    ddinter = ddinter_rows(table, safety_dir)
+    ansm_rules, ansm_pairs, ansm_stats = ansm_rows(table, safety_dir, curated_dir)
+    drugbank, types = drugbank_rows(table, safety_dir)
+    drugs = [
+        {
+            "drug": d.name,
+            "display": d.display,
+            "atc": "|".join(sorted(d.atc)),
+            "drugbank_id": d.drugbank_id or "",
+            "ddinter_id": d.ddinter_id or "",
+            "source": "ddinter" if d.ddinter_id else "drugbank",
+        }
+        for d in sorted(table.drugs.values(), key=lambda d: d.name)
+    ]
+    stats: dict[str, int | float] = {
+        "drugs": len(drugs),
+        "ddinter_pairs": len(ddinter),
+        "drugbank_pairs": len(drugbank),
+        **alias_stats,
+        **ansm_stats,
+    }
+    return KnowledgeBase(drugs, aliases, ddinter, ansm_rules, ansm_pairs, drugbank, types, stats)
+
+
+def build_demo_knowledge_base(demo_dir: Path, curated_dir: Path) -> tuple[KnowledgeBase, DrugTable]:
+    """The small hand-written knowledge base in data/demo/prescription, for machines without
+    ../shared/data. Its interactions become rules with their own mechanism and management text."""
+    from training.prescription.drugs import Drug
+
+    drugs: dict[str, Drug] = {}
+    for row in _read_csv(demo_dir / "drugs.csv"):
+        name = row["drug"].strip().lower()
+        drugs[name] = Drug(
+            name=name, display=row["display"], atc=set(filter(None, row["atc"].split("|")))
+        )
+    table = DrugTable(drugs=drugs, by_drugbank={}, who_names={}, atc_names={})
+    builder = AliasBuilder()
+    for drug in drugs.values():
+        builder.add(drug.name, [drug.name], "canonical", "demo")
+        for code in drug.atc:
+            builder.add(code, [drug.name], "atc_code", "demo")
+    for row in _read_csv(demo_dir / "aliases.csv"):
+        if row["generic"] in drugs:
+            builder.add(row["alias"], [row["generic"]], "synonym", "demo")
+    stats: dict[str, int | float] = dict(add_curated_aliases(builder, curated_dir, set(drugs)))
+    rules, rule_pairs = [], []
+    for number, row in enumerate(_read_csv(demo_dir / "interactions.csv"), 1):
+        a, b = _pair(row["drug_a"].strip().lower(), row["drug_b"].strip().lower())
+        rule = f"demo-{number:04d}"
+        rules.append(
+            {
+                "rule": rule,
+                "main_drug": a,
+                "plus_drug": b,
+                "level": row["level"],
+                "level_fr": "",
+                "mechanism": row["mechanism"],
+                "management": row["management"],
+                "evidence": f"{row['source']}: {a} + {b}",
+                "source": row["source"],
+                "version": row["version"],
+            }
+        )
+        rule_pairs.append(
+            {
+                "drug_a": a,
+                "drug_b": b,
+                "rule": rule,
+                "source": row["source"],
+                "version": row["version"],
+            }
+        )
+    rows = [
+        {
+            "drug": d.name,
+            "display": d.display,
+            "atc": "|".join(sorted(d.atc)),
+            "drugbank_id": "",
+            "ddinter_id": "",
+            "source": "demo",
+        }
+        for d in sorted(drugs.values(), key=lambda d: d.name)
+    ]
+    aliases = builder.rows()
+    stats.update(
+        drugs=len(rows),
+        aliases=len(aliases),
+        demo_rules=len(rules),
+        alias_conflicts=builder.conflicts,
+    )
+    return KnowledgeBase(rows, aliases, [], rules, rule_pairs, [], [], stats), table
+
+
+TABLE_COLUMNS = {
+    "drugs.csv": ["drug", "display", "atc", "drugbank_id", "ddinter_id", "source"],
+    "aliases.csv": ["key", "ingredients", "kind", "source"],
+    "kb_levels.csv": ["drug_a", "drug_b", "level", "source", "version"],
+    "kb_rules.csv": [
+        "rule",
+        "main_drug",
+        "plus_drug",
+        "level",
+        "level_fr",
+        "mechanism",
+        "management",
+        "evidence",
+        "source",
+        "version",
+    ],
+    "kb_rule_pairs.csv": ["drug_a", "drug_b", "rule", "source", "version"],
+    "kb_drugbank.csv": ["drug_1", "drug_2", "type", "source", "version"],
+    "drugbank_types.csv": ["type", "template", "source", "version"],
+}
+
+
+def kb_files(kb: KnowledgeBase) -> dict[str, str]:
+    """The knowledge base as bundle files (CSV text)."""
+    tables = {
+        "drugs.csv": kb.drugs,
+        "aliases.csv": kb.aliases,
+        "kb_levels.csv": kb.levels,
+        "kb_rules.csv": kb.rules,
+        "kb_rule_pairs.csv": kb.rule_pairs,
+        "kb_drugbank.csv": kb.drugbank,
+        "drugbank_types.csv": kb.drugbank_types,
+    }
+    return {name: to_csv(rows, TABLE_COLUMNS[name]) for name, rows in tables.items()}
