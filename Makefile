@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 DATA_DIR ?= $(if $(wildcard ../shared/data),../shared/data,)
 export HOSPITAL_DATA_DIR := $(DATA_DIR)
 
-.PHONY: install run run-triage test test-data test-model bench lint clean
+.PHONY: install run run-triage run-prescription test test-data test-model bench lint clean
 
 install: $(VENV)/.installed
 
@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[train,service,dev]'
 	touch $@
 
-run: install run-triage
+run: install run-triage run-prescription
 	@echo
 	@echo "MLflow UI:  $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns.db --port 5000"
 
@@ -32,6 +32,17 @@ run-triage:
 	@echo "== triage answers for data/demo/consultations.jsonl (build/triage_predictions.jsonl) =="
 	@cat build/triage_predictions.jsonl
 
+# The checker's demo answers include two bad lines on purpose (rx-009, rx-010): exit code 1 says
+# some lines were errors, which is the expected result here.
+run-prescription:
+	$(PY) -m training train prescription --config configs/prescription.yaml
+	$(PY) -m training promote prescription
+	$(PY) -m training pull prescription --alias champion --into models/prescription
+	$(PY) -m prescription check --bundle models/prescription/current \
+		--input data/demo/prescriptions.jsonl --output build/prescription_checks.jsonl || test $$? -eq 1
+	@echo "== prescription checks for data/demo/prescriptions.jsonl (build/prescription_checks.jsonl) =="
+	@$(PY) -m prescription.summary build/prescription_checks.jsonl
+
 test: install
 	$(PY) -m pytest -q tests
 
@@ -40,14 +51,16 @@ test-data: install
 
 test-model: install
 	$(PY) -m pytest -q tests/model --bundle=models/triage/current
+	$(PY) -m pytest -q tests/model --bundle=models/prescription/current
 
 bench: install
 	$(PY) bench/triage.py
+	$(PY) bench/prescription.py
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy runtime triage training
+	$(VENV)/bin/mypy runtime triage prescription training
 
 clean:
 	rm -rf build mlruns.db mlartifacts models/*/

@@ -16,6 +16,7 @@ from runtime.cli import batch_parser, run_batch_cli
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
+
     def suppress_option(command: argparse.ArgumentParser) -> None:
         command.add_argument(
             "--suppress",
@@ -33,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.suppress:
             lines = Path(args.suppress).read_text(encoding="utf-8").splitlines()
             suppress = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-        predictor = PrescriptionPredictor.from_bundle(args.bundle, threads=args.threads, suppress=suppress)
+        predictor = PrescriptionPredictor.from_bundle(
+            args.bundle, threads=args.threads, suppress=suppress
+        )
 
         def predict(requests: Sequence[CheckRequest]) -> list[dict[str, Any]]:
             return [r.model_dump() for r in predictor.predict(requests)]

@@ -29,10 +29,36 @@ from runtime.schema import ModelRef
 
 _ROUTES = {
     "oral": {"oral", "po", "p.o.", "by mouth", "口服", "tablet", "capsule"},
-    "parenteral": {"iv", "im", "sc", "intravenous", "intramuscular", "subcutaneous", "injection",
-                   "parenteral", "静脉", "静滴", "静注", "肌注", "肌肉注射", "皮下", "注射"},
+    "parenteral": {
+        "iv",
+        "im",
+        "sc",
+        "intravenous",
+        "intramuscular",
+        "subcutaneous",
+        "injection",
+        "parenteral",
+        "静脉",
+        "静滴",
+        "静注",
+        "肌注",
+        "肌肉注射",
+        "皮下",
+        "注射",
+    },
     "rectal": {"pr", "rectal", "直肠", "肛塞", "纳肛"},
-    "topical": {"topical", "skin", "cutaneous", "外用", "局部", "eye", "ear", "ophthalmic", "滴眼", "滴耳"},
+    "topical": {
+        "topical",
+        "skin",
+        "cutaneous",
+        "外用",
+        "局部",
+        "eye",
+        "ear",
+        "ophthalmic",
+        "滴眼",
+        "滴耳",
+    },
     "inhaled": {"inhaled", "inhalation", "neb", "nebulised", "吸入", "雾化"},
 }
 
@@ -63,8 +89,10 @@ class AlertPolicy:
     model_alert_threshold: float = 0.8
     min_interaction_level: str = "moderate"
 
-    def interruptive(self, alert_type: str, severity: str, source: str, pregnancy: bool = False) -> bool:
-        """Interrupt for contraindicated/major knowledge, allergy and pregnancy; never for the model."""
+    def interruptive(
+        self, alert_type: str, severity: str, source: str, pregnancy: bool = False
+    ) -> bool:
+        """Interrupt for contraindicated or major knowledge, allergy, pregnancy; never the model."""
         if source == "model":
             return False
         return alert_type == "allergy" or pregnancy or severity in ("contraindicated", "major")
@@ -161,7 +189,9 @@ class PrescriptionChecker:
                     continue
                 product = len(items)
                 for drug in resolution.ingredients:
-                    items.append(_Item(drug, order, product, current, len(resolution.ingredients) > 1))
+                    items.append(
+                        _Item(drug, order, product, current, len(resolution.ingredients) > 1)
+                    )
         pairs, pair_drafts = self._pairs(items)
         drafts += pair_drafts
         prescribed = [item for item in items if not item.current]
@@ -169,7 +199,9 @@ class PrescriptionChecker:
         drafts += self._contraindications(prescribed, request, unresolved)
         drafts += self._allergies(prescribed, request, unresolved)
         alerts = self._apply_policy(drafts, self.policy.suppress | suppress)
-        return CheckResult(id=request.id, alerts=alerts, pairs=pairs, unresolved=unresolved, model=self.model_ref)
+        return CheckResult(
+            id=request.id, alerts=alerts, pairs=pairs, unresolved=unresolved, model=self.model_ref
+        )
 
     # -- pairs: interactions and duplicate therapy ------------------------------------------
 
@@ -178,7 +210,8 @@ class PrescriptionChecker:
         same_ingredient: dict[str, tuple[_Item, _Item]] = {}
         for x, y in combinations(items, 2):
             if (x.current and y.current) or x.product == y.product:
-                continue  # current medications were checked when prescribed; one product is intended
+                # current medications were checked when prescribed; one product is intended
+                continue
             if x.drug == y.drug:
                 same_ingredient.setdefault(x.drug, (x, y))
                 continue
@@ -193,7 +226,10 @@ class PrescriptionChecker:
             where = "current medication" if x.current or y.current else "prescription"
             drafts.append(
                 _Draft(
-                    "duplicate_therapy", "major", [drug], "knowledge_base",
+                    "duplicate_therapy",
+                    "major",
+                    [drug],
+                    "knowledge_base",
                     f"{drug} is in two products ({x.order.name}; {y.order.name}) on the {where}: "
                     "risk of overdose.",
                     "Keep one product, or check the combined daily dose.",
@@ -212,12 +248,20 @@ class PrescriptionChecker:
                 drafts.append(draft)
         return reports, drafts
 
-    def _report(self, key: tuple[str, str], known: list[Finding], known_level: str | None, score: PairScore | None) -> PairReport:
+    def _report(
+        self,
+        key: tuple[str, str],
+        known: list[Finding],
+        known_level: str | None,
+        score: PairScore | None,
+    ) -> PairReport:
         sources = "+".join(dict.fromkeys(f.source for f in known))
         if score is None:
             source = f"knowledge_base:{sources}"
         elif score.abstained:
-            source = (f"knowledge_base:{sources}; " if sources else "") + f"model abstained: {score.abstained}"
+            source = (
+                f"knowledge_base:{sources}; " if sources else ""
+            ) + f"model abstained: {score.abstained}"
         else:
             source = (f"knowledge_base:{sources}; " if sources else "") + "model"
         return PairReport(
@@ -231,14 +275,22 @@ class PrescriptionChecker:
     def _classes(self, drug: str) -> frozenset[str]:
         classes = self._class_cache.get(drug)
         if classes is None:
-            classes = self._class_cache[drug] = frozenset(code[:5] for code in self.atc.get(drug, ()))
+            classes = self._class_cache[drug] = frozenset(
+                code[:5] for code in self.atc.get(drug, ())
+            )
         return classes
 
     def _shared_class(self, a: str, b: str) -> str | None:
         shared = sorted(self._classes(a) & self._classes(b))
         return shared[0] if shared else None
 
-    def _pair_alert(self, key: tuple[str, str], known: list[Finding], graded: list[Finding], score: PairScore | None) -> _Draft | None:
+    def _pair_alert(
+        self,
+        key: tuple[str, str],
+        known: list[Finding],
+        graded: list[Finding],
+        score: PairScore | None,
+    ) -> _Draft | None:
         a, b = key
         level = graded[0].level if graded else None
         shared = self._shared_class(a, b)
@@ -247,47 +299,82 @@ class PrescriptionChecker:
             severity = stricter("moderate", level) or "moderate"
             also = f" Also an interaction: {_evidence(graded)}." if graded else ""
             return _Draft(
-                "duplicate_therapy", severity, [a, b], "knowledge_base",
-                f"{a} and {b} are in the same therapeutic class (ATC {shared}): duplicate therapy.{also}",
+                "duplicate_therapy",
+                severity,
+                [a, b],
+                "knowledge_base",
+                f"{a} and {b} are in the same therapeutic class (ATC {shared}): "
+                f"duplicate therapy.{also}",
                 next((f.management for f in graded if f.management), "Use one drug of the class."),
                 f"ATC level 4 {shared}" + (f" | {_evidence(known)}" if known else ""),
             )
         if graded:
             strictest = graded[0]
-            if LEVEL_ORDER.index(strictest.level) > LEVEL_ORDER.index(self.policy.min_interaction_level):
+            if LEVEL_ORDER.index(strictest.level) > LEVEL_ORDER.index(
+                self.policy.min_interaction_level
+            ):
                 return None
             mechanism = next((f.mechanism for f in known if f.mechanism), "")
             dup_note = f" Same class (ATC {shared}), allow-listed as intended." if shared else ""
+            if strictest.graded_by_context:
+                dup_note += (
+                    f" {strictest.source} grades this pair by dose or context "
+                    f"({strictest.graded_by_context}); the strictest grade is shown, the "
+                    "management text says when each applies."
+                )
             return _Draft(
-                "interaction", strictest.level, [a, b], "knowledge_base",
-                f"{a} + {b}: {strictest.level} interaction ({strictest.source}). {mechanism}{dup_note}".strip(),
+                "interaction",
+                strictest.level,
+                [a, b],
+                "knowledge_base",
+                f"{a} + {b}: {strictest.level} interaction ({strictest.source}). "
+                f"{mechanism}{dup_note}".strip(),
                 next((f.management for f in graded if f.management), ""),
                 _evidence(known),
             )
-        if score is None or score.abstained or score.severity is None or score.p_interaction is None:
+        if (
+            score is None
+            or score.abstained
+            or score.severity is None
+            or score.p_interaction is None
+        ):
             return None
         # For a pair a source lists without grading, the interaction is known: only severity is
         # predicted. For an unlisted pair both are.
         p_major = score.severity["major"] * (1.0 if known else score.p_interaction)
         if p_major < self.policy.model_alert_threshold:
             return None
-        listed = f" Listed without severity: {known[0].mechanism}" if known else " Not in the knowledge base."
+        listed = (
+            f" Listed without severity: {known[0].mechanism}"
+            if known
+            else " Not in the knowledge base."
+        )
         return _Draft(
-            "interaction", "major", [a, b], "model",
+            "interaction",
+            "major",
+            [a, b],
+            "model",
             f"Predicted (not validated) major interaction between {a} and {b}: "
             f"P(major interaction) = {p_major:.2f}.{listed}",
             "Review with a pharmacist before signing.",
-            f"learned model {self.model_ref.version}: p_interaction={score.p_interaction}, severity={score.severity}",
+            f"learned model {self.model_ref.version}: p_interaction={score.p_interaction}, "
+            f"severity={score.severity}",
         )
 
     # -- single-drug checks -----------------------------------------------------------------
 
     def _unknown_drug(self, resolution: Resolution, current: bool) -> _Draft:
-        hint = f" Did you mean: {', '.join(resolution.suggestions)}?" if resolution.suggestions else ""
+        hint = (
+            f" Did you mean: {', '.join(resolution.suggestions)}?" if resolution.suggestions else ""
+        )
         role = "current medication" if current else "prescribed drug"
         return _Draft(
-            "unknown_drug", "moderate", [resolution.written], "knowledge_base",
-            f"The {role} '{resolution.written}' is not in the drug dictionary, so it was not checked.{hint}",
+            "unknown_drug",
+            "moderate",
+            [resolution.written],
+            "knowledge_base",
+            f"The {role} '{resolution.written}' is not in the drug dictionary, "
+            f"so it was not checked.{hint}",
             "Check the name or enter the generic name; review this drug by hand.",
             "no alias matched after removing strengths, dosage forms and salts",
         )
@@ -308,7 +395,10 @@ class PrescriptionChecker:
                 if problem:
                     drafts.append(
                         _Draft(
-                            "dose", "major", [item.drug], "curated",
+                            "dose",
+                            "major",
+                            [item.drug],
+                            "curated",
                             f"{item.drug} ({order.name}): {problem}",
                             "Reduce the dose or the frequency; check the patient's weight and age.",
                             f"{limit.source}; {limit.population}, {limit.route}"
@@ -320,7 +410,9 @@ class PrescriptionChecker:
         return drafts
 
     @staticmethod
-    def _dose_problem(dose: float, daily: float | None, limit: DoseLimit, weight: float | None) -> str | None:
+    def _dose_problem(
+        dose: float, daily: float | None, limit: DoseLimit, weight: float | None
+    ) -> str | None:
         single_cap, daily_cap = limit.max_single, limit.max_daily
         basis = f"{limit.population} maximum"
         if weight is not None:
@@ -338,7 +430,9 @@ class PrescriptionChecker:
             return f"{daily:g} mg per day exceeds the {basis} of {daily_cap:g} mg per day"
         return None
 
-    def _contraindications(self, prescribed: list[_Item], request: CheckRequest, unresolved: list[str]) -> list[_Draft]:
+    def _contraindications(
+        self, prescribed: list[_Item], request: CheckRequest, unresolved: list[str]
+    ) -> list[_Draft]:
         patient = request.patient
         conditions: list[tuple[str, str]] = []
         for written in patient.conditions:
@@ -353,32 +447,75 @@ class PrescriptionChecker:
             if patient.pregnant:
                 for rule in self.rules.pregnancy_rules(drug):
                     trimester = "" if rule.detail in ("", "any") else f" (trimester {rule.detail})"
-                    drafts.append(self._rule_draft("pregnancy", drug, rule, f"{drug} in pregnancy{trimester}: {rule.reason}", pregnancy=True))
+                    drafts.append(
+                        self._rule_draft(
+                            "pregnancy",
+                            drug,
+                            rule,
+                            f"{drug} in pregnancy{trimester}: {rule.reason}",
+                            pregnancy=True,
+                        )
+                    )
             if patient.breastfeeding:
                 for rule in self.rules.lactation_rules(drug):
-                    drafts.append(self._rule_draft("lactation", drug, rule, f"{drug} while breastfeeding: {rule.reason}"))
+                    drafts.append(
+                        self._rule_draft(
+                            "lactation", drug, rule, f"{drug} while breastfeeding: {rule.reason}"
+                        )
+                    )
             if patient.age is not None:
                 for rule in self.rules.age_rules(drug, patient.age):
                     limits = " and ".join(
-                        part for part in (
-                            f"under {rule.min_age_years:g}" if rule.min_age_years is not None and patient.age < rule.min_age_years else "",
-                            f"over {rule.max_age_years:g}" if rule.max_age_years is not None and patient.age > rule.max_age_years else "",
-                        ) if part
+                        part
+                        for part in (
+                            f"under {rule.min_age_years:g}"
+                            if rule.min_age_years is not None and patient.age < rule.min_age_years
+                            else "",
+                            f"over {rule.max_age_years:g}"
+                            if rule.max_age_years is not None and patient.age > rule.max_age_years
+                            else "",
+                        )
+                        if part
                     )
-                    drafts.append(self._rule_draft("age", drug, rule, f"{drug} {limits} years (patient {patient.age:g}): {rule.reason}"))
+                    drafts.append(
+                        self._rule_draft(
+                            "age",
+                            drug,
+                            rule,
+                            f"{drug} {limits} years (patient {patient.age:g}): {rule.reason}",
+                        )
+                    )
             for written, condition in conditions:
                 for rule in self.rules.condition_rules_for(condition, drug):
-                    drafts.append(self._rule_draft(f"condition:{condition}", drug, rule, f"{drug} with {written}: {rule.reason}"))
+                    drafts.append(
+                        self._rule_draft(
+                            f"condition:{condition}",
+                            drug,
+                            rule,
+                            f"{drug} with {written}: {rule.reason}",
+                        )
+                    )
         return drafts
 
     @staticmethod
-    def _rule_draft(why: str, drug: str, rule: Rule, message: str, pregnancy: bool = False) -> _Draft:
+    def _rule_draft(
+        why: str, drug: str, rule: Rule, message: str, pregnancy: bool = False
+    ) -> _Draft:
         return _Draft(
-            "contraindication", rule.level, [drug], "curated", message, rule.management, rule.source,
-            pregnancy=pregnancy, key=f"contraindication:{why}:{drug}",
+            "contraindication",
+            rule.level,
+            [drug],
+            "curated",
+            message,
+            rule.management,
+            rule.source,
+            pregnancy=pregnancy,
+            key=f"contraindication:{why}:{drug}",
         )
 
-    def _allergies(self, prescribed: list[_Item], request: CheckRequest, unresolved: list[str]) -> list[_Draft]:
+    def _allergies(
+        self, prescribed: list[_Item], request: CheckRequest, unresolved: list[str]
+    ) -> list[_Draft]:
         drafts: dict[str, _Draft] = {}
         for written in request.patient.allergies:
             group = self.rules.allergy_group_of(written)
@@ -397,9 +534,16 @@ class PrescriptionChecker:
                 draft = None
                 if drug in allergen_drugs or groups & set(self.rules.groups_of(drug)):
                     shared = sorted(groups & set(self.rules.groups_of(drug)))
-                    why = "the same drug" if drug in allergen_drugs else f"the same class ({', '.join(shared)})"
+                    why = (
+                        "the same drug"
+                        if drug in allergen_drugs
+                        else f"the same class ({', '.join(shared)})"
+                    )
                     draft = _Draft(
-                        "allergy", "contraindicated", [drug], "curated",
+                        "allergy",
+                        "contraindicated",
+                        [drug],
+                        "curated",
                         f"Patient is allergic to '{written}'; {drug} is {why}.",
                         "Do not give; choose a drug from another class.",
                         "allergy list + curated allergy groups",
@@ -407,17 +551,25 @@ class PrescriptionChecker:
                 else:
                     for group_name in sorted(groups):
                         for rule in self.rules.cross_reactions(group_name, drug):
-                            if draft is None or LEVEL_ORDER.index(rule.level) < LEVEL_ORDER.index(draft.severity):
+                            if draft is None or LEVEL_ORDER.index(rule.level) < LEVEL_ORDER.index(
+                                draft.severity
+                            ):
                                 draft = _Draft(
-                                    "allergy", rule.level, [drug], "curated",
-                                    f"Patient is allergic to '{written}' ({group_name}); {drug} ({rule.target}) "
+                                    "allergy",
+                                    rule.level,
+                                    [drug],
+                                    "curated",
+                                    f"Patient is allergic to '{written}' ({group_name}); "
+                                    f"{drug} ({rule.target}) "
                                     f"may cross-react: {rule.reason}",
                                     "Avoid, or give only with allergy assessment and monitoring.",
                                     rule.source,
                                 )
                 if draft is not None:
                     current = drafts.get(drug)
-                    if current is None or LEVEL_ORDER.index(draft.severity) < LEVEL_ORDER.index(current.severity):
+                    if current is None or LEVEL_ORDER.index(draft.severity) < LEVEL_ORDER.index(
+                        current.severity
+                    ):
                         drafts[drug] = draft
         return list(drafts.values())
 
@@ -433,12 +585,18 @@ class PrescriptionChecker:
                 severity=draft.severity,  # type: ignore[arg-type]
                 drugs=draft.drugs,
                 source=draft.source,  # type: ignore[arg-type]
-                interruptive=self.policy.interruptive(draft.type, draft.severity, draft.source, draft.pregnancy),
+                interruptive=self.policy.interruptive(
+                    draft.type, draft.severity, draft.source, draft.pregnancy
+                ),
                 message=draft.message,
                 management=draft.management,
                 evidence=draft.evidence,
             )
             current = alerts.get(draft.key)
-            if current is None or LEVEL_ORDER.index(alert.severity) < LEVEL_ORDER.index(current.severity):
+            if current is None or LEVEL_ORDER.index(alert.severity) < LEVEL_ORDER.index(
+                current.severity
+            ):
                 alerts[draft.key] = alert
-        return sorted(alerts.values(), key=lambda a: (not a.interruptive, LEVEL_ORDER.index(a.severity)))
+        return sorted(
+            alerts.values(), key=lambda a: (not a.interruptive, LEVEL_ORDER.index(a.severity))
+        )

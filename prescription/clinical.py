@@ -79,7 +79,9 @@ class ClinicalRules:
         atc: canonical drug -> its ATC codes.
     """
 
-    def __init__(self, tables: dict[str, list[dict[str, str]]], atc: dict[str, tuple[str, ...]]) -> None:
+    def __init__(
+        self, tables: dict[str, list[dict[str, str]]], atc: dict[str, tuple[str, ...]]
+    ) -> None:
         self.tables = tables
         self.atc = atc
         self.doses = [
@@ -109,8 +111,13 @@ class ClinicalRules:
         ]
         self.age = [
             Rule(
-                r["target"], r["level"], r["reason"], r["management"], r["source"],
-                min_age_years=_number(r["min_age_years"]), max_age_years=_number(r["max_age_years"]),
+                r["target"],
+                r["level"],
+                r["reason"],
+                r["management"],
+                r["source"],
+                min_age_years=_number(r["min_age_years"]),
+                max_age_years=_number(r["max_age_years"]),
             )
             for r in tables["age_restrictions.csv"]
         ]
@@ -118,7 +125,9 @@ class ClinicalRules:
             Rule(r["target"], r["level"], r["reason"], r["management"], r["source"], r["condition"])
             for r in tables["condition_contraindications.csv"]
         ]
-        self.condition_terms = {name_key(r["term"]): r["condition"] for r in tables["conditions.csv"]}
+        self.condition_terms = {
+            name_key(r["term"]): r["condition"] for r in tables["conditions.csv"]
+        }
         self.condition_ids = {r["condition"] for r in tables["conditions.csv"]}
         self.allergy_terms = {name_key(r["term"]): r["group"] for r in tables["allergy_terms.csv"]}
         self.group_members: dict[str, list[str]] = {}
@@ -131,7 +140,9 @@ class ClinicalRules:
         self.allowlist = [(r["target_a"], r["target_b"]) for r in tables["duplicate_allowlist.csv"]]
 
     @classmethod
-    def from_folder(cls, folder: Path, atc: dict[str, tuple[str, ...]], prefix: str = BUNDLE_PREFIX) -> ClinicalRules:
+    def from_folder(
+        cls, folder: Path, atc: dict[str, tuple[str, ...]], prefix: str = BUNDLE_PREFIX
+    ) -> ClinicalRules:
         """Load every curated table (`<prefix><name>.csv`) from a folder."""
         return cls({name: _rows(folder / f"{prefix}{name}") for name in CURATED_TABLES}, atc)
 
@@ -144,8 +155,12 @@ class ClinicalRules:
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one instance per loaded bundle, lives as long as it
     def _rules_for(self, kind: str, drug: str) -> tuple[Rule, ...]:
-        rules = {"pregnancy": self.pregnancy, "lactation": self.lactation, "age": self.age,
-                 "condition": self.condition_rules}[kind]
+        rules = {
+            "pregnancy": self.pregnancy,
+            "lactation": self.lactation,
+            "age": self.age,
+            "condition": self.condition_rules,
+        }[kind]
         return tuple(rule for rule in rules if self.matches(rule.target, drug))
 
     def pregnancy_rules(self, drug: str) -> tuple[Rule, ...]:
@@ -182,7 +197,11 @@ class ClinicalRules:
     @lru_cache(maxsize=4096)  # noqa: B019
     def groups_of(self, drug: str) -> tuple[str, ...]:
         """Allergy groups a drug belongs to."""
-        return tuple(g for g, targets in self.group_members.items() if any(self.matches(t, drug) for t in targets))
+        return tuple(
+            g
+            for g, targets in self.group_members.items()
+            if any(self.matches(t, drug) for t in targets)
+        )
 
     def cross_reactions(self, allergy_group: str, drug: str) -> Iterator[Rule]:
         """Cross-reactivity rules from an allergy group to groups the drug belongs to."""
@@ -213,6 +232,7 @@ class ClinicalRules:
     def duplicate_allowed(self, a: str, b: str) -> bool:
         """Whether two drugs are an intended combination on the allow-list."""
         return any(
-            (self.matches(x, a) and self.matches(y, b)) or (self.matches(x, b) and self.matches(y, a))
+            (self.matches(x, a) and self.matches(y, b))
+            or (self.matches(x, b) and self.matches(y, a))
             for x, y in self.allowlist
         )

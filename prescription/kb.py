@@ -37,6 +37,10 @@ class Finding:
     mechanism: str = ""
     management: str = ""
     evidence: str = ""
+    # The source's own grades when it grades the pair by dose or context (ANSM:
+    # "CONTRE-INDICATION; Association DECONSEILLEE; A prendre en compte"); `level` is the
+    # strictest of them.
+    graded_by_context: str = ""
 
 
 def _table(path: Path) -> Iterator[dict[str, str]]:
@@ -49,7 +53,7 @@ def _table(path: Path) -> Iterator[dict[str, str]]:
 
 
 def _columns(path: Path, *names: str) -> Iterator[tuple[str, ...]]:
-    """Selected columns of a large CSV as tuples (no per-row dict: the hot tables have 10^5 rows)."""
+    """Selected columns of a large CSV as tuples (no per-row dict: hot tables have 10^5 rows)."""
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader)
@@ -100,12 +104,16 @@ class InteractionKB:
         with (folder / "kb_levels.csv").open(encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle)
             header = next(reader)
-            ia, ib, il, isrc, iv = (header.index(c) for c in ("drug_a", "drug_b", "level", "source", "version"))
+            ia, ib, il, isrc, iv = (
+                header.index(c) for c in ("drug_a", "drug_b", "level", "source", "version")
+            )
             for row in reader:
                 key = (row[il], row[isrc], row[iv])
                 finding = level_findings.get(key)
                 if finding is None:
-                    finding = level_findings[key] = Finding(*key, evidence=f"{key[1]} severity: {key[0]}")
+                    finding = level_findings[key] = Finding(
+                        *key, evidence=f"{key[1]} severity: {key[0]}"
+                    )
                 pair = (row[ia], row[ib]) if row[ia] <= row[ib] else (row[ib], row[ia])
                 existing = graded.get(pair)
                 if existing is None:
@@ -114,7 +122,13 @@ class InteractionKB:
                     existing.append(finding)
         rules = {
             row["rule"]: Finding(
-                row["level"], row["source"], row["version"], row["mechanism"], row["management"], row["evidence"]
+                row["level"],
+                row["source"],
+                row["version"],
+                row["mechanism"],
+                row["management"],
+                row["evidence"],
+                row["level_fr"] if ";" in row["level_fr"] else "",
             )
             for row in _table(folder / "kb_rules.csv")
         }
@@ -154,7 +168,14 @@ class InteractionKB:
                 .replace("#Drug2", self.display.get(second, second))
             )
             findings.append(
-                Finding("unknown", "drugbank_ddi86", self.drugbank_version, sentence, "", f"DrugBank DDI type {kind}")
+                Finding(
+                    "unknown",
+                    "drugbank_ddi86",
+                    self.drugbank_version,
+                    sentence,
+                    "",
+                    f"DrugBank DDI type {kind}",
+                )
             )
         return findings
 

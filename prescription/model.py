@@ -47,7 +47,11 @@ class PairScorer:
     """
 
     def __init__(
-        self, model: OnnxModel, index: dict[str, int], novelty: dict[str, float], novelty_threshold: float
+        self,
+        model: OnnxModel,
+        index: dict[str, int],
+        novelty: dict[str, float],
+        novelty_threshold: float,
     ) -> None:
         self.model = model
         self.index = index
@@ -69,7 +73,10 @@ class PairScorer:
         if drug not in self.index:
             return f"no model features for {drug}"
         if self.novelty[drug] < self.novelty_threshold:
-            return f"{drug} is unlike the drugs the model was trained on (similarity {self.novelty[drug]:.2f})"
+            similarity = self.novelty[drug]
+            return (
+                f"{drug} is unlike the drugs the model was trained on (similarity {similarity:.2f})"
+            )
         return None
 
     def score(self, pairs: list[tuple[str, str]]) -> list[PairScore]:
@@ -89,6 +96,9 @@ class PairScorer:
             for row, i in enumerate(todo):
                 results[i] = PairScore(
                     round(float(p[row]), 6),
-                    {level: round(float(severity[row, k]), 6) for k, level in enumerate(SEVERITIES)},
+                    {
+                        level: round(float(severity[row, k]), 6)
+                        for k, level in enumerate(SEVERITIES)
+                    },
                 )
         return [r for r in results if r is not None]

@@ -67,7 +67,12 @@ class PrescriptionPredictor:
 
     @classmethod
     def from_bundle(
-        cls, path: str | Path, *, threads: int = 1, self_test: bool = True, suppress: Sequence[str] = ()
+        cls,
+        path: str | Path,
+        *,
+        threads: int = 1,
+        self_test: bool = True,
+        suppress: Sequence[str] = (),
     ) -> PrescriptionPredictor:
         """Load and verify a prescription bundle.
 
@@ -89,7 +94,9 @@ class PrescriptionPredictor:
                 resolver = DrugResolver.from_table(bundle.file("aliases.csv"))
                 rules = ClinicalRules.from_folder(bundle.path, atc)
                 index, novelty = PairScorer.read_drugs(bundle.file("model_drugs.csv"))
-            model = OnnxModel(bundle.file("model.onnx"), bundle.manifest.inputs, bundle.manifest.outputs, threads)
+            model = OnnxModel(
+                bundle.file("model.onnx"), bundle.manifest.inputs, bundle.manifest.outputs, threads
+            )
             scorer = PairScorer(model, index, novelty, float(post["novelty_threshold"]))
             policy = AlertPolicy(
                 suppress=frozenset(post.get("suppress", [])),
@@ -103,7 +110,9 @@ class PrescriptionPredictor:
         if self_test:
             predictor.self_test()  # golden answers were recorded under the bundle's own policy
         if suppress:
-            predictor.checker.policy = replace(policy, suppress=policy.suppress | frozenset(suppress))
+            predictor.checker.policy = replace(
+                policy, suppress=policy.suppress | frozenset(suppress)
+            )
         logger.info("loaded prescription bundle %s", bundle.version)
         return predictor
 
@@ -125,12 +134,16 @@ class PrescriptionPredictor:
             got = self.checker.check(CheckRequest.model_validate(example["request"])).model_dump()
             problem = compare_results(example["expected"], got)
             if problem:
-                raise SelfTestFailed(f"bundle {self.bundle.path}: example {example['request']['id']!r} {problem}")
+                raise SelfTestFailed(
+                    f"bundle {self.bundle.path}: example {example['request']['id']!r} {problem}"
+                )
 
 
 def compare_results(expected: dict[str, Any], got: dict[str, Any]) -> str | None:
     """Difference between a recorded and a fresh answer (model probabilities to 1e-3)."""
-    expected_alerts = [(a["type"], a["severity"], a["drugs"], a["interruptive"]) for a in expected["alerts"]]
+    expected_alerts = [
+        (a["type"], a["severity"], a["drugs"], a["interruptive"]) for a in expected["alerts"]
+    ]
     got_alerts = [(a["type"], a["severity"], a["drugs"], a["interruptive"]) for a in got["alerts"]]
     if expected_alerts != got_alerts:
         return f"alerts are {got_alerts}, expected {expected_alerts}"
@@ -138,14 +151,19 @@ def compare_results(expected: dict[str, Any], got: dict[str, Any]) -> str | None
         return f"unresolved is {got['unresolved']}, expected {expected['unresolved']}"
     for want, have in zip(expected["pairs"], got["pairs"], strict=False):
         if (want["drugs"], want["known_level"], want["predicted_level"]) != (
-            have["drugs"], have["known_level"], have["predicted_level"]
+            have["drugs"],
+            have["known_level"],
+            have["predicted_level"],
         ):
             return f"pair {want['drugs']} is {have}, expected {want}"
         if (want["p_interaction"] is None) != (have["p_interaction"] is None) or (
             want["p_interaction"] is not None
             and abs(want["p_interaction"] - have["p_interaction"]) > SELF_TEST_ATOL
         ):
-            return f"pair {want['drugs']} p_interaction {have['p_interaction']}, expected {want['p_interaction']}"
+            return (
+                f"pair {want['drugs']} p_interaction {have['p_interaction']}, "
+                f"expected {want['p_interaction']}"
+            )
     if len(expected["pairs"]) != len(got["pairs"]):
         return f"{len(got['pairs'])} pairs, expected {len(expected['pairs'])}"
     return None

@@ -65,7 +65,9 @@ class DrugResolver:
         with path.open(encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle)
             header = next(reader)
-            ik, ii, ikind, isrc = (header.index(c) for c in ("key", "ingredients", "kind", "source"))
+            ik, ii, ikind, isrc = (
+                header.index(c) for c in ("key", "ingredients", "kind", "source")
+            )
             for row in reader:
                 aliases[row[ik]] = (tuple(row[ii].split("|")), row[ikind], row[isrc])
         return cls(aliases)

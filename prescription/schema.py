@@ -16,7 +16,9 @@ MAX_NAME_CHARS = 200
 MAX_DOSE_MG = 100_000
 
 Severity = Literal["contraindicated", "major", "moderate", "minor"]
-AlertType = Literal["interaction", "duplicate_therapy", "dose", "contraindication", "allergy", "unknown_drug"]
+AlertType = Literal[
+    "interaction", "duplicate_therapy", "dose", "contraindication", "allergy", "unknown_drug"
+]
 
 
 class Strict(BaseModel):

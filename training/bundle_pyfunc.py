@@ -15,7 +15,10 @@ import mlflow
 # from_bundle(path) and predict(requests).
 PREDICTORS = {
     "triage": ("triage.predictor:TriagePredictor", "triage.schema:TriageRequest"),
-    "prescription": ("prescription.predictor:PrescriptionPredictor", "prescription.schema:CheckRequest"),
+    "prescription": (
+        "prescription.predictor:PrescriptionPredictor",
+        "prescription.schema:CheckRequest",
+    ),
 }
 
 
@@ -36,7 +39,9 @@ class BundlePyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined,misc
         self.predictor = _load(predictor).from_bundle(path)
         self.request_type = _load(request)
 
-    def predict(self, context: Any, model_input: list[Any], params: dict[str, Any] | None = None) -> Any:
+    def predict(
+        self, context: Any, model_input: list[Any], params: dict[str, Any] | None = None
+    ) -> Any:
         records = model_input.to_dict("records") if hasattr(model_input, "to_dict") else model_input
         requests = [self.request_type.model_validate(r) for r in records]
         return [r.model_dump() for r in self.predictor.predict(requests)]

@@ -190,6 +190,13 @@ class InteractionModelConfig(Strict):
     weight_decay: float = Field(1e-4, ge=0)
     class_weight_power: float = Field(0.75, ge=0)
     severity_loss_weight: float = Field(1.0, ge=0)
+    block_drop: float = Field(0.25, ge=0, lt=1)
+    val_fraction: float = Field(0.05, gt=0, lt=0.5)
+    val_drug_fraction: float = Field(0.1, gt=0, lt=0.5)
+    min_calibration: int = Field(100, ge=1)
+    prior_alpha: float = Field(1.0, gt=0)
+    prior_level: Literal[2, 3, 4] = 4
+    calibration_class_weighted: bool = False
 
 
 class SplitsConfig(Strict):
@@ -222,7 +229,9 @@ class PrescriptionConfig(Strict):
     alerts: AlertConfig = Field(default_factory=AlertConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     tracking: TrackingConfig = Field(
-        default_factory=lambda: TrackingConfig(experiment="prescription", registered_model="prescription")
+        default_factory=lambda: TrackingConfig(
+            experiment="prescription", registered_model="prescription"
+        )
     )
 
 

@@ -57,7 +57,9 @@ def _evaluate_prescription(path: Path, candidate: Bundle, data_dir: str | None) 
 
     predictor = PrescriptionPredictor.from_bundle(path)
     passed = sum(
-        not case_failures(case, predictor.checker.check(CheckRequest.model_validate(case["request"])).model_dump())
+        not case_failures(
+            case, predictor.checker.check(CheckRequest.model_validate(case["request"])).model_dump()
+        )
         for case in CASES
     )
     random_split = predictor.bundle.manifest.metrics["splits"]["random"]["model"]
@@ -69,7 +71,10 @@ def _evaluate_prescription(path: Path, candidate: Bundle, data_dir: str | None) 
     }
 
 
-EVALUATORS: dict[str, Evaluator] = {"triage": _evaluate_triage, "prescription": _evaluate_prescription}
+EVALUATORS: dict[str, Evaluator] = {
+    "triage": _evaluate_triage,
+    "prescription": _evaluate_prescription,
+}
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,10 @@ def promote(
         shutil.rmtree(scratch, ignore_errors=True)
     # Metrics compare in order: the first that differs (by more than min_delta) decides.
     metrics = [m for m in candidate_scores if m != "n"]
-    decided = next((m for m in metrics if abs(candidate_scores[m] - champion_scores[m]) > min_delta), metrics[0])
+    decided = next(
+        (m for m in metrics if abs(candidate_scores[m] - champion_scores[m]) > min_delta),
+        metrics[0],
+    )
     new, old = candidate_scores[decided], champion_scores[decided]
     shown = ", ".join(f"{m} {candidate_scores[m]:.4f} vs {champion_scores[m]:.4f}" for m in metrics)
     detail = (

@@ -18,10 +18,11 @@ import numpy as np
 from runtime.bundle import Bundle, load_bundle
 from runtime.errors import BundleError, SelfTestFailed
 from runtime.onnx import OnnxModel
+from runtime.schema import ModelRef
 from runtime.text import TextEncoder
 from triage.features import TfidfFeaturizer, age_bucket
 from triage.red_flags import RedFlagMatcher
-from triage.schema import DepartmentScore, ModelRef, TriageRequest, TriageResult
+from triage.schema import DepartmentScore, TriageRequest, TriageResult
 from triage.text import normalise, with_age_prefix
 
 logger = logging.getLogger(__name__)

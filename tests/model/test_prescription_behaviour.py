@@ -1,4 +1,6 @@
-"""Behavioural suite for a built prescription bundle:  pytest tests/model --bundle models/prescription/current
+"""Behavioural suite for a built prescription bundle.
+
+    pytest tests/model --bundle models/prescription/current
 
 The issue's must-pass cases (Chinese and English names), plus invariances a pharmacist expects.
 Skipped when --bundle names a bundle of another task.
@@ -29,34 +31,92 @@ def _check(checker: PrescriptionPredictor, request: dict[str, Any]) -> dict[str,
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["request"]["id"] for c in CASES])
-def test_prescription_mft_must_pass_cases(checker: PrescriptionPredictor, case: dict[str, Any]) -> None:
-    assert case_failures(case, checker.checker.check(CheckRequest.model_validate(case["request"])).model_dump()) == []
+def test_prescription_mft_must_pass_cases(
+    checker: PrescriptionPredictor, case: dict[str, Any]
+) -> None:
+    assert (
+        case_failures(
+            case, checker.checker.check(CheckRequest.model_validate(case["request"])).model_dump()
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("华法林", "阿司匹林"), ("辛伐他汀", "克拉霉素"), ("西地那非", "硝酸甘油"), ("布洛芬", "萘普生")],
+    [
+        ("华法林", "阿司匹林"),
+        ("辛伐他汀", "克拉霉素"),
+        ("西地那非", "硝酸甘油"),
+        ("布洛芬", "萘普生"),
+    ],
 )
-def test_prescription_inv_order_and_language_do_not_change_the_finding(checker: PrescriptionPredictor, a: str, b: str) -> None:
+def test_prescription_inv_order_and_language_do_not_change_the_finding(
+    checker: PrescriptionPredictor, a: str, b: str
+) -> None:
     forward = _check(checker, {"drugs": [{"name": a}, {"name": b}]})
     backward = _check(checker, {"drugs": [{"name": b}, {"name": a}]})
-    summary = lambda r: sorted((x["type"], x["severity"], tuple(sorted(x["drugs"]))) for x in r["alerts"])  # noqa: E731
+
+    def summary(result: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...]]]:
+        return sorted(
+            (x["type"], x["severity"], tuple(sorted(x["drugs"]))) for x in result["alerts"]
+        )
+
     assert summary(forward) == summary(backward) and summary(forward)
 
 
-def test_prescription_mft_model_never_raises_a_contraindication(checker: PrescriptionPredictor) -> None:
-    result = _check(checker, {"drugs": [{"name": n} for n in ("amlodipine", "atorvastatin", "metformin", "omeprazole", "sertraline", "levothyroxine")]})
-    assert all(not (a["source"] == "model" and (a["severity"] == "contraindicated" or a["interruptive"])) for a in result["alerts"])
-    assert all(p["predicted_level"] in (None, "major", "moderate", "minor") for p in result["pairs"])
+def test_prescription_mft_model_never_raises_a_contraindication(
+    checker: PrescriptionPredictor,
+) -> None:
+    result = _check(
+        checker,
+        {
+            "drugs": [
+                {"name": n}
+                for n in (
+                    "amlodipine",
+                    "atorvastatin",
+                    "metformin",
+                    "omeprazole",
+                    "sertraline",
+                    "levothyroxine",
+                )
+            ]
+        },
+    )
+    assert all(
+        not (a["source"] == "model" and (a["severity"] == "contraindicated" or a["interruptive"]))
+        for a in result["alerts"]
+    )
+    assert all(
+        p["predicted_level"] in (None, "major", "moderate", "minor") for p in result["pairs"]
+    )
 
 
-def test_prescription_mft_combination_product_explodes_and_duplicates_paracetamol(checker: PrescriptionPredictor) -> None:
+def test_prescription_mft_combination_product_explodes_and_duplicates_paracetamol(
+    checker: PrescriptionPredictor,
+) -> None:
     result = _check(checker, {"drugs": [{"name": "氨酚伪麻美芬片"}, {"name": "对乙酰氨基酚片"}]})
-    assert any(a["type"] == "duplicate_therapy" and a["drugs"] == ["acetaminophen"] for a in result["alerts"])
+    assert any(
+        a["type"] == "duplicate_therapy" and a["drugs"] == ["acetaminophen"]
+        for a in result["alerts"]
+    )
 
 
 def test_prescription_dir_higher_dose_only_adds_alerts(checker: PrescriptionPredictor) -> None:
-    usual = _check(checker, {"patient": {"age": 30}, "drugs": [{"name": "ibuprofen", "dose_mg": 400, "times_per_day": 3}]})
-    high = _check(checker, {"patient": {"age": 30}, "drugs": [{"name": "ibuprofen", "dose_mg": 1200, "times_per_day": 4}]})
+    usual = _check(
+        checker,
+        {
+            "patient": {"age": 30},
+            "drugs": [{"name": "ibuprofen", "dose_mg": 400, "times_per_day": 3}],
+        },
+    )
+    high = _check(
+        checker,
+        {
+            "patient": {"age": 30},
+            "drugs": [{"name": "ibuprofen", "dose_mg": 1200, "times_per_day": 4}],
+        },
+    )
     assert not [a for a in usual["alerts"] if a["type"] == "dose"]
     assert [a for a in high["alerts"] if a["type"] == "dose"]

@@ -9,7 +9,15 @@ import sys
 import pytest
 
 HEAVY = ("torch", "transformers", "sklearn", "pandas", "mlflow", "implicit", "scipy", "rdkit")
-TORCH_FREE = ("runtime", "triage", "triage.__main__", "triage.predictor")
+TORCH_FREE = (
+    "runtime",
+    "triage",
+    "triage.__main__",
+    "triage.predictor",
+    "prescription",
+    "prescription.__main__",
+    "prescription.predictor",
+)
 
 
 @pytest.mark.parametrize("module", TORCH_FREE)

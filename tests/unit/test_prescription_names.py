@@ -13,7 +13,11 @@ ALIASES = {
     "二甲双胍": (("metformin",), "zh_generic", "curated"),
     "amlodipine": (("amlodipine",), "canonical", "ddinter"),
     "头孢呋辛": (("cefuroxime",), "zh_generic", "curated"),
-    "氨酚伪麻美芬": (("acetaminophen", "dextromethorphan", "pseudoephedrine"), "combination", "curated"),
+    "氨酚伪麻美芬": (
+        ("acetaminophen", "dextromethorphan", "pseudoephedrine"),
+        "combination",
+        "curated",
+    ),
     "n02be01": (("acetaminophen",), "atc_code", "who"),
     "adapalene (topical)": (("adapalene (topical)",), "canonical", "ddinter"),
     "co amoxiclav": (("amoxicillin", "clavulanic acid"), "combination", "curated"),
@@ -38,9 +42,13 @@ def resolver() -> DrugResolver:
         ("Adapalene (topical)", ("adapalene (topical)",)),
         ("Co-Amoxiclav", ("amoxicillin", "clavulanic acid")),
         ("ＩＢＵＰＲＯＦＥＮ", ("ibuprofen",)),
+        ("布洛芬混悬滴剂", ("ibuprofen",)),
+        ("布洛芬缓释微丸胶囊", ("ibuprofen",)),
     ],
 )
-def test_prescription_names_resolve(resolver: DrugResolver, written: str, ingredients: tuple[str, ...]) -> None:
+def test_prescription_names_resolve(
+    resolver: DrugResolver, written: str, ingredients: tuple[str, ...]
+) -> None:
     resolution = resolver.resolve(written)
     assert resolution.ingredients == ingredients, list(name_variants(written))
 
@@ -57,7 +65,9 @@ def test_prescription_names_salt_is_only_dropped_when_needed() -> None:
 
 
 @pytest.mark.parametrize("written", ["", "   ", "500mg"])
-def test_prescription_names_empty_keys_resolve_to_nothing(resolver: DrugResolver, written: str) -> None:
+def test_prescription_names_empty_keys_resolve_to_nothing(
+    resolver: DrugResolver, written: str
+) -> None:
     assert not resolver.resolve(written).resolved
 
 

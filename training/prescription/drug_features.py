@@ -74,7 +74,7 @@ def _morgan(smiles: str, bits: int) -> np.ndarray | None:
     from rdkit import Chem, RDLogger
     from rdkit.Chem import rdFingerprintGenerator
 
-    RDLogger.DisableLog("rdApp.*")  # DrugBank has odd valences; one warning per drug is noise
+    RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]  # DrugBank has odd valences; one warning per drug is noise
     mol = Chem.MolFromSmiles(smiles)
     if mol is None:
         return None
@@ -128,12 +128,12 @@ def build_drug_features(
             logger.info("no %s; protein features from the other file only", relative)
     proteins_by_drugbank: dict[str, set[str]] = {}
     for drugbank_id, protein, action in protein_rows:
-        tokens = proteins_by_drugbank.setdefault(drugbank_id, set())
+        protein_tokens = proteins_by_drugbank.setdefault(drugbank_id, set())
         # The protein alone (shared metabolism) and protein + action (inhibitor vs substrate is
         # the mechanism of most pharmacokinetic interactions).
-        tokens.add(f"enz:{protein}")
+        protein_tokens.add(f"enz:{protein}")
         if action and action != "none":
-            tokens.add(f"enz:{protein}|{action}")
+            protein_tokens.add(f"enz:{protein}|{action}")
 
     tokens_by_drug: dict[str, set[str]] = {}
     for name in drugs:
@@ -165,7 +165,7 @@ def build_drug_features(
             if bits is not None:
                 matrix[row, n_symbolic:] = bits
                 n_fingerprints += 1
-    keep = matrix.any(axis=1)
+    keep: list[bool] = np.asarray(matrix.any(axis=1), dtype=bool).tolist()
     names = [n for n, k in zip(drugs, keep, strict=True) if k]
     feature_names = vocabulary + [f"fp:{i}" for i in range(fingerprint_bits)]
     logger.info(

@@ -114,9 +114,9 @@ def load_drug_table(safety_dir: Path) -> DrugTable:
     # DDInter drugs -> DrugBank ids, by exact name, then by base name.
     for drug in drugs.values():
         for candidate in (drug.name, base_name(drug.name)):
-            row = drugbank_by_name.get(candidate)
-            if row is not None:
-                drug.drugbank_id = row["drugbank_id"]
+            match = drugbank_by_name.get(candidate)
+            if match is not None:
+                drug.drugbank_id = match["drugbank_id"]
                 break
             if candidate in drugbank_by_atc_name:
                 drug.drugbank_id = drugbank_by_atc_name[candidate]

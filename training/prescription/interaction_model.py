@@ -27,7 +27,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import onnx
@@ -37,6 +37,7 @@ from onnx import TensorProto, helper, numpy_helper
 from sklearn.base import BaseEstimator
 from sklearn.metrics import f1_score, recall_score, roc_auc_score
 from torch import nn
+from tqdm.auto import tqdm
 
 from runtime.bundle import TensorSpec
 from runtime.onnx import OnnxModel
@@ -76,6 +77,8 @@ _SEVERITY_CODE = {level: i for i, level in enumerate(SEVERITIES)}
 # drugs below this similarity to every training drug are in the bottom ~5% and their severity
 # macro-F1 falls to the class-pair prior's level or below.
 NOVELTY_THRESHOLD = 0.35
+# log(prior) is taken of at least this: a smoothed prior is never 0, the floor only guards the log.
+PRIOR_FLOOR = 1e-6
 
 
 class PairModel(Protocol):
@@ -218,6 +221,10 @@ class InteractionModel(BaseEstimator):  # type: ignore[misc]
             gets no validation set (calibrates pairs with a drug the model has not seen).
         min_calibration: graded validation pairs a novelty group needs for its own calibration;
             below it the group borrows the calibration of the group with one fewer new drug.
+        prior_alpha: smoothing of the ATC class-pair prior the severity head is pooled with.
+        prior_level: ATC level of that prior's classes (smoothed level by level up to 2).
+        calibration_class_weighted: fit the calibration with the training class weights (keeps
+            the lean towards major and minor) instead of plain likelihood.
         seed: seeds initialisation, dropout, shuffling and the validation slice.
     """
 
@@ -238,7 +245,9 @@ class InteractionModel(BaseEstimator):  # type: ignore[misc]
         val_fraction: float = 0.05,
         val_drug_fraction: float = 0.05,
         min_calibration: int = 100,
-        blind_group2: bool = False,
+        prior_alpha: float = 1.0,
+        prior_level: int = 4,
+        calibration_class_weighted: bool = False,
         seed: int = 0,
     ) -> None:
         self.hidden = hidden
@@ -256,7 +265,9 @@ class InteractionModel(BaseEstimator):  # type: ignore[misc]
         self.val_fraction = val_fraction
         self.val_drug_fraction = val_drug_fraction
         self.min_calibration = min_calibration
-        self.blind_group2 = blind_group2
+        self.prior_alpha = prior_alpha
+        self.prior_level = prior_level
+        self.calibration_class_weighted = calibration_class_weighted
         self.seed = seed
 
     # ----------------------------------------------------------------- training
@@ -287,6 +298,11 @@ class InteractionModel(BaseEstimator):  # type: ignore[misc]
             val_pairs, val_negatives = validation
         a, b, y, level = _examples(features, pairs, negatives)
         val = _examples(features, val_pairs, val_negatives)
+        # The class-pair prior sees exactly the model's training pairs, so the validation pairs
+        # that weigh the two against each other are new to both.
+        self.prior_ = ClassPairPrior(self.prior_alpha, self.prior_level, backoff=True).fit(
+            features, pairs, negatives
+        )
 
         self.names_ = list(features.names)
         self.feature_names_ = list(features.feature_names)
@@ -336,8 +352,7 @@ class InteractionModel(BaseEstimator):  # type: ignore[misc]
         self.net_ = net.eval()
         with torch.no_grad():
             self.drug_embedding_ = self._embeddings(every_drug)
-            feature_only = net.encode(every_drug)
-        self._calibrate(val, feature_only)
+        self._calibrate(val)
         self.fit_seconds_ = time.perf_counter() - started
         logger.info(
             "interaction model: %d pairs + %d negatives, %d drugs seen, best epoch %d, %.1f s",
@@ -381,7 +396,10 @@ class InteractionModel(BaseEstimator):  # type: ignore[misc]
             net.train()
             order = torch.randperm(len(a), generator=generator)
             total = 0.0
-            for start in range(0, len(order), self.batch_size):
+            batches = range(0, len(order), self.batch_size)
+            for start in tqdm(
+                batches, desc=f"ddi epoch {epoch}/{self.epochs}", leave=False, disable=None
+            ):
                 rows = order[start : start + self.batch_size]
                 encoded = net.encode(training_drugs, self._drop_features(training_drugs, generator))
                 sides = []
@@ -450,69 +468,73 @@ class InteractionModel(BaseEstimator):  # type: ignore[misc]
         unseen = ~self.seen_
         return unseen[np.asarray(a)].astype(np.int64) + unseen[np.asarray(b)]
 
-    def _calibrate(
-        self, val: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], feature_only: torch.Tensor
-    ) -> None:
-        """Per novelty group: Platt scaling of the interaction logit, temperature and bias of the
-        severity logits.
+    def _calibrate(self, val: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> None:
+        """Per novelty group: Platt scaling of the interaction logit; for severity, a
+        temperature and a pooling weight with the hierarchical ATC class-pair prior.
 
-        Pairs of seen drugs, pairs with one new drug and pairs of two new drugs are different
-        regimes: with only features to go on the network leans to "moderate" (major was
-        predicted for 7% of two-new-drug pairs against 17% true), and by a margin that varied
-        from seed to seed. A bias per group, fitted on validation pairs of that group, removes
-        it. The severity fit minimises the same class-weighted cross-entropy as training, so
-        the deliberate lean towards major and minor is kept, not calibrated away. Group 2 is
-        fitted on its own validation pairs plus the group-1 pairs scored from features alone
-        (true two-new pairs are few).
+        Pairs of seen drugs and pairs with a new drug are different regimes. With ID embeddings
+        the network knows each drug; with features alone it knows less than the class pairs do
+        about severity (two new drugs, one_new split, seed 0: macro-F1 0.58 for the network
+        alone, 0.65 for the level-4 prior alone). Severity is therefore a product of experts,
+        softmax(logits * s_g + w_g * log prior), with s_g and w_g fitted on validation pairs
+        of the group by plain likelihood. Tried and dropped: a severity bias per group, and
+        fitting under the training class weights; both pushed new-drug pairs towards "minor"
+        and "major" and cost 0.05-0.08 macro-F1 on two new drugs.
         """
-        net = self.net_
         a, b = val[0], val[1]
         y, level = _labels(val)
         group = torch.from_numpy(self._group(a, b))
         with torch.no_grad():
-            logit, severity_logits = _pair_logits(net, self.drug_embedding_, a, b)
-            blind_logit, blind_severity = _pair_logits(net, feature_only, a, b)
-        class_weights = torch.from_numpy(self.class_weights_)
+            logit, severity_logits = _pair_logits(self.net_, self.drug_embedding_, a, b)
+        log_prior = torch.from_numpy(self._log_prior(a, b))
+        class_weights = (
+            torch.from_numpy(self.class_weights_) if self.calibration_class_weighted else None
+        )
         scale = np.ones(3, dtype=np.float32)
         shift = np.zeros(3, dtype=np.float32)
-        temperature = np.ones(3, dtype=np.float32)
-        bias = np.zeros((3, len(SEVERITIES)), dtype=np.float32)
-        sizes: list[int] = []
-        for g in range(3):
-            rows = group == g
-            parts = [(logit[rows], severity_logits[rows], y[rows], level[rows])]
-            if g == 2 and self.blind_group2:
-                one_new = group == 1
-                parts.append(
-                    (blind_logit[one_new], blind_severity[one_new], y[one_new], level[one_new])
-                )
-            g_logit, g_severity, g_y, g_level = (torch.cat(p) for p in zip(*parts, strict=True))
-            n_graded = int((g_level >= 0).sum())
-            sizes.append(n_graded)
-            has_both = 0 < float(g_y.sum()) < len(g_y)
-            if n_graded < self.min_calibration or not has_both:
-                if g > 0:  # borrow the group with one fewer new drug
-                    scale[g], shift[g] = scale[g - 1], shift[g - 1]
-                    temperature[g], bias[g] = temperature[g - 1], bias[g - 1]
+        inverse_t = np.ones(3, dtype=np.float32)
+        prior_weight = np.zeros(3, dtype=np.float32)
+        # Pairs of two held-out validation drugs are too few, and too dependent on which drugs
+        # were drawn, to fit their own calibration (on the one_new split the prior's macro-F1 was
+        # 0.43 on them and 0.65 on the test's two-new pairs): every pair with a new drug shares
+        # one calibration, fitted on groups 1 and 2 together.
+        sizes: dict[tuple[int, ...], int] = {}
+        calibration_sets: tuple[tuple[int, ...], ...] = ((0,), (1, 2))
+        for groups in calibration_sets:
+            rows = torch.from_numpy(np.isin(group.numpy(), groups))
+            g_y, g_level = y[rows], level[rows]
+            sizes[groups] = int((g_level >= 0).sum())
+            if sizes[groups] < self.min_calibration or not 0 < float(g_y.sum()) < len(g_y):
+                if groups != (0,):  # too few new-drug pairs: borrow the seen-drug calibration
+                    scale[1:], shift[1:] = scale[0], shift[0]
+                    inverse_t[1:], prior_weight[1:] = inverse_t[0], prior_weight[0]
                 continue
-            scale[g], shift[g], temperature[g], bias[g] = _fit_calibration(
-                g_logit, g_severity, g_y, g_level, class_weights
+            fitted = _fit_calibration(
+                logit[rows], severity_logits[rows], log_prior[rows], g_y, g_level, class_weights
             )
+            for g in groups:
+                scale[g], shift[g], inverse_t[g], prior_weight[g] = fitted
         self.interaction_scale_ = scale
         self.interaction_shift_ = shift
-        self.severity_temperature_ = temperature
-        self.severity_bias_ = bias
-        for g in range(3):
+        self.severity_inverse_temperature_ = inverse_t
+        self.severity_prior_weight_ = prior_weight
+        for groups, n_graded in sizes.items():
+            g = groups[0]
             logger.info(
-                "calibration, %d new drug(s) (%d graded pairs): interaction x%.3f %+.3f, "
-                "severity /%.3f %+.3f/%+.3f/%+.3f",
-                g,
-                sizes[g],
+                "calibration, pairs with %s new drug(s) (%d graded): interaction x%.3f %+.3f, "
+                "severity x%.3f + %.3f x log prior",
+                " or ".join(map(str, groups)),
+                n_graded,
                 scale[g],
                 shift[g],
-                temperature[g],
-                *bias[g],
+                inverse_t[g],
+                prior_weight[g],
             )
+
+    def _log_prior(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """log P(severity | class pair) [B, 3], floored like the ONNX graph floors it."""
+        _, prior = self.prior_.predict(a, b)
+        return np.log(np.maximum(prior, PRIOR_FLOOR)).astype(np.float32)
 
     # ---------------------------------------------------------------- inference
     def predict(self, a_idx: np.ndarray, b_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -529,8 +551,10 @@ class InteractionModel(BaseEstimator):  # type: ignore[misc]
         p = _sigmoid(
             logit.numpy() * self.interaction_scale_[group] + self.interaction_shift_[group]
         )
-        scaled = severity_logits.numpy() / self.severity_temperature_[group, None]
-        severity = _softmax(scaled + self.severity_bias_[group])
+        pooled = severity_logits.numpy() * self.severity_inverse_temperature_[group, None] + (
+            self.severity_prior_weight_[group, None] * self._log_prior(a, b)
+        )
+        severity = _softmax(pooled)
         return p.astype(np.float32), severity.astype(np.float32)
 
     def reference(self, feeds: dict[str, np.ndarray], output: str = "p_interaction") -> np.ndarray:
@@ -546,6 +570,7 @@ class InteractionModel(BaseEstimator):  # type: ignore[misc]
         per-group calibration is looked up from the pair's group inside the graph.
         """
         net = self.net_
+        n_classes = self.prior_.severity_table_.shape[0]
 
         def array(tensor: torch.Tensor) -> np.ndarray:
             return np.asarray(tensor.detach().numpy(), dtype=np.float32)
@@ -561,10 +586,19 @@ class InteractionModel(BaseEstimator):  # type: ignore[misc]
             "severity_bias": array(net.severity.bias),
             "group_scale": self.interaction_scale_.astype(np.float32),
             "group_shift": self.interaction_shift_.astype(np.float32),
-            "group_inverse_temperature": (1.0 / self.severity_temperature_)
-            .astype(np.float32)
-            .reshape(3, 1),
-            "group_severity_bias": self.severity_bias_.astype(np.float32),
+            "group_inverse_temperature": self.severity_inverse_temperature_.astype(
+                np.float32
+            ).reshape(3, 1),
+            "group_prior_weight": self.severity_prior_weight_.astype(np.float32).reshape(3, 1),
+            "prior_classes": self.prior_.classes_,
+            "prior_weights": self.prior_.weights_,
+            "prior_severity_table": self.prior_.severity_table_.reshape(-1, len(SEVERITIES)),
+            "prior_n_classes": np.array(n_classes, dtype=np.int64),
+            "prior_floor": np.array(PRIOR_FLOOR, dtype=np.float32),
+            "axis_1": np.array([1], dtype=np.int64),
+            "axis_2": np.array([2], dtype=np.int64),
+            "axis_3": np.array([3], dtype=np.int64),
+            "axes_1_2": np.array([1, 2], dtype=np.int64),
             "squeeze_axis": np.array([1], dtype=np.int64),
         }
         make = helper.make_node
@@ -591,10 +625,30 @@ class InteractionModel(BaseEstimator):  # type: ignore[misc]
             make("Sigmoid", ["interaction_calibrated"], ["p_interaction"]),
             make("MatMul", ["trunk", "severity_weight"], ["severity_mm"]),
             make("Add", ["severity_mm", "severity_bias"], ["severity_logits"]),
+            # The class-pair prior: sum_i,j w[a, i] w[b, j] table[class[a, i], class[b, j]],
+            # over each drug's (padded) classes, so a pair costs K^2 lookups, not a matmul.
+            make("Gather", ["prior_classes", "drug_a"], ["class_a"], axis=0),
+            make("Gather", ["prior_classes", "drug_b"], ["class_b"], axis=0),
+            make("Gather", ["prior_weights", "drug_a"], ["weight_a"], axis=0),
+            make("Gather", ["prior_weights", "drug_b"], ["weight_b"], axis=0),
+            make("Mul", ["class_a", "prior_n_classes"], ["row_a"]),
+            make("Unsqueeze", ["row_a", "axis_2"], ["row_a_3d"]),
+            make("Unsqueeze", ["class_b", "axis_1"], ["class_b_3d"]),
+            make("Add", ["row_a_3d", "class_b_3d"], ["cell"]),
+            make("Gather", ["prior_severity_table", "cell"], ["cell_severity"], axis=0),
+            make("Unsqueeze", ["weight_a", "axis_2"], ["weight_a_3d"]),
+            make("Unsqueeze", ["weight_b", "axis_1"], ["weight_b_3d"]),
+            make("Mul", ["weight_a_3d", "weight_b_3d"], ["cell_weight"]),
+            make("Unsqueeze", ["cell_weight", "axis_3"], ["cell_weight_4d"]),
+            make("Mul", ["cell_severity", "cell_weight_4d"], ["prior_terms"]),
+            make("ReduceSum", ["prior_terms", "axes_1_2"], ["prior"], keepdims=0),
+            make("Max", ["prior", "prior_floor"], ["prior_floored"]),
+            make("Log", ["prior_floored"], ["log_prior"]),
             make("Gather", ["group_inverse_temperature", "group"], ["inverse_t"], axis=0),
-            make("Gather", ["group_severity_bias", "group"], ["group_bias"], axis=0),
+            make("Gather", ["group_prior_weight", "group"], ["prior_weight"], axis=0),
             make("Mul", ["severity_logits", "inverse_t"], ["severity_scaled"]),
-            make("Add", ["severity_scaled", "group_bias"], ["severity_calibrated"]),
+            make("Mul", ["log_prior", "prior_weight"], ["prior_term"]),
+            make("Add", ["severity_scaled", "prior_term"], ["severity_calibrated"]),
             make("Softmax", ["severity_calibrated"], ["severity"], axis=1),
         ]
         graph = helper.make_graph(
@@ -621,37 +675,38 @@ class InteractionModel(BaseEstimator):  # type: ignore[misc]
 def _fit_calibration(
     logit: torch.Tensor,
     severity_logits: torch.Tensor,
+    log_prior: torch.Tensor,
     y: torch.Tensor,
     level: torch.Tensor,
-    class_weights: torch.Tensor,
-) -> tuple[float, float, float, np.ndarray]:
-    """(scale, shift, temperature, severity bias [3]) minimising BCE + weighted CE."""
+    class_weights: torch.Tensor | None,
+) -> tuple[float, float, float, float]:
+    """(scale, shift, inverse temperature, prior weight) minimising BCE + CE on validation."""
     log_scale = torch.zeros(1, requires_grad=True)
     shift = torch.zeros(1, requires_grad=True)
-    log_t = torch.zeros(1, requires_grad=True)
-    bias = torch.zeros(len(SEVERITIES), requires_grad=True)
+    log_inverse_t = torch.zeros(1, requires_grad=True)
+    prior_weight = torch.zeros(1, requires_grad=True)
     graded = level >= 0
-    optimizer = torch.optim.LBFGS([log_scale, shift, log_t, bias], lr=0.5, max_iter=200)
+    optimizer = torch.optim.LBFGS(
+        [log_scale, shift, log_inverse_t, prior_weight], lr=0.5, max_iter=200
+    )
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
+        pooled = (
+            severity_logits[graded] * torch.exp(log_inverse_t) + prior_weight * log_prior[graded]
+        )
         loss = nn.functional.binary_cross_entropy_with_logits(
             logit * torch.exp(log_scale) + shift, y
-        ) + nn.functional.cross_entropy(
-            severity_logits[graded] / torch.exp(log_t) + bias,
-            level[graded],
-            weight=class_weights,
-        )
+        ) + nn.functional.cross_entropy(pooled, level[graded], weight=class_weights)
         loss.backward()
         return loss
 
     optimizer.step(closure)  # type: ignore[no-untyped-call]
-    centred = bias.detach().numpy() - bias.detach().numpy().mean()  # softmax ignores a constant
     return (
         float(torch.exp(log_scale.detach())),
         float(shift.detach()),
-        float(torch.exp(log_t.detach())),
-        centred.astype(np.float32),
+        float(torch.exp(log_inverse_t.detach())),
+        float(prior_weight.detach()),
     )
 
 
@@ -724,20 +779,41 @@ def _pair_logits(
     return net.pair(embedding[a_t], embedding[b_t])
 
 
-class ClassPairPrior(BaseEstimator):  # type: ignore[misc]
-    """P(level | unordered ATC level-3 class pair) and P(interaction | class pair).
+# ATC level -> (feature prefix, code length); a level-L class's parent is its code cut to L - 1.
+_ATC_LEVELS = {2: ("atc2:", 3), 3: ("atc3:", 4), 4: ("atc4:", 5)}
 
-    A drug with several level-3 classes contributes fractionally to each of its class pairs, and
-    its prediction averages the class pairs' smoothed distributions. Smoothing: `alpha` pseudo-
-    pairs distributed like the global distribution, so rare class pairs back off to it; drugs
-    without ATC get the global distribution.
+
+class ClassPairPrior(BaseEstimator):  # type: ignore[misc]
+    """P(level | unordered ATC class pair) and P(interaction | class pair).
+
+    With the defaults this is the issue's reference: ATC level-3 class pairs, each smoothed with
+    `alpha` pseudo-pairs towards the global distribution. A drug with several classes contributes
+    fractionally to each of its class pairs, and its prediction averages the class pairs'
+    smoothed distributions; drugs without ATC get the global distribution.
+
+    With `backoff`, each level's class pair is smoothed towards its parent pair one level up
+    (level 4 -> 3 -> 2 -> global) instead of straight to the global distribution: a rare level-4
+    pair keeps what its level-3 pair knows. The interaction model pools its severity head with
+    this hierarchical level-4 prior (on the one_new split it scored macro-F1 0.71 on one new
+    drug and 0.66 on two, against the reference's 0.66 and 0.62).
+
+    The fitted prior is a lookup the ONNX graph can carry: `classes_` [n_drugs, K] (a drug's
+    class indices, padded), `weights_` [n_drugs, K] (1/k for each of its k classes, 0 for
+    padding; drugs without a class point at the last index, "no class", with weight 1) and
+    `severity_table_` [C + 1, C + 1, 3] (the global distribution in the "no class" row and
+    column). Then prior(a, b) = sum_i,j weights[a, i] weights[b, j] table[classes[a, i],
+    classes[b, j]].
 
     Args:
-        alpha: pseudo-count of the backoff to the global distribution.
+        alpha: pseudo-count of the backoff.
+        level: ATC level of the classes (2, 3 or 4).
+        backoff: smooth towards the parent level instead of the global distribution.
     """
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, level: int = 3, backoff: bool = False) -> None:
         self.alpha = alpha
+        self.level = level
+        self.backoff = backoff
 
     def fit(
         self,
@@ -747,50 +823,94 @@ class ClassPairPrior(BaseEstimator):  # type: ignore[misc]
         validation: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     ) -> ClassPairPrior:
         """Count levels per class pair on the training pairs (validation is not needed)."""
-        columns = [i for i, f in enumerate(features.feature_names) if f.startswith("atc3:")]
-        classes = [features.feature_names[i] for i in columns]
-        self.classes_: list[list[str]] = [
-            [classes[j] for j in np.flatnonzero(row)] for row in features.matrix[:, columns]
-        ]
-        self.severity_counts_: dict[tuple[str, str], np.ndarray] = {}
-        self.interaction_counts_: dict[tuple[str, str], np.ndarray] = {}  # [negative, positive]
-        index = features.index
+        from scipy import sparse
+
+        if self.level not in _ATC_LEVELS:
+            raise ValueError(f"ClassPairPrior level must be one of {sorted(_ATC_LEVELS)}")
         codes = _level_codes(pairs["level"])
-        for a, b, code in zip(pairs["a"], pairs["b"], codes, strict=True):
-            for key, share in self._class_pairs(index(a), index(b)):
-                self.interaction_counts_.setdefault(key, np.zeros(2))[1] += share
-                if code >= 0:
-                    self.severity_counts_.setdefault(key, np.zeros(len(SEVERITIES)))[code] += share
-        for a, b in zip(negatives["a"], negatives["b"], strict=True):
-            for key, share in self._class_pairs(index(a), index(b)):
-                self.interaction_counts_.setdefault(key, np.zeros(2))[0] += share
         graded = codes[codes >= 0]
         self.global_severity_ = np.bincount(graded, minlength=len(SEVERITIES)) / max(len(graded), 1)
         self.global_interaction_ = len(pairs) / max(len(pairs) + len(negatives), 1)
-        return self
+        pair_rows = {
+            "all": (features.indices(pairs["a"]), features.indices(pairs["b"])),
+            "negative": (features.indices(negatives["a"]), features.indices(negatives["b"])),
+        }
+        for k in range(len(SEVERITIES)):
+            sel = codes == k
+            pair_rows[str(k)] = (pair_rows["all"][0][sel], pair_rows["all"][1][sel])
 
-    def _class_pairs(self, a: int, b: int) -> list[tuple[tuple[str, str], float]]:
-        keys = [(min(x, y), max(x, y)) for x in self.classes_[a] for y in self.classes_[b]]
-        return [(key, 1.0 / len(keys)) for key in keys]
+        levels = range(2, self.level + 1) if self.backoff else [self.level]
+        parent: tuple[list[str], np.ndarray, np.ndarray] | None = None  # names, severity, inter.
+        for level in levels:
+            prefix = _ATC_LEVELS[level][0]
+            columns = [i for i, f in enumerate(features.feature_names) if f.startswith(prefix)]
+            names = [features.feature_names[i][len(prefix) :] for i in columns]
+            n = len(columns)
+            member = features.matrix[:, columns] != 0
+            per_drug = member.sum(axis=1)
+            weights = np.zeros((len(features.names), n + 1))
+            weights[:, :n] = member / np.maximum(per_drug, 1)[:, None]
+            weights[per_drug == 0, n] = 1.0
+            membership = sparse.csr_matrix(weights)
+
+            def counts(rows: tuple[np.ndarray, np.ndarray], m: Any = membership) -> np.ndarray:
+                ordered = (m[rows[0]].T @ m[rows[1]]).toarray()
+                # (x, y) and (y, x) are one class pair; the diagonal must not count twice.
+                return np.asarray(ordered + ordered.T - np.diag(np.diag(ordered)))
+
+            severity_counts = np.stack(
+                [counts(pair_rows[str(k)]) for k in range(len(SEVERITIES))], axis=-1
+            )
+            positive, negative = counts(pair_rows["all"]), counts(pair_rows["negative"])
+            if parent is None:
+                severity_base = np.broadcast_to(self.global_severity_, severity_counts.shape)
+                interaction_base = np.full(positive.shape, self.global_interaction_)
+            else:
+                parent_names, parent_severity, parent_interaction = parent
+                up = {name: i for i, name in enumerate(parent_names)}
+                cut = _ATC_LEVELS[level - 1][1]
+                # A class whose parent has no column of its own backs off to "no class" (global).
+                index = np.array(
+                    [up.get(name[:cut], len(parent_names)) for name in names] + [len(parent_names)]
+                )
+                severity_base = parent_severity[index][:, index]
+                interaction_base = parent_interaction[index][:, index]
+            alpha = self.alpha
+            severity = (severity_counts + alpha * severity_base) / (
+                severity_counts.sum(axis=-1, keepdims=True) + alpha
+            )
+            interaction = (positive + alpha * interaction_base) / (positive + negative + alpha)
+            # A drug without ATC gets the global distributions, whatever its partner.
+            severity[n, :, :] = self.global_severity_
+            severity[:, n, :] = self.global_severity_
+            interaction[n, :] = self.global_interaction_
+            interaction[:, n] = self.global_interaction_
+            parent = (names, severity, interaction)
+
+        assert parent is not None
+        self.class_names_ = parent[0]
+        self.severity_table_ = parent[1].astype(np.float32)
+        self.interaction_table_ = parent[2].astype(np.float32)
+        width = max(int(member.sum(axis=1).max()), 1)
+        self.classes_ = np.full((len(features.names), width), n, dtype=np.int64)
+        self.weights_ = np.zeros((len(features.names), width), dtype=np.float32)
+        for row in range(len(features.names)):
+            own = np.flatnonzero(member[row])
+            if len(own):
+                self.classes_[row, : len(own)] = own
+                self.weights_[row, : len(own)] = 1.0 / len(own)
+            else:
+                self.weights_[row, 0] = 1.0  # "no class", at index n
+        return self
 
     def predict(self, a_idx: np.ndarray, b_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """P(interaction) [B] and severity probabilities [B, 3], averaged over class pairs."""
-        p = np.empty(len(a_idx), dtype=np.float32)
-        severity = np.empty((len(a_idx), len(SEVERITIES)), dtype=np.float32)
-        global_interaction = np.array([1 - self.global_interaction_, self.global_interaction_])
-        for row, (a, b) in enumerate(zip(a_idx, b_idx, strict=True)):
-            keys = [key for key, _ in self._class_pairs(int(a), int(b))]
-            sev = [
-                (counts + self.alpha * self.global_severity_) / (counts.sum() + self.alpha)
-                for counts in (self.severity_counts_.get(k, np.zeros(3)) for k in keys)
-            ]
-            inter = [
-                (counts + self.alpha * global_interaction) / (counts.sum() + self.alpha)
-                for counts in (self.interaction_counts_.get(k, np.zeros(2)) for k in keys)
-            ]
-            severity[row] = np.mean(sev, axis=0) if sev else self.global_severity_
-            p[row] = np.mean(inter, axis=0)[1] if inter else self.global_interaction_
-        return p, severity
+        a, b = np.asarray(a_idx, dtype=np.int64), np.asarray(b_idx, dtype=np.int64)
+        class_a, class_b = self.classes_[a][:, :, None], self.classes_[b][:, None, :]
+        weight = self.weights_[a][:, :, None] * self.weights_[b][:, None, :]
+        severity = (self.severity_table_[class_a, class_b] * weight[..., None]).sum(axis=(1, 2))
+        p = (self.interaction_table_[class_a, class_b] * weight).sum(axis=(1, 2))
+        return p.astype(np.float32), severity.astype(np.float32)
 
 
 def evaluate(model: PairModel, split: Split, features: DrugFeatures) -> dict[str, float]:

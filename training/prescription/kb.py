@@ -197,12 +197,13 @@ def build_aliases(
             re.sub(r"\s[\d.,]+\s*(mg|g|mcg|µg|ml|iu|u|mmol)\b.*$", "", p.strip(), flags=re.I)
             for p in row["ingredients"].split("/")
         ]
-        names = [resolve(p) for p in parts]
-        if parts and all(names):
+        resolved = [resolve(p) for p in parts]
+        names = [n for n in resolved if n]
+        if parts and len(names) == len(parts):
             stats["who_combinations_resolved"] += 1
             builder.add(
                 row["brand_name"],
-                [n for n in names if n],
+                names,
                 "who_combination",
                 "who_atc_combinations",
             )
@@ -325,7 +326,8 @@ def ansm_rows(
     entries = json.loads(
         (
             safety_dir
-            / "ansm_thesaurus/thesaurus-referentiel-national-des-interactions-medicamenteuses-20102020.json"
+            / "ansm_thesaurus"
+            / "thesaurus-referentiel-national-des-interactions-medicamenteuses-20102020.json"
         ).read_text(encoding="utf-8")
     )
     rules: list[dict[str, str]] = []

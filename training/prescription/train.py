@@ -212,14 +212,15 @@ def _card(
             "Explaining, per drug pair, what is known and what is predicted (the `pairs` list).",
         ],
         out_of_scope=[
-            "Replacing a pharmacist's review; dosing for renal/hepatic impairment beyond the listed conditions.",
-            "Commercial use of the sources without licences: DDInter, DrugBank and WHO ATC/DDD data are "
-            "non-commercial; the ANSM thesaurus reuse terms were not verified.",
+            "Replacing a pharmacist's review; dosing for renal/hepatic impairment beyond the "
+            "listed conditions.",
+            "Commercial use of the sources without licences: DDInter, DrugBank and WHO ATC/DDD "
+            "data are non-commercial; the ANSM thesaurus reuse terms were not verified.",
         ],
         data_lines=[
             f"Sources: {manifest['data']['source']} ({', '.join(manifest['data']['sources'])}).",
-            "Curated tables (doses, pregnancy, lactation, allergy groups and cross-reactivity, age, "
-            "conditions, Chinese names, combination products) are written by the project from "
+            "Curated tables (doses, pregnancy, lactation, allergy groups and cross-reactivity, "
+            "age, conditions, Chinese names, combination products) are written by the project from "
             "clinical knowledge, each row with its source; they need pharmacist review.",
             f"Behavioural cases: {behaviour['passed']}/{behaviour['cases']} pass.",
         ],
@@ -234,12 +235,27 @@ def _card(
             ),
         ],
         limitations=[
-            "Drug names resolve through the alias tables only; misspellings are reported, not guessed.",
-            "Dose limits exist for the curated common drugs only; combination products are not dose-checked.",
-            "ANSM mechanism and management text is French, as published.",
-            "The model's severity is learned from DDInter's grades, which are coarse and sometimes disagree with ANSM.",
+            "Drug names resolve through the alias tables only; misspellings are reported with "
+            "suggestions, never guessed.",
+            "Dose limits exist for the curated common drugs only; combination products are not "
+            "dose-checked.",
+            "ANSM mechanism and management text is French, as published. ANSM grades some pairs "
+            "by dose or context (aspirin + oral anticoagulants: contraindicated at "
+            "anti-inflammatory doses, a precaution at antiplatelet doses); the checker shows the "
+            "strictest grade and says so in the alert message.",
+            "The model's severity is learned from DDInter's grades, which are coarse and sometimes "
+            "disagree with ANSM. It abstains for drugs without features or whose features are "
+            f"less similar than {manifest['postprocessing']['novelty_threshold']} to every "
+            "training drug; for pairs of two new drugs its severity is only a little better than "
+            "the class-pair prior (see the table).",
+            "Splits: `random` holds out random DDInter pairs; `one_new`/`two_new` hold out 10% "
+            "of the drugs with every pair they have, and test pairs with one or two of them. "
+            "Negatives are unlisted pairs of drugs with at least 20 DDInter partners.",
         ],
-        usage="```bash\npython -m prescription check --bundle models/prescription/current --input in.jsonl --output out.jsonl\n```",
+        usage=(
+            "```bash\npython -m prescription check --bundle models/prescription/current "
+            "--input in.jsonl --output out.jsonl\n```"
+        ),
         owner="Clinical pharmacy ML team (pharmacy-ml@hospital.example)",
     )
 
@@ -373,7 +389,13 @@ def train_prescription(
     for i, (name, value) in enumerate(zip(features.names, drug_novelty, strict=True)):
         writer.writerow([name, i, f"{float(value):.4f}"])
     split_rows = [
-        {"split": name, "model": kind, **{k: v for k, v in split_metrics[name][kind].items()}}
+        {
+            "split": name,
+            "model": "learned" if kind == "model" else "ATC-3 class-pair prior (reference)",
+            **{
+                k: int(v) if k.startswith("n_") else v for k, v in split_metrics[name][kind].items()
+            },
+        }
         for name in SPLIT_NAMES
         for kind in ("model", "prior")
     ]
@@ -397,7 +419,9 @@ def train_prescription(
             "model_alert_threshold": config.alerts.model_alert_threshold,
             "min_interaction_level": config.alerts.min_interaction_level,
             "suppress": config.alerts.suppress,
-            "interruptive": "contraindicated/major knowledge, allergy, pregnancy; never the model alone",
+            "interruptive": (
+                "contraindicated/major knowledge, allergy, pregnancy; never the model alone"
+            ),
         },
         "metrics": {
             "splits": split_metrics,
