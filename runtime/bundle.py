@@ -3,6 +3,10 @@
 `write_bundle` is stdlib + pydantic only, so training writes bundles with the same code that
 inference reads them with. A bundle's identity is the sha256 of its manifest.json, which lists the
 sha256 of every other file: one hash covers the whole folder.
+
+A bundle may embed other bundles in sub-folders (the cart recommender carries the prescription
+checker it filters with): the manifest's `bundles` pins each by its bundle hash, so the outer
+hash still covers everything, and a nested bundle is verified like any other.
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ class Manifest(BaseModel):
     runtime_requires: dict[str, str] = Field(default_factory=dict)
     mlflow: dict[str, Any] | None = None
     files: dict[str, str] = Field(default_factory=dict)
+    bundles: dict[str, str] = Field(
+        default_factory=dict, description="sub-folder -> bundle hash of an embedded bundle"
+    )
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,22 @@ class Bundle:
         if name not in self.manifest.files:
             raise BundleError(f"bundle {self.path}: manifest lists no file {name!r}")
         return self.path / name
+
+    def nested(self, name: str) -> Bundle:
+        """Load and verify an embedded bundle (a sub-folder the manifest pins by hash).
+
+        Raises:
+            BundleError: not listed, or its hash differs from the pinned one.
+        """
+        if name not in self.manifest.bundles:
+            raise BundleError(f"bundle {self.path}: manifest embeds no bundle {name!r}")
+        inner = load_bundle(self.path / name)
+        if inner.bundle_hash != self.manifest.bundles[name]:
+            raise BundleError(
+                f"bundle {self.path}: embedded bundle {name!r} was replaced (manifest pins "
+                f"{self.manifest.bundles[name]}, folder has {inner.bundle_hash})"
+            )
+        return inner
 
     def has_file(self, name: str) -> bool:
         """Whether the manifest lists a file of this name."""
@@ -139,6 +162,7 @@ def write_bundle(
     directory: str | Path,
     manifest: Mapping[str, Any] | Manifest,
     files: Mapping[str, bytes | str | Path],
+    bundles: Mapping[str, str | Path] | None = None,
 ) -> Bundle:
     """Write a bundle folder atomically and return it loaded and verified.
 
@@ -149,6 +173,7 @@ def write_bundle(
         directory: the bundle folder to create; it must not exist yet.
         manifest: the manifest without `files` (any given `files` entry is replaced).
         files: file name -> content (bytes, text, or a path to copy).
+        bundles: sub-folder name -> an existing bundle folder to embed (copied and pinned).
 
     Returns:
         The written bundle, loaded back through `load_bundle`.
@@ -175,6 +200,15 @@ def write_bundle(
                 target.write_bytes(content)
             checksums[name] = sha256_file(target)
         data["files"] = checksums
+        pinned: dict[str, str] = {}
+        for name, source in sorted((bundles or {}).items()):
+            _check_file_name(name)
+            if name in checksums:
+                raise BundleError(f"{name!r} is both a file and an embedded bundle")
+            inner = load_bundle(source)
+            shutil.copytree(inner.path, staging / name, symlinks=False)
+            pinned[name] = load_bundle(staging / name).bundle_hash
+        data["bundles"] = pinned
         try:
             parsed = Manifest.model_validate(data)
         except ValidationError as exc:
@@ -223,7 +257,7 @@ def load_bundle(path: str | Path, *, expected_task: str | None = None) -> Bundle
     if expected_task is not None and manifest.task != expected_task:
         raise BundleError(f"bundle {path} is a {manifest.task!r} bundle, not {expected_task!r}")
     present = {p.name for p in path.iterdir()} - {MANIFEST_NAME}
-    unlisted = sorted(present - set(manifest.files))
+    unlisted = sorted(present - set(manifest.files) - set(manifest.bundles))
     if unlisted:
         raise BundleError(f"bundle {path}: files not in the manifest: {', '.join(unlisted)}")
     for name, expected in sorted(manifest.files.items()):
@@ -234,6 +268,9 @@ def load_bundle(path: str | Path, *, expected_task: str | None = None) -> Bundle
         actual = sha256_file(file_path)
         if actual != expected:
             raise ChecksumMismatch(str(path), name, expected, actual)
+    for name in manifest.bundles:
+        if not (path / name / MANIFEST_NAME).is_file():
+            raise BundleError(f"bundle {path}: embedded bundle {name!r} is missing")
     return Bundle(
         path=path, manifest=manifest, bundle_hash="sha256:" + hashlib.sha256(raw).hexdigest()
     )

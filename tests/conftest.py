@@ -128,3 +128,31 @@ def prescription_run(tmp_path_factory: pytest.TempPathFactory, tracking_uri: str
 def prescription_bundle(prescription_run: dict[str, Any]) -> Path:
     """The demo prescription bundle."""
     return Path(prescription_run["bundle"])
+
+
+@pytest.fixture(scope="session")
+def recommend_run(
+    tmp_path_factory: pytest.TempPathFactory, tracking_uri: str, prescription_bundle: Path
+) -> dict[str, Any]:
+    """Train the demo recommender (hand-written catalogue, demo prescription bundle embedded)."""
+    from training.config import load_config
+    from training.recommend.train import train_recommend
+    from training.tracking import Tracker
+
+    out = tmp_path_factory.mktemp("recommend-run")
+    config = load_config(
+        ROOT / "configs/recommend_demo.yaml",
+        [
+            "data.source=demo",
+            "data.demo_users=300",
+            f"safety.prescription_bundle={prescription_bundle}",
+            f"output_dir={out}",
+        ],
+    )
+    return train_recommend(config, Tracker(tracking_uri), "configs/recommend_demo.yaml")  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def recommend_bundle(recommend_run: dict[str, Any]) -> Path:
+    """The demo recommend bundle."""
+    return Path(recommend_run["bundle"])

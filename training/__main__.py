@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 logger = logging.getLogger("training")
 
-TASKS = ("triage", "prescription")
+TASKS = ("triage", "prescription", "recommend")
 
 
 def _check_task(task: str) -> str:
@@ -69,11 +69,15 @@ def train(
             from training.triage.train import train_triage
 
             summary = train_triage(run_config, tracker, str(config))  # type: ignore[arg-type]
-        else:
+        elif task == "prescription":
             from training.prescription.train import train_prescription
 
             summary = train_prescription(run_config, tracker, str(config))  # type: ignore[arg-type]
-    except DataError as exc:  # data and curated-table validation errors name the bad rows
+        else:
+            from training.recommend.train import train_recommend
+
+            summary = train_recommend(run_config, tracker, str(config))  # type: ignore[arg-type]
+    except (DataError, ConfigError) as exc:  # validation errors name the bad rows or fields
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))

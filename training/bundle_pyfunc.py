@@ -19,6 +19,7 @@ PREDICTORS = {
         "prescription.predictor:PrescriptionPredictor",
         "prescription.schema:CheckRequest",
     ),
+    "recommend": ("recommend.predictor:RecommendPredictor", "recommend.schema:ScoreRequest"),
 }
 
 

@@ -235,7 +235,90 @@ class PrescriptionConfig(Strict):
     )
 
 
-CONFIG_TYPES: dict[str, type[Strict]] = {"triage": TriageConfig, "prescription": PrescriptionConfig}
+class RecommendDataConfig(Strict):
+    """Which interactions, and which evaluation task.
+
+    `auto` (demo configs only) means the Instacart sample when the shared data has it, else
+    the hand-written demo missions.
+    """
+
+    source: Literal["tafeng", "amazon_health", "amazon_beauty", "instacart", "demo", "auto"]
+    task: Literal["cart_completion", "next_item"]
+    data_dir: str | None = None
+    demo_dir: str = "data/demo/recommend"
+    demo_users: int = Field(600, ge=20)
+    validation_percent: int = Field(10, ge=1, le=40)
+    test_percent: int = Field(10, ge=1, le=40)
+    max_validation_cases: int = Field(4000, ge=100, description="tuning subsample")
+
+
+class CatalogueConfig(Strict):
+    """Products linked to drug ingredients for the safety filter (by aisle or department)."""
+
+    link_aisles: list[str] = Field(default_factory=list)
+    link_departments: list[str] = Field(default_factory=list)
+
+
+class SafetyConfig(Strict):
+    """The prescription bundle the recommender embeds and filters with (null: no filter)."""
+
+    prescription_bundle: str | None = None
+
+
+class RecommendModelConfig(Strict):
+    """One model: a versioned architecture name and its constructor parameters."""
+
+    name: str = Field(description="what the run calls it, e.g. item_knn_basket")
+    architecture: Literal[
+        "recommend.popularity.v1",
+        "recommend.item_knn.v1",
+        "recommend.transition.v1",
+        "recommend.ease.v1",
+        "recommend.als.v1",
+        "recommend.sasrec.v1",
+    ]
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class BlendConfig(Strict):
+    """The blend of item-graph models tuned on validation (coordinate ascent)."""
+
+    components: list[str] = Field(default_factory=list, description="model names")
+    rounds: int = Field(2, ge=1)
+    neighbours: int = Field(100, ge=1)
+
+
+class RecommendDeployConfig(Strict):
+    """How the deployed model is chosen: the best on validation of the models and the blend."""
+
+    metric: Literal["hr@10", "ndcg@10"] = "hr@10"
+    blend: BlendConfig = Field(default_factory=BlendConfig)
+    history_baskets: int = Field(10, ge=1, description="recent baskets per user in the bundle")
+    examples: int = Field(8, ge=1)
+
+
+class RecommendConfig(Strict):
+    """A full recommender run: data -> all models -> evaluation -> deployed model -> bundle."""
+
+    task: Literal["recommend"] = "recommend"
+    seed: int = 0
+    output_dir: str = "build/recommend"
+    data: RecommendDataConfig
+    catalogue: CatalogueConfig = Field(default_factory=CatalogueConfig)
+    safety: SafetyConfig = Field(default_factory=SafetyConfig)
+    models: list[RecommendModelConfig]
+    deploy: RecommendDeployConfig = Field(default_factory=RecommendDeployConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
+    tracking: TrackingConfig = Field(
+        default_factory=lambda: TrackingConfig(experiment="recommend", registered_model="recommend")
+    )
+
+
+CONFIG_TYPES: dict[str, type[Strict]] = {
+    "triage": TriageConfig,
+    "prescription": PrescriptionConfig,
+    "recommend": RecommendConfig,
+}
 
 
 class DataError(ValueError):

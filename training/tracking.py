@@ -172,8 +172,11 @@ class Tracker:
                     artifact_uri=f"models:/{name}/{version}", dst_path=str(scratch)
                 )
             )
-            found = [p.parent for p in local.rglob("manifest.json")]
-            if len(found) != 1:
+            # The outermost manifest is the bundle; deeper ones are bundles it embeds.
+            found = sorted(
+                (p.parent for p in local.rglob("manifest.json")), key=lambda p: len(p.parts)
+            )
+            if not found or any(found[0] not in p.parents for p in found[1:]):
                 raise RuntimeError(f"{name} v{version}: expected one bundle, found {len(found)}")
             destination.mkdir(parents=True, exist_ok=True)
             target = destination / found[0].name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,27 @@ def test_bundle_wrong_task_is_refused(tmp_path: Path) -> None:
 def test_bundle_not_a_bundle(tmp_path: Path) -> None:
     with pytest.raises(BundleError, match=r"no manifest.json"):
         load_bundle(tmp_path)
+
+
+def test_bundle_embeds_a_bundle_pinned_by_its_hash(tmp_path: Path) -> None:
+    inner = _write(tmp_path / "inner")
+    outer = write_bundle(
+        tmp_path / "outer", {**MANIFEST, "task": "recommend"}, {"a.txt": "x"}, {"safety": inner}
+    )
+    assert outer.nested("safety").bundle_hash == load_bundle(inner).bundle_hash
+    with (outer.path / "safety" / "labels.json").open("a") as handle:
+        handle.write(" ")
+    with pytest.raises(ChecksumMismatch, match="labels"):
+        outer.nested("safety")
+    with pytest.raises(BundleError, match="embeds no bundle"):
+        outer.nested("other")
+
+
+def test_bundle_replaced_nested_bundle_is_refused(tmp_path: Path) -> None:
+    first = _write(tmp_path / "first")
+    outer = write_bundle(tmp_path / "outer", MANIFEST, {"a.txt": "x"}, {"safety": first})
+    other = write_bundle(tmp_path / "other", {**MANIFEST, "bundle_version": "v2"}, {"b.txt": "y"})
+    shutil.rmtree(outer.path / "safety")
+    shutil.copytree(other.path, outer.path / "safety")
+    with pytest.raises(BundleError, match="was replaced"):
+        outer.nested("safety")

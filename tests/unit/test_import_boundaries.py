@@ -17,6 +17,9 @@ TORCH_FREE = (
     "prescription",
     "prescription.__main__",
     "prescription.predictor",
+    "recommend",
+    "recommend.__main__",
+    "recommend.predictor",
 )
 
 

@@ -1,0 +1,327 @@
+"""RecommendPredictor: loads a recommend bundle and completes carts (torch-free).
+
+The bundle holds the ONNX scoring graph (in-cart masking and top-k inside it), the item map and
+catalogue (`items.csv`, with each item's drug ingredients), the known users' recent baskets
+(`users.csv`), the popularity fallback, golden examples and, when the catalogue sells drugs, the
+prescription checker it filters with (the embedded bundle `safety/`).
+
+Two architectures share this predictor:
+    recommend.item_graph.v1  (cart, cart_weight, history, history_weight, exclude, k)
+                             -> (scores, items, cart_contribution)
+    recommend.sasrec.v1      (item_seq, exclude, k) -> (scores, items)
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from prescription.predictor import PrescriptionPredictor
+from recommend.safety import SafetyFilter
+from recommend.schema import Recommendation, ScoreRequest, ScoreResult, Suppressed
+from runtime.bundle import Bundle, load_bundle
+from runtime.errors import BundleError, SelfTestFailed
+from runtime.onnx import OnnxModel
+from runtime.schema import ModelRef
+
+logger = logging.getLogger(__name__)
+
+TASK = "recommend"
+ITEM_GRAPH = "recommend.item_graph.v1"
+SASREC = "recommend.sasrec.v1"
+SELF_TEST_ATOL = 1e-4
+# Candidates asked of the graph per wanted item when a safety filter may remove some.
+_CANDIDATE_FACTOR = 3
+_CANDIDATE_EXTRA = 16
+
+
+@dataclass(frozen=True)
+class Item:
+    """One catalogue item."""
+
+    item_id: str
+    name: str
+    ingredients: tuple[str, ...]
+
+
+def _read_items(path: Path) -> list[Item]:
+    items: list[Item] = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for position, row in enumerate(csv.DictReader(handle)):
+            if int(row["index"]) != position:
+                raise BundleError(f"{path}: row {position + 2} has index {row['index']}")
+            ingredients = tuple(filter(None, row["ingredients"].split("|")))
+            items.append(Item(row["item_id"], row["name"], ingredients))
+    return items
+
+
+def _read_users(path: Path) -> dict[str, list[np.ndarray]]:
+    """users.csv: user_id, baskets ('3 17;5' = two baskets, oldest first, item indices)."""
+    users: dict[str, list[np.ndarray]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            users[row["user_id"]] = [
+                np.array(basket.split(), dtype=np.int64)
+                for basket in row["baskets"].split(";")
+                if basket
+            ]
+    return users
+
+
+class RecommendPredictor:
+    """One recommend bundle, ready to score carts.
+
+    Args:
+        bundle: the verified bundle.
+        model: its scoring graph.
+        items: the catalogue, by item index.
+        users: known user id -> recent baskets (item indices, oldest first).
+        safety: the safety filter, or None when the catalogue has no drug items.
+    """
+
+    def __init__(
+        self,
+        bundle: Bundle,
+        model: OnnxModel,
+        items: list[Item],
+        users: dict[str, list[np.ndarray]],
+        safety: SafetyFilter | None,
+    ) -> None:
+        self.bundle = bundle
+        self.model = model
+        self.items = items
+        self.users = users
+        self.safety = safety
+        self.index = {item.item_id: i for i, item in enumerate(items)}
+        pre = bundle.manifest.preprocessing
+        self.architecture = bundle.manifest.architecture
+        self.cart_size_power = float(pre.get("cart_size_power", 0.0))
+        self.history_decay = float(pre.get("history_decay", 1.0))
+        self.history_limit = int(pre.get("history_limit", 10))
+        self.history_size_power = float(pre.get("history_size_power", 0.0))
+        self.exclude_history = bool(pre.get("exclude_history", False))
+        self.max_len = int(pre.get("max_len", 50))
+
+    @classmethod
+    def from_bundle(
+        cls, path: str | Path, *, threads: int = 1, self_test: bool = True
+    ) -> RecommendPredictor:
+        """Load and verify a recommend bundle (and the prescription bundle it embeds).
+
+        Raises:
+            BundleError: missing, altered, malformed, or failing its self-test.
+        """
+        bundle = load_bundle(path, expected_task=TASK)
+        if bundle.manifest.architecture not in (ITEM_GRAPH, SASREC):
+            raise BundleError(f"bundle {path}: unknown architecture {bundle.manifest.architecture}")
+        try:
+            items = _read_items(bundle.file("items.csv"))
+            users = _read_users(bundle.file("users.csv"))
+        except (KeyError, ValueError, csv.Error) as exc:
+            raise BundleError(f"bundle {path}: unusable table: {exc!r}") from exc
+        model = OnnxModel(
+            bundle.file("model.onnx"), bundle.manifest.inputs, bundle.manifest.outputs, threads
+        )
+        safety = None
+        if "safety" in bundle.manifest.bundles:
+            checker = PrescriptionPredictor.from_bundle(
+                bundle.nested("safety").path, threads=threads
+            ).checker
+            safety = SafetyFilter(checker, [item.ingredients for item in items])
+        predictor = cls(bundle, model, items, users, safety)
+        if self_test:
+            predictor.self_test()
+        logger.info(
+            "loaded recommend bundle %s (%d items, %d users, safety filter %s)",
+            bundle.version,
+            len(items),
+            len(users),
+            "on" if safety else "off",
+        )
+        return predictor
+
+    @property
+    def model_ref(self) -> ModelRef:
+        """The name and version every answer carries."""
+        return ModelRef(name=self.bundle.manifest.name, version=self.bundle.version)
+
+    def predict(self, requests: Sequence[ScoreRequest]) -> list[ScoreResult]:
+        """Score a batch of carts, in order."""
+        return [self.score(request) for request in requests]
+
+    # -- one request ---------------------------------------------------------------------
+
+    def _history(self, user_id: str | None) -> tuple[np.ndarray, np.ndarray]:
+        return self._weighted(self.users.get(user_id, []) if user_id else [])
+
+    def _weighted(self, baskets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Recent baskets (oldest first) -> history items and their decayed weights."""
+        baskets = [b for b in baskets if len(b)][-self.history_limit :]
+        if not baskets:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        items = np.concatenate(baskets)
+        ages = np.concatenate(
+            [np.full(len(b), len(baskets) - 1 - i) for i, b in enumerate(baskets)]
+        )
+        weights = self.history_decay**ages / len(baskets) ** self.history_size_power
+        return items.astype(np.int64), weights.astype(np.float32)
+
+    def _run(
+        self, cart: np.ndarray, history: np.ndarray, history_weight: np.ndarray, ask: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        exclude = np.concatenate([cart, history]) if self.exclude_history else cart
+        k = np.array([ask], dtype=np.int64)
+        if self.architecture == SASREC:
+            sequence = np.concatenate([history, cart])[-self.max_len :]
+            row = np.full((1, self.max_len), len(self.items), dtype=np.int64)
+            if len(sequence):
+                row[0, -len(sequence) :] = sequence
+            scores, items = self.model.run({"item_seq": row, "exclude": exclude, "k": k})[:2]
+            return scores.reshape(-1), items.reshape(-1), None
+        cart_weight = np.full(len(cart), max(len(cart), 1) ** -self.cart_size_power, np.float32)
+        scores, items, contribution = self.model.run(
+            {
+                "cart": cart,
+                "cart_weight": cart_weight,
+                "history": history,
+                "history_weight": history_weight,
+                "exclude": exclude,
+                "k": k,
+            }
+        )
+        return scores, items, contribution
+
+    def rank(self, cart: Sequence[str], history: Sequence[Sequence[str]], k: int) -> list[str]:
+        """Top-k item ids for an explicit cart and history (oldest basket first), with no
+        safety filter: the ranking the model itself gives, for evaluation and promotion.
+        Unknown ids are ignored."""
+        cart_index = np.array(sorted({self.index[i] for i in cart if i in self.index}), np.int64)
+        baskets = [
+            np.array([self.index[i] for i in b if i in self.index], np.int64) for b in history
+        ]
+        items, weights = self._weighted(baskets)
+        scores, top, _ = self._run(cart_index, items, weights, min(k, len(self.items)))
+        return [
+            self.items[i].item_id
+            for i, v in zip(top.tolist(), scores.tolist(), strict=True)
+            if np.isfinite(v)
+        ]
+
+    def score(self, request: ScoreRequest) -> ScoreResult:
+        """Complete one cart: top k items, never one in the cart, unsafe ones suppressed."""
+        unknown = [item for item in request.cart if item not in self.index]
+        cart = np.array(
+            sorted({self.index[item] for item in request.cart if item in self.index}),
+            dtype=np.int64,
+        )
+        history, history_weight = self._history(request.user_id)
+        in_history = set(history.tolist())
+        context = (
+            self.safety.context(cart.tolist(), request.patient, request.current_medications)
+            if self.safety
+            else None
+        )
+        n = len(self.items)
+        want = min(request.k, n)
+        ask = min(
+            n,
+            want + _CANDIDATE_EXTRA
+            if self.safety is None
+            else want * _CANDIDATE_FACTOR + _CANDIDATE_EXTRA,
+        )
+        checked: dict[int, str | None] = {}
+        while True:
+            scores, items, contribution = self._run(cart, history, history_weight, ask)
+            kept: list[tuple[int, float, int]] = []
+            suppressed: list[Suppressed] = []
+            for rank, (item, value) in enumerate(zip(items.tolist(), scores.tolist(), strict=True)):
+                if not np.isfinite(value):
+                    break  # only excluded items are left
+                if self.safety is not None and context is not None:
+                    if item not in checked:
+                        checked[item] = self.safety.reason(item, context)
+                    if checked[item]:
+                        suppressed.append(
+                            Suppressed(item_id=self.items[item].item_id, reason=checked[item])
+                        )
+                        continue
+                kept.append((item, value, rank))
+                if len(kept) == want:
+                    break
+            if len(kept) == want or ask >= n or not np.isfinite(scores[-1]):
+                break
+            ask = min(n, ask * 4)
+        recommendations = [
+            Recommendation(
+                item_id=self.items[item].item_id,
+                score=round(float(value), 6),
+                reason=self._reason(item, rank, cart, contribution, in_history),
+            )
+            for item, value, rank in kept
+        ]
+        return ScoreResult(
+            id=request.id,
+            recommendations=recommendations,
+            suppressed=suppressed,
+            unknown_items=unknown,
+            model=self.model_ref,
+        )
+
+    def _reason(
+        self,
+        item: int,
+        rank: int,
+        cart: np.ndarray,
+        contribution: np.ndarray | None,
+        in_history: set[int],
+    ) -> str:
+        if contribution is not None and len(cart) and contribution.shape[1] > rank:
+            column = contribution[:, rank]
+            best = int(np.argmax(column))
+            if column[best] > 0:
+                source = self.items[int(cart[best])]
+                return f"often bought with {source.name or source.item_id}"
+        if item in in_history:
+            return "you bought this before"
+        if self.architecture == SASREC and (len(cart) or in_history):
+            return "often bought next after your recent items"
+        if in_history:
+            return "matches your purchase history"
+        return "popular with other customers"
+
+    # -- self-test ---------------------------------------------------------------------------
+
+    def self_test(self) -> None:
+        """Replay examples.jsonl; raise SelfTestFailed naming the first example that changed."""
+        examples = self.bundle.read_jsonl("examples.jsonl")
+        if not examples:
+            raise SelfTestFailed(f"bundle {self.bundle.path}: examples.jsonl is empty")
+        for example in examples:
+            got = self.score(ScoreRequest.model_validate(example["request"])).model_dump()
+            problem = compare_results(example["expected"], got)
+            if problem:
+                raise SelfTestFailed(
+                    f"bundle {self.bundle.path}: example {example['request']['id']!r} {problem}"
+                )
+
+
+def compare_results(expected: dict[str, Any], got: dict[str, Any]) -> str | None:
+    """Difference between a recorded and a fresh answer (scores to 1e-4)."""
+    want = [r["item_id"] for r in expected["recommendations"]]
+    have = [r["item_id"] for r in got["recommendations"]]
+    if want != have:
+        return f"recommends {have}, expected {want}"
+    for a, b in zip(expected["recommendations"], got["recommendations"], strict=True):
+        if abs(a["score"] - b["score"]) > SELF_TEST_ATOL:
+            return f"score of {a['item_id']} is {b['score']}, expected {a['score']}"
+    if [s["item_id"] for s in expected["suppressed"]] != [s["item_id"] for s in got["suppressed"]]:
+        return f"suppressed {got['suppressed']}, expected {expected['suppressed']}"
+    if expected["unknown_items"] != got["unknown_items"]:
+        return f"unknown items {got['unknown_items']}, expected {expected['unknown_items']}"
+    return None
