@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 DATA_DIR ?= $(if $(wildcard ../shared/data),../shared/data,)
 export HOSPITAL_DATA_DIR := $(DATA_DIR)
 
-.PHONY: install run run-triage run-prescription test test-data test-model bench lint clean
+.PHONY: install run run-triage run-prescription run-recommend test test-data test-model bench lint clean
 
 install: $(VENV)/.installed
 
@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[train,service,dev]'
 	touch $@
 
-run: install run-triage run-prescription
+run: install run-triage run-prescription run-recommend
 	@echo
 	@echo "MLflow UI:  $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns.db --port 5000"
 
@@ -43,6 +43,16 @@ run-prescription:
 	@echo "== prescription checks for data/demo/prescriptions.jsonl (build/prescription_checks.jsonl) =="
 	@$(PY) -m prescription.summary build/prescription_checks.jsonl
 
+# The demo recommender filters through the prescription bundle pulled just above.
+run-recommend:
+	$(PY) -m training train recommend --config configs/recommend_demo.yaml
+	$(PY) -m training promote recommend
+	$(PY) -m training pull recommend --alias champion --into models/recommend
+	$(PY) -m recommend score --bundle models/recommend/current \
+		--input data/demo/carts.jsonl --output build/recommend_scores.jsonl || test $$? -eq 1
+	@echo "== recommendations for data/demo/carts.jsonl (build/recommend_scores.jsonl) =="
+	@$(PY) -m recommend.summary build/recommend_scores.jsonl
+
 test: install
 	$(PY) -m pytest -q tests
 
@@ -52,15 +62,17 @@ test-data: install
 test-model: install
 	$(PY) -m pytest -q tests/model --bundle=models/triage/current
 	$(PY) -m pytest -q tests/model --bundle=models/prescription/current
+	$(PY) -m pytest -q tests/model --bundle=models/recommend/current
 
 bench: install
 	$(PY) bench/triage.py
 	$(PY) bench/prescription.py
+	$(PY) bench/recommend.py
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy runtime triage prescription training
+	$(VENV)/bin/mypy runtime triage prescription recommend training
 
 clean:
 	rm -rf build mlruns.db mlartifacts models/*/

@@ -143,7 +143,6 @@ def recommend_run(
     config = load_config(
         ROOT / "configs/recommend_demo.yaml",
         [
-            "data.source=demo",
             "data.demo_users=300",
             f"safety.prescription_bundle={prescription_bundle}",
             f"output_dir={out}",

@@ -7,7 +7,11 @@ recommended; the hidden item may be one the user bought before.
 
 Next item (sequences, e.g. Amazon): leave-one-out; each user's last item is the test target and
 the one before it the validation target; the input is everything before the target. Items in
-the input are excluded from the ranking (the protocol of the SASRec and S3-Rec papers).
+the input are excluded from the ranking (the protocol of the SASRec and S3-Rec papers). Models
+are tuned on the validation targets with training = every sequence minus its last two items;
+for the test they are refitted, with the chosen settings, on every sequence minus its last item
+(`TaskData.refit`), as a deployed model would be. `test_strict` keeps the first fit (the S3-Rec
+code's protocol, which never trains on the validation item); both are reported.
 
 Metrics: HR@10, NDCG@10 (1 / log2(rank + 2) for a 0-based rank inside the top 10) and catalogue
 coverage (share of items that appear in at least one top-10 list).
@@ -61,6 +65,7 @@ class TaskData:
     train: Baskets
     validation: Cases
     test: Cases
+    refit: Baskets | None = None  # next item: every sequence minus only its test item
 
 
 def cart_completion(
@@ -114,6 +119,7 @@ def next_item(data: Baskets) -> TaskData:
     """Leave-one-out on one-item-basket sequences; training = each sequence minus its last two."""
     by_user = data.user_baskets()
     keep = []
+    keep_refit = []
     cases: dict[str, tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[int]]] = {
         "validation": ([], [], [], []),
         "test": ([], [], [], []),
@@ -121,6 +127,7 @@ def next_item(data: Baskets) -> TaskData:
     for baskets in by_user.values():
         sequence = [data.basket(int(b)) for b in baskets]
         keep.append(baskets[:-2])
+        keep_refit.append(baskets[:-1])
         for name, cut in (("validation", len(sequence) - 2), ("test", len(sequence) - 1)):
             if cut < 1:
                 continue
@@ -135,7 +142,8 @@ def next_item(data: Baskets) -> TaskData:
         name: Cases(c, h, a, np.array(t, dtype=np.int64), exclude_history=True)
         for name, (c, h, a, t) in cases.items()
     }
-    return TaskData("next_item", train, made["validation"], made["test"])
+    refit = data.subset(np.sort(np.concatenate(keep_refit)))
+    return TaskData("next_item", train, made["validation"], made["test"], refit)
 
 
 def rank_top_k(

@@ -51,7 +51,6 @@ from training.recommend.models import (
     ItemKNN,
     Popularity,
     Transition,
-    blend,
 )
 from training.recommend.tune import tune_blend
 from training.tracking import Tracker
@@ -181,9 +180,17 @@ def _build(spec: Any, seed: int) -> Any:
 
 def fit_models(
     config: RecommendConfig, task: TaskData
-) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """Fit and evaluate every configured model; returns models and their metrics."""
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]]:
+    """Fit and evaluate every configured model; returns models and their metrics.
+
+    For next item, each model is then refitted on the sequences minus only their test item and
+    that refit is what `test` measures and what is deployed; `test_strict` is the first fit's.
+
+    Returns:
+        (deployable models, the first fits the blend is tuned on, metrics per model).
+    """
     models: dict[str, Any] = {}
+    first_fits: dict[str, Any] = {}
     metrics: dict[str, dict[str, Any]] = {}
     n_items = task.train.n_items
     for spec in config.models:
@@ -196,7 +203,6 @@ def fit_models(
         else:
             model.fit(task.train)
         fit_seconds = time.perf_counter() - started
-        models[spec.name] = model
         metrics[spec.name] = {
             "architecture": spec.architecture,
             "fit_seconds": fit_seconds,
@@ -205,13 +211,31 @@ def fit_models(
             "validation": evaluate(model, task.validation, n_items),
             "test": evaluate(model, task.test, n_items),
         }
+        first_fits[spec.name] = model
+        if task.refit is not None:
+            metrics[spec.name]["test_strict"] = metrics[spec.name]["test"]
+            model = _refit(spec, config.seed, model, task.refit)
+            metrics[spec.name]["test"] = evaluate(model, task.test, n_items)
+        models[spec.name] = model
         logger.info("%s: %s", spec.name, metrics[spec.name])
-    return models, metrics
+    return models, first_fits, metrics
+
+
+def _refit(spec: Any, seed: int, first: Any, data: Baskets) -> Any:
+    """The same model, refitted on more data (a sequential model for its best epoch count)."""
+    if spec.architecture == SASREC:
+        # no validation left to stop on: train for as many epochs as the first fit found best
+        spec = spec.model_copy(
+            update={"params": {**spec.params, "epochs": max(int(first.best_epoch_), 1)}}
+        )
+    return _build(spec, seed).fit(data)
 
 
 def _blend(
-    config: RecommendConfig, task: TaskData, models: dict[str, Any]
+    config: RecommendConfig, task: TaskData, models: dict[str, Any], tuning: dict[str, Any]
 ) -> tuple[ItemGraph | None, dict[str, Any]]:
+    """Tune the blend on `tuning` (the models as fitted for validation), then build it from
+    `models` (the deployed fits: the same objects for cart completion, refits for next item)."""
     names = config.deploy.blend.components
     if len(names) < 2:
         return None, {}
@@ -220,7 +244,7 @@ def _blend(
         raise ConfigError(
             f"deploy.blend.components: {missing} are not item-graph models of this run"
         )
-    graphs = {name: models[name].graph_ for name in names}
+    graphs = {name: tuning[name].graph_ for name in names}
     history_limit = config.deploy.history_baskets
     started = time.perf_counter()
     params = tune_blend(
@@ -231,35 +255,20 @@ def _blend(
         history_limit,
         uses_cart=task.task == "cart_completion",
     )
-    graph = blend(
-        graphs,
-        params.cart_weights,
-        params.history_weights,
-        params.history_decay,
-        params.repeat_weight,
-        params.popularity_weight,
-        config.deploy.blend.neighbours,
-        history_limit=history_limit,
-        cart_size_power=params.cart_size_power,
-        history_size_power=params.history_size_power,
-    )
+    neighbours = config.deploy.blend.neighbours
+    tuned = params.build(graphs, neighbours, history_limit)
+    graph = params.build({n: models[n].graph_ for n in names}, neighbours, history_limit)
     n_items = task.train.n_items
     result = {
         "architecture": "recommend.blend.v1",
         "fit_seconds": time.perf_counter() - started,
-        "params": {
-            "cart_weights": params.cart_weights,
-            "history_weights": params.history_weights,
-            "history_decay": params.history_decay,
-            "repeat_weight": params.repeat_weight,
-            "popularity_weight": params.popularity_weight,
-            "cart_size_power": params.cart_size_power,
-            "history_size_power": params.history_size_power,
-        },
+        "params": params.settings(),
         "tuning": params.trace,
-        "validation": evaluate(graph, task.validation, n_items),
+        "validation": evaluate(tuned, task.validation, n_items),
         "test": evaluate(graph, task.test, n_items),
     }
+    if task.refit is not None:
+        result["test_strict"] = evaluate(tuned, task.test, n_items)
     logger.info("blend: %s", result)
     return graph, result
 
@@ -408,8 +417,8 @@ def train_recommend(
     logger.info(
         "%s: %d validation and %d test cases", task.task, len(task.validation), len(task.test)
     )
-    models, metrics = fit_models(config, task)
-    blended, blend_metrics = _blend(config, task, models)
+    models, first_fits, metrics = fit_models(config, task)
+    blended, blend_metrics = _blend(config, task, models, first_fits)
     candidates: dict[str, Any] = {
         name: m
         for name, m in models.items()

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from training.recommend.evaluate import Cases, rank_top_k
-from training.recommend.models import ItemGraph
+from training.recommend.models import ItemGraph, blend
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,22 @@ class BlendParams:
     history_size_power: float = 0.0
     score: float = float("nan")
     trace: list[dict[str, Any]] = field(default_factory=list)
+
+    def settings(self) -> dict[str, Any]:
+        """The blend's settings (for the manifest and the run log)."""
+        return {
+            "cart_weights": self.cart_weights,
+            "history_weights": self.history_weights,
+            "history_decay": self.history_decay,
+            "repeat_weight": self.repeat_weight,
+            "popularity_weight": self.popularity_weight,
+            "cart_size_power": self.cart_size_power,
+            "history_size_power": self.history_size_power,
+        }
+
+    def build(self, graphs: dict[str, ItemGraph], neighbours: int, history_limit: int) -> ItemGraph:
+        """The blended graph of these settings over `graphs`."""
+        return blend(graphs, neighbours=neighbours, history_limit=history_limit, **self.settings())
 
 
 def _unit(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
