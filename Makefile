@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 DATA_DIR ?= $(if $(wildcard ../shared/data),../shared/data,)
 export HOSPITAL_DATA_DIR := $(DATA_DIR)
 
-.PHONY: install run run-triage run-prescription run-recommend test test-data test-model bench lint clean
+.PHONY: install run run-triage run-prescription run-recommend serve load-test test test-data test-model bench lint clean
 
 install: $(VENV)/.installed
 
@@ -21,7 +21,8 @@ $(VENV)/.installed: pyproject.toml
 
 run: install run-triage run-prescription run-recommend
 	@echo
-	@echo "MLflow UI:  $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns.db --port 5000"
+	@echo "Start the service:  make serve   (doctor's page http://127.0.0.1:8000/doctor, API docs /docs)"
+	@echo "MLflow UI:          $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns.db --port 5000"
 
 run-triage:
 	$(PY) -m training train triage --config configs/triage.yaml
@@ -52,6 +53,14 @@ run-recommend:
 		--input data/demo/carts.jsonl --output build/recommend_scores.jsonl || test $$? -eq 1
 	@echo "== recommendations for data/demo/carts.jsonl (build/recommend_scores.jsonl) =="
 	@$(PY) -m recommend.summary build/recommend_scores.jsonl
+
+# HOSPITAL_WORKERS, HOSPITAL_ONNX_THREADS, HOSPITAL_PORT, HOSPITAL_API_KEY, ... (service/settings.py)
+serve: install
+	$(PY) -m service
+
+# 200 mixed requests/s for 60 s on loopback with a reload at 30 s (bench/load.py --help)
+load-test: install
+	$(PY) bench/load.py --rate 200 --seconds 60 --reload-at 30
 
 test: install
 	$(PY) -m pytest -q tests

@@ -123,5 +123,68 @@ def pull(
     typer.echo(str(target))
 
 
+@app.command("export-feedback")
+def export_feedback(
+    database: Annotated[Path, typer.Option(help="the service's SQLite file")] = Path(
+        "var/consultations.db"
+    ),
+    output: Annotated[
+        Path | None, typer.Option(help="CSV to write (default data/feedback/feedback-<date>.csv)")
+    ] = None,
+) -> None:
+    """Write the doctors' confirmations and corrections as a labelled triage CSV.
+
+    One row per consultation with its latest decision: id, text, age, sex, department (the
+    doctor's), action, suggested (the model's top department), doctor, decided_at, model_version.
+    Add the file to `data.feedback` in configs/triage.yaml to train on it; the run logs it in
+    MLflow as a data source.
+    """
+    import csv
+    from datetime import UTC, datetime
+
+    from service.store import ConsultationStore
+
+    if not database.is_file():
+        typer.echo(f"error: no database at {database}", err=True)
+        raise typer.Exit(2)
+    latest: dict[str, dict[str, object]] = {}
+    for row in ConsultationStore(database).feedback_rows():
+        latest[str(row["consultation_id"])] = row  # rows come in commit order: last wins
+    target = output or Path("data/feedback") / f"feedback-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    columns = [
+        "id",
+        "text",
+        "age",
+        "sex",
+        "department",
+        "action",
+        "suggested",
+        "doctor",
+        "decided_at",
+        "model_version",
+    ]
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for consultation_id, row in latest.items():
+            writer.writerow(
+                {
+                    "id": consultation_id,
+                    "text": row["text"],
+                    "age": "" if row["age"] is None else row["age"],
+                    "sex": row["sex"] or "",
+                    "department": row["department"],
+                    "action": row["action"],
+                    "suggested": row["suggested"] or "",
+                    "doctor": row["doctor"] or "",
+                    "decided_at": datetime.fromtimestamp(float(row["created_at"]), UTC).isoformat(),  # type: ignore[arg-type]
+                    "model_version": row["model_version"],
+                }
+            )
+    corrected = sum(1 for r in latest.values() if r["action"] == "correct")
+    typer.echo(f"{target}: {len(latest)} consultations ({corrected} corrected)")
+
+
 if __name__ == "__main__":
     sys.exit(app())

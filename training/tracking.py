@@ -117,6 +117,12 @@ class Tracker:
         """Log a dict as a JSON artifact."""
         self._mlflow.log_dict(value, artifact_file)
 
+    def log_dataset(self, frame: Any, source: str, name: str, context: str = "training") -> None:
+        """Record a data source of the active run as an MLflow dataset input (digest, schema,
+        row count), e.g. the doctors' feedback that joined a triage run."""
+        dataset = self._mlflow.data.from_pandas(frame, source=source, name=name)
+        self._mlflow.log_input(dataset, context=context)
+
     def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
         """Log a file or a folder."""
         if path.is_dir():

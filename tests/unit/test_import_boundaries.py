@@ -20,6 +20,8 @@ TORCH_FREE = (
     "recommend",
     "recommend.__main__",
     "recommend.predictor",
+    "service.app",
+    "service.__main__",
 )
 
 

@@ -412,6 +412,14 @@ def train_triage(config: TriageConfig, tracker: Tracker, config_source: str) -> 
             }
         )
         tracker.log_dict(config.model_dump(mode="json"), "config.json")
+        origins = data.frame["origin"].astype(str)
+        for origin in sorted(set(origins)):
+            rows = data.frame[origins == origin]
+            if origin.startswith("feedback:"):
+                # doctors' corrections are a data source of their own, reviewable in MLflow
+                source = next(f for f in data.files if f.endswith(origin.split(":", 1)[1]))
+                tracker.log_dataset(rows[["id", "raw_text", "department"]], source, origin)
+                tracker.log_metrics({f"rows.{origin}": float(len(rows))})
         for model_config in config.models:
             logger.info("training %s", model_config.architecture)
             trained = ARCHITECTURES[model_config.architecture](

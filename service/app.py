@@ -1,0 +1,282 @@
+"""create_app: the FastAPI app over the three bundles.
+
+    uvicorn --factory service.app:create_app      (make serve)
+
+Models load in the lifespan, from disk, and are self-tested before /readyz says ready. Two
+pure-ASGI middlewares wrap every request: a body-size limit (413 before the body is parsed) and
+observability (Prometheus counters and latency per endpoint, one JSON log line per request that
+never holds complaint text or patient fields unless `debug_payloads` is set).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from runtime.logs import configure_logging
+from service.metrics import ServiceMetrics
+from service.models import ModelRegistry, Poller
+from service.routes import admin, carts, doctor, feedback, health, prescriptions, triage
+from service.settings import ServiceSettings
+from service.store import ConsultationStore
+
+logger = logging.getLogger("service")
+access_log = logging.getLogger("service.access")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+DESCRIPTION = """
+Triage at intake, prescription safety checks and cart recommendations for the internet hospital
+and its pharmacy. Request and response shapes are the batch CLIs' (`python -m triage predict`,
+`python -m prescription check`, `python -m recommend score`); a list of requests is answered
+with a list. Every answer names the bundle version that made it. Errors are
+`{"error": "<field>: <problem>", "detail": ...}`.
+"""
+
+
+def describe_errors(errors: list[Any]) -> str:
+    """Pydantic/FastAPI validation errors as one line naming each field and problem."""
+    parts = []
+    for error in errors:
+        location = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        if error.get("type") == "extra_forbidden":
+            message = "unknown field"
+        elif error.get("type") == "missing":
+            message = "required field is missing"
+        parts.append(f"{location}: {message}")
+    return "; ".join(parts)
+
+
+class BodyLimit:
+    """413 for bodies over `limit` bytes, by Content-Length or while streaming."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await _too_large(send, self.limit)
+                return
+        seen = 0
+        refused = False
+
+        async def limited() -> Message:
+            nonlocal seen, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    refused = True
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLarge:
+            if refused:
+                await _too_large(send, self.limit)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps({"error": f"request body is larger than {limit} bytes"}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class Observability:
+    """Metrics and one JSON access-log line per request (no bodies unless debug)."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics, debug_payloads: bool) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.debug_payloads = debug_payloads
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+        request_id = uuid.uuid4().hex[:16]
+        body = bytearray()
+
+        async def watched_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        async def watched_receive() -> Message:
+            message = await receive()
+            if self.debug_payloads and message["type"] == "http.request":
+                body.extend(message.get("body", b"")[:10_000])
+            return message
+
+        try:
+            await self.app(scope, watched_receive, watched_send)
+        except Exception:
+            self.metrics.errors.labels(_endpoint(scope)).inc()
+            logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            raise
+        finally:
+            endpoint = _endpoint(scope)
+            seconds = time.perf_counter() - started
+            self.metrics.requests.labels(endpoint, scope["method"], str(status["code"])).inc()
+            self.metrics.latency.labels(endpoint).observe(seconds)
+            if status["code"] >= 500:
+                self.metrics.errors.labels(endpoint).inc()
+            line: dict[str, Any] = {
+                "request_id": request_id,
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status["code"],
+                "ms": round(seconds * 1000, 2),
+            }
+            if self.debug_payloads and body:
+                line["body"] = body.decode("utf-8", errors="replace")
+            access_log.info(json.dumps(line, ensure_ascii=False))
+
+
+def _endpoint(scope: Scope) -> str:
+    """The route template ("/v1/consultations/{consultation_id}"), not the raw path: bounded
+    label cardinality."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return str(path) if path else "unmatched"
+
+
+def create_app(
+    settings: ServiceSettings | None = None, registry: ModelRegistry | None = None
+) -> FastAPI:
+    """Build the app. Settings come from the environment when not given; nothing is loaded
+    until the lifespan starts."""
+    settings = settings or ServiceSettings()
+    if settings.json_logs:  # each uvicorn worker builds its app here: its logging entrypoint
+        configure_logging(settings.log_level, json_format=True)
+    metrics = ServiceMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        models = registry or ModelRegistry(
+            {
+                "triage": settings.triage_bundle,
+                "prescription": settings.prescription_bundle,
+                "recommend": settings.recommend_bundle,
+            },
+            threads=settings.onnx_threads,
+            stamp=settings.database.with_name("reload.stamp"),
+        )
+        report = models.reload()
+        app.state.models = models
+        app.state.store = ConsultationStore(settings.database)
+        app.state.settings = settings
+        app.state.metrics = metrics
+        metrics.record(models, report)
+        poller = Poller(models, settings.reload_poll_seconds)
+        poller.start()
+        previous = _install_sighup(app)
+        logger.info("service ready=%s: %s", models.ready(), report)
+        try:
+            yield
+        finally:
+            poller.stopped.set()
+            if previous is not None:
+                signal.signal(signal.SIGHUP, previous)
+
+    app = FastAPI(
+        title="Internet-hospital ML service",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses={
+            413: {"model": None, "description": "body too large"},
+        },
+    )
+    for module in (triage, prescriptions, carts, feedback, doctor, health, admin):
+        app.include_router(module.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        return JSONResponse(
+            status_code=422,
+            content={"error": describe_errors(list(errors)), "detail": _plain(errors)},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            status_code=exc.status_code, content={"error": str(exc.detail)}, headers=exc.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("request failed: %s", request.url.path)
+        return JSONResponse(
+            status_code=500, content={"error": "internal error; see the server log"}
+        )
+
+    # Added last = outermost: Observability sees every answer, 413s included.
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(Observability, metrics=metrics, debug_payloads=settings.debug_payloads)
+    return app
+
+
+def _plain(errors: Any) -> Any:
+    """Validation details made JSON-safe (ctx may hold exception objects or bytes)."""
+    return json.loads(json.dumps(list(errors), default=str))
+
+
+def _install_sighup(app: FastAPI) -> Any:
+    """SIGHUP reloads the bundles (in a thread, not in the signal handler)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, frame: Any) -> None:
+        def work() -> None:
+            report = app.state.models.reload()
+            app.state.models.touch_stamp()
+            app.state.metrics.record(app.state.models, report)
+            logger.info("SIGHUP reload: %s", report)
+
+        threading.Thread(target=work, name="sighup-reload", daemon=True).start()
+
+    try:
+        return signal.signal(signal.SIGHUP, handler)
+    except ValueError:  # not the main thread of the interpreter
+        return None

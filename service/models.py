@@ -1,0 +1,208 @@
+"""The loaded bundles, swapped atomically on reload.
+
+Each task has one slot. A reload loads the bundle its path points at now (models/<task>/current
+after a `pull`), runs the bundle's self-test, and only then replaces the slot's predictor; a
+request already running keeps the predictor it started with. A bundle that fails its checksum or
+self-test is refused and the old one keeps serving.
+
+Several uvicorn workers each hold their own slots. `/admin/reload` (or SIGHUP) reloads the worker
+that receives it and touches a stamp file; every worker polls the stamp and the `current` links
+and follows within `reload_poll_seconds`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prescription.predictor import PrescriptionPredictor
+from recommend.predictor import RecommendPredictor
+from runtime.errors import BundleError
+from triage.predictor import TriagePredictor
+
+logger = logging.getLogger(__name__)
+
+LOADERS: dict[str, Callable[..., Any]] = {
+    "triage": TriagePredictor.from_bundle,
+    "prescription": PrescriptionPredictor.from_bundle,
+    "recommend": RecommendPredictor.from_bundle,
+}
+
+
+@dataclass
+class Slot:
+    """One task's serving predictor and what is known about it."""
+
+    task: str
+    path: Path
+    predictor: Any = None
+    resolved: Path | None = None
+    loaded_at: float | None = None
+    error: str | None = None
+
+    def info(self) -> dict[str, Any]:
+        """What /v1/models shows for this task."""
+        if self.predictor is None:
+            return {"task": self.task, "loaded": False, "path": str(self.path), "error": self.error}
+        bundle = self.predictor.bundle
+        return {
+            "task": self.task,
+            "loaded": True,
+            "name": bundle.manifest.name,
+            "version": bundle.version,
+            "architecture": bundle.manifest.architecture,
+            "bundle_hash": bundle.bundle_hash,
+            "path": str(self.resolved),
+            "loaded_at": self.loaded_at,
+            "metrics": _json_safe(_headline_metrics(bundle.manifest.task, bundle.manifest.metrics)),
+            "last_reload_error": self.error,
+        }
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinity (a demo split too small to measure) as null: JSON has no NaN."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _headline_metrics(task: str, metrics: dict[str, Any]) -> dict[str, Any]:
+    """The few figures an on-call engineer looks at (the full set is in the manifest)."""
+    if task == "triage":
+        keep = ("accuracy", "macro_f1", "top3_accuracy", "ece", "abstain_rate")
+        test = metrics.get("test", metrics)
+        return {k: test[k] for k in keep if isinstance(test, dict) and k in test}
+    if task == "prescription":
+        splits = metrics.get("splits", {})
+        return {
+            name: {
+                k: v
+                for k, v in split["model"].items()
+                if k in ("macro_f1", "major_recall", "auroc")
+            }
+            for name, split in splits.items()
+        }
+    if task == "recommend":
+        deployed = metrics.get("deployed")
+        models = metrics.get("models", {})
+        return {"deployed": deployed, "test": models.get(deployed, {}).get("test")}
+    return {}
+
+
+@dataclass
+class ModelRegistry:
+    """The three slots, with reload.
+
+    Args:
+        paths: task -> bundle path.
+        threads: onnxruntime threads per session.
+        stamp: the file whose change tells every worker to reload.
+    """
+
+    paths: dict[str, Path]
+    threads: int = 1
+    stamp: Path | None = None
+    slots: dict[str, Slot] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stamp_seen: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.slots = {task: Slot(task, path) for task, path in self.paths.items()}
+
+    def get(self, task: str) -> Any:
+        """The serving predictor of a task, or None when none is loaded."""
+        return self.slots[task].predictor
+
+    def ready(self) -> bool:
+        """Every bundle loaded and self-tested."""
+        return all(slot.predictor is not None for slot in self.slots.values())
+
+    def reload(self, force: bool = True) -> dict[str, str]:
+        """Load (and self-test) each task's bundle; swap only the ones that passed.
+
+        Args:
+            force: reload even when the path still points at the loaded bundle.
+
+        Returns:
+            task -> "loaded <version>", "unchanged <version>" or "refused: <reason>".
+        """
+        report: dict[str, str] = {}
+        with self._lock:  # one reload at a time; requests never wait on this lock
+            for task, slot in self.slots.items():
+                report[task] = self._reload_slot(slot, force)
+        return report
+
+    def _reload_slot(self, slot: Slot, force: bool) -> str:
+        try:
+            resolved = slot.path.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:
+            slot.error = f"{slot.path}: {exc}"
+            logger.error("reload %s refused: %s", slot.task, slot.error)
+            return f"refused: {slot.error}"
+        if not force and slot.predictor is not None and resolved == slot.resolved:
+            return f"unchanged {slot.predictor.bundle.version}"
+        try:
+            predictor = LOADERS[slot.task](resolved, threads=self.threads)
+        except (BundleError, OSError, ValueError) as exc:
+            slot.error = str(exc)
+            logger.error("reload %s refused, keeping the old bundle: %s", slot.task, exc)
+            return f"refused: {exc}"
+        slot.predictor, slot.resolved, slot.loaded_at, slot.error = (
+            predictor,
+            resolved,
+            time.time(),
+            None,
+        )
+        logger.info("serving %s bundle %s", slot.task, predictor.bundle.version)
+        return f"loaded {predictor.bundle.version}"
+
+    def touch_stamp(self) -> None:
+        """Tell the other workers to reload."""
+        if self.stamp is not None:
+            self.stamp.parent.mkdir(parents=True, exist_ok=True)
+            self.stamp.write_text(str(time.time()))
+            self._stamp_seen = self.stamp.stat().st_mtime
+
+    def poll(self) -> None:
+        """Reload when the stamp changed or a path now points at another bundle."""
+        stamp_changed = False
+        if self.stamp is not None and self.stamp.exists():
+            mtime = self.stamp.stat().st_mtime
+            stamp_changed, self._stamp_seen = mtime > self._stamp_seen, max(mtime, self._stamp_seen)
+        moved = any(_resolves_elsewhere(slot) for slot in self.slots.values())
+        if stamp_changed or moved:
+            self.reload(force=stamp_changed)
+
+
+def _resolves_elsewhere(slot: Slot) -> bool:
+    try:
+        return slot.path.resolve(strict=True) != slot.resolved
+    except (OSError, RuntimeError):
+        return False
+
+
+class Poller(threading.Thread):
+    """Background thread of one worker: `registry.poll()` every `interval` seconds."""
+
+    def __init__(self, registry: ModelRegistry, interval: float) -> None:
+        super().__init__(name="bundle-poller", daemon=True)
+        self.registry = registry
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                self.registry.poll()
+            except Exception:  # a poll must never kill the thread
+                logger.exception("bundle poll failed")

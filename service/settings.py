@@ -1,0 +1,37 @@
+"""Service settings, read from the environment (prefix HOSPITAL_) when `create_app` runs, never
+at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Everything the service needs to start.
+
+    Bundles are read from disk (models/<task>/current, as `python -m training pull` leaves them),
+    never from MLflow.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HOSPITAL_", extra="ignore")
+
+    triage_bundle: Path = Path("models/triage/current")
+    prescription_bundle: Path = Path("models/prescription/current")
+    recommend_bundle: Path = Path("models/recommend/current")
+    database: Path = Field(Path("var/consultations.db"), description="SQLite file (WAL mode)")
+    onnx_threads: int = Field(1, ge=1, le=16, description="onnxruntime intra-op threads")
+    workers: int = Field(2, ge=1, le=32, description="uvicorn worker processes (make serve)")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    api_key: str | None = Field(None, description="when set, /v1 and /admin need X-API-Key")
+    max_body_bytes: int = Field(1_000_000, ge=1_000, description="larger requests get 413")
+    max_batch: int = Field(100, ge=1, le=1000, description="items per list request")
+    debug_payloads: bool = Field(False, description="log request bodies (complaints, patients)")
+    reload_poll_seconds: float = Field(
+        2.0, gt=0, description="how often workers look for new bundles"
+    )
+    log_level: str = "INFO"
+    json_logs: bool = Field(True, description="configure JSON logging when the app is created")
