@@ -8,10 +8,10 @@ drugs and source; then the unresolved names. Error lines are shown as errors.
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 from typing import Any
+
+from runtime.cli import summary_main
 
 
 def summarise(answer: dict[str, Any]) -> list[str]:
@@ -35,14 +35,7 @@ def summarise(answer: dict[str, Any]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the summary of each line of the file named on the command line."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        sys.stderr.write("usage: python -m prescription.summary OUT.jsonl\n")
-        return 2
-    for raw in Path(args[0]).read_text(encoding="utf-8").splitlines():
-        if raw.strip():
-            sys.stdout.write("\n".join(summarise(json.loads(raw))) + "\n")
-    return 0
+    return summary_main(argv, "prescription.summary", summarise)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from runtime.batch import BatchReport
 from runtime.errors import BundleError
@@ -53,3 +55,17 @@ def run_batch_cli(args: argparse.Namespace, run: Callable[[], BatchReport]) -> i
         return 2
     sys.stderr.write(json.dumps(report.__dict__) + "\n")
     return 1 if report.errors else 0
+
+
+def summary_main(
+    argv: list[str] | None, prog: str, summarise: Callable[[dict[str, Any]], list[str]]
+) -> int:
+    """`python -m <prog> OUT.jsonl`: print `summarise(line)` for every line of a batch output."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        sys.stderr.write(f"usage: python -m {prog} OUT.jsonl\n")
+        return 2
+    for raw in Path(args[0]).read_text(encoding="utf-8").splitlines():
+        if raw.strip():
+            sys.stdout.write("\n".join(summarise(json.loads(raw))) + "\n")
+    return 0

@@ -79,9 +79,8 @@ def _json_safe(value: Any) -> Any:
 def _headline_metrics(task: str, metrics: dict[str, Any]) -> dict[str, Any]:
     """The few figures an on-call engineer looks at (the full set is in the manifest)."""
     if task == "triage":
-        keep = ("accuracy", "macro_f1", "top3_accuracy", "ece", "abstain_rate")
-        test = metrics.get("test", metrics)
-        return {k: test[k] for k in keep if isinstance(test, dict) and k in test}
+        test = metrics.get("test", {})
+        return {"test": test.get("overall"), "selective": test.get("selective")}
     if task == "prescription":
         splits = metrics.get("splits", {})
         return {

@@ -120,7 +120,7 @@ class Tracker:
     def log_dataset(self, frame: Any, source: str, name: str, context: str = "training") -> None:
         """Record a data source of the active run as an MLflow dataset input (digest, schema,
         row count), e.g. the doctors' feedback that joined a triage run."""
-        dataset = self._mlflow.data.from_pandas(frame, source=source, name=name)
+        dataset = self._mlflow.data.from_pandas(frame, source=source, name=name)  # type: ignore[attr-defined]
         self._mlflow.log_input(dataset, context=context)
 
     def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:

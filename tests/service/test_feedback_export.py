@@ -87,3 +87,41 @@ def test_feedback_export_without_a_database_is_a_clear_error(tmp_path: Path) -> 
         cwd=ROOT,
     )
     assert proc.returncode == 2 and "no database" in proc.stderr
+
+
+def test_feedback_export_is_logged_as_an_mlflow_data_source(
+    tmp_path: Path, tracking_uri: str
+) -> None:
+    import mlflow
+
+    from tests.conftest import TINY_TRIAGE_OVERRIDES
+    from training.config import load_config
+    from training.tracking import Tracker
+    from training.triage.train import train_triage
+
+    names = [
+        d["name"]
+        for d in __import__("json").loads((ROOT / "data/demo/departments.json").read_text())[
+            "departments"
+        ]
+    ]
+    feedback = tmp_path / "feedback.csv"
+    feedback.write_text(
+        "id,text,age,sex,department,action,suggested,doctor,decided_at,model_version\n"
+        f"d1,咽痛发热两天,25,F,{names[3]},correct,{names[0]},dr,2026-12-01T00:00:00+00:00,v1\n",
+        encoding="utf-8",
+    )
+    config = load_config(
+        ROOT / "configs/triage.yaml",
+        [
+            *TINY_TRIAGE_OVERRIDES,
+            f"output_dir={tmp_path / 'run'}",
+            f"data.feedback=['{feedback}']",
+            "models=[{architecture: triage.tfidf_logreg.v1, max_iter: 100}]",
+        ],
+    )
+    summary = train_triage(config, Tracker(tracking_uri), "configs/triage.yaml")  # type: ignore[arg-type]
+    run = mlflow.MlflowClient(tracking_uri).get_run(summary["mlflow_run_id"])
+    inputs = [d.dataset.name for d in run.inputs.dataset_inputs]
+    assert f"feedback:{feedback.name}" in inputs
+    assert run.data.metrics[f"rows.feedback:{feedback.name}"] == 1.0

@@ -243,7 +243,22 @@ def _popularity(data: Baskets) -> np.ndarray:
     return (counts / max(counts.max(), 1.0)).astype(np.float32)
 
 
-class Popularity(BaseEstimator):  # type: ignore[misc]
+class GraphModel(BaseEstimator):  # type: ignore[misc]
+    """Base of the models whose fit ends in an ItemGraph (`graph_`): they score through it."""
+
+    graph_: ItemGraph
+
+    def score_batch(
+        self,
+        carts: Sequence[np.ndarray],
+        histories: Sequence[np.ndarray],
+        ages: Sequence[np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Scores [B, n_items] of the fitted graph."""
+        return self.graph_.score_batch(carts, histories, ages)
+
+
+class Popularity(GraphModel):
     """Most bought items first (the fallback every other model also carries)."""
 
     def fit(self, data: Baskets) -> Popularity:
@@ -253,17 +268,8 @@ class Popularity(BaseEstimator):  # type: ignore[misc]
         self.graph_ = ItemGraph(empty, empty, _popularity(data), popularity_weight=1.0)
         return self
 
-    def score_batch(
-        self,
-        carts: Sequence[np.ndarray],
-        histories: Sequence[np.ndarray],
-        ages: Sequence[np.ndarray] | None = None,
-    ) -> np.ndarray:
-        """Popularity for every row."""
-        return self.graph_.score_batch(carts, histories, ages)
 
-
-class ItemKNN(BaseEstimator):  # type: ignore[misc]
+class ItemKNN(GraphModel):
     """Item co-occurrence / item-kNN over baskets or user histories.
 
     sim(i, j) = cooc(i, j) / (count_i ** alpha * count_j ** (1 - alpha) + shrink); alpha = 0 and
@@ -325,17 +331,8 @@ class ItemKNN(BaseEstimator):  # type: ignore[misc]
         )
         return self
 
-    def score_batch(
-        self,
-        carts: Sequence[np.ndarray],
-        histories: Sequence[np.ndarray],
-        ages: Sequence[np.ndarray] | None = None,
-    ) -> np.ndarray:
-        """Sum of the cart's (and decayed history's) neighbour rows."""
-        return self.graph_.score_batch(carts, histories, ages)
 
-
-class Transition(BaseEstimator):  # type: ignore[misc]
+class Transition(GraphModel):
     """First-order item-to-item transitions: P(next item j | previous item i).
 
     Within a user's time-ordered history, every item of one basket "precedes" every item of the
@@ -398,17 +395,8 @@ class Transition(BaseEstimator):  # type: ignore[misc]
         )
         return self
 
-    def score_batch(
-        self,
-        carts: Sequence[np.ndarray],
-        histories: Sequence[np.ndarray],
-        ages: Sequence[np.ndarray] | None = None,
-    ) -> np.ndarray:
-        """Transition rows of the recent items, decayed."""
-        return self.graph_.score_batch(carts, histories, ages)
 
-
-class EASE(BaseEstimator):  # type: ignore[misc]
+class EASE(GraphModel):
     """EASE (Steck, WWW 2019): B = I - P / diag(P), P = (X^T X + lambda I)^-1, zero diagonal.
 
     The inverse is dense O(n^3), so only the `max_items` most frequent items get a row and a
@@ -471,17 +459,8 @@ class EASE(BaseEstimator):  # type: ignore[misc]
         logger.info("EASE on %d items: %.1f s", len(kept), time.perf_counter() - started)
         return self
 
-    def score_batch(
-        self,
-        carts: Sequence[np.ndarray],
-        histories: Sequence[np.ndarray],
-        ages: Sequence[np.ndarray] | None = None,
-    ) -> np.ndarray:
-        """Cart (and history) times B."""
-        return self.graph_.score_batch(carts, histories, ages)
 
-
-class ALS(BaseEstimator):  # type: ignore[misc]
+class ALS(GraphModel):
     """Implicit-feedback ALS from the `implicit` library, scored by a linearised fold-in.
 
     For a new "user" (the cart, plus the history) with observed items p, ALS's fold-in is
@@ -554,15 +533,6 @@ class ALS(BaseEstimator):  # type: ignore[misc]
             popularity_weight=self.popularity_weight,
         )
         return self
-
-    def score_batch(
-        self,
-        carts: Sequence[np.ndarray],
-        histories: Sequence[np.ndarray],
-        ages: Sequence[np.ndarray] | None = None,
-    ) -> np.ndarray:
-        """Linearised fold-in scores."""
-        return self.graph_.score_batch(carts, histories, ages)
 
 
 def blend(
