@@ -95,21 +95,23 @@ class Loaded:
 
 
 def _instacart_catalogue(folder: Path) -> list[dict[str, str]]:
-    aisles = {r["aisle_id"]: r["aisle"] for r in csv.DictReader((folder / "aisles.csv").open())}
-    departments = {
-        r["department_id"]: r["department"]
-        for r in csv.DictReader((folder / "departments.csv").open())
-    }
-    with (folder / "products.csv").open(encoding="utf-8", newline="") as handle:
-        return [
-            {
-                "item_id": r["product_id"],
-                "name": r["product_name"],
-                "aisle": aisles.get(r["aisle_id"], ""),
-                "department": departments.get(r["department_id"], ""),
-            }
-            for r in csv.DictReader(handle)
-        ]
+    """products.csv with aisle and department names, as catalogue rows."""
+
+    def rows(name: str) -> list[dict[str, str]]:
+        with (folder / name).open(encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    aisles = {r["aisle_id"]: r["aisle"] for r in rows("aisles.csv")}
+    departments = {r["department_id"]: r["department"] for r in rows("departments.csv")}
+    return [
+        {
+            "item_id": r["product_id"],
+            "name": r["product_name"],
+            "aisle": aisles.get(r["aisle_id"], ""),
+            "department": departments.get(r["department_id"], ""),
+        }
+        for r in rows("products.csv")
+    ]
 
 
 def load(config: RecommendConfig) -> Loaded:
