@@ -5,10 +5,14 @@ catalogue (`items.csv`, with each item's drug ingredients), the known users' rec
 (`users.csv`), the popularity fallback, golden examples and, when the catalogue sells drugs, the
 prescription checker it filters with (the embedded bundle `safety/`).
 
-Two architectures share this predictor:
+Three architectures share this predictor:
     recommend.item_graph.v1  (cart, cart_weight, history, history_weight, exclude, k)
                              -> (scores, items, cart_contribution)
     recommend.sasrec.v1      (item_seq, exclude, k) -> (scores, items)
+    recommend.hybrid.v1      (item_seq + the item graph's inputs) -> (as the item graph)
+
+The item graph reads the last `history_limit` baskets, weighted by age; a sequential model reads
+the last `max_len` items of every stored basket, then the cart.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ logger = logging.getLogger(__name__)
 TASK = "recommend"
 ITEM_GRAPH = "recommend.item_graph.v1"
 SASREC = "recommend.sasrec.v1"
+HYBRID = "recommend.hybrid.v1"
+ARCHITECTURES = (ITEM_GRAPH, SASREC, HYBRID)
 SELF_TEST_ATOL = 1e-4
 # Candidates asked of the graph per wanted item when a safety filter may remove some.
 _CANDIDATE_FACTOR = 3
@@ -118,7 +124,7 @@ class RecommendPredictor:
             BundleError: missing, altered, malformed, or failing its self-test.
         """
         bundle = load_bundle(path, expected_task=TASK)
-        if bundle.manifest.architecture not in (ITEM_GRAPH, SASREC):
+        if bundle.manifest.architecture not in ARCHITECTURES:
             raise BundleError(f"bundle {path}: unknown architecture {bundle.manifest.architecture}")
         try:
             items = _read_items(bundle.file("items.csv"))
@@ -157,8 +163,8 @@ class RecommendPredictor:
 
     # -- one request ---------------------------------------------------------------------
 
-    def _history(self, user_id: str | None) -> tuple[np.ndarray, np.ndarray]:
-        return self._weighted(self.users.get(user_id, []) if user_id else [])
+    def _baskets(self, user_id: str | None) -> list[np.ndarray]:
+        return self.users.get(user_id, []) if user_id else []
 
     def _weighted(self, baskets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Recent baskets (oldest first) -> history items and their decayed weights."""
@@ -172,29 +178,43 @@ class RecommendPredictor:
         weights = self.history_decay**ages / len(baskets) ** self.history_size_power
         return items.astype(np.int64), weights.astype(np.float32)
 
+    def _sequence(self, baskets: list[np.ndarray], cart: np.ndarray) -> np.ndarray:
+        """The sequential model's row [1, max_len]: history items then the cart, left-padded."""
+        parts = [np.asarray(b, np.int64) for b in baskets if len(b)] + [cart]
+        sequence = np.concatenate(parts)[-self.max_len :]
+        row = np.full((1, self.max_len), len(self.items), dtype=np.int64)
+        if len(sequence):
+            row[0, -len(sequence) :] = sequence
+        return row
+
     def _run(
-        self, cart: np.ndarray, history: np.ndarray, history_weight: np.ndarray, ask: int
+        self, cart: np.ndarray, baskets: list[np.ndarray], ask: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        exclude = np.concatenate([cart, history]) if self.exclude_history else cart
+        """Top `ask` of the graph for a cart and the user's baskets (oldest first)."""
+        history, history_weight = self._weighted(baskets)
+        # next-item bundles never recommend what the user already has (the evaluation protocol)
+        exclude = (
+            np.concatenate([cart, *[np.asarray(b, np.int64) for b in baskets]])
+            if self.exclude_history
+            else cart
+        )
         k = np.array([ask], dtype=np.int64)
         if self.architecture == SASREC:
-            sequence = np.concatenate([history, cart])[-self.max_len :]
-            row = np.full((1, self.max_len), len(self.items), dtype=np.int64)
-            if len(sequence):
-                row[0, -len(sequence) :] = sequence
-            scores, items = self.model.run({"item_seq": row, "exclude": exclude, "k": k})[:2]
+            feeds = {"item_seq": self._sequence(baskets, cart), "exclude": exclude, "k": k}
+            scores, items = self.model.run(feeds)[:2]
             return scores.reshape(-1), items.reshape(-1), None
         cart_weight = np.full(len(cart), max(len(cart), 1) ** -self.cart_size_power, np.float32)
-        scores, items, contribution = self.model.run(
-            {
-                "cart": cart,
-                "cart_weight": cart_weight,
-                "history": history,
-                "history_weight": history_weight,
-                "exclude": exclude,
-                "k": k,
-            }
-        )
+        graph_feeds = {
+            "cart": cart,
+            "cart_weight": cart_weight,
+            "history": history,
+            "history_weight": history_weight,
+            "exclude": exclude,
+            "k": k,
+        }
+        if self.architecture == HYBRID:
+            graph_feeds["item_seq"] = self._sequence(baskets, cart)
+        scores, items, contribution = self.model.run(graph_feeds)
         return scores, items, contribution
 
     def rank(self, cart: Sequence[str], history: Sequence[Sequence[str]], k: int) -> list[str]:
@@ -205,8 +225,7 @@ class RecommendPredictor:
         baskets = [
             np.array([self.index[i] for i in b if i in self.index], np.int64) for b in history
         ]
-        items, weights = self._weighted(baskets)
-        scores, top, _ = self._run(cart_index, items, weights, min(k, len(self.items)))
+        scores, top, _ = self._run(cart_index, baskets, min(k, len(self.items)))
         return [
             self.items[i].item_id
             for i, v in zip(top.tolist(), scores.tolist(), strict=True)
@@ -220,8 +239,8 @@ class RecommendPredictor:
             sorted({self.index[item] for item in request.cart if item in self.index}),
             dtype=np.int64,
         )
-        history, history_weight = self._history(request.user_id)
-        in_history = set(history.tolist())
+        baskets = self._baskets(request.user_id)
+        in_history = {int(i) for b in baskets[-self.history_limit :] for i in b}
         context = (
             self.safety.context(cart.tolist(), request.patient, request.current_medications)
             if self.safety
@@ -237,7 +256,7 @@ class RecommendPredictor:
         )
         checked: dict[int, str | None] = {}
         while True:
-            scores, items, contribution = self._run(cart, history, history_weight, ask)
+            scores, items, contribution = self._run(cart, baskets, ask)
             kept: list[tuple[int, float, int]] = []
             suppressed: list[Suppressed] = []
             for rank, (item, value) in enumerate(zip(items.tolist(), scores.tolist(), strict=True)):
@@ -289,7 +308,7 @@ class RecommendPredictor:
                 return f"often bought with {source.name or source.item_id}"
         if item in in_history:
             return "you bought this before"
-        if self.architecture == SASREC and (len(cart) or in_history):
+        if self.architecture != ITEM_GRAPH and (len(cart) or in_history):
             return "often bought next after your recent items"
         if in_history:
             return "matches your purchase history"

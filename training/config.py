@@ -288,11 +288,22 @@ class BlendConfig(Strict):
     neighbours: int = Field(100, ge=1)
 
 
+class HybridConfig(Strict):
+    """The blend plus a sequential model's scores (weight and temperature tuned on validation)."""
+
+    sequential: str | None = Field(None, description="name of a recommend.sasrec.v1 model")
+
+
 class RecommendDeployConfig(Strict):
-    """How the deployed model is chosen: the best on validation of the models and the blend."""
+    """How the deployed model is chosen: the best on validation of the models, the blend and
+    the hybrid."""
 
     metric: Literal["hr@10", "ndcg@10"] = "hr@10"
     blend: BlendConfig = Field(default_factory=BlendConfig)
+    hybrid: HybridConfig = Field(default_factory=HybridConfig)
+    force: str | None = Field(
+        None, description="deploy this model or 'blend'/'hybrid' whatever validation says"
+    )
     history_baskets: int = Field(10, ge=1, description="recent baskets per user in the bundle")
     examples: int = Field(8, ge=1)
 

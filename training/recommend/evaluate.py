@@ -154,7 +154,12 @@ def rank_top_k(
     for row, (cart, other) in enumerate(zip(carts, excluded, strict=True)):
         scores[row, cart] = -np.inf
         scores[row, other] = -np.inf
-    top = np.argpartition(-scores, k, axis=1)[:, :k]
+    k = min(k, scores.shape[1])
+    top = (
+        np.argpartition(-scores, k, axis=1)[:, :k]
+        if k < scores.shape[1]
+        else np.tile(np.arange(k), (len(scores), 1))
+    )
     order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
     return np.take_along_axis(top, order, axis=1)
 

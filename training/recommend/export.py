@@ -39,8 +39,14 @@ def neighbour_table(matrix: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     return index, value
 
 
-def item_graph_onnx(graph: ItemGraph, opset: int = 17) -> onnx.ModelProto:
-    """The scoring graph of an ItemGraph (see the module docstring)."""
+def item_graph_onnx(
+    graph: ItemGraph, opset: int = 17, extra_scores: bool = False
+) -> onnx.ModelProto:
+    """The scoring graph of an ItemGraph (see the module docstring).
+
+    With `extra_scores`, the graph takes one more input, `extra_scores` float [n], added to every
+    item's score before masking (the hybrid feeds SASRec's scores into it).
+    """
     cart_index, cart_value = neighbour_table(graph.cart_matrix)
     history_index, history_value = neighbour_table(graph.history_matrix)
     repeat = np.full(graph.n_items, graph.repeat_weight, dtype=np.float32)
@@ -69,7 +75,7 @@ def item_graph_onnx(graph: ItemGraph, opset: int = 17) -> onnx.ModelProto:
         make("Reshape", ["cart_terms", "flat"], ["cart_terms_flat"]),
         make(
             "ScatterElements",
-            ["base", "cart_nb_flat", "cart_terms_flat"],
+            ["base_plus_extra" if extra_scores else "base", "cart_nb_flat", "cart_terms_flat"],
             ["s_cart"],
             axis=0,
             reduction="add",
@@ -112,10 +118,18 @@ def item_graph_onnx(graph: ItemGraph, opset: int = 17) -> onnx.ModelProto:
         make("Where", ["is_returned", "cart_terms_3d", "zero"], ["contribution_3d"]),
         make("ReduceMax", ["contribution_3d"], ["cart_contribution"], axes=[1], keepdims=0),
     ]
+    if extra_scores:
+        nodes.insert(0, make("Add", ["base", "extra_scores"], ["base_plus_extra"]))
+    extra_inputs = (
+        [helper.make_tensor_value_info("extra_scores", TensorProto.FLOAT, [graph.n_items])]
+        if extra_scores
+        else []
+    )
     onnx_graph = helper.make_graph(
         nodes,
         "recommend_item_graph",
         inputs=[
+            *extra_inputs,
             helper.make_tensor_value_info("cart", TensorProto.INT64, ["c"]),
             helper.make_tensor_value_info("cart_weight", TensorProto.FLOAT, ["c"]),
             helper.make_tensor_value_info("history", TensorProto.INT64, ["h"]),

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from recommend.predictor import ITEM_GRAPH, SASREC, TASK, RecommendPredictor
+from recommend.predictor import HYBRID, ITEM_GRAPH, SASREC, TASK, RecommendPredictor
 from recommend.schema import ScoreRequest
 from runtime.bundle import write_bundle
 from training.card import render_card, table
@@ -51,6 +51,7 @@ from training.recommend.models import (
     ItemKNN,
     Popularity,
     Transition,
+    blend,
 )
 from training.recommend.tune import tune_blend
 from training.tracking import Tracker
@@ -275,6 +276,60 @@ def _blend(
     return graph, result
 
 
+def _hybrid(
+    config: RecommendConfig,
+    task: TaskData,
+    models: dict[str, Any],
+    tuning: dict[str, Any],
+    blended: ItemGraph | None,
+    blend_metrics: dict[str, Any],
+) -> tuple[Any, dict[str, Any]]:
+    """Tune the blend + SASRec hybrid on the blend's validation cases; build it from the
+    deployed fits (as `_blend` does)."""
+    name = config.deploy.hybrid.sequential
+    if name is None:
+        return None, {}
+    if name not in models or getattr(models[name], "net_", None) is None or blended is None:
+        raise ConfigError(
+            f"deploy.hybrid.sequential: {name!r} must be a recommend.sasrec.v1 model of this run, "
+            "and the run needs a blend (deploy.blend.components)"
+        )
+    from training.recommend.hybrid import Hybrid, tune_hybrid
+
+    started = time.perf_counter()
+    params = blend_metrics["params"]
+    history_limit = config.deploy.history_baskets
+    neighbours = config.deploy.blend.neighbours
+    components = config.deploy.blend.components
+    tuned_graph = blend(
+        {n: tuning[n].graph_ for n in components},
+        neighbours=neighbours,
+        history_limit=history_limit,
+        **params,
+    )
+    weight, temperature, trace = tune_hybrid(
+        tuned_graph,
+        tuning[name],
+        task.validation.take(config.data.max_validation_cases, config.seed),
+        config.deploy.metric,
+    )
+    tuned = Hybrid(tuned_graph, tuning[name], weight, temperature)
+    deployed = Hybrid(blended, models[name], weight, temperature)
+    n_items = task.train.n_items
+    result = {
+        "architecture": HYBRID,
+        "fit_seconds": time.perf_counter() - started,
+        "params": {**params, **tuned.settings()},
+        "tuning": trace,
+        "validation": evaluate(tuned, task.validation, n_items),
+        "test": evaluate(deployed, task.test, n_items),
+    }
+    if task.refit is not None:
+        result["test_strict"] = evaluate(tuned, task.test, n_items)
+    logger.info("hybrid: %s", {k: v for k, v in result.items() if k != "tuning"})
+    return deployed, result
+
+
 def _users_csv(data: Baskets, history_baskets: int) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -429,8 +484,18 @@ def train_recommend(
     if blended is not None:
         metrics["blend"] = blend_metrics
         candidates["blend"] = blended
+    hybrid, hybrid_metrics = _hybrid(config, task, models, first_fits, blended, blend_metrics)
+    if hybrid is not None:
+        metrics["hybrid"] = hybrid_metrics
+        candidates["hybrid"] = hybrid
     metric = config.deploy.metric
     deployed_name = max(candidates, key=lambda name: metrics[name]["validation"][metric])
+    if config.deploy.force is not None:
+        if config.deploy.force not in candidates:
+            raise ConfigError(
+                f"deploy.force: {config.deploy.force!r} is not one of {sorted(candidates)}"
+            )
+        deployed_name = config.deploy.force
     deployed = candidates[deployed_name]
     logger.info(
         "deployed: %s (validation %s %.4f)",
@@ -443,13 +508,26 @@ def train_recommend(
     run_dir = Path(config.output_dir) / version
     run_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = run_dir / "model.onnx"
-    if metrics[deployed_name]["architecture"] == SASREC:
+    if metrics[deployed_name]["architecture"] == HYBRID:
+        from training.recommend.hybrid import check_hybrid_parity
+
+        parity = check_hybrid_parity(deployed, onnx_path, atol=config.export.parity_atol)
+        architecture = HYBRID
+        graph = deployed.graph
+        preprocessing: dict[str, Any] = {
+            "cart_size_power": graph.cart_size_power,
+            "history_decay": graph.history_decay,
+            "history_limit": graph.history_limit,
+            "history_size_power": graph.history_size_power,
+            "max_len": deployed.sequential.max_len,
+        }
+    elif metrics[deployed_name]["architecture"] == SASREC:
         from training.recommend.sasrec_export import check_sasrec_bundle_parity
 
         parity = check_sasrec_bundle_parity(deployed, onnx_path, atol=config.export.parity_atol)
         architecture = SASREC
         graph = None
-        preprocessing: dict[str, Any] = {"max_len": deployed.max_len}
+        preprocessing = {"max_len": deployed.max_len}
     else:
         graph = deployed if isinstance(deployed, ItemGraph) else deployed.graph_
         parity = check_item_graph_parity(graph, onnx_path, atol=config.export.parity_atol)
@@ -478,6 +556,9 @@ def train_recommend(
             set(config.catalogue.link_departments),
         )
     history_limit = graph.history_limit if graph is not None else config.deploy.history_baskets
+    # A sequential model reads up to max_len items of history: keep enough baskets for it
+    # (every basket holds at least one item).
+    stored_baskets = max(history_limit, int(preprocessing.get("max_len", 0)))
     rows = [
         {
             "model": name,
@@ -525,7 +606,7 @@ def train_recommend(
     files: dict[str, bytes | str | Path] = {
         "model.onnx": onnx_path,
         "items.csv": _items_csv(loaded.catalogue, links, loaded.data.item_counts()),
-        "users.csv": _users_csv(loaded.data, history_limit),
+        "users.csv": _users_csv(loaded.data, stored_baskets),
     }
     nested = {"safety": safety_bundle} if safety_bundle else None
     scratch = Path(tempfile.mkdtemp(prefix="recommend-bundle-"))
