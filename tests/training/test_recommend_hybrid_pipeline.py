@@ -12,10 +12,10 @@ import pytest
 
 pytest.importorskip("torch")
 
-from recommend.predictor import HYBRID, RecommendPredictor  # noqa: E402
-from recommend.schema import ScoreRequest  # noqa: E402
-from runtime.bundle import load_bundle  # noqa: E402
-from tests.training.test_recommend_pipeline import _bleeding_risk  # noqa: E402
+from recommend.predictor import HYBRID, RecommendPredictor
+from recommend.schema import ScoreRequest
+from runtime.bundle import load_bundle
+from tests.training.test_recommend_pipeline import _bleeding_risk
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,25 +10,25 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("onnxruntime")
 
-from tests.unit.test_recommend_sasrec import (  # noqa: E402
+from tests.unit.test_recommend_sasrec import (
     EMPTY,
     N_ITEMS,
     as_baskets,
     cycle_sequences,
     small_model,
 )
-from training.export import ParityError  # noqa: E402
-from training.recommend import hybrid as hybrid_module  # noqa: E402
-from training.recommend.evaluate import Cases  # noqa: E402
-from training.recommend.hybrid import (  # noqa: E402
+from training.export import ParityError
+from training.recommend import hybrid as hybrid_module
+from training.recommend.evaluate import Cases
+from training.recommend.hybrid import (
     Hybrid,
     check_hybrid_parity,
     hybrid_onnx,
     sequential_unit,
     tune_hybrid,
 )
-from training.recommend.models import ItemKNN, Popularity  # noqa: E402
-from training.recommend.sasrec import SASRec  # noqa: E402
+from training.recommend.models import ItemKNN, Popularity
+from training.recommend.sasrec import SASRec
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,9 @@ def test_hybrid_adds_the_weighted_sequential_scores(sasrec: SASRec, knn_graph) -
     logits = sasrec.score_batch(cases.carts, cases.histories)
     np.testing.assert_allclose(got, graph_only + 2.0 * sequential_unit(logits, 0.5), atol=1e-6)
     off = Hybrid(knn_graph, sasrec, weight=0.0, temperature=1.0)
-    np.testing.assert_allclose(off.score_batch(cases.carts, cases.histories, cases.ages), graph_only)
+    np.testing.assert_allclose(
+        off.score_batch(cases.carts, cases.histories, cases.ages), graph_only
+    )
 
 
 def test_tuning_weighs_in_a_sequential_model_that_knows_the_order(sasrec: SASRec) -> None:
@@ -101,7 +103,10 @@ def test_hybrid_onnx_parity_and_inputs(sasrec: SASRec, knn_graph, tmp_path: Path
 
 
 def test_hybrid_parity_fails_when_the_reference_drifts(
-    sasrec: SASRec, knn_graph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    sasrec: SASRec,
+    knn_graph,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     hybrid = Hybrid(knn_graph, sasrec, weight=1.0, temperature=1.0)
     exact = sasrec.score_rows
