@@ -200,12 +200,11 @@ def main() -> None:
             }
             continue
         results["quality"][name] = quality(name, bundle)
-    tafeng = latest_bundle("tafeng")
-    if tafeng is not None:
-        results["latency"]["tafeng"] = latency(tafeng, args.requests)
-    demo = latest_bundle("demo")
-    if demo is not None:
-        results["latency"]["demo (safety filter on)"] = latency(demo, args.requests)
+    for name in RUNS:
+        bundle = latest_bundle(name)
+        if bundle is not None:
+            label = "demo (safety filter on)" if name == "demo" else name
+            results["latency"][label] = latency(bundle, args.requests)
     synthetic = synthetic_bundle(ROOT / "build/bench/recommend_400k", SYNTHETIC_ITEMS)
     results["latency"]["synthetic_400k"] = latency(synthetic, args.requests)
     q = results["quality"]
