@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from runtime.logs import configure_logging
 from service.settings import ServiceSettings
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The socket the workers share, created with proto=IPPROTO_TCP.
+
+    uvicorn's own multi-worker socket has proto 0, so asyncio does not set TCP_NODELAY on the
+    connections it accepts, and a response's body (written after its headers) waited for the
+    client's delayed ACK: 40 ms added to every keep-alive request with 2 workers.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
 
 
 def main() -> int:
@@ -23,7 +40,7 @@ def main() -> int:
         f"database: {settings.database}\n"
     )
     sys.stdout.flush()
-    uvicorn.run(
+    config = uvicorn.Config(
         "service.app:create_app",
         factory=True,
         host=settings.host,
@@ -32,6 +49,10 @@ def main() -> int:
         log_level=settings.log_level.lower(),
         access_log=False,  # the app writes its own JSON access log
     )
+    if settings.workers > 1:
+        Multiprocess(config, sockets=[listening_socket(settings.host, settings.port)]).run()
+    else:
+        uvicorn.Server(config).run()  # binds its own socket, with TCP_NODELAY
     return 0
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from prescription.predictor import PrescriptionPredictor
 from recommend.predictor import RecommendPredictor
+from runtime.bundle import load_bundle
 from runtime.errors import BundleError
 from triage.predictor import TriagePredictor
 
@@ -117,6 +118,9 @@ class ModelRegistry:
 
     def __post_init__(self) -> None:
         self.slots = {task: Slot(task, path) for task, path in self.paths.items()}
+        # a stamp left by an earlier reload is not news to a worker that starts after it
+        if self.stamp is not None and self.stamp.exists():
+            self._stamp_seen = self.stamp.stat().st_mtime
 
     def get(self, task: str) -> Any:
         """The serving predictor of a task, or None when none is loaded."""
@@ -148,8 +152,20 @@ class ModelRegistry:
             slot.error = f"{slot.path}: {exc}"
             logger.error("reload %s refused: %s", slot.task, slot.error)
             return f"refused: {slot.error}"
-        if not force and slot.predictor is not None and resolved == slot.resolved:
-            return f"unchanged {slot.predictor.bundle.version}"
+        if slot.predictor is not None and resolved == slot.resolved:
+            if not force:
+                return f"unchanged {slot.predictor.bundle.version}"
+            # Same path: verify every file's sha256 again (cheap, and off the GIL), and rebuild
+            # the predictor only if the bundle is not the one already serving; rebuilding an
+            # identical one would cost seconds of CPU that the requests need.
+            try:
+                same = load_bundle(resolved).bundle_hash == slot.predictor.bundle.bundle_hash
+            except (BundleError, OSError, ValueError) as exc:
+                slot.error = str(exc)
+                logger.error("reload %s refused, keeping the old bundle: %s", slot.task, exc)
+                return f"refused: {exc}"
+            if same:
+                return f"unchanged {slot.predictor.bundle.version}"
         try:
             predictor = LOADERS[slot.task](resolved, threads=self.threads)
         except (BundleError, OSError, ValueError) as exc:

@@ -12,7 +12,7 @@ router = APIRouter(tags=["carts"], dependencies=[Authorized])
 
 
 @router.post("/v1/carts/score", responses=ERRORS)
-def score(
+async def score(
     body: ScoreRequest | list[ScoreRequest], predictor: RecommendDep, settings: SettingsDep
 ) -> ScoreResult | list[ScoreResult]:
     """Complete carts (as `python -m recommend score`)."""

@@ -1,4 +1,10 @@
-"""Shared pieces of the prediction routes: one object or a bounded list."""
+"""Shared pieces of the prediction routes: one object or a bounded list.
+
+The prediction routes are `async def` and score on the event loop: each request is a
+millisecond or two of CPU, and in the thread pool dozens of them took turns on the GIL every
+5 ms, which tripled the p99 under load. One at a time per worker is faster for all of them;
+reloads (seconds of loading) stay in the thread pool.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -19,9 +20,14 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "a bundle is missing or failed"}})
 def readyz(request: Request) -> JSONResponse:
-    """Ready when every bundle is loaded and passed its self-test."""
+    """Ready when every bundle is loaded and passed its self-test (of the worker that answers,
+    named by its pid)."""
     models = request.app.state.models
-    body = {"ready": models.ready(), "models": {t: s.info() for t, s in models.slots.items()}}
+    body = {
+        "ready": models.ready(),
+        "worker_pid": os.getpid(),
+        "models": {t: s.info() for t, s in models.slots.items()},
+    }
     return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
 

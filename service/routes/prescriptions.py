@@ -13,7 +13,7 @@ router = APIRouter(tags=["prescriptions"], dependencies=[Authorized])
 
 
 @router.post("/v1/prescriptions/check", responses=ERRORS)
-def check(
+async def check(
     body: CheckRequest | list[CheckRequest], predictor: PrescriptionDep, settings: SettingsDep
 ) -> CheckResult | list[CheckResult]:
     """Audit prescriptions (as `python -m prescription check`)."""

@@ -14,7 +14,7 @@ router = APIRouter(tags=["triage"], dependencies=[Authorized])
 
 
 @router.post("/v1/triage", responses=ERRORS)
-def triage(
+async def triage(
     body: TriageRequest | list[TriageRequest],
     predictor: TriageDep,
     store: StoreDep,

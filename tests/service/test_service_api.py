@@ -4,6 +4,7 @@ models, metrics, feedback, reload."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -217,3 +218,66 @@ def test_service_reload_refuses_a_broken_bundle_and_keeps_serving(
         link.unlink()
         link.symlink_to(good)
         assert app_client.post("/admin/reload").status_code == 200
+
+
+def test_service_reload_keeps_an_identical_bundle_and_refuses_one_altered_in_place(
+    service_settings: ServiceSettings, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "triage-here"
+    shutil.copytree(service_settings.triage_bundle, bundle)
+    settings = service_settings.model_copy(
+        update={"triage_bundle": bundle, "database": tmp_path / "same.db"}
+    )
+    with TestClient(create_app(settings)) as app_client:
+        serving = app_client.app.state.models.get("triage")  # type: ignore[attr-defined]
+        same = app_client.post("/admin/reload").json()["tasks"]["triage"]
+        assert same.startswith("unchanged")
+        # not rebuilt: the very same predictor keeps serving
+        assert app_client.app.state.models.get("triage") is serving  # type: ignore[attr-defined]
+        (bundle / "labels.json").write_text('["tampered"]')
+        altered = app_client.post("/admin/reload")
+        assert altered.status_code == 409
+        assert "labels.json" in altered.json()["tasks"]["triage"]
+        assert app_client.app.state.models.get("triage") is serving  # type: ignore[attr-defined]
+
+
+def test_service_worker_started_after_a_reload_does_not_reload_again(
+    service_settings: ServiceSettings, tmp_path: Path
+) -> None:
+    from service.models import ModelRegistry
+
+    stamp = tmp_path / "reload.stamp"
+    stamp.write_text("earlier reload")
+    registry = ModelRegistry({"triage": service_settings.triage_bundle}, stamp=stamp)
+    assert registry._stamp_seen == stamp.stat().st_mtime  # the old stamp is not news
+    registry.reload()
+    loaded = registry.get("triage")
+    stamp.write_text("a new reload")
+    os.utime(stamp, (stamp.stat().st_mtime + 5, stamp.stat().st_mtime + 5))
+    registry.poll()
+    assert registry.get("triage") is loaded  # forced, but the bundle is identical
+    assert registry._stamp_seen == stamp.stat().st_mtime
+
+
+def test_service_readyz_names_the_worker(client: TestClient) -> None:
+    assert client.get("/readyz").json()["worker_pid"] == os.getpid()
+
+
+def test_service_shared_socket_is_tcp_so_connections_get_nodelay() -> None:
+    # asyncio sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP; uvicorn's own
+    # multi-worker socket has proto 0, which added a 40 ms delayed-ACK stall to every answer
+    import socket
+
+    from service.__main__ import listening_socket
+
+    sock = listening_socket("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        sock.listen()
+        client = socket.create_connection(sock.getsockname())
+        accepted, _ = sock.accept()
+        assert accepted.proto == socket.IPPROTO_TCP
+        accepted.close()
+        client.close()
+    finally:
+        sock.close()
