@@ -5,8 +5,12 @@ checker's resolver) is suppressed, with the reason, when it
 - repeats an ingredient of the cart or of the patient's current medications;
 - is in the same therapeutic class (ATC level 4) as one of them, unless the pair is an
   allow-listed intended combination (two NSAIDs, two PPIs);
-- interacts at major or worse with one of them, by the knowledge base or as a predicted major
-  interaction of the learned model;
+- interacts at major or worse with one of them: by the knowledge base, as a predicted major
+  interaction the checker alerts on, or, stricter than the checker's alerts, a pair a source
+  lists without a severity (DrugBank) whose most likely predicted severity is major, or an
+  unlisted pair the model gives P(major interaction) >= 0.5. A recommendation is optional, so
+  doubt suppresses it (warfarin + loxoprofen is listed by DrugBank only; P(major) = 0.6 is below
+  the checker's alert threshold, yet no pharmacist would suggest it);
 - is contraindicated for the patient (pregnancy, lactation, age, conditions), or the patient is
   allergic to it or to its class.
 
@@ -23,6 +27,8 @@ from prescription.checker import PrescriptionChecker
 from prescription.schema import MAX_DRUGS, CheckRequest, DrugOrder, Patient
 
 _SERIOUS = ("contraindicated", "major")
+# P(interaction) above which an unlisted pair predicted major is suppressed
+_UNLISTED_MAJOR_P = 0.5
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,8 @@ class SafetyFilter:
             drugs=[DrugOrder(name=drug) for drug in own],
             current_medications=others,
         )
-        for alert in self.checker.check(request).alerts:
+        result = self.checker.check(request)
+        for alert in result.alerts:
             involved = set(alert.drugs)
             if not involved & set(own):
                 continue
@@ -103,4 +110,20 @@ class SafetyFilter:
                 alert.type == "contraindication" and alert.severity in _SERIOUS
             ):
                 return f"{alert.type} for this patient: {alert.message}"
+        for pair in result.pairs:
+            if not set(pair.drugs) & set(own) or set(pair.drugs) <= set(own):
+                continue
+            if pair.predicted_level not in _SERIOUS:
+                continue
+            a, b = pair.drugs
+            if pair.known_level == "unknown":
+                return (
+                    f"predicted major interaction: {a} + {b} is a listed interaction without a "
+                    f"severity ({pair.source}); the model's most likely severity is major"
+                )
+            if pair.known_level is None and (pair.p_interaction or 0.0) >= _UNLISTED_MAJOR_P:
+                return (
+                    f"predicted major interaction: {a} + {b}, P(interaction) = "
+                    f"{pair.p_interaction:.2f}, most likely severity major (not validated)"
+                )
         return None
