@@ -4,7 +4,8 @@
 
 Quality figures are the ones each training run measured on its held-out users (full ranking)
 and stored in the bundle manifest of build/recommend/<dataset>/latest; `--train` runs the four
-configs first (Ta-Feng, Amazon Health, Amazon Beauty, demo; measured per run: Ta-Feng ~45 min, Health ~50 min, Beauty ~25 min, demo ~1 min on 2 cores). Latency: one
+configs first (Ta-Feng, Amazon Health, Amazon Beauty, demo; ~2 hours on 2 cores: Ta-Feng ~45
+min, Health ~50 min, Beauty ~25 min, demo ~1 min, as measured). Latency: one
 request at a time through the torch-free predictor, one ONNX thread, after warm-up, for carts of
 1, 5 and 20 items, on the Ta-Feng bundle and on a synthetic 400,000-item catalogue (random
 50-neighbour graph, the scale test). Prints JSON, then markdown tables. Targets are reported,
