@@ -7,10 +7,11 @@ checker's resolver) is suppressed, with the reason, when it
   allow-listed intended combination (two NSAIDs, two PPIs);
 - interacts at major or worse with one of them: by the knowledge base, as a predicted major
   interaction the checker alerts on, or, stricter than the checker's alerts, a pair a source
-  lists without a severity (DrugBank) whose most likely predicted severity is major, or an
-  unlisted pair the model gives P(major interaction) >= 0.5. A recommendation is optional, so
-  doubt suppresses it (warfarin + loxoprofen is listed by DrugBank only; P(major) = 0.6 is below
-  the checker's alert threshold, yet no pharmacist would suggest it);
+  lists without a severity (DrugBank) whose most likely predicted severity is major: the
+  interaction is documented and only its grade is predicted, and a recommendation is optional
+  (warfarin + loxoprofen is listed by DrugBank only; P(major) = 0.6 is below the checker's alert
+  threshold, yet no pharmacist would suggest it). Unlisted pairs keep the checker's threshold:
+  a looser one suppressed ordinary add-ons on the model's guesses alone;
 - is contraindicated for the patient (pregnancy, lactation, age, conditions), or the patient is
   allergic to it or to its class.
 
@@ -27,8 +28,6 @@ from prescription.checker import PrescriptionChecker
 from prescription.schema import MAX_DRUGS, CheckRequest, DrugOrder, Patient
 
 _SERIOUS = ("contraindicated", "major")
-# P(interaction) above which an unlisted pair predicted major is suppressed
-_UNLISTED_MAJOR_P = 0.5
 
 
 @dataclass(frozen=True)
@@ -120,10 +119,5 @@ class SafetyFilter:
                 return (
                     f"predicted major interaction: {a} + {b} is a listed interaction without a "
                     f"severity ({pair.source}); the model's most likely severity is major"
-                )
-            if pair.known_level is None and (pair.p_interaction or 0.0) >= _UNLISTED_MAJOR_P:
-                return (
-                    f"predicted major interaction: {a} + {b}, P(interaction) = "
-                    f"{pair.p_interaction:.2f}, most likely severity major (not validated)"
                 )
         return None

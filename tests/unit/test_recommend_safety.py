@@ -57,10 +57,8 @@ def reason(**pair: Any) -> str | None:
         ({"known_level": "unknown", "predicted_level": "major", "p_interaction": 0.9}, True),
         # listed without severity, predicted moderate: shown
         ({"known_level": "unknown", "predicted_level": "moderate", "p_interaction": 0.9}, False),
-        # unlisted, predicted major and likely to interact: suppressed
-        ({"known_level": None, "predicted_level": "major", "p_interaction": 0.6}, True),
-        # unlisted, predicted major but unlikely to interact at all: shown
-        ({"known_level": None, "predicted_level": "major", "p_interaction": 0.2}, False),
+        # unlisted and predicted major: the checker's own alert threshold decides, not this
+        ({"known_level": None, "predicted_level": "major", "p_interaction": 0.9}, False),
         # graded by the knowledge base: the checker's alert decides, not the prediction
         ({"known_level": "minor", "predicted_level": "major", "p_interaction": 0.9}, False),
     ],
