@@ -36,6 +36,7 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from training.export import check_parity, save_and_open
+from training.layers import SeededDropout
 from training.recommend.data import Baskets
 
 logger = logging.getLogger(__name__)
@@ -50,25 +51,6 @@ _MAX_LOGITS = 2**26
 # Rows scored at once at inference/validation: [rows, n_items] float32 stays small.
 _SCORE_ROWS = 1024
 _K = 10
-
-
-class _Dropout(nn.Module):
-    """Inverted dropout drawing its mask from an explicit generator.
-
-    A seeded generator keeps fits reproducible without touching torch's global random state,
-    and a uniform draw plus a comparison is cheaper on CPU than nn.Dropout's bernoulli_.
-    """
-
-    def __init__(self, p: float) -> None:
-        super().__init__()
-        self.p = p
-        self.generator: torch.Generator | None = None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p <= 0:
-            return x
-        keep = torch.rand(x.shape, generator=self.generator) >= self.p
-        return x * keep / (1.0 - self.p)
 
 
 class _Block(nn.Module):
@@ -90,8 +72,8 @@ class _Block(nn.Module):
         self.norm_ffn = nn.LayerNorm(hidden)
         self.ffn_in = nn.Linear(hidden, hidden)
         self.ffn_out = nn.Linear(hidden, hidden)
-        self.attention_dropout = _Dropout(dropout)
-        self.residual_dropout = _Dropout(dropout)
+        self.attention_dropout = SeededDropout(dropout)
+        self.residual_dropout = SeededDropout(dropout)
 
     def forward(self, x: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
         """x [B, L, D], allowed [B, 1, L, L] (query attends to key) -> [B, L, D]."""
@@ -124,7 +106,7 @@ class _SASRecNet(nn.Module):
         self.hidden = hidden
         self.item = nn.Embedding(n_items + 1, hidden, padding_idx=n_items)
         self.position = nn.Embedding(max_len, hidden)
-        self.embedding_dropout = _Dropout(dropout)
+        self.embedding_dropout = SeededDropout(dropout)
         self.blocks = nn.ModuleList(_Block(hidden, heads, dropout) for _ in range(layers))
         self.norm = nn.LayerNorm(hidden)
         self.register_buffer("causal", torch.tril(torch.ones(max_len, max_len, dtype=torch.bool)))
@@ -149,7 +131,7 @@ class _SASRecNet(nn.Module):
     def set_dropout_generator(self, generator: torch.Generator | None) -> None:
         """Point every dropout layer at `generator` (None after training: generators don't copy)."""
         for module in self.modules():
-            if isinstance(module, _Dropout):
+            if isinstance(module, SeededDropout):
                 module.generator = generator
 
     def hidden_states(self, seq: torch.Tensor) -> torch.Tensor:
