@@ -43,6 +43,13 @@ class Cases:
     def __len__(self) -> int:
         return len(self.targets)
 
+    def excluded(self) -> list[np.ndarray]:
+        """Per case, the items the ranking masks besides the cart: the history for next item,
+        nothing for cart completion."""
+        if self.exclude_history:
+            return list(self.histories)
+        return [np.zeros(0, np.int64)] * len(self)
+
     def take(self, n: int, seed: int = 0) -> Cases:
         """A seeded subsample of at most n cases (for quick tuning)."""
         if n >= len(self):
@@ -164,24 +171,34 @@ def rank_top_k(
     return np.take_along_axis(top, order, axis=1)
 
 
+def hits_and_gains(top: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ranked lists `top` [B, k]: whether the target is in it, and its NDCG gain
+    1 / log2(rank + 2) (0 when missed)."""
+    match = top == np.asarray(targets)[:, None]
+    found = match.any(axis=1)
+    return found, np.where(found, 1.0 / np.log2(match.argmax(axis=1) + 2), 0.0)
+
+
+def top_k_metric(top: np.ndarray, targets: np.ndarray, metric: str) -> float:
+    """ "hr@10" or "ndcg@10" of ranked lists against their targets."""
+    found, gains = hits_and_gains(top, targets)
+    return float(found.mean() if metric == "hr@10" else gains.mean())
+
+
 def evaluate(model: Scorer, cases: Cases, n_items: int, batch_size: int = 512) -> dict[str, float]:
     """HR@10, NDCG@10 and coverage of a model on cases."""
     hits = np.zeros(len(cases))
     gains = np.zeros(len(cases))
     shown = np.zeros(n_items, dtype=bool)
+    excluded = cases.excluded()
     for start in range(0, len(cases), batch_size):
         rows = range(start, min(start + batch_size, len(cases)))
         carts = [cases.carts[i] for i in rows]
         histories = [cases.histories[i] for i in rows]
         scores = model.score_batch(carts, histories, [cases.ages[i] for i in rows])
-        excluded = histories if cases.exclude_history else [np.zeros(0, np.int64)] * len(carts)
-        top = rank_top_k(scores, carts, excluded)
+        top = rank_top_k(scores, carts, [excluded[i] for i in rows])
         shown[top.ravel()] = True
-        match = top == cases.targets[list(rows)][:, None]
-        found = match.any(axis=1)
-        rank = match.argmax(axis=1)
-        hits[list(rows)] = found
-        gains[list(rows)] = np.where(found, 1.0 / np.log2(rank + 2), 0.0)
+        hits[list(rows)], gains[list(rows)] = hits_and_gains(top, cases.targets[list(rows)])
     return {
         "hr@10": float(hits.mean()) if len(cases) else float("nan"),
         "ndcg@10": float(gains.mean()) if len(cases) else float("nan"),
@@ -197,6 +214,8 @@ __all__ = [
     "cart_completion",
     "encode",
     "evaluate",
+    "hits_and_gains",
     "next_item",
     "rank_top_k",
+    "top_k_metric",
 ]

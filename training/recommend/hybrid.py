@@ -27,10 +27,11 @@ import onnx
 from onnx import TensorProto, compose, helper, numpy_helper
 
 from training.export import ParityError, save_and_open
-from training.recommend.evaluate import Cases, rank_top_k
+from training.recommend.evaluate import Cases, rank_top_k, top_k_metric
 from training.recommend.export import item_graph_onnx, reference_scores
 from training.recommend.models import ItemGraph
 from training.recommend.sasrec import SASRec
+from training.recommend.sasrec_export import sasrec_body
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def tune_hybrid(
     """
     base = graph.score_batch(cases.carts, cases.histories, cases.ages)
     logits = sequential.score_batch(cases.carts, cases.histories)
-    excluded = cases.histories if cases.exclude_history else [np.zeros(0, np.int64)] * len(cases)
+    excluded = cases.excluded()
     trace: list[dict[str, float]] = []
     best = (-1.0, 0.0, 1.0)
     for temperature in TEMPERATURES:
@@ -96,12 +97,7 @@ def tune_hybrid(
             if weight == 0.0 and temperature != TEMPERATURES[0]:
                 continue  # w = 0 is the graph alone whatever T
             top = rank_top_k(base + np.float32(weight) * unit, cases.carts, excluded)
-            match = top == cases.targets[:, None]
-            if metric == "hr@10":
-                value = float(match.any(axis=1).mean())
-            else:
-                rank = match.argmax(axis=1)
-                value = float(np.where(match.any(axis=1), 1.0 / np.log2(rank + 2), 0.0).mean())
+            value = top_k_metric(top, cases.targets, metric)
             trace.append({"weight": weight, "temperature": temperature, metric: value})
             if value > best[0] + 1e-9:
                 best = (value, weight, temperature)
@@ -118,9 +114,7 @@ def tune_hybrid(
 
 def hybrid_onnx(model: Hybrid, opset: int = 17) -> onnx.ModelProto:
     """SASRec's body -> unit scores -> added to the item graph's base, masked, top-k."""
-    body = model.sequential.to_onnx(opset)
-    body.ir_version = 8
-    body = compose.add_prefix(body, "sasrec/", rename_inputs=False, rename_outputs=True)
+    body = sasrec_body(model.sequential, opset)
     make = helper.make_node
     unit_graph = helper.make_graph(
         [

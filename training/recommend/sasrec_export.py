@@ -48,13 +48,19 @@ def _tail(n_items: int, opset: int) -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
 
 
-def sasrec_bundle_onnx(model: Any, opset: int = 17) -> onnx.ModelProto:
-    """SASRec's `item_seq -> scores` graph composed with the masking and top-k tail."""
+def sasrec_body(model: Any, opset: int = 17) -> onnx.ModelProto:
+    """SASRec's `item_seq -> sasrec/scores` graph, its names prefixed so it composes with
+    another graph (the input keeps its name)."""
     body = model.to_onnx(opset)
     body.ir_version = 8
+    return compose.add_prefix(body, "sasrec/", rename_inputs=False, rename_outputs=True)
+
+
+def sasrec_bundle_onnx(model: Any, opset: int = 17) -> onnx.ModelProto:
+    """SASRec's `item_seq -> scores` graph composed with the masking and top-k tail."""
+    body = sasrec_body(model, opset)
     tail = _tail(int(model.n_items_), opset)
     tail.ir_version = 8
-    body = compose.add_prefix(body, "sasrec/", rename_inputs=False, rename_outputs=True)
     merged = compose.merge_models(body, tail, io_map=[("sasrec/scores", "scores_in")])
     onnx.checker.check_model(merged)
     return merged

@@ -51,7 +51,6 @@ from training.recommend.models import (
     ItemKNN,
     Popularity,
     Transition,
-    blend,
 )
 from training.recommend.tune import tune_blend
 from training.tracking import Tracker
@@ -234,14 +233,24 @@ def _refit(spec: Any, seed: int, first: Any, data: Baskets) -> Any:
     return _build(spec, seed).fit(data)
 
 
+@dataclass
+class Blended:
+    """The tuned blend: built from the validation fits (what tuning and `validation` measured)
+    and from the deployed fits (what `test` measures and the bundle serves)."""
+
+    tuned: ItemGraph
+    deployed: ItemGraph
+    metrics: dict[str, Any]
+
+
 def _blend(
     config: RecommendConfig, task: TaskData, models: dict[str, Any], tuning: dict[str, Any]
-) -> tuple[ItemGraph | None, dict[str, Any]]:
+) -> Blended | None:
     """Tune the blend on `tuning` (the models as fitted for validation), then build it from
     `models` (the deployed fits: the same objects for cart completion, refits for next item)."""
     names = config.deploy.blend.components
     if len(names) < 2:
-        return None, {}
+        return None
     missing = [n for n in names if n not in models or not hasattr(models[n], "graph_")]
     if missing:
         raise ConfigError(
@@ -273,7 +282,7 @@ def _blend(
     if task.refit is not None:
         result["test_strict"] = evaluate(tuned, task.test, n_items)
     logger.info("blend: %s", result)
-    return graph, result
+    return Blended(tuned, graph, result)
 
 
 def _hybrid(
@@ -281,8 +290,7 @@ def _hybrid(
     task: TaskData,
     models: dict[str, Any],
     tuning: dict[str, Any],
-    blended: ItemGraph | None,
-    blend_metrics: dict[str, Any],
+    blended: Blended | None,
 ) -> tuple[Any, dict[str, Any]]:
     """Tune the blend + SASRec hybrid on the blend's validation cases; build it from the
     deployed fits (as `_blend` does)."""
@@ -297,24 +305,15 @@ def _hybrid(
     from training.recommend.hybrid import Hybrid, tune_hybrid
 
     started = time.perf_counter()
-    params = blend_metrics["params"]
-    history_limit = config.deploy.history_baskets
-    neighbours = config.deploy.blend.neighbours
-    components = config.deploy.blend.components
-    tuned_graph = blend(
-        {n: tuning[n].graph_ for n in components},
-        neighbours=neighbours,
-        history_limit=history_limit,
-        **params,
-    )
+    params = blended.metrics["params"]
     weight, temperature, trace = tune_hybrid(
-        tuned_graph,
+        blended.tuned,
         tuning[name],
         task.validation.take(config.data.max_validation_cases, config.seed),
         config.deploy.metric,
     )
-    tuned = Hybrid(tuned_graph, tuning[name], weight, temperature)
-    deployed = Hybrid(blended, models[name], weight, temperature)
+    tuned = Hybrid(blended.tuned, tuning[name], weight, temperature)
+    deployed = Hybrid(blended.deployed, models[name], weight, temperature)
     n_items = task.train.n_items
     result = {
         "architecture": HYBRID,
@@ -475,16 +474,16 @@ def train_recommend(
         "%s: %d validation and %d test cases", task.task, len(task.validation), len(task.test)
     )
     models, first_fits, metrics = fit_models(config, task)
-    blended, blend_metrics = _blend(config, task, models, first_fits)
+    blended = _blend(config, task, models, first_fits)
     candidates: dict[str, Any] = {
         name: m
         for name, m in models.items()
         if hasattr(m, "graph_") or metrics[name]["architecture"] == SASREC
     }
     if blended is not None:
-        metrics["blend"] = blend_metrics
-        candidates["blend"] = blended
-    hybrid, hybrid_metrics = _hybrid(config, task, models, first_fits, blended, blend_metrics)
+        metrics["blend"] = blended.metrics
+        candidates["blend"] = blended.deployed
+    hybrid, hybrid_metrics = _hybrid(config, task, models, first_fits, blended)
     if hybrid is not None:
         metrics["hybrid"] = hybrid_metrics
         candidates["hybrid"] = hybrid

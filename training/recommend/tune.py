@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from training.recommend.evaluate import Cases, rank_top_k
+from training.recommend.evaluate import Cases, rank_top_k, top_k_metric
 from training.recommend.models import ItemGraph, blend
 
 logger = logging.getLogger(__name__)
@@ -128,17 +128,8 @@ class _Scorer:
         if p.repeat_weight:
             scores += p.repeat_weight * np.asarray(h.todense(), dtype=np.float32)
         scores += p.popularity_weight * self.popularity[None, :]
-        excluded = (
-            self.cases.histories
-            if self.cases.exclude_history
-            else [np.zeros(0, np.int64)] * len(self.cases)
-        )
-        top = rank_top_k(scores, self.cases.carts, excluded)
-        match = top == self.cases.targets[:, None]
-        if metric == "hr@10":
-            return float(match.any(axis=1).mean())
-        rank = match.argmax(axis=1)
-        return float(np.where(match.any(axis=1), 1.0 / np.log2(rank + 2), 0.0).mean())
+        top = rank_top_k(scores, self.cases.carts, self.cases.excluded())
+        return top_k_metric(top, self.cases.targets, metric)
 
 
 def tune_blend(
