@@ -187,10 +187,12 @@ class RecommendPredictor:
             row[0, -len(sequence) :] = sequence
         return row
 
-    def _run(
-        self, cart: np.ndarray, baskets: list[np.ndarray], ask: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Top `ask` of the graph for a cart and the user's baskets (oldest first)."""
+    def _feeds(
+        self, cart: np.ndarray, baskets: list[np.ndarray]
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The graph's inputs (all but k) for a cart and the user's baskets (oldest first),
+        and the history items the item graph reads; built once per request, however many
+        times the candidate list is widened."""
         history, history_weight = self._weighted(baskets)
         # next-item bundles never recommend what the user already has (the evaluation protocol)
         exclude = (
@@ -198,23 +200,27 @@ class RecommendPredictor:
             if self.exclude_history
             else cart
         )
-        k = np.array([ask], dtype=np.int64)
+        feeds: dict[str, np.ndarray] = {"exclude": exclude}
+        if self.architecture != ITEM_GRAPH:
+            feeds["item_seq"] = self._sequence(baskets, cart)
+        if self.architecture != SASREC:
+            feeds["cart"] = cart
+            feeds["cart_weight"] = np.full(
+                len(cart), max(len(cart), 1) ** -self.cart_size_power, np.float32
+            )
+            feeds["history"] = history
+            feeds["history_weight"] = history_weight
+        return feeds, history
+
+    def _run(
+        self, feeds: dict[str, np.ndarray], ask: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Top `ask` items: scores, item indices, and each cart item's contribution (None for
+        SASRec, which has no per-cart-item term)."""
+        outputs = self.model.run({**feeds, "k": np.array([ask], dtype=np.int64)})
         if self.architecture == SASREC:
-            feeds = {"item_seq": self._sequence(baskets, cart), "exclude": exclude, "k": k}
-            scores, items = self.model.run(feeds)[:2]
-            return scores.reshape(-1), items.reshape(-1), None
-        cart_weight = np.full(len(cart), max(len(cart), 1) ** -self.cart_size_power, np.float32)
-        graph_feeds = {
-            "cart": cart,
-            "cart_weight": cart_weight,
-            "history": history,
-            "history_weight": history_weight,
-            "exclude": exclude,
-            "k": k,
-        }
-        if self.architecture == HYBRID:
-            graph_feeds["item_seq"] = self._sequence(baskets, cart)
-        scores, items, contribution = self.model.run(graph_feeds)
+            return outputs[0].reshape(-1), outputs[1].reshape(-1), None
+        scores, items, contribution = outputs
         return scores, items, contribution
 
     def rank(self, cart: Sequence[str], history: Sequence[Sequence[str]], k: int) -> list[str]:
@@ -225,7 +231,8 @@ class RecommendPredictor:
         baskets = [
             np.array([self.index[i] for i in b if i in self.index], np.int64) for b in history
         ]
-        scores, top, _ = self._run(cart_index, baskets, min(k, len(self.items)))
+        feeds, _ = self._feeds(cart_index, baskets)
+        scores, top, _ = self._run(feeds, min(k, len(self.items)))
         return [
             self.items[i].item_id
             for i, v in zip(top.tolist(), scores.tolist(), strict=True)
@@ -239,8 +246,8 @@ class RecommendPredictor:
             sorted({self.index[item] for item in request.cart if item in self.index}),
             dtype=np.int64,
         )
-        baskets = self._baskets(request.user_id)
-        in_history = {int(i) for b in baskets[-self.history_limit :] for i in b}
+        feeds, history = self._feeds(cart, self._baskets(request.user_id))
+        in_history = set(history.tolist())
         context = (
             self.safety.context(cart.tolist(), request.patient, request.current_medications)
             if self.safety
@@ -256,7 +263,7 @@ class RecommendPredictor:
         )
         checked: dict[int, str | None] = {}
         while True:
-            scores, items, contribution = self._run(cart, baskets, ask)
+            scores, items, contribution = self._run(feeds, ask)
             kept: list[tuple[int, float, int]] = []
             suppressed: list[Suppressed] = []
             for rank, (item, value) in enumerate(zip(items.tolist(), scores.tolist(), strict=True)):
