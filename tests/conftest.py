@@ -34,6 +34,7 @@ TINY_TRIAGE_OVERRIDES = [
     "models.2.epochs=2",
     "deploy.latency_requests=20",
     "export.parity_examples=30",
+    "urgency.cblue_max_texts=200",
 ]
 
 

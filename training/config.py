@@ -150,6 +150,21 @@ class TrackingConfig(Strict):
     registered_model: str = "triage"
 
 
+class UrgencyBackstopConfig(Strict):
+    """The learned urgency backstop (training/triage/urgency.py): weak labels from the rules."""
+
+    enabled: bool = True
+    # hand-written, hand-labelled tuning vignettes (never the test split)
+    vignettes: str | None = "data/vignettes/urgency/tune.jsonl"
+    vignette_weight: float = Field(5.0, gt=0)
+    cblue_max_texts: int = Field(30000, ge=0)
+    C: float = Field(4.0, gt=0)
+    min_df: int = Field(2, ge=1)
+    # the most real requests (haodf validation, rule-routine) the backstop may raise
+    max_added_rate: float = Field(0.003, ge=0, le=0.1)
+    min_threshold: float = Field(0.5, gt=0, lt=1)
+
+
 class TriageConfig(Strict):
     """A full triage training run."""
 
@@ -163,6 +178,7 @@ class TriageConfig(Strict):
     deploy: DeployConfig = Field(default_factory=DeployConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    urgency: UrgencyBackstopConfig = Field(default_factory=UrgencyBackstopConfig)
 
 
 class PrescriptionDataConfig(Strict):

@@ -2,7 +2,9 @@
 
 Torch-free. The ONNX graph gives logits; everything after them lives here and is unit-tested:
 temperature scaling (calibration), top-k, the abstain threshold chosen on validation, and the
-red-flag rules that set urgency independently of the model.
+urgency decision, which does not depend on the department model: the bundle's concept rules
+(``urgency.json``, ``triage.urgency``) set the triage level, and a learned backstop
+(``urgency_model.onnx``) may raise a complaint no rule caught to ``emergency``, never lower one.
 """
 
 from __future__ import annotations
@@ -15,15 +17,15 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from runtime.bundle import Bundle, load_bundle
+from runtime.bundle import Bundle, TensorSpec, load_bundle
 from runtime.errors import BundleError, SelfTestFailed
 from runtime.onnx import OnnxModel
 from runtime.schema import ModelRef
 from runtime.text import TextEncoder
 from triage.features import TfidfFeaturizer, age_bucket
-from triage.red_flags import RedFlagMatcher
-from triage.schema import DepartmentScore, TriageRequest, TriageResult
-from triage.text import normalise, with_age_prefix
+from triage.schema import DepartmentScore, TriageRequest, TriageResult, UrgencyReason
+from triage.text import NormalisedText, normalise, normalise_with_offsets, with_age_prefix
+from triage.urgency import EMERGENCY_LEVELS, UrgencyEngine
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,51 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return probabilities
 
 
+BACKSTOP_RULE_ID = "learned_backstop"
+
+
+class UrgencyBackstop:
+    """The learned emergency detector shipped beside the rules: P(emergency) per complaint.
+
+    Args:
+        encoder: its own char n-gram featurizer's feeds.
+        model: the ONNX graph (ids, weights -> one logit).
+        threshold: P(emergency) at or above which it raises the level to ``emergency``.
+    """
+
+    def __init__(self, encoder: TfidfEncoder, model: OnnxModel, threshold: float) -> None:
+        self.encoder = encoder
+        self.model = model
+        self.threshold = threshold
+
+    @classmethod
+    def from_bundle(cls, bundle: Bundle, entry: dict[str, Any], threads: int) -> UrgencyBackstop:
+        """Build it from the manifest's ``postprocessing.urgency.backstop`` entry."""
+        featurizer = TfidfFeaturizer.from_dict(bundle.read_json(str(entry["vocab"])))
+        model = OnnxModel(
+            bundle.file(str(entry["model"])),
+            [TensorSpec(**spec) for spec in entry["inputs"]],
+            [TensorSpec(**spec) for spec in entry["outputs"]],
+            threads,
+        )
+        threshold = float(entry["threshold"])
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"backstop threshold must be in (0, 1), got {threshold}")
+        return cls(TfidfEncoder(featurizer), model, threshold)
+
+    def probabilities(self, normalised: Sequence[str], buckets: Sequence[str]) -> np.ndarray:
+        """P(emergency) for normalised texts and age buckets."""
+        chunks = []
+        for start in range(0, len(normalised), _CHUNK):
+            feeds = self.encoder(
+                normalised[start : start + _CHUNK], buckets[start : start + _CHUNK]
+            )
+            chunks.append(self.model.run(feeds)[0][:, 0])
+        logits = np.concatenate(chunks).astype(np.float64)
+        probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
+        return probabilities
+
+
 def _make_encoder(bundle: Bundle) -> Encoder:
     preprocessing = bundle.manifest.preprocessing
     kind = preprocessing.get("kind")
@@ -100,7 +147,8 @@ class TriagePredictor:
         labels: department names, index i == logit column i.
         temperature: calibration temperature fitted on validation.
         abstain_threshold: below this top-1 probability the model abstains to a human.
-        red_flags: the emergency rule table shipped in the bundle.
+        urgency: the urgency rule engine built from the bundle's table.
+        backstop: the learned emergency detector, when the bundle has one.
     """
 
     def __init__(
@@ -111,7 +159,8 @@ class TriagePredictor:
         labels: list[str],
         temperature: float,
         abstain_threshold: float,
-        red_flags: RedFlagMatcher,
+        urgency: UrgencyEngine,
+        backstop: UrgencyBackstop | None = None,
     ) -> None:
         self.bundle = bundle
         self.encoder = encoder
@@ -119,7 +168,8 @@ class TriagePredictor:
         self.labels = labels
         self.temperature = temperature
         self.abstain_threshold = abstain_threshold
-        self.red_flags = red_flags
+        self.urgency = urgency
+        self.backstop = backstop
 
     @classmethod
     def from_bundle(
@@ -141,19 +191,35 @@ class TriagePredictor:
         if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
             raise BundleError(f"bundle {path}: labels.json must be a list of strings")
         post = manifest.postprocessing
+        if "urgency" not in post:
+            raise BundleError(
+                f"bundle {path}: has no urgency table (postprocessing.urgency); it predates "
+                "triage.urgency.v2: retrain it"
+            )
         try:
             temperature = float(post["temperature"])
             threshold = float(post["abstain_threshold"])
-            red_flags = RedFlagMatcher.from_dict(bundle.read_json("red_flags.json"))
+            entry = post["urgency"]
+            urgency = UrgencyEngine.from_dict(bundle.read_json(str(entry["table"])))
+            backstop = (
+                UrgencyBackstop.from_bundle(bundle, entry["backstop"], threads)
+                if entry.get("backstop")
+                else None
+            )
         except (KeyError, ValueError, TypeError) as exc:
-            raise BundleError(
-                f"bundle {path}: bad postprocessing or red_flags.json: {exc}"
-            ) from exc
+            raise BundleError(f"bundle {path}: bad postprocessing or urgency table: {exc}") from exc
         if not math.isfinite(temperature) or temperature <= 0:
             raise BundleError(f"bundle {path}: temperature must be positive, got {temperature}")
         model = OnnxModel(bundle.file("model.onnx"), manifest.inputs, manifest.outputs, threads)
         predictor = cls(
-            bundle, _make_encoder(bundle), model, labels, temperature, threshold, red_flags
+            bundle,
+            _make_encoder(bundle),
+            model,
+            labels,
+            temperature,
+            threshold,
+            urgency,
+            backstop,
         )
         n_logits = predictor._logits(["x"], ["unknown"]).shape[1]
         if n_logits != len(labels):
@@ -195,12 +261,24 @@ class TriagePredictor:
             requests: validated requests.
             top_k: how many departments to return, most probable first.
         """
-        probabilities = self.predict_proba([r.text for r in requests], [r.age for r in requests])
+        if not requests:
+            return []
+        normalised = [normalise_with_offsets(r.text) for r in requests]
+        buckets = [age_bucket(r.age) for r in requests]
+        probabilities = self.proba_for_buckets([n.text for n in normalised], buckets)
+        raised = (
+            self.backstop.probabilities([n.text for n in normalised], buckets)
+            >= self.backstop.threshold
+            if self.backstop is not None
+            else np.zeros(len(requests), dtype=bool)
+        )
         ref = self.model_ref
         results = []
-        for request, row in zip(requests, probabilities, strict=True):
+        for request, text, row, backstop_fired in zip(
+            requests, normalised, probabilities, raised, strict=True
+        ):
             order = np.argsort(-row, kind="stable")[:top_k]
-            flags = self.red_flags.match(request.text, request.age)
+            level, rule_ids, reasons = self._urgency(request, text, bool(backstop_fired))
             results.append(
                 TriageResult(
                     id=request.id,
@@ -209,12 +287,38 @@ class TriagePredictor:
                         for i in order
                     ],
                     abstain=bool(row[order[0]] < self.abstain_threshold),
-                    urgency="emergency" if flags else "routine",
-                    red_flags=flags,
+                    triage_level=level,
+                    urgency="emergency" if level in EMERGENCY_LEVELS else "routine",
+                    red_flags=rule_ids,
+                    reasons=reasons,
                     model=ref,
                 )
             )
         return results
+
+    def _urgency(
+        self, request: TriageRequest, text: NormalisedText, backstop_fired: bool
+    ) -> tuple[Any, list[str], list[UrgencyReason]]:
+        """Rules first; the backstop may raise a non-emergency answer to ``emergency``."""
+        assessment = self.urgency.assess(request.text, request.age, request.sex, normalised=text)
+        reasons = [UrgencyReason(**vars(reason)) for reason in assessment.reasons]
+        level = assessment.level
+        if backstop_fired and level not in EMERGENCY_LEVELS:
+            level = "emergency"
+            reasons.append(
+                UrgencyReason(
+                    rule_id=BACKSTOP_RULE_ID,
+                    level="emergency",
+                    concept="",
+                    start=0,
+                    end=0,
+                    evidence="",
+                    label_zh="模型提示可能为急症（无规则命中，请人工判断）",
+                    label_en="Learned model suggests a possible emergency (no rule matched)",
+                    source="model",
+                )
+            )
+        return level, assessment.rule_ids, reasons
 
     def self_test(self) -> None:
         """Replay examples.jsonl; raise SelfTestFailed naming the first example that changed."""
@@ -231,7 +335,7 @@ class TriagePredictor:
 
 
 def _compare(expected: dict[str, Any], got: dict[str, Any]) -> str | None:
-    for key in ("urgency", "red_flags", "abstain"):
+    for key in ("triage_level", "urgency", "red_flags", "abstain"):
         if expected[key] != got[key]:
             return f"{key} is {got[key]!r}, expected {expected[key]!r}"
     got_probabilities = {d["name"]: d["probability"] for d in got["departments"]}

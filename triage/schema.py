@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from runtime.schema import ModelRef
+from triage.text import has_content
 
 # A complaint is a few sentences; haodf requests average 83 characters, the longest is ~270. The
 # limit only stops abuse (a pasted document) from tying up a worker.
@@ -34,8 +35,12 @@ class TriageRequest(BaseModel):
     @field_validator("text")
     @classmethod
     def _text_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text is empty")
+        if "\x00" in value:
+            raise ValueError("text contains a NUL character")
+        # Judged after normalisation: a text of only spaces, punctuation or invisible characters
+        # (zero-width spaces, BOM, ideographic spaces) says nothing a doctor could read.
+        if not has_content(value):
+            raise ValueError("text is empty: no letters, digits or Chinese characters")
         return value
 
 
@@ -46,12 +51,50 @@ class DepartmentScore(BaseModel):
     probability: float
 
 
+TriageLevel = Literal[
+    "emergency_ambulance", "emergency", "consultation_24", "consultation", "self_care"
+]
+
+
+class UrgencyReason(BaseModel):
+    """Why the level is above ``consultation``: the rule, the concept and where the patient
+    said it (character offsets into the text as sent, so a page can highlight it).
+
+    Attributes:
+        rule_id: the urgency rule (or ``learned_backstop`` for the model).
+        level: the level that rule sets.
+        concept: the clinical concept that matched (empty for the learned backstop).
+        start: span start in the request's text (0 for the learned backstop).
+        end: span end (exclusive; 0 for the learned backstop).
+        evidence: the text in that span.
+        label_zh: the rule's Chinese label.
+        label_en: the rule's English label.
+        source: 'rule' (the curated table) or 'model' (the learned backstop).
+    """
+
+    rule_id: str
+    level: TriageLevel
+    concept: str
+    start: int
+    end: int
+    evidence: str
+    label_zh: str
+    label_en: str
+    source: Literal["rule", "model"] = "rule"
+
+
 class TriageResult(BaseModel):
-    """The answer for one consultation (the batch CLI's output line)."""
+    """The answer for one consultation (the batch CLI's output line).
+
+    ``triage_level`` is one of Infermedica's five; ``urgency`` ("emergency" for the two emergency
+    levels, else "routine") and ``red_flags`` (the fired rule ids) stay for existing callers.
+    """
 
     id: str
     departments: list[DepartmentScore]
     abstain: bool
+    triage_level: TriageLevel
     urgency: Literal["emergency", "routine"]
     red_flags: list[str]
+    reasons: list[UrgencyReason]
     model: ModelRef

@@ -1,4 +1,16 @@
-"""The one text normaliser for triage ("triage.text.v1"), shared by training and inference.
+"""The one text normaliser ("triage.text.v2"), shared by training, the predictor, the urgency rules
+and the service: nothing else looks at a complaint before it has been through here.
+
+Steps, in order: drop format characters (Unicode category Cf: zero-width space and joiners, soft
+hyphen, word joiner, BOM, bidi marks) and control characters; NFKC (full-width to half-width,
+compatibility forms); traditional to simplified Chinese (OpenCC's maintained ``t2s`` tables);
+lower-case; whitespace runs become one space, and whitespace next to a CJK character goes
+(Chinese is written without spaces, so "胸 痛" and "胸\\n痛" are "胸痛"); fields joined by ';' are
+stripped and a field holding only a missing-value marker ("nan") becomes empty.
+
+Why offsets: the doctor's page highlights the words that raised a red flag in the text the patient
+typed, so :func:`normalise_with_offsets` keeps, for every normalised character, the span of the
+original characters it came from.
 
 Torch-free: this module must never import torch, transformers, sklearn, pandas or mlflow.
 """
@@ -7,21 +19,219 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+from typing import Any
 
-NORMALISER_NAME = "triage.text.v1"
+NORMALISER_NAME = "triage.text.v2"
 
 # haodf intake requests join the form's fields with ';' (complaint; description; title; help
 # wanted). Fields the patient left blank arrive as the literal string "nan" from the export.
 FIELD_SEPARATOR = ";"
-_MISSING_FIELD = {"nan", "none", "null"}
-_WHITESPACE = re.compile(r"\s+")
+MISSING_FIELD = {"nan", "none", "null"}
+_KEEP_CONTROLS = frozenset("\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85")
+
+
+@lru_cache(maxsize=1)
+def _drop_table() -> dict[int, None]:
+    """Format characters (Cf) and controls other than whitespace, for str.translate."""
+    return {
+        code: None
+        for code in range(0x110000)
+        if (category := unicodedata.category(chr(code))) == "Cf"
+        or (category == "Cc" and chr(code) not in _KEEP_CONTROLS)
+    }
+
+
+# Text made only of these takes the whole-string path: none of them combines with a neighbour
+# under NFKC, so whole-string and per-character normalisation agree.
+_SIMPLE = re.compile(
+    "[\t\n\r\x0b\x0c\x1c-\x1f\x85 -~\u00a0-\u00ff\u2000-\u206f\u2100-\u218f\u2460-\u24ff"
+    "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]*"
+)
+_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0002ffff"
+_CJK_SPACE = re.compile(f"(?<=[{_CJK}])\\s+|\\s+(?=[{_CJK}])")
+
+
+@lru_cache(maxsize=1)
+def _converter() -> Any:
+    # Imported lazily: no import-time work, and OpenCC loads its dictionaries once per process.
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def _is_cjk(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x3000 <= code <= 0x303F  # CJK punctuation (、。「」)
+        or 0x3400 <= code <= 0x4DBF
+        or 0x4E00 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+        or 0xFF00 <= code <= 0xFFEF  # any full-width form NFKC left in place
+        or 0x20000 <= code <= 0x2FFFF
+    )
+
+
+class NormalisedText:
+    """A normalised complaint and, on demand, where each of its characters came from.
+
+    Offsets are computed only when a span is asked for (most complaints raise no reason).
+
+    Attributes:
+        text: the normalised text.
+        original: the text as typed.
+    """
+
+    __slots__ = ("_ends", "_starts", "original", "text")
+
+    def __init__(self, text: str, original: str) -> None:
+        self.text = text
+        self.original = original
+        self._starts: tuple[int, ...] | None = None
+        self._ends: tuple[int, ...] = ()
+
+    def _offsets(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        if self._starts is None:
+            units = _slow_units(self.original)
+            # The fast path and the per-character path agree (a property test checks it).
+            self._starts = tuple(start for _, start, _ in units)
+            self._ends = tuple(end for _, _, end in units)
+        return self._starts, self._ends
+
+    @property
+    def starts(self) -> tuple[int, ...]:
+        """For character i of ``text``, the index of the first typed character it came from."""
+        return self._offsets()[0]
+
+    @property
+    def ends(self) -> tuple[int, ...]:
+        """For character i of ``text``, one past the last typed character it came from."""
+        return self._offsets()[1]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the typed text that normalised characters [start, end) came from."""
+        if not self.text or end <= start:
+            return (0, 0)
+        starts, ends = self._offsets()
+        return (starts[start], ends[end - 1])
+
+
+def _units(text: str) -> list[tuple[str, int, int]]:
+    """Characters after dropping format/control characters and applying NFKC, with the original
+    span of each. A base character and its combining marks are normalised together."""
+    units: list[tuple[str, int, int]] = []
+    size, at = len(text), 0
+    while at < size:
+        char = text[at]
+        stop = at + 1
+        while stop < size and unicodedata.combining(text[stop]):
+            stop += 1
+        category = unicodedata.category(char)
+        if category == "Cf" or (category == "Cc" and char not in _KEEP_CONTROLS):
+            at = stop
+            continue
+        piece = text[at:stop]
+        if not piece.isascii():
+            piece = unicodedata.normalize("NFKC", piece)
+        for out in piece.lower():
+            if unicodedata.category(out) != "Cf":
+                units.append((out, at, stop))
+        at = stop
+    return units
+
+
+def _simplify(units: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    joined = "".join(char for char, _, _ in units)
+    if joined.isascii():
+        return units
+    converted = _converter().convert(joined)
+    if len(converted) == len(joined):
+        return [(new, s, e) for new, (_, s, e) in zip(converted, units, strict=True)]
+    # A phrase conversion changed the length (rare): convert character by character instead.
+    convert = _converter().convert
+    return [(convert(char)[:1] or char, s, e) for char, s, e in units]
+
+
+def _spaces(units: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Whitespace runs -> one space, none next to a CJK character or at a field's edges."""
+    out: list[tuple[str, int, int]] = []
+    pending: tuple[str, int, int] | None = None
+    for unit in units:
+        char = unit[0]
+        if char.isspace():
+            if pending is None:
+                pending = (" ", unit[1], unit[2])
+            continue
+        if pending is not None:
+            previous = out[-1][0] if out else FIELD_SEPARATOR
+            if (
+                previous != FIELD_SEPARATOR
+                and char != FIELD_SEPARATOR
+                and not _is_cjk(previous)
+                and not _is_cjk(char)
+            ):
+                out.append(pending)
+            pending = None
+        out.append(unit)
+    return out
+
+
+def _fields(units: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Empty the fields that hold only a missing-value marker ("nan")."""
+    out: list[tuple[str, int, int]] = []
+    field: list[tuple[str, int, int]] = []
+    for unit in [*units, (FIELD_SEPARATOR, -1, -1)]:
+        if unit[0] != FIELD_SEPARATOR:
+            field.append(unit)
+            continue
+        if "".join(char for char, _, _ in field) not in MISSING_FIELD:
+            out.extend(field)
+        if unit[1] >= 0:
+            out.append(unit)
+        field = []
+    return out
+
+
+def _slow_units(text: str) -> list[tuple[str, int, int]]:
+    return _fields(_spaces(_simplify(_units(text))))
+
+
+def _fast(text: str) -> str | None:
+    """The normalised text by whole-string operations, or None when the text holds characters
+    whose per-character and whole-string NFKC could differ (combining marks, Hangul jamo...)."""
+    text = text.translate(_drop_table())
+    if not _SIMPLE.fullmatch(text):
+        return None
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    text = text.lower()
+    if not text.isascii():
+        converted = _converter().convert(text)
+        if len(converted) != len(text):
+            return None
+        text = converted
+    text = _CJK_SPACE.sub("", text)
+    fields = [" ".join(field.split()) for field in text.split(FIELD_SEPARATOR)]
+    return FIELD_SEPARATOR.join("" if f in MISSING_FIELD else f for f in fields)
+
+
+def normalise_with_offsets(text: str) -> NormalisedText:
+    """Normalise one complaint, keeping the way back to the typed characters.
+
+    Args:
+        text: the complaint as the patient typed it.
+
+    Returns:
+        The normalised text; its ``original_span`` maps a span back into ``text``.
+    """
+    fast = _fast(text)
+    if fast is None:
+        fast = "".join(char for char, _, _ in _slow_units(text))
+    return NormalisedText(fast, text)
 
 
 def normalise(text: str) -> str:
-    """Normalise one complaint: NFKC (full-width to half-width), lower case, one space per run.
-
-    Fields joined by ';' are kept in place so field positions still mean the same thing; a field
-    that holds only a missing-value marker ("nan") becomes empty.
+    """Normalise one complaint (see the module docstring for the steps).
 
     Args:
         text: the complaint as the patient typed it.
@@ -29,11 +239,13 @@ def normalise(text: str) -> str:
     Returns:
         The normalised text.
     """
-    text = unicodedata.normalize("NFKC", text).lower()
-    # NFKC maps the full-width '；' to ';' so both separators split the same way.
-    fields = [_WHITESPACE.sub(" ", field).strip() for field in text.split(FIELD_SEPARATOR)]
-    fields = ["" if field in _MISSING_FIELD else field for field in fields]
-    return FIELD_SEPARATOR.join(fields)
+    return normalise_with_offsets(text).text
+
+
+def has_content(text: str) -> bool:
+    """Whether a complaint has any letter, digit or CJK character once normalised (a text of
+    only spaces, punctuation or invisible characters has none)."""
+    return any(char.isalnum() for char in normalise(text))
 
 
 def with_age_prefix(text: str, bucket: str) -> str:

@@ -7,7 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-OUTPUT_KEYS = {"id", "departments", "abstain", "urgency", "red_flags", "model"}
+OUTPUT_KEYS = {
+    "id",
+    "departments",
+    "abstain",
+    "triage_level",
+    "urgency",
+    "red_flags",
+    "reasons",
+    "model",
+}
 
 
 def _run(bundle: Path, tmp_path: Path, lines: list[bytes]) -> tuple[int, list[dict]]:

@@ -42,10 +42,15 @@ def test_triage_pipeline_every_family_bundle_is_complete_and_self_tests(
     assert set(manifest.files) >= {
         "model.onnx",
         "labels.json",
-        "red_flags.json",
+        "urgency.json",
+        "urgency_model.onnx",
+        "urgency_vocab.json",
         "MODEL_CARD.md",
         "examples.jsonl",
     }
+    backstop = manifest.postprocessing["urgency"]["backstop"]
+    assert 0 < backstop["threshold"] < 1
+    assert manifest.metrics["urgency_backstop"]["parity_max_abs_diff"] <= 1e-4
     assert predictor.labels == sorted(predictor.labels)
     assert manifest.postprocessing["temperature"] > 0
     assert 0 <= manifest.postprocessing["abstain_threshold"] < 1
@@ -75,7 +80,11 @@ def test_triage_pipeline_answers_follow_the_contract(triage_bundle: Path) -> Non
         assert all(d.name in predictor.labels for d in result.departments)
         assert result.model.version == predictor.bundle.version
     assert results[1].urgency == "emergency" and results[1].red_flags
+    assert results[1].triage_level == "emergency_ambulance"
+    typed = "胸口剧烈疼痛，疼到左臂，满头大汗"
+    assert all(r.evidence == typed[r.start : r.end] for r in results[1].reasons)
     assert results[0].urgency == "routine" and results[0].red_flags == []
+    assert results[0].triage_level in {"consultation", "self_care"} and results[0].reasons == []
 
 
 def test_triage_pipeline_batch_equals_single(triage_bundle: Path) -> None:

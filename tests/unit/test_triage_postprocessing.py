@@ -58,6 +58,7 @@ def test_postprocessing_abstain_never_exceeds_the_allowed_rate() -> None:
 
 def test_postprocessing_self_test_comparison_names_the_difference() -> None:
     expected = {
+        "triage_level": "consultation",
         "urgency": "routine",
         "red_flags": [],
         "abstain": False,
@@ -68,3 +69,4 @@ def test_postprocessing_self_test_comparison_names_the_difference() -> None:
     moved = {**expected, "departments": [{"name": "眼科", "probability": 0.52}]}
     assert "眼科" in str(_compare(expected, moved))
     assert "urgency" in str(_compare(expected, {**same, "urgency": "emergency"}))
+    assert "triage_level" in str(_compare(expected, {**same, "triage_level": "consultation_24"}))

@@ -41,4 +41,10 @@ GOLDEN_REQUESTS: list[dict[str, Any]] = [
         "age": 67,
     },
     {"id": "golden-11", "text": "腰疼很多年了，" * 200, "age": 52},
+    # invisible characters and traditional characters must not switch urgency off
+    {"id": "golden-12", "text": "胸\u200b口\u00ad疼，出了一身冷\ufeff汗", "age": 61, "sex": "M"},
+    {"id": "golden-13", "text": "我爸突然說話不清楚，右手沒力氣，嘴也歪了", "age": 72},
+    # history, hypothesis and idiom must not raise it
+    {"id": "golden-14", "text": "三年前中风过，现在想咨询一下康复训练", "age": 70},
+    {"id": "golden-15", "text": "身上起了好多疹子，痒的想死，晚上睡不着", "age": 33},
 ]

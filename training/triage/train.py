@@ -43,9 +43,10 @@ from training.triage.evaluate import (
 )
 from training.triage.families import ARCHITECTURES, Trained, fit_featurizer
 from training.triage.golden import GOLDEN_REQUESTS
+from training.triage.urgency import TABLE_FILE, Backstop, fit_backstop
 from triage.predictor import TASK, TriagePredictor, softmax
-from triage.red_flags import RedFlagMatcher
 from triage.schema import TriageRequest
+from triage.urgency import UrgencyEngine
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +54,10 @@ _PARITY_BATCH = 25
 
 CARD_SUMMARY = (
     "Suggests the clinical department for a patient's free-text complaint at intake (top 5 "
-    "with calibrated probabilities), abstains to a human when unsure, and flags emergencies "
-    "from a curated red-flag rule table that does not depend on the model."
+    "with calibrated probabilities), abstains to a human when unsure, and sets a triage level "
+    "(five levels, emergency_ambulance to self_care) from a curated concept lexicon and rules "
+    "that do not depend on the department model, with a learned backstop that can only raise "
+    "a complaint no rule caught to emergency."
 )
 CARD_INTENDED_USE = [
     "Routing online consultations to a department queue; a doctor sees the suggestions and "
@@ -73,7 +76,8 @@ CARD_LIMITATIONS = [
     "Trained on haodf.com requests (2022): online-consultation wording, mostly urban adults and "
     "parents of young children.",
     "English complaints are rare in training; expect lower accuracy on them.",
-    "Red flags are keyword rules with negation handling; unusual wording can be missed, so "
+    "Urgency comes from concept rules with context (negated, historical, hypothetical, family, "
+    "idiom, chronic) and a weakly supervised backstop; unusual wording can still be missed, so "
     "urgency must never be the only safety net.",
     "Pediatric vs adult departments lean on the age bucket: give the age when known.",
     "The 20 departments have no adult ear or nose clinic: haodf routes such complaints to "
@@ -185,8 +189,10 @@ def _train_family(
     family_dir: Path,
     tracker: Tracker,
     english: dict[str, str],
+    urgency: tuple[UrgencyEngine, Backstop | None],
 ) -> FamilyResult:
     """Export, check, calibrate, evaluate, bundle and log one fitted family."""
+    engine, backstop = urgency
     family_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = family_dir / "model.onnx"
     model, specs = save_and_open(trained.onnx_model, onnx_path)
@@ -264,7 +270,11 @@ def _train_family(
             "abstain_threshold": threshold,
             "top_k": 5,
             "abstain_label": "refer to a clinician",
-            "red_flags": "red_flags.json",
+            "urgency": {
+                "table": TABLE_FILE,
+                "version": engine.version,
+                "backstop": backstop.postprocessing if backstop else None,
+            },
         },
         "metrics": {
             "validation": {k: val_metrics[k] for k in ("overall", "selective", "slices")},
@@ -272,6 +282,7 @@ def _train_family(
                 k: test_metrics[k] for k in ("overall", "selective", "slices", "per_department")
             },
             "parity_max_abs_diff": parity,
+            "urgency_backstop": backstop.metrics if backstop else None,
             "test_ece_uncalibrated": uncalibrated_ece,
             "train_seconds": trained.train_seconds,
         },
@@ -280,9 +291,8 @@ def _train_family(
     files: dict[str, bytes | str | Path] = {
         "model.onnx": onnx_path,
         "labels.json": json.dumps(data.labels, ensure_ascii=False, indent=1),
-        "red_flags.json": json.dumps(
-            RedFlagMatcher.default().to_dict(), ensure_ascii=False, indent=1
-        ),
+        TABLE_FILE: json.dumps(engine.to_dict(), ensure_ascii=False, indent=1),
+        **(backstop.files if backstop else {}),
         **trained.files,
     }
     # Golden outputs come from the bundle itself: write it once without checking, record the
@@ -396,6 +406,12 @@ def train_triage(config: TriageConfig, tracker: Tracker, config_source: str) -> 
     if config.features.fit_on_unlabeled:
         vocabulary_texts += list(data.unlabeled["text"])
     featurizer = fit_featurizer(config, vocabulary_texts) if needs_features else None
+    engine = UrgencyEngine.default()
+    backstop = (
+        fit_backstop(config.urgency, config, data, engine, run_dir)
+        if config.urgency.enabled
+        else None
+    )
     results: list[FamilyResult] = []
     with tracker.run(
         config.tracking.experiment, f"triage-{version}", tags={"bundle_version": version}
@@ -409,8 +425,11 @@ def train_triage(config: TriageConfig, tracker: Tracker, config_source: str) -> 
                 "rows": data.frame["split"].value_counts().to_dict(),
                 "features": config.features.model_dump(),
                 "seed": config.seed,
+                "urgency_table": engine.version,
             }
         )
+        if backstop is not None:
+            tracker.log_metrics({"urgency_backstop": backstop.metrics})
         tracker.log_dict(config.model_dump(mode="json"), "config.json")
         origins = data.frame["origin"].astype(str)
         for origin in sorted(set(origins)):
@@ -427,7 +446,16 @@ def train_triage(config: TriageConfig, tracker: Tracker, config_source: str) -> 
             )
             family_dir = run_dir / model_config.architecture.split(".")[1]
             results.append(
-                _train_family(trained, config, data, version, family_dir, tracker, english)
+                _train_family(
+                    trained,
+                    config,
+                    data,
+                    version,
+                    family_dir,
+                    tracker,
+                    english,
+                    (engine, backstop),
+                )
             )
         deployed, reason = choose_deployed(results, config.deploy.max_latency_p99_ms)
         comparison = [

@@ -1,0 +1,255 @@
+"""Urgency benchmark: emergency recall on written vignettes, false alarms on look-alikes and on real
+haodf requests, invariance to invisible characters, and the latency the decision adds.
+
+    python bench/urgency.py [--split tune|test|all] [--bundle models/triage/current]
+                            [--data-dir ../shared/data] [--show-misses] [--show-fires N]
+                            [--out FILE]
+
+Vignettes: ``data/vignettes/urgency/tune.jsonl`` (rules were tuned on it) and ``test.jsonl``
+(written first, by a separate writer, never used for tuning). Real requests: the haodf20 rows of
+the triage config's hash split, reported per split: 'train' (the rules' tuning was allowed to
+look at fires there) and 'test' (held out). Without ``--bundle`` the packaged rule table runs
+alone; with a bundle, its table and its learned backstop (when the bundle has one).
+
+Prints JSON, then a markdown table. Targets are reported, not asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from triage.text import normalise  # noqa: E402
+from triage.urgency import EMERGENCY_LEVELS, UrgencyEngine  # noqa: E402
+
+VIGNETTES = ROOT / "data" / "vignettes" / "urgency"
+TARGETS = {
+    "test_recall": 0.97,
+    "lookalike_false_alarm_rate": 0.03,
+    "haodf_emergency_rate": 0.015,
+    "p99_added_ms": 1.0,
+}
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
+
+Assess = Callable[[str, int | None, str | None], tuple[str, list[str]]]
+
+
+def load_vignettes(split: str) -> list[dict[str, Any]]:
+    """Rows of one vignette split (tune or test)."""
+    path = VIGNETTES / f"{split}.jsonl"
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def haodf_rows(data_dir: Path) -> list[dict[str, str]]:
+    """haodf20 labelled rows with their hash split (the triage config's percentages)."""
+    from training.triage.data import split_of
+
+    path = data_dir / "triage" / "haodf20" / "train.csv"
+    with path.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["split"] = split_of(row["id"], 10, 10)
+    return rows
+
+
+def _age(group: str) -> int | None:
+    digits = "".join(c for c in group if c.isdigit())
+    return int(digits) if digits else None
+
+
+def engine_assess(engine: UrgencyEngine) -> Assess:
+    def assess(text: str, age: int | None, sex: str | None) -> tuple[str, list[str]]:
+        result = engine.assess(text, age, sex)
+        return result.level, result.rule_ids
+
+    return assess
+
+
+def bundle_assess(bundle: str) -> Assess:
+    from triage.predictor import TriagePredictor
+    from triage.schema import TriageRequest
+
+    predictor = TriagePredictor.from_bundle(bundle)
+
+    def assess(text: str, age: int | None, sex: str | None) -> tuple[str, list[str]]:
+        request = TriageRequest(id="b", text=text, age=age, sex=sex)  # type: ignore[arg-type]
+        result = predictor.predict([request])[0]
+        return result.triage_level, [r.rule_id for r in result.reasons]
+
+    return assess
+
+
+def vignette_report(rows: list[dict[str, Any]], assess: Assess, show: bool) -> dict[str, Any]:
+    emergencies = [r for r in rows if r["expected_urgency"] == "emergency"]
+    routine = [r for r in rows if r["expected_urgency"] == "routine"]
+    caught, ambulance_missed, level_exact, by_style = 0, [], 0, Counter()
+    style_total: Counter[str] = Counter()
+    misses, alarms = [], []
+    for row in emergencies:
+        level, rules = assess(row["text"], row.get("age"), row.get("sex"))
+        style_total[row["style"]] += 1
+        if level in EMERGENCY_LEVELS:
+            caught += 1
+            by_style[row["style"]] += 1
+            level_exact += level == row["expected_level"]
+        else:
+            misses.append({"id": row["id"], "condition": row["condition"], "text": row["text"]})
+            if row["expected_level"] == "emergency_ambulance":
+                ambulance_missed.append(row["id"])
+    false_alarms = 0
+    for row in routine:
+        level, rules = assess(row["text"], row.get("age"), row.get("sex"))
+        if level in EMERGENCY_LEVELS:
+            false_alarms += 1
+            alarms.append(
+                {"id": row["id"], "style": row["style"], "rules": rules, "text": row["text"]}
+            )
+    report: dict[str, Any] = {
+        "emergencies": len(emergencies),
+        "recall": round(caught / max(1, len(emergencies)), 4),
+        "level_exact_among_caught": round(level_exact / max(1, caught), 4),
+        "ambulance_missed": ambulance_missed,
+        "recall_by_style": {s: round(by_style[s] / n, 4) for s, n in sorted(style_total.items())},
+        "lookalikes": len(routine),
+        "false_alarm_rate": round(false_alarms / max(1, len(routine)), 4),
+    }
+    if show:
+        report["misses"] = misses
+        report["false_alarms"] = alarms
+    return report
+
+
+def haodf_report(rows: list[dict[str, str]], assess: Assess, show_fires: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for split in ("train", "test"):
+        subset = [r for r in rows if r["split"] == split]
+        fires = []
+        for row in subset:
+            level, rules = assess(row["text"], _age(row["age_group"]), None)
+            if level in EMERGENCY_LEVELS:
+                fires.append({"id": row["id"], "rules": rules, "text": row["text"][:200]})
+        counts = Counter(rule for fire in fires for rule in fire["rules"][:1])
+        out[split] = {
+            "rows": len(subset),
+            "emergency_rate": round(len(fires) / max(1, len(subset)), 4),
+            "top_rules": counts.most_common(12),
+        }
+        if show_fires and split == "train":
+            random.Random(0).shuffle(fires)
+            out[split]["sample"] = fires[:show_fires]
+    return out
+
+
+def invariance(rows: list[dict[str, Any]], assess: Assess) -> dict[str, Any]:
+    """Insert each invisible or spacing character at every position inside each emergency
+    vignette's first 12 characters: the urgency must never change."""
+    changed, checked = 0, 0
+    for row in rows:
+        if row["expected_urgency"] != "emergency":
+            continue
+        base = assess(row["text"], row.get("age"), row.get("sex"))[0] in EMERGENCY_LEVELS
+        text = row["text"]
+        for char in INVISIBLE:
+            for at in range(1, min(len(text), 12)):
+                if char in " \n\u3000" and (text[at - 1].isascii() or text[at].isascii()):
+                    continue  # a space inside an English word makes two words
+                varied = text[:at] + char + text[at:]
+                checked += 1
+                got = assess(varied, row.get("age"), row.get("sex"))[0] in EMERGENCY_LEVELS
+                changed += got != base
+    return {"variants": checked, "urgency_changed": changed}
+
+
+def latency(rows: list[dict[str, Any]], engine: UrgencyEngine) -> dict[str, Any]:
+    """Time of the urgency decision alone (normalise + rules), one thread."""
+    texts = [(r["text"], r.get("age")) for r in rows]
+    for text, age in texts[:50]:
+        engine.assess(text, age)
+    timings = []
+    for _ in range(5):
+        for text, age in texts:
+            start = time.perf_counter()
+            engine.assess(text, age)
+            timings.append((time.perf_counter() - start) * 1000)
+    timings.sort()
+    return {
+        "calls": len(timings),
+        "p50_ms": round(timings[len(timings) // 2], 4),
+        "p99_ms": round(timings[int(len(timings) * 0.99)], 4),
+        "normalise_only_p50_ms": round(_time_normalise(texts), 4),
+    }
+
+
+def _time_normalise(texts: list[tuple[str, int | None]]) -> float:
+    start = time.perf_counter()
+    for text, _ in texts:
+        normalise(text)
+    return (time.perf_counter() - start) * 1000 / max(1, len(texts))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--split", choices=["tune", "test", "all"], default="all")
+    parser.add_argument("--bundle", default=None, help="a triage bundle (rules + backstop)")
+    parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--show-fires", type=int, default=0)
+    parser.add_argument("--no-haodf", action="store_true")
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+
+    engine = UrgencyEngine.default()
+    assess = bundle_assess(args.bundle) if args.bundle else engine_assess(engine)
+    splits = ["tune", "test"] if args.split == "all" else [args.split]
+    report: dict[str, Any] = {"table": engine.version, "bundle": args.bundle, "targets": TARGETS}
+    for split in splits:
+        if (VIGNETTES / f"{split}.jsonl").is_file():
+            report[f"vignettes_{split}"] = vignette_report(
+                load_vignettes(split), assess, args.show_misses
+            )
+    data_dir = Path(args.data_dir)
+    if not args.no_haodf and (data_dir / "triage" / "haodf20" / "train.csv").is_file():
+        report["haodf"] = haodf_report(haodf_rows(data_dir), assess, args.show_fires)
+    all_rows = [
+        row
+        for split in splits
+        if (VIGNETTES / f"{split}.jsonl").is_file()
+        for row in load_vignettes(split)
+    ]
+    if all_rows:
+        report["invariance"] = invariance(all_rows, assess)
+        report["latency"] = latency(all_rows, engine)
+    text = json.dumps(report, ensure_ascii=False, indent=1)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    print("\n| measure | value | target |\n|---|---|---|")
+    for split in splits:
+        part = report.get(f"vignettes_{split}")
+        if part:
+            print(f"| {split} emergency recall | {part['recall']} | >= 0.97 (test) |")
+            print(f"| {split} ambulance missed | {len(part['ambulance_missed'])} | 0 |")
+            print(f"| {split} look-alike false alarms | {part['false_alarm_rate']} | <= 0.03 |")
+    if "haodf" in report:
+        for split, part in report["haodf"].items():
+            print(f"| haodf {split} emergency rate | {part['emergency_rate']} | <= 0.015 |")
+    if all_rows:
+        changed = report["invariance"]["urgency_changed"]
+        print(f"| urgency changed by invisible chars | {changed} | 0 |")
+        print(f"| urgency p99 (ms, one thread) | {report['latency']['p99_ms']} | <= 1 |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+"""The learned urgency backstop ("triage.urgency_backstop.v1"): an emergency detector for wording no
+rule foresaw, trained by weak supervision and shipped beside the rules in every triage bundle.
+
+Labels: the concept rules (``triage.urgency``) label every unlabelled complaint we have (haodf
+train split and unlabeled.csv, CBLUE questions), and the hand-written tuning vignettes add gold
+labels, weighted up. Never the test vignettes or haodf's validation/test rows.
+
+Model: logistic regression over character 1-3-gram TF-IDF (the triage featurizer), exported as one
+embedding-bag ONNX graph (ids, weights -> logit), parity-checked against scikit-learn.
+
+Threshold: chosen on haodf's validation split among complaints the rules leave non-emergency, so
+that the backstop raises at most ``max_added_rate`` of real requests. It can only raise a level
+to ``emergency``; it never lowers a rule's answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from training.config import TriageConfig, UrgencyBackstopConfig, resolve_data_dir
+from training.export import bag_graph, check_parity, save_and_open
+from training.triage.data import TriageData
+from training.triage.families import to_csr
+from triage.features import NgramBlock, TfidfFeaturizer, age_bucket
+from triage.predictor import TfidfEncoder
+from triage.text import normalise
+from triage.urgency import UrgencyEngine
+
+logger = logging.getLogger(__name__)
+
+ARCHITECTURE = "triage.urgency_backstop.v1"
+MODEL_FILE = "urgency_model.onnx"
+VOCAB_FILE = "urgency_vocab.json"
+TABLE_FILE = "urgency.json"
+
+
+@dataclass
+class Backstop:
+    """What the backstop adds to a triage bundle.
+
+    Attributes:
+        files: bundle files (graph, vocabulary).
+        postprocessing: the manifest entry the predictor reads.
+        metrics: corpus sizes, weak-label rates, threshold, parity, what it adds.
+    """
+
+    files: dict[str, bytes | str | Path]
+    postprocessing: dict[str, Any]
+    metrics: dict[str, Any]
+
+
+def _vignettes(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _cblue(data_dir: Path | None, limit: int, seed: int) -> list[str]:
+    path = data_dir / "triage/cblue_text/medical_text.txt" if data_dir else None
+    if path is None or not path.is_file() or limit <= 0:
+        return []
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    lines = [line for line in lines if len(line) >= 4]
+    random.Random(seed).shuffle(lines)
+    return lines[:limit]
+
+
+def _age_of(bucket: str) -> int | None:
+    return None if bucket == "unknown" else int(bucket.rstrip("+"))
+
+
+def fit_backstop(
+    settings: UrgencyBackstopConfig,
+    config: TriageConfig,
+    data: TriageData,
+    engine: UrgencyEngine,
+    work_dir: Path,
+) -> Backstop:
+    """Weakly label the corpora with the rules, fit, export, parity-check and pick a threshold.
+
+    Args:
+        settings: the backstop's section of the triage config.
+        config: the whole run's config (seed, export settings).
+        data: the split triage data (only its train split and unlabeled rows are labelled).
+        engine: the rule engine whose labels the model learns.
+        work_dir: where the graph is written before it goes into bundles.
+    """
+    started = time.perf_counter()
+    train = data.part("train")
+    texts: list[str] = list(train["text"]) + list(data.unlabeled["text"])
+    buckets: list[str] = list(train["age_bucket"]) + list(data.unlabeled["age_bucket"])
+    cblue = [
+        normalise(t)
+        for t in _cblue(
+            resolve_data_dir(config.data.data_dir), settings.cblue_max_texts, config.seed
+        )
+    ]
+    texts += cblue
+    buckets += ["unknown"] * len(cblue)
+    labels = [
+        float(engine.assess(text, _age_of(bucket)).emergency)
+        for text, bucket in zip(texts, buckets, strict=True)
+    ]
+    weights = [1.0] * len(texts)
+    gold = _vignettes(Path(settings.vignettes)) if settings.vignettes else []
+    for row in gold:
+        texts.append(normalise(row["text"]))
+        buckets.append(age_bucket(row.get("age")))
+        labels.append(float(row["expected_urgency"] == "emergency"))
+        weights.append(settings.vignette_weight)
+    y = np.asarray(labels)
+    if y.min() == y.max():
+        raise ValueError("urgency backstop: the weak labels have a single class; nothing to learn")
+    featurizer = TfidfFeaturizer(
+        [NgramBlock("text", None, 1, 3, 1.0, settings.min_df)], age_weight=1.0
+    ).fit(texts)
+    featurizer = TfidfFeaturizer.from_dict(featurizer.to_dict())
+    x = to_csr(featurizer, texts, buckets)
+    model = LogisticRegression(C=settings.C, max_iter=2000, class_weight="balanced")
+    model.fit(x, y, sample_weight=np.asarray(weights))
+    graph = bag_graph(
+        model.coef_.T.astype(np.float32),
+        model.intercept_.astype(np.float32),
+        name="triage_urgency_backstop",
+        opset=config.export.opset,
+    )
+    onnx_model, specs = save_and_open(graph, work_dir / MODEL_FILE)
+    encoder = TfidfEncoder(featurizer)
+
+    def reference(feeds: dict[str, np.ndarray]) -> np.ndarray:
+        from training.triage.families import _feeds_to_csr
+
+        return model.decision_function(_feeds_to_csr(feeds, featurizer.n_features_))[:, None]
+
+    sample = texts[: min(len(texts), 200)]
+    parity = check_parity(
+        reference,
+        onnx_model,
+        [encoder(sample[i : i + 50], buckets[i : i + 50]) for i in range(0, len(sample), 50)],
+        config.export.parity_atol,
+    )
+
+    def scores(rows_text: list[str], rows_bucket: list[str]) -> np.ndarray:
+        if not rows_text:
+            return np.zeros(0)
+        logits = np.concatenate(
+            [
+                onnx_model.run(encoder(rows_text[i : i + 256], rows_bucket[i : i + 256]))[0][:, 0]
+                for i in range(0, len(rows_text), 256)
+            ]
+        )
+        return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+
+    # Threshold on real requests the rules leave routine, from a split training never saw.
+    validation = data.part("validation")
+    val_text, val_bucket = list(validation["text"]), list(validation["age_bucket"])
+    rule_routine = [
+        i
+        for i, (t, b) in enumerate(zip(val_text, val_bucket, strict=True))
+        if not engine.assess(t, _age_of(b)).emergency
+    ]
+    routine_scores = scores(
+        [val_text[i] for i in rule_routine], [val_bucket[i] for i in rule_routine]
+    )
+    if len(routine_scores):
+        quantile = float(np.quantile(routine_scores, 1.0 - settings.max_added_rate))
+    else:
+        quantile = 0.5
+    threshold = max(settings.min_threshold, quantile)
+    added_validation = float(np.mean(routine_scores >= threshold)) if len(routine_scores) else 0.0
+    test = data.part("test")
+    test_scores = scores(list(test["text"]), list(test["age_bucket"]))
+    test_rules = [
+        engine.assess(t, _age_of(b)).emergency
+        for t, b in zip(test["text"], test["age_bucket"], strict=True)
+    ]
+    combined = [r or s >= threshold for r, s in zip(test_rules, test_scores, strict=True)]
+    metrics = {
+        "architecture": ARCHITECTURE,
+        "corpus": {
+            "haodf_train": len(train),
+            "unlabeled": len(data.unlabeled),
+            "cblue": len(cblue),
+            "gold_vignettes": len(gold),
+        },
+        "weak_label_positive_rate": round(float(y[: len(y) - len(gold)].mean()), 5),
+        "threshold": round(threshold, 6),
+        "added_rate_validation": round(added_validation, 5),
+        "test_emergency_rate_rules": round(float(np.mean(test_rules)) if test_rules else 0.0, 5),
+        "test_emergency_rate_with_backstop": round(
+            float(np.mean(combined)) if combined else 0.0, 5
+        ),
+        "parity_max_abs_diff": parity,
+        "n_features": featurizer.n_features_,
+        "train_seconds": round(time.perf_counter() - started, 1),
+    }
+    logger.info("urgency backstop: %s", metrics)
+    postprocessing = {
+        "architecture": ARCHITECTURE,
+        "model": MODEL_FILE,
+        "vocab": VOCAB_FILE,
+        "threshold": threshold,
+        "inputs": specs["inputs"],
+        "outputs": specs["outputs"],
+    }
+    files: dict[str, bytes | str | Path] = {
+        MODEL_FILE: work_dir / MODEL_FILE,
+        VOCAB_FILE: json.dumps(featurizer.to_dict(), ensure_ascii=False),
+    }
+    return Backstop(files, postprocessing, metrics)

@@ -1,0 +1,730 @@
+"""The urgency engine: complaint in, triage level and the reasons for it out.
+
+Three passes over the normalised text (``triage.text``), each simple enough to read:
+
+1. **Mentions.** Every concept's surface forms and proximity patterns are compiled into one
+   regular expression per concept; a cheap prefilter (the concept's first characters or English
+   words must occur in the text) skips most concepts for most complaints. Parsed values
+   (temperature, pregnancy weeks, infant age, ...) become mentions of value concepts.
+2. **Context.** Each mention is checked for negation, history, hypothesis, family history and
+   idiom (ConText-style cue windows inside the mention's clause or sentence), and gets the symptom
+   duration stated nearest to it and whether its sentence has an acute marker ("突然", "加重").
+3. **Rules.** A rule fires when each of its concept groups has an affirmed mention that is not
+   chronic for that rule. The most urgent fired rule sets the level; each fired rule gives one
+   reason per group, with the span of the original text that showed it.
+
+Torch-free and dependency-light (stdlib + pydantic), so it runs inside the predictor and service.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from triage.text import NormalisedText, normalise_with_offsets
+from triage.urgency.lexicon import (
+    DEFAULT_LEVEL,
+    EMERGENCY_LEVELS,
+    LEVEL_ORDER,
+    Concept,
+    ContextCues,
+    Level,
+    Near,
+    Rule,
+    UrgencyTable,
+)
+from triage.urgency.values import Value, parse_values
+
+DATA_PACKAGE = "triage.urgency"
+CONTEXT_KINDS = ("negated", "historical", "hypothetical", "family", "idiomatic")
+_SUFFIX = r"(?:s|es|d|ed)?"
+_WORD = re.compile(r"[a-z0-9]+")
+# Past-tense onset this long ago or more makes a mention in its clause historical ("3年前中风").
+_HISTORICAL_AGO_DAYS = 30.0
+
+
+@lru_cache(maxsize=16)
+def _char_class(chars: str) -> re.Pattern[str]:
+    return re.compile("[" + re.escape(chars) + "]" if chars else "(?!)")
+
+
+def _is_word(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+def _literal(term: str) -> str:
+    """A term as a regex, with English word boundaries (plural and past endings allowed)."""
+    pattern = re.escape(term)
+    if _is_word(term[0]):
+        pattern = r"(?<![a-z0-9])" + pattern
+    if term[-1].isascii() and term[-1].isalpha():
+        pattern += _SUFFIX + r"(?![a-z0-9])"
+    return pattern
+
+
+def _key(term: str) -> str:
+    """Prefilter key: the term's leading English word, else its first character."""
+    word = _WORD.match(term)
+    return word.group() if word else term[0]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One place a concept occurs in the normalised text.
+
+    Attributes:
+        concept: the concept id.
+        start: span start in the normalised text.
+        end: span end in the normalised text.
+        contexts: the contexts that apply (negated, historical, hypothetical, family,
+            idiomatic); empty means affirmed.
+        duration_days: the symptom duration stated nearest to it (its clause, else sentence).
+        acute: whether its sentence has an acute marker or a recent onset ("两小时前").
+    """
+
+    concept: str
+    start: int
+    end: int
+    contexts: frozenset[str]
+    duration_days: float | None
+    acute: bool
+
+    @property
+    def affirmed(self) -> bool:
+        """Whether no context applies."""
+        return not self.contexts
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a level above ``consultation`` was given.
+
+    Attributes:
+        rule_id: the rule that fired.
+        level: the rule's level.
+        concept: the concept that satisfied one of its groups.
+        start: span start in the text as typed.
+        end: span end in the text as typed.
+        evidence: the typed text in that span.
+        label_zh: the rule's Chinese label.
+        label_en: the rule's English label.
+    """
+
+    rule_id: str
+    level: Level
+    concept: str
+    start: int
+    end: int
+    evidence: str
+    label_zh: str
+    label_en: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The urgency answer for one complaint.
+
+    Attributes:
+        level: the most urgent level of the fired rules, else ``consultation``.
+        rule_ids: the fired rules, most urgent first (table order within a level).
+        reasons: one per fired rule and concept group.
+        mentions: every concept mention found, with its context (for audits and tests).
+    """
+
+    level: Level
+    rule_ids: list[str]
+    reasons: list[Reason]
+    mentions: list[Mention] = field(default_factory=list)
+
+    @property
+    def emergency(self) -> bool:
+        """Whether the level is one of the two emergency levels."""
+        return self.level in EMERGENCY_LEVELS
+
+
+@dataclass(frozen=True)
+class _CompiledConcept:
+    concept: Concept
+    # the proximity patterns only; literal forms are found through the engine's form index
+    near: re.Pattern[str] | None
+    near_keys: frozenset[str]
+    exclude: tuple[str, ...]
+    idiom_before: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Form:
+    """A literal surface form in the form index: its concept and its word-boundary needs."""
+
+    text: str
+    item: _CompiledConcept
+    left: bool
+    right: bool
+
+
+@dataclass(frozen=True)
+class _CompiledCues:
+    cues: ContextCues
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    # cue -> (pseudo phrase, offset of the cue inside it)
+    pseudo: Mapping[str, tuple[tuple[str, int], ...]]
+    terminators: tuple[str, ...]
+
+
+def _near(near: Near, clause_delimiters: str) -> str:
+    gap = "[^" + re.escape(clause_delimiters) + "]{0," + str(near.max_gap) + "}?"
+    return gap.join("(?:" + "|".join(_literal(t) for t in part) + ")" for part in near.parts)
+
+
+def _compile_concept(concept: Concept, clause_delimiters: str) -> _CompiledConcept:
+    alternatives = [_near(near, clause_delimiters) for near in concept.near]
+    return _CompiledConcept(
+        concept=concept,
+        near=re.compile("|".join(alternatives)) if alternatives else None,
+        near_keys=frozenset(_key(t) for near in concept.near for t in near.parts[0]),
+        exclude=tuple(concept.exclude),
+        idiom_before=tuple(concept.idiom_before),
+    )
+
+
+def _bounded(text: str, start: int, end: int, form: _Form) -> bool:
+    """English word boundaries around a literal occurrence (plural/past endings allowed)."""
+    if form.left and start > 0 and _is_word(text[start - 1]):
+        return False
+    if not form.right or end >= len(text) or not _is_word(text[end]):
+        return True
+    for suffix in ("s", "es", "d", "ed"):
+        stop = end + len(suffix)
+        if text.startswith(suffix, end) and (stop >= len(text) or not _is_word(text[stop])):
+            return True
+    return False
+
+
+def _compile_cues(cues: ContextCues) -> _CompiledCues:
+    pseudo: dict[str, list[tuple[str, int]]] = {}
+    for cue in [*cues.before, *cues.after]:
+        for phrase in cues.pseudo:
+            start = phrase.find(cue)
+            while start >= 0:
+                pseudo.setdefault(cue, []).append((phrase, start))
+                start = phrase.find(cue, start + 1)
+    return _CompiledCues(
+        cues=cues,
+        before=tuple(dict.fromkeys(cues.before)),
+        after=tuple(dict.fromkeys(cues.after)),
+        pseudo={cue: tuple(found) for cue, found in pseudo.items()},
+        terminators=tuple(dict.fromkeys(cues.terminators)),
+    )
+
+
+class _Scan:
+    """One normalised complaint: its clause and sentence bounds, values and cue tests."""
+
+    def __init__(self, text: str, clause_chars: str, sentence_chars: str) -> None:
+        self.text = text
+        self.size = len(text)
+        self.clause_ends = [m.start() for m in _char_class(clause_chars).finditer(text)]
+        self.sentence_ends = [
+            i
+            for i in (m.start() for m in _char_class(sentence_chars).finditer(text))
+            # '.' ends an English sentence but not a decimal ("38.5").
+            if not (text[i] == "." and 0 < i < self.size - 1 and text[i + 1].isdigit())
+        ]
+        words = set(_WORD.findall(text))
+        keys = set(text) | words
+        for word in words:
+            for suffix in ("s", "es", "d", "ed"):
+                if len(word) > len(suffix) and word.endswith(suffix):
+                    keys.add(word[: -len(suffix)])
+        self.keys = keys
+
+    @staticmethod
+    def _bounds(ends: list[int], start: int, end: int, size: int) -> tuple[int, int]:
+        index = bisect_left(ends, start)
+        begin = ends[index - 1] + 1 if index else 0
+        after = bisect_left(ends, end)
+        stop = ends[after] if after < len(ends) else size
+        return begin, stop
+
+    def clause(self, start: int, end: int) -> tuple[int, int]:
+        return self._bounds(self.clause_ends, start, end, self.size)
+
+    def sentence(self, start: int, end: int) -> tuple[int, int]:
+        return self._bounds(self.sentence_ends, start, end, self.size)
+
+    def _cue_bounded(self, cue: str, at: int) -> bool:
+        text, end = self.text, at + len(cue)
+        if _is_word(cue[0]) and at > 0 and _is_word(text[at - 1]):
+            return False
+        return not (
+            cue[-1].isascii() and cue[-1].isalpha() and end < self.size and _is_word(text[end])
+        )
+
+    def _window_start(self, begin: int, start: int, units: int) -> int:
+        """Walk back ``units`` units from start (an English word is one unit, spaces none)."""
+        text, at, counted = self.text, start, 0
+        while at > begin and counted < units:
+            char = text[at - 1]
+            if char == " ":
+                at -= 1
+                continue
+            if _is_word(char):
+                while at > begin and _is_word(text[at - 1]):
+                    at -= 1
+            else:
+                at -= 1
+            counted += 1
+        return at
+
+    def _window_end(self, end: int, stop: int, units: int) -> int:
+        text, at, counted = self.text, end, 0
+        while at < stop and counted < units:
+            char = text[at]
+            if char == " ":
+                at += 1
+                continue
+            if _is_word(char):
+                while at < stop and _is_word(text[at]):
+                    at += 1
+            else:
+                at += 1
+            counted += 1
+        return at
+
+    def _pseudo(self, cues: _CompiledCues, cue: str, at: int, lo: int, hi: int) -> bool:
+        """Whether the cue at ``at`` lies inside a pseudo phrase held wholly within [lo, hi)."""
+        text = self.text
+        for phrase, offset in cues.pseudo.get(cue, ()):
+            begin = at - offset
+            if begin >= lo and begin + len(phrase) <= hi and text.startswith(phrase, begin):
+                return True
+        return False
+
+    def _terminated(self, cues: _CompiledCues, lo: int, hi: int) -> bool:
+        text = self.text
+        for word in cues.terminators:
+            at = text.find(word, lo, hi)
+            while at >= 0:
+                if at + len(word) <= hi and self._cue_bounded(word, at):
+                    return True
+                at = text.find(word, at + 1, hi)
+        return False
+
+    def cued(self, cues: _CompiledCues, start: int, end: int) -> bool:
+        """Whether a cue of this context acts on the mention [start, end)."""
+        spec = cues.cues
+        begin, stop = (
+            self.clause(start, end) if spec.scope == "clause" else self.sentence(start, end)
+        )
+        text = self.text
+        if cues.before and spec.window > 0 and begin < start:
+            window = self._window_start(begin, start, spec.window)
+            for cue in cues.before:
+                at = text.find(cue, max(begin, window - len(cue) + 1), start)
+                while at >= 0:
+                    cue_end = at + len(cue)
+                    if (
+                        cue_end <= start
+                        and self._cue_bounded(cue, at)
+                        and not self._pseudo(cues, cue, at, begin, start)
+                        and not self._terminated(cues, cue_end, start)
+                    ):
+                        return True
+                    at = text.find(cue, at + 1, start)
+        if cues.after and spec.after_window > 0 and end < self.size:
+            # A post-cue may begin with a delimiter (":无", "(-)"), so the search runs past the
+            # clause end; no delimiter may lie between the mention and the cue.
+            window = self._window_end(end, self.size, spec.after_window)
+            for cue in cues.after:
+                at = text.find(cue, end)
+                while 0 <= at < window:
+                    if (
+                        (at <= stop)
+                        and self._cue_bounded(cue, at)
+                        and not self._pseudo(cues, cue, at, end, self.size)
+                        and not self._terminated(cues, end, at)
+                    ):
+                        return True
+                    at = text.find(cue, at + 1)
+        return False
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    # first two characters -> the literal forms starting with them
+    forms: Mapping[str, tuple[_Form, ...]]
+    # prefilter key -> the concepts with a proximity pattern starting with it
+    by_key: Mapping[str, tuple[_CompiledConcept, ...]]
+    keys: frozenset[str]
+    valued: tuple[_CompiledConcept, ...]
+    cues: Mapping[str, _CompiledCues]
+    acute: re.Pattern[str]
+    rules: tuple[Rule, ...]
+
+
+class UrgencyEngine:
+    """Assigns a triage level to a complaint from the concept lexicon and rules.
+
+    Build it with :meth:`from_dict`, :meth:`from_file` or :meth:`default`; the constructor only
+    stores the validated table. Compiled lazily on first use; immutable and thread-safe after.
+
+    Args:
+        table: the validated urgency table.
+    """
+
+    def __init__(self, table: UrgencyTable) -> None:
+        self.table = table
+        self._compiled: _Compiled | None = None
+
+    # -- construction -----------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> UrgencyEngine:
+        """Validate a table (the bundle's ``urgency.json``) and build an engine.
+
+        Raises:
+            pydantic.ValidationError: the table is malformed; the message names the entry.
+        """
+        engine = cls(UrgencyTable.model_validate(data))
+        engine._compile()
+        return engine
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> UrgencyEngine:
+        """Load a table written by :meth:`to_dict` from a UTF-8 JSON file."""
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    @classmethod
+    def default(cls) -> UrgencyEngine:
+        """The table packaged with this module: ``data/contexts.json`` plus every
+        ``data/concepts_*.json`` and ``data/rules_*.json`` (lists), merged in name order."""
+        folder = resources.files(DATA_PACKAGE).joinpath("data")
+        head = json.loads(folder.joinpath("contexts.json").read_text(encoding="utf-8"))
+        concepts: list[Any] = []
+        rules: list[Any] = []
+        for item in sorted(folder.iterdir(), key=lambda f: f.name):
+            if item.name.startswith("concepts_") and item.name.endswith(".json"):
+                concepts += json.loads(item.read_text(encoding="utf-8"))
+            elif item.name.startswith("rules_") and item.name.endswith(".json"):
+                rules += json.loads(item.read_text(encoding="utf-8"))
+        return cls.from_dict({**head, "concepts": concepts, "rules": rules})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The table as JSON-able data; ``from_dict(e.to_dict())`` rebuilds ``e``."""
+        return self.table.model_dump(mode="json", exclude_defaults=True)
+
+    @property
+    def version(self) -> str:
+        """The table's version string."""
+        return self.table.version
+
+    @property
+    def rule_ids(self) -> list[str]:
+        """The rule ids in table order."""
+        return [rule.id for rule in self.table.rules]
+
+    def _compile(self) -> _Compiled:
+        if self._compiled is not None:
+            return self._compiled
+        contexts = self.table.contexts
+        concepts = tuple(
+            _compile_concept(c, contexts.clause_delimiters) for c in self.table.concepts
+        )
+        # Literal forms indexed by their first two characters (one for one-character forms):
+        # a single pass over the text finds them all, whatever the size of the lexicon.
+        forms: dict[str, list[_Form]] = {}
+        for item in concepts:
+            for term in dict.fromkeys(item.concept.forms):
+                form = _Form(
+                    term, item, _is_word(term[0]), term[-1].isascii() and term[-1].isalpha()
+                )
+                forms.setdefault(term[:2], []).append(form)
+        by_key: dict[str, list[_CompiledConcept]] = {}
+        for item in concepts:
+            for key in item.near_keys:
+                by_key.setdefault(key, []).append(item)
+        order = {level: i for i, level in enumerate(LEVEL_ORDER)}
+        self._compiled = _Compiled(
+            forms={key: tuple(found) for key, found in forms.items()},
+            by_key={key: tuple(items) for key, items in by_key.items()},
+            keys=frozenset(by_key),
+            valued=tuple(item for item in concepts if item.concept.value is not None),
+            cues={
+                "negated": _compile_cues(contexts.negated),
+                "historical": _compile_cues(contexts.historical),
+                "hypothetical": _compile_cues(contexts.hypothetical),
+                "family": _compile_cues(contexts.family),
+            },
+            acute=re.compile("|".join(_literal(t) for t in contexts.acute_markers)),
+            # Most urgent rules first; table order within a level.
+            rules=tuple(sorted(self.table.rules, key=lambda r: -order[r.level])),
+        )
+        return self._compiled
+
+    # -- assessing --------------------------------------------------------------------------
+
+    def mentions(self, normalised: str, only: set[str] | None = None) -> list[Mention]:
+        """Concept mentions in a normalised text, with their context.
+
+        Args:
+            normalised: the normalised complaint.
+            only: judge context only for these concepts (the others are skipped); all if None.
+        """
+        contexts = self.table.contexts
+        scan = _Scan(normalised, contexts.clause_delimiters, contexts.sentence_delimiters)
+        values = parse_values(normalised)
+        spans = self._spans(normalised, scan, values)
+        if only is not None:
+            spans = [span for span in spans if span[0].concept.id in only]
+        return self._judge(normalised, scan, values, spans)
+
+    def _judge(
+        self,
+        normalised: str,
+        scan: _Scan,
+        values: list[Value],
+        spans: list[tuple[_CompiledConcept, int, int]],
+    ) -> list[Mention]:
+        """Give each concept occurrence its context, duration and onset."""
+        if not spans:
+            return []
+        compiled = self._compile()
+        durations = [v for v in values if v.name == "duration_days"]
+        agos = [v for v in values if v.name == "ago_days"]
+        acute_at = [m.start() for m in compiled.acute.finditer(normalised)]
+        # A recent onset ("两小时前", "胸痛半小时") is as good as an acute marker.
+        acute_at += [v.start for v in agos if v.value <= 2]
+        acute_at += [v.start for v in durations if v.value <= 1]
+        acute_at.sort()
+        found = []
+        for item, start, end in spans:
+            sentence = scan.sentence(start, end)
+            acute = _any_between(acute_at, *sentence)
+            kinds = set()
+            if item.idiom_before:
+                before = normalised[:start].rstrip(" ")
+                if any(before.endswith(phrase) for phrase in item.idiom_before):
+                    kinds.add("idiomatic")
+            for kind, cues in compiled.cues.items():
+                if kind in {"historical", "family"} and acute:
+                    continue
+                if scan.cued(cues, start, end):
+                    kinds.add(kind)
+            if not acute and "historical" not in kinds:
+                clause = scan.clause(start, end)
+                if any(
+                    v.value >= _HISTORICAL_AGO_DAYS and clause[0] <= v.start < clause[1]
+                    for v in agos
+                ):
+                    kinds.add("historical")
+            found.append(
+                Mention(
+                    concept=item.concept.id,
+                    start=start,
+                    end=end,
+                    contexts=frozenset(kinds),
+                    duration_days=_nearest_duration(durations, scan, start, end),
+                    acute=acute,
+                )
+            )
+        found.sort(key=lambda m: (m.start, m.end, m.concept))
+        return found
+
+    def _spans(
+        self, normalised: str, scan: _Scan, values: list[Value]
+    ) -> list[tuple[_CompiledConcept, int, int]]:
+        """Where each concept occurs, before context: only concepts whose prefilter keys (first
+        characters or English words) occur in the text are searched."""
+        compiled = self._compile()
+        spans: list[tuple[_CompiledConcept, int, int]] = []
+        forms = compiled.forms
+        for start in range(len(normalised)):
+            found = forms.get(normalised[start : start + 2])
+            single = forms.get(normalised[start])
+            for group in (found, single):
+                if not group:
+                    continue
+                for form in group:
+                    end = start + len(form.text)
+                    if (
+                        normalised.startswith(form.text, start)
+                        and _bounded(normalised, start, end, form)
+                        and not self._excluded(normalised, form.item, start, end)
+                    ):
+                        spans.append((form.item, start, end))
+        candidates: dict[str, _CompiledConcept] = {}
+        for key in scan.keys & compiled.keys:
+            for item in compiled.by_key[key]:
+                candidates[item.concept.id] = item
+        for item in candidates.values():
+            assert item.near is not None
+            for match in item.near.finditer(normalised):
+                start, end = match.span()
+                if not self._excluded(normalised, item, start, end):
+                    spans.append((item, start, end))
+        for item in compiled.valued:
+            test = item.concept.value
+            assert test is not None
+            for value in values:
+                if value.name == test.name and _in_range(value.value, test.min, test.max):
+                    spans.append((item, value.start, value.end))
+        return spans
+
+    def _needed(self, present: set[str]) -> set[str]:
+        """The concepts whose context matters: those of rules that could fire on what is
+        present (every group has some mention), plus those rules' age and stop concepts."""
+        needed: set[str] = set()
+        for rule in self._compile().rules:
+            if all(not present.isdisjoint(group) for group in rule.all_of):
+                needed.update(c for group in rule.all_of for c in group)
+                needed.update(rule.none_of)
+                needed.update(rule.age_concepts)
+        return needed & present
+
+    @staticmethod
+    def _excluded(text: str, item: _CompiledConcept, start: int, end: int) -> bool:
+        for phrase in item.exclude:
+            lo = max(0, end - len(phrase))
+            at = text.find(phrase, lo, start + len(phrase))
+            while at >= 0:
+                if at <= start and at + len(phrase) >= end:
+                    return True
+                at = text.find(phrase, at + 1, start + len(phrase))
+        return False
+
+    def assess(
+        self,
+        text: str,
+        age: int | None = None,
+        sex: str | None = None,
+        *,
+        normalised: NormalisedText | None = None,
+        keep_mentions: bool = False,
+    ) -> Assessment:
+        """The triage level of one complaint and the reasons for it.
+
+        Args:
+            text: the complaint as typed (reasons point into it).
+            age: age in whole years, when known.
+            sex: 'F' or 'M', when known.
+            normalised: ``normalise_with_offsets(text)`` when the caller already has it.
+            keep_mentions: also return every mention found (audits, tests).
+
+        Returns:
+            The assessment; ``consultation`` with no reasons when no rule fires.
+        """
+        if normalised is None:
+            normalised = normalise_with_offsets(text)
+        rules = self._compile().rules
+        contexts = self.table.contexts
+        scan = _Scan(normalised.text, contexts.clause_delimiters, contexts.sentence_delimiters)
+        values = parse_values(normalised.text)
+        spans = self._spans(normalised.text, scan, values)
+        if not keep_mentions:
+            # Context is the costly part: judge it only where a rule could fire.
+            needed = self._needed({item.concept.id for item, _, _ in spans})
+            spans = [span for span in spans if span[0].concept.id in needed]
+        mentions = self._judge(normalised.text, scan, values, spans)
+        by_concept: dict[str, list[Mention]] = {}
+        for mention in mentions:
+            if mention.affirmed:
+                by_concept.setdefault(mention.concept, []).append(mention)
+        fired: list[str] = []
+        reasons: list[Reason] = []
+        level: Level = DEFAULT_LEVEL
+        for rule in rules:
+            chosen = self._fires(rule, by_concept, age, sex)
+            if chosen is None:
+                continue
+            if not fired:
+                level = rule.level
+            fired.append(rule.id)
+            for mention in chosen:
+                start, end = normalised.original_span(mention.start, mention.end)
+                reasons.append(
+                    Reason(
+                        rule_id=rule.id,
+                        level=rule.level,
+                        concept=mention.concept,
+                        start=start,
+                        end=end,
+                        evidence=text[start:end],
+                        label_zh=rule.label_zh,
+                        label_en=rule.label_en,
+                    )
+                )
+        return Assessment(level, fired, reasons, mentions if keep_mentions else [])
+
+    @staticmethod
+    def _fires(
+        rule: Rule,
+        by_concept: Mapping[str, list[Mention]],
+        age: int | None,
+        sex: str | None,
+    ) -> list[Mention] | None:
+        if rule.sex is not None and sex is not None and sex != rule.sex:
+            return None
+        if rule.age_min_years is not None or rule.age_max_years is not None:
+            in_range = age is not None and _in_range(age, rule.age_min_years, rule.age_max_years)
+            if not in_range and not any(by_concept.get(c) for c in rule.age_concepts):
+                return None
+        if any(by_concept.get(c) for c in rule.none_of):
+            return None
+        limit = rule.max_duration_days
+        chosen = []
+        for group in rule.all_of:
+            pick = None
+            for concept in group:
+                for mention in by_concept.get(concept, ()):
+                    if (
+                        limit is None
+                        or mention.acute
+                        or mention.duration_days is None
+                        or mention.duration_days <= limit
+                    ):
+                        pick = mention
+                        break
+                if pick is not None:
+                    break
+            if pick is None:
+                return None
+            chosen.append(pick)
+        return chosen
+
+
+def _in_range(value: float, low: float | None, high: float | None) -> bool:
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def _any_between(positions: Sequence[int], lo: int, hi: int) -> bool:
+    index = bisect_left(positions, lo)
+    return index < len(positions) and positions[index] < hi
+
+
+def _nearest_duration(
+    durations: Iterable[Value], scan: _Scan, start: int, end: int
+) -> float | None:
+    """The symptom duration nearest the mention: in its clause if any, else in its sentence."""
+    for lo, hi in (scan.clause(start, end), scan.sentence(start, end)):
+        inside = [v for v in durations if lo <= v.start < hi]
+        if inside:
+            nearest = min(inside, key=lambda v: min(abs(v.start - end), abs(start - v.end)))
+            return nearest.value
+    return None
+
+
+__all__ = [
+    "CONTEXT_KINDS",
+    "Assessment",
+    "Mention",
+    "Reason",
+    "UrgencyEngine",
+]

@@ -1,0 +1,292 @@
+"""The urgency knowledge as data ("triage.urgency.v2"): a lexicon of clinical concepts and the rules
+written over them, validated by pydantic when loaded (a bad entry names itself in the error).
+
+A **concept** (``chest_pain``, ``haematemesis``, ``fever_high``) is found in a complaint by literal
+surface forms ("胸口疼", "chest pain"), proximity patterns (吐 ... 血 within a few characters, not
+across a comma), or a parsed value (temperature >= 39). Each mention then gets its context:
+negated, historical, hypothetical, about a family member, idiomatic ("痒的想死"), and chronic
+(a long duration with no sign of a new or worse onset).
+
+A **rule** fires when every one of its concept groups has an affirmed mention (in context: not
+negated, not historical, ...), optionally gated by age, sex, and a maximum symptom duration. It
+sets a triage level, Infermedica's five: ``emergency_ambulance``, ``emergency``,
+``consultation_24``, ``consultation``, ``self_care``. Every rule states its rationale.
+
+Terms are stored in the normaliser's form (``triage.text``: lower case, simplified, half-width);
+validation refuses a term that normalisation would change, so a rule can never silently miss.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from triage.text import MISSING_FIELD, normalise
+
+Level = Literal["emergency_ambulance", "emergency", "consultation_24", "consultation", "self_care"]
+# Most urgent last, so max() over levels by index picks the most urgent.
+LEVEL_ORDER: tuple[Level, ...] = (
+    "self_care",
+    "consultation",
+    "consultation_24",
+    "emergency",
+    "emergency_ambulance",
+)
+EMERGENCY_LEVELS: frozenset[str] = frozenset({"emergency", "emergency_ambulance"})
+DEFAULT_LEVEL: Level = "consultation"
+ValueName = Literal[
+    "age_months",
+    "pregnancy_weeks",
+    "temperature_c",
+    "systolic_bp",
+    "heart_rate",
+    "glucose_mmol",
+]
+_ID = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _check_terms(terms: list[str], *, keep_spaces: bool = False) -> list[str]:
+    """Every term must be what the normaliser makes of it, or it could never match."""
+    for term in terms:
+        if not term or not term.strip():
+            raise ValueError("empty term")
+        core = term.strip() if keep_spaces else term
+        normal = normalise(core)
+        if normal != core and not (normal == "" and core in MISSING_FIELD):
+            raise ValueError(f"term {term!r} is not in normalised form (expected {normal!r})")
+    return terms
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Near(_Strict):
+    """A proximity pattern: each part in order, at most ``max_gap`` characters apart, within
+    one clause ("吐" then "血" = haematemesis; "can't" then "breathe").
+
+    Attributes:
+        parts: two or more alternatives lists, matched in order.
+        max_gap: the most characters allowed between consecutive parts.
+    """
+
+    parts: list[list[str]] = Field(min_length=2)
+    max_gap: int = Field(default=4, ge=0, le=20)
+
+    @field_validator("parts")
+    @classmethod
+    def _parts(cls, parts: list[list[str]]) -> list[list[str]]:
+        for part in parts:
+            if not part:
+                raise ValueError("a part of a proximity pattern is empty")
+            _check_terms(part, keep_spaces=True)
+        return parts
+
+
+class ValueTest(_Strict):
+    """A concept present when a parsed value lies in [min, max] (either bound optional)."""
+
+    name: ValueName
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> ValueTest:
+        if self.min is None and self.max is None:
+            raise ValueError(f"value test on {self.name!r} needs min or max")
+        return self
+
+
+class Concept(_Strict):
+    """One clinical concept (a symptom, sign, finding, exposure or state).
+
+    Attributes:
+        id: stable snake_case id.
+        label_zh: Chinese label shown to doctors.
+        label_en: English label.
+        forms: literal surface forms (Chinese written and colloquial, English).
+        near: proximity patterns.
+        value: a parsed value that also counts as a mention.
+        exclude: phrases inside which a mention does not count ("眼皮抽搐" for seizure).
+        idiom_before: strings that, ending right where a mention starts, make it a figure of
+            speech ("痒的" + "想死").
+        rationale: why these forms mean this concept (optional for plain symptoms).
+    """
+
+    id: str
+    label_zh: str = Field(min_length=1)
+    label_en: str = Field(min_length=1)
+    forms: list[str] = []
+    near: list[Near] = []
+    value: ValueTest | None = None
+    exclude: list[str] = []
+    idiom_before: list[str] = []
+    rationale: str = ""
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _ID.fullmatch(value):
+            raise ValueError(f"concept id {value!r} must be snake_case")
+        return value
+
+    @field_validator("forms", "exclude", "idiom_before")
+    @classmethod
+    def _terms(cls, terms: list[str]) -> list[str]:
+        return _check_terms(terms)
+
+    @model_validator(mode="after")
+    def _findable(self) -> Concept:
+        if not self.forms and not self.near and self.value is None:
+            raise ValueError(f"concept {self.id!r} has no forms, near patterns or value")
+        return self
+
+
+class ContextCues(_Strict):
+    """Words that put a mention in a context (negated, historical, ...).
+
+    Attributes:
+        before: cues that act on a mention after them, within ``window`` units.
+        after: cues that act on a mention right before them, within ``after_window`` units.
+        window: units (a character, or an English word) searched before a mention.
+        after_window: units searched after a mention.
+        scope: a cue acts within the mention's clause (ended by ',;' etc.) or sentence.
+        pseudo: phrases that contain a cue but do not act ("不停", "no longer").
+        terminators: words between a cue and the mention that end the cue's scope ("但是").
+    """
+
+    before: list[str] = []
+    after: list[str] = []
+    window: int = Field(default=6, ge=0, le=40)
+    after_window: int = Field(default=3, ge=0, le=20)
+    scope: Literal["clause", "sentence"] = "clause"
+    pseudo: list[str] = []
+    terminators: list[str] = []
+
+    @field_validator("before", "after", "pseudo", "terminators")
+    @classmethod
+    def _terms(cls, terms: list[str]) -> list[str]:
+        return _check_terms(terms, keep_spaces=True)
+
+
+class Contexts(_Strict):
+    """The context vocabulary (after medspaCy's ConText), plus onset markers.
+
+    Attributes:
+        negated: "无", "没有", "denies", ...
+        historical: "以前", "病史", "years ago", ...
+        hypothetical: "如果", "万一", "what if", ...
+        family: "家族史", "died of", ...
+        acute_markers: words of a new or worse onset ("突然", "加重", "suddenly"): with one in
+            the sentence, a long duration does not make a mention chronic, and a historical or
+            family cue does not apply.
+        clause_delimiters: characters that end a clause.
+        sentence_delimiters: characters that end a sentence.
+    """
+
+    negated: ContextCues
+    historical: ContextCues
+    hypothetical: ContextCues
+    family: ContextCues
+    acute_markers: list[str]
+    clause_delimiters: str = Field(min_length=1)
+    sentence_delimiters: str = Field(min_length=1)
+
+    @field_validator("acute_markers")
+    @classmethod
+    def _terms(cls, terms: list[str]) -> list[str]:
+        return _check_terms(terms)
+
+
+class Rule(_Strict):
+    """A triage rule over concepts.
+
+    Attributes:
+        id: stable snake_case id, returned with every reason.
+        level: the triage level the rule sets.
+        label_zh: what a doctor reads.
+        label_en: English label.
+        all_of: groups of concept ids; every group needs one affirmed mention.
+        none_of: concept ids that, affirmed anywhere, stop the rule (a known benign cause).
+        age_min_years: the rule needs a known age at least this...
+        age_max_years: ...or at most this; ``age_concepts`` stand in for an unknown age.
+        age_concepts: concepts that place the patient in the age range ("宝宝", "infant").
+        sex: the rule applies to this sex only (unknown sex passes).
+        max_duration_days: a mention of a symptom lasting longer than this, with no acute
+            marker, does not count (chronic).
+        rationale: the clinical reason; required.
+        source: where the rule comes from (guideline, standard, textbook).
+    """
+
+    id: str
+    level: Level
+    label_zh: str = Field(min_length=1)
+    label_en: str = Field(min_length=1)
+    all_of: list[list[str]] = Field(min_length=1)
+    none_of: list[str] = []
+    age_min_years: float | None = Field(default=None, ge=0)
+    age_max_years: float | None = Field(default=None, ge=0)
+    age_concepts: list[str] = []
+    sex: Literal["F", "M"] | None = None
+    max_duration_days: float | None = Field(default=None, gt=0)
+    rationale: str = Field(min_length=10)
+    source: str = ""
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _ID.fullmatch(value):
+            raise ValueError(f"rule id {value!r} must be snake_case")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rule:
+        if any(not group for group in self.all_of):
+            raise ValueError(f"rule {self.id!r}: an all_of group is empty")
+        if (
+            self.age_min_years is not None
+            and self.age_max_years is not None
+            and self.age_min_years > self.age_max_years
+        ):
+            raise ValueError(f"rule {self.id!r}: age_min_years > age_max_years")
+        if self.age_concepts and self.age_min_years is None and self.age_max_years is None:
+            raise ValueError(f"rule {self.id!r}: age_concepts need an age range")
+        return self
+
+
+class UrgencyTable(_Strict):
+    """The whole table: contexts, concepts and rules; what a triage bundle ships as urgency.json.
+
+    Attributes:
+        version: the table's version; answers carry it.
+        source: where the content comes from.
+        contexts: the context vocabulary.
+        concepts: the concept lexicon.
+        rules: the rules, most urgent first by convention.
+    """
+
+    version: str = Field(min_length=1)
+    source: str = ""
+    contexts: Contexts
+    concepts: list[Concept] = Field(min_length=1)
+    rules: list[Rule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> UrgencyTable:
+        concept_ids = [c.id for c in self.concepts]
+        duplicates = {c for c in concept_ids if concept_ids.count(c) > 1}
+        if duplicates:
+            raise ValueError(f"duplicate concept id {sorted(duplicates)[0]!r}")
+        rule_ids = [r.id for r in self.rules]
+        duplicates = {r for r in rule_ids if rule_ids.count(r) > 1}
+        if duplicates:
+            raise ValueError(f"duplicate rule id {sorted(duplicates)[0]!r}")
+        known = set(concept_ids)
+        for rule in self.rules:
+            used = [c for group in rule.all_of for c in group] + rule.none_of + rule.age_concepts
+            for concept in used:
+                if concept not in known:
+                    raise ValueError(f"rule {rule.id!r}: unknown concept {concept!r}")
+        return self

@@ -1,0 +1,298 @@
+"""Numbers a complaint states, parsed with their spans: durations ("三天", "四五年", "since this
+morning"), ages of infants ("两个月大", "6-week-old"), pregnancy weeks ("孕32周"), temperature
+("39.5度", "104F"), blood pressure, heart rate and blood glucose.
+
+Works on normalised text (``triage.text``): lower case, half-width digits, simplified characters.
+Every value keeps its span so the rule that uses it can point the doctor at it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "俩": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_UNITS = {"十": 10, "百": 100}
+_EN_NUMBERS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "few": 3,
+    "a few": 3,
+    "couple of": 2,
+    "a couple of": 2,
+    "several": 4,
+    "many": 5,
+}
+
+# A Chinese or Arabic amount: "3", "3.5", "十二", "四五" (four or five: the larger is kept),
+# "十几" (a dozen or so), "半", "一个半", "好几", "几".
+_CN_NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两俩三四五六七八九十百几]+|半|好几|几|多)"
+_DAYS = {
+    "秒": 1 / 86400,
+    "分钟": 1 / 1440,
+    "分": 1 / 1440,
+    "小时": 1 / 24,
+    "钟头": 1 / 24,
+    "个小时": 1 / 24,
+    "个钟头": 1 / 24,
+    "天": 1,
+    "日": 1,
+    "晚": 1,
+    "宿": 1,
+    "周": 7,
+    "个周": 7,
+    "星期": 7,
+    "个星期": 7,
+    "礼拜": 7,
+    "个礼拜": 7,
+    "月": 30,
+    "个月": 30,
+    "年": 365,
+    "个年头": 365,
+}
+_EN_DAYS = {
+    "second": 1 / 86400,
+    "sec": 1 / 86400,
+    "minute": 1 / 1440,
+    "min": 1 / 1440,
+    "hour": 1 / 24,
+    "hr": 1 / 24,
+    "day": 1,
+    "night": 1,
+    "week": 7,
+    "wk": 7,
+    "month": 30,
+    "year": 365,
+    "yr": 365,
+}
+
+_ZH_DURATION = re.compile(
+    "(?P<num>" + _CN_NUM + r")(?P<more>多|来)?(?P<unit>个小时|个钟头|小时|钟头|分钟|秒|个星期|星期|"
+    r"个礼拜|礼拜|个周|周|个月|月|个年头|年|天|日|晚)(?P<more2>多|左右)?(?P<ago>前|之前|以前)?"
+)
+_EN_DURATION = re.compile(
+    r"(?P<num>\d+(?:\.\d+)?|a couple of|couple of|a few|few|several|many|an|a|one|two|three|"
+    r"four|five|six|seven|eight|nine|ten|eleven|twelve)[ -](?P<unit>seconds?|secs?|minutes?|mins?|"
+    r"hours?|hrs?|days?|nights?|weeks?|wks?|months?|years?|yrs?)(?P<ago> ago)?(?![a-z])"
+)
+# Open-ended long durations: "多年", "好几年", "for years", "since childhood", "从小".
+_ZH_LONG = re.compile(
+    r"多年|好多年|好几年|十几年|几十年|常年|长年|从小|自幼|年轻时|很多年|近年来|这些年"
+)
+_EN_LONG = re.compile(
+    r"for (?:many )?years|for ages|since (?:i was a )?(?:child|kid|childhood)|"
+    r"all my life|for decades|lifelong|chronic"
+)
+
+_TEMPERATURE = re.compile(
+    r"(?:(?P<cue>体温|发烧|发热|高烧|低烧|烧到|烧了|温度|fever of|fever|temperature of|temperature|"
+    r"temp of|temp)[^0-9,.;!?，。；！？]{0,6})?(?P<num>\d{2,3}(?:\.\d+)?)\s*"
+    r"(?P<unit>度|°c|℃|°|c(?![a-z])|°f|℉|f(?![a-z])|degrees?(?: c| f| celsius| fahrenheit)?)?"
+)
+_PREGNANCY = re.compile(
+    r"(?:怀孕|孕|妊娠|pregnant|pregnancy)[^0-9,;，；]{0,4}?(?P<num>\d+|[一二两三四五六七八九十]+)"
+    r"(?:\+\d)?\s*(?P<unit>周|个?星期|w(?![a-z])|weeks?|个月|months?)"
+    r"|(?P<num2>\d+|[一二两三四五六七八九十]+)(?:\+\d)?\s*(?P<unit2>周|weeks?|个月|months?)"
+    r"(?:的)?\s*(?:身孕|孕妇|pregnant|of pregnancy|孕)"
+)
+_INFANT_AGE = re.compile(
+    r"(?P<num>\d+|[一二两三四五六七八九十半]+)(?:个)?(?P<unit>天|周|星期|月)(?:大|的(?:宝宝|婴儿|孩子|小孩|"
+    r"宝|男婴|女婴|娃|儿子|女儿|新生儿)|宝宝|婴儿)"
+    r"|(?:出生|生下来|生了|刚出生)(?P<num2>\d+|[一二两三四五六七八九十半]+)(?:个)?(?P<unit2>天|周|星期|月)"
+    r"|(?P<num3>\d+)[ -](?P<unit3>day|week|month)s?[ -]old"
+)
+_BLOOD_PRESSURE = re.compile(
+    r"(?:血压|bp|blood pressure|高压)[^0-9,;，；]{0,6}(?P<sys>\d{2,3})(?:\s*/\s*(?P<dia>\d{2,3}))?"
+    r"|(?P<sys2>\d{2,3})\s*/\s*(?P<dia2>\d{2,3})\s*(?:mmhg|毫米汞柱)"
+)
+_HEART_RATE = re.compile(
+    r"(?:心率|心跳|脉搏|脉率|heart rate|pulse|hr)[^0-9,;，；]{0,6}(?P<num>\d{2,3})"
+    r"|(?P<num2>\d{2,3})\s*(?:次/分|次每分|bpm|beats)"
+)
+_GLUCOSE = re.compile(r"(?:血糖|blood sugar|glucose|bg)[^0-9,;，；]{0,6}(?P<num>\d{1,2}(?:\.\d+)?)")
+
+
+@dataclass(frozen=True)
+class Value:
+    """A number the complaint states.
+
+    Attributes:
+        name: what it measures: duration_days, ago_days, age_months, pregnancy_weeks,
+            temperature_c, systolic_bp, heart_rate, glucose_mmol.
+        value: the amount in the name's unit.
+        start: span start in the normalised text.
+        end: span end in the normalised text.
+    """
+
+    name: str
+    value: float
+    start: int
+    end: int
+
+
+def chinese_number(text: str) -> float | None:
+    """Parse "3", "3.5", "十二", "二十五", "四五" (-> 5), "十几" (-> 15), "半" (0.5), "几" (3).
+
+    Returns:
+        The amount, or None when the text is not a number.
+    """
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if text == "半":
+        return 0.5
+    if text in {"几", "好几", "多"}:
+        return 3.0
+    if text.endswith("几"):  # "十几" about 15, "二十几" about 25
+        base = chinese_number(text[:-1])
+        return None if base is None else base + 5
+    if all(char in _CN_DIGITS for char in text) and len(text) == 2:
+        return float(max(_CN_DIGITS[char] for char in text))  # "四五" -> 5 (the larger)
+    total, current = 0, 0
+    for char in text:
+        if char in _CN_DIGITS:
+            current = _CN_DIGITS[char]
+        elif char in _CN_UNITS:
+            total += (current or 1) * _CN_UNITS[char]
+            current = 0
+        else:
+            return None
+    return float(total + current)
+
+
+def _english_number(text: str) -> float | None:
+    if text in _EN_NUMBERS:
+        return float(_EN_NUMBERS[text])
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def parse_values(text: str) -> list[Value]:
+    """Every value stated in a normalised complaint, in text order.
+
+    Args:
+        text: the normalised complaint.
+
+    Returns:
+        The values with their spans.
+    """
+    values: list[Value] = []
+    # Cheap gates: most complaints state no number, so most patterns need not run at all.
+    chars = set(text)
+    digits = not chars.isdisjoint("0123456789")
+    zh_numbers = digits or not chars.isdisjoint("零〇一二两俩三四五六七八九十百几半多")
+    latin = not chars.isdisjoint("abcdefghijklmnopqrstuvwxyz")
+    for match in _ZH_DURATION.finditer(text) if zh_numbers else ():
+        amount = chinese_number(match["num"])
+        if amount is None:
+            continue
+        days = amount * _DAYS[match["unit"]]
+        name = "ago_days" if match["ago"] else "duration_days"
+        values.append(Value(name, days, match.start(), match.end()))
+    for match in _EN_DURATION.finditer(text) if latin else ():
+        amount = _english_number(match["num"])
+        unit = (
+            match["unit"].rstrip("s") if match["unit"] not in {"hrs", "yrs"} else match["unit"][:-1]
+        )
+        if amount is None or unit not in _EN_DAYS:
+            continue
+        name = "ago_days" if match["ago"] else "duration_days"
+        values.append(Value(name, amount * _EN_DAYS[unit], match.start(), match.end()))
+    for pattern in (_ZH_LONG, _EN_LONG) if latin or zh_numbers or "从" in chars else ():
+        for match in pattern.finditer(text):
+            values.append(Value("duration_days", 3650.0, match.start(), match.end()))
+    for match in _TEMPERATURE.finditer(text) if digits else ():
+        number = float(match["num"])
+        unit = match["unit"] or ""
+        if not match["cue"] and not unit:
+            continue
+        if (
+            "f" in unit
+            or "℉" in unit
+            or (not unit.startswith(("度", "°c", "℃", "c")) and number > 94)
+        ):
+            number = (number - 32) * 5 / 9
+        if 34.0 <= number <= 44.0 and (match["cue"] or unit):
+            values.append(Value("temperature_c", round(number, 1), match.start("num"), match.end()))
+    for match in _PREGNANCY.finditer(text) if zh_numbers else ():
+        raw, unit = (
+            (match["num"], match["unit"]) if match["num"] else (match["num2"], match["unit2"])
+        )
+        amount = chinese_number(raw)
+        if amount is None:
+            continue
+        weeks = amount * (4.3 if "月" in unit or "month" in unit else 1)
+        if 1 <= weeks <= 45:
+            values.append(Value("pregnancy_weeks", weeks, match.start(), match.end()))
+    for match in _INFANT_AGE.finditer(text) if zh_numbers else ():
+        raw = match["num"] or match["num2"] or match["num3"]
+        unit = match["unit"] or match["unit2"] or match["unit3"]
+        amount = chinese_number(raw)
+        if amount is None:
+            continue
+        months = (
+            amount
+            * {
+                "天": 1 / 30,
+                "day": 1 / 30,
+                "周": 7 / 30,
+                "星期": 7 / 30,
+                "week": 7 / 30,
+                "月": 1,
+                "month": 1,
+            }[unit]
+        )
+        if months <= 36:
+            values.append(Value("age_months", round(months, 2), match.start(), match.end()))
+    for match in _BLOOD_PRESSURE.finditer(text) if digits else ():
+        systolic = float(match["sys"] or match["sys2"])
+        if 60 <= systolic <= 300:
+            values.append(Value("systolic_bp", systolic, match.start(), match.end()))
+    for match in _HEART_RATE.finditer(text) if digits else ():
+        rate = float(match["num"] or match["num2"])
+        if 20 <= rate <= 300:
+            values.append(Value("heart_rate", rate, match.start(), match.end()))
+    for match in _GLUCOSE.finditer(text) if digits else ():
+        glucose = float(match["num"])
+        if 0.5 <= glucose <= 60:
+            values.append(Value("glucose_mmol", glucose, match.start(), match.end()))
+    # "两个月大" and "孕32周" are ages, not how long a symptom has lasted.
+    spans = [(v.start, v.end) for v in values if v.name in {"age_months", "pregnancy_weeks"}]
+    values = [
+        v
+        for v in values
+        if v.name != "duration_days" or not any(s < v.end and v.start < e for s, e in spans)
+    ]
+    values.sort(key=lambda v: (v.start, v.end))
+    return values
