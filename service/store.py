@@ -3,6 +3,12 @@
 Durability: every write commits before the HTTP answer goes out, with `synchronous=FULL`, so an
 acknowledged correction survives a killed server (and a power cut). WAL lets the doctor's page
 read while intake writes. One connection per thread: sqlite3 connections are not shared.
+
+Schema changes migrate in place when the store opens (`_migrate`, in one write transaction, so
+workers starting together migrate once): a database written before triage levels gains
+`consultations.triage_level` (derived from `urgency`) and `consultations.reasons` (empty), and its
+`feedback` table is rebuilt with `department` and `action` nullable (a doctor may judge only the
+urgency) plus the urgency-feedback columns.
 """
 
 from __future__ import annotations
@@ -14,47 +20,82 @@ import time
 from pathlib import Path
 from typing import Any
 
-SCHEMA = """
+from service.levels import RANK, legacy_level, queue_rank_sql
+
+_FEEDBACK_COLUMNS = """
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    feedback_id TEXT UNIQUE NOT NULL,
+    consultation_id TEXT NOT NULL REFERENCES consultations(id),
+    department TEXT,                -- the doctor's department; NULL: not judged in this post
+    action TEXT,                    -- confirm | correct; NULL with department
+    suggested TEXT,                 -- the model's top department at the time
+    doctor TEXT,
+    created_at REAL NOT NULL,
+    urgency_feedback TEXT,          -- right | too_high | too_low; NULL: urgency not judged
+    corrected_level TEXT,           -- the doctor's level (too_high / too_low only)
+    suggested_level TEXT            -- the consultation's triage level at the time
+"""
+
+_FEEDBACK_FIELDS = (
+    "seq",
+    "feedback_id",
+    "consultation_id",
+    "department",
+    "action",
+    "suggested",
+    "doctor",
+    "created_at",
+    "urgency_feedback",
+    "corrected_level",
+    "suggested_level",
+)
+
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS consultations (
     id TEXT PRIMARY KEY,
     received_at REAL NOT NULL,
     text TEXT NOT NULL,
     age INTEGER,
     sex TEXT,
-    departments TEXT NOT NULL,      -- JSON [{"name", "probability"}], best first
+    departments TEXT NOT NULL,      -- JSON [{{"name", "probability"}}], best first
     abstain INTEGER NOT NULL,
-    urgency TEXT NOT NULL,
+    urgency TEXT NOT NULL,          -- emergency | routine
     red_flags TEXT NOT NULL,        -- JSON [rule ids]
-    model_version TEXT NOT NULL
+    model_version TEXT NOT NULL,
+    triage_level TEXT NOT NULL DEFAULT 'consultation',
+    reasons TEXT NOT NULL DEFAULT '[]'  -- JSON [{{rule_id, level, ..., start, end, ...}}]
 );
-CREATE TABLE IF NOT EXISTS feedback (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    feedback_id TEXT UNIQUE NOT NULL,
-    consultation_id TEXT NOT NULL REFERENCES consultations(id),
-    department TEXT NOT NULL,
-    action TEXT NOT NULL,           -- confirm | correct
-    suggested TEXT,                 -- the model's top department at the time
-    doctor TEXT,
-    created_at REAL NOT NULL
-);
+CREATE TABLE IF NOT EXISTS feedback ({_FEEDBACK_COLUMNS});
 CREATE INDEX IF NOT EXISTS feedback_by_consultation ON feedback(consultation_id);
 CREATE INDEX IF NOT EXISTS consultations_by_time ON consultations(received_at);
 """
+
+_CONSULTATION_FIELDS = (
+    "id, received_at, text, age, sex, departments, abstain, urgency, red_flags, model_version, "
+    "triage_level, reasons"
+)
 
 
 class ConsultationStore:
     """Consultations scored at intake and the doctors' confirmations and corrections.
 
     Args:
-        path: the SQLite file (created with its folder).
+        path: the SQLite file (created with its folder); an older schema is migrated in place.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(SCHEMA)
+        db = self._connect()
+        db.executescript(SCHEMA)
+        db.execute("BEGIN IMMEDIATE")  # one migrator at a time; the others then find it done
+        try:
+            _migrate(db)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     def _connect(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -68,9 +109,11 @@ class ConsultationStore:
         return db
 
     def add_consultation(self, request: dict[str, Any], result: dict[str, Any]) -> None:
-        """Store (or replace) one scored consultation."""
+        """Store (or replace) one scored consultation (a `TriageResult` as a dict)."""
+        level = result.get("triage_level") or legacy_level(result.get("urgency"))
         self._connect().execute(
-            "INSERT OR REPLACE INTO consultations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO consultations ({_CONSULTATION_FIELDS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 request["id"],
                 time.time(),
@@ -82,6 +125,8 @@ class ConsultationStore:
                 result["urgency"],
                 json.dumps(result["red_flags"]),
                 result["model"]["version"],
+                level,
+                json.dumps(result.get("reasons") or [], ensure_ascii=False),
             ),
         )
 
@@ -89,29 +134,55 @@ class ConsultationStore:
         self,
         feedback_id: str,
         consultation_id: str,
-        department: str,
-        action: str,
+        department: str | None,
+        action: str | None,
         doctor: str | None,
+        urgency_feedback: str | None = None,
+        corrected_level: str | None = None,
     ) -> dict[str, Any]:
-        """Record a confirmation or correction; committed before returning.
+        """Record a department decision, an urgency decision, or both; committed before returning.
+
+        Args:
+            department, action: the doctor's department and 'confirm' | 'correct' (both or
+                neither).
+            urgency_feedback: 'right', 'too_high' or 'too_low' (or None: urgency not judged).
+            corrected_level: the doctor's level, lower than the stored one for 'too_high' and
+                higher for 'too_low'.
 
         Raises:
             KeyError: no such consultation.
+            ValueError: corrected_level does not go the way urgency_feedback says (the message
+                starts with the field's name).
         """
         db = self._connect()
         row = db.execute(
-            "SELECT departments FROM consultations WHERE id = ?", (consultation_id,)
+            "SELECT departments, triage_level FROM consultations WHERE id = ?", (consultation_id,)
         ).fetchone()
         if row is None:
             raise KeyError(consultation_id)
+        level = row["triage_level"]
+        if urgency_feedback in ("too_high", "too_low"):
+            _check_direction(urgency_feedback, level, corrected_level)
         departments = json.loads(row["departments"])
         suggested = departments[0]["name"] if departments else None
+        suggested_level = level if urgency_feedback is not None else None
         created = time.time()
         db.execute(
             "INSERT INTO feedback (feedback_id, consultation_id, department, action, suggested, "
-            "doctor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(feedback_id) DO NOTHING",
-            (feedback_id, consultation_id, department, action, suggested, doctor, created),
+            "doctor, created_at, urgency_feedback, corrected_level, suggested_level) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(feedback_id) DO NOTHING",
+            (
+                feedback_id,
+                consultation_id,
+                department,
+                action,
+                suggested,
+                doctor,
+                created,
+                urgency_feedback,
+                corrected_level,
+                suggested_level,
+            ),
         )
         return {
             "feedback_id": feedback_id,
@@ -119,20 +190,32 @@ class ConsultationStore:
             "department": department,
             "action": action,
             "suggested": suggested,
+            "urgency_feedback": urgency_feedback,
+            "corrected_level": corrected_level,
+            "suggested_level": suggested_level,
             "created_at": created,
         }
 
     def queue(self, limit: int = 200) -> list[dict[str, Any]]:
-        """Recent consultations, emergencies first, then newest first, with the latest feedback."""
+        """Recent consultations, most urgent level first, then newest first, with the latest
+        department decision (decided, decision, decided_at) and the latest urgency decision
+        (urgency_decision, urgency_corrected_level, urgency_decided_at)."""
         rows = (
             self._connect()
             .execute(
-                """
-            SELECT c.*, f.department AS decided, f.action AS decision, f.created_at AS decided_at
+                f"""
+            SELECT c.*, f.department AS decided, f.action AS decision, f.created_at AS decided_at,
+                   u.urgency_feedback AS urgency_decision,
+                   u.corrected_level AS urgency_corrected_level,
+                   u.created_at AS urgency_decided_at
             FROM consultations c
             LEFT JOIN feedback f ON f.seq = (
-                SELECT MAX(seq) FROM feedback WHERE consultation_id = c.id)
-            ORDER BY (c.urgency = 'emergency') DESC, c.received_at DESC
+                SELECT MAX(seq) FROM feedback
+                WHERE consultation_id = c.id AND department IS NOT NULL)
+            LEFT JOIN feedback u ON u.seq = (
+                SELECT MAX(seq) FROM feedback
+                WHERE consultation_id = c.id AND urgency_feedback IS NOT NULL)
+            ORDER BY {queue_rank_sql("c.triage_level")}, c.received_at DESC
             LIMIT ?
             """,
                 (limit,),
@@ -151,7 +234,8 @@ class ConsultationStore:
         result["feedback"] = [
             dict(f)
             for f in db.execute(
-                "SELECT feedback_id, department, action, suggested, doctor, created_at "
+                "SELECT feedback_id, department, action, suggested, urgency_feedback, "
+                "corrected_level, suggested_level, doctor, created_at "
                 "FROM feedback WHERE consultation_id = ? ORDER BY seq",
                 (consultation_id,),
             )
@@ -159,13 +243,17 @@ class ConsultationStore:
         return result
 
     def feedback_rows(self) -> list[dict[str, Any]]:
-        """Every feedback row joined with its consultation (for the training export)."""
+        """Every feedback row joined with its consultation (for the training export), in commit
+        order. `triage_level` is the level the doctor judged (the consultation's at the time of
+        an urgency decision), else the consultation's."""
         rows = (
             self._connect()
             .execute(
                 """
             SELECT f.feedback_id, f.consultation_id, c.text, c.age, c.sex, f.department,
-                   f.action, f.suggested, f.doctor, f.created_at, c.model_version
+                   f.action, f.suggested, f.doctor, f.created_at, c.model_version,
+                   COALESCE(f.suggested_level, c.triage_level) AS triage_level,
+                   f.urgency_feedback, f.corrected_level
             FROM feedback f JOIN consultations c ON c.id = f.consultation_id
             ORDER BY f.seq
             """
@@ -179,9 +267,76 @@ class ConsultationStore:
         return {r[0] for r in self._connect().execute("SELECT feedback_id FROM feedback")}
 
 
+def _check_direction(urgency_feedback: str, level: str, corrected_level: str | None) -> None:
+    """A 'too_high' correction must name a lower level, a 'too_low' one a higher level."""
+    if corrected_level is None:
+        raise ValueError(f"corrected_level: required when urgency_feedback is {urgency_feedback!r}")
+    stored, corrected = RANK.get(level), RANK[corrected_level]
+    if stored is None:  # a level this service does not know: no direction to check against
+        return
+    if urgency_feedback == "too_high" and corrected <= stored:
+        raise ValueError(
+            f"corrected_level: {corrected_level!r} is not lower than the consultation's level "
+            f"{level!r} (urgency_feedback 'too_high')"
+        )
+    if urgency_feedback == "too_low" and corrected >= stored:
+        raise ValueError(
+            f"corrected_level: {corrected_level!r} is not higher than the consultation's level "
+            f"{level!r} (urgency_feedback 'too_low')"
+        )
+
+
+def _columns(db: sqlite3.Connection, table: str) -> dict[str, sqlite3.Row]:
+    return {r["name"]: r for r in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a database written by an older schema up to SCHEMA (inside a write transaction)."""
+    consultations = _columns(db, "consultations")
+    if "triage_level" not in consultations:
+        db.execute(
+            "ALTER TABLE consultations ADD COLUMN triage_level TEXT NOT NULL DEFAULT 'consultation'"
+        )
+        db.execute(
+            "UPDATE consultations SET triage_level = ? WHERE urgency = 'emergency'",
+            (legacy_level("emergency"),),
+        )
+    if "reasons" not in consultations:
+        db.execute("ALTER TABLE consultations ADD COLUMN reasons TEXT NOT NULL DEFAULT '[]'")
+    feedback = _columns(db, "feedback")
+    if feedback["department"]["notnull"] or feedback["action"]["notnull"]:
+        # SQLite cannot drop NOT NULL in place: copy into a table of the new shape (seq, and so
+        # the commit order, kept), then swap it in. Nothing references feedback.
+        kept = [c for c in feedback if c in _FEEDBACK_FIELDS]
+        names = ", ".join(kept)
+        last = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'feedback'").fetchone()
+        db.execute("DROP TABLE IF EXISTS feedback_migrating")
+        db.execute(f"CREATE TABLE feedback_migrating ({_FEEDBACK_COLUMNS})")
+        db.execute(f"INSERT INTO feedback_migrating ({names}) SELECT {names} FROM feedback")
+        db.execute("DROP TABLE feedback")
+        db.execute("ALTER TABLE feedback_migrating RENAME TO feedback")
+        if last is not None:  # AUTOINCREMENT never hands out a seq the old table had used
+            db.execute("DELETE FROM sqlite_sequence WHERE name = 'feedback'")
+            db.execute(
+                "INSERT INTO sqlite_sequence (name, seq) "
+                "SELECT 'feedback', MAX(?, COALESCE(MAX(seq), 0)) FROM feedback",
+                (last[0],),
+            )
+        db.execute(
+            "CREATE INDEX IF NOT EXISTS feedback_by_consultation ON feedback(consultation_id)"
+        )
+    else:
+        for column in ("urgency_feedback", "corrected_level", "suggested_level"):
+            if column not in feedback:
+                db.execute(f"ALTER TABLE feedback ADD COLUMN {column} TEXT")
+
+
 def _row(row: sqlite3.Row) -> dict[str, Any]:
     item = dict(row)
     item["departments"] = json.loads(item["departments"])
     item["red_flags"] = json.loads(item["red_flags"])
+    item["reasons"] = json.loads(item.get("reasons") or "[]")
     item["abstain"] = bool(item["abstain"])
+    if not item.get("triage_level"):
+        item["triage_level"] = legacy_level(item.get("urgency"))
     return item

@@ -132,12 +132,16 @@ def export_feedback(
         Path | None, typer.Option(help="CSV to write (default data/feedback/feedback-<date>.csv)")
     ] = None,
 ) -> None:
-    """Write the doctors' confirmations and corrections as a labelled triage CSV.
+    """Write the doctors' decisions as a labelled triage CSV.
 
-    One row per consultation with its latest decision: id, text, age, sex, department (the
-    doctor's), action, suggested (the model's top department), doctor, decided_at, model_version.
-    Add the file to `data.feedback` in configs/triage.yaml to train on it; the run logs it in
-    MLflow as a data source.
+    One row per consultation with a decision, combining its latest department decision and its
+    latest urgency decision: id, text, age, sex, department (the doctor's), action (confirm |
+    correct), suggested (the model's top department), doctor, decided_at (of the department
+    decision), model_version, triage_level (the level the model predicted), urgency_feedback
+    (right | too_high | too_low), corrected_level (the doctor's level), urgency_doctor,
+    urgency_decided_at. A consultation only judged on urgency has empty department and action;
+    one only judged on department has empty urgency columns. Add the file to `data.feedback` in
+    configs/triage.yaml to train on it; the run logs it in MLflow as a data source.
     """
     import csv
     from datetime import UTC, datetime
@@ -147,9 +151,16 @@ def export_feedback(
     if not database.is_file():
         typer.echo(f"error: no database at {database}", err=True)
         raise typer.Exit(2)
-    latest: dict[str, dict[str, object]] = {}
-    for row in ConsultationStore(database).feedback_rows():
-        latest[str(row["consultation_id"])] = row  # rows come in commit order: last wins
+    consultations: dict[str, dict[str, object]] = {}  # in order of each one's first decision
+    by_department: dict[str, dict[str, object]] = {}
+    by_urgency: dict[str, dict[str, object]] = {}
+    for row in ConsultationStore(database).feedback_rows():  # commit order: the last one wins
+        consultation_id = str(row["consultation_id"])
+        consultations.setdefault(consultation_id, row)
+        if row["department"] is not None:
+            by_department[consultation_id] = row
+        if row["urgency_feedback"] is not None:
+            by_urgency[consultation_id] = row
     target = output or Path("data/feedback") / f"feedback-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
     columns = [
@@ -163,27 +174,54 @@ def export_feedback(
         "doctor",
         "decided_at",
         "model_version",
+        "triage_level",
+        "urgency_feedback",
+        "corrected_level",
+        "urgency_doctor",
+        "urgency_decided_at",
     ]
+
+    def when(row: dict[str, object] | None) -> str:
+        if row is None:
+            return ""
+        return datetime.fromtimestamp(float(row["created_at"]), UTC).isoformat()  # type: ignore[arg-type]
+
+    def text(value: object) -> str:
+        return "" if value is None else str(value)
+
     with target.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
-        for consultation_id, row in latest.items():
+        for consultation_id, row in consultations.items():
+            department = by_department.get(consultation_id)
+            urgency = by_urgency.get(consultation_id)
             writer.writerow(
                 {
                     "id": consultation_id,
                     "text": row["text"],
-                    "age": "" if row["age"] is None else row["age"],
-                    "sex": row["sex"] or "",
-                    "department": row["department"],
-                    "action": row["action"],
-                    "suggested": row["suggested"] or "",
-                    "doctor": row["doctor"] or "",
-                    "decided_at": datetime.fromtimestamp(float(row["created_at"]), UTC).isoformat(),  # type: ignore[arg-type]
+                    "age": text(row["age"]),
+                    "sex": text(row["sex"]),
+                    "department": text(department and department["department"]),
+                    "action": text(department and department["action"]),
+                    "suggested": text((department or row)["suggested"]),
+                    "doctor": text(department and department["doctor"]),
+                    "decided_at": when(department),
                     "model_version": row["model_version"],
+                    # the level the urgency decision judged, else the consultation's
+                    "triage_level": text((urgency or row)["triage_level"]),
+                    "urgency_feedback": text(urgency and urgency["urgency_feedback"]),
+                    "corrected_level": text(urgency and urgency["corrected_level"]),
+                    "urgency_doctor": text(urgency and urgency["doctor"]),
+                    "urgency_decided_at": when(urgency),
                 }
             )
-    corrected = sum(1 for r in latest.values() if r["action"] == "correct")
-    typer.echo(f"{target}: {len(latest)} consultations ({corrected} corrected)")
+    corrected = sum(1 for r in by_department.values() if r["action"] == "correct")
+    judged = [str(r["urgency_feedback"]) for r in by_urgency.values()]
+    typer.echo(
+        f"{target}: {len(consultations)} consultations ({corrected} corrected); urgency: "
+        f"{judged.count('right')} right, {judged.count('too_high')} too high, "
+        f"{judged.count('too_low')} too low"
+    )
 
 
 if __name__ == "__main__":

@@ -1,22 +1,41 @@
 """GET /doctor: the doctors' queue of consultations scored at intake (server-rendered HTML).
 
-Emergencies first, then newest first. For each consultation the doctor confirms the suggested
-department or picks another; the page posts that to /v1/feedback with a small script and marks
-the row. Plain HTML and one script, no framework: it has to work on an old hospital PC.
+Most urgent triage level first (急救/120, 急诊, 24小时内就诊, then the rest), then newest first.
+Each row shows the level in colour with the reasons that raised it (the rules' Chinese labels),
+and highlights in the complaint the words each reason fired on. For each consultation the doctor
+confirms the suggested department or picks another, and judges the level (right, too high or too
+low, with the level it should have been); the page posts each decision to /v1/feedback with a
+small script and marks the row. Plain HTML and one script, no framework: it has to work on an old
+hospital PC.
+
+Everything from the database is HTML-escaped; the highlighted complaint is built from escaped
+slices of the text between the reasons' spans, never by inserting raw text.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from service.deps import Authorized, StoreDep, TriageDep
+from service.levels import EMERGENCY_LEVELS, LABELS_EN, LABELS_ZH, LEVELS, RANK
 
 router = APIRouter(tags=["doctor"])
+
+TEXT_SHOWN = 500
+"""Characters of a complaint shown on the page (spans past it are not highlighted)."""
+
+URGENCY_DECISIONS = {
+    "right": "级别合适 level right",
+    "too_high": "级别过高 too high",
+    "too_low": "级别过低 too low",
+}
 
 _PAGE = """<!doctype html>
 <html lang="zh-CN">
@@ -31,18 +50,31 @@ _PAGE = """<!doctype html>
  table {{ border-collapse: collapse; width: 100%; }}
  th, td {{ border: 1px solid #ccc; padding: .4em .5em; vertical-align: top; text-align: left; }}
  th {{ background: #f3f3f3; font-weight: normal; }}
- tr.emergency td {{ background: #fde8e8; }}
- .urgency-emergency {{ color: #b00; font-weight: bold; }}
+ tr.level-emergency_ambulance td {{ background: #f9d6d6; }}
+ tr.level-emergency td {{ background: #fde8e8; }}
+ tr.level-consultation_24 td {{ background: #fff4e0; }}
+ .level {{ display: inline-block; padding: .1em .4em; border-radius: .2em; font-weight: bold;
+          color: #fff; background: #666; }}
+ .level.level-emergency_ambulance {{ background: #8b0000; }}
+ .level.level-emergency {{ background: #d32f2f; }}
+ .level.level-consultation_24 {{ background: #e67e00; }}
+ .level.level-consultation {{ background: #1f6fb2; }}
+ .level.level-self_care {{ background: #2e7d32; }}
+ mark {{ background: #ffe08a; padding: 0 .1em; }}
+ mark.level-emergency_ambulance, mark.level-emergency {{ background: #ffb3b3; }}
+ mark.level-consultation_24 {{ background: #ffd699; }}
+ ul.reasons {{ margin: .3em 0 0; padding-left: 1.2em; font-size: .9em; }}
  .abstain {{ color: #a60; }}
  .text {{ max-width: 32em; white-space: pre-wrap; }}
  .done {{ color: #070; }}
  .error {{ color: #b00; }}
+ .urgency {{ margin-top: .5em; padding-top: .4em; border-top: 1px dashed #ccc; }}
  select, button {{ font-size: 1em; margin: .1em 0; }}
 </style>
 </head>
 <body>
 <h1>分诊队列 <small>Triage queue</small></h1>
-<div class="meta">{count} 条咨询 consultations · 急诊优先 emergencies first · {now}
+<div class="meta">{count} 条咨询 consultations · 按紧急级别排序 most urgent first · {now}
  · <a href="">刷新 Refresh</a></div>
 <table id="queue">
 <thead><tr>
@@ -50,7 +82,7 @@ _PAGE = """<!doctype html>
  <th>主诉<br><small>Complaint</small></th>
  <th>年龄/性别<br><small>Age/Sex</small></th>
  <th>建议科室 (概率)<br><small>Suggested departments (probability)</small></th>
- <th>紧急程度<br><small>Urgency</small></th>
+ <th>分诊级别<br><small>Triage level</small></th>
  <th>模型版本<br><small>Model</small></th>
  <th>医生确认<br><small>Doctor's decision</small></th>
 </tr></thead>
@@ -59,52 +91,183 @@ _PAGE = """<!doctype html>
 </tbody>
 </table>
 <script>
-async function decide(button, action) {{
-  const row = button.closest("tr");
-  const status = row.querySelector(".status");
-  const department = action === "confirm"
-    ? row.dataset.suggested
-    : row.querySelector("select").value;
+const LEVEL_LABELS = {level_labels};
+const URGENCY_DECISIONS = {urgency_decisions};
+function newId() {{
+  return crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
+}}
+async function send(payload, status, describe) {{
   status.textContent = "保存中… saving";
-  status.className = "status";
+  status.className = status.className.replace(/ (done|error)/g, "");
   try {{
     const response = await fetch("/v1/feedback", {{
       method: "POST",
       headers: {{"Content-Type": "application/json"}},
       credentials: "same-origin",
-      body: JSON.stringify({{consultation_id: row.dataset.id, department: department,
-                             action: action, feedback_id: crypto.randomUUID ?
-                             crypto.randomUUID() : String(Date.now()) + Math.random()}})
+      body: JSON.stringify(payload)
     }});
     const body = await response.json();
     if (!response.ok) throw new Error(body.error || response.status);
-    status.textContent = (action === "confirm" ? "已确认 confirmed: " : "已更正 corrected: ")
-      + body.department;
-    status.className = "status done";
+    status.textContent = describe(body);
+    status.className += " done";
   }} catch (error) {{
     status.textContent = "失败 failed: " + error.message;
-    status.className = "status error";
+    status.className += " error";
   }}
+}}
+function decide(button, action) {{
+  const row = button.closest("tr");
+  const department = action === "confirm"
+    ? row.dataset.suggested
+    : row.querySelector("select.department").value;
+  send({{consultation_id: row.dataset.id, department: department, action: action,
+         feedback_id: newId()}},
+       row.querySelector(".status"),
+       body => (action === "confirm" ? "已确认 confirmed: " : "已更正 corrected: ")
+         + body.department);
+}}
+function judge(button, decision) {{
+  const row = button.closest("tr");
+  const payload = {{consultation_id: row.dataset.id, urgency_feedback: decision,
+                    feedback_id: newId()}};
+  if (decision !== "right") payload.corrected_level = row.querySelector("select.level").value;
+  send(payload, row.querySelector(".urgency-status"),
+       body => URGENCY_DECISIONS[body.urgency_feedback]
+         + (body.corrected_level ? " → " + LEVEL_LABELS[body.corrected_level] : ""));
 }}
 </script>
 </body>
 </html>
 """
 
-_ROW = """<tr class="{css}" data-id="{id}" data-suggested="{suggested}">
+_ROW = """<tr class="{css}" data-id="{id}" data-suggested="{suggested}" data-level="{level}">
  <td>{time}</td>
  <td class="text">{text}</td>
  <td>{age} {sex}</td>
  <td>{departments}{abstain}</td>
- <td class="urgency-{urgency}">{urgency_label}{flags}</td>
+ <td class="triage-level">{level_badge}{reasons}</td>
  <td><small>{version}</small></td>
  <td>
   <button type="button" class="confirm" onclick="decide(this, 'confirm')">确认 Confirm</button><br>
-  <select aria-label="department">{options}</select>
+  <select class="department" aria-label="department">{options}</select>
   <button type="button" class="correct" onclick="decide(this, 'correct')">更正 Correct</button>
   <div class="status{status_css}">{status}</div>
+  <div class="urgency">
+   <button type="button" class="level-right"
+    onclick="judge(this, 'right')">级别合适 Right</button>
+   <button type="button" class="level-too-high"
+    onclick="judge(this, 'too_high')">级别过高 Too high</button>
+   <button type="button" class="level-too-low"
+    onclick="judge(this, 'too_low')">级别过低 Too low</button><br>
+   <select class="level" aria-label="corrected level">{level_options}</select>
+   <div class="urgency-status{urgency_status_css}">{urgency_status}</div>
+  </div>
  </td>
 </tr>"""
+
+
+def level_label(level: str) -> str:
+    """'急诊 emergency' for a known level, an unknown one as itself (plain text: escape it)."""
+    if level in LABELS_ZH:
+        return f"{LABELS_ZH[level]} {LABELS_EN[level]}"
+    return str(level)
+
+
+def _level_css(level: Any) -> str:
+    """A CSS class only ever built from the known level names."""
+    return f"level-{level}" if level in RANK else "level-unknown"
+
+
+def _span(reason: dict[str, Any], size: int) -> tuple[int, int] | None:
+    """A reason's [start, end) when it is a real span inside a text of `size` characters."""
+    start, end = reason.get("start"), reason.get("end")
+    if type(start) is not int or type(end) is not int:  # bool is an int: not a span
+        return None
+    if not 0 <= start < end <= size:
+        return None
+    return start, end
+
+
+def highlight(text: str, reasons: Iterable[Any], shown: int = TEXT_SHOWN) -> str:
+    """The complaint as HTML with each reason's span in a <mark>.
+
+    Only the first `shown` characters are shown. Spans that are empty, reversed, out of the
+    text's range or not integers (and the learned backstop's, which has none) are ignored;
+    overlapping spans merge into one mark titled with every label. Every piece of text is
+    escaped on its own: the marks are the only markup.
+    """
+    visible = text[:shown]
+    spans: list[tuple[int, int, dict[str, Any]]] = []
+    for reason in reasons:
+        if not isinstance(reason, dict):
+            continue
+        span = _span(reason, len(text))
+        if span is None or span[0] >= len(visible):
+            continue
+        spans.append((span[0], min(span[1], len(visible)), reason))
+    spans.sort(key=lambda s: (s[0], s[1]))
+    merged: list[tuple[int, int, list[dict[str, Any]]]] = []
+    for start, end, reason in spans:
+        if merged and start < merged[-1][1]:
+            first, last, group = merged[-1]
+            merged[-1] = (first, max(last, end), [*group, reason])
+        else:
+            merged.append((start, end, [reason]))
+    esc = html.escape
+    parts: list[str] = []
+    at = 0
+    for start, end, group in merged:
+        parts.append(esc(visible[at:start]))
+        levels = [str(r["level"]) for r in group if r.get("level") in RANK]
+        css = _level_css(min(levels, key=RANK.__getitem__)) if levels else "level-unknown"
+        titles = list(dict.fromkeys(_reason_label(r) for r in group))
+        parts.append(
+            f'<mark class="{css}" title="{esc("; ".join(titles))}">{esc(visible[start:end])}</mark>'
+        )
+        at = end
+    parts.append(esc(visible[at:]))
+    if len(text) > shown:
+        parts.append("…")
+    return "".join(parts)
+
+
+def _reason_label(reason: dict[str, Any]) -> str:
+    """The rule's Chinese label (its English one, then its id, only when a label is missing)."""
+    return str(reason.get("label_zh") or reason.get("label_en") or reason.get("rule_id") or "")
+
+
+def _reasons(item: dict[str, Any]) -> str:
+    esc = html.escape
+    entries: list[str] = []
+    for reason in item.get("reasons") or []:
+        if not isinstance(reason, dict):
+            continue
+        label = esc(_reason_label(reason))
+        if not label:
+            continue
+        if reason.get("source") == "model":
+            entries.append(f"{label} <small>(模型 model)</small>")
+        elif reason.get("evidence"):
+            entries.append(f"{label}：「{esc(str(reason['evidence']))}」")
+        else:
+            entries.append(label)
+    entries = list(dict.fromkeys(entries))
+    if entries:
+        return '<ul class="reasons">' + "".join(f"<li>{e}</li>" for e in entries) + "</ul>"
+    if item.get("red_flags"):  # stored before reasons existed: the rule ids are all there is
+        return "<br><small>" + esc(", ".join(map(str, item["red_flags"]))) + "</small>"
+    return ""
+
+
+def _urgency_status(item: dict[str, Any]) -> str:
+    decision = item.get("urgency_decision")
+    if not decision:
+        return ""
+    text = html.escape(URGENCY_DECISIONS.get(decision, decision))
+    corrected = item.get("urgency_corrected_level")
+    if corrected:
+        text += " → " + html.escape(level_label(corrected))
+    return text
 
 
 def _row(item: dict[str, Any], labels: list[str]) -> str:
@@ -117,16 +280,26 @@ def _row(item: dict[str, Any], labels: list[str]) -> str:
         f"{esc(name)}</option>"
         for name in labels
     )
+    level = str(item.get("triage_level") or "consultation")
+    picked = item.get("urgency_corrected_level") or level
+    level_options = "".join(
+        f'<option value="{name}"{" selected" if name == picked else ""}>'
+        f"{esc(level_label(name))}</option>"
+        for name in LEVELS
+    )
     status = ""
     if decided:
         verb = "已确认 confirmed" if item["decision"] == "confirm" else "已更正 corrected"
         status = f"{verb}: {esc(decided)}"
+    urgency_status = _urgency_status(item)
+    css = _level_css(level) + (" emergency" if level in EMERGENCY_LEVELS else "")
     return _ROW.format(
-        css="emergency" if item["urgency"] == "emergency" else "",
+        css=css,
         id=esc(item["id"]),
         suggested=esc(suggested),
+        level=esc(level),
         time=time.strftime("%m-%d %H:%M", time.localtime(item["received_at"])),
-        text=esc(item["text"][:500]),
+        text=highlight(item["text"], item.get("reasons") or []),
         age="" if item["age"] is None else f"{item['age']}岁",
         sex={"F": "女", "M": "男"}.get(item["sex"] or "", ""),
         departments="<br>".join(
@@ -135,15 +308,29 @@ def _row(item: dict[str, Any], labels: list[str]) -> str:
         abstain='<br><span class="abstain">需人工分诊 refer to a nurse</span>'
         if item["abstain"]
         else "",
-        urgency=esc(item["urgency"]),
-        urgency_label="急诊 emergency" if item["urgency"] == "emergency" else "普通 routine",
-        flags=("<br><small>" + esc(", ".join(item["red_flags"])) + "</small>")
-        if item["red_flags"]
-        else "",
+        level_badge=f'<span class="level {_level_css(level)}">{esc(level_label(level))}</span>',
+        reasons=_reasons(item),
         version=esc(item["model_version"]),
         options=options,
         status=status,
         status_css=" done" if decided else "",
+        level_options=level_options,
+        urgency_status=urgency_status,
+        urgency_status_css=" done" if urgency_status else "",
+    )
+
+
+def render_page(queue: list[dict[str, Any]], labels: list[str]) -> str:
+    """The whole page for these queue rows (as `ConsultationStore.queue` gives them)."""
+    rows = "\n".join(_row(item, labels) for item in queue)
+    level_labels = {name: level_label(name) for name in LEVELS}
+    return _PAGE.format(
+        count=len(queue),
+        now=time.strftime("%Y-%m-%d %H:%M"),
+        rows=rows or '<tr><td colspan="7">暂无咨询 No consultations yet</td></tr>',
+        # ASCII-only JSON of the service's own constants: nothing in it can close the script
+        level_labels=json.dumps(level_labels),
+        urgency_decisions=json.dumps(URGENCY_DECISIONS),
     )
 
 
@@ -155,14 +342,7 @@ def doctor_page(
     limit: int = Query(200, ge=1, le=1000),
 ) -> HTMLResponse:
     """The queue as an HTML page (Chinese, with English labels)."""
-    queue = store.queue(limit)
-    rows = "\n".join(_row(item, list(predictor.labels)) for item in queue)
-    page = _PAGE.format(
-        count=len(queue),
-        now=time.strftime("%Y-%m-%d %H:%M"),
-        rows=rows or '<tr><td colspan="7">暂无咨询 No consultations yet</td></tr>',
-    )
-    response = HTMLResponse(page)
+    response = HTMLResponse(render_page(store.queue(limit), list(predictor.labels)))
     key = request.query_params.get("api_key")
     if key:  # the page's script then authenticates with the cookie
         response.set_cookie("api_key", key, httponly=True, samesite="strict")

@@ -19,12 +19,15 @@ router = APIRouter(tags=["feedback"], dependencies=[Authorized])
     responses={404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
 )
 def post_feedback(body: FeedbackRequest, store: StoreDep, predictor: TriageDep) -> FeedbackStored:
-    """Record that a doctor confirmed or corrected a consultation's department.
+    """Record that a doctor confirmed or corrected a consultation's department, judged its
+    triage level (right, too high or too low, with the level it should have been), or both.
 
     The answer is sent only after the row is committed (an acknowledged correction survives a
-    crash). Posting the same `feedback_id` twice stores it once.
+    crash). Posting the same `feedback_id` twice stores it once. A `corrected_level` that does
+    not go the way `urgency_feedback` says (lower for too_high, higher for too_low than the
+    consultation's stored level) is a 422.
     """
-    if body.department not in predictor.labels:
+    if body.department is not None and body.department not in predictor.labels:
         raise HTTPException(
             status_code=422, detail=f"department: {body.department!r} is not a triage department"
         )
@@ -35,11 +38,15 @@ def post_feedback(body: FeedbackRequest, store: StoreDep, predictor: TriageDep) 
             body.department,
             body.action,
             body.doctor,
+            urgency_feedback=body.urgency_feedback,
+            corrected_level=body.corrected_level,
         )
     except KeyError as exc:
         raise HTTPException(
             status_code=404, detail=f"consultation_id: no consultation {body.consultation_id!r}"
         ) from exc
+    except ValueError as exc:  # the message names the field (corrected_level)
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
     return FeedbackStored(**stored)
 
 
@@ -47,13 +54,15 @@ def post_feedback(body: FeedbackRequest, store: StoreDep, predictor: TriageDep) 
 def list_consultations(
     store: StoreDep, limit: int = Query(100, ge=1, le=1000)
 ) -> list[dict[str, Any]]:
-    """The doctors' queue: emergencies first, then newest first, with the latest decision."""
+    """The doctors' queue: most urgent triage level first, then newest first, with the latest
+    department decision and the latest urgency decision."""
     return store.queue(limit)
 
 
 @router.get("/v1/consultations/{consultation_id}", responses={404: {"model": ErrorResponse}})
 def get_consultation(consultation_id: str, store: StoreDep) -> dict[str, Any]:
-    """One consultation as scored at intake, with every confirmation or correction."""
+    """One consultation as scored at intake (triage level and reasons included), with every
+    department and urgency decision."""
     found = store.consultation(consultation_id)
     if found is None:
         raise HTTPException(status_code=404, detail=f"no consultation {consultation_id!r}")

@@ -59,7 +59,7 @@ def test_doctor_page_corrects_a_consultation_and_the_correction_is_stored(
     row = browser.find_element(By.CSS_SELECTOR, 'tr[data-id="page-routine"]')  # type: ignore[attr-defined]
     assert "皮肤瘙痒" in row.text and "%" in row.text
     suggested = row.get_attribute("data-suggested")
-    select = Select(row.find_element(By.TAG_NAME, "select"))
+    select = Select(row.find_element(By.CSS_SELECTOR, "select.department"))
     other = next(
         o.get_attribute("value") for o in select.options if o.get_attribute("value") != suggested
     )

@@ -128,3 +128,105 @@ def test_feedback_export_is_logged_as_an_mlflow_data_source(
     inputs = [d.dataset.name for d in run.inputs.dataset_inputs]
     assert f"feedback:{feedback.name}" in inputs
     assert run.data.metrics[f"rows.feedback:{feedback.name}"] == 1.0
+
+
+def _store_with_urgency_decisions(path: Path, names: list[str]) -> ConsultationStore:
+    store = ConsultationStore(path)
+    levels = ["emergency", "consultation", "consultation_24", "self_care"]
+    for i, level in enumerate(levels):
+        store.add_consultation(
+            {"id": f"u{i}", "text": f"症状{i}", "age": None, "sex": None},
+            {
+                "departments": [{"name": names[i], "probability": 0.6}],
+                "abstain": False,
+                "triage_level": level,
+                "urgency": "emergency" if level == "emergency" else "routine",
+                "red_flags": [],
+                "reasons": [],
+                "model": {"name": "triage", "version": "v2"},
+            },
+        )
+    # u0: department and urgency in separate posts (the later urgency post hides neither)
+    store.add_feedback("a", "u0", names[0], "confirm", "dr-li")
+    store.add_feedback("b", "u0", None, None, "dr-wang", "too_high", "consultation_24")
+    # u1: only the urgency, judged twice: the later decision wins
+    store.add_feedback("c", "u1", None, None, "dr-li", "too_low", "emergency")
+    store.add_feedback("d", "u1", None, None, "dr-li", "right")
+    # u2: only the department
+    store.add_feedback("e", "u2", names[0], "correct", "dr-li")
+    # u3: both in one post
+    store.add_feedback("f", "u3", names[3], "confirm", "dr-zhao", "too_low", "consultation")
+    return store
+
+
+def _export(database: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "training",
+            "export-feedback",
+            "--database",
+            str(database),
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+
+
+def _department_names() -> list[str]:
+    departments = __import__("json").loads((ROOT / "data/demo/departments.json").read_text())
+    return [d["name"] for d in departments["departments"]]
+
+
+def test_feedback_export_has_the_urgency_columns(tmp_path: Path) -> None:
+    names = _department_names()
+    _store_with_urgency_decisions(tmp_path / "db.sqlite", names)
+    out = tmp_path / "feedback.csv"
+    proc = _export(tmp_path / "db.sqlite", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "4 consultations (1 corrected); urgency: 1 right, 1 too high, 1 too low" in proc.stdout
+    with out.open(encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == [
+            "id",
+            "text",
+            "age",
+            "sex",
+            "department",
+            "action",
+            "suggested",
+            "doctor",
+            "decided_at",
+            "model_version",
+            "triage_level",
+            "urgency_feedback",
+            "corrected_level",
+            "urgency_doctor",
+            "urgency_decided_at",
+        ]
+        rows = {r["id"]: r for r in reader}
+    picked = ("department", "action", "doctor", "triage_level", "urgency_feedback")
+    assert {i: tuple(r[k] for k in (*picked, "corrected_level")) for i, r in rows.items()} == {
+        "u0": (names[0], "confirm", "dr-li", "emergency", "too_high", "consultation_24"),
+        "u1": ("", "", "", "consultation", "right", ""),
+        "u2": (names[0], "correct", "dr-li", "consultation_24", "", ""),
+        "u3": (names[3], "confirm", "dr-zhao", "self_care", "too_low", "consultation"),
+    }
+    assert rows["u0"]["urgency_doctor"] == "dr-wang" and rows["u0"]["urgency_decided_at"]
+    assert rows["u1"]["decided_at"] == "" and rows["u1"]["model_version"] == "v2"
+    assert rows["u2"]["urgency_doctor"] == rows["u2"]["urgency_decided_at"] == ""
+
+
+def test_triage_data_skips_feedback_rows_without_a_department(tmp_path: Path) -> None:
+    names = _department_names()
+    _store_with_urgency_decisions(tmp_path / "db.sqlite", names)
+    out = tmp_path / "feedback.csv"
+    assert _export(tmp_path / "db.sqlite", out).returncode == 0
+    data = load_triage_data(TriageDataConfig(source="demo", feedback=[str(out)]))
+    added = data.frame[data.frame["origin"] == f"feedback:{out.name}"]
+    assert sorted(added["id"]) == ["feedback-u0", "feedback-u2", "feedback-u3"]
+    assert list(added.sort_values("id")["department"]) == [names[0], names[0], names[3]]

@@ -25,10 +25,23 @@ def test_service_triage_answers_like_the_cli_and_queues_the_consultation(
     response = client.post("/v1/triage", json=TRIAGE)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"id", "departments", "abstain", "urgency", "red_flags", "model"}
+    assert set(body) == {
+        "id",
+        "departments",
+        "abstain",
+        "triage_level",
+        "urgency",
+        "red_flags",
+        "reasons",
+        "model",
+    }
     assert body["urgency"] == "emergency"
     stored = client.get("/v1/consultations/c1").json()
     assert stored["text"] == TRIAGE["text"] and stored["model_version"] == body["model"]["version"]
+    assert (stored["triage_level"], stored["reasons"]) == (body["triage_level"], body["reasons"])
+    for reason in stored["reasons"]:  # spans index the text as sent (the page highlights them)
+        if reason["source"] == "rule":
+            assert str(TRIAGE["text"])[reason["start"] : reason["end"]] == reason["evidence"]
 
 
 def test_service_lists_are_answered_with_lists(client: TestClient) -> None:

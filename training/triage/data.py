@@ -88,8 +88,9 @@ def validate_rows(frame: pd.DataFrame, path: Path, departments: set[str]) -> Non
     """
     problems: list[str] = []
     seen: dict[str, int] = {}
-    for position, row in enumerate(frame.itertuples(index=False)):
-        line = position + 2
+    # Line numbers come from the frame's index, so a filtered frame still points at file lines.
+    for index, row in zip(frame.index, frame.itertuples(index=False), strict=True):
+        line = int(index) + 2
         row_id = str(row.id).strip()
         if not row_id:
             problems.append(f"line {line}: empty id")
@@ -182,7 +183,17 @@ def load_triage_data(config: TriageDataConfig) -> TriageData:
     ]
     for feedback_path in map(Path, config.feedback):
         feedback = _read_csv(feedback_path, FEEDBACK_REQUIRED)
+        # Rows with only an urgency correction carry no department: not department labels.
+        decided = feedback["department"].fillna("").astype(str).str.strip() != ""
+        if not decided.all():
+            logger.info(
+                "%s: skipped %d rows without a department decision (urgency only)",
+                feedback_path,
+                int((~decided).sum()),
+            )
+        feedback = feedback[decided]
         validate_rows(feedback, feedback_path, departments)
+        feedback = feedback.reset_index(drop=True)
         files.append(feedback_path)
         extra = pd.DataFrame(
             {

@@ -43,6 +43,8 @@ from triage.urgency.lexicon import (
 from triage.urgency.values import Value, parse_values
 
 DATA_PACKAGE = "triage.urgency"
+_END = "\x00"  # trie leaf keys: no normalised text holds a NUL or \x01
+_PART = "\x01"
 CONTEXT_KINDS = ("negated", "historical", "hypothetical", "family", "idiomatic")
 _SUFFIX = r"(?:s|es|d|ed)?"
 _WORD = re.compile(r"[a-z0-9]+")
@@ -152,11 +154,17 @@ class Assessment:
 @dataclass(frozen=True)
 class _CompiledConcept:
     concept: Concept
-    # the proximity patterns only; literal forms are found through the engine's form index
-    near: re.Pattern[str] | None
-    near_keys: frozenset[str]
     exclude: tuple[str, ...]
     idiom_before: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class _NearPattern:
+    """One proximity pattern; its regex runs only when every part has a literal in the text."""
+
+    item: _CompiledConcept
+    regex: re.Pattern[str]
+    parts: int
 
 
 @dataclass(frozen=True)
@@ -184,12 +192,9 @@ def _near(near: Near, clause_delimiters: str) -> str:
     return gap.join("(?:" + "|".join(_literal(t) for t in part) + ")" for part in near.parts)
 
 
-def _compile_concept(concept: Concept, clause_delimiters: str) -> _CompiledConcept:
-    alternatives = [_near(near, clause_delimiters) for near in concept.near]
+def _compile_concept(concept: Concept) -> _CompiledConcept:
     return _CompiledConcept(
         concept=concept,
-        near=re.compile("|".join(alternatives)) if alternatives else None,
-        near_keys=frozenset(_key(t) for near in concept.near for t in near.parts[0]),
         exclude=tuple(concept.exclude),
         idiom_before=tuple(concept.idiom_before),
     )
@@ -359,11 +364,12 @@ class _Scan:
 
 @dataclass(frozen=True)
 class _Compiled:
-    # first two characters -> the literal forms starting with them
-    forms: Mapping[str, tuple[_Form, ...]]
-    # prefilter key -> the concepts with a proximity pattern starting with it
-    by_key: Mapping[str, tuple[_CompiledConcept, ...]]
-    keys: frozenset[str]
+    # character trie of the literal forms (leaf lists under _END)
+    trie: Mapping[str, Any]
+    # concept -> positions (in ``rules``) of the rules that use it; each rule's groups as sets
+    rule_index: Mapping[str, tuple[int, ...]]
+    rule_groups: tuple[tuple[frozenset[str], ...], ...]
+    near: tuple[_NearPattern, ...]
     valued: tuple[_CompiledConcept, ...]
     cues: Mapping[str, _CompiledCues]
     acute: re.Pattern[str]
@@ -435,27 +441,47 @@ class UrgencyEngine:
         if self._compiled is not None:
             return self._compiled
         contexts = self.table.contexts
-        concepts = tuple(
-            _compile_concept(c, contexts.clause_delimiters) for c in self.table.concepts
-        )
-        # Literal forms indexed by their first two characters (one for one-character forms):
-        # a single pass over the text finds them all, whatever the size of the lexicon.
-        forms: dict[str, list[_Form]] = {}
+        concepts = tuple(_compile_concept(c) for c in self.table.concepts)
+        order = {level: i for i, level in enumerate(LEVEL_ORDER)}
+        # Most urgent rules first; table order within a level.
+        rules = tuple(sorted(self.table.rules, key=lambda r: -order[r.level]))
+        # Literal forms in a character trie: one walk from each position of the text finds
+        # every form starting there, however large the lexicon grows.
+        trie: dict[str, Any] = {}
         for item in concepts:
             for term in dict.fromkeys(item.concept.forms):
-                form = _Form(
-                    term, item, _is_word(term[0]), term[-1].isascii() and term[-1].isalpha()
+                node = trie
+                for char in term:
+                    node = node.setdefault(char, {})
+                node.setdefault(_END, []).append(
+                    _Form(term, item, _is_word(term[0]), term[-1].isascii() and term[-1].isalpha())
                 )
-                forms.setdefault(term[:2], []).append(form)
-        by_key: dict[str, list[_CompiledConcept]] = {}
+        rule_index: dict[str, list[int]] = {}
+        for position, rule in enumerate(rules):
+            for concept in {c for group in rule.all_of for c in group}:
+                rule_index.setdefault(concept, []).append(position)
+        # Proximity patterns: each part's literals go into the trie too (under _PART), so the
+        # same walk tells which patterns have all their parts present.
+        near_patterns: list[_NearPattern] = []
         for item in concepts:
-            for key in item.near_keys:
-                by_key.setdefault(key, []).append(item)
-        order = {level: i for i, level in enumerate(LEVEL_ORDER)}
+            for near in item.concept.near:
+                index = len(near_patterns)
+                near_patterns.append(
+                    _NearPattern(
+                        item, re.compile(_near(near, contexts.clause_delimiters)), len(near.parts)
+                    )
+                )
+                for part_index, part in enumerate(near.parts):
+                    for term in part:
+                        node = trie
+                        for char in term:
+                            node = node.setdefault(char, {})
+                        node.setdefault(_PART, set()).add((index, part_index))
         self._compiled = _Compiled(
-            forms={key: tuple(found) for key, found in forms.items()},
-            by_key={key: tuple(items) for key, items in by_key.items()},
-            keys=frozenset(by_key),
+            trie=trie,
+            rule_index={c: tuple(found) for c, found in rule_index.items()},
+            rule_groups=tuple(tuple(frozenset(g) for g in rule.all_of) for rule in rules),
+            near=tuple(near_patterns),
             valued=tuple(item for item in concepts if item.concept.value is not None),
             cues={
                 "negated": _compile_cues(contexts.negated),
@@ -464,8 +490,7 @@ class UrgencyEngine:
                 "family": _compile_cues(contexts.family),
             },
             acute=re.compile("|".join(_literal(t) for t in contexts.acute_markers)),
-            # Most urgent rules first; table order within a level.
-            rules=tuple(sorted(self.table.rules, key=lambda r: -order[r.level])),
+            rules=rules,
         )
         return self._compiled
 
@@ -545,31 +570,37 @@ class UrgencyEngine:
         characters or English words) occur in the text are searched."""
         compiled = self._compile()
         spans: list[tuple[_CompiledConcept, int, int]] = []
-        forms = compiled.forms
-        for start in range(len(normalised)):
-            found = forms.get(normalised[start : start + 2])
-            single = forms.get(normalised[start])
-            for group in (found, single):
-                if not group:
-                    continue
-                for form in group:
-                    end = start + len(form.text)
-                    if (
-                        normalised.startswith(form.text, start)
-                        and _bounded(normalised, start, end, form)
-                        and not self._excluded(normalised, form.item, start, end)
-                    ):
-                        spans.append((form.item, start, end))
-        candidates: dict[str, _CompiledConcept] = {}
-        for key in scan.keys & compiled.keys:
-            for item in compiled.by_key[key]:
-                candidates[item.concept.id] = item
-        for item in candidates.values():
-            assert item.near is not None
-            for match in item.near.finditer(normalised):
+        root, size = compiled.trie, len(normalised)
+        parts: set[tuple[int, int]] = set()
+        for start in range(size):
+            node = root.get(normalised[start])
+            at = start + 1
+            while node is not None:
+                part = node.get(_PART)
+                if part:
+                    parts |= part
+                found = node.get(_END)
+                if found:
+                    for form in found:
+                        if _bounded(normalised, start, at, form) and not self._excluded(
+                            normalised, form.item, start, at
+                        ):
+                            spans.append((form.item, start, at))
+                if at >= size:
+                    break
+                node = node.get(normalised[at])
+                at += 1
+        complete: dict[int, int] = {}
+        for index, _ in parts:
+            complete[index] = complete.get(index, 0) + 1
+        for index, count in complete.items():
+            pattern = compiled.near[index]
+            if count < pattern.parts:
+                continue
+            for match in pattern.regex.finditer(normalised):
                 start, end = match.span()
-                if not self._excluded(normalised, item, start, end):
-                    spans.append((item, start, end))
+                if not self._excluded(normalised, pattern.item, start, end):
+                    spans.append((pattern.item, start, end))
         for item in compiled.valued:
             test = item.concept.value
             assert test is not None
@@ -578,16 +609,16 @@ class UrgencyEngine:
                     spans.append((item, value.start, value.end))
         return spans
 
-    def _needed(self, present: set[str]) -> set[str]:
-        """The concepts whose context matters: those of rules that could fire on what is
-        present (every group has some mention), plus those rules' age and stop concepts."""
-        needed: set[str] = set()
-        for rule in self._compile().rules:
-            if all(not present.isdisjoint(group) for group in rule.all_of):
-                needed.update(c for group in rule.all_of for c in group)
-                needed.update(rule.none_of)
-                needed.update(rule.age_concepts)
-        return needed & present
+    def _candidates(self, present: set[str]) -> list[int]:
+        """Positions of the rules that could fire on what is present (every group has some
+        mention, context not yet judged), most urgent first."""
+        compiled = self._compile()
+        reachable = {i for concept in present for i in compiled.rule_index.get(concept, ())}
+        return sorted(
+            i
+            for i in reachable
+            if all(not present.isdisjoint(group) for group in compiled.rule_groups[i])
+        )
 
     @staticmethod
     def _excluded(text: str, item: _CompiledConcept, start: int, end: int) -> bool:
@@ -628,9 +659,14 @@ class UrgencyEngine:
         scan = _Scan(normalised.text, contexts.clause_delimiters, contexts.sentence_delimiters)
         values = parse_values(normalised.text)
         spans = self._spans(normalised.text, scan, values)
+        candidates = [rules[i] for i in self._candidates({item.concept.id for item, _, _ in spans})]
         if not keep_mentions:
             # Context is the costly part: judge it only where a rule could fire.
-            needed = self._needed({item.concept.id for item, _, _ in spans})
+            needed = {
+                c
+                for rule in candidates
+                for c in [*(c for g in rule.all_of for c in g), *rule.none_of, *rule.age_concepts]
+            }
             spans = [span for span in spans if span[0].concept.id in needed]
         mentions = self._judge(normalised.text, scan, values, spans)
         by_concept: dict[str, list[Mention]] = {}
@@ -640,7 +676,7 @@ class UrgencyEngine:
         fired: list[str] = []
         reasons: list[Reason] = []
         level: Level = DEFAULT_LEVEL
-        for rule in rules:
+        for rule in candidates:
             chosen = self._fires(rule, by_concept, age, sex)
             if chosen is None:
                 continue
