@@ -192,8 +192,25 @@ def _fields(units: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     return out
 
 
+def _simple_units(text: str) -> list[tuple[str, int, int]] | None:
+    """``_units`` for text of the _SIMPLE repertoire (no combining marks: every character
+    normalises on its own), without the per-character category and combining look-ups."""
+    drop = _drop_table()
+    if not _SIMPLE.fullmatch(text.translate(drop)):
+        return None
+    units: list[tuple[str, int, int]] = []
+    for at, char in enumerate(text):
+        if ord(char) in drop:
+            continue
+        piece = char if char.isascii() else unicodedata.normalize("NFKC", char)
+        for out in piece.lower():
+            units.append((out, at, at + 1))
+    return units
+
+
 def _slow_units(text: str) -> list[tuple[str, int, int]]:
-    return _fields(_spaces(_simplify(_units(text))))
+    units = _simple_units(text)
+    return _fields(_spaces(_simplify(_units(text) if units is None else units)))
 
 
 def _fast(text: str) -> str | None:

@@ -275,3 +275,32 @@ def test_parsed_values() -> None:
     assert [(v.name, v.value) for v in parse_values("出生20天")] == [("age_months", 0.67)]
     assert chinese_number("十几") == 15 and chinese_number("二十五") == 25
     assert chinese_number("半") == 0.5 and chinese_number("abc") is None
+
+
+def test_a_space_between_chinese_phrases_ends_a_negation(engine: UrgencyEngine) -> None:
+    assert level(engine, "没有胸痛出冷汗") == "consultation"
+    # the patient separated the phrases: the second one is not negated
+    assert level(engine, "没有咳嗽 胸痛 出冷汗") == "emergency_ambulance"
+    # but a space inside a term changes nothing
+    assert level(engine, "胸 痛，出冷 汗") == "emergency_ambulance"
+
+
+def test_a_known_age_outranks_age_words(engine: UrgencyEngine) -> None:
+    table = _table()
+    table["rules"].append(
+        {
+            "id": "child_only",
+            "level": "emergency",
+            "label_zh": "儿童",
+            "label_en": "child",
+            "all_of": [["twitch"]],
+            "age_max_years": 12,
+            "age_concepts": ["young_infant"],
+            "rationale": "test of age gates and stand-in words",
+        }
+    )
+    table["rules"] = [r for r in table["rules"] if r["id"] != "seizure"]
+    gated = UrgencyEngine.from_dict(table)
+    assert gated.assess("新生儿抽搐").level == "emergency"
+    assert gated.assess("新生儿抽搐", age=40).level == "consultation"
+    assert gated.assess("抽搐", age=5).level == "emergency"

@@ -75,8 +75,13 @@ def _cblue(data_dir: Path | None, limit: int, seed: int) -> list[str]:
     return lines[:limit]
 
 
-def _age_of(bucket: str) -> int | None:
-    return None if bucket == "unknown" else int(bucket.rstrip("+"))
+def age_from_bucket(bucket: str) -> int | None:
+    """A decade bucket ('30+') as the decade's middle year (35), for age-gated rules; None for
+    an unknown age ('unknown', '-1') and for '0+', which spans newborns to 9-year-olds (the
+    text's own words, "两个月的宝宝", then place the child)."""
+    if not bucket.endswith("+") or not bucket[:-1].isdigit() or bucket == "0+":
+        return None
+    return int(bucket[:-1]) + 5
 
 
 def fit_backstop(
@@ -108,7 +113,7 @@ def fit_backstop(
     texts += cblue
     buckets += ["unknown"] * len(cblue)
     labels = [
-        float(engine.assess(text, _age_of(bucket)).emergency)
+        float(engine.assess(text, age_from_bucket(bucket)).emergency)
         for text, bucket in zip(texts, buckets, strict=True)
     ]
     weights = [1.0] * len(texts)
@@ -167,7 +172,7 @@ def fit_backstop(
     rule_routine = [
         i
         for i, (t, b) in enumerate(zip(val_text, val_bucket, strict=True))
-        if not engine.assess(t, _age_of(b)).emergency
+        if not engine.assess(t, age_from_bucket(b)).emergency
     ]
     routine_scores = scores(
         [val_text[i] for i in rule_routine], [val_bucket[i] for i in rule_routine]
@@ -181,7 +186,7 @@ def fit_backstop(
     test = data.part("test")
     test_scores = scores(list(test["text"]), list(test["age_bucket"]))
     test_rules = [
-        engine.assess(t, _age_of(b)).emergency
+        engine.assess(t, age_from_bucket(b)).emergency
         for t, b in zip(test["text"], test["age_bucket"], strict=True)
     ]
     combined = [r or s >= threshold for r, s in zip(test_rules, test_scores, strict=True)]

@@ -19,6 +19,7 @@ Torch-free and dependency-light (stdlib + pydantic), so it runs inside the predi
 from __future__ import annotations
 
 import json
+import math
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
@@ -156,6 +157,8 @@ class _CompiledConcept:
     concept: Concept
     exclude: tuple[str, ...]
     idiom_before: tuple[str, ...]
+    # matched words -> (exclude phrase, offset of the words in it); filled as texts arrive
+    exclude_places: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -185,6 +188,8 @@ class _CompiledCues:
     # cue -> (pseudo phrase, offset of the cue inside it)
     pseudo: Mapping[str, tuple[tuple[str, int], ...]]
     terminators: tuple[str, ...]
+    # one trie over before-cues (payload "b"), after-cues ("a") and terminators ("t")
+    trie: Mapping[str, Any]
 
 
 def _near(near: Near, clause_delimiters: str) -> str:
@@ -227,17 +232,61 @@ def _compile_cues(cues: ContextCues) -> _CompiledCues:
         after=tuple(dict.fromkeys(cues.after)),
         pseudo={cue: tuple(found) for cue, found in pseudo.items()},
         terminators=tuple(dict.fromkeys(cues.terminators)),
+        trie=_trie(
+            [("b", c) for c in cues.before]
+            + [("a", c) for c in cues.after]
+            + [("t", c) for c in cues.terminators]
+        ),
     )
+
+
+def _trie(entries: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """A character trie of (kind, term) entries; leaves list them under _END."""
+    root: dict[str, Any] = {}
+    for kind, term in entries:
+        node = root
+        for char in term:
+            node = node.setdefault(char, {})
+        node.setdefault(_END, []).append((kind, term))
+    return root
+
+
+def _trie_hits(trie: Mapping[str, Any], text: str) -> list[tuple[int, str, str]]:
+    """Every (start, kind, term) of the trie's terms occurring in text."""
+    hits: list[tuple[int, str, str]] = []
+    size = len(text)
+    for start in range(size):
+        node = trie.get(text[start])
+        at = start + 1
+        while node is not None:
+            found = node.get(_END)
+            if found:
+                hits.extend((start, kind, term) for kind, term in found)
+            if at >= size:
+                break
+            node = node.get(text[at])
+            at += 1
+    return hits
 
 
 class _Scan:
     """One normalised complaint: its clause and sentence bounds, values and cue tests."""
 
-    def __init__(self, text: str, clause_chars: str, sentence_chars: str) -> None:
+    def __init__(
+        self,
+        text: str,
+        clause_chars: str,
+        sentence_chars: str,
+        soft_breaks: Sequence[float] = (),
+    ) -> None:
         self.text = text
         self.size = len(text)
-        self.clause_ends = [m.start() for m in _char_class(clause_chars).finditer(text)]
-        self.sentence_ends = [
+        # A soft break at i - 0.5 ends a clause between characters i - 1 and i: where the patient
+        # separated Chinese phrases with a space that normalisation removed.
+        self.clause_ends: list[float] = sorted(
+            [m.start() for m in _char_class(clause_chars).finditer(text)] + list(soft_breaks)
+        )
+        self.sentence_ends: list[float] = [
             i
             for i in (m.start() for m in _char_class(sentence_chars).finditer(text))
             # '.' ends an English sentence but not a decimal ("38.5").
@@ -250,13 +299,27 @@ class _Scan:
                 if len(word) > len(suffix) and word.endswith(suffix):
                     keys.add(word[: -len(suffix)])
         self.keys = keys
+        self._hits: dict[int, dict[str, list[tuple[int, str]]]] = {}
+
+    def _cue_hits(self, cues: _CompiledCues) -> dict[str, list[tuple[int, str]]]:
+        """Where this context's cues occur (word-bounded), by kind: found once per text."""
+        key = id(cues)
+        found = self._hits.get(key)
+        if found is None:
+            found = {"b": [], "a": [], "t": []}
+            for at, kind, cue in _trie_hits(cues.trie, self.text):
+                if self._cue_bounded(cue, at):
+                    found[kind].append((at, cue))
+            self._hits[key] = found
+        return found
 
     @staticmethod
-    def _bounds(ends: list[int], start: int, end: int, size: int) -> tuple[int, int]:
+    def _bounds(ends: Sequence[float], start: int, end: int, size: int) -> tuple[int, int]:
         index = bisect_left(ends, start)
-        begin = ends[index - 1] + 1 if index else 0
+        # a delimiter at d starts the next clause at d + 1; a soft break at i - 0.5 at i
+        begin = math.ceil(ends[index - 1] + 0.5) if index else 0
         after = bisect_left(ends, end)
-        stop = ends[after] if after < len(ends) else size
+        stop = math.ceil(ends[after]) if after < len(ends) else size
         return begin, stop
 
     def clause(self, start: int, end: int) -> tuple[int, int]:
@@ -314,51 +377,41 @@ class _Scan:
         return False
 
     def _terminated(self, cues: _CompiledCues, lo: int, hi: int) -> bool:
-        text = self.text
-        for word in cues.terminators:
-            at = text.find(word, lo, hi)
-            while at >= 0:
-                if at + len(word) <= hi and self._cue_bounded(word, at):
-                    return True
-                at = text.find(word, at + 1, hi)
-        return False
+        """Whether a scope terminator lies wholly inside [lo, hi)."""
+        return any(lo <= at and at + len(word) <= hi for at, word in self._cue_hits(cues)["t"])
 
     def cued(self, cues: _CompiledCues, start: int, end: int) -> bool:
         """Whether a cue of this context acts on the mention [start, end)."""
         spec = cues.cues
+        hits = self._cue_hits(cues)
+        if not hits["b"] and not hits["a"]:
+            return False
         begin, stop = (
             self.clause(start, end) if spec.scope == "clause" else self.sentence(start, end)
         )
-        text = self.text
-        if cues.before and spec.window > 0 and begin < start:
+        if hits["b"] and spec.window > 0 and begin < start:
             window = self._window_start(begin, start, spec.window)
-            for cue in cues.before:
-                at = text.find(cue, max(begin, window - len(cue) + 1), start)
-                while at >= 0:
-                    cue_end = at + len(cue)
-                    if (
-                        cue_end <= start
-                        and self._cue_bounded(cue, at)
-                        and not self._pseudo(cues, cue, at, begin, start)
-                        and not self._terminated(cues, cue_end, start)
-                    ):
-                        return True
-                    at = text.find(cue, at + 1, start)
-        if cues.after and spec.after_window > 0 and end < self.size:
+            for at, cue in hits["b"]:
+                cue_end = at + len(cue)
+                if (
+                    at >= begin
+                    and window < cue_end <= start
+                    and not self._pseudo(cues, cue, at, begin, start)
+                    and not self._terminated(cues, cue_end, start)
+                ):
+                    return True
+        if hits["a"] and spec.after_window > 0 and end < self.size:
             # A post-cue may begin with a delimiter (":无", "(-)"), so the search runs past the
             # clause end; no delimiter may lie between the mention and the cue.
             window = self._window_end(end, self.size, spec.after_window)
-            for cue in cues.after:
-                at = text.find(cue, end)
-                while 0 <= at < window:
-                    if (
-                        (at <= stop)
-                        and self._cue_bounded(cue, at)
-                        and not self._pseudo(cues, cue, at, end, self.size)
-                        and not self._terminated(cues, end, at)
-                    ):
-                        return True
-                    at = text.find(cue, at + 1)
+            for at, cue in hits["a"]:
+                if (
+                    end <= at < window
+                    and at <= stop
+                    and not self._pseudo(cues, cue, at, end, self.size)
+                    and not self._terminated(cues, end, at)
+                ):
+                    return True
         return False
 
 
@@ -509,7 +562,7 @@ class UrgencyEngine:
         spans = self._spans(normalised, scan, values)
         if only is not None:
             spans = [span for span in spans if span[0].concept.id in only]
-        return self._judge(normalised, scan, values, spans)
+        return self._judge(normalised, scan, values, self._kept(normalised, spans))
 
     def _judge(
         self,
@@ -582,9 +635,7 @@ class UrgencyEngine:
                 found = node.get(_END)
                 if found:
                     for form in found:
-                        if _bounded(normalised, start, at, form) and not self._excluded(
-                            normalised, form.item, start, at
-                        ):
+                        if _bounded(normalised, start, at, form):
                             spans.append((form.item, start, at))
                 if at >= size:
                     break
@@ -598,9 +649,7 @@ class UrgencyEngine:
             if count < pattern.parts:
                 continue
             for match in pattern.regex.finditer(normalised):
-                start, end = match.span()
-                if not self._excluded(normalised, pattern.item, start, end):
-                    spans.append((pattern.item, start, end))
+                spans.append((pattern.item, *match.span()))
         for item in compiled.valued:
             test = item.concept.value
             assert test is not None
@@ -620,16 +669,26 @@ class UrgencyEngine:
             if all(not present.isdisjoint(group) for group in compiled.rule_groups[i])
         )
 
+    def _kept(
+        self, text: str, spans: list[tuple[_CompiledConcept, int, int]]
+    ) -> list[tuple[_CompiledConcept, int, int]]:
+        """The spans not inside one of their concept's exclude phrases ("眼皮抽搐")."""
+        return [span for span in spans if not span[0].exclude or not self._excluded(text, *span)]
+
     @staticmethod
     def _excluded(text: str, item: _CompiledConcept, start: int, end: int) -> bool:
-        for phrase in item.exclude:
-            lo = max(0, end - len(phrase))
-            at = text.find(phrase, lo, start + len(phrase))
-            while at >= 0:
-                if at <= start and at + len(phrase) >= end:
-                    return True
-                at = text.find(phrase, at + 1, start + len(phrase))
-        return False
+        """Whether the occurrence lies inside one of the concept's exclude phrases: only the
+        phrases that contain the matched words are tried, at the offsets where they do."""
+        matched = text[start:end]
+        places = item.exclude_places.get(matched)
+        if places is None:
+            places = tuple(
+                (phrase, offset) for phrase in item.exclude for offset in _offsets(phrase, matched)
+            )
+            item.exclude_places[matched] = places
+        return any(
+            start >= offset and text.startswith(phrase, start - offset) for phrase, offset in places
+        )
 
     def assess(
         self,
@@ -668,16 +727,30 @@ class UrgencyEngine:
                 for c in [*(c for g in rule.all_of for c in g), *rule.none_of, *rule.age_concepts]
             }
             spans = [span for span in spans if span[0].concept.id in needed]
+        spans = self._kept(normalised.text, spans)
+        if spans:
+            breaks = _soft_breaks(normalised)
+            if breaks:
+                scan = _Scan(
+                    normalised.text,
+                    contexts.clause_delimiters,
+                    contexts.sentence_delimiters,
+                    breaks,
+                )
         mentions = self._judge(normalised.text, scan, values, spans)
         by_concept: dict[str, list[Mention]] = {}
+        # a stop concept (a known benign cause, a past operation) counts when only historical
+        stoppers: set[str] = set()
         for mention in mentions:
             if mention.affirmed:
                 by_concept.setdefault(mention.concept, []).append(mention)
+            if mention.contexts <= {"historical"}:
+                stoppers.add(mention.concept)
         fired: list[str] = []
         reasons: list[Reason] = []
         level: Level = DEFAULT_LEVEL
         for rule in candidates:
-            chosen = self._fires(rule, by_concept, age, sex)
+            chosen = self._fires(rule, by_concept, stoppers, age, sex)
             if chosen is None:
                 continue
             if not fired:
@@ -703,16 +776,20 @@ class UrgencyEngine:
     def _fires(
         rule: Rule,
         by_concept: Mapping[str, list[Mention]],
+        stoppers: set[str],
         age: int | None,
         sex: str | None,
     ) -> list[Mention] | None:
         if rule.sex is not None and sex is not None and sex != rule.sex:
             return None
         if rule.age_min_years is not None or rule.age_max_years is not None:
-            in_range = age is not None and _in_range(age, rule.age_min_years, rule.age_max_years)
-            if not in_range and not any(by_concept.get(c) for c in rule.age_concepts):
+            # a known age decides; the stand-in words ("宝宝") only when it is unknown
+            if age is not None:
+                if not _in_range(age, rule.age_min_years, rule.age_max_years):
+                    return None
+            elif not any(by_concept.get(c) for c in rule.age_concepts):
                 return None
-        if any(by_concept.get(c) for c in rule.none_of):
+        if not stoppers.isdisjoint(rule.none_of):
             return None
         limit = rule.max_duration_days
         chosen = []
@@ -734,6 +811,29 @@ class UrgencyEngine:
                 return None
             chosen.append(pick)
         return chosen
+
+
+def _offsets(outer: str, inner: str) -> list[int]:
+    found, at = [], outer.find(inner)
+    while at >= 0:
+        found.append(at)
+        at = outer.find(inner, at + 1)
+    return found
+
+
+def _soft_breaks(normalised: NormalisedText) -> list[float]:
+    """Where the typed text had whitespace between two characters that normalisation joined."""
+    text, original = normalised.text, normalised.original
+    if not any(char.isspace() for char in original):
+        return []
+    starts, ends = normalised.starts, normalised.ends
+    return [
+        i - 0.5
+        for i in range(1, len(text))
+        if text[i - 1] != " "
+        and text[i] != " "
+        and any(char.isspace() for char in original[ends[i - 1] : starts[i]])
+    ]
 
 
 def _in_range(value: float, low: float | None, high: float | None) -> bool:

@@ -75,6 +75,7 @@ _DAYS = {
     "个月": 30,
     "年": 365,
     "个年头": 365,
+    "年头": 365,
 }
 _EN_DAYS = {
     "second": 1 / 86400,
@@ -93,13 +94,16 @@ _EN_DAYS = {
 }
 
 _ZH_DURATION = re.compile(
-    "(?P<num>" + _CN_NUM + r")(?P<more>多|来)?(?P<unit>个小时|个钟头|小时|钟头|分钟|秒|个星期|星期|"
-    r"个礼拜|礼拜|个周|周|个月|月|个年头|年|天|日|晚)(?P<more2>多|左右)?(?P<ago>前|之前|以前)?"
+    "(?P<num>" + _CN_NUM + r")(?P<ge>个)?(?P<half>半)?(?P<more>多|来)?"
+    r"(?P<unit>小时|钟头|分钟|秒|星期|礼拜|周|月|年头|年|天|日|晚)(?P<more2>多|左右)?"
+    r"(?P<ago>前|之前|以前)?"
 )
 _EN_DURATION = re.compile(
     r"(?P<num>\d+(?:\.\d+)?|a couple of|couple of|a few|few|several|many|an|a|one|two|three|"
     r"four|five|six|seven|eight|nine|ten|eleven|twelve)[ -](?P<unit>seconds?|secs?|minutes?|mins?|"
     r"hours?|hrs?|days?|nights?|weeks?|wks?|months?|years?|yrs?)(?P<ago> ago)?(?![a-z])"
+    # "a 3 year old", "my 4-year-old" are ages, not durations
+    r"(?![ -]olds?\b)"
 )
 # Open-ended long durations: "多年", "好几年", "for years", "since childhood", "从小".
 _ZH_LONG = re.compile(
@@ -126,6 +130,8 @@ _INFANT_AGE = re.compile(
     r"宝|男婴|女婴|娃|儿子|女儿|新生儿)|宝宝|婴儿)"
     r"|(?:出生|生下来|生了|刚出生)(?P<num2>\d+|[一二两三四五六七八九十半]+)(?:个)?(?P<unit2>天|周|星期|月)"
     r"|(?P<num3>\d+)[ -](?P<unit3>day|week|month)s?[ -]old"
+    r"|(?:宝宝|婴儿|孩子|小孩|儿子|女儿|娃|宝)(?:才|刚|刚刚|现在)?(?P<num4>\d+|[一二两三四五六七八九十半]+)"
+    r"(?:个)?(?P<unit4>天|周|星期|月)(?!前|之前|以前)"
 )
 _BLOOD_PRESSURE = re.compile(
     r"(?:血压|bp|blood pressure|高压)[^0-9,;，；]{0,6}(?P<sys>\d{2,3})(?:\s*/\s*(?P<dia>\d{2,3}))?"
@@ -217,6 +223,8 @@ def parse_values(text: str) -> list[Value]:
         amount = chinese_number(match["num"])
         if amount is None:
             continue
+        if match["half"] and match["num"] != "半":  # "两个半月", "一个半小时"
+            amount += 0.5
         days = amount * _DAYS[match["unit"]]
         name = "ago_days" if match["ago"] else "duration_days"
         values.append(Value(name, days, match.start(), match.end()))
@@ -256,8 +264,8 @@ def parse_values(text: str) -> list[Value]:
         if 1 <= weeks <= 45:
             values.append(Value("pregnancy_weeks", weeks, match.start(), match.end()))
     for match in _INFANT_AGE.finditer(text) if zh_numbers else ():
-        raw = match["num"] or match["num2"] or match["num3"]
-        unit = match["unit"] or match["unit2"] or match["unit3"]
+        raw = match["num"] or match["num2"] or match["num3"] or match["num4"]
+        unit = match["unit"] or match["unit2"] or match["unit3"] or match["unit4"]
         amount = chinese_number(raw)
         if amount is None:
             continue
