@@ -31,15 +31,22 @@ MISSING_FIELD = {"nan", "none", "null"}
 _KEEP_CONTROLS = frozenset("\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85")
 
 
+# Apostrophes people type instead of "'" ("don’t", "can`t"): folded so negations match.
+_APOSTROPHES = "\u2019\u2018\u02bc\u2032\u0060\u00b4"
+
+
 @lru_cache(maxsize=1)
-def _drop_table() -> dict[int, None]:
-    """Format characters (Cf) and controls other than whitespace, for str.translate."""
-    return {
+def _drop_table() -> dict[int, str | None]:
+    """For str.translate: format characters (Cf) and controls other than whitespace are
+    dropped; typographic apostrophes become "'"."""
+    table: dict[int, str | None] = {
         code: None
         for code in range(0x110000)
         if (category := unicodedata.category(chr(code))) == "Cf"
         or (category == "Cc" and chr(code) not in _KEEP_CONTROLS)
     }
+    table.update({ord(mark): "'" for mark in _APOSTROPHES})
+    return table
 
 
 # Text made only of these takes the whole-string path: none of them combines with a neighbour
@@ -92,10 +99,15 @@ class NormalisedText:
 
     def _offsets(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         if self._starts is None:
-            units = _slow_units(self.original)
-            # The fast path and the per-character path agree (a property test checks it).
-            self._starts = tuple(start for _, start, _ in units)
-            self._ends = tuple(end for _, _, end in units)
+            starts = _fast_starts(self.original, self.text)
+            if starts is not None:
+                self._starts = starts
+                self._ends = tuple(start + 1 for start in starts)
+            else:
+                units = _slow_units(self.original)
+                # The paths agree (property tests check it).
+                self._starts = tuple(start for _, start, _ in units)
+                self._ends = tuple(end for _, _, end in units)
         return self._starts, self._ends
 
     @property
@@ -130,7 +142,7 @@ def _units(text: str) -> list[tuple[str, int, int]]:
         if category == "Cf" or (category == "Cc" and char not in _KEEP_CONTROLS):
             at = stop
             continue
-        piece = text[at:stop]
+        piece = "'" + text[at + 1 : stop] if char in _APOSTROPHES else text[at:stop]
         if not piece.isascii():
             piece = unicodedata.normalize("NFKC", piece)
         for out in piece.lower():
@@ -200,8 +212,11 @@ def _simple_units(text: str) -> list[tuple[str, int, int]] | None:
         return None
     units: list[tuple[str, int, int]] = []
     for at, char in enumerate(text):
-        if ord(char) in drop:
-            continue
+        code = ord(char)
+        if code in drop:
+            if drop[code] is None:
+                continue
+            char = "'"
         piece = char if char.isascii() else unicodedata.normalize("NFKC", char)
         for out in piece.lower():
             units.append((out, at, at + 1))
@@ -213,9 +228,11 @@ def _slow_units(text: str) -> list[tuple[str, int, int]]:
     return _fields(_spaces(_simplify(_units(text) if units is None else units)))
 
 
-def _fast(text: str) -> str | None:
+def _fast(text: str, joined: str = "") -> str | None:
     """The normalised text by whole-string operations, or None when the text holds characters
-    whose per-character and whole-string NFKC could differ (combining marks, Hangul jamo...)."""
+    whose per-character and whole-string NFKC could differ (combining marks, Hangul jamo...).
+    ``joined`` replaces the whitespace removed next to CJK characters (a marker, for
+    :func:`joined_spaces`)."""
     text = text.translate(_drop_table())
     if not _SIMPLE.fullmatch(text):
         return None
@@ -227,7 +244,7 @@ def _fast(text: str) -> str | None:
         if len(converted) != len(text):
             return None
         text = converted
-    text = _CJK_SPACE.sub("", text)
+    text = _CJK_SPACE.sub(joined, text)
     fields = [" ".join(field.split()) for field in text.split(FIELD_SEPARATOR)]
     return FIELD_SEPARATOR.join("" if f in MISSING_FIELD else f for f in fields)
 
@@ -245,6 +262,69 @@ def normalise_with_offsets(text: str) -> NormalisedText:
     if fast is None:
         fast = "".join(char for char, _, _ in _slow_units(text))
     return NormalisedText(fast, text)
+
+
+_JOINED = "\x01"
+_GONE = "\x02"
+_RUN = re.compile(r"\s+")
+
+
+def _collapse_field(field: str) -> str:
+    """One field with its whitespace normalised, deleted characters marked (same length)."""
+    core = field.strip()
+    if core in MISSING_FIELD:
+        return _GONE * len(field)
+    lead = len(field) - len(field.lstrip())
+    trail = len(field) - len(field.rstrip())
+    middle = _RUN.sub(lambda m: " " + _GONE * (len(m.group()) - 1), core)
+    return _GONE * lead + middle + _GONE * trail
+
+
+def _fast_starts(original: str, expected: str) -> tuple[int, ...] | None:
+    """Offsets without the per-character loops, for text where every kept character
+    normalises to exactly one character: each deleted character is marked instead of
+    removed, so positions survive every step. None when that does not hold."""
+    drop = _drop_table()
+    kept = [i for i, char in enumerate(original) if drop.get(ord(char), "") is not None]
+    text = original.translate(drop)
+    if len(text) != len(kept) or not _SIMPLE.fullmatch(text):
+        return None
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    text = text.lower()
+    if len(text) != len(kept):
+        return None
+    if not text.isascii():
+        text = _converter().convert(text)
+        if len(text) != len(kept):
+            return None
+    text = _CJK_SPACE.sub(lambda m: _GONE * len(m.group()), text)
+    text = FIELD_SEPARATOR.join(_collapse_field(f) for f in text.split(FIELD_SEPARATOR))
+    if len(text) != len(kept) or text.replace(_GONE, "") != expected:
+        return None
+    return tuple(kept[i] for i, char in enumerate(text) if char != _GONE)
+
+
+def joined_spaces(normalised: NormalisedText) -> list[int]:
+    """Positions i of the normalised text where the typed text had whitespace between
+    characters i - 1 and i that normalisation removed ("胸痛 出汗" -> break before "出"): the
+    patient separated two phrases there."""
+    marked = _fast(normalised.original, _JOINED)
+    if marked is None or marked.replace(_JOINED, "") != normalised.text:
+        # the per-character path: compare each pair of neighbours' typed spans
+        starts, ends, original = normalised.starts, normalised.ends, normalised.original
+        return [
+            i
+            for i in range(1, len(normalised.text))
+            if any(char.isspace() for char in original[ends[i - 1] : starts[i]])
+        ]
+    positions, removed = [], 0
+    at = marked.find(_JOINED)
+    while at >= 0:
+        positions.append(at - removed)
+        removed += 1
+        at = marked.find(_JOINED, at + 1)
+    return positions
 
 
 def normalise(text: str) -> str:

@@ -98,3 +98,34 @@ def test_fast_and_per_character_paths_agree(typed: str) -> None:
     slow = "".join(char for char, _, _ in _slow_units(typed))
     assert fast.text == slow
     assert len(fast.starts) == len(fast.text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(MIXED, max_size=40).map("".join))
+def test_joined_spaces_agree_with_the_offsets(typed: str) -> None:
+    from triage.text import joined_spaces
+
+    result = normalise_with_offsets(typed)
+    text = result.text
+
+    def joined(i: int) -> bool:
+        return text[i - 1] != " " and text[i] != " "
+
+    expected = [
+        i
+        for i in range(1, len(text))
+        if joined(i) and any(c.isspace() for c in typed[result.ends[i - 1] : result.starts[i]])
+    ]
+    got = [i for i in joined_spaces(result) if 0 < i < len(text) and joined(i)]
+    assert got == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(MIXED, max_size=40).map("".join))
+def test_fast_offsets_equal_the_per_character_offsets(typed: str) -> None:
+    from triage.text import _fast_starts, _slow_units
+
+    result = normalise_with_offsets(typed)
+    fast = _fast_starts(typed, result.text)
+    if fast is not None:
+        assert list(fast) == [start for _, start, _ in _slow_units(typed)]

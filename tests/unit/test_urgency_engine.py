@@ -285,7 +285,7 @@ def test_a_space_between_chinese_phrases_ends_a_negation(engine: UrgencyEngine) 
     assert level(engine, "胸 痛，出冷 汗") == "emergency_ambulance"
 
 
-def test_a_known_age_outranks_age_words(engine: UrgencyEngine) -> None:
+def test_age_words_stand_in_for_the_age(engine: UrgencyEngine) -> None:
     table = _table()
     table["rules"].append(
         {
@@ -302,5 +302,7 @@ def test_a_known_age_outranks_age_words(engine: UrgencyEngine) -> None:
     table["rules"] = [r for r in table["rules"] if r["id"] != "seizure"]
     gated = UrgencyEngine.from_dict(table)
     assert gated.assess("新生儿抽搐").level == "emergency"
-    assert gated.assess("新生儿抽搐", age=40).level == "consultation"
+    # a parent may fill in their own age: the child's words still count
+    assert gated.assess("新生儿抽搐", age=40).level == "emergency"
     assert gated.assess("抽搐", age=5).level == "emergency"
+    assert gated.assess("抽搐", age=40).level == "consultation"

@@ -165,7 +165,8 @@ def test_traditional_characters_give_the_same_urgency() -> None:
     for case in _cases():
         text = str(case["text"])
         assert emergency(to_traditional.convert(text), case.get("age")) == emergency(  # type: ignore[arg-type]
-            text, case.get("age")  # type: ignore[arg-type]
+            text,
+            case.get("age"),  # type: ignore[arg-type]
         ), text
 
 

@@ -29,7 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from triage.text import NormalisedText, normalise_with_offsets
+from triage.text import NormalisedText, joined_spaces, normalise_with_offsets
 from triage.urgency.lexicon import (
     DEFAULT_LEVEL,
     EMERGENCY_LEVELS,
@@ -188,12 +188,16 @@ class _CompiledCues:
     # cue -> (pseudo phrase, offset of the cue inside it)
     pseudo: Mapping[str, tuple[tuple[str, int], ...]]
     terminators: tuple[str, ...]
+    # first character -> the pseudo phrases starting with it
+    pseudo_by_start: Mapping[str, tuple[str, ...]]
     # one trie over before-cues (payload "b"), after-cues ("a") and terminators ("t")
     trie: Mapping[str, Any]
 
 
 def _near(near: Near, clause_delimiters: str) -> str:
-    gap = "[^" + re.escape(clause_delimiters) + "]{0," + str(near.max_gap) + "}?"
+    """The parts in order with capturing gaps between them (a negation in a gap, as in
+    "胸口不疼", makes the match a negated mention)."""
+    gap = "([^" + re.escape(clause_delimiters) + "]{0," + str(near.max_gap) + "}?)"
     return gap.join("(?:" + "|".join(_literal(t) for t in part) + ")" for part in near.parts)
 
 
@@ -232,6 +236,10 @@ def _compile_cues(cues: ContextCues) -> _CompiledCues:
         after=tuple(dict.fromkeys(cues.after)),
         pseudo={cue: tuple(found) for cue, found in pseudo.items()},
         terminators=tuple(dict.fromkeys(cues.terminators)),
+        pseudo_by_start={
+            char: tuple(p for p in cues.pseudo if p[0] == char)
+            for char in {p[0] for p in cues.pseudo}
+        },
         trie=_trie(
             [("b", c) for c in cues.before]
             + [("a", c) for c in cues.after]
@@ -292,13 +300,6 @@ class _Scan:
             # '.' ends an English sentence but not a decimal ("38.5").
             if not (text[i] == "." and 0 < i < self.size - 1 and text[i + 1].isdigit())
         ]
-        words = set(_WORD.findall(text))
-        keys = set(text) | words
-        for word in words:
-            for suffix in ("s", "es", "d", "ed"):
-                if len(word) > len(suffix) and word.endswith(suffix):
-                    keys.add(word[: -len(suffix)])
-        self.keys = keys
         self._hits: dict[int, dict[str, list[tuple[int, str]]]] = {}
 
     def _cue_hits(self, cues: _CompiledCues) -> dict[str, list[tuple[int, str]]]:
@@ -376,6 +377,16 @@ class _Scan:
                 return True
         return False
 
+    def _runs_into_pseudo(self, cues: _CompiledCues, cue: str, at: int) -> bool:
+        """Whether a pseudo phrase starts inside the cue and runs past it (":无" in
+        ":无明显诱因")."""
+        text, stop = self.text, at + len(cue)
+        return any(
+            text.startswith(phrase, begin) and begin + len(phrase) > stop
+            for begin in range(at, stop)
+            for phrase in cues.pseudo_by_start.get(text[begin], ())
+        )
+
     def _terminated(self, cues: _CompiledCues, lo: int, hi: int) -> bool:
         """Whether a scope terminator lies wholly inside [lo, hi)."""
         return any(lo <= at and at + len(word) <= hi for at, word in self._cue_hits(cues)["t"])
@@ -409,6 +420,7 @@ class _Scan:
                     end <= at < window
                     and at <= stop
                     and not self._pseudo(cues, cue, at, end, self.size)
+                    and not self._runs_into_pseudo(cues, cue, at)
                     and not self._terminated(cues, end, at)
                 ):
                     return True
@@ -427,6 +439,8 @@ class _Compiled:
     cues: Mapping[str, _CompiledCues]
     acute: re.Pattern[str]
     rules: tuple[Rule, ...]
+    # concepts of kind "state" (diabetes, pregnancy, age): never chronic
+    states: frozenset[str]
 
 
 class UrgencyEngine:
@@ -544,6 +558,7 @@ class UrgencyEngine:
             },
             acute=re.compile("|".join(_literal(t) for t in contexts.acute_markers)),
             rules=rules,
+            states=frozenset(c.id for c in self.table.concepts if c.kind == "state"),
         )
         return self._compiled
 
@@ -582,6 +597,10 @@ class UrgencyEngine:
         acute_at += [v.start for v in agos if v.value <= 2]
         acute_at += [v.start for v in durations if v.value <= 1]
         acute_at.sort()
+        # Durations standing in a clause of their own ("胸闷，气短，四五年了") may apply across
+        # the sentence; one inside another symptom's clause stays with that symptom.
+        clauses_with_mentions = {scan.clause(start, end) for _, start, end in spans}
+        bare = [v for v in durations if scan.clause(v.start, v.end) not in clauses_with_mentions]
         found = []
         for item, start, end in spans:
             sentence = scan.sentence(start, end)
@@ -596,11 +615,16 @@ class UrgencyEngine:
                     continue
                 if scan.cued(cues, start, end):
                     kinds.add(kind)
-            if not acute and "historical" not in kinds:
+            if "historical" not in kinds:
+                # "三年前突发脑出血": an old date in the mention's clause makes it history,
+                # unless a new onset is stated elsewhere in the sentence ("..., 今天突然加重").
                 clause = scan.clause(start, end)
                 if any(
                     v.value >= _HISTORICAL_AGO_DAYS and clause[0] <= v.start < clause[1]
                     for v in agos
+                ) and not (
+                    _any_between(acute_at, sentence[0], clause[0])
+                    or _any_between(acute_at, clause[1], sentence[1])
                 ):
                     kinds.add("historical")
             found.append(
@@ -609,7 +633,7 @@ class UrgencyEngine:
                     start=start,
                     end=end,
                     contexts=frozenset(kinds),
-                    duration_days=_nearest_duration(durations, scan, start, end),
+                    duration_days=_nearest_duration(bare, durations, scan, start, end),
                     acute=acute,
                 )
             )
@@ -649,7 +673,8 @@ class UrgencyEngine:
             if count < pattern.parts:
                 continue
             for match in pattern.regex.finditer(normalised):
-                spans.append((pattern.item, *match.span()))
+                if not self._negated_gap(scan, match):
+                    spans.append((pattern.item, *match.span()))
         for item in compiled.valued:
             test = item.concept.value
             assert test is not None
@@ -668,6 +693,19 @@ class UrgencyEngine:
             for i in reachable
             if all(not present.isdisjoint(group) for group in compiled.rule_groups[i])
         )
+
+    def _negated_gap(self, scan: _Scan, match: re.Match[str]) -> bool:
+        """Whether a negation cue sits in a gap of a proximity match ("胸口不疼", "痰里没有血")."""
+        negation = self._compile().cues["negated"]
+        hits = scan._cue_hits(negation)["b"]
+        if not hits:
+            return False
+        for group in range(1, (match.re.groups or 0) + 1):
+            lo, hi = match.span(group)
+            for at, cue in hits:
+                if lo <= at and at + len(cue) <= hi and not scan._pseudo(negation, cue, at, lo, hi):
+                    return True
+        return False
 
     def _kept(
         self, text: str, spans: list[tuple[_CompiledConcept, int, int]]
@@ -750,7 +788,7 @@ class UrgencyEngine:
         reasons: list[Reason] = []
         level: Level = DEFAULT_LEVEL
         for rule in candidates:
-            chosen = self._fires(rule, by_concept, stoppers, age, sex)
+            chosen = self._fires(rule, by_concept, stoppers, self._compile().states, age, sex)
             if chosen is None:
                 continue
             if not fired:
@@ -777,17 +815,17 @@ class UrgencyEngine:
         rule: Rule,
         by_concept: Mapping[str, list[Mention]],
         stoppers: set[str],
+        states: frozenset[str],
         age: int | None,
         sex: str | None,
     ) -> list[Mention] | None:
         if rule.sex is not None and sex is not None and sex != rule.sex:
             return None
         if rule.age_min_years is not None or rule.age_max_years is not None:
-            # a known age decides; the stand-in words ("宝宝") only when it is unknown
-            if age is not None:
-                if not _in_range(age, rule.age_min_years, rule.age_max_years):
-                    return None
-            elif not any(by_concept.get(c) for c in rule.age_concepts):
+            # The stand-in words ("宝宝", "my baby") count even against a stated adult age: a
+            # parent often fills in the form with their own. Missing a sick child costs more.
+            in_range = age is not None and _in_range(age, rule.age_min_years, rule.age_max_years)
+            if not in_range and not any(by_concept.get(c) for c in rule.age_concepts):
                 return None
         if not stoppers.isdisjoint(rule.none_of):
             return None
@@ -799,6 +837,7 @@ class UrgencyEngine:
                 for mention in by_concept.get(concept, ()):
                     if (
                         limit is None
+                        or concept in states
                         or mention.acute
                         or mention.duration_days is None
                         or mention.duration_days <= limit
@@ -823,16 +862,13 @@ def _offsets(outer: str, inner: str) -> list[int]:
 
 def _soft_breaks(normalised: NormalisedText) -> list[float]:
     """Where the typed text had whitespace between two characters that normalisation joined."""
-    text, original = normalised.text, normalised.original
-    if not any(char.isspace() for char in original):
+    if not any(char.isspace() for char in normalised.original):
         return []
-    starts, ends = normalised.starts, normalised.ends
+    text = normalised.text
     return [
         i - 0.5
-        for i in range(1, len(text))
-        if text[i - 1] != " "
-        and text[i] != " "
-        and any(char.isspace() for char in original[ends[i - 1] : starts[i]])
+        for i in joined_spaces(normalised)
+        if 0 < i < len(text) and text[i - 1] != " " and text[i] != " "
     ]
 
 
@@ -846,11 +882,15 @@ def _any_between(positions: Sequence[int], lo: int, hi: int) -> bool:
 
 
 def _nearest_duration(
-    durations: Iterable[Value], scan: _Scan, start: int, end: int
+    bare: Sequence[Value], durations: Sequence[Value], scan: _Scan, start: int, end: int
 ) -> float | None:
-    """The symptom duration nearest the mention: in its clause if any, else in its sentence."""
-    for lo, hi in (scan.clause(start, end), scan.sentence(start, end)):
-        inside = [v for v in durations if lo <= v.start < hi]
+    """The symptom duration nearest the mention: in its clause if any, else a duration that
+    stands in a clause of its own in the same sentence."""
+    for pool, (lo, hi) in (
+        (durations, scan.clause(start, end)),
+        (bare, scan.sentence(start, end)),
+    ):
+        inside = [v for v in pool if lo <= v.start < hi]
         if inside:
             nearest = min(inside, key=lambda v: min(abs(v.start - end), abs(start - v.end)))
             return nearest.value

@@ -113,11 +113,14 @@ class Concept(_Strict):
         idiom_before: strings that, ending right where a mention starts, make it a figure of
             speech ("痒的" + "想死").
         rationale: why these forms mean this concept (optional for plain symptoms).
+        kind: "finding" (a symptom or sign: a long duration makes it chronic) or "state"
+            (diabetes, pregnancy, an age: never chronic).
     """
 
     id: str
     label_zh: str = Field(min_length=1)
     label_en: str = Field(min_length=1)
+    kind: Literal["finding", "state"] = "finding"
     forms: list[str] = []
     near: list[Near] = []
     value: ValueTest | None = None
@@ -211,8 +214,9 @@ class Rule(_Strict):
         all_of: groups of concept ids; every group needs one affirmed mention.
         none_of: concept ids that, affirmed anywhere, stop the rule (a known benign cause).
         age_min_years: the rule needs a known age at least this...
-        age_max_years: ...or at most this; ``age_concepts`` stand in for an unknown age.
-        age_concepts: concepts that place the patient in the age range ("宝宝", "infant").
+        age_max_years: ...or at most this; ``age_concepts`` stand in for the age.
+        age_concepts: concepts that place the patient in the age range ("宝宝", "infant"),
+            even when a stated age is outside it (a parent often gives their own).
         sex: the rule applies to this sex only (unknown sex passes).
         max_duration_days: a mention of a symptom lasting longer than this, with no acute
             marker, does not count (chronic).

@@ -132,6 +132,8 @@ _INFANT_AGE = re.compile(
     r"|(?P<num3>\d+)[ -](?P<unit3>day|week|month)s?[ -]old"
     r"|(?:宝宝|婴儿|孩子|小孩|儿子|女儿|娃|宝)(?:才|刚|刚刚|现在)?(?P<num4>\d+|[一二两三四五六七八九十半]+)"
     r"(?:个)?(?P<unit4>天|周|星期|月)(?!前|之前|以前)"
+    # "8个月，呕吐腹泻": a bare age opening a field, as parents write it
+    r"|(?:^|;)(?P<num5>\d+|[一二两三四五六七八九十]+)(?:个)?(?P<unit5>月|天)(?:大)?(?=[,;.，；。 ])"
 )
 _BLOOD_PRESSURE = re.compile(
     r"(?:血压|bp|blood pressure|高压)[^0-9,;，；]{0,6}(?P<sys>\d{2,3})(?:\s*/\s*(?P<dia>\d{2,3}))?"
@@ -141,7 +143,10 @@ _HEART_RATE = re.compile(
     r"(?:心率|心跳|脉搏|脉率|heart rate|pulse|hr)[^0-9,;，；]{0,6}(?P<num>\d{2,3})"
     r"|(?P<num2>\d{2,3})\s*(?:次/分|次每分|bpm|beats)"
 )
-_GLUCOSE = re.compile(r"(?:血糖|blood sugar|glucose|bg)[^0-9,;，；]{0,6}(?P<num>\d{1,2}(?:\.\d+)?)")
+_GLUCOSE = re.compile(
+    r"(?:血糖|blood sugar|glucose|bg)[^0-9,;，；]{0,6}(?P<num>\d{1,3}(?:\.\d+)?)"
+    r"\s*(?P<mgdl>mg/dl|mg)?"
+)
 
 
 @dataclass(frozen=True)
@@ -264,8 +269,8 @@ def parse_values(text: str) -> list[Value]:
         if 1 <= weeks <= 45:
             values.append(Value("pregnancy_weeks", weeks, match.start(), match.end()))
     for match in _INFANT_AGE.finditer(text) if zh_numbers else ():
-        raw = match["num"] or match["num2"] or match["num3"] or match["num4"]
-        unit = match["unit"] or match["unit2"] or match["unit3"] or match["unit4"]
+        raw = match["num"] or match["num2"] or match["num3"] or match["num4"] or match["num5"]
+        unit = match["unit"] or match["unit2"] or match["unit3"] or match["unit4"] or match["unit5"]
         amount = chinese_number(raw)
         if amount is None:
             continue
@@ -293,6 +298,8 @@ def parse_values(text: str) -> list[Value]:
             values.append(Value("heart_rate", rate, match.start(), match.end()))
     for match in _GLUCOSE.finditer(text) if digits else ():
         glucose = float(match["num"])
+        if match["mgdl"] or glucose > 60:  # mg/dL (US meters): 18 mg/dL = 1 mmol/L
+            glucose = round(glucose / 18.0, 1)
         if 0.5 <= glucose <= 60:
             values.append(Value("glucose_mmol", glucose, match.start(), match.end()))
     # "两个月大" and "孕32周" are ages, not how long a symptom has lasted.
