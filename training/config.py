@@ -163,6 +163,10 @@ class UrgencyBackstopConfig(Strict):
     # the most real requests (haodf validation, rule-routine) the backstop may raise
     max_added_rate: float = Field(0.003, ge=0, le=0.1)
     min_threshold: float = Field(0.5, gt=0, lt=1)
+    # vignettes the backstop never trains on, for its threshold: the look-alikes' false alarms
+    # (rules + backstop) must stay within max_lookalike_false_alarms
+    threshold_vignettes: str | None = "data/vignettes/urgency/dev.jsonl"
+    max_lookalike_false_alarms: float = Field(0.03, ge=0, le=1)
 
 
 class TriageConfig(Strict):

@@ -130,3 +130,36 @@ def test_triage_quality_floor_on_the_fixed_test_split(
     top = np.argsort(-probabilities, axis=1)
     assert (top[:, 0] == y).mean() >= 0.86
     assert (top[:, :3] == y[:, None]).any(axis=1).mean() >= 0.97
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [
+        ("今天吐了好几口血，大便是黑色的，头晕心慌", 50),
+        ("胸\u200b痛，出了一身冷\u200b汗", 60),
+        ("我爸突然說話不清楚，右手沒力氣，嘴也歪了", 72),
+        ("怀孕34周，头痛得厉害，眼睛看东西模糊", 31),
+    ],
+)
+def test_triage_mft_unforeseen_wording_escalates(
+    predictor: TriagePredictor, text: str, age: int
+) -> None:
+    result = predictor.predict([TriageRequest(id="t", text=text, age=age)])[0]
+    assert result.urgency == "emergency", text
+    assert result.reasons and all(
+        r.evidence == text[r.start : r.end] for r in result.reasons if r.source == "rule"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "身上起了好多疹子，痒的想死，晚上睡不着",
+        "孩子三岁了还不太会说话",
+        "两周前烫伤了手背，现在结痂在愈合",
+        "胸闷四五年了，体检心电图正常",
+        "三年前中风过，现在想问问康复训练",
+    ],
+)
+def test_triage_mft_look_alikes_stay_routine(predictor: TriagePredictor, text: str) -> None:
+    assert predictor.predict([TriageRequest(id="t", text=text, age=35)])[0].urgency == "routine"

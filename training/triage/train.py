@@ -128,6 +128,27 @@ def _examples(predictor: TriagePredictor) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _urgency_section(manifest: dict[str, Any]) -> str:
+    entry = manifest["postprocessing"]["urgency"]
+    backstop = manifest["metrics"].get("urgency_backstop")
+    lines = [
+        f"Triage level from the concept table `{entry['version']}` (`{entry['table']}`): five "
+        "levels, every level above `consultation` with its rule, concept and the span of the "
+        "typed text. Recall and false alarms on written vignettes: `python bench/urgency.py "
+        "--bundle <this bundle>`.",
+    ]
+    if backstop:
+        lines.append(
+            f"Learned backstop `{backstop['architecture']}` (weak labels from the rules on "
+            f"{sum(backstop['corpus'].values())} texts): threshold {backstop['threshold']:.3f}, "
+            f"raises {backstop['added_rate_validation']:.2%} of rule-routine validation requests; "
+            f"haodf test emergency rate {backstop['test_emergency_rate_rules']:.2%} (rules) -> "
+            f"{backstop['test_emergency_rate_with_backstop']:.2%} (with the backstop); parity "
+            f"{backstop['parity_max_abs_diff']:.1e}. It only ever raises a level to `emergency`."
+        )
+    return "\n\n".join(lines)
+
+
 def _card(manifest: dict[str, Any], data: TriageData, english: dict[str, str]) -> str:
     metrics = manifest["metrics"]
     test = metrics["test"]
@@ -172,6 +193,7 @@ def _card(manifest: dict[str, Any], data: TriageData, english: dict[str, str]) -
                 "Per Department (test)",
                 table(department_rows, ["department", "support", "precision", "recall", "f1"]),
             ),
+            ("Urgency", _urgency_section(manifest)),
         ],
         limitations=CARD_LIMITATIONS,
         usage=(
@@ -308,7 +330,14 @@ def _train_family(
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     files["examples.jsonl"] = examples
-    metrics_for_card = {**manifest, "metrics": {"validation": val_metrics, "test": test_metrics}}
+    metrics_for_card = {
+        **manifest,
+        "metrics": {
+            "validation": val_metrics,
+            "test": test_metrics,
+            "urgency_backstop": manifest["metrics"]["urgency_backstop"],
+        },
+    }
     files["MODEL_CARD.md"] = _card(metrics_for_card, data, english)
     bundle_dir = family_dir / "bundle"
     if bundle_dir.exists():

@@ -182,6 +182,34 @@ def fit_backstop(
     else:
         quantile = 0.5
     threshold = max(settings.min_threshold, quantile)
+    # Written look-alikes are denser in alarming words than real requests: the threshold must
+    # also keep their false alarms (rules + backstop) within budget on a split the backstop
+    # never trained on.
+    held = _vignettes(Path(settings.threshold_vignettes)) if settings.threshold_vignettes else []
+    held_report: dict[str, Any] = {}
+    if held:
+        held_text = [normalise(r["text"]) for r in held]
+        held_bucket = [age_bucket(r.get("age")) for r in held]
+        held_rules = np.array(
+            [engine.assess(r["text"], r.get("age"), r.get("sex")).emergency for r in held]
+        )
+        held_scores = scores(held_text, held_bucket)
+        routine = np.array([r["expected_urgency"] != "emergency" for r in held])
+        for candidate in sorted({threshold, *np.round(np.linspace(threshold, 0.995, 80), 4)}):
+            flagged = held_rules | (held_scores >= candidate)
+            if flagged[routine].mean() <= settings.max_lookalike_false_alarms:
+                threshold = float(candidate)
+                break
+        else:
+            threshold = 0.995
+        flagged = held_rules | (held_scores >= threshold)
+        held_report = {
+            "file": settings.threshold_vignettes,
+            "recall_rules": round(float(held_rules[~routine].mean()), 4),
+            "recall_with_backstop": round(float(flagged[~routine].mean()), 4),
+            "lookalike_false_alarms_rules": round(float(held_rules[routine].mean()), 4),
+            "lookalike_false_alarms_with_backstop": round(float(flagged[routine].mean()), 4),
+        }
     added_validation = float(np.mean(routine_scores >= threshold)) if len(routine_scores) else 0.0
     test = data.part("test")
     test_scores = scores(list(test["text"]), list(test["age_bucket"]))
@@ -200,6 +228,7 @@ def fit_backstop(
         },
         "weak_label_positive_rate": round(float(y[: len(y) - len(gold)].mean()), 5),
         "threshold": round(threshold, 6),
+        "threshold_vignettes": held_report,
         "added_rate_validation": round(added_validation, 5),
         "test_emergency_rate_rules": round(float(np.mean(test_rules)) if test_rules else 0.0, 5),
         "test_emergency_rate_with_backstop": round(

@@ -125,9 +125,11 @@ _PREGNANCY = re.compile(
     r"|(?P<num2>\d+|[一二两三四五六七八九十]+)(?:\+\d)?\s*(?P<unit2>周|weeks?|个月|months?)"
     r"(?:的)?\s*(?:身孕|孕妇|pregnant|of pregnancy|孕)"
 )
+_AGE_NUM = r"(?<![0-9一二两三四五六七八九十百个])(?:\d+|[一二两三四五六七八九十半]+)"
 _INFANT_AGE = re.compile(
-    r"(?P<num>\d+|[一二两三四五六七八九十半]+)(?:个)?(?P<unit>天|周|星期|月)(?:大|的(?:宝宝|婴儿|孩子|小孩|"
-    r"宝|男婴|女婴|娃|儿子|女儿|新生儿)|宝宝|婴儿)"
+    r"(?P<num>" + _AGE_NUM + r")(?P<ge>个)?(?P<half>半)?(?P<unit>天|周|星期|月)"
+    r"(?:大(?!如|像|约|小|概|的肿|的包)|的(?:宝宝|婴儿|孩子|小孩|宝|男婴|女婴|娃|儿子|女儿|新生儿)"
+    r"|宝宝|婴儿)"
     r"|(?:出生|生下来|生了|刚出生)(?P<num2>\d+|[一二两三四五六七八九十半]+)(?:个)?(?P<unit2>天|周|星期|月)"
     r"|(?P<num3>\d+)[ -](?P<unit3>day|week|month)s?[ -]old"
     r"|(?:宝宝|婴儿|孩子|小孩|儿子|女儿|娃|宝)(?:才|刚|刚刚|现在)?(?P<num4>\d+|[一二两三四五六七八九十半]+)"
@@ -274,6 +276,8 @@ def parse_values(text: str) -> list[Value]:
         amount = chinese_number(raw)
         if amount is None:
             continue
+        if match["half"] and raw != "半":  # "五个半月大"
+            amount += 0.5
         months = (
             amount
             * {
