@@ -6,11 +6,12 @@ haodf requests, invariance to invisible characters, and the latency the decision
                             [--out FILE]
 
 Vignettes: ``data/vignettes/urgency/tune.jsonl`` (rules were tuned on it), ``dev.jsonl`` (a
-second writer's messier wording, written after the first tuning round and used for the second)
-and ``test.jsonl`` (written first, by a separate writer, never used for tuning). Real requests: the haodf20 rows of
-the triage config's hash split, reported per split: 'train' (the rules' tuning was allowed to
-look at fires there) and 'test' (held out). Without ``--bundle`` the packaged rule table runs
-alone; with a bundle, its table and its learned backstop (when the bundle has one).
+second writer's messier wording, written after the first tuning round; used for the second round
+and for the backstop's threshold) and ``test.jsonl`` (written first, by a separate writer, never
+used for tuning). Real requests: the haodf20 rows of the triage config's hash split, reported
+per split: 'train' (rule tuning was allowed to read fires there) and 'test' (held out). Without
+``--bundle`` the packaged rule table runs alone; with a bundle, its table and its learned
+backstop (when the bundle has one).
 
 Prints JSON, then a markdown table. Targets are reported, not asserted.
 """

@@ -575,9 +575,11 @@ class UrgencyEngine:
         scan = _Scan(normalised, contexts.clause_delimiters, contexts.sentence_delimiters)
         values = parse_values(normalised)
         spans = self._spans(normalised, scan, values)
+        occupied_spans = list(spans)
         if only is not None:
             spans = [span for span in spans if span[0].concept.id in only]
-        return self._judge(normalised, scan, values, self._kept(normalised, spans))
+        occupied = {scan.clause(start, end) for _, start, end in occupied_spans}
+        return self._judge(normalised, scan, values, self._kept(normalised, spans), occupied)
 
     def _judge(
         self,
@@ -585,8 +587,11 @@ class UrgencyEngine:
         scan: _Scan,
         values: list[Value],
         spans: list[tuple[_CompiledConcept, int, int]],
+        occupied: set[tuple[int, int]],
     ) -> list[Mention]:
-        """Give each concept occurrence its context, duration and onset."""
+        """Give each concept occurrence its context, duration and onset. ``occupied``: the
+        clauses holding any concept occurrence (judged or not), so a duration's reach does not
+        depend on which mentions are judged."""
         if not spans:
             return []
         compiled = self._compile()
@@ -599,8 +604,11 @@ class UrgencyEngine:
         acute_at.sort()
         # Durations standing in a clause of their own ("胸闷，气短，四五年了") may apply across
         # the sentence; one inside another symptom's clause stays with that symptom.
-        clauses_with_mentions = {scan.clause(start, end) for _, start, end in spans}
-        bare = [v for v in durations if scan.clause(v.start, v.end) not in clauses_with_mentions]
+        bare = [v for v in durations if scan.clause(v.start, v.end) not in occupied]
+        # "半年前有过一次高热惊厥，抽了一分钟": an old date earlier in the sentence covers what
+        # follows until a new-onset marker or a terminator ("现在", "今天", "又").
+        old_dates = [v for v in agos if v.value >= _HISTORICAL_AGO_DAYS]
+        terminators = sorted(at for at, _ in scan._cue_hits(compiled.cues["historical"])["t"])
         found = []
         for item, start, end in spans:
             sentence = scan.sentence(start, end)
@@ -619,12 +627,21 @@ class UrgencyEngine:
                 # "三年前突发脑出血": an old date in the mention's clause makes it history,
                 # unless a new onset is stated elsewhere in the sentence ("..., 今天突然加重").
                 clause = scan.clause(start, end)
-                if any(
-                    v.value >= _HISTORICAL_AGO_DAYS and clause[0] <= v.start < clause[1]
-                    for v in agos
-                ) and not (
-                    _any_between(acute_at, sentence[0], clause[0])
-                    or _any_between(acute_at, clause[1], sentence[1])
+                if (
+                    any(
+                        v.value >= _HISTORICAL_AGO_DAYS and clause[0] <= v.start < clause[1]
+                        for v in agos
+                    )
+                    and not (
+                        _any_between(acute_at, sentence[0], clause[0])
+                        or _any_between(acute_at, clause[1], sentence[1])
+                    )
+                ) or any(
+                    sentence[0] <= v.start
+                    and v.end <= start
+                    and not _any_between(acute_at, v.start, start)
+                    and not _any_between(terminators, v.end, start)
+                    for v in old_dates
                 ):
                     kinds.add("historical")
             found.append(
@@ -756,6 +773,7 @@ class UrgencyEngine:
         scan = _Scan(normalised.text, contexts.clause_delimiters, contexts.sentence_delimiters)
         values = parse_values(normalised.text)
         spans = self._spans(normalised.text, scan, values)
+        everything = list(spans)
         candidates = [rules[i] for i in self._candidates({item.concept.id for item, _, _ in spans})]
         if not keep_mentions:
             # Context is the costly part: judge it only where a rule could fire.
@@ -775,7 +793,8 @@ class UrgencyEngine:
                     contexts.sentence_delimiters,
                     breaks,
                 )
-        mentions = self._judge(normalised.text, scan, values, spans)
+        occupied = {scan.clause(start, end) for _, start, end in everything}
+        mentions = self._judge(normalised.text, scan, values, spans, occupied)
         by_concept: dict[str, list[Mention]] = {}
         # a stop concept (a known benign cause, a past operation) counts when only historical
         stoppers: set[str] = set()
