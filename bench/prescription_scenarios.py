@@ -30,7 +30,8 @@ keys, they share a key. The keys of a name are:
    "lithium carbonate" -> "lithium"), unless nothing else would be left (minerals keep their
    salt: "potassium chloride", "calcium carbonate");
 3. for each of these, the preferred name of its synonym group (`SYNONYM_GROUPS`: paracetamol =
-   acetaminophen, pethidine = meperidine, valproic acid = valproate = sodium valproate, ...).
+   acetaminophen, aspirin = acetylsalicylic acid, pethidine = meperidine, valproic acid =
+   valproate = sodium valproate, ...).
 
 An alert drug naming a combination counts as each of its components: names are split on "/",
 "+", "|", ";", ",", "、" and " and " ("sulfamethoxazole/trimethoprim", "sacubitril and
