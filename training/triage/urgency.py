@@ -81,7 +81,9 @@ def age_from_bucket(bucket: str) -> int | None:
     text's own words, "两个月的宝宝", then place the child)."""
     if not bucket.endswith("+") or not bucket[:-1].isdigit() or bucket == "0+":
         return None
-    return int(bucket[:-1]) + 5
+    start = int(bucket[:-1])
+    return start + 5 if start <= 110 else None  # the export has a few impossible '150+'
+
 
 
 def fit_backstop(
