@@ -8,23 +8,15 @@ their level is `legacy_level(urgency)`.
 
 from __future__ import annotations
 
-from typing import Literal
+from triage.urgency import DEFAULT_LEVEL, EMERGENCY_LEVELS, LEVEL_ORDER, Level
 
-Level = Literal["emergency_ambulance", "emergency", "consultation_24", "consultation", "self_care"]
+__all__ = ["DEFAULT_LEVEL", "EMERGENCY_LEVELS", "LABELS_EN", "LABELS_ZH", "LEVELS", "Level"]
 
-LEVELS: tuple[str, ...] = (
-    "emergency_ambulance",
-    "emergency",
-    "consultation_24",
-    "consultation",
-    "self_care",
-)
-"""Most urgent first."""
+LEVELS: tuple[str, ...] = tuple(reversed(LEVEL_ORDER))
+"""Most urgent first (triage.urgency's order, reversed)."""
 
 RANK: dict[str, int] = {level: rank for rank, level in enumerate(LEVELS)}
 """Level -> position in LEVELS (0 = most urgent)."""
-
-EMERGENCY_LEVELS = frozenset({"emergency_ambulance", "emergency"})
 
 LABELS_ZH: dict[str, str] = {
     "emergency_ambulance": "急救/120",
@@ -41,8 +33,6 @@ LABELS_EN: dict[str, str] = {
     "consultation": "consultation",
     "self_care": "self-care",
 }
-
-DEFAULT_LEVEL = "consultation"
 
 
 def legacy_level(urgency: str | None) -> str:
