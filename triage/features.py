@@ -129,12 +129,20 @@ class TfidfFeaturizer:
         ids: list[int] = []
         values: list[float] = []
         for block, vocabulary in zip(self.blocks, self.vocabularies_, strict=True):
-            counts = _grams(_field(text, block.field), block.ngram_min, block.ngram_max)
-            pairs = [(vocabulary[g], c) for g, c in counts.items() if g in vocabulary]
-            if not pairs:
+            # Count column ids, not n-gram strings: same columns in the same order (first
+            # occurrence, shortest n first), one dictionary look-up per n-gram.
+            field = _field(text, block.field)
+            get, size = vocabulary.get, len(field)
+            counts = Counter(
+                column
+                for n in range(block.ngram_min, block.ngram_max + 1)
+                for column in map(get, (field[i : i + n] for i in range(size - n + 1)))
+                if column is not None
+            )
+            if not counts:
                 continue
-            block_ids = [column for column, _ in pairs]
-            tf = np.fromiter((c for _, c in pairs), dtype=np.float32, count=len(pairs))
+            block_ids = list(counts)
+            tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
             if self.sublinear_tf:
                 tf = (1.0 + np.log(tf)).astype(np.float32)
             weights = tf * self.idf_[block_ids]
