@@ -85,7 +85,6 @@ def age_from_bucket(bucket: str) -> int | None:
     return start + 5 if start <= 110 else None  # the export has a few impossible '150+'
 
 
-
 def fit_backstop(
     settings: UrgencyBackstopConfig,
     config: TriageConfig,
