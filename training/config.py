@@ -158,6 +158,9 @@ class UrgencyBackstopConfig(Strict):
     vignettes: str | None = "data/vignettes/urgency/tune.jsonl"
     vignette_weight: float = Field(5.0, gt=0)
     cblue_max_texts: int = Field(30000, ge=0)
+    # Symptom2Disease English descriptions join the weak labels (4/5) and bound the threshold
+    # on English (1/5): without them English wording itself looks like an emergency
+    english_corpus: bool = True
     C: float = Field(4.0, gt=0)
     min_df: int = Field(2, ge=1)
     # the most real requests (haodf validation, rule-routine) the backstop may raise

@@ -75,6 +75,18 @@ def _cblue(data_dir: Path | None, limit: int, seed: int) -> list[str]:
     return lines[:limit]
 
 
+def _symptom2disease(data_dir: Path | None) -> list[str]:
+    """English lay symptom descriptions (Symptom2Disease): real-ish English wording, mostly not
+    emergencies, so English itself is not learned as a sign of one."""
+    path = data_dir / "triage/symptom2disease/Symptom2Disease.csv" if data_dir else None
+    if path is None or not path.is_file():
+        return []
+    import csv
+
+    with path.open(encoding="utf-8") as handle:
+        return [row["text"] for row in csv.DictReader(handle) if row.get("text")]
+
+
 def age_from_bucket(bucket: str) -> int | None:
     """A decade bucket ('30+') as the decade's middle year (35), for age-gated rules; None for
     an unknown age ('unknown', '-1') and for '0+', which spans newborns to 9-year-olds (the
@@ -105,14 +117,16 @@ def fit_backstop(
     train = data.part("train")
     texts: list[str] = list(train["text"]) + list(data.unlabeled["text"])
     buckets: list[str] = list(train["age_bucket"]) + list(data.unlabeled["age_bucket"])
-    cblue = [
-        normalise(t)
-        for t in _cblue(
-            resolve_data_dir(config.data.data_dir), settings.cblue_max_texts, config.seed
-        )
-    ]
+    data_dir = resolve_data_dir(config.data.data_dir)
+    cblue = [normalise(t) for t in _cblue(data_dir, settings.cblue_max_texts, config.seed)]
     texts += cblue
     buckets += ["unknown"] * len(cblue)
+    # English: every fifth text is held out to bound the threshold on English wording.
+    english = [normalise(t) for t in _symptom2disease(data_dir)] if settings.english_corpus else []
+    english_train = [t for i, t in enumerate(english) if i % 5]
+    english_held = [t for i, t in enumerate(english) if not i % 5]
+    texts += english_train
+    buckets += ["unknown"] * len(english_train)
     labels = [
         float(engine.assess(text, age_from_bucket(bucket)).emergency)
         for text, bucket in zip(texts, buckets, strict=True)
@@ -183,6 +197,14 @@ def fit_backstop(
     else:
         quantile = 0.5
     threshold = max(settings.min_threshold, quantile)
+    if english_held:
+        held_rules_en = [engine.assess(t).emergency for t in english_held]
+        en_routine = [
+            t for t, flagged in zip(english_held, held_rules_en, strict=True) if not flagged
+        ]
+        en_scores = scores(en_routine, ["unknown"] * len(en_routine))
+        if len(en_scores):
+            threshold = max(threshold, float(np.quantile(en_scores, 1.0 - settings.max_added_rate)))
     # Written look-alikes are denser in alarming words than real requests: the threshold must
     # also keep their false alarms (rules + backstop) within budget on a split the backstop
     # never trained on.
@@ -225,6 +247,7 @@ def fit_backstop(
             "haodf_train": len(train),
             "unlabeled": len(data.unlabeled),
             "cblue": len(cblue),
+            "english_symptom2disease": len(english_train),
             "gold_vignettes": len(gold),
         },
         "weak_label_positive_rate": round(float(y[: len(y) - len(gold)].mean()), 5),
