@@ -2,10 +2,10 @@
 
 Three passes over the normalised text (``triage.text``), each simple enough to read:
 
-1. **Mentions.** Every concept's surface forms and proximity patterns are compiled into one
-   regular expression per concept; a cheap prefilter (the concept's first characters or English
-   words must occur in the text) skips most concepts for most complaints. Parsed values
-   (temperature, pregnancy weeks, infant age, ...) become mentions of value concepts.
+1. **Mentions.** Every literal surface form sits in one character trie, walked once from each
+   position of the text; the literals of each proximity pattern's parts sit in the same trie, so
+   a pattern's regex runs only when all its parts are present. Parsed values (temperature,
+   pregnancy weeks, infant age, ...) become mentions of value concepts.
 2. **Context.** Each mention is checked for negation, history, hypothesis, family history and
    idiom (ConText-style cue windows inside the mention's clause or sentence), and gets the symptom
    duration stated nearest to it and whether its sentence has an acute marker ("突然", "加重").
@@ -22,7 +22,7 @@ import json
 import math
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -48,7 +48,6 @@ _END = "\x00"  # trie leaf keys: no normalised text holds a NUL or \x01
 _PART = "\x01"
 CONTEXT_KINDS = ("negated", "historical", "hypothetical", "family", "idiomatic")
 _SUFFIX = r"(?:s|es|d|ed)?"
-_WORD = re.compile(r"[a-z0-9]+")
 # Past-tense onset this long ago or more makes a mention in its clause historical ("3年前中风").
 _HISTORICAL_AGO_DAYS = 30.0
 
@@ -70,12 +69,6 @@ def _literal(term: str) -> str:
     if term[-1].isascii() and term[-1].isalpha():
         pattern += _SUFFIX + r"(?![a-z0-9])"
     return pattern
-
-
-def _key(term: str) -> str:
-    """Prefilter key: the term's leading English word, else its first character."""
-    word = _WORD.match(term)
-    return word.group() if word else term[0]
 
 
 @dataclass(frozen=True)
@@ -183,11 +176,8 @@ class _Form:
 @dataclass(frozen=True)
 class _CompiledCues:
     cues: ContextCues
-    before: tuple[str, ...]
-    after: tuple[str, ...]
     # cue -> (pseudo phrase, offset of the cue inside it)
     pseudo: Mapping[str, tuple[tuple[str, int], ...]]
-    terminators: tuple[str, ...]
     # first character -> the pseudo phrases starting with it
     pseudo_by_start: Mapping[str, tuple[str, ...]]
     # one trie over before-cues (payload "b"), after-cues ("a") and terminators ("t")
@@ -223,53 +213,49 @@ def _bounded(text: str, start: int, end: int, form: _Form) -> bool:
 
 
 def _compile_cues(cues: ContextCues) -> _CompiledCues:
-    pseudo: dict[str, list[tuple[str, int]]] = {}
-    for cue in [*cues.before, *cues.after]:
-        for phrase in cues.pseudo:
-            start = phrase.find(cue)
-            while start >= 0:
-                pseudo.setdefault(cue, []).append((phrase, start))
-                start = phrase.find(cue, start + 1)
+    pseudo = {
+        cue: tuple((phrase, at) for phrase in cues.pseudo for at in _offsets(phrase, cue))
+        for cue in {*cues.before, *cues.after}
+    }
+    trie: dict[str, Any] = {}
+    for kind, terms in (("b", cues.before), ("a", cues.after), ("t", cues.terminators)):
+        for term in terms:
+            _trie_leaf(trie, term, list).append((kind, term))
     return _CompiledCues(
         cues=cues,
-        before=tuple(dict.fromkeys(cues.before)),
-        after=tuple(dict.fromkeys(cues.after)),
-        pseudo={cue: tuple(found) for cue, found in pseudo.items()},
-        terminators=tuple(dict.fromkeys(cues.terminators)),
+        pseudo={cue: found for cue, found in pseudo.items() if found},
         pseudo_by_start={
             char: tuple(p for p in cues.pseudo if p[0] == char)
             for char in {p[0] for p in cues.pseudo}
         },
-        trie=_trie(
-            [("b", c) for c in cues.before]
-            + [("a", c) for c in cues.after]
-            + [("t", c) for c in cues.terminators]
-        ),
+        trie=trie,
     )
 
 
-def _trie(entries: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    """A character trie of (kind, term) entries; leaves list them under _END."""
-    root: dict[str, Any] = {}
-    for kind, term in entries:
-        node = root
-        for char in term:
-            node = node.setdefault(char, {})
-        node.setdefault(_END, []).append((kind, term))
-    return root
+def _trie_leaf(trie: dict[str, Any], term: str, kind: Callable[[], Any], key: str = _END) -> Any:
+    """The payload stored under ``key`` at ``term``'s node of a character trie (made with
+    ``kind()`` when new)."""
+    node = trie
+    for char in term:
+        node = node.setdefault(char, {})
+    return node.setdefault(key, kind())
 
 
-def _trie_hits(trie: Mapping[str, Any], text: str) -> list[tuple[int, str, str]]:
-    """Every (start, kind, term) of the trie's terms occurring in text."""
-    hits: list[tuple[int, str, str]] = []
+def _trie_hits(
+    trie: Mapping[str, Any], text: str, keys: tuple[str, ...] = (_END,)
+) -> list[tuple[int, int, str, Any]]:
+    """Every (start, end, key, payload) for the trie's terms occurring in text: one walk from
+    each position, however many terms the trie holds."""
+    hits: list[tuple[int, int, str, Any]] = []
     size = len(text)
     for start in range(size):
         node = trie.get(text[start])
         at = start + 1
         while node is not None:
-            found = node.get(_END)
-            if found:
-                hits.extend((start, kind, term) for kind, term in found)
+            for key in keys:
+                found = node.get(key)
+                if found:
+                    hits.append((start, at, key, found))
             if at >= size:
                 break
             node = node.get(text[at])
@@ -308,9 +294,10 @@ class _Scan:
         found = self._hits.get(key)
         if found is None:
             found = {"b": [], "a": [], "t": []}
-            for at, kind, cue in _trie_hits(cues.trie, self.text):
-                if self._cue_bounded(cue, at):
-                    found[kind].append((at, cue))
+            for at, _, _, entries in _trie_hits(cues.trie, self.text):
+                for kind, cue in entries:
+                    if self._cue_bounded(cue, at):
+                        found[kind].append((at, cue))
             self._hits[key] = found
         return found
 
@@ -517,10 +504,7 @@ class UrgencyEngine:
         trie: dict[str, Any] = {}
         for item in concepts:
             for term in dict.fromkeys(item.concept.forms):
-                node = trie
-                for char in term:
-                    node = node.setdefault(char, {})
-                node.setdefault(_END, []).append(
+                _trie_leaf(trie, term, list).append(
                     _Form(term, item, _is_word(term[0]), term[-1].isascii() and term[-1].isalpha())
                 )
         rule_index: dict[str, list[int]] = {}
@@ -540,10 +524,7 @@ class UrgencyEngine:
                 )
                 for part_index, part in enumerate(near.parts):
                     for term in part:
-                        node = trie
-                        for char in term:
-                            node = node.setdefault(char, {})
-                        node.setdefault(_PART, set()).add((index, part_index))
+                        _trie_leaf(trie, term, set, _PART).add((index, part_index))
         self._compiled = _Compiled(
             trie=trie,
             rule_index={c: tuple(found) for c, found in rule_index.items()},
@@ -563,23 +544,6 @@ class UrgencyEngine:
         return self._compiled
 
     # -- assessing --------------------------------------------------------------------------
-
-    def mentions(self, normalised: str, only: set[str] | None = None) -> list[Mention]:
-        """Concept mentions in a normalised text, with their context.
-
-        Args:
-            normalised: the normalised complaint.
-            only: judge context only for these concepts (the others are skipped); all if None.
-        """
-        contexts = self.table.contexts
-        scan = _Scan(normalised, contexts.clause_delimiters, contexts.sentence_delimiters)
-        values = parse_values(normalised)
-        spans = self._spans(normalised, scan, values)
-        occupied_spans = list(spans)
-        if only is not None:
-            spans = [span for span in spans if span[0].concept.id in only]
-        occupied = {scan.clause(start, end) for _, start, end in occupied_spans}
-        return self._judge(normalised, scan, values, self._kept(normalised, spans), occupied)
 
     def _judge(
         self,
@@ -664,24 +628,14 @@ class UrgencyEngine:
         characters or English words) occur in the text are searched."""
         compiled = self._compile()
         spans: list[tuple[_CompiledConcept, int, int]] = []
-        root, size = compiled.trie, len(normalised)
         parts: set[tuple[int, int]] = set()
-        for start in range(size):
-            node = root.get(normalised[start])
-            at = start + 1
-            while node is not None:
-                part = node.get(_PART)
-                if part:
-                    parts |= part
-                found = node.get(_END)
-                if found:
-                    for form in found:
-                        if _bounded(normalised, start, at, form):
-                            spans.append((form.item, start, at))
-                if at >= size:
-                    break
-                node = node.get(normalised[at])
-                at += 1
+        for start, end, key, found in _trie_hits(compiled.trie, normalised, (_END, _PART)):
+            if key == _PART:
+                parts |= found
+                continue
+            for form in found:
+                if _bounded(normalised, start, end, form):
+                    spans.append((form.item, start, end))
         complete: dict[int, int] = {}
         for index, _ in parts:
             complete[index] = complete.get(index, 0) + 1
@@ -806,8 +760,9 @@ class UrgencyEngine:
         fired: list[str] = []
         reasons: list[Reason] = []
         level: Level = DEFAULT_LEVEL
+        states = self._compile().states
         for rule in candidates:
-            chosen = self._fires(rule, by_concept, stoppers, self._compile().states, age, sex)
+            chosen = self._fires(rule, by_concept, stoppers, states, age, sex)
             if chosen is None:
                 continue
             if not fired:
