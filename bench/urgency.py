@@ -48,10 +48,10 @@ Assess = Callable[[str, int | None, str | None], tuple[str, list[str]]]
 
 
 def load_vignettes(split: str) -> list[dict[str, Any]]:
-    """Rows of one vignette split (tune or test)."""
-    path = VIGNETTES / f"{split}.jsonl"
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    """Rows of one vignette split (tune, dev or test)."""
+    from training.triage.urgency import load_vignettes as read
+
+    return read(VIGNETTES / f"{split}.jsonl")
 
 
 def haodf_rows(data_dir: Path) -> list[dict[str, str]]:

@@ -109,6 +109,8 @@ class UrgencyBackstop:
 
     def probabilities(self, normalised: Sequence[str], buckets: Sequence[str]) -> np.ndarray:
         """P(emergency) for normalised texts and age buckets."""
+        if not normalised:
+            return np.zeros(0)
         chunks = []
         for start in range(0, len(normalised), _CHUNK):
             feeds = self.encoder(

@@ -31,7 +31,7 @@ from training.export import bag_graph, check_parity, save_and_open
 from training.triage.data import TriageData
 from training.triage.families import to_csr
 from triage.features import NgramBlock, TfidfFeaturizer, age_bucket
-from triage.predictor import TfidfEncoder
+from triage.predictor import TfidfEncoder, UrgencyBackstop
 from triage.text import normalise
 from triage.urgency import UrgencyEngine
 
@@ -58,7 +58,8 @@ class Backstop:
     metrics: dict[str, Any]
 
 
-def _vignettes(path: Path) -> list[dict[str, Any]]:
+def load_vignettes(path: Path) -> list[dict[str, Any]]:
+    """The rows of a vignette file (data/vignettes/urgency/*.jsonl); none when it is absent."""
     if not path.is_file():
         return []
     with path.open(encoding="utf-8") as handle:
@@ -132,7 +133,7 @@ def fit_backstop(
         for text, bucket in zip(texts, buckets, strict=True)
     ]
     weights = [1.0] * len(texts)
-    gold = _vignettes(Path(settings.vignettes)) if settings.vignettes else []
+    gold = load_vignettes(Path(settings.vignettes)) if settings.vignettes else []
     for row in gold:
         texts.append(normalise(row["text"]))
         buckets.append(age_bucket(row.get("age")))
@@ -170,16 +171,8 @@ def fit_backstop(
         config.export.parity_atol,
     )
 
-    def scores(rows_text: list[str], rows_bucket: list[str]) -> np.ndarray:
-        if not rows_text:
-            return np.zeros(0)
-        logits = np.concatenate(
-            [
-                onnx_model.run(encoder(rows_text[i : i + 256], rows_bucket[i : i + 256]))[0][:, 0]
-                for i in range(0, len(rows_text), 256)
-            ]
-        )
-        return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+    # the predictor's own scoring, so the threshold is chosen on exactly what serving computes
+    scores = UrgencyBackstop(encoder, onnx_model, threshold=0.5).probabilities
 
     # Threshold on real requests the rules leave routine, from a split training never saw.
     validation = data.part("validation")
@@ -208,7 +201,8 @@ def fit_backstop(
     # Written look-alikes are denser in alarming words than real requests: the threshold must
     # also keep their false alarms (rules + backstop) within budget on a split the backstop
     # never trained on.
-    held = _vignettes(Path(settings.threshold_vignettes)) if settings.threshold_vignettes else []
+    held_path = settings.threshold_vignettes
+    held = load_vignettes(Path(held_path)) if held_path else []
     held_report: dict[str, Any] = {}
     if held:
         held_text = [normalise(r["text"]) for r in held]
