@@ -43,7 +43,6 @@ def legacy_level(urgency: str | None) -> str:
 def queue_rank_sql(column: str) -> str:
     """An SQL expression ranking `column` for the queue: ambulance, emergency, within 24 hours,
     then every other level (and any unknown value) together."""
-    return (
-        f"CASE {column} WHEN 'emergency_ambulance' THEN 0 WHEN 'emergency' THEN 1 "
-        "WHEN 'consultation_24' THEN 2 ELSE 3 END"
-    )
+    ranked = LEVELS[: LEVELS.index("consultation_24") + 1]
+    cases = " ".join(f"WHEN '{level}' THEN {RANK[level]}" for level in ranked)
+    return f"CASE {column} {cases} ELSE {len(ranked)} END"

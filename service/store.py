@@ -36,19 +36,8 @@ _FEEDBACK_COLUMNS = """
     suggested_level TEXT            -- the consultation's triage level at the time
 """
 
-_FEEDBACK_FIELDS = (
-    "seq",
-    "feedback_id",
-    "consultation_id",
-    "department",
-    "action",
-    "suggested",
-    "doctor",
-    "created_at",
-    "urgency_feedback",
-    "corrected_level",
-    "suggested_level",
-)
+# the column names, in table order, read off the definition above
+_FEEDBACK_FIELDS = tuple(line.split()[0] for line in _FEEDBACK_COLUMNS.strip().splitlines())
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS consultations (
