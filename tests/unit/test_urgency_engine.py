@@ -306,3 +306,41 @@ def test_age_words_stand_in_for_the_age(engine: UrgencyEngine) -> None:
     assert gated.assess("新生儿抽搐", age=40).level == "emergency"
     assert gated.assess("抽搐", age=5).level == "emergency"
     assert gated.assess("抽搐", age=40).level == "consultation"
+
+
+def test_round_three_value_parsing() -> None:
+    """Units run on to the number ("40min"), a measuring site stands in for the unit, and a
+    stated volume is parsed in millilitres."""
+    found = {(v.name, round(v.value, 3)) for v in parse_values("胸痛40min没缓解")}
+    assert ("duration_days", round(40 / 1440, 3)) in found
+    assert ("temperature_c", 38.2) in {
+        (v.name, v.value) for v in parse_values("she is 38.2 rectally")
+    }
+    assert ("volume_ml", 200.0) in {(v.name, v.value) for v in parse_values("咯血200ml左右")}
+
+
+def test_a_soft_break_right_after_a_mention_ends_its_clause() -> None:
+    """The long duration in "胸痛 40min ... hypertension 10年" belongs to the hypertension, not
+    to the chest pain, whose clause ends at the space the patient typed."""
+    engine = UrgencyEngine.default()
+    text = "胸痛 40min 没缓解 左手臂麻 冷汗 hypertension 10年 在家"
+    chest = [
+        m for m in engine.assess(text, keep_mentions=True).mentions if m.concept == "chest_pain"
+    ]
+    assert chest and all(m.duration_days is not None and m.duration_days < 1 for m in chest)
+    assert engine.assess(text).emergency
+
+
+def test_chronic_background_concepts_still_count() -> None:
+    """A rule's ``chronic_ok`` concepts count however long they have lasted (chronic back pain
+    under new sphincter symptoms); the rule's other groups still need a recent onset."""
+    engine = UrgencyEngine.default()
+    assert engine.assess("腰疼好多年了，但这两天不一样，两条腿都麻，大便憋不住", 50).emergency
+    assert not engine.assess("腰疼好多年了，大便憋不住也好几年了", 60).emergency
+
+
+def test_a_terminator_in_a_proximity_gap_ends_the_negation() -> None:
+    """ "不是A是B": the negation covers A only."""
+    engine = UrgencyEngine.default()
+    assert engine.assess("吐了不是饭是红的，差不多半碗", 70).emergency
+    assert not engine.assess("吐了不是红的，是黄水", 40).emergency

@@ -306,7 +306,8 @@ class _Scan:
         index = bisect_left(ends, start)
         # a delimiter at d starts the next clause at d + 1; a soft break at i - 0.5 at i
         begin = math.ceil(ends[index - 1] + 0.5) if index else 0
-        after = bisect_left(ends, end)
+        # a delimiter at d >= end, or a soft break right at the mention's end (end - 0.5)
+        after = bisect_left(ends, end - 0.5)
         stop = math.ceil(ends[after]) if after < len(ends) else size
         return begin, stop
 
@@ -674,7 +675,14 @@ class UrgencyEngine:
         for group in range(1, (match.re.groups or 0) + 1):
             lo, hi = match.span(group)
             for at, cue in hits:
-                if lo <= at and at + len(cue) <= hi and not scan._pseudo(negation, cue, at, lo, hi):
+                if (
+                    lo <= at
+                    and at + len(cue) <= hi
+                    and not scan._pseudo(negation, cue, at, lo, hi)
+                    # "吐了不是饭是红的": a terminator after the cue (with words between) ends
+                    # its scope, as in cued(), even where it opens the matched part
+                    and not scan._terminated(negation, at + len(cue) + 1, match.end())
+                ):
                     return True
         return False
 
@@ -812,6 +820,7 @@ class UrgencyEngine:
                     if (
                         limit is None
                         or concept in states
+                        or concept in rule.chronic_ok
                         or mention.acute
                         or mention.duration_days is None
                         or mention.duration_days <= limit

@@ -43,6 +43,7 @@ ValueName = Literal[
     "systolic_bp",
     "heart_rate",
     "glucose_mmol",
+    "volume_ml",
 ]
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -220,6 +221,9 @@ class Rule(_Strict):
         sex: the rule applies to this sex only (unknown sex passes).
         max_duration_days: a mention of a symptom lasting longer than this, with no acute
             marker, does not count (chronic).
+        chronic_ok: concepts of this rule that count however long they have lasted: the
+            background on which a new red flag appears (chronic back pain under new sphincter
+            symptoms in cauda equina); ``max_duration_days`` still applies to the others.
         rationale: the clinical reason; required.
         source: where the rule comes from (guideline, standard, textbook).
     """
@@ -235,6 +239,7 @@ class Rule(_Strict):
     age_concepts: list[str] = []
     sex: Literal["F", "M"] | None = None
     max_duration_days: float | None = Field(default=None, gt=0)
+    chronic_ok: list[str] = []
     rationale: str = Field(min_length=10)
     source: str = ""
 
@@ -290,6 +295,7 @@ class UrgencyTable(_Strict):
         known = set(concept_ids)
         for rule in self.rules:
             used = [c for group in rule.all_of for c in group] + rule.none_of + rule.age_concepts
+            used += rule.chronic_ok
             for concept in used:
                 if concept not in known:
                     raise ValueError(f"rule {rule.id!r}: unknown concept {concept!r}")

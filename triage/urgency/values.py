@@ -1,6 +1,7 @@
 """Numbers a complaint states, parsed with their spans: durations ("三天", "四五年", "since this
 morning"), ages of infants ("两个月大", "6-week-old"), pregnancy weeks ("孕32周"), temperature
-("39.5度", "104F"), blood pressure, heart rate and blood glucose.
+("39.5度", "104F", "38.2 rectally"), blood pressure, heart rate, blood glucose and volumes
+("咯血200ml").
 
 Works on normalised text (``triage.text``): lower case, half-width digits, simplified characters.
 Every value keeps its span so the rule that uses it can point the doctor at it.
@@ -100,8 +101,10 @@ _ZH_DURATION = re.compile(
 )
 _EN_DURATION = re.compile(
     r"(?P<num>\d+(?:\.\d+)?|a couple of|couple of|a few|few|several|many|an|a|one|two|three|"
-    r"four|five|six|seven|eight|nine|ten|eleven|twelve)[ -](?P<unit>seconds?|secs?|minutes?|mins?|"
-    r"hours?|hrs?|days?|nights?|weeks?|wks?|months?|years?|yrs?)(?P<ago> ago)?(?![a-z])"
+    r"four|five|six|seven|eight|nine|ten|eleven|twelve)"
+    # a digit may run straight on to its unit ("40min", "2hrs")
+    r"(?:[ -]|(?<=[0-9]))(?P<unit>seconds?|secs?|minutes?|mins?|hours?|"
+    r"hrs?|days?|nights?|weeks?|wks?|months?|years?|yrs?)(?P<ago> ago)?(?![a-z])"
     # "a 3 year old", "my 4-year-old" are ages, not durations
     r"(?![ -]olds?\b)"
 )
@@ -117,8 +120,13 @@ _EN_LONG = re.compile(
 _TEMPERATURE = re.compile(
     r"(?:(?P<cue>体温|发烧|发热|高烧|低烧|烧到|烧了|温度|fever of|fever|temperature of|temperature|"
     r"temp of|temp)[^0-9,.;!?，。；！？]{0,6})?(?P<num>\d{2,3}(?:\.\d+)?)\s*"
-    r"(?P<unit>度|°c|℃|°|c(?![a-z])|°f|℉|f(?![a-z])|degrees?(?: c| f| celsius| fahrenheit)?)?"
+    r"(?P<unit>度|°c|℃|°|c(?![a-z])|°f|℉|f(?![a-z])|degrees?(?: c| f| celsius| fahrenheit)?"
+    # where it was measured stands in for the unit ("38.2 rectally", "37.9 腋温")
+    r"|rectal(?:ly)?|orally|oral|axillary|under (?:the|her|his|my) arm|in (?:the|her|his) ear"
+    r"|tympanic|肛温|腋温|口温|耳温)?"
 )
+# A stated volume ("咯血200ml", "吐了500毫升"): millilitres.
+_VOLUME = re.compile(r"(?<![0-9.])(?P<num>\d{2,4})\s*(?:ml|毫升|cc)(?![a-z])")
 _PREGNANCY = re.compile(
     r"(?:怀孕|孕|妊娠|pregnant|pregnancy)[^0-9,;，；]{0,4}?(?P<num>\d+|[一二两三四五六七八九十]+)"
     r"(?:\+\d)?\s*(?P<unit>周|个?星期|w(?![a-z])|weeks?|个月|months?)"
@@ -252,6 +260,8 @@ def parse_values(text: str) -> list[Value]:
         unit = match["unit"] or ""
         if not match["cue"] and not unit:
             continue
+        if unit and not unit.startswith(("度", "°", "℃", "c", "f", "℉", "deg")):
+            unit = "c" if number <= 44 else "f"  # a measuring site, not a unit
         if (
             "f" in unit
             or "℉" in unit
@@ -306,6 +316,8 @@ def parse_values(text: str) -> list[Value]:
             glucose = round(glucose / 18.0, 1)
         if 0.5 <= glucose <= 60:
             values.append(Value("glucose_mmol", glucose, match.start(), match.end()))
+    for match in _VOLUME.finditer(text) if digits else ():
+        values.append(Value("volume_ml", float(match["num"]), match.start(), match.end()))
     # "两个月大" and "孕32周" are ages, not how long a symptom has lasted.
     spans = [(v.start, v.end) for v in values if v.name in {"age_months", "pregnancy_weeks"}]
     values = [
