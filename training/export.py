@@ -63,12 +63,14 @@ def bag_graph(
     *,
     name: str,
     opset: int = 17,
+    dense_weight: np.ndarray | None = None,
 ) -> onnx.ModelProto:
     """A weighted embedding-bag graph over sparse features: (ids, weights) -> logits.
 
     logits = sum_l weights[b, l] * first_weight[ids[b, l]] + first_bias, then optionally
     ReLU -> head. A linear model is the case without a head (first_weight = coef.T). Padding
-    positions carry weight 0 and so add nothing.
+    positions carry weight 0 and so add nothing. With ``dense_weight`` (a linear model only) a
+    third input ``dense`` [batch, dim] (a sentence embedding) adds ``dense @ dense_weight``.
     """
     initializers = [
         numpy_helper.from_array(first_weight.astype(np.float32), "first_weight"),
@@ -82,7 +84,28 @@ def bag_graph(
         helper.make_node("Mul", ["gathered", "weights_3d"], ["weighted"]),
         helper.make_node("ReduceSum", ["weighted", "axis_position"], ["pooled"], keepdims=0),
     ]
-    if head_weight is None:
+    inputs = [
+        helper.make_tensor_value_info("ids", TensorProto.INT64, ["batch", "positions"]),
+        helper.make_tensor_value_info("weights", TensorProto.FLOAT, ["batch", "positions"]),
+    ]
+    if dense_weight is not None:
+        if head_weight is not None:
+            raise ValueError("a dense input is supported for linear bag graphs only")
+        initializers.append(
+            numpy_helper.from_array(dense_weight.astype(np.float32), "dense_weight")
+        )
+        inputs.append(
+            helper.make_tensor_value_info(
+                "dense", TensorProto.FLOAT, ["batch", int(dense_weight.shape[0])]
+            )
+        )
+        nodes += [
+            helper.make_node("MatMul", ["dense", "dense_weight"], ["dense_part"]),
+            helper.make_node("Add", ["pooled", "dense_part"], ["pooled_all"]),
+            helper.make_node("Add", ["pooled_all", "first_bias"], ["logits"]),
+        ]
+        n_out = first_weight.shape[1]
+    elif head_weight is None:
         nodes.append(helper.make_node("Add", ["pooled", "first_bias"], ["logits"]))
         n_out = first_weight.shape[1]
     else:
@@ -101,10 +124,7 @@ def bag_graph(
     graph = helper.make_graph(
         nodes,
         name,
-        inputs=[
-            helper.make_tensor_value_info("ids", TensorProto.INT64, ["batch", "positions"]),
-            helper.make_tensor_value_info("weights", TensorProto.FLOAT, ["batch", "positions"]),
-        ],
+        inputs=inputs,
         outputs=[helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", n_out])],
         initializer=initializers,
     )

@@ -21,6 +21,7 @@ from runtime.bundle import Bundle, TensorSpec, load_bundle
 from runtime.errors import BundleError, SelfTestFailed
 from runtime.onnx import OnnxModel
 from runtime.schema import ModelRef
+from runtime.sentence_encoder import SentenceEncoder
 from runtime.text import TextEncoder
 from triage.features import TfidfFeaturizer, age_bucket
 from triage.schema import DepartmentScore, TriageRequest, TriageResult, UrgencyReason
@@ -83,14 +84,24 @@ class UrgencyBackstop:
 
     Args:
         encoder: its own char n-gram featurizer's feeds.
-        model: the ONNX graph (ids, weights -> one logit).
+        model: the ONNX graph (ids, weights[, dense] -> one logit).
         threshold: P(emergency) at or above which it raises the level to ``emergency``.
+        sentences: the multilingual sentence encoder whose embedding is the graph's ``dense``
+            input, when the backstop was trained with one (it carries meaning past the exact
+            characters: "吐了好几口血" is near "呕血").
     """
 
-    def __init__(self, encoder: TfidfEncoder, model: OnnxModel, threshold: float) -> None:
+    def __init__(
+        self,
+        encoder: TfidfEncoder,
+        model: OnnxModel,
+        threshold: float,
+        sentences: SentenceEncoder | None = None,
+    ) -> None:
         self.encoder = encoder
         self.model = model
         self.threshold = threshold
+        self.sentences = sentences
 
     @classmethod
     def from_bundle(cls, bundle: Bundle, entry: dict[str, Any], threads: int) -> UrgencyBackstop:
@@ -105,7 +116,10 @@ class UrgencyBackstop:
         threshold = float(entry["threshold"])
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"backstop threshold must be in (0, 1), got {threshold}")
-        return cls(TfidfEncoder(featurizer), model, threshold)
+        sentences = None
+        if entry.get("sentence_encoder"):
+            sentences = SentenceEncoder.from_manifest(entry["sentence_encoder"]).load()
+        return cls(TfidfEncoder(featurizer), model, threshold, sentences)
 
     def probabilities(self, normalised: Sequence[str], buckets: Sequence[str]) -> np.ndarray:
         """P(emergency) for normalised texts and age buckets."""
@@ -113,9 +127,10 @@ class UrgencyBackstop:
             return np.zeros(0)
         chunks = []
         for start in range(0, len(normalised), _CHUNK):
-            feeds = self.encoder(
-                normalised[start : start + _CHUNK], buckets[start : start + _CHUNK]
-            )
+            texts = normalised[start : start + _CHUNK]
+            feeds = self.encoder(texts, buckets[start : start + _CHUNK])
+            if self.sentences is not None:
+                feeds["dense"] = self.sentences.encode(texts)
             chunks.append(self.model.run(feeds)[0][:, 0])
         logits = np.concatenate(chunks).astype(np.float64)
         probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-logits))

@@ -112,3 +112,43 @@ def test_families_mlp_self_trains_on_unlabelled_requests(
     trained = fit_mlp(model_config, config, with_unlabeled, featurizer)  # type: ignore[arg-type]
     assert trained.params["pseudo_labelled_rows"] > 0
     assert _parity(trained, data, tmp_path) <= 1e-4
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"vignettes": ["data/vignettes/urgency/holdout.jsonl"]},
+        {"vignettes": ["data/vignettes/urgency/dev.jsonl"]},
+    ],
+    ids=["holdout", "threshold-split"],
+)
+def test_backstop_config_refuses_training_on_held_out_vignettes(settings: dict) -> None:
+    from pydantic import ValidationError
+
+    from training.config import UrgencyBackstopConfig
+
+    with pytest.raises(ValidationError, match=r"never train on it|must not also be training"):
+        UrgencyBackstopConfig(**settings)
+    assert "data/vignettes/urgency/holdout.jsonl" not in UrgencyBackstopConfig().vignettes
+
+
+def test_bag_graph_with_a_dense_input_matches_numpy(tmp_path: Path) -> None:
+    import numpy as np
+
+    from training.export import bag_graph
+
+    rng = np.random.default_rng(0)
+    first, bias, dense_weight = (
+        rng.normal(size=(50, 1)),
+        rng.normal(size=1),
+        rng.normal(size=(8, 1)),
+    )
+    model, _ = save_and_open(
+        bag_graph(first, bias, name="t", dense_weight=dense_weight), tmp_path / "g.onnx"
+    )
+    ids = np.array([[1, 4, 0], [7, 0, 0]], dtype=np.int64)
+    weights = np.array([[0.5, 2.0, 0.0], [1.0, 0.0, 0.0]], dtype=np.float32)
+    dense = rng.normal(size=(2, 8)).astype(np.float32)
+    expected = (first[ids] * weights[..., None]).sum(axis=1) + dense @ dense_weight + bias
+    got = model.run({"ids": ids, "weights": weights, "dense": dense})[0]
+    np.testing.assert_allclose(got, expected, atol=1e-5)

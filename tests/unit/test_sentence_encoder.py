@@ -1,0 +1,48 @@
+"""The pinned sentence encoder: files checked before use, deterministic, meaning over characters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from runtime.errors import BundleError
+from runtime.sentence_encoder import DIMENSION, RESOURCE_SHA256, SentenceEncoder
+
+
+@pytest.fixture(scope="module")
+def encoder() -> SentenceEncoder:
+    return SentenceEncoder.pinned().load()
+
+
+def test_encoder_refuses_files_that_differ_from_the_pinned_ones() -> None:
+    tampered = {**RESOURCE_SHA256, "weights.npz": "0" * 64}
+    with pytest.raises(BundleError, match=r"weights\.npz"):
+        SentenceEncoder(tampered).load()
+
+
+def test_encoder_manifest_entry_round_trips_and_names_are_checked() -> None:
+    entry = SentenceEncoder.pinned().describe()
+    assert SentenceEncoder.from_manifest(entry).expected_sha256 == RESOURCE_SHA256
+    with pytest.raises(BundleError, match="unknown sentence encoder"):
+        SentenceEncoder.from_manifest({**entry, "name": "other.v9"})
+
+
+def test_encoder_gives_unit_vectors_the_same_alone_or_in_a_batch(encoder: SentenceEncoder) -> None:
+    texts = ["胸口疼，喘不上气", "my chest hurts when i breathe", "膝盖有点酸"]
+    batch = encoder.encode(texts)
+    assert batch.shape == (3, DIMENSION) and batch.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-3)
+    alone = np.vstack([encoder.encode([t]) for t in texts])
+    np.testing.assert_allclose(alone, batch, atol=1e-5)
+    assert encoder.encode([]).shape == (0, DIMENSION)
+
+
+def test_encoder_puts_paraphrases_closer_than_unrelated_complaints(
+    encoder: SentenceEncoder,
+) -> None:
+    vomit_blood, haematemesis, rash = encoder.encode(["吐了好几口血", "呕血", "手上起了小疹子"])
+    assert vomit_blood @ haematemesis > vomit_blood @ rash
+    english, chinese, knee = encoder.encode(
+        ["my chest hurts when i breathe", "呼吸时胸痛", "膝盖有点酸"]
+    )
+    assert english @ chinese > english @ knee
