@@ -4,10 +4,14 @@
     python bench/prescription_scenarios.py [--bundle models/prescription/current]
         [--show-failures] [--out FILE]
 
-Each scenario's `request` goes to the checker as is. `patient_extra` (renal and hepatic
-function, dosing schedule) is not an input of the checker yet, so it is NOT passed: scenarios
-that depend on it are expected to fail, and the report counts how many failing scenarios have a
-non-empty `patient_extra`. A scenario passes when all its constraints hold:
+Each scenario's `request` goes to the checker with its `patient_extra` merged in
+(`with_patient_extra`; --no-patient-extra sends the request alone, as before):
+`egfr` -> patient.egfr_ml_min_1_73m2, `creatinine_umol_l` -> patient.creatinine_umol_l,
+`crcl_ml_min` -> patient.crcl_ml_min, `hepatic_impairment` -> patient.hepatic_impairment, and a
+`schedule` note starting "daily:" or "weekly:" -> frequency "daily"/"weekly" on every
+prescribed drug that has no frequency. Null values are not passed. The report still counts how
+many failing scenarios have a non-empty `patient_extra`. A scenario passes when all its
+constraints hold:
 
 - must_resolve: the name is neither in `unresolved` nor the subject of an `unknown_drug` alert;
 - must_alert: some alert of that type involves every listed drug, with severity >= min_severity
@@ -395,8 +399,32 @@ def score(scenarios: list[dict[str, Any]], results: list[dict[str, Any]]) -> dic
     }
 
 
-def run_checker(bundle: Path, scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The checker's answer to each scenario's request (patient_extra is not passed)."""
+EXTRA_PATIENT_FIELDS = {
+    "egfr": "egfr_ml_min_1_73m2",
+    "creatinine_umol_l": "creatinine_umol_l",
+    "crcl_ml_min": "crcl_ml_min",
+    "hepatic_impairment": "hepatic_impairment",
+}
+
+
+def with_patient_extra(request: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The request with `patient_extra` moved into the checker's fields (see the docstring)."""
+    merged = json.loads(json.dumps(request))
+    patient = merged.setdefault("patient", {})
+    for key, field in EXTRA_PATIENT_FIELDS.items():
+        if extra.get(key) is not None:
+            patient[field] = extra[key]
+    schedule = (extra.get("schedule") or "").split(":", 1)[0].strip().lower()
+    if schedule in ("daily", "weekly"):
+        for order in merged.get("drugs", []):
+            order.setdefault("frequency", schedule)
+    return merged
+
+
+def run_checker(
+    bundle: Path, scenarios: list[dict[str, Any]], patient_extra: bool = True
+) -> list[dict[str, Any]]:
+    """The checker's answer to each scenario's request (with patient_extra merged in)."""
     from pydantic import ValidationError
 
     from prescription.predictor import PrescriptionPredictor
@@ -406,7 +434,10 @@ def run_checker(bundle: Path, scenarios: list[dict[str, Any]]) -> list[dict[str,
     results: list[dict[str, Any]] = []
     for scenario in scenarios:
         try:
-            request = CheckRequest.model_validate(scenario["request"])
+            raw = scenario["request"]
+            if patient_extra:
+                raw = with_patient_extra(raw, scenario.get("patient_extra") or {})
+            request = CheckRequest.model_validate(raw)
         except ValidationError as exc:
             error = {"constraint": "request", "kind": "request_rejected", "text": str(exc)}
             results.append({"alerts": [], "unresolved": [], "error": error})
@@ -438,6 +469,11 @@ def main() -> None:
     parser.add_argument("--bundle", default=str(ROOT / "models/prescription/current"))
     parser.add_argument("--scenarios", default=str(SCENARIOS))
     parser.add_argument("--show-failures", action="store_true")
+    parser.add_argument(
+        "--no-patient-extra",
+        action="store_true",
+        help="send the request alone (the checker before it took renal/hepatic/schedule fields)",
+    )
     parser.add_argument("--out", default=str(ROOT / "build/bench/prescription_scenarios.json"))
     args = parser.parse_args()
     os.chdir(ROOT)
@@ -448,14 +484,15 @@ def main() -> None:
         for line in Path(args.scenarios).read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
-    scored = score(scenarios, run_checker(bundle, scenarios))
+    extra = not args.no_patient_extra
+    scored = score(scenarios, run_checker(bundle, scenarios, patient_extra=extra))
     results: dict[str, Any] = {
         "bundle": str(bundle),
         "bundle_version": manifest["bundle_version"],
         "git_commit": manifest.get("git_commit"),
         "data_source": manifest.get("data", {}).get("source"),
         "scenarios": str(args.scenarios),
-        "patient_extra_passed": False,
+        "patient_extra_passed": extra,
         **scored,
         "expected_names_not_in_bundle_drugs": vocabulary_gaps(bundle, scenarios),
     }
@@ -467,7 +504,7 @@ def main() -> None:
     print(
         f"Prescription scenarios, bundle {results['bundle_version']} "
         f"(commit {results['git_commit']}, {results['data_source']} data); "
-        "request only, patient_extra not passed\n"
+        + ("patient_extra merged into the request\n" if extra else "request only\n")
     )
     print("| category | scenarios | passed | rate |\n|---|---|---|---|")
     for name, cat in results["per_category"].items():
@@ -475,7 +512,7 @@ def main() -> None:
     print(f"| **all** | {results['n']} | {results['passed']} | {results['pass_rate']:.1%} |")
     print(
         f"\n{results['failing']} failing, {results['failing_with_patient_extra']} of them with "
-        "a non-empty patient_extra (not an input yet)"
+        "a non-empty patient_extra" + ("" if extra else " (not passed)")
     )
     print("\n| failure kind | scenarios (first failure) | constraints (all) |\n|---|---|---|")
     for kind, count in results["failure_kinds_all"].items():

@@ -20,8 +20,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from prescription.clinical import ClinicalRules, DoseLimit, Rule
+from prescription.clinical import (
+    FREQUENCY_INTERVAL_DAYS,
+    ClinicalRules,
+    DoseLimit,
+    OrganRule,
+    PatientContext,
+    Rule,
+)
 from prescription.kb import LEVEL_ORDER, Finding, InteractionKB, stricter
+from prescription.messages import (
+    fallback_zh,
+    interaction_messages,
+    mechanism_key,
+    source_names,
+    zh_names,
+)
 from prescription.model import PairScore, PairScorer
 from prescription.resolver import DrugResolver, Resolution
 from prescription.schema import Alert, CheckRequest, CheckResult, DrugOrder, PairReport
@@ -73,6 +87,27 @@ def route_category(route: str | None) -> str:
     return "oral"
 
 
+_WEEKLY_WORDS = ("每周", "每星期", "/周", "weekly", "once a week", "per week", "qw", "q.w.", "q1w")
+_MONTHLY_WORDS = ("每月", "/月", "monthly", "once a month", "per month")
+_DAILY_WORDS = ("每日", "每天", "/日", "/天", "daily", "once a day", "every day", "qd", "q.d.")
+
+
+def frequency_in_name(name: str) -> str | None:
+    """A frequency written in the drug name ("甲氨蝶呤片 15mg 每周一次" -> weekly), else None."""
+    text = " ".join(name.lower().split())
+    words = set(text.replace(",", " ").split())
+    for frequency, markers in (
+        ("weekly", _WEEKLY_WORDS),
+        ("monthly", _MONTHLY_WORDS),
+        ("daily", _DAILY_WORDS),
+    ):
+        for marker in markers:
+            ascii_word = marker.isascii() and " " not in marker
+            if (marker in words) if ascii_word else (marker in text):
+                return frequency
+    return None
+
+
 @dataclass(frozen=True)
 class AlertPolicy:
     """Which alerts interrupt, which are silenced, when a prediction becomes an alert.
@@ -122,6 +157,8 @@ class _Draft:
     evidence: str = ""
     pregnancy: bool = False
     key: str = field(default="")
+    message_zh: str = ""
+    management_zh: str = ""
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -129,13 +166,48 @@ class _Draft:
 
 
 def _evidence(findings: list[Finding]) -> str:
+    """Every source's own statement, in its own language (ANSM's French text stays here only)."""
     parts = []
     for finding in findings:
         text = f"{finding.source} ({finding.version}): {finding.level}"
+        if finding.when:
+            text += f" when {finding.when}"
         if finding.mechanism:
             text += f" - {finding.mechanism}"
+        if finding.management:
+            text += f" - {finding.management}"
         parts.append(text)
     return " | ".join(parts)
+
+
+ASPIRIN = "acetylsalicylic acid"
+LOW_DOSE_ASPIRIN_MG_PER_DAY = 100.0
+
+
+def aspirin_context(item: _Item) -> str:
+    """ "aspirin_low_dose" (<= 100 mg/day), "aspirin_high_dose", or "" when the dose is unknown
+    (not given, or part of a combination product)."""
+    order = item.order
+    if item.drug != ASPIRIN or item.combination or order.dose_mg is None:
+        return ""
+    daily = order.dose_mg * (order.times_per_day or 1)
+    return (
+        "aspirin_low_dose" if daily <= LOW_DOSE_ASPIRIN_MG_PER_DAY + 1e-9 else "aspirin_high_dose"
+    )
+
+
+def applicable(findings: list[Finding], x: _Item, y: _Item) -> list[Finding]:
+    """Keep the one curated override that fits the orders (a dose-specific row before the
+    unconditional one) ahead of the source findings; the others are dropped."""
+    overrides = [f for f in findings if f.is_override]
+    if not overrides:
+        return findings
+    context = aspirin_context(x) or aspirin_context(y)
+    chosen = next((f for f in overrides if context and f.when == context), None) or next(
+        (f for f in overrides if not f.when), None
+    )
+    rest = [f for f in findings if not f.is_override]
+    return ([chosen] if chosen else []) + rest
 
 
 class PrescriptionChecker:
@@ -169,6 +241,15 @@ class PrescriptionChecker:
         self.policy = policy
         self.model_ref = model_ref
         self._class_cache: dict[str, frozenset[str]] = {}
+        self._zh: dict[str, str] | None = None
+
+    @property
+    def zh(self) -> dict[str, str]:
+        """Canonical drug -> Chinese generic name (for the Chinese messages), built once."""
+        if self._zh is None:
+            aliases = getattr(self.resolver, "aliases", {})
+            self._zh = zh_names(aliases) if isinstance(aliases, dict) else {}
+        return self._zh
 
     def check(self, request: CheckRequest, suppress: frozenset[str] = frozenset()) -> CheckResult:
         """Audit one prescription.
@@ -195,8 +276,12 @@ class PrescriptionChecker:
         pairs, pair_drafts = self._pairs(items)
         drafts += pair_drafts
         prescribed = [item for item in items if not item.current]
+        context = self.rules.patient_context(request.patient)
+        unresolved += [f"condition: {written}" for written in context.unmatched]
         drafts += self._doses(prescribed, request)
-        drafts += self._contraindications(prescribed, request, unresolved)
+        drafts += self._organ_function(prescribed, request, context)
+        drafts += self._schedules(prescribed)
+        drafts += self._contraindications(prescribed, request, context)
         drafts += self._allergies(prescribed, request, unresolved)
         alerts = self._apply_policy(drafts, self.policy.suppress | suppress)
         return CheckResult(
@@ -217,13 +302,21 @@ class PrescriptionChecker:
                 continue
             seen.setdefault((x.drug, y.drug) if x.drug <= y.drug else (y.drug, x.drug), (x, y))
         keys = list(seen)
-        findings = {key: self.kb.lookup(*key) for key in keys}
-        need_model = [key for key in keys if not any(f.level != "unknown" for f in findings[key])]
+        findings = {key: applicable(self.kb.lookup(*key), *seen[key]) for key in keys}
+        # The model scores pairs no source grades, and pairs whose strictest grade is a source's
+        # weakest one (grade_mapping.csv consult_model): the stricter of the two is shown.
+        need_model = [
+            key
+            for key in keys
+            if not any(f.level != "unknown" for f in findings[key])
+            or next(f for f in findings[key] if f.level != "unknown").consult_model
+        ]
         scores = dict(zip(need_model, self.scorer.score(need_model), strict=True))
         reports: list[PairReport] = []
         drafts: list[_Draft] = []
         for drug, (x, y) in same_ingredient.items():
             where = "current medication" if x.current or y.current else "prescription"
+            where_zh = "当前用药" if x.current or y.current else "本处方"
             drafts.append(
                 _Draft(
                     "duplicate_therapy",
@@ -235,6 +328,9 @@ class PrescriptionChecker:
                     "Keep one product, or check the combined daily dose.",
                     "same ingredient after resolving both products",
                     key=f"duplicate_therapy:{drug}",
+                    message_zh=f"{self.zh.get(drug, drug)}同时存在于{where_zh}的两个药品中"
+                    f"（{x.order.name}；{y.order.name}）：有过量风险。",
+                    management_zh="只保留一种药品，或核对合计日剂量。",
                 )
             )
         for key in keys:
@@ -295,42 +391,78 @@ class PrescriptionChecker:
         level = graded[0].level if graded else None
         shared = self._shared_class(a, b)
         duplicate = shared is not None and not self.rules.duplicate_allowed(a, b)
+        zh = self.zh
         if duplicate and level != "contraindicated":
             severity = stricter("moderate", level) or "moderate"
-            also = f" Also an interaction: {_evidence(graded)}." if graded else ""
+            dup = interaction_messages(a, b, severity, "duplicate", zh=zh)
+            also_en = also_zh = ""
+            if graded:
+                key_i = self._mechanism(graded[0], known)
+                inter = interaction_messages(a, b, graded[0].level, key_i, zh=zh)
+                also_en, also_zh = f" Also: {inter.message_en}", f"另：{inter.message_zh}"
             return _Draft(
                 "duplicate_therapy",
                 severity,
                 [a, b],
                 "knowledge_base",
                 f"{a} and {b} are in the same therapeutic class (ATC {shared}): "
-                f"duplicate therapy.{also}",
-                next((f.management for f in graded if f.management), "Use one drug of the class."),
+                f"duplicate therapy.{also_en}",
+                dup.management_en,
                 f"ATC level 4 {shared}" + (f" | {_evidence(known)}" if known else ""),
+                message_zh=f"{zh.get(a, a)}与{zh.get(b, b)}属同一治疗类别（ATC {shared}）："
+                f"重复用药。{also_zh}",
+                management_zh=dup.management_zh,
             )
         if graded:
             strictest = graded[0]
+            consulted = self._consulted(key, strictest, score, known)
+            if consulted is not None:
+                return consulted
             if LEVEL_ORDER.index(strictest.level) > LEVEL_ORDER.index(
                 self.policy.min_interaction_level
             ):
                 return None
-            mechanism = next((f.mechanism for f in known if f.mechanism), "")
-            dup_note = f" Same class (ATC {shared}), allow-listed as intended." if shared else ""
+            source_en, source_zh = source_names(strictest.source)
+            note_en, note_zh = f"Graded by {source_en}.", f"分级来源：{source_zh}。"
+            if shared:
+                # Same class but not a duplicate alert: allow-listed, or contraindicated anyway.
+                if duplicate:
+                    note_en += f" Same class (ATC {shared}): also duplicate therapy."
+                    note_zh += f"两药属同一类别（ATC {shared}），同时属于重复用药。"
+                else:
+                    note_en += (
+                        f" Same class (ATC {shared}): not flagged as duplicate therapy "
+                        "(reviewed allow-list), but the interaction stands."
+                    )
+                    note_zh += (
+                        f"两药属同一类别（ATC {shared}），已列入重复用药豁免清单，"
+                        "但相互作用仍需注意。"
+                    )
             if strictest.graded_by_context:
-                dup_note += (
-                    f" {strictest.source} grades this pair by dose or context "
-                    f"({strictest.graded_by_context}); the strictest grade is shown, the "
-                    "management text says when each applies."
+                note_en += (
+                    f" {source_en} grades this pair by dose or context; the strictest "
+                    "grade is shown (see evidence for when each applies)."
                 )
+                note_zh += f"{source_zh}按剂量或情境分级，此处显示最严格的等级（详见证据）。"
+            text = interaction_messages(
+                a,
+                b,
+                strictest.level,
+                self._mechanism(strictest, known, duplicate=duplicate),
+                zh=zh,
+                note_en=note_en,
+                note_zh=note_zh,
+            )
             return _Draft(
                 "interaction",
                 strictest.level,
                 [a, b],
-                "knowledge_base",
-                f"{a} + {b}: {strictest.level} interaction ({strictest.source}). "
-                f"{mechanism}{dup_note}".strip(),
-                next((f.management for f in graded if f.management), ""),
+                "curated" if strictest.is_override else "knowledge_base",
+                text.message_en,
+                text.management_en,
                 _evidence(known),
+                message_zh=text.message_zh,
+                management_zh=text.management_zh,
             )
         if (
             score is None
@@ -339,16 +471,14 @@ class PrescriptionChecker:
             or score.p_interaction is None
         ):
             return None
+        zh = self.zh
         # For a pair a source lists without grading, the interaction is known: only severity is
         # predicted. For an unlisted pair both are.
         p_major = score.severity["major"] * (1.0 if known else score.p_interaction)
         if p_major < self.policy.model_alert_threshold:
             return None
-        listed = (
-            f" Listed without severity: {known[0].mechanism}"
-            if known
-            else " Not in the knowledge base."
-        )
+        listed = " Listed by a source without severity." if known else " Not in the knowledge base."
+        listed_zh = "来源列出但未分级。" if known else "知识库中无此药对。"
         return _Draft(
             "interaction",
             "major",
@@ -358,7 +488,65 @@ class PrescriptionChecker:
             f"P(major interaction) = {p_major:.2f}.{listed}",
             "Review with a pharmacist before signing.",
             f"learned model {self.model_ref.version}: p_interaction={score.p_interaction}, "
-            f"severity={score.severity}",
+            f"severity={score.severity}" + (f" | {_evidence(known)}" if known else ""),
+            message_zh=f"模型预测（未经验证）{zh.get(a, a)}与{zh.get(b, b)}可能存在严重相互作用："
+            f"P = {p_major:.2f}。{listed_zh}",
+            management_zh="签署前请药师审核。",
+        )
+
+    @staticmethod
+    def _mechanism(strictest: Finding, known: list[Finding], duplicate: bool = False) -> str:
+        """The message template's mechanism key: the override's, else from the source texts."""
+        if strictest.mechanism_key:
+            return strictest.mechanism_key
+        key = mechanism_key(f.mechanism for f in known if f.mechanism)
+        return "duplicate" if key == "generic" and duplicate else key
+
+    def _consulted(
+        self,
+        key: tuple[str, str],
+        strictest: Finding,
+        score: PairScore | None,
+        known: list[Finding],
+    ) -> _Draft | None:
+        """When the only grade is a source's weakest one, the model's prediction is consulted;
+        if it is stricter (and its probability is at least 0.5) it is shown, non-interruptive."""
+        if not strictest.consult_model or strictest.is_override:
+            return None
+        if score is None or score.abstained or score.severity is None:
+            return None
+        predicted = score.predicted_level
+        if predicted is None or stricter(predicted, strictest.level) == strictest.level:
+            return None
+        if score.severity[predicted] < 0.5 or LEVEL_ORDER.index(predicted) > LEVEL_ORDER.index(
+            self.policy.min_interaction_level
+        ):
+            return None
+        a, b = key
+        p = score.severity[predicted]
+        text = interaction_messages(
+            a,
+            b,
+            predicted,
+            self._mechanism(strictest, known),
+            zh=self.zh,
+            note_en=f"{strictest.source} grades it {strictest.level} (its weakest grade); the "
+            f"learned model predicts {predicted} (P = {p:.2f}), the stricter is shown "
+            "(prediction, not validated).",
+            note_zh=f"{strictest.source}将其列为{strictest.level}（最低等级）；学习模型预测为"
+            f"{predicted}（P = {p:.2f}），此处显示较严格者（模型预测，未经验证）。",
+        )
+        return _Draft(
+            "interaction",
+            predicted,
+            [a, b],
+            "model",
+            text.message_en,
+            text.management_en,
+            f"learned model {self.model_ref.version}: severity={score.severity} | "
+            + _evidence(known),
+            message_zh=text.message_zh,
+            management_zh=text.management_zh,
         )
 
     # -- single-drug checks -----------------------------------------------------------------
@@ -431,16 +619,11 @@ class PrescriptionChecker:
         return None
 
     def _contraindications(
-        self, prescribed: list[_Item], request: CheckRequest, unresolved: list[str]
+        self, prescribed: list[_Item], request: CheckRequest, context: PatientContext
     ) -> list[_Draft]:
         patient = request.patient
-        conditions: list[tuple[str, str]] = []
-        for written in patient.conditions:
-            condition = self.rules.condition_of(written)
-            if condition is None:
-                unresolved.append(f"condition: {written}")
-            else:
-                conditions.append((written, condition))
+        conditions = context.conditions
+        renal_known = context.egfr is not None or context.crcl is not None
         drafts = []
         for item in prescribed:
             drug = item.drug
@@ -486,6 +669,19 @@ class PrescriptionChecker:
                         )
                     )
             for written, condition in conditions:
+                # With a known eGFR/CrCl or hepatic severity, the graded renal/hepatic tables
+                # (_organ_function) replace the generic condition rows for the drugs they cover.
+                graded = (
+                    condition == "renal_impairment"
+                    and renal_known
+                    and self.rules.has_renal_rules(drug)
+                ) or (
+                    condition == "hepatic_impairment"
+                    and context.hepatic is not None
+                    and self.rules.has_hepatic_rules(drug)
+                )
+                if graded:
+                    continue
                 for rule in self.rules.condition_rules_for(condition, drug):
                     drafts.append(
                         self._rule_draft(
@@ -495,6 +691,129 @@ class PrescriptionChecker:
                             f"{drug} with {written}: {rule.reason}",
                         )
                     )
+        return drafts
+
+    def _organ_function(
+        self, prescribed: list[_Item], request: CheckRequest, context: PatientContext
+    ) -> list[_Draft]:
+        """Renal (eGFR/CrCl bands) and hepatic (severity) contraindications and dose caps."""
+        drafts = []
+        weight = request.patient.weight_kg
+        for item in prescribed:
+            drug = item.drug
+            found: list[tuple[str, OrganRule, str]] = [
+                (
+                    "renal",
+                    rule,
+                    f"{'CrCl' if rule.measure == 'crcl' else 'eGFR'} "
+                    f"{measure.value:g} ({measure.basis})",
+                )
+                for rule, measure in self.rules.renal_rules(drug, context)
+            ]
+            if context.hepatic is not None:
+                severity, basis = context.hepatic
+                found += [
+                    ("hepatic", rule, basis) for rule in self.rules.hepatic_rules(drug, severity)
+                ]
+            for organ, rule, basis in found:
+                if rule.kind == "contraindication":
+                    drafts.append(
+                        _Draft(
+                            "contraindication",
+                            rule.level,
+                            [drug],
+                            "curated",
+                            f"{drug} with {basis}: {rule.reason}",
+                            rule.management,
+                            rule.source,
+                            key=f"contraindication:{organ}:{drug}:{rule.level}",
+                        )
+                    )
+                    continue
+                problem = self._organ_dose_problem(item, rule, weight)
+                if problem:
+                    drafts.append(
+                        _Draft(
+                            "dose",
+                            rule.level,
+                            [drug],
+                            "curated",
+                            f"{drug} ({item.order.name}) with {basis}: {problem}. {rule.reason}",
+                            rule.management,
+                            rule.source,
+                            key=f"dose:{organ}:{drug}:{item.product}",
+                        )
+                    )
+        return drafts
+
+    @staticmethod
+    def _organ_dose_problem(item: _Item, rule: OrganRule, weight: float | None) -> str | None:
+        """How an order breaks a renal/hepatic dose row, or None (combinations are skipped)."""
+        order = item.order
+        if not rule.has_cap:
+            return "the dose must be adjusted"
+        if order.dose_mg is None or item.combination:
+            return None
+        times = order.times_per_day
+        interval = FREQUENCY_INTERVAL_DAYS.get(order.frequency or "daily", 1)
+        # Average amount per day: a 750 mg dose every 48 h counts as 375 mg/day.
+        daily = order.dose_mg * times / interval if times else None
+        if rule.max_times_per_day is not None and times and times > rule.max_times_per_day:
+            return f"{times} doses a day; at most {rule.max_times_per_day:g} a day"
+        if rule.max_single is not None and order.dose_mg > rule.max_single + 1e-9:
+            return f"{order.dose_mg:g} mg per dose exceeds {rule.max_single:g} mg"
+        if daily is not None and rule.max_daily is not None and daily > rule.max_daily + 1e-9:
+            return f"{daily:g} mg/day exceeds {rule.max_daily:g} mg/day"
+        if daily is not None and weight is not None and rule.max_daily_per_kg is not None:
+            cap = rule.max_daily_per_kg * weight
+            if daily > cap + 1e-9:
+                return f"{daily:g} mg/day exceeds {rule.max_daily_per_kg:g} mg/kg/day ({cap:g} mg)"
+        return None
+
+    def _schedules(self, prescribed: list[_Item]) -> list[_Draft]:
+        """Weekly/monthly-only strengths ordered daily, or with no frequency stated."""
+        drafts = []
+        for item in prescribed:
+            order = item.order
+            if order.dose_mg is None or item.combination:
+                continue
+            rules = self.rules.schedule_rules(item.drug, route_category(order.route))
+            if not rules:
+                continue
+            rule = rules[0]
+            frequency = order.frequency or frequency_in_name(order.name)
+            times = order.times_per_day or 1
+            daily = order.dose_mg * times
+            over = daily > rule.max_daily_on_daily_regimen + 1e-9
+            level, problem = None, ""
+            if frequency in ("daily", "every_other_day") and over:
+                level = rule.level_daily
+                problem = f"ordered {frequency.replace('_', ' ')} ({daily:g} mg a day)"
+            elif frequency is None and times > 1 and over:
+                level = "major"
+                problem = (
+                    f"{times} doses a day ({daily:g} mg a day) with no frequency: a daily regimen "
+                    "(if this is a split weekly dose, set frequency to weekly)"
+                )
+            elif frequency is None and order.dose_mg >= rule.intermittent_from_dose:
+                level = "moderate"
+                problem = (
+                    f"{order.dose_mg:g} mg with no frequency: confirm the weekly/monthly schedule"
+                )
+            if level is None:
+                continue
+            drafts.append(
+                _Draft(
+                    "dose",
+                    level,
+                    [item.drug],
+                    "curated",
+                    f"{item.drug} ({order.name}): {problem}. {rule.reason}",
+                    rule.management,
+                    rule.source,
+                    key=f"dose:schedule:{item.drug}:{item.product}",
+                )
+            )
         return drafts
 
     @staticmethod
@@ -591,6 +910,11 @@ class PrescriptionChecker:
                 message=draft.message,
                 management=draft.management,
                 evidence=draft.evidence,
+                message_en=draft.message,
+                management_en=draft.management,
+                message_zh=draft.message_zh or fallback_zh(draft.type, draft.drugs, self.zh)[0],
+                management_zh=draft.management_zh
+                or fallback_zh(draft.type, draft.drugs, self.zh)[1],
             )
             current = alerts.get(draft.key)
             if current is None or LEVEL_ORDER.index(alert.severity) < LEVEL_ORDER.index(

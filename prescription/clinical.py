@@ -1,19 +1,30 @@
 """ClinicalRules: the project-curated tables (doses, pregnancy, lactation, allergy, age,
-conditions, intended combinations), loaded from a bundle (torch-free).
+conditions, intended combinations, renal and hepatic limits, dosing schedules), loaded from a
+bundle (torch-free).
 
 A table's `target` names one canonical drug or a class by ATC prefix (`atc:M01A`); a drug
 matches a class when any of its ATC codes starts with the prefix.
+
+Patient context (`ClinicalRules.patient_context`): renal function and hepatic impairment come
+from the patient's fields first, then from the written conditions ("eGFR 25", "CrCl 28",
+"慢性肾病4期", "severe renal impairment", "肝硬化 Child-Pugh C"), and CrCl from serum creatinine
+by Cockcroft-Gault. See `parse_condition` for what is read from a condition and how a stage or a
+severity word becomes a number.
 """
 
 from __future__ import annotations
 
 import csv
+import logging
+import re
+import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from prescription.names import name_key
+from prescription.schema import Patient
 
 CURATED_TABLES = (
     "doses.csv",
@@ -26,8 +37,18 @@ CURATED_TABLES = (
     "conditions.csv",
     "condition_contraindications.csv",
     "duplicate_allowlist.csv",
+    "renal.csv",
+    "hepatic.csv",
+    "schedules.csv",
 )
+# Added after bundles had been built without them: a bundle that lacks one loads with the table
+# empty (and a warning), so an older bundle keeps working without the new checks.
+OPTIONAL_TABLES = frozenset({"renal.csv", "hepatic.csv", "schedules.csv"})
 BUNDLE_PREFIX = "curated_"
+HEPATIC_SEVERITIES = ("none", "mild", "moderate", "severe")
+FREQUENCY_INTERVAL_DAYS = {"daily": 1, "every_other_day": 2, "weekly": 7, "monthly": 30}
+
+logger = logging.getLogger(__name__)
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -69,6 +90,256 @@ class Rule:
     detail: str = ""  # trimester, age range, condition id or allergy group, as applicable
     min_age_years: float | None = None
     max_age_years: float | None = None
+
+
+@dataclass(frozen=True)
+class OrganRule:
+    """A renal (`renal.csv`) or hepatic (`hepatic.csv`) rule for one drug or class.
+
+    Renal rules apply when `low <= value < high` for their `measure` (egfr or crcl); hepatic
+    rules apply at `min_severity` and worse. `kind` "contraindication" always alerts; "dose"
+    alerts when the order exceeds a cap, or, when the row has no cap, whenever it applies (the
+    dose must be adjusted, e.g. aminoglycosides by levels).
+    """
+
+    target: str
+    kind: str
+    level: str
+    reason: str
+    management: str
+    source: str
+    measure: str = ""
+    low: float = 0.0
+    high: float | None = None
+    min_severity: str = ""
+    max_single: float | None = None
+    max_daily: float | None = None
+    max_daily_per_kg: float | None = None
+    max_times_per_day: float | None = None
+
+    @property
+    def has_cap(self) -> bool:
+        """Whether the row limits the dose (otherwise any dose needs adjusting)."""
+        caps = (self.max_single, self.max_daily, self.max_daily_per_kg, self.max_times_per_day)
+        return any(cap is not None for cap in caps)
+
+
+@dataclass(frozen=True)
+class ScheduleRule:
+    """A drug given weekly or monthly in some strengths (`schedules.csv`).
+
+    On a daily regimen more than `max_daily_on_daily_regimen` a day is an error at
+    `level_daily`; a single dose of `intermittent_from_dose` or more is an intermittent
+    (weekly/monthly) strength, so an order of it without a frequency is asked to be confirmed.
+    """
+
+    target: str
+    route: str
+    max_daily_on_daily_regimen: float
+    intermittent_from_dose: float
+    level_daily: str
+    reason: str
+    management: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A renal function value (mL/min or mL/min/1.73m2) and how it was obtained."""
+
+    value: float
+    basis: str
+
+
+@dataclass
+class ConditionFacts:
+    """What one written condition says about renal/hepatic function and potassium."""
+
+    egfr: float | None = None  # a written eGFR value
+    crcl: float | None = None  # a written CrCl value
+    creatinine_umol_l: float | None = None
+    egfr_estimate: float | None = None  # from a CKD stage or a severity word (band floor)
+    renal: bool = False  # mentions renal impairment at all
+    hepatic: str | None = None  # mild | moderate | severe, when the text says
+    hepatic_mentioned: bool = False
+    potassium_mmol_l: float | None = None
+
+    @property
+    def any(self) -> bool:
+        """Whether anything was read."""
+        return any(
+            value is not None
+            for value in (
+                self.egfr,
+                self.crcl,
+                self.creatinine_umol_l,
+                self.egfr_estimate,
+                self.hepatic,
+                self.potassium_mmol_l,
+            )
+        ) or (self.renal or self.hepatic_mentioned)
+
+
+_NUM = r"(\d+(?:\.\d+)?)"
+_EGFR = re.compile(
+    r"(?:\begfr|\bgfr|肾小球滤过率|估算肾小球滤过率)\s*(?:[:=]|is|of|为|约)?\s*(?:<|≤)?\s*" + _NUM
+)
+_CRCL = re.compile(
+    r"(?:\bcrcl|\bccr|\bclcr|creatinine clearance|肌酐清除率|内生肌酐清除率)"
+    r"\s*(?:[:=]|is|of|为|约)?\s*(?:<|≤)?\s*" + _NUM
+)
+_CREATININE = re.compile(
+    r"(?:serum creatinine|\bscr|\bcreatinine|血肌酐|血清肌酐|肌酐)(?!\s*清除)"
+    r"\s*(?:[:=]|is|of|为)?\s*" + _NUM + r"\s*(mg/dl|umol/l|µmol/l|μmol/l)?"
+)
+_POTASSIUM = re.compile(
+    r"(?:serum potassium|potassium|\bk\+|血钾|血清钾)\s*(?:[:=]|is|of|为)?\s*" + _NUM
+)
+_CKD_STAGE = re.compile(
+    r"(?:\bckd|chronic kidney disease|慢性肾脏?病|慢性肾功能不全)\s*(?:stage|g|分期)?\s*"
+    r"([1-5])\s*([ab])?\s*期?"
+)
+_CHILD_PUGH = re.compile(r"child(?:[- ]?pugh)?\s*(?:class|分级|评分)?\s*([abc])\b(?:\s*级)?")
+_CHILD_PUGH_ZH = re.compile(r"child(?:[- ]?pugh)?\s*(?:class|分级)?\s*([abc])\s*级")
+# CKD stage -> the floor of its eGFR band (the worst case within the stage is what a dosing
+# rule must assume). Stage 5 / dialysis: 10 (<15).
+_STAGE_FLOOR = {"1": 90.0, "2": 60.0, "3": 30.0, "3a": 45.0, "3b": 30.0, "4": 15.0, "5": 10.0}
+_RENAL_WORDS = (
+    "肾",
+    "透析",
+    "尿毒症",
+    "肌酐",
+    "renal",
+    "kidney",
+    "ckd",
+    "gfr",
+    "crcl",
+    "creatinine",
+    "dialysis",
+    "esrd",
+)
+_HEPATIC_WORDS = ("肝", "hepat", "liver", "cirrho", "child-pugh", "child pugh")
+_END_STAGE = ("透析", "dialysis", "esrd", "end-stage", "end stage", "终末期", "尿毒症", "肾衰竭")
+_SEVERE = ("severe", "重度", "严重", "重症")
+_MODERATE = ("moderate", "中度", "中等")
+_MILD = ("mild", "轻度", "轻微")
+_SEVERITY_FLOOR = {"severe": 15.0, "moderate": 30.0, "mild": 60.0}
+_DECOMPENSATED = (
+    "decompensated",
+    "失代偿",
+    "liver failure",
+    "hepatic failure",
+    "肝衰竭",
+    "肝功能衰竭",
+)
+_SEVERITY_PREFIXES = (*_SEVERE, *_MODERATE, *_MILD, "稳定期", "active ")
+
+
+def normalise_text(text: str) -> str:
+    """NFKC, lower case, Chinese punctuation as ASCII, single spaces."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    for zh, en in (("，", ","), ("；", ";"), ("：", ":"), ("＜", "<"), ("、", ",")):
+        text = text.replace(zh, en)
+    return " ".join(text.split())
+
+
+def _severity_word(text: str) -> str | None:
+    for words, severity in ((_SEVERE, "severe"), (_MODERATE, "moderate"), (_MILD, "mild")):
+        if any(word in text for word in words):
+            return severity
+    return None
+
+
+def parse_condition(text: str) -> ConditionFacts:
+    """Read renal/hepatic function and potassium from one written condition.
+
+    - eGFR and CrCl values ("eGFR 25", "CrCl 28 ml/min", "肌酐清除率 25"), serum creatinine
+      ("血肌酐 180", "creatinine 2.1 mg/dL": mg/dL is converted, 1 mg/dL = 88.4 µmol/L; a value
+      below 20 without a unit is taken as mg/dL) and potassium ("serum potassium 5.4 mmol/L").
+    - A CKD stage ("慢性肾病4期", "CKD stage 3b", "CKD G4") gives the floor of its eGFR band
+      (4 -> 15); dialysis/ESRD/尿毒症 -> 10; "severe/moderate/mild renal impairment" (重度/中度/
+      轻度肾功能不全) -> 15/30/60. The floor is the worst case a dosing rule must assume.
+    - Child-Pugh A/B/C -> mild/moderate/severe hepatic impairment; decompensated cirrhosis and
+      liver failure -> severe; "severe/moderate/mild" with a liver word -> that severity.
+      Unqualified cirrhosis or "肝功能不全" gives no severity (the condition table still applies).
+    """
+    text = normalise_text(text)
+    facts = ConditionFacts()
+    if match := _EGFR.search(text):
+        facts.egfr = float(match.group(1))
+    if match := _CRCL.search(text):
+        facts.crcl = float(match.group(1))
+    if match := _CREATININE.search(text):
+        value, unit = float(match.group(1)), match.group(2)
+        facts.creatinine_umol_l = (
+            value * 88.4 if unit == "mg/dl" or (not unit and value < 20) else value
+        )
+    if match := _POTASSIUM.search(text):
+        facts.potassium_mmol_l = float(match.group(1))
+    renal = any(word in text for word in _RENAL_WORDS)
+    hepatic = any(word in text for word in _HEPATIC_WORDS)
+    facts.renal = renal or facts.creatinine_umol_l is not None
+    facts.hepatic_mentioned = hepatic
+    if match := _CKD_STAGE.search(text):
+        stage = match.group(1) + (match.group(2) or "")
+        facts.egfr_estimate = _STAGE_FLOOR.get(stage, _STAGE_FLOOR[match.group(1)])
+    elif renal and any(word in text for word in _END_STAGE):
+        facts.egfr_estimate = _STAGE_FLOOR["5"]
+    elif renal and not hepatic and (severity := _severity_word(text)):
+        facts.egfr_estimate = _SEVERITY_FLOOR[severity]
+    if match := (_CHILD_PUGH_ZH.search(text) or _CHILD_PUGH.search(text)):
+        facts.hepatic = {"a": "mild", "b": "moderate", "c": "severe"}[match.group(1)]
+        facts.hepatic_mentioned = True
+    elif hepatic and any(word in text for word in _DECOMPENSATED):
+        facts.hepatic = "severe"
+    elif hepatic and not renal and (severity := _severity_word(text)):
+        facts.hepatic = severity
+    return facts
+
+
+def cockcroft_gault(
+    age: float, weight_kg: float, creatinine_umol_l: float, sex: str | None
+) -> float:
+    """Creatinine clearance (mL/min): (140 - age) x kg x 1.23 (men) or 1.04 (women) / µmol/L.
+
+    An unknown sex uses the women's factor, the lower (more cautious) estimate.
+    """
+    factor = 1.23 if sex == "M" else 1.04
+    return max(0.0, (140.0 - age) * weight_kg * factor / creatinine_umol_l)
+
+
+@dataclass
+class PatientContext:
+    """What the checker knows about one patient beyond the raw request fields.
+
+    Attributes:
+        conditions: (as written, condition id) for every matched condition, including the ids
+            implied by a value (renal_impairment when eGFR/CrCl < 60, hepatic_impairment for a
+            mild+ hepatic severity, hyperkalemia when potassium > 5.0 mmol/L).
+        unmatched: conditions that matched nothing (reported in `unresolved`).
+        egfr, crcl: renal function with its basis, None when unknown.
+        hepatic: (severity, basis) for mild/moderate/severe hepatic impairment, else None.
+    """
+
+    conditions: list[tuple[str, str]] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+    egfr: Measure | None = None
+    crcl: Measure | None = None
+    hepatic: tuple[str, str] | None = None
+
+    def renal_value(self, measure: str) -> Measure | None:
+        """The measure a rule is written on, or the other one as a surrogate.
+
+        Drug labels use CrCl (Cockcroft-Gault) or eGFR; when only one is known it stands for
+        the other, as is usual in practice, and the basis says so.
+        """
+        own, other = (self.crcl, self.egfr) if measure == "crcl" else (self.egfr, self.crcl)
+        if own is not None:
+            return own
+        if other is not None:
+            name = "eGFR" if measure == "crcl" else "CrCl"
+            return Measure(other.value, f"{other.basis}; {name} used in place of {measure}")
+        return None
 
 
 class ClinicalRules:
@@ -138,13 +409,83 @@ class ClinicalRules:
             for r in tables["cross_reactivity.csv"]
         ]
         self.allowlist = [(r["target_a"], r["target_b"]) for r in tables["duplicate_allowlist.csv"]]
+        self.renal = [
+            OrganRule(
+                target=r["target"],
+                kind=r["kind"],
+                level=r["level"],
+                reason=r["reason"],
+                management=r["management"],
+                source=r["source"],
+                measure=r["measure"],
+                low=_number(r["min"]) or 0.0,
+                high=_number(r["max"]),
+                max_single=_number(r["max_single"]),
+                max_daily=_number(r["max_daily"]),
+                max_daily_per_kg=_number(r["max_daily_per_kg"]),
+                max_times_per_day=_number(r["max_times_per_day"]),
+            )
+            for r in tables.get("renal.csv", [])
+        ]
+        self.hepatic = [
+            OrganRule(
+                target=r["target"],
+                kind=r["kind"],
+                level=r["level"],
+                reason=r["reason"],
+                management=r["management"],
+                source=r["source"],
+                min_severity=r["min_severity"],
+                max_single=_number(r["max_single"]),
+                max_daily=_number(r["max_daily"]),
+            )
+            for r in tables.get("hepatic.csv", [])
+        ]
+        self.schedules = [
+            ScheduleRule(
+                target=r["target"],
+                route=r["route"] or "any",
+                max_daily_on_daily_regimen=float(r["max_daily_on_daily_regimen"]),
+                intermittent_from_dose=float(r["intermittent_from_dose"]),
+                level_daily=r["level_daily"],
+                reason=r["reason"],
+                management=r["management"],
+                source=r["source"],
+            )
+            for r in tables.get("schedules.csv", [])
+        ]
+        self._check_enumerations()
+
+    def _check_enumerations(self) -> None:
+        """Raise ValueError on a renal/hepatic/schedule row with an unknown level or kind."""
+        levels = ("contraindicated", "major", "moderate")
+        for rule in [*self.renal, *self.hepatic]:
+            if rule.level not in levels or rule.kind not in ("contraindication", "dose"):
+                raise ValueError(f"bad level/kind in organ rule for {rule.target}: {rule}")
+        for rule in self.renal:
+            if rule.measure not in ("egfr", "crcl"):
+                raise ValueError(f"renal rule for {rule.target}: unknown measure {rule.measure!r}")
+        for rule in self.hepatic:
+            if rule.min_severity not in HEPATIC_SEVERITIES[1:]:
+                raise ValueError(f"hepatic rule for {rule.target}: bad {rule.min_severity!r}")
+        for rule in self.schedules:
+            if rule.level_daily not in levels:
+                raise ValueError(f"schedule rule for {rule.target}: bad {rule.level_daily!r}")
 
     @classmethod
     def from_folder(
         cls, folder: Path, atc: dict[str, tuple[str, ...]], prefix: str = BUNDLE_PREFIX
     ) -> ClinicalRules:
         """Load every curated table (`<prefix><name>.csv`) from a folder."""
-        return cls({name: _rows(folder / f"{prefix}{name}") for name in CURATED_TABLES}, atc)
+        tables = {}
+        for name in CURATED_TABLES:
+            path = folder / f"{prefix}{name}"
+            if name in OPTIONAL_TABLES and not path.exists():
+                logger.warning("%s has no %s: those checks are off", folder, path.name)
+                tables[name] = []
+                continue
+            tables[name] = _rows(path)
+        return cls(tables, atc)
 
     def matches(self, target: str, drug: str) -> bool:
         """Whether a table target (canonical name or `atc:` prefix) covers a drug."""
@@ -185,6 +526,169 @@ class ClinicalRules:
         if key in self.condition_ids:
             return key
         return self.condition_terms.get(key)
+
+    def conditions_in(self, written: str) -> list[str]:
+        """Condition ids in one written entry: the whole text, else each clause.
+
+        Clauses are split on commas, semicolons and "、"; a leading severity or qualifier word
+        (严重/重度/中度/轻度, severe/moderate/mild, active) is dropped before the clause is looked
+        up ("严重肝功能不全" -> 肝功能不全, "severe renal impairment" -> renal impairment).
+        """
+        whole = self._condition_or_stripped(written)
+        if whole:
+            return [whole]
+        found: list[str] = []
+        for clause in re.split(r"[,;]", normalise_text(written)):
+            condition = self._condition_or_stripped(clause)
+            if condition and condition not in found:
+                found.append(condition)
+        return found
+
+    def _condition_or_stripped(self, text: str) -> str | None:
+        text = normalise_text(text)
+        if not text:
+            return None
+        condition = self.condition_of(text)
+        stripped = text
+        while condition is None:
+            prefix = next((p for p in _SEVERITY_PREFIXES if stripped.startswith(p)), None)
+            if prefix is None:
+                break
+            stripped = stripped[len(prefix) :].strip()
+            condition = self.condition_of(stripped) if stripped else None
+        return condition
+
+    def patient_context(self, patient: Patient) -> PatientContext:
+        """Conditions, renal function and hepatic impairment of one patient.
+
+        Precedence (the first known wins): eGFR field, an eGFR written in a condition, the floor
+        of a written CKD stage or severity; CrCl field, a CrCl written in a condition,
+        Cockcroft-Gault from creatinine (field, else written) with age and weight; hepatic
+        field, then Child-Pugh/severity words in the conditions (the worst one written).
+        """
+        context = PatientContext()
+        written_egfr: list[tuple[float, str]] = []
+        estimates: list[tuple[float, str]] = []
+        written_crcl: list[tuple[float, str]] = []
+        creatinine: list[tuple[float, str]] = []
+        hepatic: list[tuple[str, str]] = []
+        potassium: list[tuple[float, str]] = []
+        for written in patient.conditions:
+            ids = self.conditions_in(written)
+            facts = parse_condition(written)
+            if facts.egfr is not None:
+                written_egfr.append((facts.egfr, written))
+            if facts.egfr_estimate is not None:
+                estimates.append((facts.egfr_estimate, written))
+            if facts.crcl is not None:
+                written_crcl.append((facts.crcl, written))
+            if facts.creatinine_umol_l is not None:
+                creatinine.append((facts.creatinine_umol_l, written))
+            if facts.hepatic is not None:
+                hepatic.append((facts.hepatic, written))
+            if facts.potassium_mmol_l is not None:
+                potassium.append((facts.potassium_mmol_l, written))
+            if not ids and not facts.any:
+                context.unmatched.append(written)
+            context.conditions += [(written, condition) for condition in ids]
+        if patient.egfr_ml_min_1_73m2 is not None:
+            context.egfr = Measure(patient.egfr_ml_min_1_73m2, "eGFR (patient record)")
+        elif written_egfr:
+            value, written = min(written_egfr)
+            context.egfr = Measure(value, f"eGFR {value:g} written in '{written}'")
+        elif estimates:
+            value, written = min(estimates)
+            context.egfr = Measure(
+                value, f"eGFR taken as {value:g} (the lowest value of '{written}')"
+            )
+        if patient.crcl_ml_min is not None:
+            context.crcl = Measure(patient.crcl_ml_min, "CrCl (patient record)")
+        elif written_crcl:
+            value, written = min(written_crcl)
+            context.crcl = Measure(value, f"CrCl {value:g} mL/min written in '{written}'")
+        else:
+            scr = patient.creatinine_umol_l
+            where = "patient record"
+            if scr is None and creatinine:
+                scr, where = max(creatinine)[0], f"written in '{max(creatinine)[1]}'"
+            if scr is not None and patient.age is not None and patient.weight_kg is not None:
+                value = cockcroft_gault(patient.age, patient.weight_kg, scr, patient.sex)
+                sex = {"M": "male", "F": "female"}.get(
+                    patient.sex or "", "sex unknown: female factor"
+                )
+                context.crcl = Measure(
+                    round(value, 1),
+                    f"CrCl {value:.0f} mL/min by Cockcroft-Gault (creatinine {scr:g} µmol/L "
+                    f"[{where}], {patient.age:g} y, {patient.weight_kg:g} kg, "
+                    f"{sex})",
+                )
+        if patient.hepatic_impairment is not None:
+            if patient.hepatic_impairment != "none":
+                context.hepatic = (
+                    patient.hepatic_impairment,
+                    "hepatic impairment (patient record)",
+                )
+        elif hepatic:
+            severity, written = max(hepatic, key=lambda h: HEPATIC_SEVERITIES.index(h[0]))
+            context.hepatic = (severity, f"{severity} hepatic impairment from '{written}'")
+        have = {condition for _, condition in context.conditions}
+        renal = [m for m in (context.egfr, context.crcl) if m is not None and m.value < 60]
+        if renal and "renal_impairment" not in have and "renal_impairment" in self.condition_ids:
+            worst = min(renal, key=lambda m: m.value)
+            context.conditions.append((worst.basis, "renal_impairment"))
+        if (
+            context.hepatic is not None
+            and "hepatic_impairment" not in have
+            and "hepatic_impairment" in self.condition_ids
+        ):
+            context.conditions.append((context.hepatic[1], "hepatic_impairment"))
+        high_k = [(k, w) for k, w in potassium if k > 5.0]
+        if high_k and "hyperkalemia" not in have and "hyperkalemia" in self.condition_ids:
+            value, written = max(high_k)
+            context.conditions.append((f"potassium {value:g} mmol/L ('{written}')", "hyperkalemia"))
+        return context
+
+    @lru_cache(maxsize=4096)  # noqa: B019
+    def _organ_rules_for(self, kind: str, drug: str) -> tuple[OrganRule, ...]:
+        rules = self.renal if kind == "renal" else self.hepatic
+        return tuple(rule for rule in rules if self.matches(rule.target, drug))
+
+    def has_renal_rules(self, drug: str) -> bool:
+        """Whether the renal table grades this drug by eGFR/CrCl."""
+        return bool(self._organ_rules_for("renal", drug))
+
+    def has_hepatic_rules(self, drug: str) -> bool:
+        """Whether the hepatic table grades this drug by severity."""
+        return bool(self._organ_rules_for("hepatic", drug))
+
+    def renal_rules(self, drug: str, context: PatientContext) -> list[tuple[OrganRule, Measure]]:
+        """Renal rules whose band holds the patient's eGFR/CrCl, with the value used."""
+        found = []
+        for rule in self._organ_rules_for("renal", drug):
+            measure = context.renal_value(rule.measure)
+            if measure is None:
+                continue
+            if rule.low <= measure.value and (rule.high is None or measure.value < rule.high):
+                found.append((rule, measure))
+        return found
+
+    def hepatic_rules(self, drug: str, severity: str) -> list[OrganRule]:
+        """Hepatic rules that apply at this severity (mild < moderate < severe)."""
+        rank = HEPATIC_SEVERITIES.index(severity)
+        return [
+            rule
+            for rule in self._organ_rules_for("hepatic", drug)
+            if HEPATIC_SEVERITIES.index(rule.min_severity) <= rank
+        ]
+
+    @lru_cache(maxsize=4096)  # noqa: B019
+    def schedule_rules(self, drug: str, route: str) -> tuple[ScheduleRule, ...]:
+        """Weekly/monthly-strength rules for a drug and route."""
+        return tuple(
+            rule
+            for rule in self.schedules
+            if rule.route in ("any", route) and self.matches(rule.target, drug)
+        )
 
     def condition_rules_for(self, condition: str, drug: str) -> Iterator[Rule]:
         """Rules contraindicating a drug in a condition."""

@@ -4,6 +4,11 @@ Sources stay separate: a pair may carry a graded level (kb_levels.csv: DDInter),
 mechanism and management text (kb_rules.csv + kb_rule_pairs.csv: ANSM, in French) and a DrugBank
 mechanism sentence (kb_drugbank.csv). The strictest graded level wins; the others
 are shown as supporting evidence.
+
+Two reviewed tables refine this when the bundle has them (older bundles load without them):
+kb_overrides.csv (prescription/curated/pair_overrides.csv expanded) sets the level of well-known
+pairs where sources disagree, optionally by aspirin dose (`when`); kb_grade_mapping.csv says which
+source grades are the weakest ones (consult_model=yes), for which the checker also asks the model.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pathlib import Path
 LEVELS = ("contraindicated", "major", "moderate", "minor")
 # "unknown": a source lists the interaction without grading it.
 LEVEL_ORDER = (*LEVELS, "unknown")
+OVERRIDE_SOURCE = "curated_override"
 
 
 def stricter(a: str | None, b: str | None) -> str | None:
@@ -41,6 +47,18 @@ class Finding:
     # "CONTRE-INDICATION; Association DECONSEILLEE; A prendre en compte"); `level` is the
     # strictest of them.
     graded_by_context: str = ""
+    # The source's grade is its weakest one (grade_mapping.csv consult_model=yes): the checker
+    # also consults the learned model and shows the stricter of the two.
+    consult_model: bool = False
+    # Curated per-pair override: the condition it applies under ("" always, "aspirin_low_dose",
+    # "aspirin_high_dose") and its mechanism key for the message templates.
+    when: str = ""
+    mechanism_key: str = ""
+
+    @property
+    def is_override(self) -> bool:
+        """Whether this finding is a reviewed per-pair override (authoritative for the pair)."""
+        return self.source == OVERRIDE_SOURCE
 
 
 def _table(path: Path) -> Iterator[dict[str, str]]:
@@ -101,6 +119,13 @@ class InteractionKB:
         """
         graded: dict[tuple[str, str], list[Finding]] = {}
         level_findings: dict[tuple[str, str, str], Finding] = {}
+        weakest: set[tuple[str, str]] = set()
+        if (folder / "kb_grade_mapping.csv").is_file():
+            weakest = {
+                (row["source"], row["level"])
+                for row in _table(folder / "kb_grade_mapping.csv")
+                if row["consult_model"] == "yes"
+            }
         with (folder / "kb_levels.csv").open(encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle)
             header = next(reader)
@@ -112,7 +137,9 @@ class InteractionKB:
                 finding = level_findings.get(key)
                 if finding is None:
                     finding = level_findings[key] = Finding(
-                        *key, evidence=f"{key[1]} severity: {key[0]}"
+                        *key,
+                        evidence=f"{key[1]} severity: {key[0]}",
+                        consult_model=(key[1], key[0]) in weakest,
                     )
                 pair = (row[ia], row[ib]) if row[ia] <= row[ib] else (row[ib], row[ia])
                 existing = graded.get(pair)
@@ -129,14 +156,33 @@ class InteractionKB:
                 row["management"],
                 row["evidence"],
                 row["level_fr"] if ";" in row["level_fr"] else "",
+                consult_model=(row["source"], row["level"]) in weakest,
             )
             for row in _table(folder / "kb_rules.csv")
         }
         for a, b, rule in _columns(folder / "kb_rule_pairs.csv", "drug_a", "drug_b", "rule"):
             graded.setdefault(_pair(a, b), []).append(rules[rule])
+        if (folder / "kb_overrides.csv").is_file():
+            for row in _table(folder / "kb_overrides.csv"):
+                graded.setdefault(_pair(row["drug_a"], row["drug_b"]), []).append(
+                    Finding(
+                        row["level"],
+                        OVERRIDE_SOURCE,
+                        "pair_overrides",
+                        row["rationale"],
+                        "",
+                        f"{row['source']}"
+                        + (f" (applies when {row['when']})" if row["when"] else ""),
+                        when=row["when"],
+                        mechanism_key=row["mechanism"],
+                    )
+                )
         for findings in graded.values():
             if len(findings) > 1:
-                findings.sort(key=lambda f: LEVEL_ORDER.index(f.level))
+                # Overrides first (authoritative), then the strictest source grade.
+                findings.sort(
+                    key=lambda f: (not f.is_override, f.when != "", LEVEL_ORDER.index(f.level))
+                )
         drugbank: dict[tuple[str, str], list[tuple[str, str]]] = {}
         version = ""
         with (folder / "kb_drugbank.csv").open(encoding="utf-8", newline="") as handle:

@@ -59,6 +59,7 @@ _ZH_FORMS = sorted(
         "气雾剂",
         "吸入气雾剂",
         "吸入粉雾剂",
+        "粉吸入剂",
         "吸入用溶液",
         "吸入剂",
         "粉雾剂",
@@ -104,6 +105,18 @@ _ZH_FORMS = sorted(
     reverse=True,
 )
 _ZH_FORM_PREFIXES = ("注射用", "吸入用", "外用", "口服")
+# Infusion vehicles of ready-mixed bags ("左氧氟沙星氯化钠注射液", "利奈唑胺葡萄糖注射液"),
+# tried only once the name with its vehicle is unknown; "复方氯化钠注射液" (Ringer's) keeps it.
+_ZH_VEHICLES = ("氯化钠注射液", "葡萄糖注射液", "氯化钠", "葡萄糖")
+# Directions written after the name: "每周一次", "每日2次", "once weekly", "twice daily".
+_DIRECTIONS = re.compile(
+    r"(每|一)(日|天|周|晚|早|晨|\d+\s*小时)[一二两三四1234]?次?|睡前|顿服|必要时|"
+    r"\b(once|twice|three times|four times)?\s*(a\s+)?"
+    r"(daily|weekly|a day|a week|per day|per week)\b|"
+    r"\b(once|twice|at bedtime|as needed)\b"
+)
+# What a patient's allergy list adds to a drug name: "青霉素过敏", "penicillin allergy".
+_ALLERGY_WORDS = re.compile(r"过敏(史|反应)?$|\ballergy\b|\ballergic\b")
 _ZH_SALT_PREFIXES = sorted(
     [
         "盐酸",
@@ -135,7 +148,11 @@ _EN_FORMS = re.compile(
     r"suspension|syrup|elixir|drops?|cream|ointment|gel|lotion|patch(es)?|spray|inhaler|"
     r"suppositor(y|ies)|powder|granules|chewable|dispersible|effervescent|film[- ]coated|"
     r"extended[- ]release|delayed[- ]release|modified[- ]release|sustained[- ]release|"
-    r"er|xr|sr|cr|xl|la|dr|ec|ir|odt|oral|iv|im|po)\b"
+    r"er|xr|sr|cr|xl|la|dr|ec|ir|odt|oral|iv|im|po|sl|sc|"
+    # strength designations: double / single strength ("Bactrim DS", "Septra SS"), forte
+    r"ds|ss|forte|"
+    # frequencies pharmacists append ("metformin 500 bid")
+    r"qd|bid|tid|qid|qhs|qod|prn|stat)\b"
 )
 _EN_SALTS = (
     "hydrochloride",
@@ -171,12 +188,13 @@ _EN_SALTS = (
 )
 # Strengths and pack sizes: "200mg", "0.3 g", "5mg/5ml", "10万单位", "x 24", "24片/盒".
 _STRENGTH = re.compile(
-    r"(\d+(\.\d+)?\s*(mg|g|mcg|μg|ug|ml|iu|u|%|毫克|克|微克|毫升|单位|万单位|万u|国际单位)"
+    r"(\d+(\.\d+)?\s*(mg|g|mcg|μg|ug|ml|iu|u|meq|mmol|%|毫克|克|微克|毫升|单位|万单位|万u|国际单位)"
     r"(\s*/\s*\d*(\.\d+)?\s*(ml|g|mg|片|粒|袋|支|次|日|天|揿|喷|毫升))?)"
     # Pack sizes "x 24": the x must not follow a letter, or ATC codes (L04AX01) lose their tail.
     r"|((?<![a-z])[x×*]\s*\d+\s*(片|粒|袋|支|盒)?)|(\d+\s*(片|粒|袋|支)\s*/\s*(盒|瓶|板))",
     flags=re.IGNORECASE,
 )
+_CJK = re.compile(r"[\u3400-\u9fff]")
 _BRACKETS = re.compile(r"[\(\[（【].*?[\)\]）】]")
 _PUNCT = re.compile(r"[\s\-_,.;:'\"`·、，。；：/®™]+")
 
@@ -211,17 +229,56 @@ def _strip_en_forms(key: str) -> str:
     return stripped or key
 
 
+def _strip_bare_numbers(key: str) -> str:
+    """Drop unit-less strengths that follow a word: "metformin 500", "augmentin 625", "amoxicillin
+    0 5" (the key has already turned "0.5" into "0 5") -> the name alone.
+
+    Numbers before the first word stay ("5 fu", "654 2"), as do digits inside a token ("b12",
+    "30r"). Two numbers summing to 100 are a premix ratio ("humulin 70/30"), not a strength, and
+    Chinese keys keep their numbers ("诺和锐 30" is the NovoMix premix, 诺和锐 alone is NovoRapid;
+    Chinese prescriptions write strengths with a unit): the key is left alone so that it never
+    falls back to one component.
+    """
+    if _CJK.search(key):
+        return key
+    tokens: list[str] = []
+    numbers: list[str] = []
+    for token in key.split():
+        if tokens and token.isascii() and token.isdigit() and any(c.isalpha() for c in key):
+            numbers.append(token)
+        else:
+            tokens.append(token)
+    if len(numbers) == 2 and sum(int(n) for n in numbers) == 100:
+        return key
+    return " ".join(tokens)
+
+
 def name_variants(name: str) -> Iterator[str]:
     """Keys to try for a name, most specific first, without repeats.
 
-    Order: as written; without brackets; without dosage forms; without salts (Chinese acid-salt
-    prefixes such as 盐酸, trailing 钠/钾/钙/酯, English salt words).
+    Order: as written; without brackets; without unit-less strengths; without dosage forms and
+    release or strength suffixes (SR, XL, DS, ...); without salts (Chinese acid-salt prefixes such
+    as 盐酸, trailing 钠/钾/钙/酯, English salt words).
     """
     seen: set[str] = set()
     first = name_key(name)
     candidates = [first, " ".join(_BRACKETS.sub(" ", first).split())]
     for key in list(candidates):
+        stripped = " ".join(_ALLERGY_WORDS.sub(" ", _DIRECTIONS.sub(" ", key)).split())
+        candidates.append(stripped or key)
+    for key in list(candidates):
+        candidates.append(_strip_bare_numbers(key))
+    for key in list(candidates):
         candidates.append(_strip_en_forms(_strip_zh_forms(key)))
+    for key in list(candidates):
+        for vehicle in _ZH_VEHICLES:
+            if (
+                key.endswith(vehicle)
+                and len(key) > len(vehicle) + 1
+                and key[: -len(vehicle)] != "复方"
+            ):
+                candidates.append(_strip_zh_forms(key[: -len(vehicle)]))
+                break
     for key in list(candidates):
         words = key.split()
         if len(words) > 1 and words[-1] in _EN_SALTS:

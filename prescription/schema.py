@@ -16,6 +16,7 @@ MAX_NAME_CHARS = 200
 MAX_DOSE_MG = 100_000
 
 Severity = Literal["contraindicated", "major", "moderate", "minor"]
+Frequency = Literal["daily", "every_other_day", "weekly", "monthly", "once"]
 AlertType = Literal[
     "interaction", "duplicate_therapy", "dose", "contraindication", "allergy", "unknown_drug"
 ]
@@ -36,7 +37,33 @@ class Patient(Strict):
     pregnant: bool | None = None
     breastfeeding: bool | None = None
     allergies: list[str] = Field(default_factory=list, max_length=MAX_DRUGS)
-    conditions: list[str] = Field(default_factory=list, max_length=MAX_DRUGS)
+    conditions: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_DRUGS,
+        description=(
+            "free text, Chinese or English; renal/hepatic facts are read from it too "
+            '("eGFR 25", "CrCl 28", "慢性肾病4期", "肝硬化 Child-Pugh C"); an entry that matches '
+            'nothing is reported in `unresolved` as "condition: <entry>"'
+        ),
+    )
+    egfr_ml_min_1_73m2: float | None = Field(
+        default=None, gt=0, le=200, description="estimated GFR, mL/min/1.73m2"
+    )
+    crcl_ml_min: float | None = Field(
+        default=None,
+        gt=0,
+        le=300,
+        description="creatinine clearance, mL/min; computed by Cockcroft-Gault when not given",
+    )
+    creatinine_umol_l: float | None = Field(
+        default=None,
+        ge=10,
+        le=3000,
+        description="serum creatinine, µmol/L (mg/dL x 88.4); gives CrCl with age, sex, weight",
+    )
+    hepatic_impairment: Literal["none", "mild", "moderate", "severe"] | None = Field(
+        default=None, description="Child-Pugh A = mild, B = moderate, C = severe"
+    )
 
     @field_validator("allergies", "conditions")
     @classmethod
@@ -52,8 +79,17 @@ class DrugOrder(Strict):
 
     name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
     dose_mg: float | None = Field(default=None, gt=0, le=MAX_DOSE_MG)
-    times_per_day: int | None = Field(default=None, ge=1, le=24)
+    times_per_day: int | None = Field(
+        default=None, ge=1, le=24, description="doses on each dosing day"
+    )
     route: str | None = Field(default=None, max_length=50)
+    frequency: Frequency | None = Field(
+        default=None,
+        description=(
+            "how often the dosing day comes; unset means not stated (a weekly-only drug such as "
+            "low-dose methotrexate is then asked to be confirmed)"
+        ),
+    )
 
     @field_validator("name")
     @classmethod
@@ -83,6 +119,11 @@ class Alert(BaseModel):
     message: str
     management: str
     evidence: str
+    # The same text in the reader's language (added fields; `message`/`management` stay English).
+    message_en: str = ""
+    message_zh: str = ""
+    management_en: str = ""
+    management_zh: str = ""
 
 
 class PairReport(BaseModel):

@@ -25,6 +25,10 @@ ALERT_KEYS = {
     "interruptive",
     "message",
     "management",
+    "message_en",
+    "message_zh",
+    "management_en",
+    "management_zh",
     "evidence",
 }
 PAIR_KEYS = {"drugs", "known_level", "predicted_level", "p_interaction", "source"}

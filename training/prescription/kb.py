@@ -11,6 +11,14 @@ stricter level and cites both.
                       classes ("inhibiteurs puissants du CYP3A4") expanded through the substance
                       index; French mechanism and management text kept as written
     DrugBank DDI-86   the 86 mechanism types, as explanation sentences; severity not graded
+
+The grade mapping is not hard-coded: prescription/curated/grade_mapping.csv holds one reviewed row
+per (source, grade) with its rationale, and flags the weakest grades for which the checker also
+consults the learned model. prescription/curated/pair_overrides.csv sets the level of well-known
+pairs where sources disagree (kb_overrides.csv). Every ANSM substance matched to a canonical drug
+by name is checked against the ATC classes of its ANSM class; mismatches (homonyms such as
+"isosorbide", a nitrate in ANSM and an osmotic diuretic in DrugBank) are listed in
+kb_homonyms.csv and never matched silently.
 """
 
 from __future__ import annotations
@@ -35,13 +43,10 @@ logger = logging.getLogger(__name__)
 DDINTER_VERSION = "ddinter-1.0"
 ANSM_VERSION = "ansm-2020-10"
 DRUGBANK_VERSION = "drugbank-5.0-ddi86"
-ANSM_LEVELS = {
-    "contre-indication": "contraindicated",
-    "association deconseillee": "major",
-    "precaution d'emploi": "moderate",
-    "a prendre en compte": "minor",
-    "il convient de prendre en compte": "minor",
-}
+GRADE_MAPPING_FILE = "grade_mapping.csv"
+OVERRIDES_FILE = "pair_overrides.csv"
+OVERRIDE_WHEN = ("", "aspirin_low_dose", "aspirin_high_dose")
+DEFAULT_CURATED_DIR = Path(__file__).resolve().parents[2] / "prescription" / "curated"
 # Higher wins when two sources give the same alias different meanings.
 ALIAS_PRIORITY = {
     "canonical": 9,
@@ -75,6 +80,9 @@ class KnowledgeBase:
     drugbank: list[dict[str, str]]
     drugbank_types: list[dict[str, str]]
     stats: dict[str, int | float] = field(default_factory=dict)
+    overrides: list[dict[str, str]] = field(default_factory=list)
+    grade_mapping: list[dict[str, str]] = field(default_factory=list)
+    homonyms: list[dict[str, str]] = field(default_factory=list)
 
 
 def to_csv(rows: list[dict[str, str]], columns: list[str]) -> str:
@@ -93,6 +101,88 @@ def _read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
 
 def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
+
+
+def load_grade_mapping(curated_dir: Path) -> dict[tuple[str, str], str]:
+    """(source, grade without accents, lower case) -> level, from the reviewed grade_mapping.csv."""
+    mapping: dict[tuple[str, str], str] = {}
+    for row in _read_csv(curated_dir / GRADE_MAPPING_FILE):
+        level = row["level"]
+        if level not in LEVEL_ORDER:
+            raise ValueError(f"{GRADE_MAPPING_FILE}: unknown level {level!r}")
+        mapping[(row["source"], strip_accents(row["grade"]))] = level
+    return mapping
+
+
+def map_grade(mapping: dict[tuple[str, str], str], source: str, grade: str) -> str | None:
+    """A source's own grade wording -> the package's level (None: not in the reviewed table)."""
+    return mapping.get((source, strip_accents(grade)))
+
+
+# The ANSM rows of the reviewed table (kept for callers of the former hard-coded dict).
+ANSM_LEVELS = {
+    grade: level
+    for (source, grade), level in load_grade_mapping(DEFAULT_CURATED_DIR).items()
+    if source == "ansm"
+}
+
+
+def _expand_target(target: str, table: DrugTable) -> set[str]:
+    """A canonical name or "atc:<prefix>" -> canonical drugs in the table."""
+    if target.startswith("atc:"):
+        prefix = target[4:]
+        return {d.name for d in table.drugs.values() if any(c.startswith(prefix) for c in d.atc)}
+    return {target} if target in table.drugs else set()
+
+
+def override_rows(table: DrugTable, curated_dir: Path) -> tuple[list[dict[str, str]], int]:
+    """pair_overrides.csv expanded to canonical pairs (rows naming drugs outside the table are
+    skipped and counted: the demo drug list is small)."""
+    rows: list[dict[str, str]] = []
+    skipped = 0
+    for row in _read_csv(curated_dir / OVERRIDES_FILE):
+        if row["level"] not in LEVEL_ORDER[:4] or row["when"] not in OVERRIDE_WHEN:
+            raise ValueError(f"{OVERRIDES_FILE}: bad level or when in {row}")
+        left, right = _expand_target(row["drug_a"], table), _expand_target(row["drug_b"], table)
+        if not (left and right):
+            skipped += 1
+            continue
+        for a in sorted(left):
+            for b in sorted(right):
+                if a != b:
+                    x, y = _pair(a, b)
+                    rows.append({**row, "drug_a": x, "drug_b": y, "source": row["source"]})
+    return rows, skipped
+
+
+def drug_table_homonyms(table: DrugTable, safety_dir: Path) -> list[dict[str, str]]:
+    """Drugs whose WHO ATC code was attached by name although the drug's own DrugBank id maps to
+    a different ATC class (same name, different drug)."""
+    by_id: dict[str, set[str]] = {}
+    path = safety_dir / "atc_drugbank_map/drugs_list.json"
+    if not path.is_file():
+        return []
+    for entry in json.loads(path.read_text(encoding="utf-8")):
+        if entry.get("drugbank_id"):
+            by_id.setdefault(entry["drugbank_id"], set()).add(entry["atc_code"])
+    rows = []
+    for drug in table.drugs.values():
+        code = table.who_names.get(base_name(drug.name))
+        own = by_id.get(drug.drugbank_id or "", set())
+        if code and own and code[:4] not in {c[:4] for c in own}:
+            rows.append(
+                {
+                    "name": base_name(drug.name),
+                    "kind": "class_mismatch_kept",
+                    "source": "who_atc",
+                    "source_class": f"WHO ATC {code}",
+                    "matched_drug": drug.name,
+                    "matched_class": "ATC " + "|".join(sorted(own)),
+                    "drugbank_id": drug.drugbank_id or "",
+                    "resolution": "reported (drug table attaches WHO codes by name)",
+                }
+            )
+    return rows
 
 
 class AliasBuilder:
@@ -214,16 +304,22 @@ def build_aliases(
     return rows, stats
 
 
-def ddinter_rows(table: DrugTable, safety_dir: Path) -> list[dict[str, str]]:
-    """DDInter pairs with their level on the common scale."""
+def ddinter_rows(
+    table: DrugTable, safety_dir: Path, curated_dir: Path | None = None
+) -> list[dict[str, str]]:
+    """DDInter pairs with their level on the common scale (through grade_mapping.csv)."""
+    grades = load_grade_mapping(curated_dir or DEFAULT_CURATED_DIR)
     rows = []
     for row in _read_csv(safety_dir / "ddinter/interactions.csv"):
         a, b = _pair(row["drug_a"].strip().lower(), row["drug_b"].strip().lower())
+        level = map_grade(grades, "ddinter", row["level"])
+        if level is None:
+            raise ValueError(f"DDInter grade {row['level']!r} is not in {GRADE_MAPPING_FILE}")
         rows.append(
             {
                 "drug_a": a,
                 "drug_b": b,
-                "level": row["level"].strip().lower(),
+                "level": level,
                 "source": "ddinter",
                 "version": DDINTER_VERSION,
             }
@@ -254,20 +350,37 @@ class AnsmNames:
                 self.by_code.setdefault(code, []).append(drug.name)
         self.substances: dict[str, str | None] = {}
         self.classes: dict[str, set[str]] = {}
-        for entry in index:
-            substance = strip_accents(entry["substance"])
-            canonical = self.substance(substance)
-            for cls in entry["drug_classes"]:
-                members = self.classes.setdefault(strip_accents(cls), set())
+        self.homonyms: list[dict[str, str]] = []
+        self.checked = 0
+        self.unverifiable = 0
+        entries = [
+            (strip_accents(e["substance"]), [strip_accents(c) for c in e["drug_classes"]])
+            for e in index
+        ]
+        self.substance_classes = dict(entries)
+        for substance, _ in entries:
+            self.substance(substance)
+        self._check_homonyms()
+        for substance, classes in entries:
+            canonical = self.substances.get(substance)
+            for cls in classes:
+                members = self.classes.setdefault(cls, set())
                 if canonical:
                     members.add(canonical)
         self.unmapped: Counter[str] = Counter()
 
-    def substance(self, french: str) -> str | None:
-        """One French substance name -> canonical name, or None."""
-        if french in self.substances:
-            return self.substances[french]
-        candidates = [self.curated.get(french, ""), french]
+    def _lookup(self, candidate: str) -> str | None:
+        if candidate in self.table.drugs:
+            return candidate
+        if candidate in self.bases:
+            return self.bases[candidate]
+        if candidate in self.table.who_names:
+            return _preferred(self.table, self.by_code.get(self.table.who_names[candidate], []))
+        return None
+
+    def by_name(self, french: str) -> str | None:
+        """The canonical drug a French name matches by spelling alone (no curated table)."""
+        candidates = [french]
         if french.endswith("e"):
             candidates.append(french[:-1])
         if french.startswith("acide "):
@@ -275,20 +388,103 @@ class AnsmNames:
             if words:
                 candidates.append(words[0].replace("ique", "ic") + " acid")
         candidates += [c.replace("ph", "f") for c in candidates if "ph" in c]
-        found = None
-        for candidate in filter(None, candidates):
-            if candidate in self.table.drugs:
-                found = candidate
-            elif candidate in self.bases:
-                found = self.bases[candidate]
-            elif candidate in self.table.who_names:
-                found = _preferred(
-                    self.table, self.by_code.get(self.table.who_names[candidate], [])
-                )
+        for candidate in candidates:
+            found = self._lookup(candidate)
             if found:
-                break
+                return found
+        return None
+
+    def substance(self, french: str) -> str | None:
+        """One French substance name -> canonical name, or None."""
+        if french in self.substances:
+            return self.substances[french]
+        curated = self.curated.get(french, "")
+        found = (self._lookup(curated) if curated else None) or self.by_name(french)
         self.substances[french] = found
         return found
+
+    def _class_codes(self, cls: str, exclude: str) -> set[str] | None:
+        """ATC level-3 codes of a pharmacological ANSM class's other members, or None when the
+        class is not pharmacologically homogeneous (no level-3 code held by >= 60% of its members
+        with an ATC code, or fewer than 2 such members): "substrats du CYP3A4" says nothing."""
+        codes: list[set[str]] = []
+        for substance, classes in self.substance_classes.items():
+            drug = self.substances.get(substance)
+            if substance == exclude or cls not in classes or not drug:
+                continue
+            atc = {c[:4] for c in self.table.drugs[drug].atc}
+            if atc:
+                codes.append(atc)
+        if len(codes) < 2:
+            return None
+        counts = Counter(code for member in codes for code in member)
+        if counts.most_common(1)[0][1] < 0.6 * len(codes):
+            return None
+        return set(counts)
+
+    def _check_homonyms(self) -> None:
+        """Check every name-matched substance of the index against its ANSM class's ATC codes.
+
+        When the matched drug is outside the class (or has no ATC code) and another drug whose
+        name contains the same name is inside it, the name is a homonym ("isosorbide": a nitrate
+        in ANSM, an osmotic diuretic in DrugBank): the substance maps to the curated drug, else to
+        the one same-named drug inside the class, else to nothing. A mismatch with no same-named
+        alternative (codeine, ATC R05DA, in the opioid class) keeps its match and is reported as
+        a class mismatch for review.
+        """
+        for substance, classes in self.substance_classes.items():
+            named = self.by_name(substance)
+            if not named:
+                continue
+            signatures = [c for c in (self._class_codes(cls, substance) for cls in classes) if c]
+            if not signatures:
+                self.unverifiable += 1
+                continue
+            self.checked += 1
+            expected = set().union(*signatures)
+            drug = self.table.drugs[named]
+            if {c[:4] for c in drug.atc} & expected:
+                continue
+            word = re.compile(rf"\b{re.escape(base_name(named))}\b")
+            inside = sorted(
+                d.name
+                for d in self.table.drugs.values()
+                if d.name != named
+                and base_name(d.name) != base_name(named)
+                and word.search(d.name)
+                and {c[:4] for c in d.atc} & expected
+            )
+            curated = self.curated.get(substance, "")
+            chosen = self._lookup(curated) if curated else None
+            if inside:
+                kind = "homonym"
+                if chosen:
+                    resolution = f"curated: {chosen}"
+                else:
+                    chosen = inside[0] if len(inside) == 1 else None
+                    resolution = (
+                        f"same name inside the class: {chosen}"
+                        if chosen
+                        else f"not matched (several in the class: {', '.join(inside)})"
+                    )
+                self.substances[substance] = chosen
+            else:
+                kind = "class_mismatch_kept"
+                resolution = f"kept: {self.substances.get(substance)} (no same-named drug in class)"
+            self.homonyms.append(
+                {
+                    "name": substance,
+                    "kind": kind,
+                    "source": "ansm",
+                    "source_class": "; ".join(classes) + f" (ATC {'|'.join(sorted(expected))})",
+                    "matched_drug": named,
+                    "matched_class": "ATC "
+                    + ("|".join(sorted(drug.atc)) or "none")
+                    + (f"; {'|'.join(drug.categories[:4])}" if drug.categories else ""),
+                    "drugbank_id": drug.drugbank_id or "",
+                    "resolution": resolution,
+                }
+            )
 
     def expand(self, name: str) -> set[str]:
         """A thesaurus entry name (substance, class, 'A + B', 'X (ET ... Y)') -> canonical drugs."""
@@ -320,8 +516,10 @@ class AnsmNames:
 
 def ansm_rows(
     table: DrugTable, safety_dir: Path, curated_dir: Path
-) -> tuple[list[dict[str, str]], list[dict[str, str]], dict[str, int]]:
-    """ANSM rules, and the canonical drug pairs they expand to (the strictest rule per pair)."""
+) -> tuple[list[dict[str, str]], list[dict[str, str]], dict[str, int], list[dict[str, str]]]:
+    """ANSM rules, the canonical drug pairs they expand to (the strictest rule per pair), stats
+    and the homonym report."""
+    grades = load_grade_mapping(curated_dir)
     names = AnsmNames(table, safety_dir, curated_dir)
     entries = json.loads(
         (
@@ -334,9 +532,7 @@ def ansm_rows(
     best: dict[tuple[str, str], tuple[int, str]] = {}  # pair -> (level rank, rule id)
     mapped_entries = 0
     for number, entry in enumerate(entries, 1):
-        levels = [
-            ANSM_LEVELS.get(strip_accents(level["level"])) for level in entry["severity_levels"]
-        ]
+        levels = [map_grade(grades, "ansm", level["level"]) for level in entry["severity_levels"]]
         graded = [level for level in levels if level]
         if not graded:
             continue
@@ -385,11 +581,17 @@ def ansm_rows(
         "ansm_substances": len(names.substances),
         "ansm_substances_mapped": sum(1 for v in names.substances.values() if v),
         "ansm_names_unmapped": len(names.unmapped),
+        "ansm_names_class_checked": names.checked,
+        "ansm_names_class_unverifiable": names.unverifiable,
+        "ansm_homonyms": sum(1 for h in names.homonyms if h["kind"] == "homonym"),
+        "ansm_class_mismatches_kept": sum(
+            1 for h in names.homonyms if h["kind"] == "class_mismatch_kept"
+        ),
     }
     logger.info(
         "ANSM: %s; unmapped names e.g. %s", stats, [n for n, _ in names.unmapped.most_common(8)]
     )
-    return rules, pairs, stats
+    return rules, pairs, stats, names.homonyms
 
 
 def drugbank_rows(
@@ -424,8 +626,10 @@ def drugbank_rows(
 def build_knowledge_base(table: DrugTable, safety_dir: Path, curated_dir: Path) -> KnowledgeBase:
     """All KB tables, with coverage statistics for the run log and the model card."""
     aliases, alias_stats = build_aliases(table, safety_dir, curated_dir)
-    ddinter = ddinter_rows(table, safety_dir)
-    ansm_rules, ansm_pairs, ansm_stats = ansm_rows(table, safety_dir, curated_dir)
+    ddinter = ddinter_rows(table, safety_dir, curated_dir)
+    ansm_rules, ansm_pairs, ansm_stats, homonyms = ansm_rows(table, safety_dir, curated_dir)
+    homonyms = homonyms + drug_table_homonyms(table, safety_dir)
+    overrides, overrides_skipped = override_rows(table, curated_dir)
     drugbank, types = drugbank_rows(table, safety_dir)
     drugs = [
         {
@@ -444,8 +648,23 @@ def build_knowledge_base(table: DrugTable, safety_dir: Path, curated_dir: Path) 
         "drugbank_pairs": len(drugbank),
         **alias_stats,
         **ansm_stats,
+        "homonyms": sum(1 for h in homonyms if h["kind"] == "homonym"),
+        "override_pairs": len(overrides),
+        "override_rows_skipped": overrides_skipped,
     }
-    return KnowledgeBase(drugs, aliases, ddinter, ansm_rules, ansm_pairs, drugbank, types, stats)
+    return KnowledgeBase(
+        drugs,
+        aliases,
+        ddinter,
+        ansm_rules,
+        ansm_pairs,
+        drugbank,
+        types,
+        stats,
+        overrides,
+        _read_csv(curated_dir / GRADE_MAPPING_FILE),
+        homonyms,
+    )
 
 
 def build_demo_knowledge_base(demo_dir: Path, curated_dir: Path) -> tuple[KnowledgeBase, DrugTable]:
@@ -508,13 +727,30 @@ def build_demo_knowledge_base(demo_dir: Path, curated_dir: Path) -> tuple[Knowle
         for d in sorted(drugs.values(), key=lambda d: d.name)
     ]
     aliases = builder.rows()
+    overrides, overrides_skipped = override_rows(table, curated_dir)
     stats.update(
         drugs=len(rows),
         aliases=len(aliases),
         demo_rules=len(rules),
         alias_conflicts=builder.conflicts,
+        homonyms=0,
+        override_pairs=len(overrides),
+        override_rows_skipped=overrides_skipped,
     )
-    return KnowledgeBase(rows, aliases, [], rules, rule_pairs, [], [], stats), table
+    kb = KnowledgeBase(
+        rows,
+        aliases,
+        [],
+        rules,
+        rule_pairs,
+        [],
+        [],
+        stats,
+        overrides,
+        _read_csv(curated_dir / GRADE_MAPPING_FILE),
+        [],
+    )
+    return kb, table
 
 
 TABLE_COLUMNS = {
@@ -536,6 +772,18 @@ TABLE_COLUMNS = {
     "kb_rule_pairs.csv": ["drug_a", "drug_b", "rule", "source", "version"],
     "kb_drugbank.csv": ["drug_1", "drug_2", "type", "source", "version"],
     "drugbank_types.csv": ["type", "template", "source", "version"],
+    "kb_overrides.csv": ["drug_a", "drug_b", "level", "when", "mechanism", "rationale", "source"],
+    "kb_grade_mapping.csv": ["source", "grade", "level", "consult_model", "rationale", "reference"],
+    "kb_homonyms.csv": [
+        "name",
+        "kind",
+        "source",
+        "source_class",
+        "matched_drug",
+        "matched_class",
+        "drugbank_id",
+        "resolution",
+    ],
 }
 
 
@@ -549,5 +797,8 @@ def kb_files(kb: KnowledgeBase) -> dict[str, str]:
         "kb_rule_pairs.csv": kb.rule_pairs,
         "kb_drugbank.csv": kb.drugbank,
         "drugbank_types.csv": kb.drugbank_types,
+        "kb_overrides.csv": kb.overrides,
+        "kb_grade_mapping.csv": kb.grade_mapping,
+        "kb_homonyms.csv": kb.homonyms,
     }
     return {name: to_csv(rows, TABLE_COLUMNS[name]) for name, rows in tables.items()}
