@@ -219,6 +219,9 @@ def main() -> None:
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--show-fires", type=int, default=0)
     parser.add_argument("--no-haodf", action="store_true")
+    parser.add_argument(
+        "--no-invariance", action="store_true", help="skip the invisible-character variants"
+    )
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
 
@@ -240,8 +243,9 @@ def main() -> None:
         if (VIGNETTES / f"{split}.jsonl").is_file()
         for row in load_vignettes(split)
     ]
-    if all_rows:
+    if all_rows and not args.no_invariance:
         report["invariance"] = invariance(all_rows, assess)
+    if all_rows:
         report["latency_vignettes"] = latency([(r["text"], r.get("age")) for r in all_rows], engine)
     if "haodf" in report:
         rows = [r for r in haodf_rows(data_dir) if r["split"] == "test"]
@@ -260,9 +264,10 @@ def main() -> None:
     if "haodf" in report:
         for split, part in report["haodf"].items():
             print(f"| haodf {split} emergency rate | {part['emergency_rate']} | <= 0.015 |")
-    if all_rows:
+    if "invariance" in report:
         changed = report["invariance"]["urgency_changed"]
         print(f"| urgency changed by invisible chars | {changed} | 0 |")
+    if all_rows:
         print(f"| urgency p99, vignettes (ms) | {report['latency_vignettes']['p99_ms']} | <= 1 |")
     if "latency_haodf" in report:
         print(f"| urgency p99, real requests (ms) | {report['latency_haodf']['p99_ms']} | <= 1 |")

@@ -344,3 +344,24 @@ def test_a_terminator_in_a_proximity_gap_ends_the_negation() -> None:
     engine = UrgencyEngine.default()
     assert engine.assess("吐了不是饭是红的，差不多半碗", 70).emergency
     assert not engine.assess("吐了不是红的，是黄水", 40).emergency
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "既往气胸，今天有点胸痛",
+        "既 往气胸，今天有点胸痛",
+        "既往 气胸，今天有点胸痛",
+        "既往\u3000气胸，今天有点胸痛",
+    ],
+)
+def test_a_typed_space_inside_or_after_a_context_cue_keeps_its_scope(text: str) -> None:
+    """Typed spaces end clauses, but not inside a cue's words or between a cue and its words."""
+    default = UrgencyEngine.default()
+    assert default.assess(text, 40).level == default.assess("既往气胸，今天有点胸痛", 40).level
+    pneumothorax = [
+        m
+        for m in default.assess(text, 40, keep_mentions=True).mentions
+        if "气胸" in m.concept or m.concept.startswith("pneumothorax")
+    ]
+    assert pneumothorax and all("historical" in m.contexts for m in pneumothorax)

@@ -666,6 +666,27 @@ class UrgencyEngine:
             if all(not present.isdisjoint(group) for group in compiled.rule_groups[i])
         )
 
+    def _breaks_between_words(
+        self,
+        scan: _Scan,
+        breaks: list[float],
+        spans: Sequence[tuple[_CompiledConcept, int, int]],
+    ) -> list[float]:
+        """The typed spaces that may end a clause: not one inside a concept's or a context cue's
+        words ("既 往"), nor one between a cue and the words it governs ("既往 气胸")."""
+        if not breaks:
+            return breaks
+        blocked: list[tuple[float, float]] = [(s - 0.5, e - 0.5) for _, s, e in spans]
+        for cues in self._compile().cues.values():
+            hits = scan._cue_hits(cues)
+            for at, cue in hits["b"]:
+                blocked.append((at - 0.5, at + len(cue) - 0.5 + 1e-9))
+            for at, cue in hits["a"]:
+                blocked.append((at - 0.5 - 1e-9, at + len(cue) - 0.5))
+            for at, cue in hits["t"]:
+                blocked.append((at - 0.5, at + len(cue) - 0.5))
+        return [b for b in breaks if not any(lo < b < hi for lo, hi in blocked)]
+
     def _negated_gap(self, scan: _Scan, match: re.Match[str]) -> bool:
         """Whether a negation cue sits in a gap of a proximity match ("胸口不疼", "痰里没有血")."""
         negation = self._compile().cues["negated"]
@@ -747,7 +768,7 @@ class UrgencyEngine:
             spans = [span for span in spans if span[0].concept.id in needed]
         spans = self._kept(normalised.text, spans)
         if spans:
-            breaks = _soft_breaks(normalised)
+            breaks = self._breaks_between_words(scan, _soft_breaks(normalised), everything)
             if breaks:
                 scan = _Scan(
                     normalised.text,
