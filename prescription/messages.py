@@ -9,6 +9,7 @@ deliberately conservative: no line tells the prescriber that a graded interactio
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -244,13 +245,22 @@ def _plain(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
+@functools.lru_cache(maxsize=65536)
+def _text_key(text: str) -> str | None:
+    # The KB's mechanism texts are a finite set, so each is read once per process.
+    plain = _plain(text)
+    for word, key in _KEYWORDS:
+        if word in plain:
+            return key
+    return None
+
+
 def mechanism_key(texts: Iterable[str]) -> str:
     """The mechanism key of source texts (French or English), "generic" when none matches."""
     for text in texts:
-        plain = _plain(text)
-        for word, key in _KEYWORDS:
-            if word in plain:
-                return key
+        key = _text_key(text)
+        if key is not None:
+            return key
     return "generic"
 
 
