@@ -121,16 +121,21 @@ class UrgencyBackstop:
             sentences = SentenceEncoder.from_manifest(entry["sentence_encoder"]).load()
         return cls(TfidfEncoder(featurizer), model, threshold, sentences)
 
+    def feeds(self, normalised: Sequence[str], buckets: Sequence[str]) -> dict[str, np.ndarray]:
+        """The graph's inputs for normalised texts and age buckets (training's parity check
+        feeds the same)."""
+        feeds = self.encoder(normalised, buckets)
+        if self.sentences is not None:
+            feeds["dense"] = self.sentences.encode(normalised)
+        return feeds
+
     def probabilities(self, normalised: Sequence[str], buckets: Sequence[str]) -> np.ndarray:
         """P(emergency) for normalised texts and age buckets."""
         if not normalised:
             return np.zeros(0)
         chunks = []
         for start in range(0, len(normalised), _CHUNK):
-            texts = normalised[start : start + _CHUNK]
-            feeds = self.encoder(texts, buckets[start : start + _CHUNK])
-            if self.sentences is not None:
-                feeds["dense"] = self.sentences.encode(texts)
+            feeds = self.feeds(normalised[start : start + _CHUNK], buckets[start : start + _CHUNK])
             chunks.append(self.model.run(feeds)[0][:, 0])
         logits = np.concatenate(chunks).astype(np.float64)
         probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-logits))

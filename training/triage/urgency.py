@@ -191,22 +191,21 @@ def fit_backstop(
             rows = sparse.hstack([rows, sparse.csr_matrix(feeds["dense"])]).tocsr()
         return model.decision_function(rows)[:, None]
 
-    def feeds_of(part: list[str], part_buckets: list[str]) -> dict[str, np.ndarray]:
-        feeds = encoder(part, part_buckets)
-        if sentences is not None:
-            feeds["dense"] = sentences.encode(part)
-        return feeds
-
+    # the predictor's own feeds and scoring: parity and the threshold are checked on exactly
+    # what serving computes
+    backstop = UrgencyBackstop(encoder, onnx_model, 0.5, sentences)
     sample = texts[: min(len(texts), 200)]
     parity = check_parity(
         reference,
         onnx_model,
-        [feeds_of(sample[i : i + 50], buckets[i : i + 50]) for i in range(0, len(sample), 50)],
+        [
+            backstop.feeds(sample[i : i + 50], buckets[i : i + 50])
+            for i in range(0, len(sample), 50)
+        ],
         config.export.parity_atol,
     )
 
-    # the predictor's own scoring, so the threshold is chosen on exactly what serving computes
-    scores = UrgencyBackstop(encoder, onnx_model, 0.5, sentences).probabilities
+    scores = backstop.probabilities
 
     # Threshold on real requests the rules leave routine, from a split training never saw.
     validation = data.part("validation")
