@@ -18,6 +18,7 @@ Torch-free and dependency-light (stdlib + pydantic), so it runs inside the predi
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -263,6 +264,10 @@ def _trie_hits(
     return hits
 
 
+def _clause_ends(text: str, clause_chars: str, soft_breaks: Sequence[float]) -> list[float]:
+    return sorted([m.start() for m in _char_class(clause_chars).finditer(text)] + list(soft_breaks))
+
+
 class _Scan:
     """One normalised complaint: its clause and sentence bounds, values and cue tests."""
 
@@ -277,9 +282,7 @@ class _Scan:
         self.size = len(text)
         # A soft break at i - 0.5 ends a clause between characters i - 1 and i: where the patient
         # separated Chinese phrases with a space that normalisation removed.
-        self.clause_ends: list[float] = sorted(
-            [m.start() for m in _char_class(clause_chars).finditer(text)] + list(soft_breaks)
-        )
+        self.clause_ends = _clause_ends(text, clause_chars, soft_breaks)
         self.sentence_ends: list[float] = [
             i
             for i in (m.start() for m in _char_class(sentence_chars).finditer(text))
@@ -287,6 +290,13 @@ class _Scan:
             if not (text[i] == "." and 0 < i < self.size - 1 and text[i + 1].isdigit())
         ]
         self._hits: dict[int, dict[str, list[tuple[int, str]]]] = {}
+
+    def with_breaks(self, clause_chars: str, soft_breaks: Sequence[float]) -> _Scan:
+        """The same text with typed spaces also ending clauses; cue hits (which depend on the
+        text alone) are shared, not searched again."""
+        scan = copy.copy(self)
+        scan.clause_ends = _clause_ends(self.text, clause_chars, soft_breaks)
+        return scan
 
     def _cue_hits(self, cues: _CompiledCues) -> dict[str, list[tuple[int, str]]]:
         """Where this context's cues occur (word-bounded), by kind: found once per text."""
@@ -676,16 +686,19 @@ class UrgencyEngine:
         words ("既 往"), nor one between a cue and the words it governs ("既往 气胸")."""
         if not breaks:
             return breaks
-        blocked: list[tuple[float, float]] = [(s - 0.5, e - 0.5) for _, s, e in spans]
+        # A break at i - 0.5 lies between characters i - 1 and i; these are the i it may not have.
+        blocked: set[int] = set()
+        for _, start, end in spans:
+            blocked.update(range(start + 1, end))
         for cues in self._compile().cues.values():
             hits = scan._cue_hits(cues)
-            for at, cue in hits["b"]:
-                blocked.append((at - 0.5, at + len(cue) - 0.5 + 1e-9))
-            for at, cue in hits["a"]:
-                blocked.append((at - 0.5 - 1e-9, at + len(cue) - 0.5))
+            for at, cue in hits["b"]:  # inside, or right after: "既往 气胸"
+                blocked.update(range(at + 1, at + len(cue) + 1))
+            for at, cue in hits["a"]:  # inside, or right before
+                blocked.update(range(at, at + len(cue)))
             for at, cue in hits["t"]:
-                blocked.append((at - 0.5, at + len(cue) - 0.5))
-        return [b for b in breaks if not any(lo < b < hi for lo, hi in blocked)]
+                blocked.update(range(at + 1, at + len(cue)))
+        return [b for b in breaks if int(b + 0.5) not in blocked]
 
     def _negated_gap(self, scan: _Scan, match: re.Match[str]) -> bool:
         """Whether a negation cue sits in a gap of a proximity match ("胸口不疼", "痰里没有血")."""
@@ -770,12 +783,7 @@ class UrgencyEngine:
         if spans:
             breaks = self._breaks_between_words(scan, _soft_breaks(normalised), everything)
             if breaks:
-                scan = _Scan(
-                    normalised.text,
-                    contexts.clause_delimiters,
-                    contexts.sentence_delimiters,
-                    breaks,
-                )
+                scan = scan.with_breaks(contexts.clause_delimiters, breaks)
         occupied = {scan.clause(start, end) for _, start, end in everything}
         mentions = self._judge(normalised.text, scan, values, spans, occupied)
         by_concept: dict[str, list[Mention]] = {}
