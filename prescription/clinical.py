@@ -56,6 +56,20 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)]
 
 
+def read_tables(folder: Path, prefix: str = BUNDLE_PREFIX) -> dict[str, list[dict[str, str]]]:
+    """Every curated table (`<prefix><name>.csv`) in a folder, cells stripped; an optional
+    table a folder lacks (an older bundle) is empty, with a warning."""
+    tables = {}
+    for name in CURATED_TABLES:
+        path = folder / f"{prefix}{name}"
+        if name in OPTIONAL_TABLES and not path.exists():
+            logger.warning("%s has no %s: those checks are off", folder, path.name)
+            tables[name] = []
+            continue
+        tables[name] = _rows(path)
+    return tables
+
+
 def _number(value: str) -> float | None:
     return float(value) if value not in ("", None) else None
 
@@ -477,15 +491,7 @@ class ClinicalRules:
         cls, folder: Path, atc: dict[str, tuple[str, ...]], prefix: str = BUNDLE_PREFIX
     ) -> ClinicalRules:
         """Load every curated table (`<prefix><name>.csv`) from a folder."""
-        tables = {}
-        for name in CURATED_TABLES:
-            path = folder / f"{prefix}{name}"
-            if name in OPTIONAL_TABLES and not path.exists():
-                logger.warning("%s has no %s: those checks are off", folder, path.name)
-                tables[name] = []
-                continue
-            tables[name] = _rows(path)
-        return cls(tables, atc)
+        return cls(read_tables(folder, prefix), atc)
 
     def matches(self, target: str, drug: str) -> bool:
         """Whether a table target (canonical name or `atc:` prefix) covers a drug."""

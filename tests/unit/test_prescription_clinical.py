@@ -3,7 +3,6 @@ tables (no shared data, no model: the resolver, knowledge base and scorer are st
 
 from __future__ import annotations
 
-import csv
 import itertools
 import shutil
 import sys
@@ -21,6 +20,7 @@ from prescription.clinical import (
     ClinicalRules,
     cockcroft_gault,
     parse_condition,
+    read_tables,
 )
 from prescription.resolver import Resolution
 from prescription.schema import CheckRequest, DrugOrder, Patient
@@ -42,13 +42,7 @@ ATC = {
 
 
 def _tables() -> dict[str, list[dict[str, str]]]:
-    tables = {}
-    for name in CURATED_TABLES:
-        with (CURATED / name).open(encoding="utf-8", newline="") as handle:
-            tables[name] = [
-                {k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)
-            ]
-    return tables
+    return read_tables(CURATED, prefix="")
 
 
 @pytest.fixture(scope="module")

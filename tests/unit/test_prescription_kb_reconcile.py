@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from prescription.checker import AlertPolicy, PrescriptionChecker
-from prescription.clinical import CURATED_TABLES, ClinicalRules
+from prescription.clinical import ClinicalRules
 from prescription.kb import LEVELS, Finding, InteractionKB
 from prescription.model import PairScore
 from prescription.resolver import DrugResolver
@@ -224,8 +224,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[InteractionKB, DrugR
 
 
 def _rules(atc: dict) -> ClinicalRules:
-    tables = {name: _rows(CURATED / name) for name in CURATED_TABLES}
-    return ClinicalRules(tables, atc)
+    return ClinicalRules.from_folder(CURATED, atc, prefix="")
 
 
 def _checker(kb, resolver, atc, scorer=None) -> PrescriptionChecker:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from prescription.checker import AlertPolicy, PrescriptionChecker
-from prescription.clinical import CURATED_TABLES, ClinicalRules
+from prescription.clinical import ClinicalRules
 from prescription.kb import Finding
 from prescription.messages import (
     MECHANISMS,
@@ -125,16 +125,10 @@ class _Scorer:
 
 
 def _checker(findings: list[Finding]) -> PrescriptionChecker:
-    import csv
-
-    tables = {}
-    for name in CURATED_TABLES:
-        with (CURATED / name).open(encoding="utf-8", newline="") as handle:
-            tables[name] = list(csv.DictReader(handle))
     return PrescriptionChecker(
         _Resolver(),  # type: ignore[arg-type]
         _KB(findings),  # type: ignore[arg-type]
-        ClinicalRules(tables, ATC),
+        ClinicalRules.from_folder(CURATED, ATC, prefix=""),
         _Scorer(),  # type: ignore[arg-type]
         ATC,
         AlertPolicy(),
