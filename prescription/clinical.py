@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from prescription.names import name_key
 from prescription.schema import Patient
@@ -136,6 +137,22 @@ class OrganRule:
         """Whether the row limits the dose (otherwise any dose needs adjusting)."""
         caps = (self.max_single, self.max_daily, self.max_daily_per_kg, self.max_times_per_day)
         return any(cap is not None for cap in caps)
+
+
+def _organ_rule(row: dict[str, str], **band: Any) -> OrganRule:
+    """An OrganRule from a renal.csv or hepatic.csv row: the columns both tables share, plus
+    the table's own band and caps."""
+    return OrganRule(
+        target=row["target"],
+        kind=row["kind"],
+        level=row["level"],
+        reason=row["reason"],
+        management=row["management"],
+        source=row["source"],
+        max_single=_number(row["max_single"]),
+        max_daily=_number(row["max_daily"]),
+        **band,
+    )
 
 
 @dataclass(frozen=True)
@@ -424,36 +441,18 @@ class ClinicalRules:
         ]
         self.allowlist = [(r["target_a"], r["target_b"]) for r in tables["duplicate_allowlist.csv"]]
         self.renal = [
-            OrganRule(
-                target=r["target"],
-                kind=r["kind"],
-                level=r["level"],
-                reason=r["reason"],
-                management=r["management"],
-                source=r["source"],
+            _organ_rule(
+                r,
                 measure=r["measure"],
                 low=_number(r["min"]) or 0.0,
                 high=_number(r["max"]),
-                max_single=_number(r["max_single"]),
-                max_daily=_number(r["max_daily"]),
                 max_daily_per_kg=_number(r["max_daily_per_kg"]),
                 max_times_per_day=_number(r["max_times_per_day"]),
             )
             for r in tables.get("renal.csv", [])
         ]
         self.hepatic = [
-            OrganRule(
-                target=r["target"],
-                kind=r["kind"],
-                level=r["level"],
-                reason=r["reason"],
-                management=r["management"],
-                source=r["source"],
-                min_severity=r["min_severity"],
-                max_single=_number(r["max_single"]),
-                max_daily=_number(r["max_daily"]),
-            )
-            for r in tables.get("hepatic.csv", [])
+            _organ_rule(r, min_severity=r["min_severity"]) for r in tables.get("hepatic.csv", [])
         ]
         self.schedules = [
             ScheduleRule(
