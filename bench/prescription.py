@@ -6,7 +6,10 @@ bundle load time and memory.
 The split figures are the ones the training run measured on its three held-out splits (random
 pairs, one new drug, two new drugs) and stored in the bundle manifest; `--refit` fits the model
 and the prior again on the same splits from ../shared/data (minutes). Latency: a 10-drug
-prescription with 3 current medications, one ONNX thread, after warm-up. Prints JSON, then a
+prescription with 3 current medications, one ONNX thread, after warm-up, measured twice: warm
+(the checker remembers each pair's answer, as a serving process does after its first minutes) and
+cold (that memo cleared before every check, so all 75 pairs are looked up, scored and drafted
+again). Prints JSON, then a
 markdown table. Not a test: targets are reported, not asserted.
 """
 
@@ -30,6 +33,7 @@ TARGETS = {
     "one_new_macro_f1": 0.60,
     "auroc": 0.85,
     "p99_ms": 2.0,
+    "p99_cold_ms": 2.0,
     "load_seconds": 2.0,
 }
 # A realistic busy prescription: cardiology + diabetes + pain + infection, Chinese and English
@@ -67,6 +71,12 @@ def latency(bundle: Path, n: int) -> dict[str, Any]:
     result = predictor.predict([request])[0]
     timing = latency_ms(lambda r: predictor.predict([r]), [request] * n, warmup=50)
     timing.update(alerts=len(result.alerts), pairs=len(result.pairs), unresolved=result.unresolved)
+
+    def cold(r: CheckRequest) -> None:
+        predictor.checker.policy = predictor.checker.policy  # forgets every remembered pair
+        predictor.predict([r])
+
+    timing["cold"] = latency_ms(cold, [request] * n, warmup=50)
     return timing
 
 
@@ -110,6 +120,7 @@ def target_report(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "one_new_macro_f1": splits["one_new"]["model"]["macro_f1"],
         "auroc": splits["random"]["model"]["auroc"],
         "p99_ms": results["latency_10_drugs_3_current"]["p99_ms"],
+        "p99_cold_ms": results["latency_10_drugs_3_current"]["cold"]["p99_ms"],
         "load_seconds": results["load"]["load_seconds"],
     }
     report = {
@@ -117,7 +128,7 @@ def target_report(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "target": TARGETS[name],
             "measured": value,
             "met": value <= TARGETS[name]
-            if name in ("p99_ms", "load_seconds")
+            if name in ("p99_ms", "p99_cold_ms", "load_seconds")
             else value >= TARGETS[name],
         }
         for name, value in measured.items()
@@ -187,7 +198,8 @@ def main() -> None:
     lat, load = results["latency_10_drugs_3_current"], results["load"]
     print(
         f"\n10-drug prescription + 3 current medications, 1 thread: p50 {lat['p50_ms']:.2f} ms, "
-        f"p99 {lat['p99_ms']:.2f} ms ({lat['pairs']} pairs, {lat['alerts']} alerts)"
+        f"p99 {lat['p99_ms']:.2f} ms warm, p50 {lat['cold']['p50_ms']:.2f} ms, "
+        f"p99 {lat['cold']['p99_ms']:.2f} ms cold ({lat['pairs']} pairs, {lat['alerts']} alerts)"
     )
     print(
         f"bundle load {load['load_seconds']:.2f} s, peak RSS {load['peak_rss_mb']:.0f} MB, "

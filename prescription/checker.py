@@ -180,6 +180,9 @@ def _evidence(findings: list[Finding]) -> str:
     return " | ".join(parts)
 
 
+# Distinct (pair, dose context) answers kept per loaded bundle (~1 KB each).
+PAIR_MEMO_LIMIT = 200_000
+
 ASPIRIN = "acetylsalicylic acid"
 LOW_DOSE_ASPIRIN_MG_PER_DAY = 100.0
 
@@ -238,10 +241,24 @@ class PrescriptionChecker:
         self.rules = rules
         self.scorer = scorer
         self.atc = atc
+        self._pair_memo: dict[tuple[tuple[str, str], str], tuple[PairReport, _Draft | None]] = {}
         self.policy = policy
         self.model_ref = model_ref
         self._class_cache: dict[str, frozenset[str]] = {}
         self._zh: dict[str, str] | None = None
+
+    @property
+    def policy(self) -> AlertPolicy:
+        """The alert policy; setting a new one forgets every remembered pair answer."""
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: AlertPolicy) -> None:
+        # (pair, dose context) -> the pair's report and alert draft. All a pair's answer depends
+        # on is the bundle and this policy, and the same pairs come back all day (a pharmacy's
+        # top few hundred drugs), so each is worked out once per policy.
+        self._policy = policy
+        self._pair_memo.clear()
 
     @property
     def zh(self) -> dict[str, str]:
@@ -301,17 +318,12 @@ class PrescriptionChecker:
                 same_ingredient.setdefault(x.drug, (x, y))
                 continue
             seen.setdefault((x.drug, y.drug) if x.drug <= y.drug else (y.drug, x.drug), (x, y))
-        keys = list(seen)
-        findings = {key: applicable(self.kb.lookup(*key), *seen[key]) for key in keys}
-        # The model scores pairs no source grades, and pairs whose strictest grade is a source's
-        # weakest one (grade_mapping.csv consult_model): the stricter of the two is shown.
-        need_model = [
-            key
-            for key in keys
-            if not any(f.level != "unknown" for f in findings[key])
-            or next(f for f in findings[key] if f.level != "unknown").consult_model
-        ]
-        scores = dict(zip(need_model, self.scorer.score(need_model), strict=True))
+        contexts = {key: aspirin_context(x) or aspirin_context(y) for key, (x, y) in seen.items()}
+        # Read into a local dict: another thread may clear the memo between two lines here.
+        answers = {key: self._pair_memo.get((key, contexts[key])) for key in seen}
+        todo = [key for key, answer in answers.items() if answer is None]
+        if todo:
+            answers.update(self._work_out_pairs(todo, {key: seen[key] for key in todo}))
         reports: list[PairReport] = []
         drafts: list[_Draft] = []
         for drug, (x, y) in same_ingredient.items():
@@ -333,19 +345,44 @@ class PrescriptionChecker:
                     management_zh="只保留一种药品，或核对合计日剂量。",
                 )
             )
+        for key in seen:
+            report, draft = answers[key]  # type: ignore[misc]
+            reports.append(report)  # frozen, so answers can share it
+            if draft is not None:
+                drafts.append(draft)
+        return reports, drafts
+
+    def _work_out_pairs(
+        self, keys: list[tuple[str, str]], orders: dict[tuple[str, str], tuple[_Item, _Item]]
+    ) -> dict[tuple[str, str], tuple[PairReport, _Draft | None]]:
+        """Look up, score and draft each pair not seen before, and remember the answers."""
+        if len(self._pair_memo) > PAIR_MEMO_LIMIT:
+            self._pair_memo.clear()
+        findings = {key: applicable(self.kb.lookup(*key), *orders[key]) for key in keys}
+        # The model scores pairs no source grades, and pairs whose strictest grade is a source's
+        # weakest one (grade_mapping.csv consult_model): the stricter of the two is shown.
+        need_model = [
+            key
+            for key in keys
+            if not any(f.level != "unknown" for f in findings[key])
+            or next(f for f in findings[key] if f.level != "unknown").consult_model
+        ]
+        scores = dict(zip(need_model, self.scorer.score(need_model), strict=True))
+        answers = {}
         for key in keys:
             known = findings[key]
             graded = [f for f in known if f.level != "unknown"]
             known_level = graded[0].level if graded else ("unknown" if known else None)
             score = scores.get(key)
-            reports.append(self._report(key, known, known_level, score))
-            draft = self._pair_alert(key, known, graded, score)
-            if draft is not None:
-                drafts.append(draft)
-        return reports, drafts
+            context = aspirin_context(orders[key][0]) or aspirin_context(orders[key][1])
+            answers[key] = self._pair_memo[(key, context)] = (
+                self._report(key, known, known_level, score),
+                self._pair_alert(key, known, graded, score),
+            )
+        return answers
 
+    @staticmethod
     def _report(
-        self,
         key: tuple[str, str],
         known: list[Finding],
         known_level: str | None,

@@ -93,12 +93,10 @@ class PairScorer:
             drug_a = np.array([self.index[pairs[i][0]] for i in todo], dtype=np.int64)
             drug_b = np.array([self.index[pairs[i][1]] for i in todo], dtype=np.int64)
             p, severity = self.model.run({"drug_a": drug_a, "drug_b": drug_b})
+            p_rows = np.round(p.astype(np.float64), 6).tolist()
+            severity_rows = np.round(severity.astype(np.float64), 6).tolist()
             for row, i in enumerate(todo):
                 results[i] = PairScore(
-                    round(float(p[row]), 6),
-                    {
-                        level: round(float(severity[row, k]), 6)
-                        for k, level in enumerate(SEVERITIES)
-                    },
+                    p_rows[row], dict(zip(SEVERITIES, severity_rows[row], strict=True))
                 )
         return [r for r in results if r is not None]

@@ -127,7 +127,10 @@ class Alert(BaseModel):
 
 
 class PairReport(BaseModel):
-    """What was known and predicted for one pair of resolved drugs, alert or not."""
+    """What was known and predicted for one pair of resolved drugs, alert or not (frozen: the
+    checker hands the same report to every answer that holds the pair)."""
+
+    model_config = ConfigDict(frozen=True)
 
     drugs: list[str]
     known_level: str | None

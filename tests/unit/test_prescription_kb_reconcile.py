@@ -296,6 +296,19 @@ def test_aspirin_with_warfarin_depends_on_the_aspirin_dose(demo) -> None:
     assert alert is not None and alert.severity == "major"
 
 
+def test_remembered_pair_answers_match_fresh_ones_and_a_new_policy_forgets_them(demo) -> None:
+    drugs = ({"name": "warfarin", "dose_mg": 3}, {"name": "amiodarone"}, {"name": "ibuprofen"})
+    checker = _checker(*demo)
+    first = _check(checker, *drugs)
+    again = _check(checker, *drugs)  # every pair now comes from the memo
+    fresh = _check(_checker(*demo), *drugs)
+    assert first.model_dump() == again.model_dump() == fresh.model_dump()
+    assert any(a.severity == "major" for a in first.alerts if a.type == "interaction")
+    checker.policy = AlertPolicy(min_interaction_level="contraindicated")
+    stricter_policy = _check(checker, *drugs)
+    assert not [a for a in stricter_policy.alerts if a.type == "interaction"]
+
+
 def test_nitrate_with_pde5_inhibitor_is_contraindicated(demo) -> None:
     result = _check(_checker(*demo), {"name": "sildenafil"}, {"name": "isosorbide mononitrate"})
     alert = _interaction(result, "sildenafil", "isosorbide mononitrate")
