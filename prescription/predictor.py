@@ -15,7 +15,7 @@ from prescription.checker import AlertPolicy, PrescriptionChecker
 from prescription.clinical import ClinicalRules
 from prescription.kb import InteractionKB
 from prescription.model import PairScorer
-from prescription.resolver import DrugResolver
+from prescription.resolver import ABBREVIATIONS_FILE, DrugResolver, load_abbreviations
 from prescription.schema import CheckRequest, CheckResult
 from runtime.bundle import Bundle, load_bundle
 from runtime.errors import BundleError, SelfTestFailed
@@ -40,6 +40,17 @@ def _gc_paused() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+def _abbreviations(bundle: Bundle) -> dict[str, tuple[tuple[str, ...], str, str]] | None:
+    """The bundle's curated abbreviations; None (the package's copy) for a bundle built before
+    they shipped, with a warning."""
+    if bundle.has_file(ABBREVIATIONS_FILE):
+        return load_abbreviations(bundle.file(ABBREVIATIONS_FILE))
+    logger.warning(
+        "bundle %s has no %s: using the package's abbreviations", bundle.version, ABBREVIATIONS_FILE
+    )
+    return None
 
 
 def _read_atc(path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
@@ -91,7 +102,9 @@ class PrescriptionPredictor:
             with _gc_paused():
                 atc, display = _read_atc(bundle.file("drugs.csv"))
                 kb = InteractionKB.from_tables(bundle.path, display)
-                resolver = DrugResolver.from_table(bundle.file("aliases.csv"))
+                resolver = DrugResolver.from_table(
+                    bundle.file("aliases.csv"), _abbreviations(bundle)
+                )
                 rules = ClinicalRules.from_folder(bundle.path, atc)
                 index, novelty = PairScorer.read_drugs(bundle.file("model_drugs.csv"))
             model = OnnxModel(

@@ -3,10 +3,11 @@
 Names resolve through the bundle's alias table: canonical and DrugBank names, WHO INN names,
 ATC codes, English brand names and synonyms, the project's Chinese names, and combination
 products, which explode into their ingredients. On top of the bundle's table, the resolver reads
-the project's curated abbreviations (prescription/curated/abbreviations.csv: SMZ-TMP, HCTZ, ASA,
-KCl, bare "lithium" ...); a curated abbreviation wins over a bundle alias with the same key, and
-is only used when the bundle knows its ingredients. A name that does not resolve is reported with
-suggestions, never dropped.
+the curated abbreviations the bundle ships (curated_abbreviations.csv, from
+prescription/curated/abbreviations.csv: SMZ-TMP, HCTZ, ASA, KCl, bare "lithium" ...; bundles
+built before it shipped fall back to the package's copy); a curated abbreviation wins over a
+bundle alias with the same key, and is only used when the bundle knows its ingredients. A name
+that does not resolve is reported with suggestions, never dropped.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from prescription.names import name_key, name_variants
 _MAX_SUGGESTIONS = 3
 _CACHE_SIZE = 100_000
 ABBREVIATIONS = Path(__file__).resolve().parent / "curated" / "abbreviations.csv"
+ABBREVIATIONS_FILE = "curated_abbreviations.csv"  # its name inside a bundle
 
 Aliases = dict[str, tuple[tuple[str, ...], str, str]]
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from runtime.schema import ModelRef
+from runtime.schema import ModelRef, StrictInput
 
 # A prescription rarely holds more than 10 drugs; 50 + 50 bounds the pair count (~5,000) so one
 # malformed request cannot tie up a worker.
@@ -22,10 +22,9 @@ AlertType = Literal[
 ]
 
 
-class Strict(BaseModel):
-    """Unknown fields are errors; types are not coerced (a dose of "5" is an error, not 5)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
+class Strict(StrictInput):
+    """Unknown fields are errors; types are not coerced (a dose of "5" is an error, not 5); NaN,
+    infinities and invalid Unicode are errors."""
 
 
 class Patient(Strict):

@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import sqlite3
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -31,6 +33,7 @@ from service.models import ModelRegistry, Poller
 from service.routes import admin, carts, doctor, feedback, health, prescriptions, triage
 from service.settings import ServiceSettings
 from service.store import ConsultationStore
+from service.work import PredictionGate
 
 logger = logging.getLogger("service")
 access_log = logging.getLogger("service.access")
@@ -149,9 +152,14 @@ class Observability:
 
         try:
             await self.app(scope, watched_receive, watched_send)
-        except Exception:
+        except Exception as exc:
             self.metrics.errors.labels(_endpoint(scope)).inc()
-            logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            logger.error(
+                "unhandled error on %s %s: %s",
+                scope["method"],
+                _endpoint(scope),
+                _redacted_traceback(exc),
+            )
             raise
         finally:
             endpoint = _endpoint(scope)
@@ -203,7 +211,8 @@ def create_app(
         )
         report = models.reload()
         app.state.models = models
-        app.state.store = ConsultationStore(settings.database)
+        app.state.store, app.state.store_error = open_store(settings)
+        app.state.gate = PredictionGate(settings.max_pending)
         app.state.settings = settings
         app.state.metrics = metrics
         metrics.record(models, report)
@@ -214,6 +223,7 @@ def create_app(
         try:
             yield
         finally:
+            app.state.gate.shutdown()
             poller.stopped.set()
             if previous is not None:
                 signal.signal(signal.SIGHUP, previous)
@@ -232,10 +242,9 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = exc.errors()
+        errors = _plain(exc.errors())
         return JSONResponse(
-            status_code=422,
-            content={"error": describe_errors(list(errors)), "detail": _plain(errors)},
+            status_code=422, content={"error": describe_errors(errors), "detail": errors}
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -246,7 +255,7 @@ def create_app(
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("request failed: %s", request.url.path)
+        logger.error("request failed: %s: %s", request.url.path, _redacted_traceback(exc))
         return JSONResponse(
             status_code=500, content={"error": "internal error; see the server log"}
         )
@@ -257,9 +266,45 @@ def create_app(
     return app
 
 
-def _plain(errors: Any) -> Any:
-    """Validation details made JSON-safe (ctx may hold exception objects or bytes)."""
-    return json.loads(json.dumps(list(errors), default=str))
+def open_store(settings: ServiceSettings) -> tuple[ConsultationStore | None, str | None]:
+    """The consultation store, or None and the reason: a database that cannot be opened stops
+    the queue and feedback only; triage, prescriptions and carts keep answering."""
+    try:
+        return ConsultationStore(settings.database), None
+    except (OSError, sqlite3.Error) as exc:
+        logger.error("consultation store %s unusable: %s", settings.database, exc)
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def _plain(errors: Any) -> list[dict[str, Any]]:
+    """Validation details without the offending input: it is patient data, and it may be what
+    cannot be written back (NaN, 1e400, a lone surrogate). Location, type and message only."""
+    plain = []
+    for error in errors:
+        plain.append(
+            {
+                "loc": [_safe_text(p) if isinstance(p, str) else p for p in error.get("loc", ())],
+                "type": str(error.get("type", "")),
+                "msg": _safe_text(str(error.get("msg", ""))),
+            }
+        )
+    return plain
+
+
+def _safe_text(text: str) -> str:
+    """Text that survives UTF-8 encoding (lone surrogates become U+FFFD)."""
+    return text.encode("utf-8", errors="replace").decode("utf-8")
+
+
+def _redacted_traceback(exc: BaseException) -> str:
+    """Where an error happened, without its message (which may quote a request body)."""
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if "site-packages" not in f.filename
+    ][-8:]
+    where = " <- ".join(
+        f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames[::-1]
+    )
+    return f"{type(exc).__name__} at {where}"
 
 
 def _install_sighup(app: FastAPI) -> Any:

@@ -16,6 +16,7 @@ from prescription.predictor import PrescriptionPredictor
 from recommend.predictor import RecommendPredictor
 from service.settings import ServiceSettings
 from service.store import ConsultationStore
+from service.work import PredictionGate
 from triage.predictor import TriagePredictor
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
@@ -61,9 +62,26 @@ async def get_recommend(request: Request) -> RecommendPredictor:
 
 
 async def get_store(request: Request) -> ConsultationStore:
-    """The consultation database."""
-    store: ConsultationStore = request.app.state.store
+    """The consultation database; 503 when it could not be opened."""
+    store: ConsultationStore | None = request.app.state.store
+    if store is None:
+        raise HTTPException(
+            status_code=503,
+            detail=f"the consultation store is unavailable: {request.app.state.store_error}",
+        )
     return store
+
+
+async def get_optional_store(request: Request) -> ConsultationStore | None:
+    """The consultation database, or None when it could not be opened (triage still answers)."""
+    store: ConsultationStore | None = request.app.state.store
+    return store
+
+
+async def get_gate(request: Request) -> PredictionGate:
+    """The worker's prediction thread and its bounded queue."""
+    gate: PredictionGate = request.app.state.gate
+    return gate
 
 
 async def get_settings(request: Request) -> ServiceSettings:
@@ -77,4 +95,6 @@ TriageDep = Annotated[TriagePredictor, Depends(get_triage)]
 PrescriptionDep = Annotated[PrescriptionPredictor, Depends(get_prescription)]
 RecommendDep = Annotated[RecommendPredictor, Depends(get_recommend)]
 StoreDep = Annotated[ConsultationStore, Depends(get_store)]
+OptionalStoreDep = Annotated[ConsultationStore | None, Depends(get_optional_store)]
+GateDep = Annotated[PredictionGate, Depends(get_gate)]
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]

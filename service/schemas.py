@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
+from runtime.schema import StrictInput
 from service.levels import Level
 
 
-class FeedbackRequest(BaseModel):
+class FeedbackRequest(StrictInput):
     """A doctor's decision on one consultation: the department (confirm the suggested one or
     pick another), the urgency (the triage level was right, too high or too low), or both.
 
@@ -17,8 +18,6 @@ class FeedbackRequest(BaseModel):
     `corrected_level` names the level the doctor would have given: lower, resp. higher, than
     the consultation's (checked against the stored level); with 'right' it is not allowed.
     """
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
     consultation_id: str = Field(min_length=1, max_length=200)
     department: str | None = Field(default=None, min_length=1, max_length=100)

@@ -29,6 +29,18 @@ class ServiceSettings(BaseSettings):
     api_key: str | None = Field(None, description="when set, /v1 and /admin need X-API-Key")
     max_body_bytes: int = Field(1_000_000, ge=1_000, description="larger requests get 413")
     max_batch: int = Field(100, ge=1, le=1000, description="items per list request")
+    max_pairs: int = Field(
+        5_000, ge=1, description="drug pairs one prescription call may ask for, over its list"
+    )
+    max_text_chars: int = Field(
+        100_000, ge=1, description="complaint characters one triage call may send, over its list"
+    )
+    max_cart_items: int = Field(
+        5_000, ge=1, description="cart, history and prescription items one cart call may send"
+    )
+    max_pending: int = Field(
+        64, ge=1, description="prediction calls queued per worker before 503 + Retry-After"
+    )
     debug_payloads: bool = Field(False, description="log request bodies (complaints, patients)")
     reload_poll_seconds: float = Field(
         2.0, gt=0, description="how often workers look for new bundles"

@@ -57,7 +57,10 @@ CREATE TABLE IF NOT EXISTS consultations (
 CREATE TABLE IF NOT EXISTS feedback ({_FEEDBACK_COLUMNS});
 CREATE INDEX IF NOT EXISTS feedback_by_consultation ON feedback(consultation_id);
 CREATE INDEX IF NOT EXISTS consultations_by_time ON consultations(received_at);
+CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, at REAL NOT NULL);
 """
+
+BUSY_TIMEOUT_S = 2.0
 
 _CONSULTATION_FIELDS = (
     "id, received_at, text, age, sex, departments, abstain, urgency, red_flags, model_version, "
@@ -89,7 +92,9 @@ class ConsultationStore:
     def _connect(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+            # A lock held elsewhere fails a write after BUSY_TIMEOUT_S instead of queueing every
+            # prediction behind it; the triage answer then says it was not stored.
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
@@ -97,27 +102,55 @@ class ConsultationStore:
             self._local.db = db
         return db
 
-    def add_consultation(self, request: dict[str, Any], result: dict[str, Any]) -> None:
-        """Store (or replace) one scored consultation (a `TriageResult` as a dict)."""
-        level = result.get("triage_level") or legacy_level(result.get("urgency"))
-        self._connect().execute(
-            f"INSERT OR REPLACE INTO consultations ({_CONSULTATION_FIELDS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                request["id"],
-                time.time(),
-                request["text"],
-                request.get("age"),
-                request.get("sex"),
-                json.dumps(result["departments"], ensure_ascii=False),
-                int(result["abstain"]),
-                result["urgency"],
-                json.dumps(result["red_flags"]),
-                result["model"]["version"],
-                level,
-                json.dumps(result.get("reasons") or [], ensure_ascii=False),
-            ),
-        )
+    def add_consultation(self, request: dict[str, Any], result: dict[str, Any]) -> bool:
+        """Store one scored consultation (a `TriageResult` as a dict); see `add_consultations`."""
+        return self.add_consultations([(request, result)])[0]
+
+    def add_consultations(self, items: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[bool]:
+        """Store scored consultations, all or none, in one transaction.
+
+        A consultation is never overwritten: its doctors' decisions refer to the text they read.
+        The same id sent again with the same text, age and sex is a client's retry and keeps the
+        stored row (False in the answer); with anything else it is a conflict.
+
+        Returns:
+            Per item, whether it was stored now (True) or already was (False).
+
+        Raises:
+            ConsultationConflict: an id is already stored with a different complaint, or appears
+                twice among `items`; nothing is stored.
+        """
+        seen: set[str] = set()
+        for request, _ in items:
+            if request["id"] in seen:
+                raise ConsultationConflict(request["id"], "appears twice in one batch")
+            seen.add(request["id"])
+        db = self._connect()
+        stored: list[bool] = []
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for request, result in items:
+                existing = db.execute(
+                    "SELECT text, age, sex FROM consultations WHERE id = ?", (request["id"],)
+                ).fetchone()
+                if existing is not None:
+                    if tuple(existing) != (request["text"], request.get("age"), request.get("sex")):
+                        raise ConsultationConflict(
+                            request["id"], "is already stored with a different complaint"
+                        )
+                    stored.append(False)
+                    continue
+                db.execute(
+                    f"INSERT INTO consultations ({_CONSULTATION_FIELDS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    _consultation_row(request, result),
+                )
+                stored.append(True)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return stored
 
     def add_feedback(
         self,
@@ -140,6 +173,8 @@ class ConsultationStore:
 
         Raises:
             KeyError: no such consultation.
+            FeedbackConflict: `feedback_id` is stored with a different decision (the same
+                decision again is answered as stored the first time).
             ValueError: corrected_level does not go the way urgency_feedback says (the message
                 starts with the field's name).
         """
@@ -155,8 +190,9 @@ class ConsultationStore:
         departments = json.loads(row["departments"])
         suggested = departments[0]["name"] if departments else None
         suggested_level = level if urgency_feedback is not None else None
+        decision = (department, action, doctor, urgency_feedback, corrected_level)
         created = time.time()
-        db.execute(
+        inserted = db.execute(
             "INSERT INTO feedback (feedback_id, consultation_id, department, action, suggested, "
             "doctor, created_at, urgency_feedback, corrected_level, suggested_level) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(feedback_id) DO NOTHING",
@@ -172,7 +208,23 @@ class ConsultationStore:
                 corrected_level,
                 suggested_level,
             ),
-        )
+        ).rowcount
+        if not inserted:
+            # A retry of the same post answers what was stored then; a different post with a used
+            # id is refused rather than echoed as if it had been stored.
+            row = db.execute(
+                "SELECT consultation_id, department, action, doctor, urgency_feedback, "
+                "corrected_level, suggested, suggested_level, created_at "
+                "FROM feedback WHERE feedback_id = ?",
+                (feedback_id,),
+            ).fetchone()
+            if (row["consultation_id"], *tuple(row)[1:6]) != (consultation_id, *decision):
+                raise FeedbackConflict(feedback_id)
+            suggested, suggested_level, created = (
+                row["suggested"],
+                row["suggested_level"],
+                row["created_at"],
+            )
         return {
             "feedback_id": feedback_id,
             "consultation_id": consultation_id,
@@ -185,33 +237,67 @@ class ConsultationStore:
             "created_at": created,
         }
 
-    def queue(self, limit: int = 200) -> list[dict[str, Any]]:
-        """Recent consultations, most urgent level first, then newest first, with the latest
-        department decision (decided, decision, decided_at) and the latest urgency decision
-        (urgency_decision, urgency_corrected_level, urgency_decided_at)."""
+    def queue(self, limit: int = 200, offset: int = 0, view: str = "open") -> list[dict[str, Any]]:
+        """The doctors' queue, with the latest department decision (decided, decision,
+        decided_at) and the latest urgency decision (urgency_decision, urgency_corrected_level,
+        urgency_decided_at).
+
+        Args:
+            limit, offset: one page of it.
+            view: "open" (default) lists consultations no doctor has decided on yet (neither
+                department nor urgency), most urgent level first, then newest first; "all" puts
+                the decided ones after them, in the same order, so a backlog of decided
+                emergencies never pushes a new routine consultation off the page.
+        """
+        if view not in ("open", "all"):
+            raise ValueError(f"view: {view!r} is not 'open' or 'all'")
         rows = (
             self._connect()
             .execute(
                 f"""
-            SELECT c.*, f.department AS decided, f.action AS decision, f.created_at AS decided_at,
-                   u.urgency_feedback AS urgency_decision,
-                   u.corrected_level AS urgency_corrected_level,
-                   u.created_at AS urgency_decided_at
-            FROM consultations c
-            LEFT JOIN feedback f ON f.seq = (
-                SELECT MAX(seq) FROM feedback
-                WHERE consultation_id = c.id AND department IS NOT NULL)
-            LEFT JOIN feedback u ON u.seq = (
-                SELECT MAX(seq) FROM feedback
-                WHERE consultation_id = c.id AND urgency_feedback IS NOT NULL)
-            ORDER BY {queue_rank_sql("c.triage_level")}, c.received_at DESC
-            LIMIT ?
+            SELECT * FROM (
+                SELECT c.*, f.department AS decided, f.action AS decision,
+                       f.created_at AS decided_at,
+                       u.urgency_feedback AS urgency_decision,
+                       u.corrected_level AS urgency_corrected_level,
+                       u.created_at AS urgency_decided_at,
+                       EXISTS (SELECT 1 FROM feedback WHERE consultation_id = c.id) AS has_decision
+                FROM consultations c
+                LEFT JOIN feedback f ON f.seq = (
+                    SELECT MAX(seq) FROM feedback
+                    WHERE consultation_id = c.id AND department IS NOT NULL)
+                LEFT JOIN feedback u ON u.seq = (
+                    SELECT MAX(seq) FROM feedback
+                    WHERE consultation_id = c.id AND urgency_feedback IS NOT NULL)
+            )
+            WHERE ? = 'all' OR has_decision = 0
+            ORDER BY has_decision, {queue_rank_sql("triage_level")}, received_at DESC
+            LIMIT ? OFFSET ?
             """,
-                (limit,),
+                (view, limit, offset),
             )
             .fetchall()
         )
         return [_row(r) for r in rows]
+
+    def probe(self) -> None:
+        """Write and commit one row: raises sqlite3.Error when the store cannot take writes
+        (read-only file, full disk, a lock held too long). /readyz calls it."""
+        self._connect().execute(
+            "INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)", (time.time(),)
+        )
+
+    def counts(self) -> dict[str, int]:
+        """How many consultations are open (no decision yet) and stored in all."""
+        row = (
+            self._connect()
+            .execute(
+                "SELECT COUNT(*) AS total, SUM(NOT EXISTS (SELECT 1 FROM feedback "
+                "WHERE consultation_id = c.id)) AS open FROM consultations c"
+            )
+            .fetchone()
+        )
+        return {"open": int(row["open"] or 0), "total": int(row["total"])}
 
     def consultation(self, consultation_id: str) -> dict[str, Any] | None:
         """One consultation with all its feedback, or None."""
@@ -254,6 +340,40 @@ class ConsultationStore:
     def feedback_ids(self) -> set[str]:
         """Ids of all stored feedback (the durability check reads these)."""
         return {r[0] for r in self._connect().execute("SELECT feedback_id FROM feedback")}
+
+
+class ConsultationConflict(Exception):
+    """A consultation id that would overwrite another consultation."""
+
+    def __init__(self, consultation_id: str, problem: str) -> None:
+        super().__init__(f"id {consultation_id!r} {problem}")
+        self.consultation_id = consultation_id
+
+
+class FeedbackConflict(Exception):
+    """A feedback id already stored with a different decision."""
+
+    def __init__(self, feedback_id: str) -> None:
+        super().__init__(f"feedback_id {feedback_id!r} is already stored with a different decision")
+        self.feedback_id = feedback_id
+
+
+def _consultation_row(request: dict[str, Any], result: dict[str, Any]) -> tuple[Any, ...]:
+    level = result.get("triage_level") or legacy_level(result.get("urgency"))
+    return (
+        request["id"],
+        time.time(),
+        request["text"],
+        request.get("age"),
+        request.get("sex"),
+        json.dumps(result["departments"], ensure_ascii=False),
+        int(result["abstain"]),
+        result["urgency"],
+        json.dumps(result["red_flags"]),
+        result["model"]["version"],
+        level,
+        json.dumps(result.get("reasons") or [], ensure_ascii=False),
+    )
 
 
 def _check_direction(urgency_feedback: str, level: str, corrected_level: str | None) -> None:
@@ -326,6 +446,7 @@ def _row(row: sqlite3.Row) -> dict[str, Any]:
     item["red_flags"] = json.loads(item["red_flags"])
     item["reasons"] = json.loads(item.get("reasons") or "[]")
     item["abstain"] = bool(item["abstain"])
+    item.pop("has_decision", None)
     if not item.get("triage_level"):
         item["triage_level"] = legacy_level(item.get("urgency"))
     return item

@@ -248,6 +248,10 @@ class SplitsConfig(Strict):
     new_drug_fraction: float = Field(0.1, gt=0, lt=0.5)
     min_partners: int = Field(20, ge=1)
     negative_ratio: float = Field(1.0, gt=0)
+    # Share of the training negatives drawn in proportion to how often their two drugs are listed
+    # (the rest uniformly): without them the model learns which drugs interact a lot, not which
+    # pairs do. Test sets get both kinds, reported apart (auroc, auroc_hard).
+    hard_negative_fraction: float = Field(0.5, ge=0, le=1)
 
 
 class AlertConfig(Strict):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from runtime.schema import ModelRef
+from runtime.schema import ModelRef, StrictInput
 from triage.text import has_content
 
 # A complaint is a few sentences; haodf requests average 83 characters, the longest is ~270. The
@@ -15,7 +15,7 @@ MAX_TEXT_CHARS = 10_000
 MAX_ID_CHARS = 200
 
 
-class TriageRequest(BaseModel):
+class TriageRequest(StrictInput):
     """One consultation at intake.
 
     Attributes:
@@ -24,8 +24,6 @@ class TriageRequest(BaseModel):
         age: age in years, when known.
         sex: 'F' or 'M', when known.
     """
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
     id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
     text: str = Field(max_length=MAX_TEXT_CHARS)

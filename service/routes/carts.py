@@ -5,15 +5,25 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from recommend.schema import ScoreRequest, ScoreResult
-from service.deps import Authorized, RecommendDep, SettingsDep
-from service.routes.common import ERRORS, one_or_many
+from service.deps import Authorized, GateDep, RecommendDep, SettingsDep
+from service.routes.common import ERRORS, as_list, bound_work, one_or_many
 
 router = APIRouter(tags=["carts"], dependencies=[Authorized])
 
 
+def item_count(request: ScoreRequest) -> int:
+    """Cart lines and current medications of one request."""
+    return len(request.cart) + len(request.current_medications)
+
+
 @router.post("/v1/carts/score", responses=ERRORS)
 async def score(
-    body: ScoreRequest | list[ScoreRequest], predictor: RecommendDep, settings: SettingsDep
+    body: ScoreRequest | list[ScoreRequest],
+    predictor: RecommendDep,
+    settings: SettingsDep,
+    gate: GateDep,
 ) -> ScoreResult | list[ScoreResult]:
-    """Complete carts (as `python -m recommend score`)."""
-    return one_or_many(body, predictor.predict, settings)
+    """Complete carts (as `python -m recommend score`). One call may send at most
+    `max_cart_items` cart lines and medications over its whole list (413 beyond)."""
+    bound_work(as_list(body, settings), item_count, settings.max_cart_items, "cart items")
+    return await one_or_many(body, predictor.predict, settings, gate)

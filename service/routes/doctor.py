@@ -18,12 +18,12 @@ import html
 import json
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from service.deps import Authorized, StoreDep, TriageDep
+from service.deps import Authorized, StoreDep
 from service.levels import EMERGENCY_LEVELS, LABELS_EN, LABELS_ZH, LEVELS, RANK
 
 router = APIRouter(tags=["doctor"])
@@ -75,7 +75,8 @@ _PAGE = """<!doctype html>
 <body>
 <h1>分诊队列 <small>Triage queue</small></h1>
 <div class="meta">{count} 条咨询 consultations · 按紧急级别排序 most urgent first · {now}
- · <a href="">刷新 Refresh</a></div>
+ · <a href="">刷新 Refresh</a>
+ · {views}</div>
 <table id="queue">
 <thead><tr>
  <th>时间<br><small>Time</small></th>
@@ -320,12 +321,20 @@ def _row(item: dict[str, Any], labels: list[str]) -> str:
     )
 
 
-def render_page(queue: list[dict[str, Any]], labels: list[str]) -> str:
+_VIEWS = {"open": "待处理 Open", "all": "全部 All (decided last)"}
+
+
+def render_page(queue: list[dict[str, Any]], labels: list[str], view: str = "open") -> str:
     """The whole page for these queue rows (as `ConsultationStore.queue` gives them)."""
+    views = " / ".join(
+        f"<b>{label}</b>" if name == view else f'<a href="?view={name}">{label}</a>'
+        for name, label in _VIEWS.items()
+    )
     rows = "\n".join(_row(item, labels) for item in queue)
     level_labels = {name: level_label(name) for name in LEVELS}
     return _PAGE.format(
         count=len(queue),
+        views=views,
         now=time.strftime("%Y-%m-%d %H:%M"),
         rows=rows or '<tr><td colspan="7">暂无咨询 No consultations yet</td></tr>',
         # ASCII-only JSON of the service's own constants: nothing in it can close the script
@@ -338,11 +347,21 @@ def render_page(queue: list[dict[str, Any]], labels: list[str]) -> str:
 def doctor_page(
     request: Request,
     store: StoreDep,
-    predictor: TriageDep,
     limit: int = Query(200, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=1_000_000),
+    view: Literal["open", "all"] = "open",
 ) -> HTMLResponse:
-    """The queue as an HTML page (Chinese, with English labels)."""
-    response = HTMLResponse(render_page(store.queue(limit), list(predictor.labels)))
+    """The queue as an HTML page (Chinese, with English labels): open consultations first (see
+    `GET /v1/consultations`). It reads SQLite only, so it works while the triage bundle is
+    down; the department choices then fall back to those already in the queue."""
+    queue = store.queue(limit, offset, view)
+    predictor = request.app.state.models.get("triage")
+    labels = (
+        list(predictor.labels)
+        if predictor is not None
+        else sorted({d["name"] for item in queue for d in item["departments"]})
+    )
+    response = HTMLResponse(render_page(queue, labels, view))
     key = request.query_params.get("api_key")
     if key:  # the page's script then authenticates with the cookie
         response.set_cookie("api_key", key, httponly=True, samesite="strict")

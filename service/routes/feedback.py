@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
 from service.deps import Authorized, StoreDep, TriageDep
 from service.schemas import ErrorResponse, FeedbackRequest, FeedbackStored
+from service.store import FeedbackConflict
 
 router = APIRouter(tags=["feedback"], dependencies=[Authorized])
 
@@ -16,14 +17,19 @@ router = APIRouter(tags=["feedback"], dependencies=[Authorized])
 @router.post(
     "/v1/feedback",
     status_code=201,
-    responses={404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    responses={
+        404: {"model": ErrorResponse},
+        409: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+    },
 )
 def post_feedback(body: FeedbackRequest, store: StoreDep, predictor: TriageDep) -> FeedbackStored:
     """Record that a doctor confirmed or corrected a consultation's department, judged its
     triage level (right, too high or too low, with the level it should have been), or both.
 
     The answer is sent only after the row is committed (an acknowledged correction survives a
-    crash). Posting the same `feedback_id` twice stores it once. A `corrected_level` that does
+    crash). Posting the same `feedback_id` again with the same decision answers what was stored
+    the first time; with a different decision it is a 409. A `corrected_level` that does
     not go the way `urgency_feedback` says (lower for too_high, higher for too_low than the
     consultation's stored level) is a 422.
     """
@@ -45,6 +51,8 @@ def post_feedback(body: FeedbackRequest, store: StoreDep, predictor: TriageDep) 
         raise HTTPException(
             status_code=404, detail=f"consultation_id: no consultation {body.consultation_id!r}"
         ) from exc
+    except FeedbackConflict as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
     except ValueError as exc:  # the message names the field (corrected_level)
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     return FeedbackStored(**stored)
@@ -52,11 +60,15 @@ def post_feedback(body: FeedbackRequest, store: StoreDep, predictor: TriageDep) 
 
 @router.get("/v1/consultations", responses={401: {"model": ErrorResponse}})
 def list_consultations(
-    store: StoreDep, limit: int = Query(100, ge=1, le=1000)
+    store: StoreDep,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=1_000_000),
+    view: Literal["open", "all"] = "open",
 ) -> list[dict[str, Any]]:
-    """The doctors' queue: most urgent triage level first, then newest first, with the latest
-    department decision and the latest urgency decision."""
-    return store.queue(limit)
+    """The doctors' queue, a page at a time: consultations no doctor has decided yet, most
+    urgent triage level first, then newest first (`view=all` adds the decided ones after them),
+    with the latest department decision and the latest urgency decision."""
+    return store.queue(limit, offset, view)
 
 
 @router.get("/v1/consultations/{consultation_id}", responses={404: {"model": ErrorResponse}})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -18,17 +19,32 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "a bundle is missing or failed"}})
+@router.get(
+    "/readyz", responses={503: {"description": "a bundle or the consultation store is down"}}
+)
 def readyz(request: Request) -> JSONResponse:
-    """Ready when every bundle is loaded and passed its self-test (of the worker that answers,
-    named by its pid)."""
+    """Ready when every bundle is loaded and passed its self-test and the consultation store
+    takes a write (of the worker that answers, named by its pid)."""
     models = request.app.state.models
+    store_state = _store_state(request)
     body = {
-        "ready": models.ready(),
+        "ready": models.ready() and store_state == "ok",
         "worker_pid": os.getpid(),
+        "store": store_state,
         "models": {t: s.info() for t, s in models.slots.items()},
     }
     return JSONResponse(body, status_code=200 if body["ready"] else 503)
+
+
+def _store_state(request: Request) -> str:
+    store = request.app.state.store
+    if store is None:
+        return f"unavailable: {request.app.state.store_error}"
+    try:
+        store.probe()
+    except sqlite3.Error as exc:
+        return f"cannot write: {type(exc).__name__}: {exc}"
+    return "ok"
 
 
 @router.get("/v1/models")

@@ -226,9 +226,11 @@ class Split:
     Attributes:
         train: training positives (a, b, level).
         test: test positives (a, b, level).
-        test_negatives: test pairs (a, b) that no source lists.
+        test_negatives: test pairs (a, b) that no source lists, drawn uniformly.
         train_negatives: training pairs (a, b) that no source lists.
         held_out: drugs kept out of training (empty for the random split).
+        hard_test_negatives: test pairs no source lists, drawn in proportion to the product of
+            their drugs' listed-partner counts, so they look like positives by drug alone.
     """
 
     train: pd.DataFrame
@@ -236,6 +238,9 @@ class Split:
     test_negatives: pd.DataFrame
     train_negatives: pd.DataFrame
     held_out: frozenset[str] = frozenset()
+    hard_test_negatives: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"a": [], "b": []})
+    )
 
     def train_drugs(self) -> set[str]:
         """Drugs that occur in a training pair (positive or negative)."""
@@ -296,6 +301,40 @@ def _sample(frame: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFra
     return frame.iloc[np.sort(take)].reset_index(drop=True)
 
 
+def _weighted_positions(weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to n row positions without replacement, each drawn with probability proportional to
+    its weight (Efraimidis-Spirakis keys: one pass, no loop over draws)."""
+    n = min(n, int((weights > 0).sum()))
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    keys = np.full(len(weights), -np.inf)
+    positive = weights > 0
+    keys[positive] = np.log(rng.random(int(positive.sum()))) / weights[positive]
+    return np.sort(np.argpartition(-keys, n - 1)[:n])
+
+
+def _degree_weights(frame: pd.DataFrame, partners: Counter[str]) -> np.ndarray:
+    """deg(a) * deg(b) per pair: how likely a pair of these drugs is listed, by drug alone."""
+    a = frame["a"].map(partners).fillna(0).to_numpy(dtype=np.float64)
+    b = frame["b"].map(partners).fillna(0).to_numpy(dtype=np.float64)
+    return a * b
+
+
+def _negatives(
+    pool: pd.DataFrame,
+    n: int,
+    hard_fraction: float,
+    partners: Counter[str],
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """n negatives from `pool`: `hard_fraction` of them degree-weighted, the rest uniform."""
+    n = min(n, len(pool))
+    hard = _weighted_positions(_degree_weights(pool, partners), round(hard_fraction * n), rng)
+    rest = np.setdiff1d(np.arange(len(pool)), hard)
+    uniform = rest[rng.permutation(len(rest))[: n - len(hard)]]
+    return pool.iloc[np.sort(np.concatenate([hard, uniform]))].reset_index(drop=True)
+
+
 def make_splits(
     pairs: pd.DataFrame,
     features: DrugFeatures,
@@ -306,6 +345,7 @@ def make_splits(
     *,
     min_partners: int = 20,
     negative_ratio: float = 1.0,
+    hard_negative_fraction: float = 0.5,
 ) -> dict[str, Split]:
     """Random-pair, one-new-drug and two-new-drug splits with matching negatives.
 
@@ -318,7 +358,9 @@ def make_splits(
 
     Negatives are unlisted pairs of well-documented drugs (see `_candidate_negatives`), never in
     DDInter nor `known_pairs`. They obey the same held-out rule as positives, `negative_ratio`
-    negatives per positive (fewer when the pool runs out, e.g. for two_new).
+    negatives per positive (fewer when the pool runs out, e.g. for two_new). Each test set gets
+    uniform negatives and as many hard ones (degree-weighted, see `Split`); training negatives
+    are `hard_negative_fraction` hard, and never a test negative of their split.
 
     Args:
         pairs: `load_ddinter_pairs` output.
@@ -329,6 +371,7 @@ def make_splits(
         new_drug_fraction: share of drugs held out by the new-drug splits.
         min_partners: DDInter partners a drug needs for its unlisted pairs to be negatives.
         negative_ratio: negatives per positive, in training and in test.
+        hard_negative_fraction: share of degree-weighted training negatives.
     """
     rng = np.random.default_rng(seed)
     available = set(features.names)
@@ -340,19 +383,39 @@ def make_splits(
     pairs = pairs[usable].reset_index(drop=True)
     candidates = candidates.iloc[rng.permutation(len(candidates))].reset_index(drop=True)
 
+    partners = Counter(pairs["a"].tolist() + pairs["b"].tolist())
+    # Training negatives come from their own stream, so the hard share changes them alone: the
+    # test sets and held-out drugs stay the same whatever it is.
+    negatives_rng = np.random.default_rng([seed, 1])
+
+    def hard_test(pool: pd.DataFrame, n: int) -> pd.DataFrame:
+        positions = _weighted_positions(_degree_weights(pool, partners), n, rng)
+        return pool.iloc[positions]
+
+    def without(pool: pd.DataFrame, *taken: pd.DataFrame) -> pd.DataFrame:
+        drop = set().union(*(t.index for t in taken))
+        return pool[~pool.index.isin(drop)]
+
     splits: dict[str, Split] = {}
     order = rng.permutation(len(pairs))
     n_test = round(test_fraction * len(pairs))
     test = pairs.iloc[np.sort(order[:n_test])].reset_index(drop=True)
     train = pairs.iloc[np.sort(order[n_test:])].reset_index(drop=True)
     n_test_neg = round(negative_ratio * len(test))
+    uniform_test = candidates.iloc[:n_test_neg]
+    hard = hard_test(candidates.iloc[n_test_neg:], n_test_neg)
     splits["random"] = Split(
         train=train,
         test=test,
-        test_negatives=candidates.iloc[:n_test_neg].reset_index(drop=True),
-        train_negatives=_sample(
-            candidates.iloc[n_test_neg:], round(negative_ratio * len(train)), rng
+        test_negatives=uniform_test.reset_index(drop=True),
+        train_negatives=_negatives(
+            without(candidates, uniform_test, hard),
+            round(negative_ratio * len(train)),
+            hard_negative_fraction,
+            partners,
+            negatives_rng,
         ),
+        hard_test_negatives=hard.reset_index(drop=True),
     )
 
     drugs = sorted(set(pairs["a"]) | set(pairs["b"]))
@@ -361,26 +424,36 @@ def make_splits(
     held_pos = _held_count(pairs, held)
     held_neg = _held_count(candidates, held)
     train = pairs[held_pos == 0].reset_index(drop=True)
-    train_negatives = _sample(candidates[held_neg == 0], round(negative_ratio * len(train)), rng)
+    # Held-out drugs never reach training, so the test negatives cannot either.
+    train_negatives = _negatives(
+        candidates[held_neg == 0],
+        round(negative_ratio * len(train)),
+        hard_negative_fraction,
+        partners,
+        negatives_rng,
+    )
     for name, count in (("one_new", 1), ("two_new", 2)):
         test = pairs[held_pos == count].reset_index(drop=True)
+        pool = candidates[held_neg == count]
+        n_neg = round(negative_ratio * len(test))
+        uniform_test = _sample(pool, n_neg, rng)
         splits[name] = Split(
             train=train,
             test=test,
-            test_negatives=_sample(
-                candidates[held_neg == count], round(negative_ratio * len(test)), rng
-            ),
+            test_negatives=uniform_test,
             train_negatives=train_negatives,
             held_out=held,
+            hard_test_negatives=hard_test(pool, n_neg).reset_index(drop=True),
         )
     for name, split in splits.items():
         logger.info(
-            "split %s: train %d pos / %d neg, test %d pos / %d neg",
+            "split %s: train %d pos / %d neg, test %d pos / %d neg / %d hard neg",
             name,
             len(split.train),
             len(split.train_negatives),
             len(split.test),
             len(split.test_negatives),
+            len(split.hard_test_negatives),
         )
     return splits
 

@@ -27,6 +27,7 @@ import torch
 
 from prescription.clinical import BUNDLE_PREFIX, CURATED_TABLES
 from prescription.predictor import TASK, PrescriptionPredictor
+from prescription.resolver import ABBREVIATIONS_FILE
 from prescription.schema import CheckRequest
 from runtime.bundle import write_bundle
 from training.card import render_card, table
@@ -157,8 +158,11 @@ def _evaluate(model: Any, split: Any, features: DrugFeatures) -> dict[str, float
             "major_recall": nan,
             "accuracy": nan,
             "auroc": nan,
+            "auroc_hard": nan,
+            "predicted_rate_hard": nan,
             "n_pos": float(len(split.test)),
             "n_neg": float(len(split.test_negatives)),
+            "n_hard_neg": float(len(split.hard_test_negatives)),
             "n_graded": float(graded),
         }
     return evaluate(model, split, features)
@@ -321,6 +325,7 @@ def prepare(config: PrescriptionConfig) -> Prepared:
         config.splits.new_drug_fraction,
         min_partners=min_partners,
         negative_ratio=config.splits.negative_ratio,
+        hard_negative_fraction=config.splits.hard_negative_fraction,
     )
     return Prepared(source, sources, data_dir, table, kb, stats, features, splits)
 
@@ -435,6 +440,8 @@ def train_prescription(
         "model.onnx": onnx_path,
         "model_drugs.csv": buffer.getvalue(),
         **{f"{BUNDLE_PREFIX}{name}": curated_dir / name for name in CURATED_TABLES},
+        # The resolver's curated abbreviations travel with the bundle they were validated with.
+        ABBREVIATIONS_FILE: curated_dir / "abbreviations.csv",
     }
     scratch = Path(tempfile.mkdtemp(prefix="prescription-bundle-"))
     try:

@@ -1,0 +1,276 @@
+"""The service against a hostile or careless client (issue 12's findings, each with the fixed
+behaviour asserted): reused ids, malformed numbers and strings, oversized work, a full queue,
+a starving doctors' queue, and a store that cannot be written."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.settings import ServiceSettings
+from service.store import ConsultationStore
+from service.work import Overloaded, PredictionGate
+
+CHEST_PAIN = "突发胸痛大汗半小时，呼吸困难"
+ITCH = "皮肤瘙痒起红疹三天"
+SECRET = "隐私主诉ZQX"
+
+
+def _fresh(service_settings: ServiceSettings, tmp_path: Path, **update: object) -> TestClient:
+    settings = service_settings.model_copy(
+        update={"database": tmp_path / "db" / "consultations.db", **update}
+    )
+    return TestClient(create_app(settings))
+
+
+# -- 1. ids are never reused -------------------------------------------------------------------
+
+
+def test_a_reused_consultation_id_is_refused_and_the_decided_one_kept(
+    service_settings: ServiceSettings, tmp_path: Path
+) -> None:
+    with _fresh(service_settings, tmp_path) as client:
+        first = {"id": "c-1", "text": CHEST_PAIN, "age": 66, "sex": "M"}
+        assert client.post("/v1/triage", json=first).status_code == 200
+        department = client.get("/v1/consultations/c-1").json()["departments"][0]["name"]
+        decided = {
+            "consultation_id": "c-1",
+            "department": department,
+            "action": "confirm",
+            "feedback_id": "f-1",
+        }
+        assert client.post("/v1/feedback", json=decided).status_code == 201
+
+        other = client.post("/v1/triage", json={"id": "c-1", "text": ITCH, "age": 30})
+        assert other.status_code == 409 and "'c-1'" in other.json()["error"]
+        kept = client.get("/v1/consultations/c-1").json()
+        assert kept["text"] == CHEST_PAIN and kept["feedback"][0]["feedback_id"] == "f-1"
+
+        retry = client.post("/v1/triage", json=first)  # the same complaint again: a retry
+        assert retry.status_code == 200 and retry.headers["X-Consultations-Stored"] == "true"
+        assert len(client.get("/v1/consultations/c-1").json()["feedback"]) == 1
+
+        batch = [
+            {"id": "c-2", "text": CHEST_PAIN},
+            {"id": "c-3", "text": ITCH},
+            {"id": "c-2", "text": ITCH},
+        ]
+        refused = client.post("/v1/triage", json=batch)
+        assert refused.status_code == 409 and "'c-2'" in refused.json()["error"]
+        # one conflicting item refuses the whole list: nothing of it is stored
+        mixed = [{"id": "c-4", "text": CHEST_PAIN}, {"id": "c-1", "text": ITCH}]
+        assert client.post("/v1/triage", json=mixed).status_code == 409
+        for missing in ("c-2", "c-3", "c-4"):
+            assert client.get(f"/v1/consultations/{missing}").status_code == 404
+
+
+def test_a_feedback_id_is_idempotent_and_never_echoes_what_was_not_stored(
+    service_settings: ServiceSettings, tmp_path: Path
+) -> None:
+    with _fresh(service_settings, tmp_path) as client:
+        client.post("/v1/triage", json={"id": "c", "text": ITCH})
+        department = client.get("/v1/consultations/c").json()["departments"][0]["name"]
+        post = {"consultation_id": "c", "department": department, "action": "confirm"}
+        first = client.post("/v1/feedback", json={**post, "feedback_id": "f"})
+        again = client.post("/v1/feedback", json={**post, "feedback_id": "f"})
+        assert first.status_code == again.status_code == 201
+        assert first.json() == again.json()
+        changed = {**post, "feedback_id": "f", "urgency_feedback": "right"}
+        conflict = client.post("/v1/feedback", json=changed)
+        assert conflict.status_code == 409 and "'f'" in conflict.json()["error"]
+        assert len(client.get("/v1/consultations/c").json()["feedback"]) == 1
+
+
+# -- 2. malformed numbers and strings: 4xx naming the field, no body in the log ----------------
+
+MALFORMED = [
+    ("/v1/triage", '{"id": "x", "text": "头痛", "age": NaN}', "age"),
+    ("/v1/triage", '{"id": "x", "text": "头痛", "age": Infinity}', "age"),
+    ("/v1/triage", '{"id": "x", "text": "头痛", "age": 1e400}', "age"),
+    ("/v1/triage", '{"id": "x", "text": "\\ud800' + SECRET + '"}', "text"),
+    ("/v1/triage", '{"id": "\\udfff", "text": "' + SECRET + '"}', "id"),
+    (
+        "/v1/prescriptions/check",
+        '{"id": "x", "drugs": [{"name": "warfarin", "dose_mg": NaN}]}',
+        "dose_mg",
+    ),
+    (
+        "/v1/prescriptions/check",
+        '{"id": "x", "drugs": [{"name": "x"}], "patient": {"weight_kg": -Infinity}}',
+        "weight_kg",
+    ),
+    (
+        "/v1/prescriptions/check",
+        (
+            '{"id": "x", "drugs": [{"name": "x"}], "patient": {"allergies": ["\\ud800'
+            + SECRET
+            + '"]}}'
+        ),
+        "allergies",
+    ),
+    ("/v1/carts/score", '{"id": "x", "cart": ["\\udc00"]}', "cart"),
+    ("/v1/feedback", '{"consultation_id": "\\ud800", "department": "x"}', "consultation_id"),
+    ("/v1/feedback", '{"consultation_id": "c", "doctor": "' + SECRET + '\\ud800"}', "doctor"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "field"), MALFORMED)
+def test_malformed_numbers_and_strings_are_4xx_naming_the_field_and_never_logged(
+    client: TestClient, caplog: pytest.LogCaptureFixture, path: str, body: str, field: str
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        response = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500, response.text
+    assert field in response.json()["error"]
+    assert "input" not in json.dumps(response.json()["detail"])
+    logged = "\n".join(r.getMessage() for r in caplog.records) + caplog.text
+    assert SECRET not in logged and "NaN" not in logged and "ud800" not in logged.lower()
+
+
+# -- 4. the work of one call is bounded, and over capacity is a 503 with Retry-After ----------
+
+
+def test_one_call_cannot_ask_for_unbounded_work(client: TestClient) -> None:
+    drugs = [{"name": f"drug-{i}"} for i in range(50)]  # 1,275 pairs with itself
+    batch = [{"id": f"rx-{i}", "drugs": drugs} for i in range(10)]
+    refused = client.post("/v1/prescriptions/check", json=batch)
+    assert refused.status_code == 413 and "drug pairs" in refused.json()["error"]
+    assert client.post("/v1/prescriptions/check", json=batch[:3]).status_code == 200
+    texts = [{"id": f"t-{i}", "text": "头痛" * 4_000} for i in range(20)]  # 160,000 characters
+    refused = client.post("/v1/triage", json=texts)
+    assert refused.status_code == 413 and "complaint characters" in refused.json()["error"]
+
+
+def test_the_prediction_gate_refuses_over_capacity_and_runs_off_the_event_loop() -> None:
+    gate = PredictionGate(max_pending=2, retry_after_s=3)
+    release = threading.Event()
+    loop_threads: list[str] = []
+
+    def slow() -> str:
+        loop_threads.append(threading.current_thread().name)
+        release.wait(10)
+        return "done"
+
+    async def scenario() -> tuple[list[object], float]:
+        first = asyncio.ensure_future(gate.run(slow))
+        second = asyncio.ensure_future(gate.run(slow))
+        await asyncio.sleep(0.05)
+        started = time.perf_counter()
+        with pytest.raises(Overloaded) as refused:
+            await gate.run(slow)
+        assert refused.value.status_code == 503 and refused.value.headers == {"Retry-After": "3"}
+        tick = time.perf_counter() - started  # the loop answered while work was running
+        release.set()
+        return list(await asyncio.gather(first, second)), tick
+
+    results, tick = asyncio.run(scenario())
+    gate.shutdown()
+    assert results == ["done", "done"] and tick < 0.5
+    assert loop_threads and all(name.startswith("predict") for name in loop_threads)
+
+
+# -- 5. the doctors' queue: open consultations first, decided ones out of the default view -----
+
+
+def test_new_routine_consultations_are_not_starved_by_decided_emergencies(tmp_path: Path) -> None:
+    store = ConsultationStore(tmp_path / "q.db")
+    result = {
+        "departments": [{"name": "心血管内科", "probability": 0.9}],
+        "abstain": False,
+        "urgency": "emergency",
+        "red_flags": ["chest_pain"],
+        "model": {"version": "v"},
+        "triage_level": "emergency",
+    }
+    store.add_consultations([({"id": f"em-{i}", "text": f"胸痛{i}"}, result) for i in range(250)])
+    for i in range(250):
+        store.add_feedback(f"f-{i}", f"em-{i}", None, None, "dr", "right")
+    store.add_consultation({"id": "open-em", "text": "胸痛"}, result)
+    routine = {**result, "urgency": "routine", "triage_level": "consultation", "red_flags": []}
+    store.add_consultation({"id": "routine", "text": "皮疹"}, routine)
+    assert [q["id"] for q in store.queue(limit=200)] == ["open-em", "routine"]
+    everything = store.queue(limit=300, view="all")
+    assert [q["id"] for q in everything[:2]] == ["open-em", "routine"] and len(everything) == 252
+    page = store.queue(limit=100, offset=200, view="all")
+    assert len(page) == 52 and {q["id"] for q in page} <= {f"em-{i}" for i in range(250)}
+    assert store.counts() == {"open": 2, "total": 252}
+
+
+# -- 6. store trouble degrades only what needs the store ---------------------------------------
+
+
+def test_a_read_only_store_still_triages_marks_it_unsaved_and_is_not_ready(
+    service_settings: ServiceSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with _fresh(service_settings, tmp_path) as client:
+        opened = ConsultationStore._connect
+
+        def read_only(self: ConsultationStore) -> object:
+            db = opened(self)
+            db.execute("PRAGMA query_only = ON")  # as a read-only file or a full disk refuses
+            return db
+
+        monkeypatch.setattr(ConsultationStore, "_connect", read_only)
+        answer = client.post("/v1/triage", json={"id": "ro", "text": CHEST_PAIN})
+        assert answer.status_code == 200 and answer.headers["X-Consultations-Stored"] == "false"
+        assert answer.json()["triage_level"].startswith("emergency")
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and "cannot write" in ready.json()["store"]
+
+
+def test_a_locked_store_still_triages_marks_it_unsaved_and_is_not_ready(
+    service_settings: ServiceSettings, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    with _fresh(service_settings, tmp_path) as client:
+        other = sqlite3.connect(tmp_path / "db" / "consultations.db", isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+        try:
+            started = time.perf_counter()
+            answer = client.post("/v1/triage", json={"id": "locked", "text": CHEST_PAIN})
+            assert answer.status_code == 200 and answer.headers["X-Consultations-Stored"] == "false"
+            assert time.perf_counter() - started < 5
+            assert client.get("/readyz").status_code == 503
+            assert client.get("/healthz").status_code == 200
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        again = client.post("/v1/triage", json={"id": "locked", "text": CHEST_PAIN})
+        assert again.headers["X-Consultations-Stored"] == "true"
+        assert client.get("/v1/consultations/locked").status_code == 200
+
+
+def test_an_unusable_database_path_stops_only_the_queue(
+    service_settings: ServiceSettings, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the database folder should be")
+    settings = service_settings.model_copy(update={"database": blocker / "consultations.db"})
+    with TestClient(create_app(settings)) as client:
+        answer = client.post("/v1/triage", json={"id": "x", "text": CHEST_PAIN})
+        assert answer.status_code == 200 and answer.headers["X-Consultations-Stored"] == "false"
+        check = {"id": "rx", "drugs": [{"name": "warfarin"}, {"name": "aspirin"}]}
+        assert client.post("/v1/prescriptions/check", json=check).status_code == 200
+        queue = client.get("/v1/consultations")
+        assert queue.status_code == 503 and "store" in queue.json()["error"]
+        assert client.get("/readyz").json()["store"].startswith("unavailable")
+
+
+def test_the_doctor_page_works_while_the_triage_bundle_is_down(
+    service_settings: ServiceSettings, tmp_path: Path
+) -> None:
+    with _fresh(service_settings, tmp_path) as client:
+        client.post("/v1/triage", json={"id": "before", "text": CHEST_PAIN})
+        client.app.state.models.slots["triage"].predictor = None  # type: ignore[attr-defined]
+        assert client.post("/v1/triage", json={"id": "y", "text": ITCH}).status_code == 503
+        page = client.get("/doctor")
+        assert page.status_code == 200 and 'data-id="before"' in page.text
