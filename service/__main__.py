@@ -9,10 +9,11 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from runtime.logs import configure_logging
+from service.server import raise_open_file_limit, server_config
 from service.settings import ServiceSettings
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
+def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
     """The socket the workers share, created with proto=IPPROTO_TCP.
 
     uvicorn's own multi-worker socket has proto 0, so asyncio does not set TCP_NODELAY on the
@@ -23,6 +24,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    sock.listen(backlog)
     sock.set_inheritable(True)
     return sock
 
@@ -40,17 +42,17 @@ def main() -> int:
         f"database: {settings.database}\n"
     )
     sys.stdout.flush()
-    config = uvicorn.Config(
+    raise_open_file_limit()  # inherited by the workers
+    config = server_config(
+        settings,
         "service.app:create_app",
         factory=True,
-        host=settings.host,
-        port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level.lower(),
-        access_log=False,  # the app writes its own JSON access log
     )
     if settings.workers > 1:
-        Multiprocess(config, sockets=[listening_socket(settings.host, settings.port)]).run()
+        sock = listening_socket(settings.host, settings.port, settings.backlog)
+        Multiprocess(config, sockets=[sock]).run()
     else:
         uvicorn.Server(config).run()  # binds its own socket, with TCP_NODELAY
     return 0

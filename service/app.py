@@ -31,6 +31,7 @@ from runtime.logs import configure_logging
 from service.metrics import ServiceMetrics
 from service.models import ModelRegistry, Poller
 from service.routes import admin, carts, doctor, feedback, health, prescriptions, triage
+from service.server import limit_noisy_logs
 from service.settings import ServiceSettings
 from service.store import ConsultationStore
 from service.work import PredictionGate
@@ -196,6 +197,7 @@ def create_app(
     settings = settings or ServiceSettings()
     if settings.json_logs:  # each uvicorn worker builds its app here: its logging entrypoint
         configure_logging(settings.log_level, json_format=True)
+        limit_noisy_logs()
     metrics = ServiceMetrics()
 
     @asynccontextmanager

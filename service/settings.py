@@ -45,5 +45,14 @@ class ServiceSettings(BaseSettings):
     reload_poll_seconds: float = Field(
         2.0, gt=0, description="how often workers look for new bundles"
     )
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="a request head must arrive within this (service/server.py)"
+    )
+    body_timeout_s: float = Field(30.0, gt=0, description="a body must arrive within this")
+    keep_alive_timeout_s: float = Field(5.0, gt=0, description="idle keep-alive is closed after")
+    limit_concurrency: int = Field(
+        10_000, ge=1, description="connections + requests per worker before uvicorn answers 503"
+    )
+    backlog: int = Field(2048, ge=1, description="listen backlog of the shared socket")
     log_level: str = "INFO"
     json_logs: bool = Field(True, description="configure JSON logging when the app is created")

@@ -77,7 +77,8 @@ def test_doctor_page_corrects_a_consultation_and_the_correction_is_stored(
         (other, "correct", suggested)
     ]
     browser.get(f"{live_server}/doctor")  # type: ignore[attr-defined]
-    ids = [r.get_attribute("data-id") for r in browser.find_elements(By.CSS_SELECTOR, "#queue tbody tr")]  # type: ignore[attr-defined]
+    rows = browser.find_elements(By.CSS_SELECTOR, "#queue tbody tr")  # type: ignore[attr-defined]
+    ids = [r.get_attribute("data-id") for r in rows]
     assert "page-routine" not in ids and "page-urgent" in ids  # decided: out of the open view
     browser.get(f"{live_server}/doctor?view=all")  # type: ignore[attr-defined]  # the decision survives a reload
     status = browser.find_element(By.CSS_SELECTOR, 'tr[data-id="page-routine"] .status').text  # type: ignore[attr-defined]
