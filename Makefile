@@ -6,8 +6,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DATA_DIR ?= $(if $(wildcard ../shared/data),../shared/data,)
 export HOSPITAL_DATA_DIR := $(DATA_DIR)
+# promote signs bundles with this key; the service verifies them with the .pub (runtime/signing.py)
+export HOSPITAL_SIGNING_KEY ?= var/keys/bundle_signing.key
 
-.PHONY: install run run-triage run-prescription run-recommend serve load-test test test-data test-model bench lint clean
+.PHONY: install keys run run-triage run-prescription run-recommend serve load-test test test-data test-model bench lint clean
 
 install: $(VENV)/.installed
 
@@ -20,10 +22,16 @@ $(VENV)/.installed: pyproject.toml requirements-encoder.txt
 	$(PY) -m pip install -q -e '.[train,service,dev]'
 	touch $@
 
-run: install run-triage run-prescription run-recommend
+run: install keys run-triage run-prescription run-recommend
 	@echo
 	@echo "Start the service:  make serve   (doctor's page http://127.0.0.1:8000/doctor, API docs /docs)"
 	@echo "MLflow UI:          $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns.db --port 5000"
+
+# A development key pair, made once; a real deployment keeps the private key with the registry.
+keys: var/keys/bundle_signing.key
+
+var/keys/bundle_signing.key:
+	$(PY) -m training keygen --out var/keys
 
 run-triage:
 	$(PY) -m training train triage --config configs/triage.yaml

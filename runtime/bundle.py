@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from runtime.errors import BundleError, ChecksumMismatch
+from runtime.signing import SIGNATURE_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ def sha256_file(path: Path) -> str:
 
 
 def _check_file_name(name: str) -> None:
-    if "/" in name or "\\" in name or name in {"", ".", ".."} or name == MANIFEST_NAME:
+    if "/" in name or "\\" in name or name in {"", ".", "..", MANIFEST_NAME, SIGNATURE_NAME}:
         raise BundleError(f"bad bundle file name {name!r}: flat names only, not {MANIFEST_NAME}")
     if name.lower().endswith(FORBIDDEN_SUFFIXES):
         raise BundleError(
@@ -256,19 +257,26 @@ def load_bundle(path: str | Path, *, expected_task: str | None = None) -> Bundle
         )
     if expected_task is not None and manifest.task != expected_task:
         raise BundleError(f"bundle {path} is a {manifest.task!r} bundle, not {expected_task!r}")
-    present = {p.name for p in path.iterdir()} - {MANIFEST_NAME}
+    # manifest.sig signs the manifest, so the manifest cannot list it (runtime/signing.py)
+    present = {p.name for p in path.iterdir()} - {MANIFEST_NAME, SIGNATURE_NAME}
     unlisted = sorted(present - set(manifest.files) - set(manifest.bundles))
     if unlisted:
         raise BundleError(f"bundle {path}: files not in the manifest: {', '.join(unlisted)}")
     for name, expected in sorted(manifest.files.items()):
         _check_file_name(name)
         file_path = path / name
+        if file_path.is_symlink():
+            # its sha256 would vouch for whatever the link points at, inside the folder or not
+            raise BundleError(f"bundle {path}: file {name!r} is a symbolic link")
         if not file_path.is_file():
             raise BundleError(f"bundle {path}: file {name!r} listed in the manifest is missing")
         actual = sha256_file(file_path)
         if actual != expected:
             raise ChecksumMismatch(str(path), name, expected, actual)
     for name in manifest.bundles:
+        _check_file_name(name)  # no "../", no absolute path: an embedded bundle is a sub-folder
+        if (path / name).is_symlink():
+            raise BundleError(f"bundle {path}: embedded bundle {name!r} is a symbolic link")
         if not (path / name / MANIFEST_NAME).is_file():
             raise BundleError(f"bundle {path}: embedded bundle {name!r} is missing")
     return Bundle(

@@ -210,6 +210,8 @@ def create_app(
             },
             threads=settings.onnx_threads,
             stamp=settings.database.with_name("reload.stamp"),
+            public_key=_public_key(settings),
+            allow_unsigned=settings.allow_unsigned_bundles,
         )
         report = models.reload()
         app.state.models = models
@@ -266,6 +268,17 @@ def create_app(
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Observability, metrics=metrics, debug_payloads=settings.debug_payloads)
     return app
+
+
+def _public_key(settings: ServiceSettings) -> bytes | None:
+    try:
+        return settings.bundle_public_key.read_bytes()
+    except OSError:
+        if not settings.allow_unsigned_bundles:
+            logger.error(
+                "bundle public key %s unreadable: bundles are refused", settings.bundle_public_key
+            )
+        return None
 
 
 def open_store(settings: ServiceSettings) -> tuple[ConsultationStore | None, str | None]:

@@ -25,6 +25,7 @@ from prescription.predictor import PrescriptionPredictor
 from recommend.predictor import RecommendPredictor
 from runtime.bundle import load_bundle
 from runtime.errors import BundleError
+from runtime.signing import SIGNATURE_NAME, verify_signature
 from triage.predictor import TriagePredictor
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,9 @@ class Slot:
     resolved: Path | None = None
     loaded_at: float | None = None
     error: str | None = None
+    # (folder, manifest and signature stat) of the last refused bundle: polling skips it until
+    # one of them changes, instead of re-hashing it every few seconds for ever
+    refused: tuple[Any, ...] | None = None
 
     def info(self) -> dict[str, Any]:
         """What /v1/models shows for this task."""
@@ -107,11 +111,15 @@ class ModelRegistry:
         paths: task -> bundle path.
         threads: onnxruntime threads per session.
         stamp: the file whose change tells every worker to reload.
+        public_key: the registry's Ed25519 public key (PEM); bundles must carry its signature.
+        allow_unsigned: development only: load bundles without checking signatures.
     """
 
     paths: dict[str, Path]
     threads: int = 1
     stamp: Path | None = None
+    public_key: bytes | None = None
+    allow_unsigned: bool = True
     slots: dict[str, Slot] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stamp_seen: float = 0.0
@@ -149,9 +157,7 @@ class ModelRegistry:
         try:
             resolved = slot.path.resolve(strict=True)
         except (OSError, RuntimeError) as exc:
-            slot.error = f"{slot.path}: {exc}"
-            logger.error("reload %s refused: %s", slot.task, slot.error)
-            return f"refused: {slot.error}"
+            return self._refuse(slot, f"{slot.path}: {exc}")
         if slot.predictor is not None and resolved == slot.resolved:
             if not force:
                 return f"unchanged {slot.predictor.bundle.version}"
@@ -161,25 +167,42 @@ class ModelRegistry:
             try:
                 same = load_bundle(resolved).bundle_hash == slot.predictor.bundle.bundle_hash
             except (BundleError, OSError, ValueError) as exc:
-                slot.error = str(exc)
-                logger.error("reload %s refused, keeping the old bundle: %s", slot.task, exc)
-                return f"refused: {exc}"
+                return self._refuse(slot, str(exc), resolved)
             if same:
                 return f"unchanged {slot.predictor.bundle.version}"
+        if not force and slot.refused is not None and slot.refused == _fingerprint(resolved):
+            return f"refused: {slot.error} (unchanged since)"
         try:
+            self._check_signature(resolved)
             predictor = LOADERS[slot.task](resolved, threads=self.threads)
-        except (BundleError, OSError, ValueError) as exc:
-            slot.error = str(exc)
-            logger.error("reload %s refused, keeping the old bundle: %s", slot.task, exc)
-            return f"refused: {exc}"
-        slot.predictor, slot.resolved, slot.loaded_at, slot.error = (
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, BundleError) else f"{type(exc).__name__}: {exc}"
+            return self._refuse(slot, reason, resolved)
+        slot.predictor, slot.resolved, slot.loaded_at, slot.error, slot.refused = (
             predictor,
             resolved,
             time.time(),
             None,
+            None,
         )
         logger.info("serving %s bundle %s", slot.task, predictor.bundle.version)
         return f"loaded {predictor.bundle.version}"
+
+    def _check_signature(self, folder: Path) -> None:
+        if self.allow_unsigned:
+            return
+        if self.public_key is None:
+            raise BundleError(
+                "no bundle public key is configured (HOSPITAL_BUNDLE_PUBLIC_KEY): every bundle "
+                "is refused; set HOSPITAL_ALLOW_UNSIGNED_BUNDLES=true only for development"
+            )
+        verify_signature(folder, self.public_key)
+
+    def _refuse(self, slot: Slot, reason: str, resolved: Path | None = None) -> str:
+        slot.error = reason
+        slot.refused = _fingerprint(resolved) if resolved is not None else None
+        logger.error("reload %s refused, keeping the old bundle: %s", slot.task, reason)
+        return f"refused: {reason}"
 
     def touch_stamp(self) -> None:
         """Tell the other workers to reload."""
@@ -201,9 +224,25 @@ class ModelRegistry:
 
 def _resolves_elsewhere(slot: Slot) -> bool:
     try:
-        return slot.path.resolve(strict=True) != slot.resolved
+        resolved = slot.path.resolve(strict=True)
     except (OSError, RuntimeError):
         return False
+    if resolved == slot.resolved:
+        return False
+    return slot.refused is None or slot.refused != _fingerprint(resolved)
+
+
+def _fingerprint(folder: Path) -> tuple[Any, ...]:
+    """What changes when a refused bundle is replaced or repaired: its folder, its manifest's
+    and signature's size and mtime."""
+    parts: list[Any] = [str(folder)]
+    for name in ("manifest.json", SIGNATURE_NAME):
+        try:
+            stat = (folder / name).stat()
+            parts.append((stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            parts.append(None)
+    return tuple(parts)
 
 
 class Poller(threading.Thread):

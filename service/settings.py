@@ -21,6 +21,13 @@ class ServiceSettings(BaseSettings):
     triage_bundle: Path = Path("models/triage/current")
     prescription_bundle: Path = Path("models/prescription/current")
     recommend_bundle: Path = Path("models/recommend/current")
+    bundle_public_key: Path = Field(
+        Path("var/keys/bundle_signing.pub"),
+        description="Ed25519 public key (PEM) bundles must be signed with (runtime/signing.py)",
+    )
+    allow_unsigned_bundles: bool = Field(
+        False, description="development only: load bundles without a valid registry signature"
+    )
     database: Path = Field(Path("var/consultations.db"), description="SQLite file (WAL mode)")
     onnx_threads: int = Field(1, ge=1, le=16, description="onnxruntime intra-op threads")
     workers: int = Field(2, ge=1, le=32, description="uvicorn worker processes (make serve)")

@@ -3,6 +3,7 @@
 train   TASK --config configs/TASK.yaml [--set key=value ...] [--data-dir DIR]
 promote TASK [--data-dir DIR] [--min-delta X]
 pull    TASK --alias champion --into models/TASK
+keygen  [--out var/keys]          the Ed25519 pair promote signs bundles with
 """
 
 from __future__ import annotations
@@ -121,6 +122,24 @@ def pull(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(str(target))
+
+
+@app.command()
+def keygen(
+    out: Annotated[Path, typer.Option(help="folder for bundle_signing.key and .pub")] = Path(
+        "var/keys"
+    ),
+    force: Annotated[bool, typer.Option(help="replace an existing pair")] = False,
+) -> None:
+    """Write an Ed25519 key pair for signing bundles at promotion (keep the .key private; give
+    the .pub to the service as HOSPITAL_BUNDLE_PUBLIC_KEY)."""
+    from runtime.signing import generate_key_pair
+
+    if (out / "bundle_signing.key").exists() and not force:
+        typer.echo(f"{out / 'bundle_signing.key'} exists; kept (use --force to replace it)")
+        return
+    private, public = generate_key_pair(out)
+    typer.echo(f"private key: {private}\npublic key:  {public}")
 
 
 @app.command("export-feedback")

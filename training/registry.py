@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from runtime.bundle import Bundle, load_bundle
+from runtime.bundle import MANIFEST_NAME, Bundle, load_bundle
+from runtime.signing import SIGNATURE_NAME, sign_manifest
 from training.tracking import Tracker
 
 logger = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ def promote(
     champion = tracker.alias_version(name, "champion")
     if champion is None:
         tracker.set_alias(name, "champion", candidate.version)
+        sign_version(tracker, name, candidate.version)
         return PromotionDecision(
             True,
             f"no champion yet: {name} v{candidate.version} becomes @champion",
@@ -178,6 +180,7 @@ def promote(
     metric = decided
     if new > old + min_delta:
         tracker.set_alias(name, "champion", candidate.version)
+        sign_version(tracker, name, candidate.version)
         return PromotionDecision(True, f"promoted: {detail}", candidate.version, champion.version)
     return PromotionDecision(
         False,
@@ -185,6 +188,43 @@ def promote(
         candidate.version,
         champion.version,
     )
+
+
+SIGNATURE_TAG = "manifest_signature"
+
+
+def signing_key() -> bytes | None:
+    """The registry's Ed25519 private key (PEM) from HOSPITAL_SIGNING_KEY (a file path), or None."""
+    path = os.environ.get("HOSPITAL_SIGNING_KEY")
+    if not path:
+        return None
+    return Path(path).read_bytes()
+
+
+def sign_version(tracker: Tracker, name: str, version: str) -> bool:
+    """Sign a registered version's manifest and keep the signature as a version tag (`pull`
+    writes it next to the manifest). Without a key the version stays unsigned, with a warning:
+    a service that requires signatures will refuse it.
+
+    Returns:
+        Whether it was signed.
+    """
+    key = signing_key()
+    if key is None:
+        logger.warning(
+            "HOSPITAL_SIGNING_KEY is not set: %s v%s is promoted unsigned", name, version
+        )
+        return False
+    scratch = Path(tempfile.mkdtemp(prefix="sign-"))
+    try:
+        folder = tracker.download_bundle(name, version, scratch)
+        load_bundle(folder)  # only a bundle that verifies gets signed
+        signature = sign_manifest((folder / MANIFEST_NAME).read_bytes(), key)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    tracker.client.set_model_version_tag(name, version, SIGNATURE_TAG, signature)
+    logger.info("signed %s v%s", name, version)
+    return True
 
 
 def pull(tracker: Tracker, name: str, alias: str, into: Path) -> Path:
@@ -211,6 +251,16 @@ def pull(tracker: Tracker, name: str, alias: str, into: Path) -> Path:
             shutil.copytree(downloaded, target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    signature = (version.tags or {}).get(SIGNATURE_TAG)
+    if signature:
+        (target / SIGNATURE_NAME).write_text(signature + "\n", encoding="ascii")
+    else:
+        (target / SIGNATURE_NAME).unlink(missing_ok=True)
+        logger.warning(
+            "%s v%s is unsigned: a service that requires signatures refuses it",
+            name,
+            version.version,
+        )
     load_bundle(target)
     # Swap the pointer atomically: readers see the old or the new bundle, never neither.
     link = into / "current"

@@ -30,6 +30,8 @@ def service_settings(
         database=tmp_path_factory.mktemp("service") / "consultations.db",
         reload_poll_seconds=3600,
         json_logs=False,
+        allow_unsigned_bundles=True,  # the fixtures' bundles are built, not promoted; see
+        # test_bundle_signatures.py for signed ones
     )
 
 

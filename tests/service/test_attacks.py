@@ -274,3 +274,90 @@ def test_the_doctor_page_works_while_the_triage_bundle_is_down(
         assert client.post("/v1/triage", json={"id": "y", "text": ITCH}).status_code == 503
         page = client.get("/doctor")
         assert page.status_code == 200 and 'data-id="before"' in page.text
+
+
+# -- 7. bundles: signed by the registry, ONNX failures are refusals, refusals are not retried --
+
+
+def _signed_copy(bundle: Path, folder: Path, private: bytes) -> Path:
+    import shutil
+
+    from runtime.signing import SIGNATURE_NAME, sign_manifest
+
+    shutil.copytree(bundle, folder)
+    (folder / SIGNATURE_NAME).write_text(
+        sign_manifest((folder / "manifest.json").read_bytes(), private)
+    )
+    return folder
+
+
+def test_the_service_refuses_unsigned_and_rehashed_bundles_and_keeps_the_signed_one(
+    triage_bundle: Path, tmp_path: Path
+) -> None:
+    import hashlib
+    import shutil
+
+    from runtime.signing import generate_key_pair
+    from service.models import ModelRegistry
+
+    private, public = generate_key_pair(tmp_path / "keys")
+    signed = _signed_copy(triage_bundle, tmp_path / "signed", private.read_bytes())
+    current = tmp_path / "current"
+    current.symlink_to(signed)
+    registry = ModelRegistry(
+        {"triage": current}, public_key=public.read_bytes(), allow_unsigned=False
+    )
+    assert registry.reload()["triage"].startswith("loaded")
+
+    tampered = _signed_copy(triage_bundle, tmp_path / "tampered", private.read_bytes())
+    manifest = json.loads((tampered / "manifest.json").read_text())
+    (tampered / "examples.jsonl").write_text("")  # golden answers removed, hashes rewritten
+    manifest["files"]["examples.jsonl"] = "sha256:" + hashlib.sha256(b"").hexdigest()
+    (tampered / "manifest.json").write_text(json.dumps(manifest))
+    current.unlink()
+    current.symlink_to(tampered)
+    report = registry.reload()["triage"]
+    assert report.startswith("refused") and "does not match" in report
+    assert registry.get("triage").bundle.path == signed  # the signed one keeps serving
+
+    unsigned = tmp_path / "unsigned"
+    shutil.copytree(triage_bundle, unsigned)
+    current.unlink()
+    current.symlink_to(unsigned)
+    assert "unsigned" in registry.reload()["triage"]
+    no_key = ModelRegistry({"triage": current}, public_key=None, allow_unsigned=False)
+    assert "no bundle public key" in no_key.reload()["triage"]
+
+
+def test_a_model_onnxruntime_rejects_is_a_refusal_at_start_and_is_not_retried(
+    triage_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+    import shutil
+
+    from service import models
+
+    broken = tmp_path / "broken"
+    shutil.copytree(triage_bundle, broken)
+    garbage = b"this is not an onnx graph"
+    (broken / "model.onnx").write_bytes(garbage)
+    manifest = json.loads((broken / "manifest.json").read_text())
+    manifest["files"]["model.onnx"] = "sha256:" + hashlib.sha256(garbage).hexdigest()
+    (broken / "manifest.json").write_text(json.dumps(manifest))
+    current = tmp_path / "current"
+    current.symlink_to(broken)
+
+    calls = []
+    real = models.LOADERS["triage"]
+    monkeypatch.setitem(models.LOADERS, "triage", lambda *a, **k: calls.append(1) or real(*a, **k))
+    registry = models.ModelRegistry({"triage": current})
+    report = registry.reload()["triage"]  # at start: refused, not a crash
+    assert report.startswith("refused") and not registry.ready()
+    assert registry.slots["triage"].error == report.removeprefix("refused: ")
+    for _ in range(3):
+        registry.poll()  # the refused bundle is unchanged: not loaded again
+    assert len(calls) == 1
+    shutil.rmtree(broken)
+    shutil.copytree(triage_bundle, broken)  # repaired in place: picked up
+    registry.poll()
+    assert len(calls) == 2 and registry.ready()
