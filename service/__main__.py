@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import sys
+from pathlib import Path
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -29,6 +32,16 @@ def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket
     return sock
 
 
+def _fresh_metrics_dir(settings: ServiceSettings) -> None:
+    """Point the workers' Prometheus values at one empty folder (service/metrics.py)."""
+    folder = Path(
+        os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.database.parent / "prometheus"
+    )
+    shutil.rmtree(folder, ignore_errors=True)  # values of a previous run are not this run's
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
 def main() -> int:
     """Start uvicorn with `workers` processes of `service.app:create_app`."""
     settings = ServiceSettings()
@@ -43,6 +56,8 @@ def main() -> int:
     )
     sys.stdout.flush()
     raise_open_file_limit()  # inherited by the workers
+    if settings.workers > 1:
+        _fresh_metrics_dir(settings)
     config = server_config(
         settings,
         "service.app:create_app",

@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from runtime.logs import configure_logging
-from service.metrics import ServiceMetrics
+from service.metrics import ServiceMetrics, method_label
 from service.models import ModelRegistry, Poller
 from service.routes import admin, carts, doctor, feedback, health, prescriptions, triage
 from service.server import limit_noisy_logs
@@ -165,13 +165,15 @@ class Observability:
         finally:
             endpoint = _endpoint(scope)
             seconds = time.perf_counter() - started
-            self.metrics.requests.labels(endpoint, scope["method"], str(status["code"])).inc()
+            self.metrics.requests.labels(
+                endpoint, method_label(scope["method"]), str(status["code"])
+            ).inc()
             self.metrics.latency.labels(endpoint).observe(seconds)
             if status["code"] >= 500:
                 self.metrics.errors.labels(endpoint).inc()
             line: dict[str, Any] = {
                 "request_id": request_id,
-                "method": scope["method"],
+                "method": method_label(scope["method"]),
                 "path": scope["path"],
                 "status": status["code"],
                 "ms": round(seconds * 1000, 2),

@@ -251,7 +251,7 @@ class SplitsConfig(Strict):
     # Share of the training negatives drawn in proportion to how often their two drugs are listed
     # (the rest uniformly): without them the model learns which drugs interact a lot, not which
     # pairs do. Test sets get both kinds, reported apart (auroc, auroc_hard).
-    hard_negative_fraction: float = Field(0.5, ge=0, le=1)
+    hard_negative_fraction: float = Field(1.0, ge=0, le=1)
 
 
 class AlertConfig(Strict):

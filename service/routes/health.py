@@ -8,7 +8,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from service.metrics import exposition
 
 router = APIRouter(tags=["operations"])
 
@@ -56,6 +57,5 @@ def list_models(request: Request) -> list[dict[str, Any]]:
 @router.get("/metrics", response_class=Response)
 def metrics(request: Request) -> Response:
     """Prometheus exposition: requests, errors and latency per endpoint, model versions."""
-    return Response(
-        generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
-    )
+    body, content_type = exposition(request.app.state.metrics)
+    return Response(body, media_type=content_type)

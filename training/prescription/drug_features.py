@@ -345,7 +345,7 @@ def make_splits(
     *,
     min_partners: int = 20,
     negative_ratio: float = 1.0,
-    hard_negative_fraction: float = 0.5,
+    hard_negative_fraction: float = 1.0,
 ) -> dict[str, Split]:
     """Random-pair, one-new-drug and two-new-drug splits with matching negatives.
 
