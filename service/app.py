@@ -84,27 +84,28 @@ class BodyLimit:
                 await _too_large(send, self.limit)
                 return
         seen = 0
-        refused = False
+        answered = False
 
         async def limited() -> Message:
-            nonlocal seen, refused
+            nonlocal seen, answered
+            if answered:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    refused = True
-                    raise _BodyTooLarge
+                    # Answer now: FastAPI turns an error raised while it reads the body into
+                    # its own 400, so a chunked body without Content-Length got 400, not 413.
+                    answered = True
+                    await _too_large(send, self.limit)
+                    return {"type": "http.disconnect"}
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _BodyTooLarge:
-            if refused:
-                await _too_large(send, self.limit)
+        async def guarded_send(message: Message) -> None:
+            if not answered:  # after our 413, whatever the app answers is dropped
+                await send(message)
 
-
-class _BodyTooLarge(Exception):
-    pass
+        await self.app(scope, limited, guarded_send)
 
 
 async def _too_large(send: Send, limit: int) -> None:
@@ -120,6 +121,43 @@ async def _too_large(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+# Pages and answers hold patient data: never cached, never framed, no sniffing, no referrer, and
+# the page may run only its own inline script and styles (it loads nothing from elsewhere).
+SECURITY_HEADERS = [
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (
+        b"content-security-policy",
+        b"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+        b"connect-src 'self'; img-src 'self' data:; form-action 'self'; "
+        b"frame-ancestors 'none'; base-uri 'none'",
+    ),
+]
+
+
+class SecurityHeaders:
+    """The headers above on every answer (the app's and the middlewares' own 413s)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class Observability:
@@ -239,6 +277,10 @@ def create_app(
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Swagger UI and ReDoc load scripts from a public CDN onto the origin that holds the
+        # doctor's cookie: off unless asked for (development). /openapi.json stays.
+        docs_url="/docs" if settings.docs else None,
+        redoc_url=None,
         responses={
             413: {"model": None, "description": "body too large"},
         },
@@ -268,6 +310,7 @@ def create_app(
 
     # Added last = outermost: Observability sees every answer, 413s included.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(Observability, metrics=metrics, debug_payloads=settings.debug_payloads)
     return app
 

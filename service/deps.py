@@ -21,19 +21,73 @@ from triage.predictor import TriagePredictor
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
+ROLES = ("intake", "pharmacy", "doctor", "admin")
+COOKIE = "hospital_doctor_key"
+CSRF_HEADER = "X-CSRF-Token"
 
-async def require_key(
-    request: Request, key: Annotated[str | None, Security(_api_key_header)]
-) -> None:
-    """When HOSPITAL_API_KEY is set, /v1 and /admin need it (header, or the doctor page's
-    cookie)."""
+
+def role_keys(settings: ServiceSettings, role: str) -> list[str]:
+    """Keys that open a role's routes: its own key, and the single `api_key` when set (one key
+    for every role: development, or a service with one trusted client)."""
+    own = getattr(settings, f"{role}_key")
+    return [k for k in (own, settings.api_key) if k]
+
+
+def auth_required(settings: ServiceSettings) -> bool:
+    """Whether any key is configured (none: an open development service)."""
+    return bool(settings.api_key) or any(getattr(settings, f"{r}_key") for r in ROLES)
+
+
+def key_matches(given: str, keys: list[str]) -> bool:
+    if not given.isascii():  # a header or cookie value this service never issued
+        return False
+    # compare against every key, always, so timing says nothing about which one is close
+    return any([hmac.compare_digest(given.encode(), key.encode()) for key in keys])
+
+
+def csrf_token(settings: ServiceSettings) -> str:
+    """The token the doctor's page sends with its posts, derived from the doctor key: a form on
+    another page of the site cannot know it, nor set the header."""
+    secret = (settings.doctor_key or settings.api_key or "").encode()
+    return hmac.new(secret, b"csrf:doctor-page", "sha256").hexdigest()
+
+
+def authorize(request: Request, role: str, key: str | None) -> None:
+    """Admit a request with a key of `role` in X-API-Key. The doctor role also admits the
+    page's cookie: on GET, or with the page's CSRF token on anything else. Keys are never read
+    from the query string here (only the page's one-time login does, see routes/doctor.py).
+
+    Raises:
+        HTTPException: 401 without a fitting key, 403 for a cookie post without the token.
+    """
     settings: ServiceSettings = request.app.state.settings
-    if settings.api_key is None:
+    if not auth_required(settings):
         return
-    # the doctor's page is opened once with ?api_key=..., which it then keeps as a cookie
-    given = key or request.cookies.get("api_key") or request.query_params.get("api_key") or ""
-    if not hmac.compare_digest(given.encode(), settings.api_key.encode()):
-        raise HTTPException(status_code=401, detail="missing or wrong X-API-Key")
+    keys = role_keys(settings, role)
+    if key is not None:
+        if keys and key_matches(key, keys):
+            return
+        raise HTTPException(status_code=401, detail=f"X-API-Key does not open {role} routes")
+    cookie = request.cookies.get(COOKIE)
+    if role == "doctor" and cookie is not None and keys and key_matches(cookie, keys):
+        if request.method in ("GET", "HEAD"):
+            return
+        token = request.headers.get(CSRF_HEADER, "")
+        if token.isascii() and hmac.compare_digest(token, csrf_token(settings)):
+            return
+        raise HTTPException(status_code=403, detail=f"{CSRF_HEADER}: missing or wrong")
+    raise HTTPException(status_code=401, detail=f"missing X-API-Key for {role} routes")
+
+
+def require(role: str) -> Any:
+    """The dependency form of `authorize` for one role."""
+
+    async def check(
+        request: Request, key: Annotated[str | None, Security(_api_key_header)]
+    ) -> None:
+        authorize(request, role, key)
+
+    return Depends(check)
 
 
 def _predictor(request: Request, task: str) -> Any:
@@ -90,7 +144,10 @@ async def get_settings(request: Request) -> ServiceSettings:
     return settings
 
 
-Authorized = Depends(require_key)
+Intake = require("intake")
+Pharmacy = require("pharmacy")
+Doctor = require("doctor")
+Admin = require("admin")
 TriageDep = Annotated[TriagePredictor, Depends(get_triage)]
 PrescriptionDep = Annotated[PrescriptionPredictor, Depends(get_prescription)]
 RecommendDep = Annotated[RecommendPredictor, Depends(get_recommend)]

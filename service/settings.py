@@ -33,7 +33,20 @@ class ServiceSettings(BaseSettings):
     workers: int = Field(2, ge=1, le=32, description="uvicorn worker processes (make serve)")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    api_key: str | None = Field(None, description="when set, /v1 and /admin need X-API-Key")
+    api_key: str | None = Field(
+        None, description="one X-API-Key for every role (development; prefer the role keys)"
+    )
+    intake_key: str | None = Field(None, description="X-API-Key of POST /v1/triage")
+    pharmacy_key: str | None = Field(
+        None, description="X-API-Key of /v1/prescriptions/check and /v1/carts/score"
+    )
+    doctor_key: str | None = Field(
+        None, description="X-API-Key of feedback, consultations and the doctor's page"
+    )
+    admin_key: str | None = Field(None, description="X-API-Key of /admin/reload and /v1/models")
+    secure_cookies: bool = Field(
+        True, description="mark the page's cookie Secure (HTTPS only; false for plain-HTTP dev)"
+    )
     max_body_bytes: int = Field(1_000_000, ge=1_000, description="larger requests get 413")
     max_batch: int = Field(100, ge=1, le=1000, description="items per list request")
     max_pairs: int = Field(
@@ -61,5 +74,6 @@ class ServiceSettings(BaseSettings):
         10_000, ge=1, description="connections + requests per worker before uvicorn answers 503"
     )
     backlog: int = Field(2048, ge=1, description="listen backlog of the shared socket")
+    docs: bool = Field(False, description="serve Swagger UI at /docs (loads a CDN script)")
     log_level: str = "INFO"
     json_logs: bool = Field(True, description="configure JSON logging when the app is created")

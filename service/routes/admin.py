@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from service.deps import Authorized
+from service.deps import Admin
 from service.schemas import ReloadReport
 
-router = APIRouter(tags=["admin"], dependencies=[Authorized])
+router = APIRouter(tags=["admin"], dependencies=[Admin])
 
 
 @router.post("/admin/reload", response_model=ReloadReport, responses={409: {"model": ReloadReport}})

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from recommend.schema import ScoreRequest, ScoreResult
-from service.deps import Authorized, GateDep, RecommendDep, SettingsDep
+from service.deps import GateDep, Pharmacy, RecommendDep, SettingsDep
 from service.routes.common import ERRORS, as_list, bound_work, one_or_many
 
-router = APIRouter(tags=["carts"], dependencies=[Authorized])
+router = APIRouter(tags=["carts"], dependencies=[Pharmacy])
 
 
 def item_count(request: ScoreRequest) -> int:

@@ -20,10 +20,19 @@ import time
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 
-from service.deps import Authorized, StoreDep
+from service.deps import (
+    COOKIE,
+    SettingsDep,
+    StoreDep,
+    auth_required,
+    authorize,
+    csrf_token,
+    key_matches,
+    role_keys,
+)
 from service.levels import EMERGENCY_LEVELS, LABELS_EN, LABELS_ZH, LEVELS, RANK
 
 router = APIRouter(tags=["doctor"])
@@ -94,6 +103,7 @@ _PAGE = """<!doctype html>
 <script>
 const LEVEL_LABELS = {level_labels};
 const URGENCY_DECISIONS = {urgency_decisions};
+const CSRF = {csrf};
 function newId() {{
   return crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
 }}
@@ -103,7 +113,7 @@ async function send(payload, status, describe) {{
   try {{
     const response = await fetch("/v1/feedback", {{
       method: "POST",
-      headers: {{"Content-Type": "application/json"}},
+      headers: {{"Content-Type": "application/json", "X-CSRF-Token": CSRF}},
       credentials: "same-origin",
       body: JSON.stringify(payload)
     }});
@@ -324,7 +334,9 @@ def _row(item: dict[str, Any], labels: list[str]) -> str:
 _VIEWS = {"open": "待处理 Open", "all": "全部 All (decided last)"}
 
 
-def render_page(queue: list[dict[str, Any]], labels: list[str], view: str = "open") -> str:
+def render_page(
+    queue: list[dict[str, Any]], labels: list[str], view: str = "open", csrf: str = ""
+) -> str:
     """The whole page for these queue rows (as `ConsultationStore.queue` gives them)."""
     views = " / ".join(
         f"<b>{label}</b>" if name == view else f'<a href="?view={name}">{label}</a>'
@@ -335,6 +347,7 @@ def render_page(queue: list[dict[str, Any]], labels: list[str], view: str = "ope
     return _PAGE.format(
         count=len(queue),
         views=views,
+        csrf=json.dumps(csrf),  # hex: nothing in it can close the script
         now=time.strftime("%Y-%m-%d %H:%M"),
         rows=rows or '<tr><td colspan="7">暂无咨询 No consultations yet</td></tr>',
         # ASCII-only JSON of the service's own constants: nothing in it can close the script
@@ -343,17 +356,32 @@ def render_page(queue: list[dict[str, Any]], labels: list[str], view: str = "ope
     )
 
 
-@router.get("/doctor", response_class=HTMLResponse, dependencies=[Authorized])
+@router.get("/doctor", response_class=HTMLResponse)
 def doctor_page(
     request: Request,
     store: StoreDep,
+    settings: SettingsDep,
     limit: int = Query(200, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=1_000_000),
     view: Literal["open", "all"] = "open",
-) -> HTMLResponse:
+) -> Response:
     """The queue as an HTML page (Chinese, with English labels): open consultations first (see
     `GET /v1/consultations`). It reads SQLite only, so it works while the triage bundle is
-    down; the department choices then fall back to those already in the queue."""
+    down; the department choices then fall back to those already in the queue.
+
+    Log in once with `/doctor?api_key=<doctor key>`: the key is checked, kept in a Secure,
+    HttpOnly, SameSite=Strict cookie, and the browser is sent back to `/doctor` without it.
+    """
+    login = request.query_params.get("api_key")
+    if login is not None:
+        if auth_required(settings) and not key_matches(login, role_keys(settings, "doctor")):
+            raise HTTPException(status_code=401, detail="api_key: not a doctor key")
+        back = RedirectResponse("/doctor", status_code=303)
+        back.set_cookie(
+            COOKIE, login, httponly=True, samesite="strict", secure=settings.secure_cookies
+        )
+        return back
+    authorize(request, "doctor", request.headers.get("X-API-Key"))
     queue = store.queue(limit, offset, view)
     predictor = request.app.state.models.get("triage")
     labels = (
@@ -361,8 +389,4 @@ def doctor_page(
         if predictor is not None
         else sorted({d["name"] for item in queue for d in item["departments"]})
     )
-    response = HTMLResponse(render_page(queue, labels, view))
-    key = request.query_params.get("api_key")
-    if key:  # the page's script then authenticates with the cookie
-        response.set_cookie("api_key", key, httponly=True, samesite="strict")
-    return response
+    return HTMLResponse(render_page(queue, labels, view, csrf_token(settings)))

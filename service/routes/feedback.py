@@ -7,11 +7,11 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
-from service.deps import Authorized, StoreDep, TriageDep
+from service.deps import Doctor, StoreDep, TriageDep
 from service.schemas import ErrorResponse, FeedbackRequest, FeedbackStored
 from service.store import FeedbackConflict
 
-router = APIRouter(tags=["feedback"], dependencies=[Authorized])
+router = APIRouter(tags=["feedback"], dependencies=[Doctor])
 
 
 @router.post(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from typing import Any
@@ -9,8 +10,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from service.deps import Admin
 from service.metrics import exposition
 
+logger = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])
 
 
@@ -28,11 +31,17 @@ def readyz(request: Request) -> JSONResponse:
     takes a write (of the worker that answers, named by its pid)."""
     models = request.app.state.models
     store_state = _store_state(request)
+    if store_state != "ok":
+        logger.warning("not ready: consultation store %s", store_state)
     body = {
         "ready": models.ready() and store_state == "ok",
         "worker_pid": os.getpid(),
-        "store": store_state,
-        "models": {t: s.info() for t, s in models.slots.items()},
+        "store": "ok" if store_state == "ok" else "unavailable",
+        # no paths, hashes or error texts here: /readyz answers without a key (see /v1/models)
+        "models": {
+            t: {"loaded": s.predictor is not None, "version": s.info().get("version")}
+            for t, s in models.slots.items()
+        },
     }
     return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
@@ -48,7 +57,7 @@ def _store_state(request: Request) -> str:
     return "ok"
 
 
-@router.get("/v1/models")
+@router.get("/v1/models", dependencies=[Admin])
 def list_models(request: Request) -> list[dict[str, Any]]:
     """Task, version, bundle hash and headline metrics of every served bundle."""
     return [slot.info() for slot in request.app.state.models.slots.values()]

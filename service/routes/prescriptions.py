@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from prescription.schema import CheckRequest, CheckResult
-from service.deps import Authorized, GateDep, PrescriptionDep, SettingsDep
+from service.deps import GateDep, Pharmacy, PrescriptionDep, SettingsDep
 from service.routes.common import ERRORS, as_list, bound_work, one_or_many
 
-router = APIRouter(tags=["prescriptions"], dependencies=[Authorized])
+router = APIRouter(tags=["prescriptions"], dependencies=[Pharmacy])
 
 
 def pair_count(request: CheckRequest) -> int:

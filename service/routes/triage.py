@@ -8,13 +8,13 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter, HTTPException, Response
 
-from service.deps import Authorized, GateDep, OptionalStoreDep, SettingsDep, TriageDep
+from service.deps import GateDep, Intake, OptionalStoreDep, SettingsDep, TriageDep
 from service.routes.common import ERRORS, as_list, bound_work
 from service.store import ConsultationConflict
 from triage.schema import TriageRequest, TriageResult
 
 logger = logging.getLogger(__name__)
-router = APIRouter(tags=["triage"], dependencies=[Authorized])
+router = APIRouter(tags=["triage"], dependencies=[Intake])
 
 STORED_HEADER = "X-Consultations-Stored"
 

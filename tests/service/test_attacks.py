@@ -223,7 +223,7 @@ def test_a_read_only_store_still_triages_marks_it_unsaved_and_is_not_ready(
         assert answer.status_code == 200 and answer.headers["X-Consultations-Stored"] == "false"
         assert answer.json()["triage_level"].startswith("emergency")
         ready = client.get("/readyz")
-        assert ready.status_code == 503 and "cannot write" in ready.json()["store"]
+        assert ready.status_code == 503 and ready.json()["store"] == "unavailable"
 
 
 def test_a_locked_store_still_triages_marks_it_unsaved_and_is_not_ready(
@@ -262,7 +262,7 @@ def test_an_unusable_database_path_stops_only_the_queue(
         assert client.post("/v1/prescriptions/check", json=check).status_code == 200
         queue = client.get("/v1/consultations")
         assert queue.status_code == 503 and "store" in queue.json()["error"]
-        assert client.get("/readyz").json()["store"].startswith("unavailable")
+        assert client.get("/readyz").json()["store"] == "unavailable"
 
 
 def test_the_doctor_page_works_while_the_triage_bundle_is_down(
@@ -361,3 +361,92 @@ def test_a_model_onnxruntime_rejects_is_a_refusal_at_start_and_is_not_retried(
     shutil.copytree(triage_bundle, broken)  # repaired in place: picked up
     registry.poll()
     assert len(calls) == 2 and registry.ready()
+
+
+# -- 8. roles: one key per kind of client, keys never in query strings ------------------------
+
+KEYS = {
+    "intake_key": "k-intake",
+    "pharmacy_key": "k-pharmacy",
+    "doctor_key": "k-doctor",
+    "admin_key": "k-admin",
+}
+
+
+def test_each_key_opens_its_own_routes_only(
+    service_settings: ServiceSettings, tmp_path: Path
+) -> None:
+    with _fresh(service_settings, tmp_path, **KEYS) as client:
+        triage = {"id": "r1", "text": ITCH}
+        check = {"id": "rx", "drugs": [{"name": "warfarin"}]}
+        cases = {
+            "k-intake": ("POST", "/v1/triage", triage),
+            "k-pharmacy": ("POST", "/v1/prescriptions/check", check),
+            "k-doctor": ("GET", "/v1/consultations", None),
+            "k-admin": ("GET", "/v1/models", None),
+        }
+        for key in cases:
+            for other, (method, path, body) in cases.items():
+                answer = client.request(method, path, json=body, headers={"X-API-Key": key})
+                if key == other:
+                    assert answer.status_code == 200, (key, path, answer.text)
+                else:
+                    assert answer.status_code == 401, (key, path)
+        assert client.post("/admin/reload", headers={"X-API-Key": "k-doctor"}).status_code == 401
+        assert client.get("/v1/models").status_code == 401
+        # a key in the query string opens nothing (but the page's one-time login)
+        assert client.post("/v1/triage?api_key=k-intake", json=triage).status_code == 401
+        ready = client.get("/readyz").json()
+        assert "path" not in json.dumps(ready) and "sha256" not in json.dumps(ready)
+
+
+def test_the_doctor_page_login_cookie_and_csrf(
+    service_settings: ServiceSettings, tmp_path: Path
+) -> None:
+    with _fresh(service_settings, tmp_path, **KEYS) as client:
+        assert client.get("/doctor?api_key=k-intake", follow_redirects=False).status_code == 401
+        assert client.get("/doctor?api_key=医生", follow_redirects=False).status_code == 401
+        login = client.get("/doctor?api_key=k-doctor", follow_redirects=False)
+        assert login.status_code == 303 and login.headers["location"] == "/doctor"
+        cookie = login.headers["set-cookie"].lower()
+        assert all(flag in cookie for flag in ("httponly", "secure", "samesite=strict"))
+        jar = {"hospital_doctor_key": "k-doctor"}  # what the browser keeps (HTTPS in production)
+        page = client.get("/doctor", cookies=jar)
+        assert page.status_code == 200
+        token = page.text.split("const CSRF = ")[1].split(";")[0].strip('"')
+        feedback = {"consultation_id": "none", "urgency_feedback": "right"}
+        forged = client.post("/v1/feedback", json=feedback, cookies=jar)
+        assert forged.status_code == 403  # a same-site form cannot send the token
+        sent = client.post(
+            "/v1/feedback", json=feedback, cookies=jar, headers={"X-CSRF-Token": token}
+        )
+        assert sent.status_code == 404  # authorised; the consultation does not exist
+        assert client.post("/admin/reload", cookies=jar).status_code == 401
+
+
+# -- 9. the page's origin: headers, no CDN docs, 413 for chunked bodies ------------------------
+
+
+def test_patient_data_answers_carry_security_headers_and_docs_are_off(client: TestClient) -> None:
+    for answer in (
+        client.get("/doctor"),
+        client.post("/v1/triage", json={"id": "h", "text": ITCH}),
+        client.post("/v1/triage", content=b"x" * 2_000_000),
+    ):
+        headers = answer.headers
+        assert headers["cache-control"] == "no-store"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
+
+
+def test_a_chunked_body_over_the_limit_is_413(client: TestClient) -> None:
+    def chunks():  # no Content-Length: the limit is found while streaming
+        for _ in range(40):
+            yield b"x" * 50_000
+
+    answer = client.post(
+        "/v1/triage", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 413 and "larger than" in answer.json()["error"]

@@ -34,6 +34,7 @@ def _start(settings: ServiceSettings, database: Path) -> tuple[subprocess.Popen[
         "HOSPITAL_PRESCRIPTION_BUNDLE": str(settings.prescription_bundle),
         "HOSPITAL_RECOMMEND_BUNDLE": str(settings.recommend_bundle),
         "HOSPITAL_DATABASE": str(database),
+        "HOSPITAL_ALLOW_UNSIGNED_BUNDLES": "true",  # fixture bundles are built, not promoted
     }
     process = subprocess.Popen(
         [

@@ -202,7 +202,8 @@ def test_service_api_key_is_required_when_set(
             == 200
         )
         assert keyed.get("/healthz").status_code == 200  # probes stay open
-        assert keyed.get("/doctor?api_key=s3cret").status_code == 200
+        login = keyed.get("/doctor?api_key=s3cret", follow_redirects=False)
+        assert login.status_code == 303 and login.headers["location"] == "/doctor"
 
 
 def test_service_reload_refuses_a_broken_bundle_and_keeps_serving(
