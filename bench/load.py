@@ -113,6 +113,12 @@ def start_server(
     env = {**os.environ, "HOSPITAL_DATABASE": str(database), "HOSPITAL_LOG_LEVEL": "WARNING"}
     env.update({f"HOSPITAL_{task.upper()}_BUNDLE": str(link) for task, link in links.items()})
     env.update(HOSPITAL_PORT=str(port), HOSPITAL_WORKERS=str(workers))
+    if not all((link / "manifest.sig").is_file() for link in links.values()):
+        # bundles pulled before promotion signed them: measure them anyway, and say so
+        sys.stderr.write(
+            "note: unsigned bundles in models/: HOSPITAL_ALLOW_UNSIGNED_BUNDLES=true\n"
+        )
+        env["HOSPITAL_ALLOW_UNSIGNED_BUNDLES"] = "true"
     # `python -m service` is what `make serve` runs (its socket sets TCP_NODELAY; see there)
     process = subprocess.Popen(
         [sys.executable, "-m", "service"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
