@@ -36,6 +36,7 @@ import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the packages, before bench/ (bench/triage.py is not triage)
 TARGET_P99_MS = 50.0
 
 
@@ -50,11 +51,18 @@ MIX = {"/v1/triage": 0.4, "/v1/prescriptions/check": 0.3, "/v1/carts/score": 0.3
 
 def request_bodies() -> dict[str, list[dict[str, Any]]]:
     """Valid demo inputs per endpoint (the demo files' deliberate bad lines left out)."""
+    from triage.schema import TriageRequest
+
+    def valid_triage(row: dict[str, Any]) -> bool:
+        try:
+            TriageRequest.model_validate(row)
+        except ValueError:
+            return False
+        return True
+
     return {
         "/v1/triage": [
-            r
-            for r in _jsonl(ROOT / "data/demo/consultations.jsonl")
-            if isinstance(r.get("text"), str) and r["text"].strip()
+            r for r in _jsonl(ROOT / "data/demo/consultations.jsonl") if valid_triage(r)
         ],
         "/v1/prescriptions/check": [
             r
