@@ -4,9 +4,9 @@
 
 Starts `python -m service` (as bench/load.py does, bundles from models/), then for `--seconds`:
 
-- keeps `--idle` connections open that never send a byte (each reopened when the server closes
-  it, so the pressure stays), and `--slow` connections that send a request head one byte every
-  second (a slowloris);
+- keeps, from a separate process, `--idle` connections open that never send a byte (each
+  reopened when the server closes it, so the pressure stays), and `--slow` connections that
+  send a request head one byte every second (a slowloris);
 - probes GET /healthz every 50 ms on a fresh connection;
 - sends the mixed open-loop load of bench/load.py at `--rate` requests/s.
 
@@ -124,25 +124,47 @@ async def probe_health(url: str, stop: float, samples: list[float], errors: list
         await asyncio.sleep(max(0.0, 0.05 - (time.perf_counter() - started)))
 
 
+def _attacker(host: str, port: int, seconds: float, idle: int, slow: int, out: Any) -> None:
+    """The attacking connections, in their own process: their reconnect bursts must not stall
+    the load generator's event loop, or the bench would measure itself."""
+    resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
+
+    async def run() -> dict[str, Any]:
+        stop = time.perf_counter() + seconds
+        idle_kept: list[float] = []
+        slow_kept: list[float] = []
+        opened = [0]
+        await asyncio.gather(
+            *(hold_idle(host, port, stop, idle_kept, opened) for _ in range(idle)),
+            *(hold_slow(host, port, stop, slow_kept) for _ in range(slow)),
+            return_exceptions=True,
+        )
+        return {"idle_kept": idle_kept, "slow_kept": slow_kept, "opened": opened[0]}
+
+    out.put(asyncio.run(run()))
+
+
 async def attack(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    import multiprocessing
+
     host, port = url.removeprefix("http://").split(":")
+    results: Any = multiprocessing.Queue()
+    attacker = multiprocessing.Process(
+        target=_attacker, args=(host, int(port), args.seconds, args.idle, args.slow, results)
+    )
+    attacker.start()
     stop = time.perf_counter() + args.seconds
-    idle_kept: list[float] = []
-    slow_kept: list[float] = []
-    opened = [0]
     health: list[float] = []
     health_errors: list[str] = []
-    holders = [
-        asyncio.create_task(hold_idle(host, int(port), stop, idle_kept, opened))
-        for _ in range(args.idle)
-    ] + [asyncio.create_task(hold_slow(host, int(port), stop, slow_kept)) for _ in range(args.slow)]
     await asyncio.sleep(3)  # let the connections pile up before measuring
     prober = asyncio.create_task(probe_health(url, stop, health, health_errors))
     load = await run_load(url, args.rate, max(1.0, args.seconds - 6), None)
     await prober
-    await asyncio.gather(*holders, return_exceptions=True)
+    held = await asyncio.to_thread(results.get)
+    attacker.join()
+    idle_kept, slow_kept = held["idle_kept"], held["slow_kept"]
     return {
-        "idle_connections_opened": opened[0],
+        "idle_connections_opened": held["opened"],
         "idle_closed_by_server": len(idle_kept),
         "idle_kept_max_s": max(idle_kept) if idle_kept else None,
         "slow_closed_by_server": len(slow_kept),

@@ -99,13 +99,20 @@ def load_stats(bundle: Path) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def refit(bundle: Path) -> dict[str, Any]:
-    """Fit the model and the prior again on the bundle's training config (shared data only)."""
+def refit(bundle: Path, hard_negative_fraction: float | None = None) -> dict[str, Any]:
+    """Fit the model and the prior again on the bundle's training config (shared data only),
+    optionally with another share of hard training negatives (the test sets stay the same)."""
     from runtime.bundle import load_bundle
     from training.config import PrescriptionConfig
     from training.prescription.train import evaluate_splits
 
-    config = PrescriptionConfig.model_validate(load_bundle(bundle).manifest.training_config)
+    settings = dict(load_bundle(bundle).manifest.training_config)
+    if hard_negative_fraction is not None:
+        settings["splits"] = {
+            **settings.get("splits", {}),
+            "hard_negative_fraction": hard_negative_fraction,
+        }
+    config = PrescriptionConfig.model_validate(settings)
     started = time.perf_counter()
     metrics = evaluate_splits(config)
     return {"splits": metrics, "seconds": time.perf_counter() - started}
@@ -151,6 +158,12 @@ def main() -> None:
     parser.add_argument("--bundle", default=str(ROOT / "models/prescription/current"))
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--refit", action="store_true")
+    parser.add_argument(
+        "--hard-negative-fraction",
+        type=float,
+        default=None,
+        help="with --refit: share of hard training negatives (default: the bundle's config)",
+    )
     parser.add_argument("--out", default=str(ROOT / "build/bench/prescription.json"))
     args = parser.parse_args()
     os.chdir(ROOT)
@@ -169,7 +182,7 @@ def main() -> None:
         "targets": TARGETS,
     }
     if args.refit:
-        fresh = refit(bundle)
+        fresh = refit(bundle, args.hard_negative_fraction)
         results["splits"], results["splits_measured_by"] = (
             fresh["splits"],
             f"--refit ({fresh['seconds']:.0f} s)",

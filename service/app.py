@@ -212,7 +212,8 @@ class Observability:
             line: dict[str, Any] = {
                 "request_id": request_id,
                 "method": method_label(scope["method"]),
-                "path": scope["path"],
+                # the route template, not the raw path: ids in a path are the client's words
+                "path": endpoint,
                 "status": status["code"],
                 "ms": round(seconds * 1000, 2),
             }
@@ -303,7 +304,7 @@ def create_app(
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> JSONResponse:
-        logger.error("request failed: %s: %s", request.url.path, _redacted_traceback(exc))
+        logger.error("request failed: %s: %s", _endpoint(request.scope), _redacted_traceback(exc))
         return JSONResponse(
             status_code=500, content={"error": "internal error; see the server log"}
         )

@@ -7,7 +7,8 @@ ever, before any authentication, and 42,000 of them exhausted both workers' file
 client_header_timeout and client_body_timeout):
 
 - the request head (request line and headers) must be complete within `header_timeout` of the
-  connection opening, or of the previous response on a kept-alive connection;
+  connection opening (a random 75-100% of it, so a burst of idle sockets is not closed in one
+  burst), or of the previous response on a kept-alive connection;
 - the body must be complete within `body_timeout` of the head.
 
 A connection past its deadline is closed (an app still reading the body sees a disconnect). The
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import random
 import resource
 import time
 from typing import Any
@@ -71,7 +73,9 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm(self.header_timeout)
+        # Spread over the last quarter of the deadline: thousands of sockets opened in one burst
+        # would otherwise be closed in one burst, and reopened in one, every header_timeout.
+        self._arm(self.header_timeout * random.uniform(0.75, 1.0))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()

@@ -134,3 +134,65 @@ def test_durability_acknowledged_feedback_survives_kill_9(
         restarted.wait(timeout=10)
     lost = set(acked) - stored
     assert not lost, f"{len(lost)} acknowledged feedback rows lost, e.g. {sorted(lost)[:5]}"
+
+
+def test_durability_racing_duplicate_ids_never_overwrite_and_survive_kill_9(
+    service_settings: ServiceSettings, tmp_path: Path
+) -> None:
+    """Two clients post the same consultation ids with different complaints (and one retries
+    its own): each id is acknowledged for one complaint only, and that one is what is stored
+    after a kill -9 and a restart."""
+    database = tmp_path / "ids.db"
+    server, url = _start(service_settings, database)
+    acked: dict[str, set[str]] = {}
+    unexpected: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def post(text: str, retries: int) -> None:
+        with httpx.Client(base_url=url, timeout=5) as client:
+            n = 0
+            while not stop.is_set():
+                cid = f"d{n}"
+                n += 1
+                for _ in range(retries):
+                    try:
+                        response = client.post(
+                            "/v1/triage", json={"id": cid, "text": f"{text}{n}天"}
+                        )
+                    except httpx.HTTPError:
+                        return
+                    if response.status_code == 200:
+                        with lock:
+                            acked.setdefault(cid, set()).add(f"{text}{n}天")
+                    elif response.status_code != 409:
+                        with lock:
+                            unexpected.append(f"{response.status_code} {response.text[:100]}")
+
+    threads = [
+        threading.Thread(target=post, args=("头痛", 2)),  # sends each id twice: a retry
+        threading.Thread(target=post, args=("腹痛", 1)),  # the same ids, another complaint
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.time() + 30
+    while len(acked) < 150 and time.time() < deadline:
+        time.sleep(0.01)
+    server.kill()
+    server.wait(timeout=10)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len(acked) >= 150, f"only {len(acked)} ids acknowledged before the deadline"
+    assert not unexpected, unexpected[:3]
+    assert all(len(texts) == 1 for texts in acked.values()), "an id acknowledged twice"
+
+    restarted, url = _start(service_settings, database)
+    try:
+        for cid, texts in acked.items():
+            stored = httpx.get(f"{url}/v1/consultations/{cid}", timeout=10)
+            assert stored.status_code == 200, f"acknowledged {cid} lost"
+            assert stored.json()["text"] in texts
+    finally:
+        restarted.kill()
+        restarted.wait(timeout=10)

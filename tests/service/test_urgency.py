@@ -151,9 +151,10 @@ def test_store_migrates_a_database_written_before_triage_levels(tmp_path: Path) 
         {"id": "n1", "text": CHEST_PAIN}, result("emergency_ambulance", [reason(2, 4, CHEST_PAIN)])
     )
     assert [f["feedback_id"] for f in store.consultation("r1")["feedback"]] == ["old-1", "new-1"]  # type: ignore[index]
-    assert [q["id"] for q in store.queue()] == ["n1", "e1", "r1"]
-    assert store.queue()[2]["urgency_decision"] == "too_low"
-    assert store.queue()[2]["decided"] == "呼吸内科"  # the department decision is not hidden
+    assert [q["id"] for q in store.queue(view="all")] == ["n1", "e1", "r1"]
+    assert store.queue(view="all")[2]["urgency_decision"] == "too_low"
+    # the department decision is not hidden by the later urgency-only one
+    assert store.queue(view="all")[2]["decided"] == "呼吸内科"
 
     reopened = ConsultationStore(path)  # migrating again is a no-op
     assert reopened.feedback_ids() == {"old-1", "new-1"}
@@ -424,7 +425,9 @@ def test_urgency_feedback_is_stored_and_returned(client: TestClient) -> None:
         (f"{consultation_id}-2", department, "correct", "right", None),
     ]
     queued = next(
-        q for q in client.get("/v1/consultations?limit=1000").json() if q["id"] == consultation_id
+        q
+        for q in client.get("/v1/consultations?limit=1000&view=all").json()
+        if q["id"] == consultation_id
     )
     assert (queued["decided"], queued["urgency_decision"]) == (department, "right")
 
