@@ -56,6 +56,10 @@ def main() -> int:
     )
     sys.stdout.flush()
     raise_open_file_limit()  # inherited by the workers
+    # One prediction thread per worker (service/work.py): numpy's BLAS must not start its own
+    # pool per worker on top (2 workers x 2 BLAS threads on 2 cores under load).
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     if settings.workers > 1:
         _fresh_metrics_dir(settings)
     config = server_config(
