@@ -500,12 +500,15 @@ class ClinicalRules:
         return target == drug
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one instance per loaded bundle, lives as long as it
-    def _rules_for(self, kind: str, drug: str) -> tuple[Rule, ...]:
+    def _rules_for(self, kind: str, drug: str) -> tuple[Any, ...]:
+        """The rows of one table (by kind) whose target covers a drug."""
         rules = {
             "pregnancy": self.pregnancy,
             "lactation": self.lactation,
             "age": self.age,
             "condition": self.condition_rules,
+            "renal": self.renal,
+            "hepatic": self.hepatic,
         }[kind]
         return tuple(rule for rule in rules if self.matches(rule.target, drug))
 
@@ -653,23 +656,18 @@ class ClinicalRules:
             context.conditions.append((f"potassium {value:g} mmol/L ('{written}')", "hyperkalemia"))
         return context
 
-    @lru_cache(maxsize=4096)  # noqa: B019
-    def _organ_rules_for(self, kind: str, drug: str) -> tuple[OrganRule, ...]:
-        rules = self.renal if kind == "renal" else self.hepatic
-        return tuple(rule for rule in rules if self.matches(rule.target, drug))
-
     def has_renal_rules(self, drug: str) -> bool:
         """Whether the renal table grades this drug by eGFR/CrCl."""
-        return bool(self._organ_rules_for("renal", drug))
+        return bool(self._rules_for("renal", drug))
 
     def has_hepatic_rules(self, drug: str) -> bool:
         """Whether the hepatic table grades this drug by severity."""
-        return bool(self._organ_rules_for("hepatic", drug))
+        return bool(self._rules_for("hepatic", drug))
 
     def renal_rules(self, drug: str, context: PatientContext) -> list[tuple[OrganRule, Measure]]:
         """Renal rules whose band holds the patient's eGFR/CrCl, with the value used."""
         found = []
-        for rule in self._organ_rules_for("renal", drug):
+        for rule in self._rules_for("renal", drug):
             measure = context.renal_value(rule.measure)
             if measure is None:
                 continue
@@ -682,7 +680,7 @@ class ClinicalRules:
         rank = HEPATIC_SEVERITIES.index(severity)
         return [
             rule
-            for rule in self._organ_rules_for("hepatic", drug)
+            for rule in self._rules_for("hepatic", drug)
             if HEPATIC_SEVERITIES.index(rule.min_severity) <= rank
         ]
 
