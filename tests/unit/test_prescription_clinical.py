@@ -25,6 +25,7 @@ from prescription.clinical import (
 from prescription.resolver import Resolution
 from prescription.schema import CheckRequest, DrugOrder, Patient
 from runtime.schema import ModelRef
+from tests.unit.prescription_stubs import FixedKB, FixedScorer
 
 ROOT = Path(__file__).resolve().parents[2]
 CURATED = ROOT / "prescription/curated"
@@ -62,23 +63,13 @@ class _Resolver:
         return Resolution(written=written, ingredients=(drug,))
 
 
-class _KB:
-    def lookup(self, a: str, b: str) -> list:
-        return []
-
-
-class _Scorer:
-    def score(self, pairs: list) -> list:
-        return [None for _ in pairs]
-
-
 @pytest.fixture(scope="module")
 def checker(rules: ClinicalRules) -> PrescriptionChecker:
     return PrescriptionChecker(
         _Resolver(),  # type: ignore[arg-type]
-        _KB(),  # type: ignore[arg-type]
+        FixedKB(),  # type: ignore[arg-type]
         rules,
-        _Scorer(),  # type: ignore[arg-type]
+        FixedScorer(),  # type: ignore[arg-type]
         ATC,
         AlertPolicy(),
         ModelRef(name="test", version="0"),

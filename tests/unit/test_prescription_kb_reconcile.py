@@ -15,10 +15,10 @@ import pytest
 from prescription.checker import AlertPolicy, PrescriptionChecker
 from prescription.clinical import ClinicalRules
 from prescription.kb import LEVELS, Finding, InteractionKB
-from prescription.model import PairScore
 from prescription.resolver import DrugResolver
 from prescription.schema import CheckRequest
 from runtime.schema import ModelRef
+from tests.unit.prescription_stubs import FixedKB, FixedScorer
 from training.prescription.drugs import Drug, DrugTable
 from training.prescription.kb import (
     KnowledgeBase,
@@ -196,18 +196,6 @@ def test_homonym_report_is_a_bundle_file(tmp_path: Path) -> None:
 # -- the demo KB with overrides, through the checker ------------------------------------------
 
 
-class _Scorer:
-    """Answers every pair with one fixed score (None: abstains)."""
-
-    def __init__(self, severity: dict[str, float] | None = None) -> None:
-        self.severity = severity
-
-    def score(self, pairs: list) -> list:
-        if self.severity is None:
-            return [PairScore(None, None, "stub") for _ in pairs]
-        return [PairScore(0.9, dict(self.severity)) for _ in pairs]
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[InteractionKB, DrugResolver, dict]:
     kb, table = build_demo_knowledge_base(DEMO, CURATED)
@@ -232,7 +220,7 @@ def _checker(kb, resolver, atc, scorer=None) -> PrescriptionChecker:
         resolver,
         kb,
         _rules(atc),
-        scorer or _Scorer(),  # type: ignore[arg-type]
+        scorer or FixedScorer(),  # type: ignore[arg-type]
         atc,
         AlertPolicy(),
         ModelRef(name="test", version="0"),
@@ -318,14 +306,6 @@ def test_nitrate_with_pde5_inhibitor_is_contraindicated(demo) -> None:
 # -- the weakest grade consults the model ---------------------------------------------------
 
 
-class _OneFindingKB:
-    def __init__(self, finding: Finding) -> None:
-        self.finding = finding
-
-    def lookup(self, a: str, b: str) -> list:
-        return [self.finding]
-
-
 _ATC = {"drug x": ("A01AA01",), "drug y": ("B01AA01",)}
 
 
@@ -339,9 +319,9 @@ class _NameResolver:
 def _consult(finding: Finding, severity: dict[str, float] | None):
     checker = PrescriptionChecker(
         _NameResolver(),  # type: ignore[arg-type]
-        _OneFindingKB(finding),  # type: ignore[arg-type]
+        FixedKB([finding]),  # type: ignore[arg-type]
         _rules(_ATC),
-        _Scorer(severity),  # type: ignore[arg-type]
+        FixedScorer(severity),  # type: ignore[arg-type]
         _ATC,
         AlertPolicy(),
         ModelRef(name="test", version="0"),

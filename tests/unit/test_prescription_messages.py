@@ -19,6 +19,7 @@ from prescription.messages import (
 from prescription.resolver import Resolution
 from prescription.schema import Alert, CheckRequest
 from runtime.schema import ModelRef
+from tests.unit.prescription_stubs import FixedKB, FixedScorer
 
 ROOT = Path(__file__).resolve().parents[2]
 CURATED = ROOT / "prescription/curated"
@@ -111,25 +112,12 @@ class _Resolver:
         return Resolution(written=written, ingredients=(written.lower(),))
 
 
-class _KB:
-    def __init__(self, findings: list[Finding]) -> None:
-        self.findings = findings
-
-    def lookup(self, a: str, b: str) -> list:
-        return list(self.findings)
-
-
-class _Scorer:
-    def score(self, pairs: list) -> list:
-        return [None for _ in pairs]
-
-
 def _checker(findings: list[Finding]) -> PrescriptionChecker:
     return PrescriptionChecker(
         _Resolver(),  # type: ignore[arg-type]
-        _KB(findings),  # type: ignore[arg-type]
+        FixedKB(findings),  # type: ignore[arg-type]
         ClinicalRules.from_folder(CURATED, ATC, prefix=""),
-        _Scorer(),  # type: ignore[arg-type]
+        FixedScorer(),  # type: ignore[arg-type]
         ATC,
         AlertPolicy(),
         ModelRef(name="test", version="0"),
