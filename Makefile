@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 DATA_DIR ?= $(if $(wildcard ../shared/data),../shared/data,)
 export HOSPITAL_DATA_DIR := $(DATA_DIR)
 # promote signs bundles with this key; the service verifies them with the .pub (runtime/signing.py)
-export HOSPITAL_SIGNING_KEY ?= var/keys/bundle_signing.key
+SIGNING_KEY ?= var/keys/bundle_signing.key
 
 .PHONY: install keys run run-triage run-prescription run-recommend serve load-test test test-data test-model bench lint clean
 
@@ -35,7 +35,7 @@ var/keys/bundle_signing.key:
 
 run-triage:
 	$(PY) -m training train triage --config configs/triage.yaml
-	$(PY) -m training promote triage
+	HOSPITAL_SIGNING_KEY=$(SIGNING_KEY) $(PY) -m training promote triage
 	$(PY) -m training pull triage --alias champion --into models/triage
 	$(PY) -m triage predict --bundle models/triage/current \
 		--input data/demo/consultations.jsonl --output build/triage_predictions.jsonl || true
@@ -46,7 +46,7 @@ run-triage:
 # some lines were errors, which is the expected result here.
 run-prescription:
 	$(PY) -m training train prescription --config configs/prescription.yaml
-	$(PY) -m training promote prescription
+	HOSPITAL_SIGNING_KEY=$(SIGNING_KEY) $(PY) -m training promote prescription
 	$(PY) -m training pull prescription --alias champion --into models/prescription
 	$(PY) -m prescription check --bundle models/prescription/current \
 		--input data/demo/prescriptions.jsonl --output build/prescription_checks.jsonl || test $$? -eq 1
@@ -56,7 +56,7 @@ run-prescription:
 # The demo recommender filters through the prescription bundle pulled just above.
 run-recommend:
 	$(PY) -m training train recommend --config configs/recommend_demo.yaml
-	$(PY) -m training promote recommend
+	HOSPITAL_SIGNING_KEY=$(SIGNING_KEY) $(PY) -m training promote recommend
 	$(PY) -m training pull recommend --alias champion --into models/recommend
 	$(PY) -m recommend score --bundle models/recommend/current \
 		--input data/demo/carts.jsonl --output build/recommend_scores.jsonl || test $$? -eq 1

@@ -99,7 +99,11 @@ def promote(
     from training.registry import promote as do_promote
     from training.tracking import Tracker
 
-    decision = do_promote(Tracker(), task, name or task, data_dir, min_delta)
+    try:
+        decision = do_promote(Tracker(), task, name or task, data_dir, min_delta)
+    except FileNotFoundError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(decision.reason)
 
 

@@ -134,14 +134,17 @@ class PromotionDecision:
 def promote(
     tracker: Tracker, task: str, name: str, data_dir: str | None, min_delta: float = 0.0
 ) -> PromotionDecision:
-    """Move `name@champion` to `name@candidate` if the candidate is better; say why either way."""
+    """Move `name@champion` to `name@candidate` if the candidate is better; say why either way.
+    A new champion is signed with HOSPITAL_SIGNING_KEY when it is set (checked first, so a wrong
+    key path stops before anything moves)."""
+    key = signing_key()
     candidate = tracker.alias_version(name, "candidate")
     if candidate is None:
         return PromotionDecision(False, f"no {name}@candidate registered; train first", None, None)
     champion = tracker.alias_version(name, "champion")
     if champion is None:
         tracker.set_alias(name, "champion", candidate.version)
-        sign_version(tracker, name, candidate.version)
+        sign_version(tracker, name, candidate.version, key)
         return PromotionDecision(
             True,
             f"no champion yet: {name} v{candidate.version} becomes @champion",
@@ -180,7 +183,7 @@ def promote(
     metric = decided
     if new > old + min_delta:
         tracker.set_alias(name, "champion", candidate.version)
-        sign_version(tracker, name, candidate.version)
+        sign_version(tracker, name, candidate.version, key)
         return PromotionDecision(True, f"promoted: {detail}", candidate.version, champion.version)
     return PromotionDecision(
         False,
@@ -198,10 +201,14 @@ def signing_key() -> bytes | None:
     path = os.environ.get("HOSPITAL_SIGNING_KEY")
     if not path:
         return None
+    if not Path(path).is_file():  # set but wrong: never fall back to an unsigned promotion
+        raise FileNotFoundError(
+            f"HOSPITAL_SIGNING_KEY={path} is not a file (python -m training keygen writes one)"
+        )
     return Path(path).read_bytes()
 
 
-def sign_version(tracker: Tracker, name: str, version: str) -> bool:
+def sign_version(tracker: Tracker, name: str, version: str, key: bytes | None) -> bool:
     """Sign a registered version's manifest and keep the signature as a version tag (`pull`
     writes it next to the manifest). Without a key the version stays unsigned, with a warning:
     a service that requires signatures will refuse it.
@@ -209,7 +216,6 @@ def sign_version(tracker: Tracker, name: str, version: str) -> bool:
     Returns:
         Whether it was signed.
     """
-    key = signing_key()
     if key is None:
         logger.warning(
             "HOSPITAL_SIGNING_KEY is not set: %s v%s is promoted unsigned", name, version

@@ -132,12 +132,19 @@ def test_triage_pipeline_changed_golden_output_fails_the_self_test(
 
 
 def test_triage_pipeline_registry_promote_and_pull(
-    triage_run: dict[str, Any], tracking_uri: str, tmp_path: Path
+    triage_run: dict[str, Any], tracking_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from runtime.signing import generate_key_pair, verify_signature
     from training.registry import promote, pull
     from training.tracking import Tracker
 
     tracker = Tracker(tracking_uri)
+    monkeypatch.setenv("HOSPITAL_SIGNING_KEY", str(tmp_path / "missing.key"))
+    with pytest.raises(FileNotFoundError):  # a wrong key path moves nothing
+        promote(tracker, "triage", "triage", data_dir=None)
+    assert tracker.alias_version("triage", "champion") is None
+    private, public = generate_key_pair(tmp_path / "keys")
+    monkeypatch.setenv("HOSPITAL_SIGNING_KEY", str(private))
     first = promote(tracker, "triage", "triage", data_dir=None)
     assert first.promoted and "no champion" in first.reason
     again = promote(tracker, "triage", "triage", data_dir=None)
@@ -146,6 +153,7 @@ def test_triage_pipeline_registry_promote_and_pull(
     assert (tmp_path / "models/triage/current").resolve() == target.resolve()
     pulled = TriagePredictor.from_bundle(tmp_path / "models/triage/current")
     assert pulled.bundle.bundle_hash == load_bundle(triage_run["deployed"]["bundle"]).bundle_hash
+    verify_signature(target, public.read_bytes())  # signed at promotion, written by pull
 
 
 def test_triage_pipeline_registered_pyfunc_wraps_the_bundle(
