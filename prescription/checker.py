@@ -298,6 +298,7 @@ class PrescriptionChecker:
         drafts += self._doses(prescribed, request)
         drafts += self._organ_function(prescribed, request, context)
         drafts += self._schedules(prescribed)
+        drafts += self._courses(prescribed)
         drafts += self._contraindications(prescribed, request, context)
         drafts += self._allergies(prescribed, request, unresolved)
         alerts = self._apply_policy(drafts, self.policy.suppress | suppress)
@@ -806,6 +807,50 @@ class PrescriptionChecker:
             if daily > cap + 1e-9:
                 return f"{daily:g} mg/day exceeds {rule.max_daily_per_kg:g} mg/kg/day ({cap:g} mg)"
         return None
+
+    def _courses(self, prescribed: list[_Item]) -> list[_Draft]:
+        """Courses longer, or larger in total, than the drug's course limit."""
+        drafts = []
+        for item in prescribed:
+            order = item.order
+            if order.duration_days is None:
+                continue
+            for limit in self.rules.course_limits_for(item.drug, route_category(order.route)):
+                problems = []
+                if limit.max_duration_days is not None and (
+                    order.duration_days > limit.max_duration_days
+                ):
+                    problems.append(
+                        f"a {order.duration_days}-day course (limit {limit.max_duration_days:g} "
+                        "days)"
+                    )
+                interval = FREQUENCY_INTERVAL_DAYS.get(order.frequency or "daily", 1)
+                if (
+                    limit.max_course_mg is not None
+                    and order.dose_mg is not None
+                    and not item.combination
+                ):
+                    dosing_days = -(-order.duration_days // interval)  # ceiling
+                    total = order.dose_mg * (order.times_per_day or 1) * dosing_days
+                    if total > limit.max_course_mg + 1e-9:
+                        problems.append(
+                            f"{total:g} mg over the course (limit {limit.max_course_mg:g} mg)"
+                        )
+                if not problems:
+                    continue
+                drafts.append(
+                    _Draft(
+                        "dose",
+                        limit.level,
+                        [item.drug],
+                        "curated",
+                        f"{item.drug} ({order.name}): {'; '.join(problems)}. {limit.reason}",
+                        limit.management,
+                        limit.source,
+                        key=f"dose:course:{item.drug}:{item.product}",
+                    )
+                )
+        return drafts
 
     def _schedules(self, prescribed: list[_Item]) -> list[_Draft]:
         """Weekly/monthly-only strengths ordered daily, or with no frequency stated."""

@@ -41,10 +41,11 @@ CURATED_TABLES = (
     "renal.csv",
     "hepatic.csv",
     "schedules.csv",
+    "course_limits.csv",
 )
 # Added after bundles had been built without them: a bundle that lacks one loads with the table
 # empty (and a warning), so an older bundle keeps working without the new checks.
-OPTIONAL_TABLES = frozenset({"renal.csv", "hepatic.csv", "schedules.csv"})
+OPTIONAL_TABLES = frozenset({"renal.csv", "hepatic.csv", "schedules.csv", "course_limits.csv"})
 BUNDLE_PREFIX = "curated_"
 HEPATIC_SEVERITIES = ("none", "mild", "moderate", "severe")
 FREQUENCY_INTERVAL_DAYS = {"daily": 1, "every_other_day": 2, "weekly": 7, "monthly": 30}
@@ -169,6 +170,22 @@ class ScheduleRule:
     max_daily_on_daily_regimen: float
     intermittent_from_dose: float
     level_daily: str
+    reason: str
+    management: str
+    source: str
+
+
+@dataclass(frozen=True)
+class CourseLimit:
+    """How long, or how much in total, one course of a drug may be (`course_limits.csv`): a
+    course longer than `max_duration_days`, or whose total is above `max_course_mg`, is a dose
+    alert at `level`."""
+
+    target: str
+    route: str
+    max_duration_days: float | None
+    max_course_mg: float | None
+    level: str
     reason: str
     management: str
     source: str
@@ -467,6 +484,19 @@ class ClinicalRules:
             )
             for r in tables.get("schedules.csv", [])
         ]
+        self.course_limits = [
+            CourseLimit(
+                target=r["target"],
+                route=r["route"] or "any",
+                max_duration_days=_number(r["max_duration_days"]),
+                max_course_mg=_number(r["max_course_mg"]),
+                level=r["level"],
+                reason=r["reason"],
+                management=r["management"],
+                source=r["source"],
+            )
+            for r in tables.get("course_limits.csv", [])
+        ]
         self._check_enumerations()
 
     def _check_enumerations(self) -> None:
@@ -484,6 +514,11 @@ class ClinicalRules:
         for rule in self.schedules:
             if rule.level_daily not in levels:
                 raise ValueError(f"schedule rule for {rule.target}: bad {rule.level_daily!r}")
+        for limit in self.course_limits:
+            if limit.level not in levels or (
+                limit.max_duration_days is None and limit.max_course_mg is None
+            ):
+                raise ValueError(f"course limit for {limit.target}: bad level or no limit")
 
     @classmethod
     def from_folder(
@@ -691,6 +726,15 @@ class ClinicalRules:
             rule
             for rule in self.schedules
             if rule.route in ("any", route) and self.matches(rule.target, drug)
+        )
+
+    @lru_cache(maxsize=4096)  # noqa: B019
+    def course_limits_for(self, drug: str, route: str) -> tuple[CourseLimit, ...]:
+        """Course duration and total limits for a drug and route."""
+        return tuple(
+            limit
+            for limit in self.course_limits
+            if limit.route in ("any", route) and self.matches(limit.target, drug)
         )
 
     def condition_rules_for(self, condition: str, drug: str) -> Iterator[Rule]:

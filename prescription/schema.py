@@ -89,6 +89,12 @@ class DrugOrder(Strict):
             "low-dose methotrexate is then asked to be confirmed)"
         ),
     )
+    duration_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=3650,
+        description="length of the course in days; checked against course limits when given",
+    )
 
     @field_validator("name")
     @classmethod
