@@ -1,4 +1,5 @@
-"""Request dependencies: the serving predictors, the store, the optional API key.
+"""Request dependencies: the serving predictors, the store, the prediction gate, and the role
+keys (intake, pharmacy, doctor, admin; `api_key` opens every role).
 
 They are `async def` on purpose: they only read app state, and FastAPI runs a plain `def`
 dependency in the thread pool, a thread hop each (five per request cost ~1 ms under load).
