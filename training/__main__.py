@@ -4,6 +4,7 @@ train   TASK --config configs/TASK.yaml [--set key=value ...] [--data-dir DIR]
 promote TASK [--data-dir DIR] [--min-delta X]
 pull    TASK --alias champion --into models/TASK
 keygen  [--out var/keys]          the Ed25519 pair promote signs bundles with
+sign    TASK [--alias champion]   sign an already promoted version (then pull again)
 """
 
 from __future__ import annotations
@@ -126,6 +127,34 @@ def pull(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(str(target))
+
+
+@app.command()
+def sign(
+    task: Annotated[str, typer.Argument(callback=_check_task)],
+    alias: Annotated[str, typer.Option(help="registry alias whose version to sign")] = "champion",
+    name: Annotated[str | None, typer.Option(help="registered model name (default: TASK)")] = None,
+) -> None:
+    """Sign NAME@ALIAS with HOSPITAL_SIGNING_KEY (a champion promoted before signing existed);
+    pull it again to write manifest.sig."""
+    from training.registry import sign_version, signing_key
+    from training.tracking import Tracker
+
+    tracker = Tracker()
+    try:
+        key = signing_key()
+    except FileNotFoundError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if key is None:
+        typer.echo("error: set HOSPITAL_SIGNING_KEY to the private key file", err=True)
+        raise typer.Exit(2)
+    version = tracker.alias_version(name or task, alias)
+    if version is None:
+        typer.echo(f"error: no {name or task}@{alias} in the registry", err=True)
+        raise typer.Exit(2)
+    sign_version(tracker, name or task, version.version, key)
+    typer.echo(f"signed {name or task} v{version.version}; now pull it")
 
 
 @app.command()
