@@ -155,6 +155,22 @@ def test_triage_pipeline_registry_promote_and_pull(
     assert pulled.bundle.bundle_hash == load_bundle(triage_run["deployed"]["bundle"]).bundle_hash
     verify_signature(target, public.read_bytes())  # signed at promotion, written by pull
 
+    # a champion without a signature (promoted before signing existed) is signed by `sign`
+    from typer.testing import CliRunner
+
+    from training.__main__ import app
+
+    version = tracker.alias_version("triage", "champion").version
+    tracker.client.delete_model_version_tag("triage", version, "manifest_signature")
+    unsigned = pull(tracker, "triage", "champion", tmp_path / "models" / "triage")
+    assert not (unsigned / "manifest.sig").exists()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
+    signed = CliRunner().invoke(app, ["sign", "triage"])
+    assert signed.exit_code == 0, signed.output
+    verify_signature(
+        pull(tracker, "triage", "champion", tmp_path / "models" / "triage"), public.read_bytes()
+    )
+
 
 def test_triage_pipeline_registered_pyfunc_wraps_the_bundle(
     triage_run: dict[str, Any], tracking_uri: str
