@@ -6,7 +6,8 @@ Starts `python -m service` (as bench/load.py does, bundles from models/), then f
 
 - keeps, from a separate process, `--idle` connections open that never send a byte (each
   reopened when the server closes it, so the pressure stays), and `--slow` connections that
-  send a request head one byte every second (a slowloris);
+  send a request head one byte every second (a slowloris); with `--big N`, N connections that
+  send 900 KB of a 1 MB body and stall;
 - probes GET /healthz every 50 ms on a fresh connection;
 - sends the mixed open-loop load of bench/load.py at `--rate` requests/s.
 
@@ -103,6 +104,30 @@ async def hold_slow(host: str, port: int, stop: float, kept: list[float]) -> Non
             writer.close()
 
 
+async def hold_big_body(host: str, port: int, stop: float, kept: list[float]) -> None:
+    """A 1 MB request whose body stops 100 KB short, reopened when cut off."""
+    head = (
+        b"POST /v1/triage HTTP/1.1\r\nHost: attack\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000000\r\n\r\n"
+    )
+    while time.perf_counter() < stop:
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            await asyncio.sleep(0.5)
+            continue
+        started = time.perf_counter()
+        try:
+            writer.write(head + b"x" * 900_000)
+            await writer.drain()
+            await asyncio.wait_for(reader.read(), timeout=max(0.1, stop - started))
+            kept.append(time.perf_counter() - started)
+        except (TimeoutError, OSError):
+            pass
+        finally:
+            writer.close()
+
+
 async def probe_health(url: str, stop: float, samples: list[float], errors: list[str]) -> None:
     """GET /healthz every 50 ms, each on a new connection (as a load balancer's check)."""
     import aiohttp
@@ -124,7 +149,9 @@ async def probe_health(url: str, stop: float, samples: list[float], errors: list
         await asyncio.sleep(max(0.0, 0.05 - (time.perf_counter() - started)))
 
 
-def _attacker(host: str, port: int, seconds: float, idle: int, slow: int, out: Any) -> None:
+def _attacker(
+    host: str, port: int, seconds: float, idle: int, slow: int, big: int, out: Any
+) -> None:
     """The attacking connections, in their own process: their reconnect bursts must not stall
     the load generator's event loop, or the bench would measure itself."""
     resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
@@ -133,13 +160,20 @@ def _attacker(host: str, port: int, seconds: float, idle: int, slow: int, out: A
         stop = time.perf_counter() + seconds
         idle_kept: list[float] = []
         slow_kept: list[float] = []
+        big_kept: list[float] = []
         opened = [0]
         await asyncio.gather(
             *(hold_idle(host, port, stop, idle_kept, opened) for _ in range(idle)),
             *(hold_slow(host, port, stop, slow_kept) for _ in range(slow)),
+            *(hold_big_body(host, port, stop, big_kept) for _ in range(big)),
             return_exceptions=True,
         )
-        return {"idle_kept": idle_kept, "slow_kept": slow_kept, "opened": opened[0]}
+        return {
+            "idle_kept": idle_kept,
+            "slow_kept": slow_kept,
+            "big_kept": big_kept,
+            "opened": opened[0],
+        }
 
     out.put(asyncio.run(run()))
 
@@ -150,7 +184,8 @@ async def attack(url: str, args: argparse.Namespace) -> dict[str, Any]:
     host, port = url.removeprefix("http://").split(":")
     results: Any = multiprocessing.Queue()
     attacker = multiprocessing.Process(
-        target=_attacker, args=(host, int(port), args.seconds, args.idle, args.slow, results)
+        target=_attacker,
+        args=(host, int(port), args.seconds, args.idle, args.slow, args.big, results),
     )
     attacker.start()
     stop = time.perf_counter() + args.seconds
@@ -169,6 +204,8 @@ async def attack(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "idle_kept_max_s": max(idle_kept) if idle_kept else None,
         "slow_closed_by_server": len(slow_kept),
         "slow_kept_max_s": max(slow_kept) if slow_kept else None,
+        "big_body_closed_by_server": len(held["big_kept"]),
+        "big_body_kept_max_s": max(held["big_kept"]) if held["big_kept"] else None,
         "healthz": {
             "probes": len(health),
             "errors": len(health_errors),
@@ -185,6 +222,12 @@ def main() -> None:
     )
     parser.add_argument("--idle", type=int, default=2000)
     parser.add_argument("--slow", type=int, default=200)
+    parser.add_argument(
+        "--big",
+        type=int,
+        default=0,
+        help="connections sending 900 KB of a 1 MB body, then stalling",
+    )
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--workers", type=int, default=2)
@@ -207,7 +250,15 @@ def main() -> None:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
     growth = {pid: after.get(pid, 0.0) - mb for pid, mb in before.items()}
-    kept = [v for v in (result["idle_kept_max_s"], result["slow_kept_max_s"]) if v is not None]
+    kept = [
+        v
+        for v in (
+            result["idle_kept_max_s"],
+            result["slow_kept_max_s"],
+            result["big_body_kept_max_s"],
+        )
+        if v is not None
+    ]
     result.update(
         settings={k: v for k, v in vars(args).items() if k != "out"},
         worker_rss_mb={"before": before, "end_of_attack": during, "after_settle": after},

@@ -68,7 +68,7 @@ class ServiceSettings(BaseSettings):
     header_timeout_s: float = Field(
         10.0, gt=0, description="a request head must arrive within this (service/server.py)"
     )
-    body_timeout_s: float = Field(30.0, gt=0, description="a body must arrive within this")
+    body_timeout_s: float = Field(20.0, gt=0, description="a body must arrive within this")
     keep_alive_timeout_s: float = Field(5.0, gt=0, description="idle keep-alive is closed after")
     limit_concurrency: int = Field(
         10_000, ge=1, description="connections + requests per worker before uvicorn answers 503"
