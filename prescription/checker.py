@@ -199,13 +199,13 @@ def aspirin_context(item: _Item) -> str:
     )
 
 
-def applicable(findings: list[Finding], x: _Item, y: _Item) -> list[Finding]:
-    """Keep the one curated override that fits the orders (a dose-specific row before the
-    unconditional one) ahead of the source findings; the others are dropped."""
+def applicable(findings: list[Finding], context: str) -> list[Finding]:
+    """Keep the one curated override that fits the orders' dose context (`aspirin_context`; a
+    dose-specific row before the unconditional one) ahead of the source findings; the others
+    are dropped."""
     overrides = [f for f in findings if f.is_override]
     if not overrides:
         return findings
-    context = aspirin_context(x) or aspirin_context(y)
     chosen = next((f for f in overrides if context and f.when == context), None) or next(
         (f for f in overrides if not f.when), None
     )
@@ -324,7 +324,7 @@ class PrescriptionChecker:
         answers = {key: self._pair_memo.get((key, contexts[key])) for key in seen}
         todo = [key for key, answer in answers.items() if answer is None]
         if todo:
-            answers.update(self._work_out_pairs(todo, {key: seen[key] for key in todo}))
+            answers.update(self._work_out_pairs({key: contexts[key] for key in todo}))
         reports: list[PairReport] = []
         drafts: list[_Draft] = []
         for drug, (x, y) in same_ingredient.items():
@@ -354,12 +354,14 @@ class PrescriptionChecker:
         return reports, drafts
 
     def _work_out_pairs(
-        self, keys: list[tuple[str, str]], orders: dict[tuple[str, str], tuple[_Item, _Item]]
+        self, contexts: dict[tuple[str, str], str]
     ) -> dict[tuple[str, str], tuple[PairReport, _Draft | None]]:
-        """Look up, score and draft each pair not seen before, and remember the answers."""
+        """Look up, score and draft each pair (-> its dose context) not seen before, and
+        remember the answers."""
         if len(self._pair_memo) > PAIR_MEMO_LIMIT:
             self._pair_memo.clear()
-        findings = {key: applicable(self.kb.lookup(*key), *orders[key]) for key in keys}
+        keys = list(contexts)
+        findings = {key: applicable(self.kb.lookup(*key), contexts[key]) for key in keys}
         # The model scores pairs no source grades, and pairs whose strictest grade is a source's
         # weakest one (grade_mapping.csv consult_model): the stricter of the two is shown.
         need_model = [
@@ -375,8 +377,7 @@ class PrescriptionChecker:
             graded = [f for f in known if f.level != "unknown"]
             known_level = graded[0].level if graded else ("unknown" if known else None)
             score = scores.get(key)
-            context = aspirin_context(orders[key][0]) or aspirin_context(orders[key][1])
-            answers[key] = self._pair_memo[(key, context)] = (
+            answers[key] = self._pair_memo[(key, contexts[key])] = (
                 self._report(key, known, known_level, score),
                 self._pair_alert(key, known, graded, score),
             )

@@ -39,7 +39,10 @@ def readyz(request: Request) -> JSONResponse:
         "store": "ok" if store_state == "ok" else "unavailable",
         # no paths, hashes or error texts here: /readyz answers without a key (see /v1/models)
         "models": {
-            t: {"loaded": s.predictor is not None, "version": s.info().get("version")}
+            t: {
+                "loaded": s.predictor is not None,
+                "version": s.predictor.bundle.version if s.predictor is not None else None,
+            }
             for t, s in models.slots.items()
         },
     }

@@ -9,7 +9,13 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from training.prescription.drug_features import DrugFeatures, _weighted_positions, make_splits
+from training.prescription.drug_features import (
+    DrugFeatures,
+    _degree_weights,
+    _held_count,
+    _weighted_positions,
+    make_splits,
+)
 
 N_DRUGS = 60
 
@@ -38,6 +44,23 @@ def _features() -> DrugFeatures:
     )
 
 
+def _splits(pairs: pd.DataFrame, hard_negative_fraction: float) -> dict:
+    return make_splits(
+        pairs,
+        _features(),
+        set(),
+        seed=0,
+        min_partners=1,
+        negative_ratio=0.3,
+        hard_negative_fraction=hard_negative_fraction,
+    )
+
+
+def _mean_degree_product(frame: pd.DataFrame, pairs: pd.DataFrame) -> float:
+    """How listed, by drug alone, a set of pairs looks (the sampler's own weights)."""
+    return float(_degree_weights(frame, Counter(pairs["a"].tolist() + pairs["b"].tolist())).mean())
+
+
 def _keys(frame: pd.DataFrame) -> set[tuple[str, str]]:
     return {tuple(sorted(p)) for p in zip(frame["a"], frame["b"], strict=True)}
 
@@ -56,22 +79,8 @@ def test_weighted_positions_follow_the_weights_and_skip_zero_weights() -> None:
 
 def test_hard_negatives_are_unlisted_degree_weighted_and_kept_out_of_training() -> None:
     pairs = _pairs()
-    splits = make_splits(
-        pairs,
-        _features(),
-        set(),
-        seed=0,
-        min_partners=1,
-        negative_ratio=0.3,
-        hard_negative_fraction=0.5,
-    )
+    splits = _splits(pairs, 0.5)
     listed = _keys(pairs)
-    degree = Counter(pairs["a"].tolist() + pairs["b"].tolist())
-
-    def mean_degree_product(frame: pd.DataFrame) -> float:
-        return float(
-            np.mean([degree[a] * degree[b] for a, b in zip(frame["a"], frame["b"], strict=True)])
-        )
 
     random = splits["random"]
     assert len(random.hard_test_negatives) > 0
@@ -79,34 +88,17 @@ def test_hard_negatives_are_unlisted_degree_weighted_and_kept_out_of_training() 
         assert not (_keys(frame) & listed)
     held_back = _keys(random.test_negatives) | _keys(random.hard_test_negatives)
     assert not (held_back & _keys(random.train_negatives))
-    assert mean_degree_product(random.hard_test_negatives) > 1.2 * mean_degree_product(
-        random.test_negatives
+    assert _mean_degree_product(random.hard_test_negatives, pairs) > 1.2 * _mean_degree_product(
+        random.test_negatives, pairs
     )
     one_new = splits["one_new"]
     for frame in (one_new.test_negatives, one_new.hard_test_negatives):
-        held = frame["a"].isin(one_new.held_out).astype(int) + frame["b"].isin(
-            one_new.held_out
-        ).astype(int)
-        assert (held == 1).all()
+        assert (_held_count(frame, one_new.held_out) == 1).all()
     assert not one_new.train_negatives["a"].isin(one_new.held_out).any()
 
 
 def test_training_negatives_lean_harder_as_the_hard_fraction_grows() -> None:
     pairs = _pairs()
-    degree = Counter(pairs["a"].tolist() + pairs["b"].tolist())
-
-    def mean_degree_product(fraction: float) -> float:
-        frame = make_splits(
-            pairs,
-            _features(),
-            set(),
-            seed=0,
-            min_partners=1,
-            negative_ratio=0.3,
-            hard_negative_fraction=fraction,
-        )["random"].train_negatives
-        return float(
-            np.mean([degree[a] * degree[b] for a, b in zip(frame["a"], frame["b"], strict=True)])
-        )
-
-    assert mean_degree_product(1.0) > mean_degree_product(0.0)
+    hardest = _splits(pairs, 1.0)["random"].train_negatives
+    uniform = _splits(pairs, 0.0)["random"].train_negatives
+    assert _mean_degree_product(hardest, pairs) > _mean_degree_product(uniform, pairs)
