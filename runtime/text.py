@@ -39,3 +39,8 @@ class TextEncoder:
             input_ids[i, : len(encoding.ids)] = encoding.ids
             attention_mask[i, : len(encoding.ids)] = 1
         return {"input_ids": input_ids, "attention_mask": attention_mask}
+
+
+def is_cjk(char: str) -> bool:
+    """Whether a character is a CJK unified ideograph (basic block or extension A)."""
+    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"

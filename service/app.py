@@ -253,6 +253,11 @@ def create_app(
             stamp=settings.database.with_name("reload.stamp"),
             public_key=_public_key(settings),
             allow_unsigned=settings.allow_unsigned_bundles,
+            options=(
+                {"triage": {"department_map": settings.triage_department_map}}
+                if settings.triage_department_map
+                else {}
+            ),
         )
         report = models.reload()
         app.state.models = models

@@ -113,6 +113,7 @@ class ModelRegistry:
         stamp: the file whose change tells every worker to reload.
         public_key: the registry's Ed25519 public key (PEM); bundles must carry its signature.
         allow_unsigned: development only: load bundles without checking signatures.
+        options: task -> extra keyword arguments of its loader (the triage department map).
     """
 
     paths: dict[str, Path]
@@ -120,6 +121,7 @@ class ModelRegistry:
     stamp: Path | None = None
     public_key: bytes | None = None
     allow_unsigned: bool = True
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
     slots: dict[str, Slot] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stamp_seen: float = 0.0
@@ -174,7 +176,9 @@ class ModelRegistry:
             return f"refused: {slot.error} (unchanged since)"
         try:
             self._check_signature(resolved)
-            predictor = LOADERS[slot.task](resolved, threads=self.threads)
+            predictor = LOADERS[slot.task](
+                resolved, threads=self.threads, **self.options.get(slot.task, {})
+            )
         except Exception as exc:
             reason = str(exc) if isinstance(exc, BundleError) else f"{type(exc).__name__}: {exc}"
             return self._refuse(slot, reason, resolved)

@@ -21,6 +21,11 @@ class ServiceSettings(BaseSettings):
     triage_bundle: Path = Path("models/triage/current")
     prescription_bundle: Path = Path("models/prescription/current")
     recommend_bundle: Path = Path("models/recommend/current")
+    triage_department_map: Path | None = Field(
+        None,
+        description="hospital department map (YAML, triage/departments.py): answers name the "
+        "hospital's clinics; checked against the bundle's labels at every load",
+    )
     bundle_public_key: Path = Field(
         Path("var/keys/bundle_signing.pub"),
         description="Ed25519 public key (PEM) bundles must be signed with (runtime/signing.py)",

@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS consultations (
     red_flags TEXT NOT NULL,        -- JSON [rule ids]
     model_version TEXT NOT NULL,
     triage_level TEXT NOT NULL DEFAULT 'consultation',
-    reasons TEXT NOT NULL DEFAULT '[]'  -- JSON [{{rule_id, level, ..., start, end, ...}}]
+    reasons TEXT NOT NULL DEFAULT '[]',  -- JSON [{{rule_id, level, ..., start, end, ...}}]
+    evidence TEXT NOT NULL DEFAULT '[]'  -- JSON [{{start, end, text, weight, source}}]
 );
 CREATE TABLE IF NOT EXISTS feedback ({_FEEDBACK_COLUMNS});
 CREATE INDEX IF NOT EXISTS feedback_by_consultation ON feedback(consultation_id);
@@ -64,7 +65,7 @@ BUSY_TIMEOUT_S = 2.0
 
 _CONSULTATION_FIELDS = (
     "id, received_at, text, age, sex, departments, abstain, urgency, red_flags, model_version, "
-    "triage_level, reasons"
+    "triage_level, reasons, evidence"
 )
 
 
@@ -142,7 +143,7 @@ class ConsultationStore:
                     continue
                 db.execute(
                     f"INSERT INTO consultations ({_CONSULTATION_FIELDS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"VALUES ({', '.join('?' * len(_CONSULTATION_FIELDS.split(',')))})",
                     _consultation_row(request, result),
                 )
                 stored.append(True)
@@ -373,6 +374,7 @@ def _consultation_row(request: dict[str, Any], result: dict[str, Any]) -> tuple[
         result["model"]["version"],
         level,
         json.dumps(result.get("reasons") or [], ensure_ascii=False),
+        json.dumps(result.get("evidence") or [], ensure_ascii=False),
     )
 
 
@@ -410,8 +412,9 @@ def _migrate(db: sqlite3.Connection) -> None:
             "UPDATE consultations SET triage_level = ? WHERE urgency = 'emergency'",
             (legacy_level("emergency"),),
         )
-    if "reasons" not in consultations:
-        db.execute("ALTER TABLE consultations ADD COLUMN reasons TEXT NOT NULL DEFAULT '[]'")
+    for column in ("reasons", "evidence"):
+        if column not in consultations:
+            db.execute(f"ALTER TABLE consultations ADD COLUMN {column} TEXT NOT NULL DEFAULT '[]'")
     feedback = _columns(db, "feedback")
     if feedback["department"]["notnull"] or feedback["action"]["notnull"]:
         # SQLite cannot drop NOT NULL in place: copy into a table of the new shape (seq, and so
@@ -445,6 +448,7 @@ def _row(row: sqlite3.Row) -> dict[str, Any]:
     item["departments"] = json.loads(item["departments"])
     item["red_flags"] = json.loads(item["red_flags"])
     item["reasons"] = json.loads(item.get("reasons") or "[]")
+    item["evidence"] = json.loads(item.get("evidence") or "[]")
     item["abstain"] = bool(item["abstain"])
     item.pop("has_decision", None)
     if not item.get("triage_level"):

@@ -64,13 +64,20 @@ def bag_graph(
     name: str,
     opset: int = 17,
     dense_weight: np.ndarray | None = None,
+    evidence: bool = False,
 ) -> onnx.ModelProto:
-    """A weighted embedding-bag graph over sparse features: (ids, weights) -> logits.
+    """A weighted embedding-bag graph over sparse features: (ids, weights[, dense]) -> logits.
 
-    logits = sum_l weights[b, l] * first_weight[ids[b, l]] + first_bias, then optionally
-    ReLU -> head. A linear model is the case without a head (first_weight = coef.T). Padding
-    positions carry weight 0 and so add nothing. With ``dense_weight`` (a linear model only) a
-    third input ``dense`` [batch, dim] (a sentence embedding) adds ``dense @ dense_weight``.
+    pre = sum_l weights[b, l] * first_weight[ids[b, l]] (+ dense @ dense_weight) + first_bias,
+    then logits = pre (a linear model: first_weight = coef.T) or ReLU(pre) @ head + head_bias.
+    Padding positions carry weight 0 and so add nothing. ``dense`` [batch, dim] is a sentence
+    embedding.
+
+    With ``evidence`` (a model with a head) two more outputs split the logits exactly into their
+    sources, for the doctor's page: ``position_logits`` [batch, positions, labels], what each
+    n-gram position adds, and ``dense_logits`` [batch, labels], what the embedding adds. Through
+    the ReLU each source keeps the share that passes the units active for that row, so
+    sum(position_logits) + dense_logits + (ReLU'd bias part) + head_bias == logits.
     """
     initializers = [
         numpy_helper.from_array(first_weight.astype(np.float32), "first_weight"),
@@ -88,9 +95,8 @@ def bag_graph(
         helper.make_tensor_value_info("ids", TensorProto.INT64, ["batch", "positions"]),
         helper.make_tensor_value_info("weights", TensorProto.FLOAT, ["batch", "positions"]),
     ]
+    pooled = "pooled"
     if dense_weight is not None:
-        if head_weight is not None:
-            raise ValueError("a dense input is supported for linear bag graphs only")
         initializers.append(
             numpy_helper.from_array(dense_weight.astype(np.float32), "dense_weight")
         )
@@ -102,11 +108,13 @@ def bag_graph(
         nodes += [
             helper.make_node("MatMul", ["dense", "dense_weight"], ["dense_part"]),
             helper.make_node("Add", ["pooled", "dense_part"], ["pooled_all"]),
-            helper.make_node("Add", ["pooled_all", "first_bias"], ["logits"]),
         ]
-        n_out = first_weight.shape[1]
-    elif head_weight is None:
-        nodes.append(helper.make_node("Add", ["pooled", "first_bias"], ["logits"]))
+        pooled = "pooled_all"
+    outputs = ["logits"]
+    if head_weight is None:
+        if evidence:
+            raise ValueError("evidence outputs need a model with a head")
+        nodes.append(helper.make_node("Add", [pooled, "first_bias"], ["logits"]))
         n_out = first_weight.shape[1]
     else:
         assert head_bias is not None
@@ -115,17 +123,40 @@ def bag_graph(
             numpy_helper.from_array(head_bias.astype(np.float32), "head_bias"),
         ]
         nodes += [
-            helper.make_node("Add", ["pooled", "first_bias"], ["hidden_pre"]),
+            helper.make_node("Add", [pooled, "first_bias"], ["hidden_pre"]),
             helper.make_node("Relu", ["hidden_pre"], ["hidden"]),
             helper.make_node("MatMul", ["hidden", "head_weight"], ["head"]),
             helper.make_node("Add", ["head", "head_bias"], ["logits"]),
         ]
         n_out = head_weight.shape[1]
+        if evidence:
+            initializers.append(numpy_helper.from_array(np.array(0, dtype=np.float32), "zero"))
+            nodes += [
+                helper.make_node("Greater", ["hidden_pre", "zero"], ["active_bool"]),
+                helper.make_node("Cast", ["active_bool"], ["active"], to=TensorProto.FLOAT),
+                helper.make_node("Unsqueeze", ["active", "axis_position"], ["active_3d"]),
+                helper.make_node("Mul", ["weighted", "active_3d"], ["weighted_active"]),
+                helper.make_node("MatMul", ["weighted_active", "head_weight"], ["position_logits"]),
+            ]
+            outputs.append("position_logits")
+            if dense_weight is not None:
+                nodes += [
+                    helper.make_node("Mul", ["dense_part", "active"], ["dense_active"]),
+                    helper.make_node("MatMul", ["dense_active", "head_weight"], ["dense_logits"]),
+                ]
+                outputs.append("dense_logits")
+    shapes = {
+        "logits": ["batch", n_out],
+        "position_logits": ["batch", "positions", n_out],
+        "dense_logits": ["batch", n_out],
+    }
     graph = helper.make_graph(
         nodes,
         name,
         inputs=inputs,
-        outputs=[helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", n_out])],
+        outputs=[
+            helper.make_tensor_value_info(out, TensorProto.FLOAT, shapes[out]) for out in outputs
+        ],
         initializer=initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -14,15 +15,34 @@ from triage.schema import TriageRequest
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
-    args = batch_parser("triage", "predict", "score consultations with a triage bundle").parse_args(
-        argv
-    )
+
+    def department_map_option(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument(
+            "--department-map",
+            default=None,
+            help="hospital department map (YAML, see configs/department_maps/): answer in the "
+            "hospital's clinics",
+        )
+        cmd.add_argument(
+            "--evidence",
+            choices=["none", "ngram", "full"],
+            default="none",
+            help="add the phrases each top suggestion rests on: 'ngram' (cheap) or 'full' "
+            "(also what the sentence embedding rests on; one more embedding per clause)",
+        )
+
+    args = batch_parser(
+        "triage", "predict", "score consultations with a triage bundle", department_map_option
+    ).parse_args(argv)
 
     def run() -> BatchReport:
-        predictor = TriagePredictor.from_bundle(args.bundle, threads=args.threads)
+        predictor = TriagePredictor.from_bundle(
+            args.bundle, threads=args.threads, department_map=args.department_map
+        )
 
         def predict(requests: Sequence[TriageRequest]) -> list[dict[str, Any]]:
-            return [r.model_dump() for r in predictor.predict(requests)]
+            results = predictor.predict(requests, evidence=args.evidence)
+            return [r.model_dump() for r in results]
 
         return run_jsonl(
             args.input, args.output, TriageRequest, predict, batch_size=args.batch_size

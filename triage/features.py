@@ -74,6 +74,16 @@ def _field(text: str, index: int | None) -> str:
     return fields[index] if index < len(fields) else ""
 
 
+def _field_with_offset(text: str, index: int | None) -> tuple[str, int]:
+    """`_field` and where that field starts in the text."""
+    if index is None:
+        return text, 0
+    fields = text.split(FIELD_SEPARATOR)
+    if index >= len(fields):
+        return "", len(text)
+    return fields[index], sum(len(f) + len(FIELD_SEPARATOR) for f in fields[:index])
+
+
 def _grams(text: str, low: int, high: int) -> Counter[str]:
     counts: Counter[str] = Counter()
     length = len(text)
@@ -152,6 +162,19 @@ class TfidfFeaturizer:
         ids.append(self.age_offset_ + AGE_BUCKETS.index(bucket))
         values.append(self.age_weight)
         return ids, values
+
+    def column_spans(self, text: str) -> dict[int, list[tuple[int, int]]]:
+        """Where each n-gram column of `transform_one` occurs in the normalised text: column id
+        -> [(start, end)] character spans (for showing which words a suggestion rests on)."""
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for block, vocabulary in zip(self.blocks, self.vocabularies_, strict=True):
+            field, offset = _field_with_offset(text, block.field)
+            for n in range(block.ngram_min, block.ngram_max + 1):
+                for i in range(len(field) - n + 1):
+                    column = vocabulary.get(field[i : i + n])
+                    if column is not None:
+                        spans.setdefault(column, []).append((offset + i, offset + i + n))
+        return spans
 
     def transform(
         self, texts: Sequence[str], buckets: Sequence[str]

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -22,9 +24,10 @@ from runtime.errors import BundleError, SelfTestFailed
 from runtime.onnx import OnnxModel
 from runtime.schema import ModelRef
 from runtime.sentence_encoder import SentenceEncoder
-from runtime.text import TextEncoder
+from runtime.text import TextEncoder, is_cjk
+from triage.departments import DepartmentMap, load_department_map
 from triage.features import TfidfFeaturizer, age_bucket
-from triage.schema import DepartmentScore, TriageRequest, TriageResult, UrgencyReason
+from triage.schema import DepartmentScore, Evidence, TriageRequest, TriageResult, UrgencyReason
 from triage.text import NormalisedText, normalise, normalise_with_offsets, with_age_prefix
 from triage.urgency import EMERGENCY_LEVELS, UrgencyEngine
 
@@ -37,12 +40,24 @@ TOP_K = 5
 SELF_TEST_ATOL = 1e-3
 # Bounds the padded width of one ONNX call when a batch mixes short and long complaints.
 _CHUNK = 64
+EvidenceMode = Literal["none", "ngram", "full"]
+# Phrases shown per suggestion, and how strong a character must be (relative to the strongest)
+# to belong to one.
+EVIDENCE_PHRASES = 3
+_EVIDENCE_FLOOR = 0.25
+# Clauses left out one at a time to see what the sentence embedding rests on ("full" only).
+_MAX_OCCLUDED_CLAUSES = 8
+_CLAUSE = re.compile(r"[^,.;!?，。；！？、\s]+")
 
 
 class Encoder(Protocol):
-    """Turns normalised texts and age buckets into the graph's input arrays."""
+    """Turns normalised texts and age buckets into the graph's input arrays. ``dense`` is the
+    sentence embedding of the same texts when the caller already has it (encoders that do not
+    use one ignore it)."""
 
-    def __call__(self, texts: Sequence[str], buckets: Sequence[str]) -> dict[str, np.ndarray]: ...
+    def __call__(
+        self, texts: Sequence[str], buckets: Sequence[str], dense: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]: ...
 
 
 class TfidfEncoder:
@@ -51,9 +66,56 @@ class TfidfEncoder:
     def __init__(self, featurizer: TfidfFeaturizer) -> None:
         self.featurizer = featurizer
 
-    def __call__(self, texts: Sequence[str], buckets: Sequence[str]) -> dict[str, np.ndarray]:
+    def __call__(
+        self, texts: Sequence[str], buckets: Sequence[str], dense: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
         ids, weights = self.featurizer.transform(texts, buckets)
         return {"ids": ids, "weights": weights}
+
+
+def cjk_share(text: str) -> float:
+    """The share of CJK characters among the letters of a text (0.0 when it has none)."""
+    letters = [char for char in text if char.isalpha()]
+    return sum(map(is_cjk, letters)) / len(letters) if letters else 0.0
+
+
+class TfidfSentenceEncoder:
+    """Feeds for the n-gram + sentence-embedding graph (ids, weights, dense).
+
+    The character n-grams were learned from Chinese requests; on a text that is mostly not
+    Chinese (English) they are noise the model never saw, so such a text keeps only its age
+    feature and is scored from the embedding alone, the route training prepared for by dropping
+    whole n-gram bags (`ngram_route` says which route each text took).
+
+    Args:
+        featurizer: the n-gram featurizer.
+        sentences: the pinned sentence encoder.
+        min_cjk_share: texts whose letters are less CJK than this take the embedding-only route.
+    """
+
+    def __init__(
+        self, featurizer: TfidfFeaturizer, sentences: SentenceEncoder, min_cjk_share: float
+    ) -> None:
+        self.featurizer = featurizer
+        self.sentences = sentences
+        self.min_cjk_share = min_cjk_share
+
+    def ngram_route(self, texts: Sequence[str]) -> np.ndarray:
+        """True where a text keeps its n-grams, False where only the embedding scores it."""
+        return np.array([cjk_share(t) >= self.min_cjk_share for t in texts], dtype=bool)
+
+    def __call__(
+        self, texts: Sequence[str], buckets: Sequence[str], dense: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        ids, weights = self.featurizer.transform(texts, buckets)
+        dropped = ~self.ngram_route(texts)
+        if dropped.any():
+            weights[dropped] *= ids[dropped] >= self.featurizer.age_offset_
+        return {
+            "ids": ids,
+            "weights": weights,
+            "dense": self.sentences.encode(texts) if dense is None else dense,
+        }
 
 
 class WordPieceEncoder:
@@ -62,7 +124,9 @@ class WordPieceEncoder:
     def __init__(self, encoder: TextEncoder) -> None:
         self.encoder = encoder
 
-    def __call__(self, texts: Sequence[str], buckets: Sequence[str]) -> dict[str, np.ndarray]:
+    def __call__(
+        self, texts: Sequence[str], buckets: Sequence[str], dense: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
         prefixed = [with_age_prefix(t, b) for t, b in zip(texts, buckets, strict=True)]
         return self.encoder.encode(prefixed)
 
@@ -74,6 +138,11 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     exp = np.exp(scaled)
     probabilities: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
     return probabilities
+
+
+def softmax_rows(logits: np.ndarray, temperatures: np.ndarray) -> np.ndarray:
+    """Row-wise softmax with one temperature per row."""
+    return softmax(logits / np.asarray(temperatures, dtype=np.float64)[:, None])
 
 
 BACKSTOP_RULE_ID = "learned_backstop"
@@ -104,8 +173,15 @@ class UrgencyBackstop:
         self.sentences = sentences
 
     @classmethod
-    def from_bundle(cls, bundle: Bundle, entry: dict[str, Any], threads: int) -> UrgencyBackstop:
-        """Build it from the manifest's ``postprocessing.urgency.backstop`` entry."""
+    def from_bundle(
+        cls,
+        bundle: Bundle,
+        entry: dict[str, Any],
+        threads: int,
+        sentences: SentenceEncoder | None = None,
+    ) -> UrgencyBackstop:
+        """Build it from the manifest's ``postprocessing.urgency.backstop`` entry; ``sentences``
+        is the predictor's shared encoder when the entry names one."""
         featurizer = TfidfFeaturizer.from_dict(bundle.read_json(str(entry["vocab"])))
         model = OnnxModel(
             bundle.file(str(entry["model"])),
@@ -116,45 +192,86 @@ class UrgencyBackstop:
         threshold = float(entry["threshold"])
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"backstop threshold must be in (0, 1), got {threshold}")
-        sentences = None
-        if entry.get("sentence_encoder"):
+        if not entry.get("sentence_encoder"):
+            sentences = None
+        elif sentences is None:
             sentences = SentenceEncoder.from_manifest(entry["sentence_encoder"]).load()
         return cls(TfidfEncoder(featurizer), model, threshold, sentences)
 
-    def feeds(self, normalised: Sequence[str], buckets: Sequence[str]) -> dict[str, np.ndarray]:
+    def feeds(
+        self, normalised: Sequence[str], buckets: Sequence[str], dense: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
         """The graph's inputs for normalised texts and age buckets (training's parity check
-        feeds the same)."""
+        feeds the same); ``dense``: their sentence embeddings when the caller has them."""
         feeds = self.encoder(normalised, buckets)
         if self.sentences is not None:
-            feeds["dense"] = self.sentences.encode(normalised)
+            feeds["dense"] = self.sentences.encode(normalised) if dense is None else dense
         return feeds
 
-    def probabilities(self, normalised: Sequence[str], buckets: Sequence[str]) -> np.ndarray:
+    def probabilities(
+        self, normalised: Sequence[str], buckets: Sequence[str], dense: np.ndarray | None = None
+    ) -> np.ndarray:
         """P(emergency) for normalised texts and age buckets."""
         if not normalised:
             return np.zeros(0)
         chunks = []
         for start in range(0, len(normalised), _CHUNK):
-            feeds = self.feeds(normalised[start : start + _CHUNK], buckets[start : start + _CHUNK])
+            end = start + _CHUNK
+            part = None if dense is None else dense[start:end]
+            feeds = self.feeds(normalised[start:end], buckets[start:end], part)
             chunks.append(self.model.run(feeds)[0][:, 0])
         logits = np.concatenate(chunks).astype(np.float64)
         probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
         return probabilities
 
 
-def _make_encoder(bundle: Bundle) -> Encoder:
+def _sentence_encoder(bundle: Bundle) -> SentenceEncoder | None:
+    """The one sentence encoder the department model and the backstop share (the 65 MB table
+    is loaded once and each text is embedded once for both)."""
+    entries = [
+        entry
+        for entry in (
+            bundle.manifest.preprocessing.get("sentence_encoder"),
+            (bundle.manifest.postprocessing.get("urgency", {}).get("backstop") or {}).get(
+                "sentence_encoder"
+            ),
+        )
+        if entry
+    ]
+    if not entries:
+        return None
+    if any(entry != entries[0] for entry in entries):
+        raise BundleError(f"bundle {bundle.path}: its models name different sentence encoders")
+    return SentenceEncoder.from_manifest(entries[0]).load()
+
+
+def _make_encoder(bundle: Bundle, sentences: SentenceEncoder | None) -> Encoder:
     preprocessing = bundle.manifest.preprocessing
     kind = preprocessing.get("kind")
-    if kind == "char_tfidf":
+    if kind in ("char_tfidf", "char_tfidf_sentence"):
         try:
-            return TfidfEncoder(TfidfFeaturizer.from_dict(bundle.read_json("vocab.json")))
+            featurizer = TfidfFeaturizer.from_dict(bundle.read_json("vocab.json"))
         except (KeyError, ValueError, TypeError) as exc:
             raise BundleError(f"bundle {bundle.path}: vocab.json is unusable: {exc}") from exc
+        if kind == "char_tfidf":
+            return TfidfEncoder(featurizer)
+        if sentences is None:
+            raise BundleError(f"bundle {bundle.path}: preprocessing names no sentence encoder")
+        return TfidfSentenceEncoder(featurizer, sentences, float(preprocessing["min_cjk_share"]))
     if kind == "wordpiece":
         return WordPieceEncoder(
             TextEncoder(bundle.file("tokenizer.json"), int(preprocessing["max_length"]))
         )
     raise BundleError(f"bundle {bundle.path}: unknown preprocessing kind {kind!r}")
+
+
+@dataclass(frozen=True)
+class RouteCalibration:
+    """Temperature and abstain threshold of the embedding-only route (texts with too few CJK
+    characters), fitted on English complaints: that route is less sure than the full model."""
+
+    temperature: float
+    abstain_threshold: float
 
 
 class TriagePredictor:
@@ -171,6 +288,9 @@ class TriagePredictor:
         abstain_threshold: below this top-1 probability the model abstains to a human.
         urgency: the urgency rule engine built from the bundle's table.
         backstop: the learned emergency detector, when the bundle has one.
+        sentences: the sentence encoder the encoder and backstop share, when either uses one.
+        embedding_route: calibration of the embedding-only route, when the encoder has one.
+        department_map: the hospital's clinics over the labels (answers name clinics), if any.
     """
 
     def __init__(
@@ -183,6 +303,9 @@ class TriagePredictor:
         abstain_threshold: float,
         urgency: UrgencyEngine,
         backstop: UrgencyBackstop | None = None,
+        sentences: SentenceEncoder | None = None,
+        embedding_route: RouteCalibration | None = None,
+        department_map: DepartmentMap | None = None,
     ) -> None:
         self.bundle = bundle
         self.encoder = encoder
@@ -192,10 +315,18 @@ class TriagePredictor:
         self.abstain_threshold = abstain_threshold
         self.urgency = urgency
         self.backstop = backstop
+        self.sentences = sentences
+        self.embedding_route = embedding_route
+        self.department_map = department_map
 
     @classmethod
     def from_bundle(
-        cls, path: str | Path, *, threads: int = 1, self_test: bool = True
+        cls,
+        path: str | Path,
+        *,
+        threads: int = 1,
+        self_test: bool = True,
+        department_map: str | Path | None = None,
     ) -> TriagePredictor:
         """Load a triage bundle, verify its checksums and (by default) replay its golden examples.
 
@@ -203,6 +334,7 @@ class TriagePredictor:
             path: the bundle folder.
             threads: onnxruntime intra-op threads.
             self_test: replay examples.jsonl and refuse the bundle if any answer changed.
+            department_map: a hospital department map (YAML) to answer in its clinics.
 
         Raises:
             BundleError: the bundle is missing, altered, malformed or fails its self-test.
@@ -223,9 +355,16 @@ class TriagePredictor:
             threshold = float(post["abstain_threshold"])
             entry = post["urgency"]
             urgency = UrgencyEngine.from_dict(bundle.read_json(str(entry["table"])))
+            sentences = _sentence_encoder(bundle)
             backstop = (
-                UrgencyBackstop.from_bundle(bundle, entry["backstop"], threads)
+                UrgencyBackstop.from_bundle(bundle, entry["backstop"], threads, sentences)
                 if entry.get("backstop")
+                else None
+            )
+            route = post.get("embedding_route")
+            embedding_route = (
+                RouteCalibration(float(route["temperature"]), float(route["abstain_threshold"]))
+                if route
                 else None
             )
         except (KeyError, ValueError, TypeError) as exc:
@@ -235,13 +374,15 @@ class TriagePredictor:
         model = OnnxModel(bundle.file("model.onnx"), manifest.inputs, manifest.outputs, threads)
         predictor = cls(
             bundle,
-            _make_encoder(bundle),
+            _make_encoder(bundle, sentences),
             model,
             labels,
             temperature,
             threshold,
             urgency,
             backstop,
+            sentences,
+            embedding_route,
         )
         n_logits = predictor._logits(["x"], ["unknown"]).shape[1]
         if n_logits != len(labels):
@@ -250,6 +391,9 @@ class TriagePredictor:
             )
         if self_test:
             predictor.self_test()
+        if department_map is not None:
+            # after the self-test: the golden answers are in the model's own labels
+            predictor.department_map = load_department_map(department_map, labels)
         logger.info("loaded triage bundle %s (%s)", bundle.version, manifest.architecture)
         return predictor
 
@@ -262,8 +406,57 @@ class TriagePredictor:
         chunks = []
         for start in range(0, len(texts), _CHUNK):
             feeds = self.encoder(texts[start : start + _CHUNK], buckets[start : start + _CHUNK])
-            chunks.append(self.model.run(feeds)[0])
+            chunks.append(self.model.run(feeds, ["logits"])[0])
         return np.concatenate(chunks, axis=0)
+
+    def _ngram_route(self, normalised: Sequence[str]) -> np.ndarray:
+        route = getattr(self.encoder, "ngram_route", None)
+        if route is None or self.embedding_route is None:
+            return np.ones(len(normalised), dtype=bool)
+        routed: np.ndarray = route(normalised)
+        return routed
+
+    def _scores(
+        self,
+        normalised: Sequence[str],
+        buckets: Sequence[str],
+        backstop: bool,
+        evidence: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray, list[dict[str, np.ndarray]]]:
+        """Calibrated department probabilities [N, labels], the backstop's P(emergency) [N]
+        (zeros without one), embedding each text once for both, and with `evidence` each row's
+        feeds and per-position logits (when the graph has them)."""
+        probabilities, emergency, rows = [], [], []
+        temperatures = np.where(
+            self._ngram_route(normalised),
+            self.temperature,
+            self.embedding_route.temperature if self.embedding_route else self.temperature,
+        )
+        names = ["logits"]
+        if evidence and "position_logits" in self.model.output_names:
+            names.append("position_logits")
+        for start in range(0, len(normalised), _CHUNK):
+            end = start + _CHUNK
+            texts, chunk_buckets = normalised[start:end], buckets[start:end]
+            dense = self.sentences.encode(texts) if self.sentences is not None else None
+            feeds = self.encoder(texts, chunk_buckets, dense)
+            outputs = self.model.run(feeds, names)
+            probabilities.append(softmax_rows(outputs[0], temperatures[start:end]))
+            if backstop and self.backstop is not None:
+                emergency.append(self.backstop.probabilities(texts, chunk_buckets, dense))
+            if evidence:
+                rows += [
+                    {
+                        **{name: value[i : i + 1] for name, value in feeds.items()},
+                        **({"position_logits": outputs[1][i]} if len(outputs) > 1 else {}),
+                    }
+                    for i in range(len(texts))
+                ]
+        return (
+            np.concatenate(probabilities, axis=0),
+            np.concatenate(emergency) if emergency else np.zeros(len(normalised)),
+            rows,
+        )
 
     def predict_proba(self, texts: Sequence[str], ages: Sequence[int | None]) -> np.ndarray:
         """Calibrated department probabilities [N, n_labels] for raw texts and ages in years."""
@@ -274,49 +467,130 @@ class TriagePredictor:
         carries decade buckets, not ages in years)."""
         if not normalised:
             return np.zeros((0, len(self.labels)))
-        return softmax(self._logits(normalised, buckets), self.temperature)
+        return self._scores(normalised, buckets, backstop=False)[0]
 
-    def predict(self, requests: Sequence[TriageRequest], top_k: int = TOP_K) -> list[TriageResult]:
+    def abstain_thresholds(self, normalised: Sequence[str]) -> np.ndarray:
+        """The abstain threshold each text is held to (its route's)."""
+        return np.where(
+            self._ngram_route(normalised),
+            self.abstain_threshold,
+            self.embedding_route.abstain_threshold if self.embedding_route else 0.0,
+        )
+
+    def predict(
+        self,
+        requests: Sequence[TriageRequest],
+        top_k: int = TOP_K,
+        evidence: EvidenceMode = "none",
+    ) -> list[TriageResult]:
         """Answer a batch of consultations, in order.
 
         Args:
             requests: validated requests.
             top_k: how many departments to return, most probable first.
+            evidence: "ngram" adds the phrases whose character n-grams pushed the top
+                department most (cheap: one more graph output); "full" also leaves each clause
+                out of the sentence embedding to see which ones it rests on (one more embedding
+                per clause: for the doctor's page, not the intake path).
         """
         if not requests:
             return []
         normalised = [normalise_with_offsets(r.text) for r in requests]
+        texts = [n.text for n in normalised]
         buckets = [age_bucket(r.age) for r in requests]
-        probabilities = self.proba_for_buckets([n.text for n in normalised], buckets)
+        probabilities, emergency, rows = self._scores(
+            texts, buckets, backstop=True, evidence=evidence != "none"
+        )
         raised = (
-            self.backstop.probabilities([n.text for n in normalised], buckets)
-            >= self.backstop.threshold
+            emergency >= self.backstop.threshold
             if self.backstop is not None
             else np.zeros(len(requests), dtype=bool)
         )
+        thresholds = self.abstain_thresholds(texts)
         ref = self.model_ref
         results = []
-        for request, text, row, backstop_fired in zip(
-            requests, normalised, probabilities, raised, strict=True
+        for index, (request, text, row, backstop_fired, threshold) in enumerate(
+            zip(requests, normalised, probabilities, raised, thresholds, strict=True)
         ):
             order = np.argsort(-row, kind="stable")[:top_k]
+            phrases = (
+                self._evidence(text, rows[index], int(order[0]), full=evidence == "full")
+                if rows
+                else []
+            )
             level, rule_ids, reasons = self._urgency(request, text, bool(backstop_fired))
             results.append(
                 TriageResult(
                     id=request.id,
-                    departments=[
-                        DepartmentScore(name=self.labels[i], probability=round(float(row[i]), 6))
-                        for i in order
-                    ],
-                    abstain=bool(row[order[0]] < self.abstain_threshold),
+                    departments=self._departments(row, order, request.age),
+                    abstain=bool(row[order[0]] < threshold),
                     triage_level=level,
                     urgency="emergency" if level in EMERGENCY_LEVELS else "routine",
                     red_flags=rule_ids,
                     reasons=reasons,
                     model=ref,
+                    department_map=self.department_map.version if self.department_map else None,
+                    evidence=phrases,
                 )
             )
         return results
+
+    def _evidence(
+        self, text: NormalisedText, row: dict[str, np.ndarray], label: int, full: bool
+    ) -> list[Evidence]:
+        """The phrases that pushed department `label`: n-gram contributions spread over the
+        characters they cover, then (``full``) clauses whose removal lowers the embedding's
+        contribution."""
+        found: list[Evidence] = []
+        featurizer = getattr(self.encoder, "featurizer", None)
+        if featurizer is not None and "position_logits" in row:
+            scores = np.zeros(len(text.text))
+            spans = featurizer.column_spans(text.text)
+            for column, value in zip(row["ids"][0], row["position_logits"][:, label], strict=True):
+                occurrences = spans.get(int(column), []) if value > 0 else []
+                for start, end in occurrences:
+                    scores[start:end] += value / len(occurrences) / (end - start)
+            found += _phrases(text, scores, "ngram")
+        if full and "dense" in row:
+            found += self._occlusion(text, row, label)
+        return found
+
+    def _occlusion(
+        self, text: NormalisedText, row: dict[str, np.ndarray], label: int
+    ) -> list[Evidence]:
+        clauses = sorted(
+            (m.span() for m in _CLAUSE.finditer(text.text)), key=lambda s: s[0] - s[1]
+        )[:_MAX_OCCLUDED_CLAUSES]
+        if len(clauses) < 2:  # leaving out the only clause leaves nothing to compare
+            return []
+        assert self.sentences is not None
+        variants = [text.text[:start] + text.text[end:] for start, end in clauses]
+        dense = self.sentences.encode(variants)
+        feeds = {
+            name: np.repeat(value, len(variants), axis=0) for name, value in row_feeds(row).items()
+        }
+        feeds["dense"] = dense
+        base = self.model.run(row_feeds(row), ["logits"])[0][0, label]
+        without = self.model.run(feeds, ["logits"])[0][:, label]
+        scores = np.zeros(len(text.text))
+        for (start, end), drop in zip(clauses, base - without, strict=True):
+            if drop > 0:
+                scores[start:end] = drop / (end - start)
+        return _phrases(text, scores, "sentence")
+
+    def _departments(
+        self, row: np.ndarray, order: np.ndarray, age: int | None
+    ) -> list[DepartmentScore]:
+        if self.department_map is None:
+            return [
+                DepartmentScore(name=self.labels[i], probability=round(float(row[i]), 6))
+                for i in order
+            ]
+        clinics = self.department_map.clinic_probabilities(self.labels, row, age)
+        return [
+            DepartmentScore(name=clinic, probability=round(total, 6), model_labels=members)
+            for clinic, total, members in clinics[: len(order)]
+        ]
 
     def _urgency(
         self, request: TriageRequest, text: NormalisedText, backstop_fired: bool
@@ -354,6 +628,40 @@ class TriagePredictor:
                 raise SelfTestFailed(
                     f"bundle {self.bundle.path}: example {example['request']['id']!r} {problem}"
                 )
+
+
+def row_feeds(row: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """One row's graph inputs (without the outputs kept beside them)."""
+    return {name: value for name, value in row.items() if name != "position_logits"}
+
+
+def _phrases(text: NormalisedText, scores: np.ndarray, source: str) -> list[Evidence]:
+    """The strongest runs of characters (score >= a share of the strongest), as spans of the
+    typed text, strongest first."""
+    if not len(scores) or scores.max() <= 0:
+        return []
+    strong = scores >= _EVIDENCE_FLOOR * scores.max()
+    runs, start = [], None
+    for index, flag in enumerate([*strong, False]):
+        if flag and start is None:
+            start = index
+        elif not flag and start is not None:
+            runs.append((start, index))
+            start = None
+    runs.sort(key=lambda span: -scores[span[0] : span[1]].sum())
+    found = []
+    for start, end in runs[:EVIDENCE_PHRASES]:
+        original_start, original_end = text.original_span(start, end)
+        found.append(
+            Evidence(
+                start=original_start,
+                end=original_end,
+                text=text.original[original_start:original_end],
+                weight=round(float(scores[start:end].sum()), 4),
+                source=source,  # type: ignore[arg-type]
+            )
+        )
+    return found
 
 
 def _compare(expected: dict[str, Any], got: dict[str, Any]) -> str | None:

@@ -43,10 +43,15 @@ class TriageRequest(StrictInput):
 
 
 class DepartmentScore(BaseModel):
-    """One suggested department with its calibrated probability."""
+    """One suggested department with its calibrated probability.
+
+    Under a hospital department map, ``name`` is the hospital's clinic, ``probability`` the sum
+    over the model labels it takes, and ``model_labels`` those labels.
+    """
 
     name: str
     probability: float
+    model_labels: list[str] | None = None
 
 
 TriageLevel = Literal[
@@ -81,6 +86,26 @@ class UrgencyReason(BaseModel):
     source: Literal["rule", "model"] = "rule"
 
 
+class Evidence(BaseModel):
+    """A phrase of the complaint that pushed the top suggestion (for the doctor's page).
+
+    Attributes:
+        start: span start in the request's text (character offset, as sent).
+        end: span end (exclusive).
+        text: the text in that span.
+        weight: how much it raised the top department's logit (> 0).
+        source: 'ngram' (the character n-grams' own contribution, exact through the model's
+            active units) or 'sentence' (the drop in the embedding's contribution when the
+            phrase is left out, computed only on request).
+    """
+
+    start: int
+    end: int
+    text: str
+    weight: float
+    source: Literal["ngram", "sentence"]
+
+
 class TriageResult(BaseModel):
     """The answer for one consultation (the batch CLI's output line).
 
@@ -96,3 +121,5 @@ class TriageResult(BaseModel):
     red_flags: list[str]
     reasons: list[UrgencyReason]
     model: ModelRef
+    department_map: str | None = None
+    evidence: list[Evidence] = []

@@ -37,6 +37,9 @@ from service.levels import EMERGENCY_LEVELS, LABELS_EN, LABELS_ZH, LEVELS, RANK
 
 router = APIRouter(tags=["doctor"])
 
+# Evidence items (triage.schema.Evidence) are highlighted beside the urgency reasons.
+EVIDENCE_SOURCES = ("ngram", "sentence")
+EVIDENCE_TITLE = "建议科室的依据 words the top suggestion rests on"
 TEXT_SHOWN = 500
 """Characters of a complaint shown on the page (spans past it are not highlighted)."""
 
@@ -72,6 +75,7 @@ _PAGE = """<!doctype html>
  mark {{ background: #ffe08a; padding: 0 .1em; }}
  mark.level-emergency_ambulance, mark.level-emergency {{ background: #ffb3b3; }}
  mark.level-consultation_24 {{ background: #ffd699; }}
+ mark.evidence {{ background: none; border-bottom: 2px solid #1f6fb2; }}
  ul.reasons {{ margin: .3em 0 0; padding-left: 1.2em; font-size: .9em; }}
  .abstain {{ color: #a60; }}
  .text {{ max-width: 32em; white-space: pre-wrap; }}
@@ -230,7 +234,12 @@ def highlight(text: str, reasons: Iterable[Any], shown: int = TEXT_SHOWN) -> str
     for start, end, group in merged:
         parts.append(esc(visible[at:start]))
         levels = [str(r["level"]) for r in group if r.get("level") in RANK]
-        css = _level_css(min(levels, key=RANK.__getitem__)) if levels else "level-unknown"
+        if levels:
+            css = _level_css(min(levels, key=RANK.__getitem__))
+        elif any(r.get("source") in EVIDENCE_SOURCES for r in group):
+            css = "evidence"
+        else:
+            css = "level-unknown"
         titles = list(dict.fromkeys(_reason_label(r) for r in group))
         parts.append(
             f'<mark class="{css}" title="{esc("; ".join(titles))}">{esc(visible[start:end])}</mark>'
@@ -243,7 +252,10 @@ def highlight(text: str, reasons: Iterable[Any], shown: int = TEXT_SHOWN) -> str
 
 
 def _reason_label(reason: dict[str, Any]) -> str:
-    """The rule's Chinese label (its English one, then its id, only when a label is missing)."""
+    """The rule's Chinese label (its English one, then its id, only when a label is missing);
+    for a suggestion's evidence, what it is."""
+    if reason.get("source") in EVIDENCE_SOURCES:
+        return EVIDENCE_TITLE
     return str(reason.get("label_zh") or reason.get("label_en") or reason.get("rule_id") or "")
 
 
@@ -310,7 +322,8 @@ def _row(item: dict[str, Any], labels: list[str]) -> str:
         suggested=esc(suggested),
         level=esc(level),
         time=time.strftime("%m-%d %H:%M", time.localtime(item["received_at"])),
-        text=highlight(item["text"], item.get("reasons") or []),
+        # urgency reasons (coloured) and the words the top suggestion rests on (underlined)
+        text=highlight(item["text"], [*(item.get("reasons") or []), *(item.get("evidence") or [])]),
         age="" if item["age"] is None else f"{item['age']}岁",
         sex={"F": "女", "M": "男"}.get(item["sex"] or "", ""),
         departments="<br>".join(

@@ -46,7 +46,8 @@ async def triage(
         )
 
     def predict(requests: Sequence[TriageRequest]) -> tuple[list[TriageResult], bool]:
-        results = predictor.predict(requests)
+        # the n-gram evidence costs one more graph output; it is stored for the doctor's page
+        results = predictor.predict(requests, evidence="ngram")
         if store is None:
             return results, False
         try:

@@ -34,11 +34,17 @@ def test_service_triage_answers_like_the_cli_and_queues_the_consultation(
         "red_flags",
         "reasons",
         "model",
+        "department_map",
+        "evidence",
     }
     assert body["urgency"] == "emergency"
     stored = client.get("/v1/consultations/c1").json()
     assert stored["text"] == TRIAGE["text"] and stored["model_version"] == body["model"]["version"]
     assert (stored["triage_level"], stored["reasons"]) == (body["triage_level"], body["reasons"])
+    # the suggestion's evidence is stored for the doctor's page, with spans into the text as sent
+    assert stored["evidence"] == body["evidence"]
+    for item in body["evidence"]:
+        assert str(TRIAGE["text"])[item["start"] : item["end"]] == item["text"]
     for reason in stored["reasons"]:  # spans index the text as sent (the page highlights them)
         if reason["source"] == "rule":
             assert str(TRIAGE["text"])[reason["start"] : reason["end"]] == reason["evidence"]

@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.levels import LEVELS
-from service.routes.doctor import highlight, render_page
+from service.routes.doctor import EVIDENCE_TITLE, highlight, render_page
 from service.store import ConsultationStore
 
 # The schema as it was before triage levels (service/store.py before the change), verbatim.
@@ -256,6 +256,19 @@ def test_highlight_merges_overlaps_and_clips_to_the_shown_text() -> None:
     )
     assert html.endswith('<mark class="level-consultation_24" title="长">。。。。。</mark>…')
     assert "不显示" not in html and html.count("<mark") == 2
+
+
+def test_highlight_underlines_the_suggestions_evidence_beside_the_reasons() -> None:
+    text = "宝宝咳嗽三天，今天突发胸痛"
+    start = text.index("胸痛")
+    evidence = [
+        {"start": 2, "end": 4, "text": "咳嗽", "weight": 0.8, "source": "ngram"},
+        {"start": start, "end": start + 2, "text": "胸痛", "weight": 0.3, "source": "ngram"},
+    ]
+    html = highlight(text, [reason(start, start + 2, text), *evidence])
+    assert f'<mark class="evidence" title="{EVIDENCE_TITLE}">咳嗽</mark>' in html
+    # where evidence and an urgency reason overlap, the level's colour wins
+    assert '<mark class="level-emergency" title="急性胸痛; 建议科室的依据' in html
 
 
 def test_page_escapes_a_complaint_with_a_script_and_a_span_over_it() -> None:

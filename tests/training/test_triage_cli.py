@@ -16,10 +16,12 @@ OUTPUT_KEYS = {
     "red_flags",
     "reasons",
     "model",
+    "department_map",
+    "evidence",
 }
 
 
-def _run(bundle: Path, tmp_path: Path, lines: list[bytes]) -> tuple[int, list[dict]]:
+def _run(bundle: Path, tmp_path: Path, lines: list[bytes], *options: str) -> tuple[int, list[dict]]:
     source = tmp_path / "in.jsonl"
     source.write_bytes(b"\n".join(lines) + b"\n")
     out = tmp_path / "out.jsonl"
@@ -35,6 +37,7 @@ def _run(bundle: Path, tmp_path: Path, lines: list[bytes]) -> tuple[int, list[di
             str(source),
             "--output",
             str(out),
+            *options,
         ],
         capture_output=True,
         text=True,
@@ -62,7 +65,10 @@ def test_triage_cli_output_lines_follow_the_contract(triage_bundle: Path, tmp_pa
         assert set(answer) == OUTPUT_KEYS
         assert len(answer["departments"]) == 5
         assert all(
-            set(d) == {"name", "probability"} and d["name"] in labels for d in answer["departments"]
+            set(d) == {"name", "probability", "model_labels"}
+            and d["name"] in labels
+            and d["model_labels"] is None
+            for d in answer["departments"]
         )
         probabilities = [d["probability"] for d in answer["departments"]]
         assert probabilities == sorted(probabilities, reverse=True)
@@ -122,3 +128,27 @@ def test_triage_cli_unusable_bundle_exits_2_with_a_message(tmp_path: Path) -> No
         input="",
     )
     assert proc.returncode == 2 and "not a bundle" in proc.stderr
+
+
+def test_triage_cli_answers_in_a_hospitals_clinics_with_evidence(
+    triage_bundle: Path, tmp_path: Path
+) -> None:
+    root = Path(__file__).resolve().parents[2]
+    line = json.dumps(
+        {"id": "k", "text": "孩子咳嗽发烧两天", "age": 3}, ensure_ascii=False
+    ).encode()
+    code, answers = _run(
+        triage_bundle,
+        tmp_path,
+        [line],
+        "--department-map",
+        str(root / "configs/department_maps/example_hospital.yaml"),
+        "--evidence",
+        "ngram",
+    )
+    assert code == 0
+    (answer,) = answers
+    assert answer["department_map"] == "example-hospital-2026-12"
+    assert "儿科" in {d["name"] for d in answer["departments"]}
+    for item in answer["evidence"]:
+        assert "孩子咳嗽发烧两天"[item["start"] : item["end"]] == item["text"]

@@ -3,6 +3,7 @@ checkpoint for the transformer (`base_model:`), and self-training on unlabelled 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -152,3 +153,66 @@ def test_bag_graph_with_a_dense_input_matches_numpy(tmp_path: Path) -> None:
     expected = (first[ids] * weights[..., None]).sum(axis=1) + dense @ dense_weight + bias
     got = model.run({"ids": ids, "weights": weights, "dense": dense})[0]
     np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_bag_graph_evidence_outputs_add_up_to_the_logits(tmp_path: Path) -> None:
+    """position_logits and dense_logits split the logits exactly: what the doctor's page shows
+    as each phrase's push is the model's own arithmetic, not an approximation."""
+    import numpy as np
+
+    from training.export import bag_graph
+
+    rng = np.random.default_rng(1)
+    first, bias = rng.normal(size=(50, 6)), rng.normal(size=6)
+    head, head_bias, dense_weight = (
+        rng.normal(size=(6, 3)),
+        rng.normal(size=3),
+        rng.normal(size=(4, 6)),
+    )
+    graph = bag_graph(
+        first, bias, head, head_bias, name="t", dense_weight=dense_weight, evidence=True
+    )
+    model, _ = save_and_open(graph, tmp_path / "g.onnx")
+    ids = np.array([[1, 4, 9], [7, 0, 0]], dtype=np.int64)
+    weights = np.array([[0.5, 2.0, 1.0], [1.0, 0.0, 0.0]], dtype=np.float32)
+    dense = rng.normal(size=(2, 4)).astype(np.float32)
+    logits, per_position, from_dense = model.run({"ids": ids, "weights": weights, "dense": dense})
+    pre = (first[ids] * weights[..., None]).sum(axis=1) + dense @ dense_weight + bias
+    active = (pre > 0).astype(float)
+    np.testing.assert_allclose(logits, np.maximum(pre, 0) @ head + head_bias, atol=1e-4)
+    rebuilt = per_position.sum(axis=1) + from_dense + (bias * active) @ head + head_bias
+    np.testing.assert_allclose(rebuilt, logits, atol=1e-4)
+    assert np.all(per_position[1, 1:] == 0), "padding positions push nothing"
+
+
+def test_ngram_dropout_blanks_ngrams_but_keeps_the_age_column() -> None:
+    import numpy as np
+    from scipy import sparse
+
+    from training.triage.families import drop_ngrams
+
+    x = sparse.csr_matrix(np.array([[1.0, 2.0, 0.0, 3.0], [4.0, 0.0, 5.0, 6.0]], dtype=np.float32))
+    dropped = drop_ngrams(x, 1.0, age_offset=3, rng=np.random.default_rng(0)).toarray()
+    np.testing.assert_array_equal(dropped, [[0, 0, 0, 3], [0, 0, 0, 6]])
+    kept = drop_ngrams(x, 0.0, age_offset=3, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(kept.toarray(), x.toarray())
+    assert x.toarray()[0, 0] == 1.0, "the caller's matrix is not modified"
+
+
+def test_shift_sets_load_and_validate_against_the_labels() -> None:
+    from training.triage.data import DataValidationError, load_department_vignettes
+    from training.triage.shift import PUBLIC_MAPS, load_public_maps, load_shift_sets
+
+    departments = json.loads((ROOT / "data/demo/departments.json").read_text(encoding="utf-8"))
+    labels = sorted(d["name"] for d in departments["departments"])
+    sets = load_shift_sets(labels, None, ROOT)
+    assert {"zh_shift_dev", "zh_shift_holdout", "en_dev", "en_holdout"} <= set(sets)
+    for name in ("zh_shift_dev", "zh_shift_holdout", "en_dev", "en_holdout"):
+        cases = sets[name]
+        assert len(cases) >= 200
+        assert {d for c in cases for d in c.accepted} == set(labels), f"{name} covers all 20"
+    load_public_maps(ROOT / PUBLIC_MAPS, labels)
+    with pytest.raises(DataValidationError, match="maps to"):
+        load_public_maps(ROOT / PUBLIC_MAPS, [label for label in labels if label != "皮肤科"])
+    with pytest.raises(DataValidationError, match="unknown department"):
+        load_department_vignettes(ROOT / "data/vignettes/departments/en_dev.jsonl", labels[1:])

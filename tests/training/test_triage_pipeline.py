@@ -14,7 +14,88 @@ from runtime.bundle import load_bundle
 from runtime.errors import BundleError, ChecksumMismatch
 from triage import TriagePredictor, TriageRequest
 
-FAMILIES = {"triage.tfidf_logreg.v1", "triage.bert_classifier.v1", "triage.tfidf_mlp.v1"}
+FAMILIES = {
+    "triage.tfidf_logreg.v1",
+    "triage.bert_classifier.v1",
+    "triage.tfidf_mlp.v1",
+    "triage.tfidf_usem_mlp.v1",
+}
+DEPARTMENT_MAP = (
+    Path(__file__).resolve().parents[2] / "configs/department_maps/example_hospital.yaml"
+)
+
+
+def _family(triage_run: dict[str, Any], architecture: str) -> Path:
+    return Path(
+        next(f for f in triage_run["families"] if f["architecture"] == architecture)["bundle"]
+    )
+
+
+def test_triage_pipeline_sentence_family_scores_english_from_the_embedding_alone(
+    triage_run: dict[str, Any],
+) -> None:
+    import numpy as np
+
+    predictor = TriagePredictor.from_bundle(_family(triage_run, "triage.tfidf_usem_mlp.v1"))
+    manifest = predictor.bundle.manifest
+    assert manifest.preprocessing["sentence_encoder"]["name"] == "runtime.usem3.v1"
+    route = manifest.postprocessing["embedding_route"]
+    assert route["temperature"] > 0 and "en_dev.jsonl" in route["calibrated_on"]
+    texts = ["my knee swelled up after football", "膝盖打球后肿了"]
+    feeds = predictor.encoder(texts, ["20+", "20+"])
+    age_offset = predictor.encoder.featurizer.age_offset_  # type: ignore[attr-defined]
+    english_ngrams = feeds["weights"][0][feeds["ids"][0] < age_offset]
+    chinese_ngrams = feeds["weights"][1][feeds["ids"][1] < age_offset]
+    assert not english_ngrams.any() and chinese_ngrams.any()
+    assert feeds["weights"][0][feeds["ids"][0] >= age_offset].any(), "age still counts"
+    assert list(predictor._ngram_route(texts)) == [False, True]
+    # the route's own temperature: the same logits, scaled differently
+    probabilities = predictor.proba_for_buckets(texts, ["20+", "20+"])
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-6)
+    shift = manifest.metrics["shift"]
+    assert {"zh_shift_holdout", "en_holdout"} <= set(shift)
+    assert 0 <= shift["en_holdout"]["top3_accuracy"] <= 1
+
+
+@pytest.mark.parametrize("architecture", ["triage.tfidf_mlp.v1", "triage.tfidf_usem_mlp.v1"])
+def test_triage_pipeline_evidence_points_at_words_of_the_complaint(
+    triage_run: dict[str, Any], architecture: str
+) -> None:
+    predictor = TriagePredictor.from_bundle(_family(triage_run, architecture))
+    text = "宝宝咳嗽三天了，晚上咳得厉害，有点发烧"
+    plain, ngram, full = (
+        predictor.predict([TriageRequest(id="1", text=text, age=2)], evidence=mode)[0]
+        for mode in ("none", "ngram", "full")
+    )
+    assert plain.evidence == []
+    assert ngram.departments == plain.departments, "evidence never changes the answer"
+    assert ngram.evidence and all(e.source == "ngram" for e in ngram.evidence)
+    for item in full.evidence:
+        assert text[item.start : item.end] == item.text and item.weight > 0
+    sources = {e.source for e in full.evidence}
+    assert ("sentence" in sources) == (architecture == "triage.tfidf_usem_mlp.v1")
+
+
+def test_triage_pipeline_department_map_answers_in_the_hospitals_clinics(
+    triage_bundle: Path,
+) -> None:
+    plain = TriagePredictor.from_bundle(triage_bundle)
+    mapped = TriagePredictor.from_bundle(triage_bundle, department_map=DEPARTMENT_MAP)
+    request = TriageRequest(id="1", text="孩子咳嗽发烧两天", age=3)
+    before, after = plain.predict([request])[0], mapped.predict([request])[0]
+    assert after.department_map == "example-hospital-2026-12" and before.department_map is None
+    full = plain.proba_for_buckets(["孩子咳嗽发烧两天"], ["0+"])[0]
+    children = sum(
+        p for label, p in zip(plain.labels, full, strict=True) if label.startswith("小儿")
+    )
+    clinic = next(d for d in after.departments if d.name == "儿科")
+    assert clinic.probability == pytest.approx(children, abs=1e-5)
+    assert clinic.model_labels and all(label.startswith("小儿") for label in clinic.model_labels)
+    assert after.abstain == before.abstain, "abstaining stays the model's own decision"
+    bad = triage_bundle.parent / "bad_map.yaml"
+    bad.write_text("version: x\nrules:\n  - {labels: [不存在的科], clinic: x}\n", "utf-8")
+    with pytest.raises(BundleError, match="不存在的科"):
+        TriagePredictor.from_bundle(triage_bundle, department_map=bad)
 
 
 def test_triage_pipeline_trains_three_families_on_the_same_split(
@@ -197,9 +278,33 @@ def test_triage_pipeline_run_is_logged_with_params_metrics_and_plots(
         [parent.info.experiment_id],
         filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'",
     )
-    assert len(children) == 3
+    assert len(children) == len(FAMILIES)
     for child in children:
         assert "test.accuracy" in child.data.metrics and "val.ece" in child.data.metrics
+        # every family side by side on the shift sets, in MLflow
+        assert "shift.en_holdout.top3_accuracy" in child.data.metrics
+        assert "shift.zh_shift_holdout.accuracy" in child.data.metrics
         assert "test.selective_accuracy" in child.data.metrics
         artifacts = {a.path for a in client.list_artifacts(child.info.run_id, "plots")}
         assert artifacts == {"plots/confusion_matrix.png", "plots/reliability_diagram.png"}
+
+
+def test_triage_pipeline_sentence_family_serves_without_the_heavy_stack(
+    triage_run: dict[str, Any],
+) -> None:
+    """Loading and scoring with the encoder-backed bundle imports none of the training stack."""
+    import subprocess
+    import sys
+
+    bundle = _family(triage_run, "triage.tfidf_usem_mlp.v1")
+    code = (
+        "import json, sys\n"
+        "from triage import TriagePredictor, TriageRequest\n"
+        f"p = TriagePredictor.from_bundle({str(bundle)!r})\n"
+        "r = TriageRequest(id='1', text='my chest hurts when I breathe')\n"
+        "p.predict([r], evidence='full')\n"
+        "heavy = ('torch', 'transformers', 'sklearn', 'pandas', 'mlflow', 'scipy')\n"
+        "print(json.dumps(sorted(m for m in heavy if m in sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

@@ -46,3 +46,22 @@ def test_encoder_puts_paraphrases_closer_than_unrelated_complaints(
         ["my chest hurts when i breathe", "呼吸时胸痛", "膝盖有点酸"]
     )
     assert english @ chinese > english @ knee
+
+
+def test_encoder_embeds_only_the_start_of_long_texts_by_its_token_budget() -> None:
+    from runtime.sentence_encoder import MAX_TOKENS_ESTIMATE, truncate
+
+    assert truncate("胸" * 100, 64) == "胸" * 64
+    assert truncate("a" * 300, 64) == "a" * 256, "a Latin character is a quarter of a token"
+    assert truncate("短句", 64) == "短句"
+    entry = SentenceEncoder.pinned().describe()
+    assert entry["max_tokens_estimate"] == MAX_TOKENS_ESTIMATE
+    assert SentenceEncoder.from_manifest(entry).max_tokens == MAX_TOKENS_ESTIMATE
+    legacy = {k: v for k, v in entry.items() if k != "max_tokens_estimate"}
+    assert SentenceEncoder.from_manifest(legacy).max_tokens is None, "older bundles embed it all"
+
+
+def test_encoder_budget_makes_text_past_it_irrelevant(encoder: SentenceEncoder) -> None:
+    head = "胸口疼，喘不上气" * 12
+    a, b = encoder.encode([head + "膝盖疼", head + "皮肤痒"])
+    np.testing.assert_allclose(a, b, atol=1e-6)

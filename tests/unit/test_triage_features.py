@@ -110,3 +110,16 @@ def test_features_from_dict_rejects_other_featurizers() -> None:
 def test_features_normalise_keeps_fields_and_drops_nan() -> None:
     assert normalise("未确诊;右肺结节;nan;NaN") == "未确诊;右肺结节;;"
     assert normalise("  Chest  PAIN，ＡＢＣ；x ") == "chest pain,abc;x"
+
+
+def test_features_column_spans_point_at_each_occurrence_of_each_column() -> None:
+    featurizer = _fitted()
+    text = TEXTS[0]
+    ids, _ = featurizer.transform_one(text, "unknown")
+    spans = featurizer.column_spans(text)
+    assert set(spans) == set(ids[:-1]), "every n-gram column, and only those (age has no span)"
+    cough = featurizer.vocabularies_[0]["咳嗽"]
+    assert spans[cough][:2] == [(0, 2), (3, 5)]
+    for column, places in spans.items():
+        grams = {text[start:end] for start, end in places}
+        assert len(grams) == 1, f"column {column} spans differing text {grams}"

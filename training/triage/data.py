@@ -9,10 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from training.config import DataError, TriageDataConfig, resolve_data_dir
 from triage.features import age_bucket, age_bucket_from_group
@@ -245,3 +248,39 @@ def load_triage_data(config: TriageDataConfig) -> TriageData:
         files=[str(f) for f in files],
         unlabeled=unlabeled,
     )
+
+
+class DepartmentVignette(BaseModel):
+    """One hand-written complaint of an evaluation set (data/vignettes/departments/*.jsonl)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    text: str = Field(min_length=1)
+    age: int | None = Field(default=None, ge=0, le=130)
+    sex: Literal["F", "M"] | None = None
+    department: str
+    language: str
+    style: str
+    rationale: str = Field(min_length=1)
+
+
+def load_department_vignettes(path: Path, labels: Sequence[str]) -> list[DepartmentVignette]:
+    """Read and validate a department vignette set against the model's labels.
+
+    Raises:
+        DataValidationError: a line is not a valid vignette or names an unknown department.
+    """
+    known = set(labels)
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = DepartmentVignette.model_validate_json(line)
+        except ValidationError as exc:
+            raise DataValidationError(f"{path}:{number}: {exc}") from exc
+        if row.department not in known:
+            raise DataValidationError(f"{path}:{number}: unknown department {row.department!r}")
+        rows.append(row)
+    return rows

@@ -63,8 +63,11 @@ def expected_calibration_error(
     probabilities: np.ndarray, y: np.ndarray, bins: int = ECE_BINS
 ) -> float:
     """ECE of the top-1 confidence with equal-width bins."""
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == y
+    return calibration_error(probabilities.max(axis=1), probabilities.argmax(axis=1) == y, bins)
+
+
+def calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS) -> float:
+    """ECE of confidences against whether each answer was right, with equal-width bins."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     ece = 0.0
     for low, high in itertools.pairwise(edges):

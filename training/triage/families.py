@@ -21,15 +21,21 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from tqdm.auto import tqdm
 
-from training.config import BertConfig, LogRegConfig, MlpConfig, TriageConfig
+from runtime.sentence_encoder import SentenceEncoder
+from training.config import BertConfig, LogRegConfig, MlpConfig, TriageConfig, UsemMlpConfig
 from training.export import bag_graph
-from training.triage.data import TriageData
-from triage.features import NgramBlock, TfidfFeaturizer
-from triage.predictor import Encoder, TfidfEncoder
+from training.triage.data import TriageData, load_department_vignettes
+from training.triage.embeddings import MemoSentenceEncoder
+from training.triage.evaluate import choose_abstain_threshold, core_metrics, fit_temperature
+from triage.features import NgramBlock, TfidfFeaturizer, age_bucket
+from triage.predictor import Encoder, TfidfEncoder, TfidfSentenceEncoder, softmax
+from triage.text import normalise
 
 logger = logging.getLogger(__name__)
 
 Feeds = dict[str, np.ndarray]
+# Below this many English complaints, one temperature is too noisy to fit: use validation.
+_MIN_ROUTE_CALIBRATION = 20
 
 
 @dataclass
@@ -47,6 +53,8 @@ class Trained:
         train_seconds: wall time of fitting.
         eager_model: the torch module, for the ONNX-vs-eager benchmark (None for sklearn).
         save_eager: writes the eager model to a folder (safetensors), outside the bundle.
+        extra_metrics: family-specific metrics to log.
+        postprocessing: family-specific entries of the manifest's postprocessing section.
     """
 
     architecture: str
@@ -60,6 +68,7 @@ class Trained:
     eager_model: Any = None
     save_eager: Callable[[Path], None] | None = None
     extra_metrics: dict[str, float] = field(default_factory=dict)
+    postprocessing: dict[str, Any] = field(default_factory=dict)
 
 
 def fit_featurizer(config: TriageConfig, texts: list[str]) -> TfidfFeaturizer:
@@ -153,51 +162,119 @@ def fit_logreg(
 
 
 class TfidfMlp(torch.nn.Module):
-    """Embedding bag over weighted sparse features -> ReLU -> department and disease heads."""
+    """Embedding bag over weighted sparse features (+ a linear map of a sentence embedding, when
+    ``dense_dim`` > 0) -> ReLU -> department and disease heads."""
 
     def __init__(
-        self, n_features: int, hidden: int, n_labels: int, n_diseases: int, dropout: float
+        self,
+        n_features: int,
+        hidden: int,
+        n_labels: int,
+        n_diseases: int,
+        dropout: float,
+        dense_dim: int = 0,
     ) -> None:
         super().__init__()
         self.bag = torch.nn.EmbeddingBag(n_features, hidden, mode="sum", sparse=True)
         torch.nn.init.normal_(self.bag.weight, std=0.01)
+        self.dense = torch.nn.Linear(dense_dim, hidden, bias=False) if dense_dim else None
         self.bias = torch.nn.Parameter(torch.zeros(hidden))
         self.dropout = torch.nn.Dropout(dropout)
         self.head = torch.nn.Linear(hidden, n_labels)
         self.disease_head = torch.nn.Linear(hidden, max(n_diseases, 1))
 
     def hidden(
-        self, ids: torch.Tensor, offsets: torch.Tensor, weights: torch.Tensor
+        self,
+        ids: torch.Tensor,
+        offsets: torch.Tensor,
+        weights: torch.Tensor,
+        dense: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        return torch.relu(self.bag(ids, offsets, per_sample_weights=weights) + self.bias)
+        pre = self.bag(ids, offsets, per_sample_weights=weights) + self.bias
+        if self.dense is not None:
+            assert dense is not None
+            pre = pre + self.dense(dense)
+        return torch.relu(pre)
 
     def forward(
-        self, ids: torch.Tensor, offsets: torch.Tensor, weights: torch.Tensor
+        self,
+        ids: torch.Tensor,
+        offsets: torch.Tensor,
+        weights: torch.Tensor,
+        dense: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        hidden = self.dropout(self.hidden(ids, offsets, weights))
+        hidden = self.dropout(self.hidden(ids, offsets, weights, dense))
         return self.head(hidden), self.disease_head(hidden)
 
+    def graph(self, name: str, opset: int) -> onnx.ModelProto:
+        """The ONNX graph, with the evidence outputs the doctor's page reads."""
+        return bag_graph(
+            self.bag.weight.detach().numpy(),
+            self.bias.detach().numpy(),
+            self.head.weight.detach().numpy().T,
+            self.head.bias.detach().numpy(),
+            name=name,
+            opset=opset,
+            dense_weight=None if self.dense is None else self.dense.weight.detach().numpy().T,
+            evidence=True,
+        )
 
-def _bag_inputs(x: sparse.csr_matrix) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    return (
+
+@dataclass
+class MlpInputs:
+    """What one MLP fit sees: sparse n-gram features, labels and, for the sentence family, the
+    embeddings and how often to drop a row's n-grams (its age feature, at columns >=
+    ``age_offset``, always stays)."""
+
+    x: sparse.csr_matrix
+    y: torch.Tensor
+    y_disease: torch.Tensor
+    dense: np.ndarray | None = None
+    ngram_dropout: float = 0.0
+    age_offset: int = 0
+
+
+def _bag_inputs(x: sparse.csr_matrix, dense: np.ndarray | None = None) -> tuple[torch.Tensor, ...]:
+    inputs = (
         torch.from_numpy(x.indices.astype(np.int64)),
         torch.from_numpy(x.indptr[:-1].astype(np.int64)),
         torch.from_numpy(x.data.astype(np.float32)),
     )
+    return inputs if dense is None else (*inputs, torch.from_numpy(dense))
+
+
+def drop_ngrams(
+    x: sparse.csr_matrix, rate: float, age_offset: int, rng: np.random.Generator
+) -> sparse.csr_matrix:
+    """Zero the n-gram features (not the age) of a random `rate` share of rows: those rows teach
+    the model to classify from the sentence embedding alone, as it must for English."""
+    dropped_rows = rng.random(x.shape[0]) < rate
+    if not dropped_rows.any():
+        return x
+    x = x.copy()
+    row_of_entry = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+    x.data[dropped_rows[row_of_entry] & (x.indices < age_offset)] = 0.0
+    return x
 
 
 def _train_mlp(
-    model_config: MlpConfig,
+    model_config: MlpConfig | UsemMlpConfig,
     seed: int,
-    x: sparse.csr_matrix,
-    y: torch.Tensor,
-    y_disease: torch.Tensor,
+    inputs: MlpInputs,
     n_labels: int,
     n_diseases: int,
 ) -> TfidfMlp:
     """Fit one TfidfMlp; rows with disease -100 (pseudo-labelled) skip the disease loss."""
     torch.manual_seed(seed)
-    model = TfidfMlp(x.shape[1], model_config.hidden, n_labels, n_diseases, model_config.dropout)
+    x, y, y_disease, dense = inputs.x, inputs.y, inputs.y_disease, inputs.dense
+    model = TfidfMlp(
+        x.shape[1],
+        model_config.hidden,
+        n_labels,
+        n_diseases,
+        model_config.dropout,
+        0 if dense is None else dense.shape[1],
+    )
     dense_params = [p for n, p in model.named_parameters() if n != "bag.weight"]
     # The bag holds ~20M weights of which a batch touches a few thousand: sparse updates keep an
     # epoch at seconds instead of minutes.
@@ -207,6 +284,7 @@ def _train_mlp(
     ]
     use_disease = n_diseases > 0 and model_config.disease_loss_weight > 0
     generator = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
     model.train()
     for epoch in range(model_config.epochs):
         order = torch.randperm(x.shape[0], generator=generator).numpy()
@@ -216,7 +294,12 @@ def _train_mlp(
             batches, desc=f"mlp epoch {epoch + 1}/{model_config.epochs}", leave=False, disable=None
         ):
             index = order[start : start + model_config.batch_size]
-            logits, disease_logits = model(*_bag_inputs(x[index]))
+            batch = x[index]
+            if inputs.ngram_dropout > 0:
+                batch = drop_ngrams(batch, inputs.ngram_dropout, inputs.age_offset, rng)
+            logits, disease_logits = model(
+                *_bag_inputs(batch, None if dense is None else dense[index])
+            )
             loss = torch.nn.functional.cross_entropy(logits, y[index])
             batch_diseases = y_disease[index]
             if use_disease and bool((batch_diseases >= 0).any()):
@@ -234,11 +317,72 @@ def _train_mlp(
     return model
 
 
-def _mlp_logits(model: TfidfMlp, x: sparse.csr_matrix) -> np.ndarray:
+def _mlp_logits(
+    model: TfidfMlp, x: sparse.csr_matrix, dense: np.ndarray | None = None
+) -> np.ndarray:
     with torch.no_grad():
         return np.concatenate(
-            [model(*_bag_inputs(x[i : i + 1024]))[0].numpy() for i in range(0, x.shape[0], 1024)]
+            [
+                model(
+                    *_bag_inputs(x[i : i + 1024], None if dense is None else dense[i : i + 1024])
+                )[0].numpy()
+                for i in range(0, x.shape[0], 1024)
+            ]
         )
+
+
+def _probabilities(logits: np.ndarray) -> np.ndarray:
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
+    return probabilities
+
+
+def _fit_self_trained(
+    model_config: MlpConfig | UsemMlpConfig,
+    config: TriageConfig,
+    data: TriageData,
+    featurizer: TfidfFeaturizer,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
+) -> tuple[TfidfMlp, int]:
+    """Fit a teacher on the labelled rows, pseudo-label the unlabelled requests it is sure of,
+    and fit a fresh student on both (returns the student and the pseudo-labelled row count)."""
+    train = data.part("train")
+    ngram_dropout = getattr(model_config, "ngram_dropout", 0.0)
+    inputs = MlpInputs(
+        x=to_csr(featurizer, list(train["text"]), list(train["age_bucket"])),
+        y=torch.from_numpy(np.searchsorted(data.labels, train["department"]).astype(np.int64)),
+        y_disease=torch.tensor(
+            [{d: i for i, d in enumerate(data.diseases)}.get(d, -100) for d in train["disease"]],
+            dtype=torch.int64,
+        ),
+        dense=None if embed is None else embed(list(train["text"])),
+        ngram_dropout=ngram_dropout,
+        age_offset=featurizer.age_offset_,
+    )
+    n_diseases = len(data.diseases) if model_config.disease_loss_weight > 0 else 0
+    model = _train_mlp(model_config, config.seed, inputs, len(data.labels), n_diseases)
+    threshold = model_config.self_training_threshold
+    if threshold is None or not len(data.unlabeled):
+        return model, 0
+    unlabeled_texts = list(data.unlabeled["text"])
+    x_unlabeled = to_csr(featurizer, unlabeled_texts, list(data.unlabeled["age_bucket"]))
+    dense_unlabeled = None if embed is None else embed(unlabeled_texts)
+    probabilities = _probabilities(_mlp_logits(model, x_unlabeled, dense_unlabeled))
+    keep = probabilities.max(axis=1) >= threshold
+    pseudo_rows = int(keep.sum())
+    logger.info(
+        "self-training: %d of %d unlabelled requests pseudo-labelled", pseudo_rows, len(keep)
+    )
+    inputs.x = sparse.vstack([inputs.x, x_unlabeled[keep]]).tocsr()
+    inputs.y = torch.cat(
+        [inputs.y, torch.from_numpy(probabilities[keep].argmax(axis=1).astype(np.int64))]
+    )
+    inputs.y_disease = torch.cat(
+        [inputs.y_disease, torch.full((pseudo_rows,), -100, dtype=torch.int64)]
+    )
+    if inputs.dense is not None and dense_unlabeled is not None:
+        inputs.dense = np.vstack([inputs.dense, dense_unlabeled[keep]])
+    return _train_mlp(model_config, config.seed, inputs, len(data.labels), n_diseases), pseudo_rows
 
 
 def fit_mlp(
@@ -252,62 +396,123 @@ def fit_mlp(
     label) and a fresh student is fitted on both. 5-fold CV on haodf train+validation gave
     0.8679 vs 0.8646 accuracy for the teacher alone (+0.3 points, 4 folds of 5).
     """
-    train = data.part("train")
-    x = to_csr(featurizer, list(train["text"]), list(train["age_bucket"]))
-    y = torch.from_numpy(np.searchsorted(data.labels, train["department"]).astype(np.int64))
-    n_diseases = len(data.diseases) if model_config.disease_loss_weight > 0 else 0
-    disease_index = {d: i for i, d in enumerate(data.diseases)}
-    y_disease = torch.tensor(
-        [disease_index.get(d, -100) for d in train["disease"]], dtype=torch.int64
-    )
     started = time.perf_counter()
-    model = _train_mlp(model_config, config.seed, x, y, y_disease, len(data.labels), n_diseases)
-    pseudo_rows = 0
-    threshold = model_config.self_training_threshold
-    if threshold is not None and len(data.unlabeled):
-        x_unlabeled = to_csr(
-            featurizer, list(data.unlabeled["text"]), list(data.unlabeled["age_bucket"])
-        )
-        logits = _mlp_logits(model, x_unlabeled)
-        probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probabilities /= probabilities.sum(axis=1, keepdims=True)
-        keep = probabilities.max(axis=1) >= threshold
-        pseudo_rows = int(keep.sum())
-        logger.info(
-            "self-training: %d of %d unlabelled requests pseudo-labelled", pseudo_rows, len(keep)
-        )
-        x = sparse.vstack([x, x_unlabeled[keep]]).tocsr()
-        y = torch.cat([y, torch.from_numpy(probabilities[keep].argmax(axis=1).astype(np.int64))])
-        y_disease = torch.cat([y_disease, torch.full((pseudo_rows,), -100, dtype=torch.int64)])
-        model = _train_mlp(model_config, config.seed, x, y, y_disease, len(data.labels), n_diseases)
+    model, pseudo_rows = _fit_self_trained(model_config, config, data, featurizer)
     seconds = time.perf_counter() - started
-    graph = bag_graph(
-        model.bag.weight.detach().numpy(),
-        model.bias.detach().numpy(),
-        model.head.weight.detach().numpy().T,
-        model.head.bias.detach().numpy(),
-        name="triage_tfidf_mlp",
-        opset=config.export.opset,
-    )
 
     def reference(feeds: Feeds) -> np.ndarray:
         return _mlp_logits(model, _feeds_to_csr(feeds, featurizer.n_features_))
 
     return Trained(
         architecture=model_config.architecture,
-        onnx_model=graph,
+        onnx_model=model.graph("triage_tfidf_mlp", config.export.opset),
         encoder=TfidfEncoder(featurizer),
         reference=reference,
         preprocessing=_tfidf_preprocessing(featurizer),
         files={"vocab.json": _dump_json(featurizer.to_dict())},
         params={
             **model_config.model_dump(),
-            "joint_disease_head": n_diseases > 0,
+            "joint_disease_head": model_config.disease_loss_weight > 0 and bool(data.diseases),
             "pseudo_labelled_rows": pseudo_rows,
         },
         train_seconds=seconds,
         eager_model=model,
     )
+
+
+def fit_usem_mlp(
+    model_config: UsemMlpConfig,
+    config: TriageConfig,
+    data: TriageData,
+    featurizer: TfidfFeaturizer,
+) -> Trained:
+    """(d) The TF-IDF MLP with the multilingual sentence embedding as a second input.
+
+    The embedding (runtime.usem3.v1, frozen) carries meaning past haodf's exact characters and
+    across languages: trained on Chinese only, it places "my chest hurts when I breathe" near
+    "呼吸时胸痛". Whole n-gram bags are dropped from `ngram_dropout` of the training rows so the
+    embedding alone also classifies; texts with few CJK characters take that route at inference
+    (`TfidfSentenceEncoder`), with their own temperature and abstain threshold fitted here on
+    English complaints (`english_calibration_path`, our dev split) or, without them, on the
+    validation split with the n-grams dropped.
+    """
+    sentences = MemoSentenceEncoder(
+        SentenceEncoder.pinned(threads=torch.get_num_threads()).load(),
+        Path(config.output_dir) / "cache",
+    )
+    started = time.perf_counter()
+    model, pseudo_rows = _fit_self_trained(
+        model_config, config, data, featurizer, embed=sentences.encode
+    )
+    seconds = time.perf_counter() - started
+    # MemoSentenceEncoder stands in for the runtime encoder (same `encode`), remembering vectors.
+    encoder = TfidfSentenceEncoder(featurizer, sentences, model_config.min_cjk_share)  # type: ignore[arg-type]
+
+    def reference(feeds: Feeds) -> np.ndarray:
+        return _mlp_logits(model, _feeds_to_csr(feeds, featurizer.n_features_), feeds["dense"])
+
+    route_feeds, route_labels, route_source = _route_calibration_set(model_config, data, encoder)
+    route_logits = reference(route_feeds)
+    route_y = np.searchsorted(data.labels, route_labels)
+    temperature = fit_temperature(route_logits, route_y)
+    route_probabilities = softmax(route_logits, temperature)
+    threshold = choose_abstain_threshold(
+        route_probabilities,
+        route_y,
+        config.calibration.target_selective_accuracy,
+        config.calibration.max_abstain_rate,
+    )
+    route_metrics = core_metrics(route_probabilities, route_y)
+    sentences.save()
+    return Trained(
+        architecture=model_config.architecture,
+        onnx_model=model.graph("triage_tfidf_usem_mlp", config.export.opset),
+        encoder=encoder,
+        reference=reference,
+        preprocessing={
+            **_tfidf_preprocessing(featurizer),
+            "kind": "char_tfidf_sentence",
+            "sentence_encoder": sentences.describe(),
+            "min_cjk_share": model_config.min_cjk_share,
+        },
+        files={"vocab.json": _dump_json(featurizer.to_dict())},
+        params={
+            **model_config.model_dump(),
+            "joint_disease_head": model_config.disease_loss_weight > 0 and bool(data.diseases),
+            "pseudo_labelled_rows": pseudo_rows,
+            "embedding_route_calibration": route_source,
+        },
+        train_seconds=seconds,
+        eager_model=model,
+        postprocessing={
+            "embedding_route": {
+                "temperature": temperature,
+                "abstain_threshold": threshold,
+                "calibrated_on": route_source,
+            }
+        },
+        extra_metrics={f"embedding_route_{k}": v for k, v in route_metrics.items()},
+    )
+
+
+def _route_calibration_set(
+    model_config: UsemMlpConfig, data: TriageData, encoder: TfidfSentenceEncoder
+) -> tuple[Feeds, list[str], str]:
+    """Feeds and departments that calibrate the embedding-only route, and where they came from."""
+    path = model_config.english_calibration_path
+    if path and Path(path).is_file():
+        rows = load_department_vignettes(Path(path), data.labels)
+        texts = [normalise(r.text) for r in rows]
+        keep = [i for i, routed in enumerate(encoder.ngram_route(texts)) if not routed]
+        if len(keep) >= _MIN_ROUTE_CALIBRATION:
+            feeds = encoder([texts[i] for i in keep], [age_bucket(rows[i].age) for i in keep])
+            source = f"{path} ({len(keep)} complaints on the embedding-only route)"
+            return feeds, [rows[i].department for i in keep], source
+        logger.warning("%s: too few texts take the embedding-only route; using validation", path)
+    validation = data.part("validation")
+    feeds = encoder(list(validation["text"]), list(validation["age_bucket"]))
+    feeds["weights"] = feeds["weights"] * (feeds["ids"] >= encoder.featurizer.age_offset_)
+    return feeds, list(validation["department"]), "validation split with the n-grams dropped"
 
 
 def fit_bert(
@@ -328,5 +533,6 @@ def _dump_json(value: Any) -> str:
 ARCHITECTURES: dict[str, Callable[..., Trained]] = {
     "triage.tfidf_logreg.v1": fit_logreg,
     "triage.tfidf_mlp.v1": fit_mlp,
+    "triage.tfidf_usem_mlp.v1": fit_usem_mlp,
     "triage.bert_classifier.v1": fit_bert,
 }

@@ -24,7 +24,7 @@ from runtime.bundle import Bundle, write_bundle
 from runtime.onnx import OnnxModel
 from runtime.timing import latency_ms
 from training.card import render_card, table
-from training.config import TriageConfig
+from training.config import TriageConfig, resolve_data_dir
 from training.export import (
     check_parity,
     git_commit,
@@ -43,6 +43,7 @@ from training.triage.evaluate import (
 )
 from training.triage.families import ARCHITECTURES, Trained, fit_featurizer
 from training.triage.golden import GOLDEN_REQUESTS
+from training.triage.shift import evaluate_shift
 from training.triage.urgency import TABLE_FILE, Backstop, fit_backstop
 from triage.predictor import TASK, TriagePredictor, softmax
 from triage.schema import TriageRequest
@@ -108,7 +109,7 @@ class FamilyResult:
 
 def _logits(trained: Trained, model: OnnxModel, texts: list[str], buckets: list[str]) -> np.ndarray:
     chunks = [
-        model.run(trained.encoder(texts[i : i + 64], buckets[i : i + 64]))[0]
+        model.run(trained.encoder(texts[i : i + 64], buckets[i : i + 64]), ["logits"])[0]
         for i in range(0, len(texts), 64)
     ]
     return np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
@@ -147,6 +148,19 @@ def _urgency_section(manifest: dict[str, Any]) -> str:
             f"{backstop['parity_max_abs_diff']:.1e}. It only ever raises a level to `emergency`."
         )
     return "\n\n".join(lines)
+
+
+def _shift_section(shift: dict[str, dict[str, float]]) -> str:
+    if not shift:
+        return "No shift set was available to this run."
+    rows = [{"set": name, **values} for name, values in shift.items()]
+    columns = ["n", "accuracy", "top3_accuracy", "ece", "abstain_rate", "confidently_wrong_rate"]
+    return (
+        "Hand-written sets in other platforms' Chinese and in English, and English public sets "
+        "mapped onto our departments (training/triage/shift.py). `*_holdout` sets are never used "
+        "to choose anything; `en_dev` calibrates the embedding-only route of the sentence "
+        "family.\n\n" + table(rows, ["set", *columns])
+    )
 
 
 def _card(manifest: dict[str, Any], data: TriageData, english: dict[str, str]) -> str:
@@ -193,6 +207,7 @@ def _card(manifest: dict[str, Any], data: TriageData, english: dict[str, str]) -
                 "Per Department (test)",
                 table(department_rows, ["department", "support", "precision", "recall", "f1"]),
             ),
+            ("Away from haodf (shift sets)", _shift_section(metrics.get("shift") or {})),
             ("Urgency", _urgency_section(manifest)),
         ],
         limitations=CARD_LIMITATIONS,
@@ -290,6 +305,7 @@ def _train_family(
         "postprocessing": {
             "temperature": temperature,
             "abstain_threshold": threshold,
+            **trained.postprocessing,
             "top_k": 5,
             "abstain_label": "refer to a clinician",
             "urgency": {
@@ -307,6 +323,7 @@ def _train_family(
             "urgency_backstop": backstop.metrics if backstop else None,
             "test_ece_uncalibrated": uncalibrated_ece,
             "train_seconds": trained.train_seconds,
+            **trained.extra_metrics,
         },
         "runtime_requires": {"onnxruntime": ">=1.17", "opset": str(config.export.opset)},
     }
@@ -326,9 +343,12 @@ def _train_family(
             manifest,
             {**files, "examples.jsonl": '{"pending": true}\n', "MODEL_CARD.md": ""},
         )
-        examples = _examples(TriagePredictor.from_bundle(staged.path, self_test=False))
+        staged_predictor = TriagePredictor.from_bundle(staged.path, self_test=False)
+        examples = _examples(staged_predictor)
+        shift = evaluate_shift(staged_predictor, resolve_data_dir(config.data.data_dir))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    manifest["metrics"]["shift"] = shift
     files["examples.jsonl"] = examples
     metrics_for_card = {
         **manifest,
@@ -336,6 +356,7 @@ def _train_family(
             "validation": val_metrics,
             "test": test_metrics,
             "urgency_backstop": manifest["metrics"]["urgency_backstop"],
+            "shift": shift,
         },
     }
     files["MODEL_CARD.md"] = _card(metrics_for_card, data, english)
@@ -372,6 +393,8 @@ def _train_family(
                 "temperature": temperature,
                 "train_seconds": trained.train_seconds,
                 "test_ece_uncalibrated": uncalibrated_ece,
+                "family": trained.extra_metrics,
+                "shift": shift,
             }
         )
         display = [english.get(name, name) for name in data.labels]
@@ -497,6 +520,10 @@ def train_triage(config: TriageConfig, tracker: Tracker, config_source: str) -> 
                 "test_macro_f1": r.test["overall"]["macro_f1"],
                 "test_top3": r.test["overall"]["top3_accuracy"],
                 "test_ece": r.test["overall"]["ece"],
+                "shift": {
+                    name: {k: m[k] for k in ("accuracy", "top3_accuracy", "ece")}
+                    for name, m in r.bundle.manifest.metrics.get("shift", {}).items()
+                },
                 "p99_ms": r.latency["p99_ms"],
                 "bundle": str(r.bundle.path),
             }

@@ -36,6 +36,7 @@ from runtime.sentence_encoder import SentenceEncoder
 from training.config import TriageConfig, UrgencyBackstopConfig, resolve_data_dir
 from training.export import bag_graph, check_parity, save_and_open
 from training.triage.data import TriageData
+from training.triage.embeddings import MemoSentenceEncoder
 from training.triage.families import to_csr
 from triage.features import NgramBlock, TfidfFeaturizer, age_bucket
 from triage.predictor import TfidfEncoder, UrgencyBackstop
@@ -105,17 +106,6 @@ def age_from_bucket(bucket: str) -> int | None:
     return start + 5 if start <= 110 else None  # the export has a few impossible '150+'
 
 
-def _embed(sentences: SentenceEncoder, texts: list[str]) -> np.ndarray:
-    from tqdm import tqdm
-
-    step = 256
-    parts = [
-        sentences.encode(texts[i : i + step])
-        for i in tqdm(range(0, len(texts), step), desc="embed", unit="batch", leave=False)
-    ]
-    return np.vstack(parts)
-
-
 def fit_backstop(
     settings: UrgencyBackstopConfig,
     config: TriageConfig,
@@ -165,10 +155,15 @@ def fit_backstop(
     ).fit(texts)
     featurizer = TfidfFeaturizer.from_dict(featurizer.to_dict())
     x = to_csr(featurizer, texts, buckets)
-    sentences = SentenceEncoder.pinned().load() if settings.sentence_encoder else None
+    sentences = (
+        MemoSentenceEncoder(SentenceEncoder.pinned().load(), Path(config.output_dir) / "cache")
+        if settings.sentence_encoder
+        else None
+    )
     if sentences is not None:
         logger.info("urgency backstop: embedding %d texts", len(texts))
-        x = sparse.hstack([x, sparse.csr_matrix(_embed(sentences, texts))]).tocsr()
+        x = sparse.hstack([x, sparse.csr_matrix(sentences.encode(texts))]).tocsr()
+        sentences.save()
     model = LogisticRegression(C=settings.C, max_iter=3000, class_weight="balanced")
     model.fit(x, y, sample_weight=np.asarray(weights))
     coef = model.coef_.T.astype(np.float32)
@@ -193,7 +188,7 @@ def fit_backstop(
 
     # the predictor's own feeds and scoring: parity and the threshold are checked on exactly
     # what serving computes
-    backstop = UrgencyBackstop(encoder, onnx_model, 0.5, sentences)
+    backstop = UrgencyBackstop(encoder, onnx_model, 0.5, sentences)  # type: ignore[arg-type]
     sample = texts[: min(len(texts), 200)]
     parity = check_parity(
         reference,
