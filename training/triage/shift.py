@@ -138,7 +138,7 @@ def shift_metrics(predictor: Any, cases: Sequence[ShiftCase]) -> dict[str, float
     abstained = np.array([r.abstain for r in results])
     answered = ~abstained
     return {
-        "n": float(len(cases)),
+        "n": len(cases),
         "accuracy": float(top1.mean()),
         "top3_accuracy": float(top3.mean()),
         "ece": calibration_error(confidence, top1),
