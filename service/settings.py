@@ -4,6 +4,7 @@ at import time."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,12 @@ class ServiceSettings(BaseSettings):
     triage_bundle: Path = Path("models/triage/current")
     prescription_bundle: Path = Path("models/prescription/current")
     recommend_bundle: Path = Path("models/recommend/current")
+    triage_evidence: Literal["none", "ngram", "auto", "full"] = Field(
+        "ngram",
+        description="phrases stored with each consultation for the doctor's page: 'ngram' adds "
+        "~1 ms; 'auto' also explains English (embedding-only) complaints by leaving words out "
+        "of the embedding, ~+15 ms p50 for those (README, Beyond haodf)",
+    )
     triage_department_map: Path | None = Field(
         None,
         description="hospital department map (YAML, triage/departments.py): answers name the "

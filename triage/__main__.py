@@ -25,10 +25,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         cmd.add_argument(
             "--evidence",
-            choices=["none", "ngram", "full"],
+            choices=["none", "ngram", "auto", "full"],
             default="none",
-            help="add the phrases each top suggestion rests on: 'ngram' (cheap) or 'full' "
-            "(also what the sentence embedding rests on; one more embedding per clause)",
+            help="add the phrases each top suggestion rests on: 'ngram' (cheap), 'full' (also "
+            "what the sentence embedding rests on; one more embedding per clause) or 'auto' "
+            "('full' only where the n-grams show nothing, e.g. English)",
         )
 
     args = batch_parser(

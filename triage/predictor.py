@@ -40,7 +40,7 @@ TOP_K = 5
 SELF_TEST_ATOL = 1e-3
 # Bounds the padded width of one ONNX call when a batch mixes short and long complaints.
 _CHUNK = 64
-EvidenceMode = Literal["none", "ngram", "full"]
+EvidenceMode = Literal["none", "ngram", "auto", "full"]
 # Phrases shown per suggestion, and how strong a character must be (relative to the strongest)
 # to belong to one.
 EVIDENCE_PHRASES = 3
@@ -491,7 +491,9 @@ class TriagePredictor:
             evidence: "ngram" adds the phrases whose character n-grams pushed the top
                 department most (cheap: one more graph output); "full" also leaves each clause
                 out of the sentence embedding to see which ones it rests on (one more embedding
-                per clause: for the doctor's page, not the intake path).
+                per clause); "auto" does that only where the n-grams show nothing (a text on
+                the embedding-only route, English), so every suggestion carries its phrases and
+                Chinese complaints pay only for "ngram".
         """
         if not requests:
             return []
@@ -513,11 +515,7 @@ class TriagePredictor:
             zip(requests, normalised, probabilities, raised, thresholds, strict=True)
         ):
             order = np.argsort(-row, kind="stable")[:top_k]
-            phrases = (
-                self._evidence(text, rows[index], int(order[0]), full=evidence == "full")
-                if rows
-                else []
-            )
+            phrases = self._evidence(text, rows[index], int(order[0]), evidence) if rows else []
             level, rule_ids, reasons = self._urgency(request, text, bool(backstop_fired))
             results.append(
                 TriageResult(
@@ -536,11 +534,11 @@ class TriagePredictor:
         return results
 
     def _evidence(
-        self, text: NormalisedText, row: dict[str, np.ndarray], label: int, full: bool
+        self, text: NormalisedText, row: dict[str, np.ndarray], label: int, mode: EvidenceMode
     ) -> list[Evidence]:
         """The phrases that pushed department `label`: n-gram contributions spread over the
-        characters they cover, then (``full``) clauses whose removal lowers the embedding's
-        contribution."""
+        characters they cover, then ("full", or "auto" when those are none) clauses whose
+        removal lowers the embedding's contribution."""
         found: list[Evidence] = []
         featurizer = getattr(self.encoder, "featurizer", None)
         if featurizer is not None and "position_logits" in row:
@@ -551,7 +549,7 @@ class TriagePredictor:
                 for start, end in occurrences:
                     scores[start:end] += value / len(occurrences) / (end - start)
             found += _phrases(text, scores, "ngram")
-        if full and "dense" in row:
+        if "dense" in row and (mode == "full" or (mode == "auto" and not found)):
             found += self._occlusion(text, row, label)
         return found
 
@@ -651,6 +649,13 @@ def _phrases(text: NormalisedText, scores: np.ndarray, source: str) -> list[Evid
     runs.sort(key=lambda span: -scores[span[0] : span[1]].sum())
     found = []
     for start, end in runs[:EVIDENCE_PHRASES]:
+        # a phrase starts and ends on a letter or digit ("硬块，" -> "硬块")
+        while start < end and not text.text[start].isalnum():
+            start += 1
+        while end > start and not text.text[end - 1].isalnum():
+            end -= 1
+        if start == end:
+            continue
         original_start, original_end = text.original_span(start, end)
         found.append(
             Evidence(

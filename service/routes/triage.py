@@ -46,8 +46,8 @@ async def triage(
         )
 
     def predict(requests: Sequence[TriageRequest]) -> tuple[list[TriageResult], bool]:
-        # the n-gram evidence costs one more graph output; it is stored for the doctor's page
-        results = predictor.predict(requests, evidence="ngram")
+        # evidence for the doctor's page, stored with the consultation (settings.triage_evidence)
+        results = predictor.predict(requests, evidence=settings.triage_evidence)
         if store is None:
             return results, False
         try:

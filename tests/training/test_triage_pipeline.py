@@ -74,6 +74,17 @@ def test_triage_pipeline_evidence_points_at_words_of_the_complaint(
         assert text[item.start : item.end] == item.text and item.weight > 0
     sources = {e.source for e in full.evidence}
     assert ("sentence" in sources) == (architecture == "triage.tfidf_usem_mlp.v1")
+    for item in ngram.evidence:  # phrases start and end on a letter or digit
+        assert item.text[0].isalnum() and item.text[-1].isalnum()
+    # "auto" (the service's): occlusion only where the n-grams show nothing, as for English
+    english = "my knee swelled up after football and it clicks when I walk"
+    (auto,) = predictor.predict([TriageRequest(id="2", text=english)], evidence="auto")
+    (chinese,) = predictor.predict([TriageRequest(id="1", text=text, age=2)], evidence="auto")
+    assert chinese.evidence == ngram.evidence
+    if architecture == "triage.tfidf_usem_mlp.v1":
+        assert auto.evidence and {e.source for e in auto.evidence} == {"sentence"}
+        for item in auto.evidence:
+            assert english[item.start : item.end] == item.text
 
 
 def test_triage_pipeline_department_map_answers_in_the_hospitals_clinics(
