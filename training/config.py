@@ -77,10 +77,9 @@ class LogRegConfig(Strict):
     max_iter: int = Field(3000, ge=10)
 
 
-class MlpConfig(Strict):
-    """(c) PyTorch: TF-IDF n-grams -> embedding bag -> ReLU -> departments (+ disease head)."""
+class _TfidfMlpSettings(Strict):
+    """What the two embedding-bag MLP families, (c) and (d), share."""
 
-    architecture: Literal["triage.tfidf_mlp.v1"] = "triage.tfidf_mlp.v1"
     hidden: int = Field(512, ge=8)
     dropout: float = Field(0.5, ge=0, lt=1)
     epochs: int = Field(4, ge=1)
@@ -90,20 +89,20 @@ class MlpConfig(Strict):
     self_training_threshold: float | None = Field(0.7, gt=0, le=1)
 
 
-class UsemMlpConfig(Strict):
+class MlpConfig(_TfidfMlpSettings):
+    """(c) PyTorch: TF-IDF n-grams -> embedding bag -> ReLU -> departments (+ disease head)."""
+
+    architecture: Literal["triage.tfidf_mlp.v1"] = "triage.tfidf_mlp.v1"
+
+
+class UsemMlpConfig(_TfidfMlpSettings):
     """(d) The TF-IDF MLP with the multilingual sentence embedding (runtime.usem3.v1) as a second
     input into the same hidden layer. The whole n-gram bag of a row is dropped with probability
     `ngram_dropout` while training, so the embedding alone also classifies: texts with too few
     CJK characters (English) are scored from the embedding only (`min_cjk_share`)."""
 
     architecture: Literal["triage.tfidf_usem_mlp.v1"] = "triage.tfidf_usem_mlp.v1"
-    hidden: int = Field(512, ge=8)
-    dropout: float = Field(0.5, ge=0, lt=1)
     epochs: int = Field(5, ge=1)
-    batch_size: int = Field(64, ge=1)
-    lr: float = Field(1e-3, gt=0)
-    disease_loss_weight: float = Field(0.5, ge=0)
-    self_training_threshold: float | None = Field(0.7, gt=0, le=1)
     ngram_dropout: float = Field(0.3, ge=0, lt=1)
     min_cjk_share: float = Field(0.3, ge=0, le=1)
     # English complaints (our dev split) that calibrate the embedding-only route; null calibrates

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from triage.predictor import softmax
+
 ECE_BINS = 15
 
 AGE_SLICES = {
@@ -57,6 +59,21 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
         else:
             low = a
     return math.exp((low + high) / 2)
+
+
+def calibrate(
+    logits: np.ndarray, y: np.ndarray, target_accuracy: float, max_abstain_rate: float
+) -> tuple[float, float, np.ndarray]:
+    """Fit a temperature on these logits, then choose the abstain threshold on the calibrated
+    probabilities (`choose_abstain_threshold`).
+
+    Returns:
+        (temperature, abstain threshold, calibrated probabilities).
+    """
+    temperature = fit_temperature(logits, y)
+    probabilities = softmax(logits, temperature)
+    threshold = choose_abstain_threshold(probabilities, y, target_accuracy, max_abstain_rate)
+    return temperature, threshold, probabilities
 
 
 def expected_calibration_error(

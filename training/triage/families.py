@@ -26,9 +26,9 @@ from training.config import BertConfig, LogRegConfig, MlpConfig, TriageConfig, U
 from training.export import bag_graph
 from training.triage.data import TriageData, load_department_vignettes
 from training.triage.embeddings import MemoSentenceEncoder
-from training.triage.evaluate import choose_abstain_threshold, core_metrics, fit_temperature
+from training.triage.evaluate import calibrate, core_metrics
 from triage.features import NgramBlock, TfidfFeaturizer, age_bucket
-from triage.predictor import Encoder, TfidfEncoder, TfidfSentenceEncoder, softmax
+from triage.predictor import Encoder, TfidfEncoder, TfidfSentenceEncoder
 from triage.text import normalise
 
 logger = logging.getLogger(__name__)
@@ -454,10 +454,8 @@ def fit_usem_mlp(
     route_feeds, route_labels, route_source = _route_calibration_set(model_config, data, encoder)
     route_logits = reference(route_feeds)
     route_y = np.searchsorted(data.labels, route_labels)
-    temperature = fit_temperature(route_logits, route_y)
-    route_probabilities = softmax(route_logits, temperature)
-    threshold = choose_abstain_threshold(
-        route_probabilities,
+    temperature, threshold, route_probabilities = calibrate(
+        route_logits,
         route_y,
         config.calibration.target_selective_accuracy,
         config.calibration.max_abstain_rate,

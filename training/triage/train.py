@@ -35,9 +35,8 @@ from training.export import (
 from training.tracking import Tracker
 from training.triage.data import TriageData, load_departments, load_triage_data
 from training.triage.evaluate import (
-    choose_abstain_threshold,
+    calibrate,
     evaluate,
-    fit_temperature,
     plot_confusion,
     plot_reliability,
 )
@@ -251,15 +250,13 @@ def _train_family(
     y_test = np.searchsorted(data.labels, test["department"])
     val_logits = _logits(trained, model, texts, buckets)
     test_logits = _logits(trained, model, list(test["text"]), list(test["age_bucket"]))
-    temperature = fit_temperature(val_logits, y_val)
-    val_probabilities = softmax(val_logits, temperature)
-    test_probabilities = softmax(test_logits, temperature)
-    threshold = choose_abstain_threshold(
-        val_probabilities,
+    temperature, threshold, val_probabilities = calibrate(
+        val_logits,
         y_val,
         config.calibration.target_selective_accuracy,
         config.calibration.max_abstain_rate,
     )
+    test_probabilities = softmax(test_logits, temperature)
     val_metrics = evaluate(
         val_probabilities,
         y_val,
