@@ -266,6 +266,27 @@ def _make_encoder(bundle: Bundle, sentences: SentenceEncoder | None) -> Encoder:
 
 
 @dataclass(frozen=True)
+class _EvidenceRow:
+    """One scored text's graph inputs (batch of one) and outputs, kept for its evidence."""
+
+    feeds: dict[str, np.ndarray]
+    logits: np.ndarray
+    position_logits: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """What one scoring pass gives `predict`: calibrated probabilities [N, labels], the
+    backstop's P(emergency) [N] (zeros without one), which texts kept their n-grams, and the
+    evidence rows (empty unless asked for)."""
+
+    probabilities: np.ndarray
+    emergency: np.ndarray
+    routed: np.ndarray
+    rows: list[_EvidenceRow]
+
+
+@dataclass(frozen=True)
 class RouteCalibration:
     """Temperature and abstain threshold of the embedding-only route (texts with too few CJK
     characters), fitted on English complaints: that route is less sure than the full model."""
@@ -422,19 +443,19 @@ class TriagePredictor:
         buckets: Sequence[str],
         backstop: bool,
         evidence: bool = False,
-    ) -> tuple[np.ndarray, np.ndarray, list[dict[str, np.ndarray]]]:
-        """Calibrated department probabilities [N, labels], the backstop's P(emergency) [N]
-        (zeros without one), embedding each text once for both, and with `evidence` each row's
-        feeds and per-position logits (when the graph has them)."""
-        probabilities, emergency, rows = [], [], []
+    ) -> _Scored:
+        """Score texts once: calibrated probabilities, the backstop's P(emergency) and, with
+        `evidence`, what each row's phrases are worked out from (each text embedded once)."""
+        routed = self._ngram_route(normalised)
         temperatures = np.where(
-            self._ngram_route(normalised),
+            routed,
             self.temperature,
             self.embedding_route.temperature if self.embedding_route else self.temperature,
         )
         names = ["logits"]
         if evidence and "position_logits" in self.model.output_names:
             names.append("position_logits")
+        probabilities, emergency, rows = [], [], []
         for start in range(0, len(normalised), _CHUNK):
             end = start + _CHUNK
             texts, chunk_buckets = normalised[start:end], buckets[start:end]
@@ -446,15 +467,17 @@ class TriagePredictor:
                 emergency.append(self.backstop.probabilities(texts, chunk_buckets, dense))
             if evidence:
                 rows += [
-                    {
-                        **{name: value[i : i + 1] for name, value in feeds.items()},
-                        **({"position_logits": outputs[1][i]} if len(outputs) > 1 else {}),
-                    }
+                    _EvidenceRow(
+                        {name: value[i : i + 1] for name, value in feeds.items()},
+                        outputs[0][i],
+                        outputs[1][i] if len(outputs) > 1 else None,
+                    )
                     for i in range(len(texts))
                 ]
-        return (
+        return _Scored(
             np.concatenate(probabilities, axis=0),
             np.concatenate(emergency) if emergency else np.zeros(len(normalised)),
+            routed,
             rows,
         )
 
@@ -467,15 +490,7 @@ class TriagePredictor:
         carries decade buckets, not ages in years)."""
         if not normalised:
             return np.zeros((0, len(self.labels)))
-        return self._scores(normalised, buckets, backstop=False)[0]
-
-    def abstain_thresholds(self, normalised: Sequence[str]) -> np.ndarray:
-        """The abstain threshold each text is held to (its route's)."""
-        return np.where(
-            self._ngram_route(normalised),
-            self.abstain_threshold,
-            self.embedding_route.abstain_threshold if self.embedding_route else 0.0,
-        )
+        return self._scores(normalised, buckets, backstop=False).probabilities
 
     def predict(
         self,
@@ -500,22 +515,29 @@ class TriagePredictor:
         normalised = [normalise_with_offsets(r.text) for r in requests]
         texts = [n.text for n in normalised]
         buckets = [age_bucket(r.age) for r in requests]
-        probabilities, emergency, rows = self._scores(
-            texts, buckets, backstop=True, evidence=evidence != "none"
-        )
+        scored = self._scores(texts, buckets, backstop=True, evidence=evidence != "none")
         raised = (
-            emergency >= self.backstop.threshold
+            scored.emergency >= self.backstop.threshold
             if self.backstop is not None
             else np.zeros(len(requests), dtype=bool)
         )
-        thresholds = self.abstain_thresholds(texts)
+        # each text is held to its route's abstain threshold
+        thresholds = np.where(
+            scored.routed,
+            self.abstain_threshold,
+            self.embedding_route.abstain_threshold if self.embedding_route else 0.0,
+        )
         ref = self.model_ref
         results = []
         for index, (request, text, row, backstop_fired, threshold) in enumerate(
-            zip(requests, normalised, probabilities, raised, thresholds, strict=True)
+            zip(requests, normalised, scored.probabilities, raised, thresholds, strict=True)
         ):
             order = np.argsort(-row, kind="stable")[:top_k]
-            phrases = self._evidence(text, rows[index], int(order[0]), evidence) if rows else []
+            phrases = (
+                self._evidence(text, scored.rows[index], int(order[0]), evidence)
+                if scored.rows
+                else []
+            )
             level, rule_ids, reasons = self._urgency(request, text, bool(backstop_fired))
             results.append(
                 TriageResult(
@@ -534,28 +556,27 @@ class TriagePredictor:
         return results
 
     def _evidence(
-        self, text: NormalisedText, row: dict[str, np.ndarray], label: int, mode: EvidenceMode
+        self, text: NormalisedText, row: _EvidenceRow, label: int, mode: EvidenceMode
     ) -> list[Evidence]:
         """The phrases that pushed department `label`: n-gram contributions spread over the
         characters they cover, then ("full", or "auto" when those are none) clauses whose
         removal lowers the embedding's contribution."""
         found: list[Evidence] = []
         featurizer = getattr(self.encoder, "featurizer", None)
-        if featurizer is not None and "position_logits" in row:
+        if featurizer is not None and row.position_logits is not None:
             scores = np.zeros(len(text.text))
             spans = featurizer.column_spans(text.text)
-            for column, value in zip(row["ids"][0], row["position_logits"][:, label], strict=True):
+            positions = row.position_logits[:, label]
+            for column, value in zip(row.feeds["ids"][0], positions, strict=True):
                 occurrences = spans.get(int(column), []) if value > 0 else []
                 for start, end in occurrences:
                     scores[start:end] += value / len(occurrences) / (end - start)
             found += _phrases(text, scores, "ngram")
-        if "dense" in row and (mode == "full" or (mode == "auto" and not found)):
+        if "dense" in row.feeds and (mode == "full" or (mode == "auto" and not found)):
             found += self._occlusion(text, row, label)
         return found
 
-    def _occlusion(
-        self, text: NormalisedText, row: dict[str, np.ndarray], label: int
-    ) -> list[Evidence]:
+    def _occlusion(self, text: NormalisedText, row: _EvidenceRow, label: int) -> list[Evidence]:
         clauses = sorted(
             (m.span() for m in _CLAUSE.finditer(text.text)), key=lambda s: s[0] - s[1]
         )[:_MAX_OCCLUDED_CLAUSES]
@@ -564,14 +585,11 @@ class TriagePredictor:
         assert self.sentences is not None
         variants = [text.text[:start] + text.text[end:] for start, end in clauses]
         dense = self.sentences.encode(variants)
-        feeds = {
-            name: np.repeat(value, len(variants), axis=0) for name, value in row_feeds(row).items()
-        }
+        feeds = {name: np.repeat(value, len(variants), axis=0) for name, value in row.feeds.items()}
         feeds["dense"] = dense
-        base = self.model.run(row_feeds(row), ["logits"])[0][0, label]
         without = self.model.run(feeds, ["logits"])[0][:, label]
         scores = np.zeros(len(text.text))
-        for (start, end), drop in zip(clauses, base - without, strict=True):
+        for (start, end), drop in zip(clauses, row.logits[label] - without, strict=True):
             if drop > 0:
                 scores[start:end] = drop / (end - start)
         return _phrases(text, scores, "sentence")
@@ -626,11 +644,6 @@ class TriagePredictor:
                 raise SelfTestFailed(
                     f"bundle {self.bundle.path}: example {example['request']['id']!r} {problem}"
                 )
-
-
-def row_feeds(row: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """One row's graph inputs (without the outputs kept beside them)."""
-    return {name: value for name, value in row.items() if name != "position_logits"}
 
 
 def _phrases(text: NormalisedText, scores: np.ndarray, source: str) -> list[Evidence]:
