@@ -28,6 +28,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -56,16 +57,28 @@ def worker_rss_mb(server_pid: int) -> dict[int, float]:
     return rss
 
 
-async def hold_idle(
-    host: str, port: int, stop: float, kept: list[float], opened: list[int]
-) -> None:
-    """One idle connection at a time, reopened when closed; records how long each was kept."""
+async def _connections(
+    host: str, port: int, stop: float
+) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    """One connection at a time until `stop`, reopened whenever the last one ends (a refused
+    connect is retried after 0.5 s); each is closed once the caller is done with it."""
     while time.perf_counter() < stop:
         try:
             reader, writer = await asyncio.open_connection(host, port)
         except OSError:
             await asyncio.sleep(0.5)
             continue
+        try:
+            yield reader, writer
+        finally:
+            writer.close()
+
+
+async def hold_idle(
+    host: str, port: int, stop: float, kept: list[float], opened: list[int]
+) -> None:
+    """One idle connection at a time, reopened when closed; records how long each was kept."""
+    async for reader, _ in _connections(host, port, stop):
         opened[0] += 1
         started = time.perf_counter()
         try:
@@ -73,18 +86,11 @@ async def hold_idle(
             kept.append(time.perf_counter() - started)  # the server closed it
         except (TimeoutError, OSError):
             pass  # still open at the end of the attack: counted as kept for the whole attack
-        finally:
-            writer.close()
 
 
 async def hold_slow(host: str, port: int, stop: float, kept: list[float]) -> None:
     """A slowloris: one byte of a request head every second, reopened when cut off."""
-    while time.perf_counter() < stop:
-        try:
-            reader, writer = await asyncio.open_connection(host, port)
-        except OSError:
-            await asyncio.sleep(0.5)
-            continue
+    async for reader, writer in _connections(host, port, stop):
         started = time.perf_counter()
         try:
             for i in range(10_000):
@@ -100,8 +106,6 @@ async def hold_slow(host: str, port: int, stop: float, kept: list[float]) -> Non
                     continue
         except OSError:
             kept.append(time.perf_counter() - started)
-        finally:
-            writer.close()
 
 
 async def hold_big_body(host: str, port: int, stop: float, kept: list[float]) -> None:
@@ -110,12 +114,7 @@ async def hold_big_body(host: str, port: int, stop: float, kept: list[float]) ->
         b"POST /v1/triage HTTP/1.1\r\nHost: attack\r\nContent-Type: application/json\r\n"
         b"Content-Length: 1000000\r\n\r\n"
     )
-    while time.perf_counter() < stop:
-        try:
-            reader, writer = await asyncio.open_connection(host, port)
-        except OSError:
-            await asyncio.sleep(0.5)
-            continue
+    async for reader, writer in _connections(host, port, stop):
         started = time.perf_counter()
         try:
             writer.write(head + b"x" * 900_000)
@@ -124,8 +123,6 @@ async def hold_big_body(host: str, port: int, stop: float, kept: list[float]) ->
             kept.append(time.perf_counter() - started)
         except (TimeoutError, OSError):
             pass
-        finally:
-            writer.close()
 
 
 async def probe_health(url: str, stop: float, samples: list[float], errors: list[str]) -> None:
