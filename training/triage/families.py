@@ -445,8 +445,7 @@ def fit_usem_mlp(
         model_config, config, data, featurizer, embed=sentences.encode
     )
     seconds = time.perf_counter() - started
-    # MemoSentenceEncoder stands in for the runtime encoder (same `encode`), remembering vectors.
-    encoder = TfidfSentenceEncoder(featurizer, sentences, model_config.min_cjk_share)  # type: ignore[arg-type]
+    encoder = TfidfSentenceEncoder(featurizer, sentences, model_config.min_cjk_share)
 
     def reference(feeds: Feeds) -> np.ndarray:
         return _mlp_logits(model, _feeds_to_csr(feeds, featurizer.n_features_), feeds["dense"])

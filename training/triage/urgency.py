@@ -188,7 +188,7 @@ def fit_backstop(
 
     # the predictor's own feeds and scoring: parity and the threshold are checked on exactly
     # what serving computes
-    backstop = UrgencyBackstop(encoder, onnx_model, 0.5, sentences)  # type: ignore[arg-type]
+    backstop = UrgencyBackstop(encoder, onnx_model, 0.5, sentences)
     sample = texts[: min(len(texts), 200)]
     parity = check_parity(
         reference,
