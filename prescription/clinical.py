@@ -61,7 +61,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def read_tables(folder: Path, prefix: str = BUNDLE_PREFIX) -> dict[str, list[dict[str, str]]]:
     """Every curated table (`<prefix><name>.csv`) in a folder, cells stripped; an optional
     table a folder lacks (an older bundle) is empty, with a warning."""
-    tables = {}
+    tables: dict[str, list[dict[str, str]]] = {}
     for name in CURATED_TABLES:
         path = folder / f"{prefix}{name}"
         if name in OPTIONAL_TABLES and not path.exists():
@@ -511,9 +511,11 @@ class ClinicalRules:
         for rule in self.hepatic:
             if rule.min_severity not in HEPATIC_SEVERITIES[1:]:
                 raise ValueError(f"hepatic rule for {rule.target}: bad {rule.min_severity!r}")
-        for rule in self.schedules:
-            if rule.level_daily not in levels:
-                raise ValueError(f"schedule rule for {rule.target}: bad {rule.level_daily!r}")
+        for schedule in self.schedules:
+            if schedule.level_daily not in levels:
+                raise ValueError(
+                    f"schedule rule for {schedule.target}: bad {schedule.level_daily!r}"
+                )
         for limit in self.course_limits:
             if limit.level not in levels or (
                 limit.max_duration_days is None and limit.max_course_mg is None
@@ -537,15 +539,15 @@ class ClinicalRules:
     @lru_cache(maxsize=4096)  # noqa: B019 - one instance per loaded bundle, lives as long as it
     def _rules_for(self, kind: str, drug: str) -> tuple[Any, ...]:
         """The rows of one table (by kind) whose target covers a drug."""
-        rules = {
+        tables: dict[str, list[Any]] = {
             "pregnancy": self.pregnancy,
             "lactation": self.lactation,
             "age": self.age,
             "condition": self.condition_rules,
             "renal": self.renal,
             "hepatic": self.hepatic,
-        }[kind]
-        return tuple(rule for rule in rules if self.matches(rule.target, drug))
+        }
+        return tuple(rule for rule in tables[kind] if self.matches(rule.target, drug))
 
     def pregnancy_rules(self, drug: str) -> tuple[Rule, ...]:
         """Pregnancy rules that cover a drug."""

@@ -163,18 +163,18 @@ class InteractionKB:
         for a, b, rule in _columns(folder / "kb_rule_pairs.csv", "drug_a", "drug_b", "rule"):
             graded.setdefault(_pair(a, b), []).append(rules[rule])
         if (folder / "kb_overrides.csv").is_file():
-            for row in _table(folder / "kb_overrides.csv"):
-                graded.setdefault(_pair(row["drug_a"], row["drug_b"]), []).append(
+            for override in _table(folder / "kb_overrides.csv"):
+                graded.setdefault(_pair(override["drug_a"], override["drug_b"]), []).append(
                     Finding(
-                        row["level"],
+                        override["level"],
                         OVERRIDE_SOURCE,
                         "pair_overrides",
-                        row["rationale"],
+                        override["rationale"],
                         "",
-                        f"{row['source']}"
-                        + (f" (applies when {row['when']})" if row["when"] else ""),
-                        when=row["when"],
-                        mechanism_key=row["mechanism"],
+                        f"{override['source']}"
+                        + (f" (applies when {override['when']})" if override["when"] else ""),
+                        when=override["when"],
+                        mechanism_key=override["mechanism"],
                     )
                 )
         for findings in graded.values():
