@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml requirements-encoder.txt
 	# torch first and pinned: 2.13.0 is the CPU build on local disk; anything else downloads GBs.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q --no-deps --require-hashes -r requirements-encoder.txt
-	$(PY) -m pip install -q -e '.[train,service,dev]'
+	$(PY) -m pip install -q -e '.[train,service,dev,spark]'
 	touch $@
 
 run: install keys run-triage run-prescription run-recommend
@@ -90,7 +90,7 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy runtime triage prescription recommend training
+	$(VENV)/bin/mypy runtime triage prescription recommend training sparkjobs
 
 clean:
 	rm -rf build mlruns.db mlartifacts models/*/

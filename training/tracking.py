@@ -11,6 +11,7 @@ Default store: a SQLite file under the project (`mlruns.db`, artifacts in `mlart
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -54,6 +55,50 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[name] = value
     return flat
+
+
+def pyfunc_signature(task: str) -> Any:
+    """The pyfunc's signature: request fields in (required ones typed when they are text;
+    numbers, lists, objects and optional fields as any type, so a DataFrame of dicts, a Spark
+    array<struct> and a column of nulls all reach the scorer, which judges them), the scorer's
+    columns out (so `spark_udf` can return a struct of them)."""
+    import typing
+
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import AnyType, ColSpec, Schema
+
+    from runtime.frames import import_object, output_columns, task_spec
+
+    # Numbers are Any: an int column holding a null reaches pandas as float64, which MLflow will
+    # not narrow to long, and a double column refuses int64; the frame scorer cleans both (34.0
+    # becomes 34, 34.5 for an age is an error row).
+    scalar = {str: "string", bool: "boolean"}
+    inputs: list[Any] = []
+    for name, info in import_object(task_spec(task).request).model_fields.items():
+        annotation = info.annotation
+        while typing.get_origin(annotation) is not None:  # `int | None`, `Literal["F", "M"]`
+            if typing.get_origin(annotation) is typing.Literal:
+                annotation = str
+                break
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(args) != 1 or typing.get_origin(annotation) in (list, dict):
+                break
+            annotation = args[0]
+        # An optional column may hold only nulls in a batch (float64 NaN to pandas), which a
+        # typed column refuses: the scorer's schema judges it instead.
+        kind: Any = scalar.get(annotation, AnyType()) if info.is_required() else AnyType()
+        inputs.append(ColSpec(kind, name, required=info.is_required()))
+    kinds = {
+        "string": "string",
+        "json": "string",
+        "boolean": "boolean",
+        "bigint": "long",
+        "double": "double",
+    }
+    outputs: list[Any] = [
+        ColSpec(kinds[c.kind], c.name, required=False) for c in output_columns(task)
+    ]
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
 
 class Tracker:
@@ -135,13 +180,26 @@ class Tracker:
         self._mlflow.set_tags(tags)
 
     def log_bundle_model(self, bundle_dir: Path, code_paths: list[str]) -> str:
-        """Log the bundle as a pyfunc model in the active run; return its model URI."""
+        """Log the bundle as a pyfunc model in the active run, with a signature and an input
+        example (the bundle's golden requests); return its model URI."""
+        import pandas as pd
+
+        from runtime.bundle import load_bundle
+
+        task = load_bundle(bundle_dir).manifest.task
+        examples = [
+            json.loads(line)["request"]
+            for line in (bundle_dir / "examples.jsonl").read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ][:3]
         info = self._mlflow.pyfunc.log_model(
             name="model",
             python_model=str(PYFUNC_FILE),
             artifacts={BUNDLE_ARTIFACT: str(bundle_dir)},
             code_paths=code_paths,
             pip_requirements=PYFUNC_REQUIREMENTS,
+            signature=pyfunc_signature(task),
+            input_example=pd.DataFrame(examples),
         )
         return str(info.model_uri)
 

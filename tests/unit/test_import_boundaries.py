@@ -11,6 +11,8 @@ import pytest
 HEAVY = ("torch", "transformers", "sklearn", "pandas", "mlflow", "implicit", "scipy", "rdkit")
 TORCH_FREE = (
     "runtime",
+    "runtime.frames",
+    "sparkjobs.score",  # pyspark and pandas only inside the job, never at import
     "triage",
     "triage.__main__",
     "triage.predictor",

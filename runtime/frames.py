@@ -1,0 +1,381 @@
+"""Engine-neutral frame scoring: a table batch in, one output row per input row out.
+
+What a Spark `mapInPandas` job, an MLflow pyfunc or any pandas/Arrow pipeline calls. It never
+imports pandas or pyarrow: a pandas DataFrame and an Arrow RecordBatch are used through their own
+methods (`to_dict("records")`, `to_pylist()`) and rebuilt through their own class, so the
+torch-free install stays as it is.
+
+Rows arrive as tables hold them, not as JSON does, so each cell is cleaned before the strict
+request schema sees it: a null (None, NaN, pandas' NA/NaT) means the field is absent, a numpy
+scalar or array becomes the Python value, an integral float becomes an int (pandas stores an int
+column holding a null as float64, so age 34 arrives as 34.0), and a text cell in a nested field
+(a Hive STRING column holding the drugs as JSON) is parsed. Columns that are not request fields
+(a date partition, a warehouse key) are ignored, or copied through when named.
+
+Output: the CLI's JSON fields as columns (scalars keep their type; lists and objects are JSON
+text, which any table can hold and `json.loads` gives back exactly), an `error` column, and
+nothing dropped: a row that cannot be used is an error row, as a bad line is in the CLI.
+
+The predictor behind a scorer is loaded once per process (`shared_predictor`) and reused by
+every batch that process scores: an onnxruntime session cannot be pickled, and reloading a
+bundle (sha256 of every file, golden self-test) per batch would cost more than the batch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import math
+import threading
+import types
+import typing
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from runtime.batch import describe_validation_error, predict_isolated
+
+logger = logging.getLogger(__name__)
+
+ColumnKind = Literal["string", "boolean", "bigint", "double", "json"]
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Where a task's torch-free pieces live ("module:Class"), imported only when used.
+
+    Attributes:
+        predictor: has `from_bundle(path, **load_options)` and `predict(requests, **options)`.
+        request: the strict pydantic request model (one input row).
+        result: the pydantic result model (one output row; the CLI's JSON line).
+    """
+
+    predictor: str
+    request: str
+    result: str
+
+
+TASKS: dict[str, TaskSpec] = {
+    "triage": TaskSpec(
+        "triage.predictor:TriagePredictor",
+        "triage.schema:TriageRequest",
+        "triage.schema:TriageResult",
+    ),
+    "prescription": TaskSpec(
+        "prescription.predictor:PrescriptionPredictor",
+        "prescription.schema:CheckRequest",
+        "prescription.schema:CheckResult",
+    ),
+    "recommend": TaskSpec(
+        "recommend.predictor:RecommendPredictor",
+        "recommend.schema:ScoreRequest",
+        "recommend.schema:ScoreResult",
+    ),
+}
+
+
+def import_object(dotted: str) -> Any:
+    """The object a "module:name" string names (imported now)."""
+    module, name = dotted.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def task_spec(task: str) -> TaskSpec:
+    """The spec of `task`; a clear error names the known tasks."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; known: {', '.join(sorted(TASKS))}")
+    return TASKS[task]
+
+
+# ---------------------------------------------------------------------------------------------
+# One predictor per process
+
+_PREDICTORS: dict[tuple[str, str, str], Any] = {}
+_PREDICTORS_LOCK = threading.Lock()
+_LOADS = 0
+
+
+def shared_predictor(task: str, bundle: str | Path, **load_options: Any) -> Any:
+    """The predictor for (task, bundle, options), loaded on first use in this process.
+
+    A Spark Python worker is reused across tasks (spark.python.worker.reuse, on by default), so
+    a worker loads the bundle once however many batches and partitions it scores.
+    """
+    key = (task, str(bundle), json.dumps(load_options, sort_keys=True, default=str))
+    with _PREDICTORS_LOCK:
+        predictor = _PREDICTORS.get(key)
+        if predictor is None:
+            global _LOADS
+            predictor = import_object(task_spec(task).predictor).from_bundle(bundle, **load_options)
+            _PREDICTORS[key] = predictor
+            _LOADS += 1
+            logger.info("loaded %s bundle %s in this process (load %d)", task, bundle, _LOADS)
+        return predictor
+
+
+def bundle_loads() -> int:
+    """How many bundles this process has loaded (the Spark bench's loads-per-worker check)."""
+    return _LOADS
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells as tables hold them -> values as JSON holds them
+
+_NULL_TYPES = {"NAType", "NaTType"}
+
+
+def _is_null(value: Any) -> bool:
+    if value is None or type(value).__name__ in _NULL_TYPES:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def clean_cell(value: Any) -> Any:
+    """A table cell as the JSON CLI would have read it (see the module docstring).
+
+    Returns None for a null; the caller drops the field so the schema's default applies.
+    """
+    if _is_null(value):
+        return None
+    if hasattr(value, "tolist") and not isinstance(value, str | bytes):
+        value = value.tolist()  # numpy arrays and scalars (np.int64 -> int, np.bool_ -> bool)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isfinite(value) and value.is_integer():
+            return int(value)
+        return value
+    if isinstance(value, Mapping):
+        cleaned = {str(k): clean_cell(v) for k, v in value.items()}
+        return {k: v for k, v in cleaned.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [clean_cell(v) for v in value]
+    return value
+
+
+def _is_nested(annotation: Any) -> bool:
+    """Is a field typed `annotation` a list or an object (so a text cell in it is JSON)?"""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_nested(arg) for arg in typing.get_args(annotation))
+    if origin in (list, tuple, dict) or annotation in (list, tuple, dict):
+        return True
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _nested_fields(request_type: type[BaseModel]) -> frozenset[str]:
+    return frozenset(
+        name for name, info in request_type.model_fields.items() if _is_nested(info.annotation)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Output columns
+
+
+@dataclass(frozen=True)
+class Column:
+    """One output column: its name and how a table stores it ('json' = JSON text)."""
+
+    name: str
+    kind: ColumnKind
+
+
+def _kind(annotation: Any) -> ColumnKind:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _kind(args[0]) if len(args) == 1 else "json"
+    if annotation is str or origin is Literal:
+        return "string"
+    if annotation is bool:
+        return "boolean"
+    if annotation is int:
+        return "bigint"
+    if annotation is float:
+        return "double"
+    return "json"
+
+
+def output_columns(task: str) -> list[Column]:
+    """`id`, `error`, then the result model's fields in order (the CLI's JSON line)."""
+    result_type: type[BaseModel] = import_object(task_spec(task).result)
+    columns = [Column("id", "string"), Column("error", "string")]
+    columns += [
+        Column(name, _kind(info.annotation))
+        for name, info in result_type.model_fields.items()
+        if name != "id"
+    ]
+    return columns
+
+
+def row_to_cli_json(row: Mapping[str, Any], task: str) -> dict[str, Any]:
+    """An output row back to the CLI's JSON line: JSON columns parsed, an error row as
+    {"id", "error"} (what `python -m <task>` writes for a bad line), a good row without `error`.
+    """
+
+    def cell(name: str) -> Any:
+        value = row.get(name)
+        return None if _is_null(value) else value
+
+    if cell("error") is not None:
+        return {"id": cell("id"), "error": cell("error")}
+    line: dict[str, Any] = {}
+    for column in output_columns(task):
+        if column.name != "error":
+            value = cell(column.name)
+            line[column.name] = json.loads(value) if column.kind == "json" and value else value
+    return line
+
+
+# ---------------------------------------------------------------------------------------------
+# The scorer
+
+
+@dataclass
+class FrameScorer:
+    """Scores table batches with one task's predictor.
+
+    Attributes:
+        task: 'triage', 'prescription' or 'recommend'.
+        predictor: a loaded predictor (see `for_worker` for the per-process one).
+        predict_options: keyword arguments of `predictor.predict` (triage: evidence).
+        passthrough: input columns copied unchanged into the output (keys, partition columns).
+        column_map: request field -> input column, for tables whose names differ.
+    """
+
+    task: str
+    predictor: Any
+    predict_options: dict[str, Any] = field(default_factory=dict)
+    passthrough: Sequence[str] = ()
+    column_map: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def for_worker(
+        cls,
+        task: str,
+        bundle: str | Path,
+        *,
+        load_options: Mapping[str, Any] | None = None,
+        predict_options: Mapping[str, Any] | None = None,
+        passthrough: Sequence[str] = (),
+        column_map: Mapping[str, str] | None = None,
+    ) -> FrameScorer:
+        """A scorer on this process's shared predictor (loaded on first use, then reused)."""
+        predictor = shared_predictor(task, bundle, **dict(load_options or {}))
+        return cls(
+            task, predictor, dict(predict_options or {}), tuple(passthrough), dict(column_map or {})
+        )
+
+    def __post_init__(self) -> None:
+        spec = task_spec(self.task)
+        self._request_type: type[BaseModel] = import_object(spec.request)
+        self._nested = _nested_fields(self._request_type)
+        self._columns = output_columns(self.task)
+        clash = {c.name for c in self._columns} & set(self.passthrough)
+        if clash:
+            raise ValueError(f"passthrough columns clash with output columns: {sorted(clash)}")
+
+    @property
+    def columns(self) -> list[Column]:
+        """Output columns, passthrough columns last."""
+        return self._columns
+
+    # -- records ------------------------------------------------------------------------------
+
+    def _request(self, record: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """(request, None) or (None, error row) for one input record."""
+        fields: dict[str, Any] = {}
+        for name in self._request_type.model_fields:
+            value = clean_cell(record.get(self.column_map.get(name, name)))
+            if value is None:
+                continue
+            if name == "id" and isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)  # a BIGINT key column; JSON callers still must send text
+            if name in self._nested and isinstance(value, str):
+                try:
+                    value = clean_cell(json.loads(value))
+                except json.JSONDecodeError as exc:
+                    return None, {
+                        "id": _echo_id(fields.get("id")),
+                        "error": f"{name}: not valid JSON text ({exc.msg})",
+                    }
+            fields[name] = value
+        try:
+            return self._request_type.model_validate(fields), {}
+        except ValidationError as exc:
+            return None, {
+                "id": _echo_id(fields.get("id")),
+                "error": describe_validation_error(exc),
+            }
+
+    def score_records(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """One flat output row per input record, in order (see `columns`)."""
+        requests: list[Any] = []
+        slots: list[int | dict[str, Any]] = []
+        for record in records:
+            request, error = self._request(record)
+            if request is None:
+                slots.append(error)
+            else:
+                slots.append(len(requests))
+                requests.append(request)
+        answers = (
+            predict_isolated(requests, self._predict, lambda r: getattr(r, "id", None))
+            if requests
+            else []
+        )
+        rows = []
+        for record, slot in zip(records, slots, strict=True):
+            line = answers[slot] if isinstance(slot, int) else slot
+            row = self._flatten(line)
+            for name in self.passthrough:
+                value = record.get(name)
+                row[name] = None if _is_null(value) else value
+            rows.append(row)
+        return rows
+
+    def _predict(self, requests: Sequence[Any]) -> list[dict[str, Any]]:
+        results = self.predictor.predict(requests, **self.predict_options)
+        return [result.model_dump() for result in results]
+
+    def _flatten(self, line: Mapping[str, Any]) -> dict[str, Any]:
+        row: dict[str, Any] = {}
+        for column in self._columns:
+            value = line.get(column.name)
+            if column.kind == "json" and value is not None:
+                value = json.dumps(value, ensure_ascii=False)
+            row[column.name] = value
+        return row
+
+    # -- pandas and Arrow (duck-typed: neither is imported) ----------------------------------
+
+    def score_pandas(self, frame: Any) -> Any:
+        """A pandas DataFrame in, a DataFrame of `columns` (+ passthrough) out, same length."""
+        rows = self.score_records(frame.to_dict("records"))
+        names = [c.name for c in self._columns] + list(self.passthrough)
+        # object columns keep None as None (pandas 3 would make a null text NaN, which MLflow's
+        # server then writes as the non-JSON token NaN)
+        columns = {name: [row[name] for row in rows] for name in names}
+        return type(frame)(columns, columns=names, dtype=object)
+
+    def iter_pandas(self, frames: Iterable[Any]) -> Iterator[Any]:
+        """The function a Spark `mapInPandas` (or any batch iterator) calls."""
+        for frame in frames:
+            yield self.score_pandas(frame)
+
+    def score_arrow(self, batch: Any) -> Any:
+        """An Arrow RecordBatch or Table in, the same class out (built with `from_pylist`)."""
+        return type(batch).from_pylist(self.score_records(batch.to_pylist()))
+
+
+def _echo_id(raw: Any) -> str | None:
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return str(raw)
+    return None

@@ -1,0 +1,358 @@
+"""Spark batch scoring for the three tasks: a table in, a scored table out, nothing lost.
+
+    spark-submit --master yarn --py-files hospital_ml.zip -m sparkjobs score triage \\
+        --input table:ods.consultations --output table:ads.triage_scores \\
+        --bundle models:/triage@champion --date 2026-12-02
+
+Each executor's Python worker loads the bundle once (`runtime.frames.shared_predictor`) and scores
+Arrow batches through `FrameScorer`, the same code as the CLIs; a row that cannot be scored is an
+`error` row. The bundle reaches executors as Spark files (`--ship files`, the default: the driver
+adds the folder, each executor gets a local copy) or from a path every node sees
+(`--ship shared`: HDFS-fuse, NFS, a container image).
+
+After writing, the job reads its own output partition back and reports rows in, rows out, error
+rows and bundle loads (an accumulator the workers add to), as one JSON line on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from runtime.frames import TASKS, FrameScorer, bundle_loads, output_columns
+
+logger = logging.getLogger(__name__)
+
+TABLE_PREFIX = "table:"
+DDL_TYPES = {
+    "string": "STRING",
+    "json": "STRING",
+    "boolean": "BOOLEAN",
+    "bigint": "BIGINT",
+    "double": "DOUBLE",
+}
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    """What one run did (printed as JSON; the platform's scheduler can alert on it)."""
+
+    task: str
+    bundle: str
+    partition: str
+    rows_in: int
+    rows_out: int
+    errors: int
+    lost: int
+    bundle_loads: int
+    seconds: float
+
+
+# ---------------------------------------------------------------------------------------------
+# Bundles: where they come from, how executors get them
+
+
+def resolve_bundle(bundle: str, scratch: Path) -> Path:
+    """A local bundle folder for `bundle`: a path as is, an MLflow URI
+    (`models:/triage@champion`, `runs:/...`) downloaded into `scratch` on the driver."""
+    if "://" not in bundle and not bundle.startswith("models:/"):
+        path = Path(bundle)
+        if not (path / "manifest.json").is_file():
+            raise FileNotFoundError(f"bundle {bundle}: no manifest.json there")
+        return path.resolve()
+    import mlflow  # the driver only, and only for registry URIs
+
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=bundle, dst_path=str(scratch)))
+    manifests = sorted(local.rglob("manifest.json"), key=lambda p: len(p.parts))
+    if not manifests:
+        raise FileNotFoundError(f"{bundle}: the model holds no bundle (no manifest.json)")
+    return manifests[0].parent  # the outermost one; deeper ones are bundles it embeds
+
+
+def ship_bundle(spark: Any, path: Path, mode: str, scratch: Path) -> tuple[str, str]:
+    """Make the bundle reachable from executors; returns (mode, what the worker opens).
+
+    Spark files are keyed by base name for the whole application, and bundle folders are all
+    called `bundle`: each is shipped under a name made from its manifest's hash, so two bundles
+    never collide and the same one shipped twice is one file.
+    """
+    if mode == "shared":
+        return mode, str(path)
+    digest = hashlib.sha256((path / "manifest.json").read_bytes()).hexdigest()[:16]
+    named = scratch / f"bundle-{digest}"
+    if not named.exists():
+        shutil.copytree(path, named)
+    spark.sparkContext.addFile(str(named), recursive=True)
+    return mode, named.name
+
+
+def _worker_bundle(shipped: tuple[str, str]) -> str:
+    mode, where = shipped
+    if mode == "shared":
+        return where
+    from pyspark import SparkFiles
+
+    return SparkFiles.get(where)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+
+
+def read_input(spark: Any, source: str, fmt: str) -> Any:
+    """`table:db.name` (Hive / the catalogue) or a path in `fmt` (parquet or json lines)."""
+    if source.startswith(TABLE_PREFIX):
+        return spark.table(source.removeprefix(TABLE_PREFIX))
+    if fmt == "json":
+        return spark.read.json(source)
+    return spark.read.parquet(source)
+
+
+def all_users_frame(spark: Any, bundle: Path, k: int) -> Any:
+    """One request per user the recommend bundle knows (users.csv): the nightly job's input."""
+    with open(bundle / "users.csv", encoding="utf-8", newline="") as handle:
+        users = [row["user_id"] for row in csv.DictReader(handle)]
+    rows: list[tuple[str, str, list[str], int]] = [(user, user, [], k) for user in users]
+    return spark.createDataFrame(rows, "id STRING, user_id STRING, cart ARRAY<STRING>, k BIGINT")
+
+
+def output_schema(task: str, frame: Any, passthrough: list[str]) -> str:
+    """Spark DDL of the scored rows: the frame scorer's columns, then passthrough columns with
+    their input types."""
+    parts = [f"`{c.name}` {DDL_TYPES[c.kind]}" for c in output_columns(task)]
+    for name in passthrough:
+        parts.append(f"`{name}` {frame.schema[name].dataType.simpleString()}")
+    return ", ".join(parts)
+
+
+def write_output(frame: Any, target: str, partition_column: str, mode: str) -> None:
+    """Write partitioned by `partition_column`; overwrite replaces only this run's partition."""
+    writer = frame.write.mode(mode).partitionBy(partition_column)
+    if target.startswith(TABLE_PREFIX):
+        name = target.removeprefix(TABLE_PREFIX)
+        if frame.sparkSession.catalog.tableExists(name):
+            frame.write.mode(mode).insertInto(name, overwrite=mode == "overwrite")
+        else:
+            writer.format("parquet").saveAsTable(name)
+    else:
+        writer.parquet(target)
+
+
+def read_output(spark: Any, target: str, partition_column: str, partition: str) -> Any:
+    frame = (
+        spark.table(target.removeprefix(TABLE_PREFIX))
+        if target.startswith(TABLE_PREFIX)
+        else spark.read.parquet(target)
+    )
+    return frame.where(frame[partition_column] == partition)
+
+
+# ---------------------------------------------------------------------------------------------
+# The job
+
+
+def score(
+    spark: Any,
+    task: str,
+    *,
+    bundle: str,
+    output: str,
+    input: str | None = None,
+    input_format: str = "parquet",
+    partition: str | None = None,
+    partition_column: str = "dt",
+    passthrough: Iterable[str] = (),
+    column_map: dict[str, str] | None = None,
+    ship: str = "files",
+    mode: str = "overwrite",
+    all_users_k: int | None = None,
+    partitions: int | None = None,
+    load_options: dict[str, Any] | None = None,
+    predict_options: dict[str, Any] | None = None,
+) -> ScoreReport:
+    """Score `input` (or, for recommend, every known user) into `output`; see the module doc."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; known: {', '.join(sorted(TASKS))}")
+    started = time.perf_counter()
+    partition = partition or date.today().isoformat()
+    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+    scratch = Path(tempfile.mkdtemp(prefix="bundle-"))
+    try:
+        local_bundle = resolve_bundle(bundle, scratch)
+        if all_users_k is not None:
+            if task != "recommend":
+                raise ValueError("--all-users is for the recommend task")
+            frame = all_users_frame(spark, local_bundle, all_users_k)
+        elif input is None:
+            raise ValueError("give --input (or --all-users for recommend)")
+        else:
+            frame = read_input(spark, input, input_format)
+        if partitions:
+            # a small table in one file is one partition, scored on one core
+            frame = frame.repartition(partitions)
+        keep = [name for name in passthrough if name != partition_column]
+        missing = [name for name in keep if name not in frame.columns]
+        if missing:
+            raise ValueError(f"passthrough columns not in the input: {missing}")
+        shipped = ship_bundle(spark, local_bundle, ship, scratch)
+        loads = spark.sparkContext.accumulator(0)
+        options = (dict(load_options or {}), dict(predict_options or {}), dict(column_map or {}))
+
+        def score_batches(batches: Iterator[Any]) -> Iterator[Any]:
+            before = bundle_loads()
+            scorer = FrameScorer.for_worker(
+                task,
+                _worker_bundle(shipped),
+                load_options=options[0],
+                predict_options=options[1],
+                passthrough=keep,
+                column_map=options[2],
+            )
+            loads.add(bundle_loads() - before)
+            yield from scorer.iter_pandas(batches)
+
+        rows_in = frame.count()
+        scored = frame.mapInPandas(score_batches, output_schema(task, frame, keep))
+        from pyspark.sql import functions as F
+
+        scored = scored.withColumn(partition_column, F.lit(partition))
+        write_output(scored, output, partition_column, mode)
+        written = read_output(spark, output, partition_column, partition)
+        counts = written.agg(
+            F.count(F.lit(1)).alias("rows"), F.count("error").alias("errors")
+        ).first()
+        report = ScoreReport(
+            task=task,
+            bundle=bundle,
+            partition=partition,
+            rows_in=rows_in,
+            rows_out=int(counts["rows"]),
+            errors=int(counts["errors"]),
+            lost=rows_in - int(counts["rows"]),
+            bundle_loads=int(loads.value),
+            seconds=round(time.perf_counter() - started, 2),
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    logger.info("scored: %s", report)
+    return report
+
+
+def _pairs(text: str | None) -> dict[str, str]:
+    if not text:
+        return {}
+    pairs = {}
+    for part in text.split(","):
+        field, _, column = part.partition("=")
+        if not field or not column:
+            raise argparse.ArgumentTypeError(f"expected field=column, got {part!r}")
+        pairs[field.strip()] = column.strip()
+    return pairs
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sparkjobs", description="Spark batch jobs of the hospital package"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    cmd = sub.add_parser("score", help="score a table with a bundle, partition by date")
+    cmd.add_argument("task", choices=sorted(TASKS))
+    cmd.add_argument("--bundle", required=True, help="bundle folder or models:/<task>@champion")
+    source = cmd.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", help="Parquet/JSON path, or table:db.name (Hive)")
+    source.add_argument(
+        "--all-users", type=int, metavar="K", help="recommend: top-K for every user in the bundle"
+    )
+    cmd.add_argument("--input-format", choices=["parquet", "json"], default="parquet")
+    cmd.add_argument("--output", required=True, help="Parquet path, or table:db.name (Hive)")
+    cmd.add_argument("--date", default=None, help="output partition value (default: today)")
+    cmd.add_argument("--partition-column", default="dt")
+    cmd.add_argument("--passthrough", default="", help="input columns to copy, comma-separated")
+    cmd.add_argument(
+        "--columns", default="", help="request field=input column, e.g. text=complaint,id=cid"
+    )
+    cmd.add_argument(
+        "--ship",
+        choices=["files", "shared"],
+        default="files",
+        help="files: Spark ships the bundle to executors; shared: a path all see",
+    )
+    cmd.add_argument(
+        "--mode",
+        choices=["overwrite", "append"],
+        default="overwrite",
+        help="overwrite replaces only this date's partition",
+    )
+    cmd.add_argument(
+        "--master", default=None, help="local mode, e.g. local[2]; spark-submit sets it"
+    )
+    cmd.add_argument("--hive", action="store_true", help="use the Hive metastore (table: names)")
+    cmd.add_argument("--evidence", default="none", help="triage: evidence mode (see the CLI)")
+    cmd.add_argument("--department-map", default=None, help="triage: hospital department map")
+    cmd.add_argument("--log-level", default="INFO")
+    return parser
+
+
+def session(master: str | None, hive: bool, app: str) -> Any:
+    """The active Spark session (spark-submit's), or a local one for `python -m`."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName(app)
+    if master:
+        # Local mode from a virtualenv: the workers must run this interpreter, not the system's
+        # python3 (PySpark reads the variable when it starts the context).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        builder = builder.master(master)
+    if hive:
+        builder = builder.enableHiveSupport()
+    return builder.getOrCreate()
+
+
+def main(argv: list[str] | None = None) -> int:
+    from runtime.logs import configure_logging
+
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_level)
+    spark = session(args.master, args.hive, f"hospital-score-{args.task}")
+    load_options: dict[str, Any] = {}
+    predict_options: dict[str, Any] = {}
+    if args.task == "triage":
+        load_options["department_map"] = args.department_map
+        predict_options["evidence"] = args.evidence
+    try:
+        report = score(
+            spark,
+            args.task,
+            bundle=args.bundle,
+            input=args.input,
+            input_format=args.input_format,
+            output=args.output,
+            partition=args.date,
+            partition_column=args.partition_column,
+            passthrough=[c for c in args.passthrough.split(",") if c],
+            column_map=_pairs(args.columns),
+            ship=args.ship,
+            mode=args.mode,
+            all_users_k=args.all_users,
+            partitions=args.partitions,
+            load_options=load_options,
+            predict_options=predict_options,
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    sys.stdout.write(json.dumps(asdict(report)) + "\n")
+    return 1 if report.errors or report.lost else 0
