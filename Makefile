@@ -9,7 +9,13 @@ export HOSPITAL_DATA_DIR := $(DATA_DIR)
 # promote signs bundles with this key; the service verifies them with the .pub (runtime/signing.py)
 SIGNING_KEY ?= var/keys/bundle_signing.key
 
-.PHONY: install keys run run-triage run-prescription run-recommend serve load-test test test-data test-model bench lint clean
+# The torch-free packages as one zip for spark-submit --py-files (README: Spark).
+spark-package:
+	mkdir -p build/spark && rm -f build/spark/hospital_jobs.zip
+	$(PY) -m zipfile -c build/spark/hospital_jobs.zip runtime triage prescription recommend sparkjobs
+	@echo build/spark/hospital_jobs.zip
+
+.PHONY: spark-package install keys run run-triage run-prescription run-recommend serve load-test test test-data test-model bench lint clean
 
 install: $(VENV)/.installed
 

@@ -299,6 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument(
         "--master", default=None, help="local mode, e.g. local[2]; spark-submit sets it"
     )
+    cmd.add_argument(
+        "--partitions", type=int, default=None, help="repartition the input first (default: as read)"
+    )
     cmd.add_argument("--hive", action="store_true", help="use the Hive metastore (table: names)")
     cmd.add_argument("--evidence", default="none", help="triage: evidence mode (see the CLI)")
     cmd.add_argument("--department-map", default=None, help="triage: hospital department map")
@@ -356,3 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sys.stdout.write(json.dumps(asdict(report)) + "\n")
     return 1 if report.errors or report.lost else 0
+
+
+if __name__ == "__main__":  # spark-submit runs this file as a script
+    sys.exit(main())

@@ -344,6 +344,8 @@ class RecommendModelConfig(Strict):
         "recommend.ease.v1",
         "recommend.als.v1",
         "recommend.sasrec.v1",
+        "recommend.spark_cooccurrence.v1",
+        "recommend.spark_als.v1",
     ]
     params: dict[str, Any] = Field(default_factory=dict)
 

@@ -52,6 +52,7 @@ from training.recommend.models import (
     Popularity,
     Transition,
 )
+from training.recommend.spark_fit import SparkALS, SparkCooccurrence
 from training.recommend.tune import tune_blend
 from training.tracking import Tracker
 
@@ -63,6 +64,9 @@ ARCHITECTURES: dict[str, Any] = {
     "recommend.transition.v1": Transition,
     "recommend.ease.v1": EASE,
     "recommend.als.v1": ALS,
+    # trained as Spark jobs (pyspark and Java 17 needed only when a config names them)
+    "recommend.spark_cooccurrence.v1": SparkCooccurrence,
+    "recommend.spark_als.v1": SparkALS,
 }
 SOURCES = {
     "tafeng": "recommend/tafeng/baskets.csv",
