@@ -282,13 +282,13 @@ class FrameScorer:
 
     @property
     def columns(self) -> list[Column]:
-        """Output columns, passthrough columns last."""
+        """The output columns; a frame puts the passthrough columns after them."""
         return self._columns
 
     # -- records ------------------------------------------------------------------------------
 
     def _request(self, record: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
-        """(request, None) or (None, error row) for one input record."""
+        """(request, {}) or (None, error row) for one input record."""
         fields: dict[str, Any] = {}
         for name in self._request_type.model_fields:
             value = clean_cell(record.get(self.column_map.get(name, name)))
@@ -368,9 +368,15 @@ class FrameScorer:
         for frame in frames:
             yield self.score_pandas(frame)
 
-    def score_arrow(self, batch: Any) -> Any:
-        """An Arrow RecordBatch or Table in, the same class out (built with `from_pylist`)."""
-        return type(batch).from_pylist(self.score_records(batch.to_pylist()))
+    def score_arrow(self, batch: Any, schema: Any = None) -> Any:
+        """An Arrow RecordBatch or Table in, the same class out (built with `from_pylist`,
+        with `schema` when given: the types a Spark `mapInArrow` declared)."""
+        return type(batch).from_pylist(self.score_records(batch.to_pylist()), schema=schema)
+
+    def iter_arrow(self, batches: Iterable[Any], schema: Any = None) -> Iterator[Any]:
+        """The function a Spark `mapInArrow` calls: no pandas on the way in or out."""
+        for batch in batches:
+            yield self.score_arrow(batch, schema)
 
 
 def _echo_id(raw: Any) -> str | None:

@@ -222,11 +222,17 @@ def score(
                 column_map=options[2],
             )
             loads.add(bundle_loads() - before)
-            yield from scorer.iter_pandas(batches)
+            yield from scorer.iter_arrow(batches, arrow_schema)
 
-        rows_in = frame.count()
-        scored = frame.mapInPandas(score_batches, output_schema(task, frame, keep))
         from pyspark.sql import functions as F
+        from pyspark.sql.pandas.types import to_arrow_schema
+        from pyspark.sql.types import StructType
+
+        schema = output_schema(task, frame, keep)
+        # Arrow in and out (mapInArrow): no pandas conversion on either side of the predictor.
+        arrow_schema = to_arrow_schema(StructType.fromDDL(schema))
+        rows_in = frame.count()
+        scored = frame.mapInArrow(score_batches, schema)
 
         scored = scored.withColumn(partition_column, F.lit(partition))
         write_output(scored, output, partition_column, mode)
@@ -300,7 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--master", default=None, help="local mode, e.g. local[2]; spark-submit sets it"
     )
     cmd.add_argument(
-        "--partitions", type=int, default=None, help="repartition the input first (default: as read)"
+        "--partitions",
+        type=int,
+        default=None,
+        help="repartition the input first (default: as read)",
     )
     cmd.add_argument("--hive", action="store_true", help="use the Hive metastore (table: names)")
     cmd.add_argument("--evidence", default="none", help="triage: evidence mode (see the CLI)")
