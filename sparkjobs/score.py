@@ -230,7 +230,9 @@ def score(
 
         schema = output_schema(task, frame, keep)
         # Arrow in and out (mapInArrow): no pandas conversion on either side of the predictor.
-        arrow_schema = to_arrow_schema(StructType.fromDDL(schema))
+        struct = StructType.fromDDL(schema)
+        assert isinstance(struct, StructType)  # a list of columns parses to a struct
+        arrow_schema = to_arrow_schema(struct)
         rows_in = frame.count()
         scored = frame.mapInArrow(score_batches, schema)
 
