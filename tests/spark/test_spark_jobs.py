@@ -5,7 +5,6 @@ MLflow, and `mlflow.pyfunc.spark_udf`."""
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,13 +15,8 @@ import pytest
 
 from runtime.frames import row_to_cli_json
 from sparkjobs.score import score
+from tests.batch_cli import CLI, demo_records, run_cli
 
-CLI = {"triage": "predict", "prescription": "check", "recommend": "score"}
-DEMO = {
-    "triage": "data/demo/consultations.jsonl",
-    "prescription": "data/demo/prescriptions.jsonl",
-    "recommend": "data/demo/carts.jsonl",
-}
 PARTITION = "2026-12-02"
 
 pytestmark = pytest.mark.spark
@@ -41,38 +35,13 @@ def bundles(
 
 def _records(task: str, copies: int) -> list[dict[str, Any]]:
     """The demo requests `copies` times over (new ids), so the job sees several batches."""
-    lines = Path(DEMO[task]).read_text(encoding="utf-8").splitlines()
-    demo = [json.loads(line) for line in lines if line.strip()]
+    demo = demo_records(task)
     return [{**r, "id": f"{r['id']}#{n}", "source_key": n} for n in range(copies) for r in demo]
 
 
 def _cli(task: str, bundle: Path, records: list[dict[str, Any]], tmp_path: Path) -> dict[str, dict]:
-    source, out = tmp_path / "cli.jsonl", tmp_path / "cli.out.jsonl"
     requests = [{k: v for k, v in r.items() if k != "source_key"} for r in records]
-    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in requests))
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            task,
-            CLI[task],
-            "--bundle",
-            str(bundle),
-            "--input",
-            str(source),
-            "--output",
-            str(out),
-        ],
-        check=False,
-        capture_output=True,
-    )
-    answers = {}
-    for line in out.read_text(encoding="utf-8").splitlines():
-        answer = json.loads(line)
-        if "error" in answer:
-            answer["error"] = re.sub(r"^line \d+: ", "", answer["error"])
-        answers[answer["id"]] = answer
-    return answers
+    return {line["id"]: line for line in run_cli(task, bundle, requests, tmp_path)}
 
 
 def _parquet(records: list[dict[str, Any]], path: Path) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -18,13 +17,8 @@ import pandas as pd
 import pytest
 
 from runtime.frames import FrameScorer, output_columns, row_to_cli_json
+from tests.batch_cli import CLI, demo_records, run_cli
 
-CLI = {"triage": "predict", "prescription": "check", "recommend": "score"}
-DEMO = {
-    "triage": "data/demo/consultations.jsonl",
-    "prescription": "data/demo/prescriptions.jsonl",
-    "recommend": "data/demo/carts.jsonl",
-}
 # Rows a table can hold that the strict schemas refuse, one kind per task.
 BAD_ROWS = {
     "triage": [{"id": "bad-1", "text": "   "}, {"id": None, "text": "头痛"}],
@@ -45,35 +39,7 @@ def bundles(
 
 
 def _records(task: str) -> list[dict[str, Any]]:
-    lines = Path(DEMO[task]).read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
-
-
-def _cli(task: str, bundle: Path, records: list[dict[str, Any]], tmp_path: Path) -> list[dict]:
-    source, out = tmp_path / f"{task}.jsonl", tmp_path / f"{task}.out.jsonl"
-    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            task,
-            CLI[task],
-            "--bundle",
-            str(bundle),
-            "--input",
-            str(source),
-            "--output",
-            str(out),
-        ],
-        check=False,
-        capture_output=True,
-    )
-    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    # A table has no line numbers: the frame's error is the CLI's without its "line N: ".
-    for line in lines:
-        if "error" in line:
-            line["error"] = re.sub(r"^line \d+: ", "", line["error"])
-    return lines
+    return demo_records(task)
 
 
 @pytest.mark.parametrize("task", sorted(CLI))
@@ -81,7 +47,7 @@ def test_frame_scorer_answers_as_the_cli_does_and_turns_bad_rows_into_errors(
     task: str, bundles: dict[str, Path], tmp_path: Path
 ) -> None:
     good = [r for r in _records(task) if r["id"] not in {"rx-009", "rx-010"}]
-    expected = _cli(task, bundles[task], good, tmp_path)
+    expected = run_cli(task, bundles[task], good, tmp_path)
     frame = pd.DataFrame(good + BAD_ROWS[task])
     scored = FrameScorer.for_worker(task, bundles[task]).score_pandas(frame)
     assert len(scored) == len(frame)

@@ -271,10 +271,12 @@ def test_triage_pipeline_registered_pyfunc_wraps_the_bundle(
 
     mlflow.set_tracking_uri(tracking_uri)
     model = mlflow.pyfunc.load_model("models:/triage@candidate")
-    answers = model.predict([{"id": "x", "text": "皮肤起红疹很痒", "age": 20}])
-    assert (
-        answers[0]["id"] == "x" and answers[0]["model"]["version"] == triage_run["bundle_version"]
-    )
+    import pandas as pd
+
+    answers = model.predict(pd.DataFrame([{"id": "x", "text": "皮肤起红疹很痒", "age": 20}]))
+    first = answers.to_dict("records")[0]
+    assert first["id"] == "x" and first["error"] is None
+    assert json.loads(first["model"])["version"] == triage_run["bundle_version"]
 
 
 def test_triage_pipeline_run_is_logged_with_params_metrics_and_plots(
