@@ -54,7 +54,13 @@ WORK = ROOT / "build/bench/spark_recommend"
 # The families as a training config would name them (configs/recommend_spark.yaml).
 SETTINGS: dict[str, dict[str, Any]] = {
     "spark_cooccurrence": {"alpha": 0.5, "shrink": 10.0, "neighbours": NEIGHBOURS},
-    "spark_als": {"factors": 32, "iterations": 10, "search": "candidates", "candidates": 200},
+    "spark_als": {
+        "factors": 32,
+        "iterations": 10,
+        "search": "candidates",
+        "candidates": 200,
+        "candidate_context": "basket",
+    },
     "spark_als_exact": {"factors": 32, "iterations": 10, "search": "exact"},
     "item_knn": {"alpha": 0.5, "shrink": 10.0, "neighbours": NEIGHBOURS},
     "als": {"factors": 32, "iterations": 10, "context": "user"},
@@ -511,7 +517,6 @@ def bench_size(
             record["scoring"]["peak_mb"] = scoring.get("peak_mb")
         entry["families"][family] = record
         print(f"{n_items} items, {family}: {_summary(record)}", file=sys.stderr, flush=True)
-    entry["als_candidate_recall_of_exact"] = candidate_recall(work)
     return entry
 
 
@@ -611,6 +616,11 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=900.0, help="seconds per single fit")
     parser.add_argument("--driver-memory", default="6g", help="Spark driver (local JVM) heap")
     parser.add_argument("--out", default=str(ROOT / "build/bench/spark_recommend.json"))
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="keep the other sizes' and families' results already in --out",
+    )
     # one job of the parent's, in this process
     parser.add_argument("--job", help=argparse.SUPPRESS)
     parser.add_argument("--items", type=int, help=argparse.SUPPRESS)
@@ -637,10 +647,15 @@ def main() -> None:
         "settings": SETTINGS,
         "sizes": {},
     }
+    if args.update and Path(args.out).is_file():
+        results["sizes"] = json.loads(Path(args.out).read_text())["sizes"]
     for size in (int(s) for s in args.sizes.split(",") if s):
-        results["sizes"][str(size)] = bench_size(
-            size, families, args.requests, args.budget, args.driver_memory
-        )
+        entry = bench_size(size, families, args.requests, args.budget, args.driver_memory)
+        kept = results["sizes"].get(str(size), {}).get("families", {})
+        merged = {**kept, **entry["families"]}
+        entry["families"] = {f: merged[f] for f in FAMILIES if f in merged}
+        entry["als_candidate_recall_of_exact"] = candidate_recall(WORK / f"items_{size}")
+        results["sizes"][str(size)] = entry
     results["target_check"] = target_check(results)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2, default=float))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -18,6 +19,10 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("Spark needs Java 17 (Debian: openjdk-17-jre-headless)")
     from pyspark.sql import SparkSession
+
+    # py4j logs "Closing down clientserver connection" from __del__ after pytest has closed
+    # its capture streams, which prints a "Logging error" traceback at exit
+    logging.getLogger("py4j").setLevel(logging.WARNING)
 
     # The workers must run this interpreter (the venv), not the system's python3.
     os.environ["PYSPARK_PYTHON"] = sys.executable

@@ -490,6 +490,9 @@ class SparkALS(_SparkGraphModel):
             blockwise in Spark tasks); see the module docstring.
         candidates: co-occurrence neighbours per item (ItemKNN's default cosine-like
             similarity) that `search: candidates` re-scores.
+        candidate_context: where candidates co-occur, "basket" or "user" (None: `context`).
+            Baskets are the cheaper job (a user's history yields far more pairs than one
+            basket) but give nothing on one-item baskets (next-item data).
         neighbours, history_weight, history_decay, repeat_weight, popularity_weight: as in
             models.ItemKNN.
         max_basket_items: the co-occurrence job's cap (candidates only).
@@ -506,6 +509,7 @@ class SparkALS(_SparkGraphModel):
         context: str = "user",
         search: str = "candidates",
         candidates: int = 200,
+        candidate_context: str | None = None,
         neighbours: int = 100,
         history_weight: float = 0.3,
         history_decay: float = 0.7,
@@ -525,6 +529,7 @@ class SparkALS(_SparkGraphModel):
         self.context = context
         self.search = search
         self.candidates = candidates
+        self.candidate_context = candidate_context
         self.neighbours = neighbours
         self.history_weight = history_weight
         self.history_decay = history_decay
@@ -544,18 +549,6 @@ class SparkALS(_SparkGraphModel):
         group = _group(self.context)
         with self._session() as spark:
             frame = baskets_frame(spark, data)
-            candidates = None
-            if self.search == "candidates":
-                # before ALS: its cached factor RDDs would crowd this job's shuffles (3x
-                # slower at 100,000 items when run after it)
-                candidates = cooccurrence_neighbours(
-                    spark,
-                    frame,
-                    self.candidates,
-                    data.n_items,
-                    group=group,
-                    max_basket_items=self.max_basket_items,
-                )
             self.item_factors_ = als_item_factors(
                 frame,
                 data.n_items,
@@ -569,9 +562,17 @@ class SparkALS(_SparkGraphModel):
             )
             left, right = fold_in_sides(self.item_factors_, self.l2, self.confidence)
             started = time.perf_counter()
-            if candidates is None:
+            if self.search == "exact":
                 self.similarity_ = exact_factor_neighbours(spark, left, right, self.neighbours)
             else:
+                candidates = cooccurrence_neighbours(
+                    spark,
+                    frame,
+                    self.candidates,
+                    data.n_items,
+                    group=_group(self.candidate_context or self.context),
+                    max_basket_items=self.max_basket_items,
+                )
                 self.similarity_ = rescore_candidates(left, right, candidates, self.neighbours)
         logger.info(
             "spark ALS neighbours (%s): %d entries, %.1f s",
