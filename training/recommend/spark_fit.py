@@ -33,10 +33,10 @@ top-N of S, chosen by `search`:
                  factors, each block cut to top-N at once (torch.topk): O(n^2 * factors),
                  which spreads over executors on a cluster
 
-Measured (bench/spark_recommend.py, 400,000 synthetic items, local[2]): the exact pass takes
-~5 min after ALS, the candidates' co-occurrence job (over baskets) ~7 min with other work on
-the machine, so exact is no slower there. But the exact top-N collapses onto hubs (every
-item's 100 neighbours drawn from the same 707 items), and on the Instacart sample
+Measured (bench/spark_recommend.py, 400,000 synthetic items, local[2], after a 4.5 min ALS):
+the exact pass 5.3 min, the candidates 4.9 min (their co-occurrence job over baskets, then
+40 s of re-scoring), so neither is cheaper there. But the exact top-N collapses onto hubs
+(every item's 100 neighbours drawn from the same 707 items), and on the Instacart sample
 (configs/recommend_spark.yaml, 593 users) the candidate search scores test HR@10 0.104 against
 the exact search's 0.079, so `candidates` is the default.
 
