@@ -15,7 +15,7 @@ spark-package:
 	$(PY) -m zipfile -c build/spark/hospital_jobs.zip runtime triage prescription recommend sparkjobs
 	@echo build/spark/hospital_jobs.zip
 
-.PHONY: spark-package install keys run run-triage run-prescription run-recommend serve load-test test test-data test-model bench lint clean
+.PHONY: spark-package install keys run run-compare run-steps run-triage run-prescription run-recommend serve load-test test test-data test-model bench lint clean
 
 install: $(VENV)/.installed
 
@@ -28,7 +28,19 @@ $(VENV)/.installed: pyproject.toml requirements-encoder.txt
 	$(PY) -m pip install -q -e '.[train,service,dev,spark]'
 	touch $@
 
-run: install keys run-triage run-prescription run-recommend
+# The whole main job, timed. By default triage trains only its deployed family; `make
+# run-compare` trains and compares all four families (configs/triage.yaml, `families`).
+run:
+	@start=$$(date +%s); status=0; $(MAKE) --no-print-directory run-steps || status=$$?; \
+	took=$$(( $$(date +%s) - start )); \
+	echo "make run took $$((took / 60)) min $$((took % 60)) s on $$(nproc) cores"; exit $$status
+
+run-compare:
+	$(MAKE) --no-print-directory run TRIAGE_FLAGS="--set families=null"
+
+TRIAGE_FLAGS ?=
+
+run-steps: install keys run-triage run-prescription run-recommend
 	@echo
 	@echo "Start the service:  make serve   (doctor's page http://127.0.0.1:8000/doctor, API docs /docs)"
 	@echo "MLflow UI:          $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns.db --port 5000"
@@ -40,7 +52,7 @@ var/keys/bundle_signing.key:
 	$(PY) -m training keygen --out var/keys
 
 run-triage:
-	$(PY) -m training train triage --config configs/triage.yaml
+	$(PY) -m training train triage --config configs/triage.yaml $(TRIAGE_FLAGS)
 	HOSPITAL_SIGNING_KEY=$(SIGNING_KEY) $(PY) -m training promote triage
 	$(PY) -m training pull triage --alias champion --into models/triage
 	$(PY) -m triage predict --bundle models/triage/current \
@@ -96,7 +108,7 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy runtime triage prescription recommend training sparkjobs
+	$(VENV)/bin/mypy runtime triage prescription recommend consultations training sparkjobs
 
 clean:
 	rm -rf build mlruns.db mlartifacts models/*/

@@ -246,26 +246,10 @@ def main() -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
-    growth = {pid: after.get(pid, 0.0) - mb for pid, mb in before.items()}
-    kept = [
-        v
-        for v in (
-            result["idle_kept_max_s"],
-            result["slow_kept_max_s"],
-            result["big_body_kept_max_s"],
-        )
-        if v is not None
-    ]
     result.update(
         settings={k: v for k, v in vars(args).items() if k != "out"},
         worker_rss_mb={"before": before, "end_of_attack": during, "after_settle": after},
-        targets={
-            "connections_closed_within_30s": bool(kept) and max(kept) <= 30.0,
-            "healthz_p99_le_100ms": (result["healthz"]["p99_ms"] or 1e9) <= 100.0,
-            "load_zero_errors": result["load"]["errors"] == 0,
-            "load_p99_le_50ms": result["load"]["targets"]["p99_le_50ms_every_endpoint"],
-            "memory_back_within_50mb": bool(growth) and max(growth.values()) <= 50.0,
-        },
+        targets=target_check(result, before, after),
         cores=os.cpu_count(),
     )
     out = Path(args.out)
@@ -277,6 +261,29 @@ def main() -> None:
         print(f"| {name} | {met} |")
     for path, e in result["load"]["endpoints"].items():
         print(f"| {path} p99 {e['p99_ms']:.1f} ms, errors {e['errors']} | |")
+
+
+def target_check(
+    result: dict[str, Any], before: dict[int, float], after: dict[int, float]
+) -> dict[str, bool]:
+    """The attack's targets: connections closed, /healthz and the load fast, memory back."""
+    growth = {pid: after.get(pid, 0.0) - mb for pid, mb in before.items()}
+    kept = [
+        v
+        for v in (
+            result["idle_kept_max_s"],
+            result["slow_kept_max_s"],
+            result["big_body_kept_max_s"],
+        )
+        if v is not None
+    ]
+    return {
+        "connections_closed_within_30s": bool(kept) and max(kept) <= 30.0,
+        "healthz_p99_le_100ms": (result["healthz"]["p99_ms"] or 1e9) <= 100.0,
+        "load_zero_errors": result["load"]["errors"] == 0,
+        "load_p99_le_50ms": result["load"]["targets"]["p99_le_50ms_every_endpoint"],
+        "memory_back_within_50mb": bool(growth) and max(growth.values()) <= 50.0,
+    }
 
 
 if __name__ == "__main__":

@@ -172,54 +172,53 @@ async def run_load(
     import aiohttp
 
     bodies = request_bodies()
-    paths, weights = list(MIX), list(MIX.values())
-    rng = random.Random(0)
-    samples: dict[str, list[float]] = {}
-    errors: dict[str, list[str]] = {}
-    lags: list[float] = []
-    reload_result: dict[str, Any] = {}
     connector = aiohttp.TCPConnector(limit=256)
     timeout = aiohttp.ClientTimeout(total=10.0)
     async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as client:
+        load = _LoadRun(client, redeploy or {})
+        reloader = (
+            asyncio.create_task(load.reload_later(reload_at)) if reload_at is not None else None
+        )
+        total, sent_seconds = await load.send(bodies, rate, seconds)
+        if reloader is not None:
+            await reloader
+    return {
+        "samples": load.samples,
+        "errors": load.errors,
+        "sent": total,
+        "send_seconds": sent_seconds,
+        "send_lag_ms": {
+            "p50": float(np.percentile(load.lags, 50)) if load.lags else 0.0,
+            "p99": float(np.percentile(load.lags, 99)) if load.lags else 0.0,
+        },
+        "reload": load.reload_result or None,
+    }
 
-        async def one(number: int, path: str, body: dict[str, Any], due: float) -> None:
-            payload = json.dumps({**body, "id": f"load-{number}"}, ensure_ascii=False).encode()
-            lags.append((time.perf_counter() - due) * 1000)
-            try:
-                async with client.post(
-                    path, data=payload, headers={"Content-Type": "application/json"}
-                ) as response:
-                    text = await response.text()
-                    ok = response.status == 200
-                    detail = f"{response.status} {text[:120]}"
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                ok, detail = False, f"{type(exc).__name__}: {exc}"
-            samples.setdefault(path, []).append((time.perf_counter() - due) * 1000)
-            if not ok:
-                errors.setdefault(path, []).append(detail)
 
-        async def reload_later() -> None:
-            assert reload_at is not None
-            await asyncio.sleep(reload_at)
-            deployed = {
-                task: await asyncio.to_thread(deploy_copy, link)
-                for task, link in (redeploy or {}).items()
-            }
-            started = time.perf_counter()
-            async with client.post(
-                "/admin/reload", timeout=aiohttp.ClientTimeout(total=120)
-            ) as response:
-                answer = await response.json()
-            reload_result.update(
-                status=response.status,
-                seconds=time.perf_counter() - started,
-                tasks=answer.get("tasks"),
-                deployed=deployed,
-                at_s=reload_at,
-            )
+class _LoadRun:
+    """One run's requests over an aiohttp session, and what they recorded: latency samples and
+    errors per endpoint, the sender's lag, the reload's answer."""
 
+    def __init__(self, client: Any, redeploy: dict[str, Path]) -> None:
+        import aiohttp
+
+        self.client = client
+        self.redeploy = redeploy
+        self.samples: dict[str, list[float]] = {}
+        self.errors: dict[str, list[str]] = {}
+        self.lags: list[float] = []
+        self.reload_result: dict[str, Any] = {}
+        self._failures = (aiohttp.ClientError, TimeoutError)
+        self._reload_timeout = aiohttp.ClientTimeout(total=120)
+
+    async def send(
+        self, bodies: dict[str, list[dict[str, Any]]], rate: float, seconds: float
+    ) -> tuple[int, float]:
+        """Send the mix at its due times (open loop) and wait for every answer; returns
+        (requests sent, seconds the sending took)."""
+        paths, weights = list(MIX), list(MIX.values())
+        rng = random.Random(0)
         tasks = []
-        reloader = asyncio.create_task(reload_later()) if reload_at is not None else None
         begin = time.perf_counter()
         total = int(rate * seconds)
         for number in range(total):
@@ -229,22 +228,43 @@ async def run_load(
                 await asyncio.sleep(delay)
             path = rng.choices(paths, weights)[0]
             body = rng.choice(bodies[path])
-            tasks.append(asyncio.create_task(one(number, path, body, due)))
+            tasks.append(asyncio.create_task(self.one(number, path, body, due)))
         sent_seconds = time.perf_counter() - begin
         await asyncio.gather(*tasks)
-        if reloader is not None:
-            await reloader
-    return {
-        "samples": samples,
-        "errors": errors,
-        "sent": total,
-        "send_seconds": sent_seconds,
-        "send_lag_ms": {
-            "p50": float(np.percentile(lags, 50)) if lags else 0.0,
-            "p99": float(np.percentile(lags, 99)) if lags else 0.0,
-        },
-        "reload": reload_result or None,
-    }
+        return total, sent_seconds
+
+    async def one(self, number: int, path: str, body: dict[str, Any], due: float) -> None:
+        payload = json.dumps({**body, "id": f"load-{number}"}, ensure_ascii=False).encode()
+        self.lags.append((time.perf_counter() - due) * 1000)
+        try:
+            async with self.client.post(
+                path, data=payload, headers={"Content-Type": "application/json"}
+            ) as response:
+                text = await response.text()
+                ok = response.status == 200
+                detail = f"{response.status} {text[:120]}"
+        except self._failures as exc:
+            ok, detail = False, f"{type(exc).__name__}: {exc}"
+        self.samples.setdefault(path, []).append((time.perf_counter() - due) * 1000)
+        if not ok:
+            self.errors.setdefault(path, []).append(detail)
+
+    async def reload_later(self, reload_at: float) -> None:
+        """At `reload_at` s: deploy a copy of each bundle to redeploy, then POST /admin/reload."""
+        await asyncio.sleep(reload_at)
+        deployed = {
+            task: await asyncio.to_thread(deploy_copy, link) for task, link in self.redeploy.items()
+        }
+        started = time.perf_counter()
+        async with self.client.post("/admin/reload", timeout=self._reload_timeout) as response:
+            answer = await response.json()
+        self.reload_result.update(
+            status=response.status,
+            seconds=time.perf_counter() - started,
+            tasks=answer.get("tasks"),
+            deployed=deployed,
+            at_s=reload_at,
+        )
 
 
 def summarise(result: dict[str, Any], rate: float, seconds: float) -> dict[str, Any]:
@@ -301,18 +321,7 @@ def main() -> None:
     redeploy: dict[str, Path] = {}
     staged = Path(tempfile.mkdtemp(prefix="load-models-"))
     if url is None:
-        database = ROOT / "build/bench/load.db"
-        database.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{database}{suffix}").unlink(missing_ok=True)
-        database.with_name("reload.stamp").unlink(missing_ok=True)
-        links = stage_models(staged)
-        wanted = [t for t in args.redeploy.split(",") if t]
-        unknown = set(wanted) - set(TASKS)
-        if unknown:
-            parser.error(f"--redeploy: unknown tasks {sorted(unknown)}")
-        redeploy = {task: links[task] for task in wanted}
-        process, url = start_server(args.workers, database, links)
+        process, url, redeploy = start_local_server(parser, args, staged)
     try:
         raw = asyncio.run(run_load(url, args.rate, args.seconds, args.reload_at, redeploy))
     finally:
@@ -325,11 +334,37 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2, ensure_ascii=False))
     print(json.dumps(report, indent=2, ensure_ascii=False))
+    print_table(report, args.seconds, args.workers, args.reload_at)
+
+
+def start_local_server(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, staged: Path
+) -> tuple[subprocess.Popen[bytes], str, dict[str, Path]]:
+    """A fresh database, the bundles staged in `staged`, and the server on them; returns it,
+    its URL and the staged links that --redeploy names."""
+    database = ROOT / "build/bench/load.db"
+    database.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    database.with_name("reload.stamp").unlink(missing_ok=True)
+    links = stage_models(staged)
+    wanted = [t for t in args.redeploy.split(",") if t]
+    unknown = set(wanted) - set(TASKS)
+    if unknown:
+        parser.error(f"--redeploy: unknown tasks {sorted(unknown)}")
+    redeploy = {task: links[task] for task in wanted}
+    process, url = start_server(args.workers, database, links)
+    return process, url, redeploy
+
+
+def print_table(
+    report: dict[str, Any], seconds: float, workers: int, reload_at: float | None
+) -> None:
     print(
-        f"\n{report['sent']} requests at {report['achieved_rate']:.1f}/s for {args.seconds:.0f} s, "
-        f"{args.workers} workers, errors: {report['errors']}"
+        f"\n{report['sent']} requests at {report['achieved_rate']:.1f}/s for {seconds:.0f} s, "
+        f"{workers} workers, errors: {report['errors']}"
         + (
-            f", reload at {args.reload_at:.0f} s: {report['reload']['status']}"
+            f", reload at {reload_at:.0f} s: {report['reload']['status']}"
             if report["reload"]
             else ""
         )

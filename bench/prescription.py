@@ -168,19 +168,7 @@ def main() -> None:
     args = parser.parse_args()
     os.chdir(ROOT)
     bundle = Path(args.bundle).resolve()
-    manifest = json.loads((bundle / "manifest.json").read_text())
-    results: dict[str, Any] = {
-        "bundle_version": manifest["bundle_version"],
-        "data_source": manifest["data"]["source"],
-        "splits": manifest["metrics"]["splits"],
-        "splits_measured_by": "training run (manifest)",
-        "behaviour": manifest["metrics"].get("behaviour"),
-        "knowledge_base": manifest["metrics"]["knowledge_base"],
-        "latency_10_drugs_3_current": latency(bundle, args.requests),
-        "load": load_stats(bundle),
-        "bundle_mb": sum(p.stat().st_size for p in bundle.iterdir()) / 2**20,
-        "targets": TARGETS,
-    }
+    results = measure(bundle, args.requests)
     if args.refit:
         fresh = refit(bundle, args.hard_negative_fraction)
         results["splits"], results["splits_measured_by"] = (
@@ -192,6 +180,28 @@ def main() -> None:
     Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print(json.dumps(results, indent=2, ensure_ascii=False))
     print()
+    print_tables(results)
+
+
+def measure(bundle: Path, requests: int) -> dict[str, Any]:
+    """The training run's split figures (from the manifest), latency, load and bundle size."""
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    return {
+        "bundle_version": manifest["bundle_version"],
+        "data_source": manifest["data"]["source"],
+        "splits": manifest["metrics"]["splits"],
+        "splits_measured_by": "training run (manifest)",
+        "behaviour": manifest["metrics"].get("behaviour"),
+        "knowledge_base": manifest["metrics"]["knowledge_base"],
+        "latency_10_drugs_3_current": latency(bundle, requests),
+        "load": load_stats(bundle),
+        "bundle_mb": sum(p.stat().st_size for p in bundle.iterdir()) / 2**20,
+        "targets": TARGETS,
+    }
+
+
+def print_tables(results: dict[str, Any]) -> None:
+    """The markdown summary printed after the JSON."""
     print(
         f"Prescription benchmark, bundle {results['bundle_version']} "
         f"({results['data_source']} data); "

@@ -263,85 +263,109 @@ def evaluate(expect: Mapping[str, Any], result: Mapping[str, Any]) -> list[dict[
     `text`, the failure in words.
     """
     alerts = result["alerts"]
-    failures: list[dict[str, str]] = []
-
-    unknown = set(result["unresolved"]) | {
-        name for a in alerts if a["type"] == "unknown_drug" for name in a["drugs"]
-    }
-    for name in expect.get("must_resolve", []):
-        if name in unknown:
-            failures.append(
-                {
-                    "constraint": "must_resolve",
-                    "kind": "unresolved_name",
-                    "text": f"name '{name}' not resolved",
-                }
-            )
-
+    failures = _unresolved_names(expect.get("must_resolve", []), result)
     for want in expect.get("must_alert", []):
-        drugs, floor = want["drugs"], SEVERITY_RANK[want["min_severity"]]
-        label = f"{want['type']} >= {want['min_severity']} on {' + '.join(drugs)}"
-        candidates = [a for a in alerts if a["type"] == want["type"] and involves(a, drugs)]
-        strong = [a for a in candidates if SEVERITY_RANK[a["severity"]] >= floor]
-        flag = want.get("interruptive")
-        right = [a for a in strong if flag is None or a["interruptive"] == flag]
-        if right:
-            continue
-        if strong:
-            kind = "wrong_interruptive"
-            text = (
-                f"missing {label} with interruptive={flag}: "
-                f"got {'; '.join(_describe(a) for a in strong)}"
-            )
-        elif candidates:
-            kind = "wrong_severity"
-            text = f"missing {label}: got {'; '.join(_describe(a) for a in candidates)}"
-        else:
-            kind = "missed_alert"
-            other = [a for a in alerts if a["type"] != "unknown_drug" and involves(a, drugs)]
-            text = f"missing {label}: no {want['type']} alert on these drugs" + (
-                f" (other alerts on them: {'; '.join(_describe(a) for a in other)})"
-                if other
-                else ""
-            )
-        failures.append({"constraint": "must_alert", "kind": kind, "text": text})
-
+        missing = _missing_alert(want, alerts)
+        if missing is not None:
+            failures.append(missing)
     for limit in expect.get("must_not_alert", []):
-        drugs, ceiling = limit["drugs"], SEVERITY_RANK[limit["max_severity"]]
-        offending = [
-            a
-            for a in alerts
-            if a["type"] == limit["type"]
-            and involves(a, drugs)
-            and SEVERITY_RANK[a["severity"]] > ceiling
-        ]
-        if offending:
-            failures.append(
-                {
-                    "constraint": "must_not_alert",
-                    "kind": "false_alarm",
-                    "text": (
-                        f"{limit['type']} on {' + '.join(drugs)} must be at most "
-                        f"{limit['max_severity']}: got "
-                        f"{'; '.join(_describe(a) for a in offending)}"
-                    ),
-                }
-            )
-
-    most = expect.get("max_interruptive")
-    interruptive = [a for a in alerts if a["interruptive"]]
-    if most is not None and len(interruptive) > most:
-        failures.append(
-            {
-                "constraint": "max_interruptive",
-                "kind": "too_many_interruptive",
-                "text": (
-                    f"{len(interruptive)} interruptive alerts, at most {most} allowed: "
-                    f"{'; '.join(_describe(a) for a in interruptive)}"
-                ),
-            }
-        )
+        false_alarm = _false_alarm(limit, alerts)
+        if false_alarm is not None:
+            failures.append(false_alarm)
+    too_many = _too_many_interruptive(expect.get("max_interruptive"), alerts)
+    if too_many is not None:
+        failures.append(too_many)
     return failures
+
+
+def _unresolved_names(names: Iterable[str], result: Mapping[str, Any]) -> list[dict[str, str]]:
+    """must_resolve: each expected name that is unresolved or the subject of an unknown_drug
+    alert."""
+    unknown = set(result["unresolved"]) | {
+        name for a in result["alerts"] if a["type"] == "unknown_drug" for name in a["drugs"]
+    }
+    return [
+        {
+            "constraint": "must_resolve",
+            "kind": "unresolved_name",
+            "text": f"name '{name}' not resolved",
+        }
+        for name in names
+        if name in unknown
+    ]
+
+
+def _missing_alert(
+    want: Mapping[str, Any], alerts: list[Mapping[str, Any]]
+) -> dict[str, str] | None:
+    """must_alert: None when an alert of the type, severity and interruptive flag wanted
+    involves every listed drug; else what came closest (wrong flag, too weak, none at all)."""
+    drugs, floor = want["drugs"], SEVERITY_RANK[want["min_severity"]]
+    label = f"{want['type']} >= {want['min_severity']} on {' + '.join(drugs)}"
+    candidates = [a for a in alerts if a["type"] == want["type"] and involves(a, drugs)]
+    strong = [a for a in candidates if SEVERITY_RANK[a["severity"]] >= floor]
+    flag = want.get("interruptive")
+    right = [a for a in strong if flag is None or a["interruptive"] == flag]
+    if right:
+        return None
+    if strong:
+        kind = "wrong_interruptive"
+        text = (
+            f"missing {label} with interruptive={flag}: "
+            f"got {'; '.join(_describe(a) for a in strong)}"
+        )
+    elif candidates:
+        kind = "wrong_severity"
+        text = f"missing {label}: got {'; '.join(_describe(a) for a in candidates)}"
+    else:
+        kind = "missed_alert"
+        other = [a for a in alerts if a["type"] != "unknown_drug" and involves(a, drugs)]
+        text = f"missing {label}: no {want['type']} alert on these drugs" + (
+            f" (other alerts on them: {'; '.join(_describe(a) for a in other)})" if other else ""
+        )
+    return {"constraint": "must_alert", "kind": kind, "text": text}
+
+
+def _false_alarm(
+    limit: Mapping[str, Any], alerts: list[Mapping[str, Any]]
+) -> dict[str, str] | None:
+    """must_not_alert: the alerts of the type on the listed drugs above max_severity, if any."""
+    drugs, ceiling = limit["drugs"], SEVERITY_RANK[limit["max_severity"]]
+    offending = [
+        a
+        for a in alerts
+        if a["type"] == limit["type"]
+        and involves(a, drugs)
+        and SEVERITY_RANK[a["severity"]] > ceiling
+    ]
+    if not offending:
+        return None
+    return {
+        "constraint": "must_not_alert",
+        "kind": "false_alarm",
+        "text": (
+            f"{limit['type']} on {' + '.join(drugs)} must be at most "
+            f"{limit['max_severity']}: got "
+            f"{'; '.join(_describe(a) for a in offending)}"
+        ),
+    }
+
+
+def _too_many_interruptive(
+    most: int | None, alerts: list[Mapping[str, Any]]
+) -> dict[str, str] | None:
+    """max_interruptive: more interruptive alerts in the whole result than allowed."""
+    interruptive = [a for a in alerts if a["interruptive"]]
+    if most is None or len(interruptive) <= most:
+        return None
+    return {
+        "constraint": "max_interruptive",
+        "kind": "too_many_interruptive",
+        "text": (
+            f"{len(interruptive)} interruptive alerts, at most {most} allowed: "
+            f"{'; '.join(_describe(a) for a in interruptive)}"
+        ),
+    }
 
 
 def score(scenarios: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -477,30 +501,41 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "build/bench/prescription_scenarios.json"))
     args = parser.parse_args()
     os.chdir(ROOT)
-    bundle = Path(args.bundle).resolve()
-    manifest = json.loads((bundle / "manifest.json").read_text())
-    scenarios = [
-        json.loads(line)
-        for line in Path(args.scenarios).read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
     extra = not args.no_patient_extra
-    scored = score(scenarios, run_checker(bundle, scenarios, patient_extra=extra))
-    results: dict[str, Any] = {
-        "bundle": str(bundle),
-        "bundle_version": manifest["bundle_version"],
-        "git_commit": manifest.get("git_commit"),
-        "data_source": manifest.get("data", {}).get("source"),
-        "scenarios": str(args.scenarios),
-        "patient_extra_passed": extra,
-        **scored,
-        "expected_names_not_in_bundle_drugs": vocabulary_gaps(bundle, scenarios),
-    }
+    results = run_scenarios(Path(args.bundle).resolve(), args.scenarios, extra)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False))
     printed = {k: v for k, v in results.items() if k != "failures"}
     print(json.dumps(printed, indent=2, ensure_ascii=False))
     print()
+    print_summary(results, extra)
+    if args.show_failures:
+        print_failures(results["failures"])
+
+
+def run_scenarios(bundle: Path, scenarios_path: str, extra: bool) -> dict[str, Any]:
+    """Check every scenario with the bundle; the scores with the bundle's provenance."""
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    scenarios = [
+        json.loads(line)
+        for line in Path(scenarios_path).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    scored = score(scenarios, run_checker(bundle, scenarios, patient_extra=extra))
+    return {
+        "bundle": str(bundle),
+        "bundle_version": manifest["bundle_version"],
+        "git_commit": manifest.get("git_commit"),
+        "data_source": manifest.get("data", {}).get("source"),
+        "scenarios": str(scenarios_path),
+        "patient_extra_passed": extra,
+        **scored,
+        "expected_names_not_in_bundle_drugs": vocabulary_gaps(bundle, scenarios),
+    }
+
+
+def print_summary(results: dict[str, Any], extra: bool) -> None:
+    """Markdown: pass rates per category, failure kinds, names left unresolved."""
     print(
         f"Prescription scenarios, bundle {results['bundle_version']} "
         f"(commit {results['git_commit']}, {results['data_source']} data); "
@@ -521,16 +556,19 @@ def main() -> None:
     print(f"\n{unresolved['distinct']} distinct names left unresolved:")
     for part in ("drugs", "conditions", "allergies"):
         print(f"- {part} ({len(unresolved[part])}): {', '.join(unresolved[part]) or '-'}")
-    if args.show_failures:
-        print("\n| id | category | patient_extra | first failing constraint | more |")
-        print("|---|---|---|---|---|")
-        for f in results["failures"]:
-            text = f["first"].replace("|", "\\|")
-            more = len(f["failures"]) - 1
-            print(
-                f"| {f['id']} | {f['category']} | {'yes' if f['patient_extra'] else ''} "
-                f"| {text} | {f'+{more}' if more else ''} |"
-            )
+
+
+def print_failures(failures: list[dict[str, Any]]) -> None:
+    """Markdown: each failing scenario's first failing constraint (--show-failures)."""
+    print("\n| id | category | patient_extra | first failing constraint | more |")
+    print("|---|---|---|---|---|")
+    for f in failures:
+        text = f["first"].replace("|", "\\|")
+        more = len(f["failures"]) - 1
+        print(
+            f"| {f['id']} | {f['category']} | {'yes' if f['patient_extra'] else ''} "
+            f"| {text} | {f'+{more}' if more else ''} |"
+        )
 
 
 if __name__ == "__main__":

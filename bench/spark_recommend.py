@@ -457,6 +457,8 @@ def candidate_recall(work: Path) -> float | None:
 def bench_size(
     n_items: int, families: list[str], requests: int, budget: float, driver_memory: str
 ) -> dict[str, Any]:
+    """Generate the `n_items` catalogue's data, then fit and score each family on it, each job
+    in its own measured process."""
     work = WORK / f"items_{n_items}"
     work.mkdir(parents=True, exist_ok=True)
     data_result = work / "data.json"
@@ -469,55 +471,66 @@ def bench_size(
         raise RuntimeError(f"generating {n_items} items failed: {generated}")
     entry: dict[str, Any] = {"data": json.loads(data_result.read_text()), "families": {}}
     for family in families:
-        result = work / f"{family}.json"
-        for stale in work.glob(f"{family}.*"):
-            stale.unlink()  # a graph left by an earlier run must not be scored as this one's
-        job = run_measured(
-            [
-                "--job",
-                family,
-                "--items",
-                str(n_items),
-                "--result",
-                str(result),
-                "--budget",
-                str(budget),
-                "--driver-memory",
-                driver_memory,
-            ],
-            work / f"{family}.log",
-            timeout=max(budget * 2, 3600),
-        )
-        fitted = json.loads(result.read_text()) if result.is_file() else {}
-        if job.get("returncode") != 0 and not fitted:
-            fitted = {"status": f"failed: {job.get('status') or job.get('returncode')}"}
-        record = {**job, **fitted}
+        record = _fit_family(work, family, n_items, budget, driver_memory)
         graph = work / f"{family}.graph.npz"
         if graph.is_file():
-            scored = work / f"{family}.scoring.json"
-            scoring = run_measured(
-                [
-                    "--job",
-                    "score",
-                    "--graph",
-                    str(graph),
-                    "--result",
-                    str(scored),
-                    "--requests",
-                    str(requests),
-                ],
-                work / f"{family}.scoring.log",
-                timeout=3600,
-            )
-            record["scoring"] = (
-                json.loads(scored.read_text())
-                if scored.is_file()
-                else {"status": "failed", **scoring}
-            )
-            record["scoring"]["peak_mb"] = scoring.get("peak_mb")
+            record["scoring"] = _score_graph(work, family, graph, requests)
         entry["families"][family] = record
         print(f"{n_items} items, {family}: {_summary(record)}", file=sys.stderr, flush=True)
     return entry
+
+
+def _fit_family(
+    work: Path, family: str, n_items: int, budget: float, driver_memory: str
+) -> dict[str, Any]:
+    """One family's fit job: the process's measurements and the job's own result."""
+    result = work / f"{family}.json"
+    for stale in work.glob(f"{family}.*"):
+        stale.unlink()  # a graph left by an earlier run must not be scored as this one's
+    job = run_measured(
+        [
+            "--job",
+            family,
+            "--items",
+            str(n_items),
+            "--result",
+            str(result),
+            "--budget",
+            str(budget),
+            "--driver-memory",
+            driver_memory,
+        ],
+        work / f"{family}.log",
+        timeout=max(budget * 2, 3600),
+    )
+    fitted = json.loads(result.read_text()) if result.is_file() else {}
+    if job.get("returncode") != 0 and not fitted:
+        fitted = {"status": f"failed: {job.get('status') or job.get('returncode')}"}
+    return {**job, **fitted}
+
+
+def _score_graph(work: Path, family: str, graph: Path, requests: int) -> dict[str, Any]:
+    """Cart-scoring latency on a family's exported graph, with the scoring process's peak."""
+    scored = work / f"{family}.scoring.json"
+    scoring = run_measured(
+        [
+            "--job",
+            "score",
+            "--graph",
+            str(graph),
+            "--result",
+            str(scored),
+            "--requests",
+            str(requests),
+        ],
+        work / f"{family}.scoring.log",
+        timeout=3600,
+    )
+    record: dict[str, Any] = (
+        json.loads(scored.read_text()) if scored.is_file() else {"status": "failed", **scoring}
+    )
+    record["peak_mb"] = scoring.get("peak_mb")
+    return record
 
 
 def _summary(record: dict[str, Any]) -> str:

@@ -167,19 +167,38 @@ def onnx_vs_eager(
     def onnx(feed: dict[str, np.ndarray]) -> np.ndarray:
         return predictor.model.run(feed)[0]
 
-    def timed(fn: Any, batches: list[dict[str, np.ndarray]]) -> list[float]:
-        for feed in batches[:10]:
-            fn(feed)
-        samples = []
-        for feed in batches:
-            started = time.perf_counter()
-            fn(feed)
-            samples.append((time.perf_counter() - started) * 1000)
-        return samples
-
     worst = max(float(np.abs(eager(f) - onnx(f)).max()) for f in feeds[:50])
     result: dict[str, float] = {"max_abs_logit_diff": worst}
-    # Batch 1 by sequence length: eager's per-call overhead is fixed, ONNX's cost grows with length.
+    result.update(_batch1_by_length(feeds, eager, onnx))
+    batched = [
+        predictor.encoder(texts[i : i + 32], buckets[i : i + 32]) for i in range(0, len(texts), 32)
+    ]
+    e32, o32 = float(np.mean(_timed(eager, batched))), float(np.mean(_timed(onnx, batched)))
+    result.update(
+        {"batch32_eager_mean_ms": e32, "batch32_onnx_mean_ms": o32, "batch32_speedup": e32 / o32}
+    )
+    return result
+
+
+Feed = dict[str, np.ndarray]
+
+
+def _timed(fn: Any, batches: list[Feed]) -> list[float]:
+    """Milliseconds per call of `fn` on each batch, after ten warm-up calls."""
+    for feed in batches[:10]:
+        fn(feed)
+    samples = []
+    for feed in batches:
+        started = time.perf_counter()
+        fn(feed)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def _batch1_by_length(feeds: list[Feed], eager: Any, onnx: Any) -> dict[str, float]:
+    """Batch 1 by sequence length: eager's per-call overhead is fixed, ONNX's cost grows with
+    length. p50 of each, for all feeds and for short and long ones (groups under 20 skipped)."""
+    result: dict[str, float] = {}
     lengths = np.array([f["input_ids"].shape[1] for f in feeds])
     for name, chosen in (
         ("all", lengths > 0),
@@ -189,7 +208,7 @@ def onnx_vs_eager(
         subset = [f for f, keep in zip(feeds, chosen, strict=True) if keep]
         if len(subset) < 20:
             continue
-        e, o = np.percentile(timed(eager, subset), 50), np.percentile(timed(onnx, subset), 50)
+        e, o = np.percentile(_timed(eager, subset), 50), np.percentile(_timed(onnx, subset), 50)
         result.update(
             {
                 f"batch1_{name}_n": len(subset),
@@ -198,13 +217,6 @@ def onnx_vs_eager(
                 f"batch1_{name}_speedup": e / o,
             }
         )
-    batched = [
-        predictor.encoder(texts[i : i + 32], buckets[i : i + 32]) for i in range(0, len(texts), 32)
-    ]
-    e32, o32 = float(np.mean(timed(eager, batched))), float(np.mean(timed(onnx, batched)))
-    result.update(
-        {"batch32_eager_mean_ms": e32, "batch32_onnx_mean_ms": o32, "batch32_speedup": e32 / o32}
-    )
     return result
 
 
@@ -280,11 +292,11 @@ def main() -> None:
     summary = json.loads((run_dir / "summary.json").read_text())
     results: dict[str, Any] = {
         "run": summary["bundle_version"],
-        "deployed": summary["deployed"]["architecture"],
+        "deployed": summary["architecture"],
         "families": {},
     }
     test = None
-    for family in summary["families"]:
+    for family in summary["details"]["families"]:
         bundle = Path(family["bundle"])
         if test is None:
             test, results["data_source"] = _test_split(bundle, args.data_dir)

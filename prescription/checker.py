@@ -180,6 +180,33 @@ def _evidence(findings: list[Finding]) -> str:
     return " | ".join(parts)
 
 
+def _graded_notes(strictest: Finding, shared: str | None, duplicate: bool) -> tuple[str, str]:
+    """(English, Chinese) notes of a graded interaction alert: its source, a shared class, and
+    a grade that depends on dose or context."""
+    source_en, source_zh = source_names(strictest.source)
+    note_en, note_zh = f"Graded by {source_en}.", f"分级来源：{source_zh}。"
+    if shared:
+        # Same class but not a duplicate alert: allow-listed, or contraindicated anyway.
+        if duplicate:
+            note_en += f" Same class (ATC {shared}): also duplicate therapy."
+            note_zh += f"两药属同一类别（ATC {shared}），同时属于重复用药。"
+        else:
+            note_en += (
+                f" Same class (ATC {shared}): not flagged as duplicate therapy "
+                "(reviewed allow-list), but the interaction stands."
+            )
+            note_zh += (
+                f"两药属同一类别（ATC {shared}），已列入重复用药豁免清单，但相互作用仍需注意。"
+            )
+    if strictest.graded_by_context:
+        note_en += (
+            f" {source_en} grades this pair by dose or context; the strictest "
+            "grade is shown (see evidence for when each applies)."
+        )
+        note_zh += f"{source_zh}按剂量或情境分级，此处显示最严格的等级（详见证据）。"
+    return note_en, note_zh
+
+
 # Distinct (pair, dose context) answers kept per loaded bundle (~1 KB each).
 PAIR_MEMO_LIMIT = 200_000
 
@@ -426,83 +453,91 @@ class PrescriptionChecker:
         graded: list[Finding],
         score: PairScore | None,
     ) -> _Draft | None:
+        """The pair's one alert: duplicate therapy (citing any interaction) unless the pair is
+        contraindicated anyway, else its strictest graded finding, else a confident prediction."""
         a, b = key
         level = graded[0].level if graded else None
         shared = self._shared_class(a, b)
         duplicate = shared is not None and not self.rules.duplicate_allowed(a, b)
-        zh = self.zh
-        if duplicate and level != "contraindicated":
-            severity = stricter("moderate", level) or "moderate"
-            dup = interaction_messages(a, b, severity, "duplicate", zh=zh)
-            also_en = also_zh = ""
-            if graded:
-                key_i = self._mechanism(graded[0], known)
-                inter = interaction_messages(a, b, graded[0].level, key_i, zh=zh)
-                also_en, also_zh = f" Also: {inter.message_en}", f"另：{inter.message_zh}"
-            return _Draft(
-                "duplicate_therapy",
-                severity,
-                [a, b],
-                "knowledge_base",
-                f"{a} and {b} are in the same therapeutic class (ATC {shared}): "
-                f"duplicate therapy.{also_en}",
-                dup.management_en,
-                f"ATC level 4 {shared}" + (f" | {_evidence(known)}" if known else ""),
-                message_zh=f"{zh.get(a, a)}与{zh.get(b, b)}属同一治疗类别（ATC {shared}）："
-                f"重复用药。{also_zh}",
-                management_zh=dup.management_zh,
-            )
+        if duplicate and shared is not None and level != "contraindicated":
+            return self._duplicate_alert(key, known, graded, shared)
         if graded:
-            strictest = graded[0]
-            consulted = self._consulted(key, strictest, score, known)
-            if consulted is not None:
-                return consulted
-            if LEVEL_ORDER.index(strictest.level) > LEVEL_ORDER.index(
-                self.policy.min_interaction_level
-            ):
-                return None
-            source_en, source_zh = source_names(strictest.source)
-            note_en, note_zh = f"Graded by {source_en}.", f"分级来源：{source_zh}。"
-            if shared:
-                # Same class but not a duplicate alert: allow-listed, or contraindicated anyway.
-                if duplicate:
-                    note_en += f" Same class (ATC {shared}): also duplicate therapy."
-                    note_zh += f"两药属同一类别（ATC {shared}），同时属于重复用药。"
-                else:
-                    note_en += (
-                        f" Same class (ATC {shared}): not flagged as duplicate therapy "
-                        "(reviewed allow-list), but the interaction stands."
-                    )
-                    note_zh += (
-                        f"两药属同一类别（ATC {shared}），已列入重复用药豁免清单，"
-                        "但相互作用仍需注意。"
-                    )
-            if strictest.graded_by_context:
-                note_en += (
-                    f" {source_en} grades this pair by dose or context; the strictest "
-                    "grade is shown (see evidence for when each applies)."
-                )
-                note_zh += f"{source_zh}按剂量或情境分级，此处显示最严格的等级（详见证据）。"
-            text = interaction_messages(
-                a,
-                b,
-                strictest.level,
-                self._mechanism(strictest, known, duplicate=duplicate),
-                zh=zh,
-                note_en=note_en,
-                note_zh=note_zh,
-            )
-            return _Draft(
-                "interaction",
-                strictest.level,
-                [a, b],
-                "curated" if strictest.is_override else "knowledge_base",
-                text.message_en,
-                text.management_en,
-                _evidence(known),
-                message_zh=text.message_zh,
-                management_zh=text.management_zh,
-            )
+            return self._graded_alert(key, known, graded[0], score, shared, duplicate)
+        return self._predicted_alert(key, known, score)
+
+    def _duplicate_alert(
+        self, key: tuple[str, str], known: list[Finding], graded: list[Finding], shared: str
+    ) -> _Draft:
+        """Two drugs of one ATC level-4 class; a graded interaction is cited in the message."""
+        a, b = key
+        zh = self.zh
+        severity = stricter("moderate", graded[0].level if graded else None) or "moderate"
+        dup = interaction_messages(a, b, severity, "duplicate", zh=zh)
+        also_en = also_zh = ""
+        if graded:
+            key_i = self._mechanism(graded[0], known)
+            inter = interaction_messages(a, b, graded[0].level, key_i, zh=zh)
+            also_en, also_zh = f" Also: {inter.message_en}", f"另：{inter.message_zh}"
+        return _Draft(
+            "duplicate_therapy",
+            severity,
+            [a, b],
+            "knowledge_base",
+            f"{a} and {b} are in the same therapeutic class (ATC {shared}): "
+            f"duplicate therapy.{also_en}",
+            dup.management_en,
+            f"ATC level 4 {shared}" + (f" | {_evidence(known)}" if known else ""),
+            message_zh=f"{zh.get(a, a)}与{zh.get(b, b)}属同一治疗类别（ATC {shared}）："
+            f"重复用药。{also_zh}",
+            management_zh=dup.management_zh,
+        )
+
+    def _graded_alert(
+        self,
+        key: tuple[str, str],
+        known: list[Finding],
+        strictest: Finding,
+        score: PairScore | None,
+        shared: str | None,
+        duplicate: bool,
+    ) -> _Draft | None:
+        """The strictest graded finding as an interaction alert (None below the policy's
+        minimum level), or the model's stricter prediction for a source's weakest grade."""
+        consulted = self._consulted(key, strictest, score, known)
+        if consulted is not None:
+            return consulted
+        if LEVEL_ORDER.index(strictest.level) > LEVEL_ORDER.index(
+            self.policy.min_interaction_level
+        ):
+            return None
+        a, b = key
+        note_en, note_zh = _graded_notes(strictest, shared, duplicate)
+        text = interaction_messages(
+            a,
+            b,
+            strictest.level,
+            self._mechanism(strictest, known, duplicate=duplicate),
+            zh=self.zh,
+            note_en=note_en,
+            note_zh=note_zh,
+        )
+        return _Draft(
+            "interaction",
+            strictest.level,
+            [a, b],
+            "curated" if strictest.is_override else "knowledge_base",
+            text.message_en,
+            text.management_en,
+            _evidence(known),
+            message_zh=text.message_zh,
+            management_zh=text.management_zh,
+        )
+
+    def _predicted_alert(
+        self, key: tuple[str, str], known: list[Finding], score: PairScore | None
+    ) -> _Draft | None:
+        """A passive alert for a pair no source grades when P(major interaction) reaches the
+        policy's threshold."""
         if (
             score is None
             or score.abstained
@@ -510,6 +545,7 @@ class PrescriptionChecker:
             or score.p_interaction is None
         ):
             return None
+        a, b = key
         zh = self.zh
         # For a pair a source lists without grading, the interaction is known: only severity is
         # predicted. For an unlisted pair both are.

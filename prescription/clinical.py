@@ -390,6 +390,153 @@ class PatientContext:
         return None
 
 
+@dataclass
+class _WrittenValues:
+    """Values read from a patient's written conditions, each with the text it came from."""
+
+    egfr: list[tuple[float, str]] = field(default_factory=list)
+    egfr_estimates: list[tuple[float, str]] = field(default_factory=list)
+    crcl: list[tuple[float, str]] = field(default_factory=list)
+    creatinine: list[tuple[float, str]] = field(default_factory=list)
+    hepatic: list[tuple[str, str]] = field(default_factory=list)
+    potassium: list[tuple[float, str]] = field(default_factory=list)
+
+    def add(self, facts: ConditionFacts, written: str) -> None:
+        """Keep what one condition says."""
+        if facts.egfr is not None:
+            self.egfr.append((facts.egfr, written))
+        if facts.egfr_estimate is not None:
+            self.egfr_estimates.append((facts.egfr_estimate, written))
+        if facts.crcl is not None:
+            self.crcl.append((facts.crcl, written))
+        if facts.creatinine_umol_l is not None:
+            self.creatinine.append((facts.creatinine_umol_l, written))
+        if facts.hepatic is not None:
+            self.hepatic.append((facts.hepatic, written))
+        if facts.potassium_mmol_l is not None:
+            self.potassium.append((facts.potassium_mmol_l, written))
+
+
+def _egfr(patient: Patient, written: _WrittenValues) -> Measure | None:
+    """eGFR field, else the lowest written eGFR, else the lowest CKD stage/severity floor."""
+    if patient.egfr_ml_min_1_73m2 is not None:
+        return Measure(patient.egfr_ml_min_1_73m2, "eGFR (patient record)")
+    if written.egfr:
+        value, text = min(written.egfr)
+        return Measure(value, f"eGFR {value:g} written in '{text}'")
+    if written.egfr_estimates:
+        value, text = min(written.egfr_estimates)
+        return Measure(value, f"eGFR taken as {value:g} (the lowest value of '{text}')")
+    return None
+
+
+def _crcl(patient: Patient, written: _WrittenValues) -> Measure | None:
+    """CrCl field, else the lowest written CrCl, else Cockcroft-Gault from creatinine (field,
+    else the highest written) when age and weight are known."""
+    if patient.crcl_ml_min is not None:
+        return Measure(patient.crcl_ml_min, "CrCl (patient record)")
+    if written.crcl:
+        value, text = min(written.crcl)
+        return Measure(value, f"CrCl {value:g} mL/min written in '{text}'")
+    scr = patient.creatinine_umol_l
+    where = "patient record"
+    if scr is None and written.creatinine:
+        scr, where = max(written.creatinine)[0], f"written in '{max(written.creatinine)[1]}'"
+    if scr is None or patient.age is None or patient.weight_kg is None:
+        return None
+    value = cockcroft_gault(patient.age, patient.weight_kg, scr, patient.sex)
+    sex = {"M": "male", "F": "female"}.get(patient.sex or "", "sex unknown: female factor")
+    return Measure(
+        round(value, 1),
+        f"CrCl {value:.0f} mL/min by Cockcroft-Gault (creatinine {scr:g} µmol/L "
+        f"[{where}], {patient.age:g} y, {patient.weight_kg:g} kg, "
+        f"{sex})",
+    )
+
+
+def _hepatic(patient: Patient, written: _WrittenValues) -> tuple[str, str] | None:
+    """(severity, basis): the hepatic field ("none" -> None), else the worst written one."""
+    if patient.hepatic_impairment is not None:
+        if patient.hepatic_impairment != "none":
+            return (patient.hepatic_impairment, "hepatic impairment (patient record)")
+        return None
+    if written.hepatic:
+        severity, text = max(written.hepatic, key=lambda h: HEPATIC_SEVERITIES.index(h[0]))
+        return (severity, f"{severity} hepatic impairment from '{text}'")
+    return None
+
+
+def _dose_limit(r: dict[str, str]) -> DoseLimit:
+    """A doses.csv row."""
+    return DoseLimit(
+        target=r["target"],
+        route=r["route"] or "any",
+        population=r["population"],
+        max_single=_number(r["max_single"]),
+        max_daily=_number(r["max_daily"]),
+        max_single_per_kg=_number(r["max_single_per_kg"]),
+        max_daily_per_kg=_number(r["max_daily_per_kg"]),
+        unit=r["unit"] or "mg",
+        min_age_years=_number(r["min_age_years"]),
+        max_age_years=_number(r["max_age_years"]),
+        source=r["source"],
+        note=r.get("note", ""),
+    )
+
+
+def _age_rule(r: dict[str, str]) -> Rule:
+    """An age_restrictions.csv row."""
+    return Rule(
+        r["target"],
+        r["level"],
+        r["reason"],
+        r["management"],
+        r["source"],
+        min_age_years=_number(r["min_age_years"]),
+        max_age_years=_number(r["max_age_years"]),
+    )
+
+
+def _renal_rule(r: dict[str, str]) -> OrganRule:
+    """A renal.csv row: its eGFR/CrCl band [min, max) and caps."""
+    return _organ_rule(
+        r,
+        measure=r["measure"],
+        low=_number(r["min"]) or 0.0,
+        high=_number(r["max"]),
+        max_daily_per_kg=_number(r["max_daily_per_kg"]),
+        max_times_per_day=_number(r["max_times_per_day"]),
+    )
+
+
+def _schedule_rule(r: dict[str, str]) -> ScheduleRule:
+    """A schedules.csv row."""
+    return ScheduleRule(
+        target=r["target"],
+        route=r["route"] or "any",
+        max_daily_on_daily_regimen=float(r["max_daily_on_daily_regimen"]),
+        intermittent_from_dose=float(r["intermittent_from_dose"]),
+        level_daily=r["level_daily"],
+        reason=r["reason"],
+        management=r["management"],
+        source=r["source"],
+    )
+
+
+def _course_limit(r: dict[str, str]) -> CourseLimit:
+    """A course_limits.csv row."""
+    return CourseLimit(
+        target=r["target"],
+        route=r["route"] or "any",
+        max_duration_days=_number(r["max_duration_days"]),
+        max_course_mg=_number(r["max_course_mg"]),
+        level=r["level"],
+        reason=r["reason"],
+        management=r["management"],
+        source=r["source"],
+    )
+
+
 class ClinicalRules:
     """Curated rule lookups by canonical drug.
 
@@ -403,23 +550,7 @@ class ClinicalRules:
     ) -> None:
         self.tables = tables
         self.atc = atc
-        self.doses = [
-            DoseLimit(
-                target=r["target"],
-                route=r["route"] or "any",
-                population=r["population"],
-                max_single=_number(r["max_single"]),
-                max_daily=_number(r["max_daily"]),
-                max_single_per_kg=_number(r["max_single_per_kg"]),
-                max_daily_per_kg=_number(r["max_daily_per_kg"]),
-                unit=r["unit"] or "mg",
-                min_age_years=_number(r["min_age_years"]),
-                max_age_years=_number(r["max_age_years"]),
-                source=r["source"],
-                note=r.get("note", ""),
-            )
-            for r in tables["doses.csv"]
-        ]
+        self.doses = [_dose_limit(r) for r in tables["doses.csv"]]
         self.pregnancy = [
             Rule(r["target"], r["level"], r["reason"], r["management"], r["source"], r["trimester"])
             for r in tables["pregnancy.csv"]
@@ -428,18 +559,7 @@ class ClinicalRules:
             Rule(r["target"], r["level"], r["reason"], r["management"], r["source"])
             for r in tables["lactation.csv"]
         ]
-        self.age = [
-            Rule(
-                r["target"],
-                r["level"],
-                r["reason"],
-                r["management"],
-                r["source"],
-                min_age_years=_number(r["min_age_years"]),
-                max_age_years=_number(r["max_age_years"]),
-            )
-            for r in tables["age_restrictions.csv"]
-        ]
+        self.age = [_age_rule(r) for r in tables["age_restrictions.csv"]]
         self.condition_rules = [
             Rule(r["target"], r["level"], r["reason"], r["management"], r["source"], r["condition"])
             for r in tables["condition_contraindications.csv"]
@@ -457,46 +577,12 @@ class ClinicalRules:
             for r in tables["cross_reactivity.csv"]
         ]
         self.allowlist = [(r["target_a"], r["target_b"]) for r in tables["duplicate_allowlist.csv"]]
-        self.renal = [
-            _organ_rule(
-                r,
-                measure=r["measure"],
-                low=_number(r["min"]) or 0.0,
-                high=_number(r["max"]),
-                max_daily_per_kg=_number(r["max_daily_per_kg"]),
-                max_times_per_day=_number(r["max_times_per_day"]),
-            )
-            for r in tables.get("renal.csv", [])
-        ]
+        self.renal = [_renal_rule(r) for r in tables.get("renal.csv", [])]
         self.hepatic = [
             _organ_rule(r, min_severity=r["min_severity"]) for r in tables.get("hepatic.csv", [])
         ]
-        self.schedules = [
-            ScheduleRule(
-                target=r["target"],
-                route=r["route"] or "any",
-                max_daily_on_daily_regimen=float(r["max_daily_on_daily_regimen"]),
-                intermittent_from_dose=float(r["intermittent_from_dose"]),
-                level_daily=r["level_daily"],
-                reason=r["reason"],
-                management=r["management"],
-                source=r["source"],
-            )
-            for r in tables.get("schedules.csv", [])
-        ]
-        self.course_limits = [
-            CourseLimit(
-                target=r["target"],
-                route=r["route"] or "any",
-                max_duration_days=_number(r["max_duration_days"]),
-                max_course_mg=_number(r["max_course_mg"]),
-                level=r["level"],
-                reason=r["reason"],
-                management=r["management"],
-                source=r["source"],
-            )
-            for r in tables.get("course_limits.csv", [])
-        ]
+        self.schedules = [_schedule_rule(r) for r in tables.get("schedules.csv", [])]
+        self.course_limits = [_course_limit(r) for r in tables.get("course_limits.csv", [])]
         self._check_enumerations()
 
     def _check_enumerations(self) -> None:
@@ -612,70 +698,26 @@ class ClinicalRules:
         field, then Child-Pugh/severity words in the conditions (the worst one written).
         """
         context = PatientContext()
-        written_egfr: list[tuple[float, str]] = []
-        estimates: list[tuple[float, str]] = []
-        written_crcl: list[tuple[float, str]] = []
-        creatinine: list[tuple[float, str]] = []
-        hepatic: list[tuple[str, str]] = []
-        potassium: list[tuple[float, str]] = []
+        written_values = _WrittenValues()
         for written in patient.conditions:
             ids = self.conditions_in(written)
             facts = parse_condition(written)
-            if facts.egfr is not None:
-                written_egfr.append((facts.egfr, written))
-            if facts.egfr_estimate is not None:
-                estimates.append((facts.egfr_estimate, written))
-            if facts.crcl is not None:
-                written_crcl.append((facts.crcl, written))
-            if facts.creatinine_umol_l is not None:
-                creatinine.append((facts.creatinine_umol_l, written))
-            if facts.hepatic is not None:
-                hepatic.append((facts.hepatic, written))
-            if facts.potassium_mmol_l is not None:
-                potassium.append((facts.potassium_mmol_l, written))
+            written_values.add(facts, written)
             if not ids and not facts.any:
                 context.unmatched.append(written)
             context.conditions += [(written, condition) for condition in ids]
-        if patient.egfr_ml_min_1_73m2 is not None:
-            context.egfr = Measure(patient.egfr_ml_min_1_73m2, "eGFR (patient record)")
-        elif written_egfr:
-            value, written = min(written_egfr)
-            context.egfr = Measure(value, f"eGFR {value:g} written in '{written}'")
-        elif estimates:
-            value, written = min(estimates)
-            context.egfr = Measure(
-                value, f"eGFR taken as {value:g} (the lowest value of '{written}')"
-            )
-        if patient.crcl_ml_min is not None:
-            context.crcl = Measure(patient.crcl_ml_min, "CrCl (patient record)")
-        elif written_crcl:
-            value, written = min(written_crcl)
-            context.crcl = Measure(value, f"CrCl {value:g} mL/min written in '{written}'")
-        else:
-            scr = patient.creatinine_umol_l
-            where = "patient record"
-            if scr is None and creatinine:
-                scr, where = max(creatinine)[0], f"written in '{max(creatinine)[1]}'"
-            if scr is not None and patient.age is not None and patient.weight_kg is not None:
-                value = cockcroft_gault(patient.age, patient.weight_kg, scr, patient.sex)
-                sex = {"M": "male", "F": "female"}.get(
-                    patient.sex or "", "sex unknown: female factor"
-                )
-                context.crcl = Measure(
-                    round(value, 1),
-                    f"CrCl {value:.0f} mL/min by Cockcroft-Gault (creatinine {scr:g} µmol/L "
-                    f"[{where}], {patient.age:g} y, {patient.weight_kg:g} kg, "
-                    f"{sex})",
-                )
-        if patient.hepatic_impairment is not None:
-            if patient.hepatic_impairment != "none":
-                context.hepatic = (
-                    patient.hepatic_impairment,
-                    "hepatic impairment (patient record)",
-                )
-        elif hepatic:
-            severity, written = max(hepatic, key=lambda h: HEPATIC_SEVERITIES.index(h[0]))
-            context.hepatic = (severity, f"{severity} hepatic impairment from '{written}'")
+        context.egfr = _egfr(patient, written_values)
+        context.crcl = _crcl(patient, written_values)
+        context.hepatic = _hepatic(patient, written_values)
+        self._add_implied_conditions(context, written_values.potassium)
+        return context
+
+    def _add_implied_conditions(
+        self, context: PatientContext, potassium: list[tuple[float, str]]
+    ) -> None:
+        """Condition ids a value implies (renal_impairment for eGFR/CrCl < 60, hepatic_impairment
+        for a hepatic severity, hyperkalemia for potassium > 5.0 mmol/L), when not written and
+        the condition table has them."""
         have = {condition for _, condition in context.conditions}
         renal = [m for m in (context.egfr, context.crcl) if m is not None and m.value < 60]
         if renal and "renal_impairment" not in have and "renal_impairment" in self.condition_ids:
@@ -691,7 +733,6 @@ class ClinicalRules:
         if high_k and "hyperkalemia" not in have and "hyperkalemia" in self.condition_ids:
             value, written = max(high_k)
             context.conditions.append((f"potassium {value:g} mmol/L ('{written}')", "hyperkalemia"))
-        return context
 
     def has_renal_rules(self, drug: str) -> bool:
         """Whether the renal table grades this drug by eGFR/CrCl."""

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from prescription.tables import check_header
+
 LEVELS = ("contraindicated", "major", "moderate", "minor")
 # "unknown": a source lists the interaction without grading it.
 LEVEL_ORDER = (*LEVELS, "unknown")
@@ -65,7 +67,7 @@ def _table(path: Path) -> Iterator[dict[str, str]]:
     """Rows of a CSV as dicts, parsed with csv.reader (about 3x faster than DictReader)."""
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
-        header = next(reader)
+        header = check_header(path, next(reader))
         for values in reader:
             yield dict(zip(header, values, strict=True))
 
@@ -74,7 +76,7 @@ def _columns(path: Path, *names: str) -> Iterator[tuple[str, ...]]:
     """Selected columns of a large CSV as tuples (no per-row dict: hot tables have 10^5 rows)."""
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
-        header = next(reader)
+        header = check_header(path, next(reader))
         positions = [header.index(name) for name in names]
         for values in reader:
             yield tuple(values[i] for i in positions)
@@ -117,36 +119,8 @@ class InteractionKB:
 
         The loops are written flat on purpose: ~360,000 rows load in well under a second.
         """
-        graded: dict[tuple[str, str], list[Finding]] = {}
-        level_findings: dict[tuple[str, str, str], Finding] = {}
-        weakest: set[tuple[str, str]] = set()
-        if (folder / "kb_grade_mapping.csv").is_file():
-            weakest = {
-                (row["source"], row["level"])
-                for row in _table(folder / "kb_grade_mapping.csv")
-                if row["consult_model"] == "yes"
-            }
-        with (folder / "kb_levels.csv").open(encoding="utf-8", newline="") as handle:
-            reader = csv.reader(handle)
-            header = next(reader)
-            ia, ib, il, isrc, iv = (
-                header.index(c) for c in ("drug_a", "drug_b", "level", "source", "version")
-            )
-            for row in reader:
-                key = (row[il], row[isrc], row[iv])
-                finding = level_findings.get(key)
-                if finding is None:
-                    finding = level_findings[key] = Finding(
-                        *key,
-                        evidence=f"{key[1]} severity: {key[0]}",
-                        consult_model=(key[1], key[0]) in weakest,
-                    )
-                pair = (row[ia], row[ib]) if row[ia] <= row[ib] else (row[ib], row[ia])
-                existing = graded.get(pair)
-                if existing is None:
-                    graded[pair] = [finding]
-                else:
-                    existing.append(finding)
+        weakest = _weakest_grades(folder)
+        graded = _level_findings(folder / "kb_levels.csv", weakest)
         rules = {
             row["rule"]: Finding(
                 row["level"],
@@ -165,17 +139,7 @@ class InteractionKB:
         if (folder / "kb_overrides.csv").is_file():
             for override in _table(folder / "kb_overrides.csv"):
                 graded.setdefault(_pair(override["drug_a"], override["drug_b"]), []).append(
-                    Finding(
-                        override["level"],
-                        OVERRIDE_SOURCE,
-                        "pair_overrides",
-                        override["rationale"],
-                        "",
-                        f"{override['source']}"
-                        + (f" (applies when {override['when']})" if override["when"] else ""),
-                        when=override["when"],
-                        mechanism_key=override["mechanism"],
-                    )
+                    _override_finding(override)
                 )
         for findings in graded.values():
             if len(findings) > 1:
@@ -183,22 +147,7 @@ class InteractionKB:
                 findings.sort(
                     key=lambda f: (not f.is_override, f.when != "", LEVEL_ORDER.index(f.level))
                 )
-        drugbank: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        version = ""
-        with (folder / "kb_drugbank.csv").open(encoding="utf-8", newline="") as handle:
-            reader = csv.reader(handle)
-            header = next(reader)
-            i1, i2, it, iv = (header.index(c) for c in ("drug_1", "drug_2", "type", "version"))
-            for row in reader:
-                first, second = row[i1], row[i2]
-                pair = (first, second) if first <= second else (second, first)
-                entry = (row[it], first)
-                existing_db = drugbank.get(pair)
-                if existing_db is None:
-                    drugbank[pair] = [entry]
-                else:
-                    existing_db.append(entry)
-                version = row[iv]
+        drugbank, version = _drugbank_pairs(folder / "kb_drugbank.csv")
         templates = {row["type"]: row["template"] for row in _table(folder / "drugbank_types.csv")}
         return cls(graded, drugbank, templates, display, version)
 
@@ -235,3 +184,83 @@ class InteractionKB:
     def pairs(self) -> set[tuple[str, str]]:
         """Every pair some source lists."""
         return set(self.graded) | set(self.drugbank)
+
+
+def _weakest_grades(folder: Path) -> set[tuple[str, str]]:
+    """(source, level) of the grades kb_grade_mapping.csv marks consult_model=yes (none when
+    an older bundle lacks the table)."""
+    if not (folder / "kb_grade_mapping.csv").is_file():
+        return set()
+    return {
+        (row["source"], row["level"])
+        for row in _table(folder / "kb_grade_mapping.csv")
+        if row["consult_model"] == "yes"
+    }
+
+
+def _level_findings(
+    path: Path, weakest: set[tuple[str, str]]
+) -> dict[tuple[str, str], list[Finding]]:
+    """Pair -> findings of kb_levels.csv; one shared Finding per (level, source, version)."""
+    graded: dict[tuple[str, str], list[Finding]] = {}
+    level_findings: dict[tuple[str, str, str], Finding] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = check_header(path, next(reader))
+        ia, ib, il, isrc, iv = (
+            header.index(c) for c in ("drug_a", "drug_b", "level", "source", "version")
+        )
+        for row in reader:
+            key = (row[il], row[isrc], row[iv])
+            finding = level_findings.get(key)
+            if finding is None:
+                finding = level_findings[key] = Finding(
+                    *key,
+                    evidence=f"{key[1]} severity: {key[0]}",
+                    consult_model=(key[1], key[0]) in weakest,
+                )
+            pair = (row[ia], row[ib]) if row[ia] <= row[ib] else (row[ib], row[ia])
+            existing = graded.get(pair)
+            if existing is None:
+                graded[pair] = [finding]
+            else:
+                existing.append(finding)
+    return graded
+
+
+def _override_finding(override: dict[str, str]) -> Finding:
+    """A kb_overrides.csv row as the authoritative finding for its pair."""
+    return Finding(
+        override["level"],
+        OVERRIDE_SOURCE,
+        "pair_overrides",
+        override["rationale"],
+        "",
+        f"{override['source']}"
+        + (f" (applies when {override['when']})" if override["when"] else ""),
+        when=override["when"],
+        mechanism_key=override["mechanism"],
+    )
+
+
+def _drugbank_pairs(
+    path: Path,
+) -> tuple[dict[tuple[str, str], list[tuple[str, str]]], str]:
+    """(pair -> [(DDI type, drug playing #Drug1)], version) from kb_drugbank.csv."""
+    drugbank: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    version = ""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        i1, i2, it, iv = (header.index(c) for c in ("drug_1", "drug_2", "type", "version"))
+        for row in reader:
+            first, second = row[i1], row[i2]
+            pair = (first, second) if first <= second else (second, first)
+            entry = (row[it], first)
+            existing = drugbank.get(pair)
+            if existing is None:
+                drugbank[pair] = [entry]
+            else:
+                existing.append(entry)
+            version = row[iv]
+    return drugbank, version

@@ -14,12 +14,14 @@ from typing import Any
 from prescription.checker import AlertPolicy, PrescriptionChecker
 from prescription.clinical import ClinicalRules
 from prescription.kb import InteractionKB
+from prescription.manifest import PrescriptionPostprocessing
 from prescription.model import PairScorer
 from prescription.resolver import ABBREVIATIONS_FILE, DrugResolver, load_abbreviations
 from prescription.schema import CheckRequest, CheckResult
-from runtime.bundle import Bundle, load_bundle
-from runtime.errors import BundleError, SelfTestFailed
+from runtime.bundle import Bundle
+from runtime.errors import BundleError
 from runtime.onnx import OnnxModel
+from runtime.predictor import BundlePredictor
 from runtime.schema import ModelRef
 
 logger = logging.getLogger(__name__)
@@ -64,7 +66,7 @@ def _read_atc(path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
     return atc, display
 
 
-class PrescriptionPredictor:
+class PrescriptionPredictor(BundlePredictor):
     """One prescription bundle, ready to check requests.
 
     Args:
@@ -72,32 +74,17 @@ class PrescriptionPredictor:
         checker: the checker built from its tables and model.
     """
 
+    task = TASK
+    request_model = CheckRequest
+
     def __init__(self, bundle: Bundle, checker: PrescriptionChecker) -> None:
         self.bundle = bundle
         self.checker = checker
 
     @classmethod
-    def from_bundle(
-        cls,
-        path: str | Path,
-        *,
-        threads: int = 1,
-        self_test: bool = True,
-        suppress: Sequence[str] = (),
-    ) -> PrescriptionPredictor:
-        """Load and verify a prescription bundle.
-
-        Args:
-            path: the bundle folder.
-            threads: onnxruntime intra-op threads.
-            self_test: replay examples.jsonl and refuse the bundle if any answer changed.
-            suppress: extra alert keys to silence (the bundle's own list always applies).
-
-        Raises:
-            BundleError: missing, altered, malformed, or failing its self-test.
-        """
-        bundle = load_bundle(path, expected_task=TASK)
-        post = bundle.manifest.postprocessing
+    def _build(cls, bundle: Bundle, threads: int) -> PrescriptionPredictor:
+        """The predictor of a verified bundle (`from_bundle` is the entry point)."""
+        post = PrescriptionPostprocessing.read(bundle, "postprocessing")
         try:
             with _gc_paused():
                 atc, display = _read_atc(bundle.file("drugs.csv"))
@@ -107,49 +94,52 @@ class PrescriptionPredictor:
                 )
                 rules = ClinicalRules.from_folder(bundle.path, atc)
                 index, novelty = PairScorer.read_drugs(bundle.file("model_drugs.csv"))
-            model = OnnxModel(
-                bundle.file("model.onnx"), bundle.manifest.inputs, bundle.manifest.outputs, threads
-            )
-            scorer = PairScorer(model, index, novelty, float(post["novelty_threshold"]))
-            policy = AlertPolicy(
-                suppress=frozenset(post.get("suppress", [])),
-                model_alert_threshold=float(post["model_alert_threshold"]),
-                min_interaction_level=str(post.get("min_interaction_level", "moderate")),
-            )
-        except (KeyError, ValueError, TypeError, csv.Error) as exc:
-            raise BundleError(f"bundle {path}: unusable table or setting: {exc!r}") from exc
+        except csv.Error as exc:
+            raise BundleError(f"bundle {bundle.path}: unusable table: {exc!r}") from exc
+        model = OnnxModel(
+            bundle.file("model.onnx"), bundle.manifest.inputs, bundle.manifest.outputs, threads
+        )
+        scorer = PairScorer(model, index, novelty, post.novelty_threshold)
+        policy = AlertPolicy(
+            suppress=frozenset(post.suppress),
+            model_alert_threshold=post.model_alert_threshold,
+            min_interaction_level=post.min_interaction_level,
+        )
         ref = ModelRef(name=bundle.manifest.name, version=bundle.version)
-        predictor = cls(bundle, PrescriptionChecker(resolver, kb, rules, scorer, atc, policy, ref))
-        if self_test:
-            predictor.self_test()  # golden answers were recorded under the bundle's own policy
+        return cls(bundle, PrescriptionChecker(resolver, kb, rules, scorer, atc, policy, ref))
+
+    def _configure(self, suppress: Sequence[str] = (), **options: Any) -> None:
+        """Extra alert keys to silence, after the self-test: golden answers were recorded under
+        the bundle's own policy (whose list always applies)."""
+        super()._configure(**options)
         if suppress:
-            predictor.checker.policy = replace(
-                policy, suppress=policy.suppress | frozenset(suppress)
-            )
-        logger.info("loaded prescription bundle %s", bundle.version)
-        return predictor
+            policy = self.checker.policy
+            self.checker.policy = replace(policy, suppress=policy.suppress | frozenset(suppress))
 
     @property
     def model_ref(self) -> ModelRef:
         """The name and version every answer carries."""
         return self.checker.model_ref
 
+    def headline_metrics(self) -> dict[str, Any]:
+        """The learned model's macro-F1, major recall and AUROC per held-out split."""
+        splits = self.bundle.manifest.metrics.get("splits", {})
+        return {
+            name: {
+                k: v
+                for k, v in split["model"].items()
+                if k in ("macro_f1", "major_recall", "auroc")
+            }
+            for name, split in splits.items()
+        }
+
     def predict(self, requests: Sequence[CheckRequest]) -> list[CheckResult]:
         """Check a batch of prescriptions, in order."""
         return [self.checker.check(request) for request in requests]
 
-    def self_test(self) -> None:
-        """Replay examples.jsonl; raise SelfTestFailed naming the first example that changed."""
-        examples = self.bundle.read_jsonl("examples.jsonl")
-        if not examples:
-            raise SelfTestFailed(f"bundle {self.bundle.path}: examples.jsonl is empty")
-        for example in examples:
-            got = self.checker.check(CheckRequest.model_validate(example["request"])).model_dump()
-            problem = compare_results(example["expected"], got)
-            if problem:
-                raise SelfTestFailed(
-                    f"bundle {self.bundle.path}: example {example['request']['id']!r} {problem}"
-                )
+    @staticmethod
+    def _compare(expected: dict[str, Any], got: dict[str, Any]) -> str | None:
+        return compare_results(expected, got)
 
 
 def compare_results(expected: dict[str, Any], got: dict[str, Any]) -> str | None:

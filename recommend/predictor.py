@@ -12,7 +12,9 @@ Three architectures share this predictor:
     recommend.hybrid.v1      (item_seq + the item graph's inputs) -> (as the item graph)
 
 The item graph reads the last `history_limit` baskets, weighted by age; a sequential model reads
-the last `max_len` items of every stored basket, then the cart.
+the last `max_len` items of every stored basket, then the cart (`recommend.features`, which
+training uses too). Those settings are the manifest's typed preprocessing section
+(`recommend.manifest`): a bundle missing one is refused.
 """
 
 from __future__ import annotations
@@ -27,21 +29,42 @@ from typing import Any
 import numpy as np
 
 from prescription.predictor import PrescriptionPredictor
+from recommend.features import basket_history, basket_sequence
+from recommend.manifest import (
+    ARCHITECTURES,
+    HYBRID,
+    ITEM_GRAPH,
+    SASREC,
+    TASK,
+    ItemGraphPreprocessing,
+    RecommendPostprocessing,
+    RecommendPreprocessing,
+    SASRecPreprocessing,
+)
 from recommend.safety import SafetyFilter
 from recommend.schema import Recommendation, ScoreRequest, ScoreResult, Suppressed
-from runtime.bundle import Bundle, load_bundle
-from runtime.errors import BundleError, SelfTestFailed
+from runtime.bundle import Bundle
+from runtime.errors import BundleError
 from runtime.onnx import OnnxModel
-from runtime.schema import ModelRef
+from runtime.predictor import BundlePredictor
 
 logger = logging.getLogger(__name__)
 
-TASK = "recommend"
-ITEM_GRAPH = "recommend.item_graph.v1"
-SASREC = "recommend.sasrec.v1"
-HYBRID = "recommend.hybrid.v1"
-ARCHITECTURES = (ITEM_GRAPH, SASREC, HYBRID)
+__all__ = [
+    "ARCHITECTURES",
+    "HYBRID",
+    "ITEM_GRAPH",
+    "SASREC",
+    "TASK",
+    "Item",
+    "RecommendPredictor",
+    "compare_results",
+]
+
 SELF_TEST_ATOL = 1e-4
+# SASRec reads no weighted history; the "you bought this before" reason looks this many
+# baskets back.
+_REASON_BASKETS = 10
 # Candidates asked of the graph per wanted item when a safety filter may remove some.
 _CANDIDATE_FACTOR = 3
 _CANDIDATE_EXTRA = 16
@@ -80,7 +103,24 @@ def _read_users(path: Path) -> dict[str, list[np.ndarray]]:
     return users
 
 
-class RecommendPredictor:
+def _safety_filter(
+    bundle: Bundle, post: RecommendPostprocessing, items: list[Item], threads: int
+) -> SafetyFilter | None:
+    """The filter built from the embedded prescription bundle; the manifest's
+    `postprocessing.safety_filter` and the presence of `safety/` must agree."""
+    embedded = "safety" in bundle.manifest.bundles
+    if post.safety_filter != embedded:
+        raise BundleError(
+            f"bundle {bundle.path}: postprocessing.safety_filter is {post.safety_filter} but the "
+            f"bundle {'embeds' if embedded else 'does not embed'} a safety/ bundle"
+        )
+    if not embedded:
+        return None
+    checker = PrescriptionPredictor.from_bundle(bundle.nested("safety").path, threads=threads)
+    return SafetyFilter(checker.checker, [item.ingredients for item in items])
+
+
+class RecommendPredictor(BundlePredictor):
     """One recommend bundle, ready to score carts.
 
     Args:
@@ -89,7 +129,11 @@ class RecommendPredictor:
         items: the catalogue, by item index.
         users: known user id -> recent baskets (item indices, oldest first).
         safety: the safety filter, or None when the catalogue has no drug items.
+        preprocessing: the bundle's preprocessing section (its architecture's class).
     """
+
+    task = TASK
+    request_model = ScoreRequest
 
     def __init__(
         self,
@@ -98,94 +142,80 @@ class RecommendPredictor:
         items: list[Item],
         users: dict[str, list[np.ndarray]],
         safety: SafetyFilter | None,
+        preprocessing: RecommendPreprocessing,
     ) -> None:
         self.bundle = bundle
         self.model = model
         self.items = items
         self.users = users
         self.safety = safety
+        self.preprocessing = preprocessing
         self.index = {item.item_id: i for i, item in enumerate(items)}
-        pre = bundle.manifest.preprocessing
         self.architecture = bundle.manifest.architecture
-        self.cart_size_power = float(pre.get("cart_size_power", 0.0))
-        self.history_decay = float(pre.get("history_decay", 1.0))
-        self.history_limit = int(pre.get("history_limit", 10))
-        self.history_size_power = float(pre.get("history_size_power", 0.0))
-        self.exclude_history = bool(pre.get("exclude_history", False))
-        self.max_len = int(pre.get("max_len", 50))
+        # the item graph's inputs (item graph, hybrid) and the sequence's width (SASRec, hybrid)
+        self.weighting = (
+            preprocessing if isinstance(preprocessing, ItemGraphPreprocessing) else None
+        )
+        self.max_len = (
+            preprocessing.max_len if isinstance(preprocessing, SASRecPreprocessing) else None
+        )
 
     @classmethod
-    def from_bundle(
-        cls, path: str | Path, *, threads: int = 1, self_test: bool = True
-    ) -> RecommendPredictor:
-        """Load and verify a recommend bundle (and the prescription bundle it embeds).
-
-        Raises:
-            BundleError: missing, altered, malformed, or failing its self-test.
-        """
-        bundle = load_bundle(path, expected_task=TASK)
-        if bundle.manifest.architecture not in ARCHITECTURES:
-            raise BundleError(f"bundle {path}: unknown architecture {bundle.manifest.architecture}")
+    def _build(cls, bundle: Bundle, threads: int) -> RecommendPredictor:
+        """The predictor of a verified bundle (`from_bundle` is the entry point)."""
+        preprocessing = RecommendPreprocessing.for_bundle(bundle)
+        post = RecommendPostprocessing.read(bundle, "postprocessing")
         try:
             items = _read_items(bundle.file("items.csv"))
             users = _read_users(bundle.file("users.csv"))
-        except (KeyError, ValueError, csv.Error) as exc:
-            raise BundleError(f"bundle {path}: unusable table: {exc!r}") from exc
+        except csv.Error as exc:
+            raise BundleError(f"bundle {bundle.path}: unusable table: {exc!r}") from exc
         model = OnnxModel(
             bundle.file("model.onnx"), bundle.manifest.inputs, bundle.manifest.outputs, threads
         )
-        safety = None
-        if "safety" in bundle.manifest.bundles:
-            checker = PrescriptionPredictor.from_bundle(
-                bundle.nested("safety").path, threads=threads
-            ).checker
-            safety = SafetyFilter(checker, [item.ingredients for item in items])
-        predictor = cls(bundle, model, items, users, safety)
-        if self_test:
-            predictor.self_test()
+        safety = _safety_filter(bundle, post, items, threads)
         logger.info(
-            "loaded recommend bundle %s (%d items, %d users, safety filter %s)",
+            "recommend bundle %s: %d items, %d users, safety filter %s",
             bundle.version,
             len(items),
             len(users),
             "on" if safety else "off",
         )
-        return predictor
+        return cls(bundle, model, items, users, safety, preprocessing)
 
-    @property
-    def model_ref(self) -> ModelRef:
-        """The name and version every answer carries."""
-        return ModelRef(name=self.bundle.manifest.name, version=self.bundle.version)
+    def headline_metrics(self) -> dict[str, Any]:
+        """The deployed model's name and its test figures (HR@10, NDCG@10, coverage)."""
+        metrics = self.bundle.manifest.metrics
+        deployed = metrics.get("deployed")
+        models = metrics.get("models", {})
+        return {"deployed": deployed, "test": models.get(deployed, {}).get("test")}
 
     def predict(self, requests: Sequence[ScoreRequest]) -> list[ScoreResult]:
         """Score a batch of carts, in order."""
         return [self.score(request) for request in requests]
+
+    @staticmethod
+    def _compare(expected: dict[str, Any], got: dict[str, Any]) -> str | None:
+        return compare_results(expected, got)
 
     # -- one request ---------------------------------------------------------------------
 
     def _baskets(self, user_id: str | None) -> list[np.ndarray]:
         return self.users.get(user_id, []) if user_id else []
 
-    def _weighted(self, baskets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Recent baskets (oldest first) -> history items and their decayed weights."""
-        baskets = [b for b in baskets if len(b)][-self.history_limit :]
-        if not baskets:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        items = np.concatenate(baskets)
-        ages = np.concatenate(
-            [np.full(len(b), len(baskets) - 1 - i) for i, b in enumerate(baskets)]
+    def _history(self, baskets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Recent baskets (oldest first) -> history items and their decayed weights. SASRec has
+        no history channel: its history (for the "bought before" reason) is the last
+        `_REASON_BASKETS` baskets."""
+        weighting = self.weighting
+        if weighting is None:
+            return basket_history(baskets, 1.0, _REASON_BASKETS, 0.0)
+        return basket_history(
+            baskets,
+            weighting.history_decay,
+            weighting.history_limit,
+            weighting.history_size_power,
         )
-        weights = self.history_decay**ages / len(baskets) ** self.history_size_power
-        return items.astype(np.int64), weights.astype(np.float32)
-
-    def _sequence(self, baskets: list[np.ndarray], cart: np.ndarray) -> np.ndarray:
-        """The sequential model's row [1, max_len]: history items then the cart, left-padded."""
-        parts = [np.asarray(b, np.int64) for b in baskets if len(b)] + [cart]
-        sequence = np.concatenate(parts)[-self.max_len :]
-        row = np.full((1, self.max_len), len(self.items), dtype=np.int64)
-        if len(sequence):
-            row[0, -len(sequence) :] = sequence
-        return row
 
     def _feeds(
         self, cart: np.ndarray, baskets: list[np.ndarray]
@@ -193,20 +223,22 @@ class RecommendPredictor:
         """The graph's inputs (all but k) for a cart and the user's baskets (oldest first),
         and the history items the item graph reads; built once per request, however many
         times the candidate list is widened."""
-        history, history_weight = self._weighted(baskets)
+        history, history_weight = self._history(baskets)
         # next-item bundles never recommend what the user already has (the evaluation protocol)
         exclude = (
             np.concatenate([cart, *[np.asarray(b, np.int64) for b in baskets]])
-            if self.exclude_history
+            if self.preprocessing.exclude_history
             else cart
         )
         feeds: dict[str, np.ndarray] = {"exclude": exclude}
-        if self.architecture != ITEM_GRAPH:
-            feeds["item_seq"] = self._sequence(baskets, cart)
-        if self.architecture != SASREC:
+        if self.max_len is not None:
+            feeds["item_seq"] = basket_sequence(baskets, cart, self.max_len, len(self.items))[
+                None, :
+            ]
+        if self.weighting is not None:
             feeds["cart"] = cart
             feeds["cart_weight"] = np.full(
-                len(cart), max(len(cart), 1) ** -self.cart_size_power, np.float32
+                len(cart), max(len(cart), 1) ** -self.weighting.cart_size_power, np.float32
             )
             feeds["history"] = history
             feeds["history_weight"] = history_weight
@@ -218,7 +250,7 @@ class RecommendPredictor:
         """Top `ask` items: scores, item indices, and each cart item's contribution (None for
         SASRec, which has no per-cart-item term)."""
         outputs = self.model.run({**feeds, "k": np.array([ask], dtype=np.int64)})
-        if self.architecture == SASREC:
+        if self.weighting is None:
             return outputs[0].reshape(-1), outputs[1].reshape(-1), None
         scores, items, contribution = outputs
         return scores, items, contribution
@@ -315,26 +347,11 @@ class RecommendPredictor:
                 return f"often bought with {source.name or source.item_id}"
         if item in in_history:
             return "you bought this before"
-        if self.architecture != ITEM_GRAPH and (len(cart) or in_history):
+        if self.max_len is not None and (len(cart) or in_history):
             return "often bought next after your recent items"
         if in_history:
             return "matches your purchase history"
         return "popular with other customers"
-
-    # -- self-test ---------------------------------------------------------------------------
-
-    def self_test(self) -> None:
-        """Replay examples.jsonl; raise SelfTestFailed naming the first example that changed."""
-        examples = self.bundle.read_jsonl("examples.jsonl")
-        if not examples:
-            raise SelfTestFailed(f"bundle {self.bundle.path}: examples.jsonl is empty")
-        for example in examples:
-            got = self.score(ScoreRequest.model_validate(example["request"])).model_dump()
-            problem = compare_results(example["expected"], got)
-            if problem:
-                raise SelfTestFailed(
-                    f"bundle {self.bundle.path}: example {example['request']['id']!r} {problem}"
-                )
 
 
 def compare_results(expected: dict[str, Any], got: dict[str, Any]) -> str | None:

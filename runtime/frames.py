@@ -23,7 +23,6 @@ bundle (sha256 of every file, golden self-test) per batch would cost more than t
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import math
@@ -38,57 +37,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from runtime.batch import describe_validation_error, predict_isolated
+from runtime.tasks import import_object, task_spec
 
 logger = logging.getLogger(__name__)
 
 ColumnKind = Literal["string", "boolean", "bigint", "double", "json"]
-
-
-@dataclass(frozen=True)
-class TaskSpec:
-    """Where a task's torch-free pieces live ("module:Class"), imported only when used.
-
-    Attributes:
-        predictor: has `from_bundle(path, **load_options)` and `predict(requests, **options)`.
-        request: the strict pydantic request model (one input row).
-        result: the pydantic result model (one output row; the CLI's JSON line).
-    """
-
-    predictor: str
-    request: str
-    result: str
-
-
-TASKS: dict[str, TaskSpec] = {
-    "triage": TaskSpec(
-        "triage.predictor:TriagePredictor",
-        "triage.schema:TriageRequest",
-        "triage.schema:TriageResult",
-    ),
-    "prescription": TaskSpec(
-        "prescription.predictor:PrescriptionPredictor",
-        "prescription.schema:CheckRequest",
-        "prescription.schema:CheckResult",
-    ),
-    "recommend": TaskSpec(
-        "recommend.predictor:RecommendPredictor",
-        "recommend.schema:ScoreRequest",
-        "recommend.schema:ScoreResult",
-    ),
-}
-
-
-def import_object(dotted: str) -> Any:
-    """The object a "module:name" string names (imported now)."""
-    module, name = dotted.split(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def task_spec(task: str) -> TaskSpec:
-    """The spec of `task`; a clear error names the known tasks."""
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; known: {', '.join(sorted(TASKS))}")
-    return TASKS[task]
 
 
 # ---------------------------------------------------------------------------------------------

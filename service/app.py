@@ -19,7 +19,7 @@ import time
 import traceback
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -27,13 +27,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from consultations.store import ConsultationStore
 from runtime.logs import configure_logging
 from service.metrics import ServiceMetrics, method_label
-from service.models import ModelRegistry, Poller
+from service.models import Poller, ServingModels
 from service.routes import admin, carts, doctor, feedback, health, prescriptions, triage
 from service.server import limit_noisy_logs
 from service.settings import ServiceSettings
-from service.store import ConsultationStore
 from service.work import PredictionGate
 
 logger = logging.getLogger("service")
@@ -231,7 +231,7 @@ def _endpoint(scope: Scope) -> str:
 
 
 def create_app(
-    settings: ServiceSettings | None = None, registry: ModelRegistry | None = None
+    settings: ServiceSettings | None = None, registry: ServingModels | None = None
 ) -> FastAPI:
     """Build the app. Settings come from the environment when not given; nothing is loaded
     until the lifespan starts."""
@@ -240,15 +240,39 @@ def create_app(
         configure_logging(settings.log_level, json_format=True)
         limit_noisy_logs()
     metrics = ServiceMetrics()
+    app = FastAPI(
+        title="Internet-hospital ML service",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=_lifespan(settings, registry, metrics),
+        # Swagger UI and ReDoc load scripts from a public CDN onto the origin that holds the
+        # doctor's cookie: off unless asked for (development). /openapi.json stays.
+        docs_url="/docs" if settings.docs else None,
+        redoc_url=None,
+        responses={
+            413: {"model": None, "description": "body too large"},
+        },
+    )
+    for module in (triage, prescriptions, carts, feedback, doctor, health, admin):
+        app.include_router(module.router)
+    _install_error_handlers(app)
+    # Added last = outermost: Observability sees every answer, 413s included.
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(Observability, metrics=metrics, debug_payloads=settings.debug_payloads)
+    return app
+
+
+def _lifespan(
+    settings: ServiceSettings, registry: ServingModels | None, metrics: ServiceMetrics
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: load and self-test the bundles (`registry`, else the settings'
+    bundle paths), open the store, start the reload poller and SIGHUP handler; undo on exit."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        models = registry or ModelRegistry(
-            {
-                "triage": settings.triage_bundle,
-                "prescription": settings.prescription_bundle,
-                "recommend": settings.recommend_bundle,
-            },
+        models = registry or ServingModels(
+            settings.bundle_paths(),
             threads=settings.onnx_threads,
             stamp=settings.database.with_name("reload.stamp"),
             public_key=_public_key(settings),
@@ -278,21 +302,12 @@ def create_app(
             if previous is not None:
                 signal.signal(signal.SIGHUP, previous)
 
-    app = FastAPI(
-        title="Internet-hospital ML service",
-        version="1.0",
-        description=DESCRIPTION,
-        lifespan=lifespan,
-        # Swagger UI and ReDoc load scripts from a public CDN onto the origin that holds the
-        # doctor's cookie: off unless asked for (development). /openapi.json stays.
-        docs_url="/docs" if settings.docs else None,
-        redoc_url=None,
-        responses={
-            413: {"model": None, "description": "body too large"},
-        },
-    )
-    for module in (triage, prescriptions, carts, feedback, doctor, health, admin):
-        app.include_router(module.router)
+    return lifespan
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error answered as `{"error": ...}`: validation (422, fields named, inputs left
+    out), HTTP errors, and anything unhandled (500, logged without its message)."""
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -313,12 +328,6 @@ def create_app(
         return JSONResponse(
             status_code=500, content={"error": "internal error; see the server log"}
         )
-
-    # Added last = outermost: Observability sees every answer, 413s included.
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(Observability, metrics=metrics, debug_payloads=settings.debug_payloads)
-    return app
 
 
 def _public_key(settings: ServiceSettings) -> bytes | None:

@@ -13,10 +13,10 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
+from consultations.store import ConsultationStore
 from prescription.predictor import PrescriptionPredictor
 from recommend.predictor import RecommendPredictor
 from service.settings import ServiceSettings
-from service.store import ConsultationStore
 from service.work import PredictionGate
 from triage.predictor import TriagePredictor
 

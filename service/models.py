@@ -16,25 +16,16 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prescription.predictor import PrescriptionPredictor
-from recommend.predictor import RecommendPredictor
 from runtime.bundle import load_bundle
 from runtime.errors import BundleError
 from runtime.signing import SIGNATURE_NAME, verify_signature
-from triage.predictor import TriagePredictor
+from runtime.tasks import predictor_class
 
 logger = logging.getLogger(__name__)
-
-LOADERS: dict[str, Callable[..., Any]] = {
-    "triage": TriagePredictor.from_bundle,
-    "prescription": PrescriptionPredictor.from_bundle,
-    "recommend": RecommendPredictor.from_bundle,
-}
 
 
 @dataclass
@@ -65,7 +56,7 @@ class Slot:
             "bundle_hash": bundle.bundle_hash,
             "path": str(self.resolved),
             "loaded_at": self.loaded_at,
-            "metrics": _json_safe(_headline_metrics(bundle.manifest.task, bundle.manifest.metrics)),
+            "metrics": _json_safe(self.predictor.headline_metrics()),
             "last_reload_error": self.error,
         }
 
@@ -81,31 +72,9 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _headline_metrics(task: str, metrics: dict[str, Any]) -> dict[str, Any]:
-    """The few figures an on-call engineer looks at (the full set is in the manifest)."""
-    if task == "triage":
-        test = metrics.get("test", {})
-        return {"test": test.get("overall"), "selective": test.get("selective")}
-    if task == "prescription":
-        splits = metrics.get("splits", {})
-        return {
-            name: {
-                k: v
-                for k, v in split["model"].items()
-                if k in ("macro_f1", "major_recall", "auroc")
-            }
-            for name, split in splits.items()
-        }
-    if task == "recommend":
-        deployed = metrics.get("deployed")
-        models = metrics.get("models", {})
-        return {"deployed": deployed, "test": models.get(deployed, {}).get("test")}
-    return {}
-
-
 @dataclass
-class ModelRegistry:
-    """The three slots, with reload.
+class ServingModels:
+    """The serving predictors, one slot per task of the task table, with reload.
 
     Args:
         paths: task -> bundle path.
@@ -176,7 +145,7 @@ class ModelRegistry:
             return f"refused: {slot.error} (unchanged since)"
         try:
             self._check_signature(resolved)
-            predictor = LOADERS[slot.task](
+            predictor = predictor_class(slot.task).from_bundle(
                 resolved, threads=self.threads, **self.options.get(slot.task, {})
             )
         except Exception as exc:
@@ -252,7 +221,7 @@ def _fingerprint(folder: Path) -> tuple[Any, ...]:
 class Poller(threading.Thread):
     """Background thread of one worker: `registry.poll()` every `interval` seconds."""
 
-    def __init__(self, registry: ModelRegistry, interval: float) -> None:
+    def __init__(self, registry: ServingModels, interval: float) -> None:
         super().__init__(name="bundle-poller", daemon=True)
         self.registry = registry
         self.interval = interval

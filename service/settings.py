@@ -89,3 +89,13 @@ class ServiceSettings(BaseSettings):
     docs: bool = Field(False, description="serve Swagger UI at /docs (loads a CDN script)")
     log_level: str = "INFO"
     json_logs: bool = Field(True, description="configure JSON logging when the app is created")
+
+    def bundle_paths(self) -> dict[str, Path]:
+        """Every task of the task table -> its bundle folder: the `<task>_bundle` setting
+        (HOSPITAL_<TASK>_BUNDLE), else models/<task>/current."""
+        from runtime.tasks import task_names
+
+        return {
+            task: getattr(self, f"{task}_bundle", Path("models") / task / "current")
+            for task in task_names()
+        }

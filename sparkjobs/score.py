@@ -32,7 +32,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from runtime.frames import TASKS, FrameScorer, bundle_loads, output_columns
+from runtime.frames import FrameScorer, bundle_loads, output_columns
+from runtime.tasks import TASKS
 
 logger = logging.getLogger(__name__)
 
@@ -192,64 +193,26 @@ def score(
     scratch = Path(tempfile.mkdtemp(prefix="bundle-"))
     try:
         local_bundle = resolve_bundle(bundle, scratch)
-        if all_users_k is not None:
-            if task != "recommend":
-                raise ValueError("--all-users is for the recommend task")
-            frame = all_users_frame(spark, local_bundle, all_users_k)
-        elif input is None:
-            raise ValueError("give --input (or --all-users for recommend)")
-        else:
-            frame = read_input(spark, input, input_format)
+        frame = _input_frame(spark, task, local_bundle, input, input_format, all_users_k)
         if partitions:
             # a small table in one file is one partition, scored on one core
             frame = frame.repartition(partitions)
-        keep = [name for name in passthrough if name != partition_column]
-        missing = [name for name in keep if name not in frame.columns]
-        if missing:
-            raise ValueError(f"passthrough columns not in the input: {missing}")
+        keep = _passthrough_columns(frame, passthrough, partition_column)
         shipped = ship_bundle(spark, local_bundle, ship, scratch)
         loads = spark.sparkContext.accumulator(0)
         options = (dict(load_options or {}), dict(predict_options or {}), dict(column_map or {}))
-
-        def score_batches(batches: Iterator[Any]) -> Iterator[Any]:
-            before = bundle_loads()
-            scorer = FrameScorer.for_worker(
-                task,
-                _worker_bundle(shipped),
-                load_options=options[0],
-                predict_options=options[1],
-                passthrough=keep,
-                column_map=options[2],
-            )
-            loads.add(bundle_loads() - before)
-            yield from scorer.iter_arrow(batches, arrow_schema)
-
-        from pyspark.sql import functions as F
-        from pyspark.sql.pandas.types import to_arrow_schema
-        from pyspark.sql.types import StructType
-
-        schema = output_schema(task, frame, keep)
-        # Arrow in and out (mapInArrow): no pandas conversion on either side of the predictor.
-        struct = StructType.fromDDL(schema)
-        assert isinstance(struct, StructType)  # a list of columns parses to a struct
-        arrow_schema = to_arrow_schema(struct)
-        rows_in = frame.count()
-        scored = frame.mapInArrow(score_batches, schema)
-
-        scored = scored.withColumn(partition_column, F.lit(partition))
-        write_output(scored, output, partition_column, mode)
-        written = read_output(spark, output, partition_column, partition)
-        counts = written.agg(
-            F.count(F.lit(1)).alias("rows"), F.count("error").alias("errors")
-        ).first()
+        rows_in, scored = _scored_frame(frame, task, keep, shipped, loads, options)
+        rows_out, errors = _write_and_count(
+            spark, scored, output, partition_column, partition, mode
+        )
         report = ScoreReport(
             task=task,
             bundle=bundle,
             partition=partition,
             rows_in=rows_in,
-            rows_out=int(counts["rows"]),
-            errors=int(counts["errors"]),
-            lost=rows_in - int(counts["rows"]),
+            rows_out=rows_out,
+            errors=errors,
+            lost=rows_in - rows_out,
             bundle_loads=int(loads.value),
             seconds=round(time.perf_counter() - started, 2),
         )
@@ -257,6 +220,84 @@ def score(
         shutil.rmtree(scratch, ignore_errors=True)
     logger.info("scored: %s", report)
     return report
+
+
+def _input_frame(
+    spark: Any,
+    task: str,
+    local_bundle: Path,
+    input: str | None,
+    input_format: str,
+    all_users_k: int | None,
+) -> Any:
+    """The rows to score: every user the recommend bundle knows (`all_users_k`), else `input`."""
+    if all_users_k is not None:
+        if task != "recommend":
+            raise ValueError("--all-users is for the recommend task")
+        return all_users_frame(spark, local_bundle, all_users_k)
+    if input is None:
+        raise ValueError("give --input (or --all-users for recommend)")
+    return read_input(spark, input, input_format)
+
+
+def _passthrough_columns(
+    frame: Any, passthrough: Iterable[str], partition_column: str
+) -> list[str]:
+    """The input columns copied to the output (the partition column is the job's own)."""
+    keep = [name for name in passthrough if name != partition_column]
+    missing = [name for name in keep if name not in frame.columns]
+    if missing:
+        raise ValueError(f"passthrough columns not in the input: {missing}")
+    return keep
+
+
+def _scored_frame(
+    frame: Any,
+    task: str,
+    keep: list[str],
+    shipped: tuple[str, str],
+    loads: Any,
+    options: tuple[dict[str, Any], dict[str, Any], dict[str, str]],
+) -> tuple[int, Any]:
+    """(rows in, the lazily scored frame): each worker loads the bundle once, counting its
+    loads in `loads`; `options` are (load_options, predict_options, column_map)."""
+
+    def score_batches(batches: Iterator[Any]) -> Iterator[Any]:
+        before = bundle_loads()
+        scorer = FrameScorer.for_worker(
+            task,
+            _worker_bundle(shipped),
+            load_options=options[0],
+            predict_options=options[1],
+            passthrough=keep,
+            column_map=options[2],
+        )
+        loads.add(bundle_loads() - before)
+        yield from scorer.iter_arrow(batches, arrow_schema)
+
+    from pyspark.sql.pandas.types import to_arrow_schema
+    from pyspark.sql.types import StructType
+
+    schema = output_schema(task, frame, keep)
+    # Arrow in and out (mapInArrow): no pandas conversion on either side of the predictor.
+    struct = StructType.fromDDL(schema)
+    assert isinstance(struct, StructType)  # a list of columns parses to a struct
+    arrow_schema = to_arrow_schema(struct)
+    rows_in = frame.count()
+    return rows_in, frame.mapInArrow(score_batches, schema)
+
+
+def _write_and_count(
+    spark: Any, scored: Any, output: str, partition_column: str, partition: str, mode: str
+) -> tuple[int, int]:
+    """Write the scored rows as `partition`, then read that partition back: (rows, error rows)."""
+    from pyspark.sql import functions as F
+
+    scored = scored.withColumn(partition_column, F.lit(partition))
+    write_output(scored, output, partition_column, mode)
+    written = read_output(spark, output, partition_column, partition)
+    counts = written.agg(F.count(F.lit(1)).alias("rows"), F.count("error").alias("errors")).first()
+    return int(counts["rows"]), int(counts["errors"])
 
 
 def _pairs(text: str | None) -> dict[str, str]:

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # A run small enough for a CI core: every family, a few seconds each.
 TINY_TRIAGE_OVERRIDES = [
     "data.source=demo",
+    "families=null",
     "models.0.max_iter=200",
     "models.1.vocab_size=400",
     "models.1.hidden_size=32",
@@ -92,7 +93,7 @@ def triage_run(tmp_path_factory: pytest.TempPathFactory, tracking_uri: str) -> d
 @pytest.fixture(scope="session")
 def triage_bundle(triage_run: dict[str, Any]) -> Path:
     """The deployed tiny triage bundle."""
-    return Path(triage_run["deployed"]["bundle"])
+    return Path(triage_run["bundle"])
 
 
 @pytest.fixture(scope="session", autouse=True)

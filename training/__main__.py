@@ -24,12 +24,12 @@ app = typer.Typer(
 )
 logger = logging.getLogger("training")
 
-TASKS = ("triage", "prescription", "recommend")
-
 
 def _check_task(task: str) -> str:
-    if task not in TASKS:
-        raise typer.BadParameter(f"task must be one of {', '.join(TASKS)}")
+    from runtime.tasks import task_names
+
+    if task not in task_names():
+        raise typer.BadParameter(f"task must be one of {', '.join(task_names())}")
     return task
 
 
@@ -52,6 +52,7 @@ def train(
 ) -> None:
     """Train TASK as CONFIG describes, log to MLflow and register the result as @candidate."""
     from training.config import ConfigError, DataError, load_config
+    from training.pipeline import task_training
     from training.tracking import Tracker
 
     overrides = list(set_ or [])
@@ -67,18 +68,7 @@ def train(
         raise typer.Exit(2)
     tracker = Tracker()
     try:
-        if task == "triage":
-            from training.triage.train import train_triage
-
-            summary = train_triage(run_config, tracker, str(config))  # type: ignore[arg-type]
-        elif task == "prescription":
-            from training.prescription.train import train_prescription
-
-            summary = train_prescription(run_config, tracker, str(config))  # type: ignore[arg-type]
-        else:
-            from training.recommend.train import train_recommend
-
-            summary = train_recommend(run_config, tracker, str(config))  # type: ignore[arg-type]
+        summary = task_training(task).train(run_config, tracker, str(config))
     except (DataError, ConfigError) as exc:  # validation errors name the bad rows or fields
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -195,85 +185,18 @@ def export_feedback(
     one only judged on department has empty urgency columns. Add the file to `data.feedback` in
     configs/triage.yaml to train on it; the run logs it in MLflow as a data source.
     """
-    import csv
     from datetime import UTC, datetime
 
-    from service.store import ConsultationStore
+    from consultations.export import latest_decisions, write_feedback_csv
+    from consultations.store import ConsultationStore
 
     if not database.is_file():
         typer.echo(f"error: no database at {database}", err=True)
         raise typer.Exit(2)
-    consultations: dict[str, dict[str, object]] = {}  # in order of each one's first decision
-    by_department: dict[str, dict[str, object]] = {}
-    by_urgency: dict[str, dict[str, object]] = {}
-    for row in ConsultationStore(database).feedback_rows():  # commit order: the last one wins
-        consultation_id = str(row["consultation_id"])
-        consultations.setdefault(consultation_id, row)
-        if row["department"] is not None:
-            by_department[consultation_id] = row
-        if row["urgency_feedback"] is not None:
-            by_urgency[consultation_id] = row
+    decisions = latest_decisions(ConsultationStore(database).feedback_rows())
     target = output or Path("data/feedback") / f"feedback-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    columns = [
-        "id",
-        "text",
-        "age",
-        "sex",
-        "department",
-        "action",
-        "suggested",
-        "doctor",
-        "decided_at",
-        "model_version",
-        "triage_level",
-        "urgency_feedback",
-        "corrected_level",
-        "urgency_doctor",
-        "urgency_decided_at",
-    ]
-
-    def when(row: dict[str, object] | None) -> str:
-        if row is None:
-            return ""
-        return datetime.fromtimestamp(float(row["created_at"]), UTC).isoformat()  # type: ignore[arg-type]
-
-    def text(value: object) -> str:
-        return "" if value is None else str(value)
-
-    with target.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        for consultation_id, row in consultations.items():
-            department = by_department.get(consultation_id)
-            urgency = by_urgency.get(consultation_id)
-            writer.writerow(
-                {
-                    "id": consultation_id,
-                    "text": row["text"],
-                    "age": text(row["age"]),
-                    "sex": text(row["sex"]),
-                    "department": text(department and department["department"]),
-                    "action": text(department and department["action"]),
-                    "suggested": text((department or row)["suggested"]),
-                    "doctor": text(department and department["doctor"]),
-                    "decided_at": when(department),
-                    "model_version": row["model_version"],
-                    # the level the urgency decision judged, else the consultation's
-                    "triage_level": text((urgency or row)["triage_level"]),
-                    "urgency_feedback": text(urgency and urgency["urgency_feedback"]),
-                    "corrected_level": text(urgency and urgency["corrected_level"]),
-                    "urgency_doctor": text(urgency and urgency["doctor"]),
-                    "urgency_decided_at": when(urgency),
-                }
-            )
-    corrected = sum(1 for r in by_department.values() if r["action"] == "correct")
-    judged = [str(r["urgency_feedback"]) for r in by_urgency.values()]
-    typer.echo(
-        f"{target}: {len(consultations)} consultations ({corrected} corrected); urgency: "
-        f"{judged.count('right')} right, {judged.count('too_high')} too high, "
-        f"{judged.count('too_low')} too low"
-    )
+    write_feedback_csv(decisions, target)
+    typer.echo(f"{target}: {decisions.summary()}")
 
 
 if __name__ == "__main__":

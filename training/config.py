@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from runtime.tasks import TASKS, import_object
+
 DATA_DIR_ENV = "HOSPITAL_DATA_DIR"
 DEFAULT_SHARED_DATA = Path("../shared/data")
 
@@ -222,11 +224,29 @@ class TriageConfig(Strict):
     data: TriageDataConfig = Field(default_factory=TriageDataConfig)
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
     models: list[ModelConfig] = Field(min_length=1)
+    families: list[str] | None = Field(
+        None,
+        description="architectures of `models` this run trains; null trains and compares all",
+    )
     calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
     deploy: DeployConfig = Field(default_factory=DeployConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     urgency: UrgencyBackstopConfig = Field(default_factory=UrgencyBackstopConfig)
+
+    @model_validator(mode="after")
+    def _known_families(self) -> TriageConfig:
+        known = [m.architecture for m in self.models]
+        unknown = sorted(set(self.families or []) - set(known))
+        if unknown or self.families == []:
+            raise ValueError(f"families {unknown or '[]'}: each must be one of models: {known}")
+        return self
+
+    def trained_models(self) -> list[ModelConfig]:
+        """The model configs this run trains (`families`, else all of `models`)."""
+        if self.families is None:
+            return list(self.models)
+        return [m for m in self.models if m.architecture in self.families]
 
 
 class PrescriptionDataConfig(Strict):
@@ -239,7 +259,7 @@ class PrescriptionDataConfig(Strict):
 
 
 class InteractionModelConfig(Strict):
-    """The learned pair model (training.prescription.interaction_model.InteractionModel)."""
+    """The learned pair model (training.prescription.pair_net.InteractionModel)."""
 
     architecture: Literal["prescription.ddi_pair_mlp.v1"] = "prescription.ddi_pair_mlp.v1"
     fingerprint_bits: int = Field(1024, ge=0)
@@ -395,13 +415,6 @@ class RecommendConfig(Strict):
     )
 
 
-CONFIG_TYPES: dict[str, type[Strict]] = {
-    "triage": TriageConfig,
-    "prescription": PrescriptionConfig,
-    "recommend": RecommendConfig,
-}
-
-
 class DataError(ValueError):
     """Input data or a curated table breaks its contract; the message names the bad rows."""
 
@@ -445,12 +458,12 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Strict:
         except (IndexError, ValueError, TypeError, AttributeError) as exc:
             raise ConfigError(f"cannot apply override {override!r}: {exc}") from exc
     task = tree.get("task")
-    if task not in CONFIG_TYPES:
-        raise ConfigError(
-            f"config {path}: task must be one of {sorted(CONFIG_TYPES)}, got {task!r}"
-        )
+    if task not in TASKS or not TASKS[task].config:
+        known = sorted(name for name, spec in TASKS.items() if spec.config)
+        raise ConfigError(f"config {path}: task must be one of {known}, got {task!r}")
+    config_type: type[Strict] = import_object(TASKS[task].config)
     try:
-        return CONFIG_TYPES[task].model_validate(tree)
+        return config_type.model_validate(tree)
     except ValidationError as exc:
         raise ConfigError(f"config {path} is invalid:\n{exc}") from exc
 

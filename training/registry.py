@@ -12,113 +12,15 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from runtime.bundle import MANIFEST_NAME, Bundle, load_bundle
+from runtime.bundle import MANIFEST_NAME, load_bundle
 from runtime.signing import SIGNATURE_NAME, sign_manifest
+from training.pipeline import task_training
 from training.tracking import Tracker
 
 logger = logging.getLogger(__name__)
-
-# task -> function(bundle path, candidate bundle, data_dir override) -> {metric: value}; the
-# first key is the one promotion compares.
-Evaluator = Callable[[Path, Bundle, str | None], dict[str, float]]
-
-
-def _evaluate_triage(path: Path, candidate: Bundle, data_dir: str | None) -> dict[str, float]:
-    import numpy as np
-
-    from training.config import TriageDataConfig
-    from training.triage.data import load_triage_data
-    from training.triage.evaluate import core_metrics
-    from triage.predictor import TriagePredictor
-
-    data_config = TriageDataConfig.model_validate(candidate.manifest.training_config["data"])
-    data_config = data_config.model_copy(update={"feedback": [], "max_train_rows": None})
-    if data_dir:
-        data_config = data_config.model_copy(update={"data_dir": data_dir})
-    test = load_triage_data(data_config).part("test")
-    predictor = TriagePredictor.from_bundle(path)
-    probabilities = predictor.proba_for_buckets(list(test["text"]), list(test["age_bucket"]))
-    index = {name: i for i, name in enumerate(predictor.labels)}
-    # A department the bundle does not know counts as wrong (-1 matches no column).
-    y = np.array([index.get(name, -1) for name in test["department"]])
-    metrics = core_metrics(probabilities, y)
-    return {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"], "n": metrics["n"]}
-
-
-def _evaluate_prescription(path: Path, candidate: Bundle, data_dir: str | None) -> dict[str, float]:
-    """Behavioural cases passed (re-run now), then the random-split model macro-F1 and AUROC
-    recorded by training on the fixed hash-seeded split."""
-    from prescription.predictor import PrescriptionPredictor
-    from prescription.schema import CheckRequest
-    from training.prescription.golden import CASES, case_failures
-
-    predictor = PrescriptionPredictor.from_bundle(path)
-    passed = sum(
-        not case_failures(
-            case, predictor.checker.check(CheckRequest.model_validate(case["request"])).model_dump()
-        )
-        for case in CASES
-    )
-    random_split = predictor.bundle.manifest.metrics["splits"]["random"]["model"]
-    return {
-        "behaviour_passed": float(passed),
-        "random_macro_f1": float(random_split["macro_f1"]),
-        "random_auroc": float(random_split["auroc"]),
-        "n": float(len(CASES)),
-    }
-
-
-def _evaluate_recommend(path: Path, candidate: Bundle, data_dir: str | None) -> dict[str, float]:
-    """HR@10 and NDCG@10 of a bundle's own ranking (no safety filter) on the candidate's test
-    cases, rebuilt from its data and seed; items the bundle does not know cannot be hit."""
-    import numpy as np
-
-    from recommend.predictor import RecommendPredictor
-    from training.config import RecommendConfig
-    from training.recommend.evaluate import cart_completion, next_item
-    from training.recommend.train import load
-
-    config = RecommendConfig.model_validate(candidate.manifest.training_config)
-    if data_dir:
-        config = config.model_copy(
-            update={"data": config.data.model_copy(update={"data_dir": data_dir})}
-        )
-    loaded = load(config)
-    data = loaded.data
-    if config.data.task == "cart_completion":
-        cases = cart_completion(
-            data, config.seed, config.data.validation_percent, config.data.test_percent
-        ).test
-    else:
-        cases = next_item(data).test
-    predictor = RecommendPredictor.from_bundle(path)
-    ids = data.item_ids
-    gains = []
-    for cart, history, ages, target in zip(
-        cases.carts, cases.histories, cases.ages, cases.targets, strict=True
-    ):
-        baskets: list[list[str]] = [[] for _ in range(int(ages.max()) + 1)] if len(ages) else []
-        for item, age in zip(history.tolist(), ages.tolist(), strict=True):
-            baskets[len(baskets) - 1 - age].append(ids[item])
-        top = predictor.rank([ids[i] for i in cart], baskets, 10)
-        gains.append(1.0 / np.log2(top.index(ids[target]) + 2) if ids[target] in top else 0.0)
-    values = np.array(gains)
-    return {
-        "hr@10": float((values > 0).mean()),
-        "ndcg@10": float(values.mean()),
-        "n": float(len(values)),
-    }
-
-
-EVALUATORS: dict[str, Evaluator] = {
-    "triage": _evaluate_triage,
-    "prescription": _evaluate_prescription,
-    "recommend": _evaluate_recommend,
-}
 
 
 @dataclass(frozen=True)
@@ -163,7 +65,7 @@ def promote(
         candidate_path = tracker.download_bundle(name, candidate.version, scratch / "candidate")
         champion_path = tracker.download_bundle(name, champion.version, scratch / "champion")
         candidate_bundle = load_bundle(candidate_path)
-        evaluator = EVALUATORS[task]
+        evaluator = task_training(task).promotion_metrics
         candidate_scores = evaluator(candidate_path, candidate_bundle, data_dir)
         champion_scores = evaluator(champion_path, candidate_bundle, data_dir)
     finally:

@@ -67,7 +67,8 @@ def pyfunc_signature(task: str) -> Any:
     from mlflow.models import ModelSignature
     from mlflow.types.schema import AnyType, ColSpec, Schema
 
-    from runtime.frames import import_object, output_columns, task_spec
+    from runtime.frames import output_columns
+    from runtime.tasks import import_object, task_spec
 
     # Numbers are Any: an int column holding a null reaches pandas as float64, which MLflow will
     # not narrow to long, and a double column refuses int64; the frame scorer cleans both (34.0

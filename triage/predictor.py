@@ -10,7 +10,6 @@ urgency decision, which does not depend on the department model: the bundle's co
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,14 +18,15 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from runtime.bundle import Bundle, TensorSpec, load_bundle
-from runtime.errors import BundleError, SelfTestFailed
+from runtime.bundle import Bundle, TensorSpec
+from runtime.errors import BundleError
 from runtime.onnx import OnnxModel
-from runtime.schema import ModelRef
+from runtime.predictor import BundlePredictor
 from runtime.sentence_encoder import Embedder, SentenceEncoder
 from runtime.text import TextEncoder, is_cjk
 from triage.departments import DepartmentMap, load_department_map
 from triage.features import TfidfFeaturizer, age_bucket
+from triage.manifest import TriagePostprocessing
 from triage.schema import DepartmentScore, Evidence, TriageRequest, TriageResult, UrgencyReason
 from triage.text import NormalisedText, normalise, normalise_with_offsets, with_age_prefix
 from triage.urgency import EMERGENCY_LEVELS, UrgencyEngine
@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 TASK = "triage"
 TOP_K = 5
+ABSTAIN_LABEL = "refer to a clinician"
 # Golden examples are re-scored at load; ONNX kernels differ slightly across CPUs, so compare
 # probabilities to 1e-3, far below any change a retrained or altered model would cause.
 SELF_TEST_ATOL = 1e-3
@@ -295,7 +296,7 @@ class RouteCalibration:
     abstain_threshold: float
 
 
-class TriagePredictor:
+class TriagePredictor(BundlePredictor):
     """Scores consultations with one triage bundle.
 
     Build it with `from_bundle`; the constructor only stores what it is given.
@@ -312,7 +313,16 @@ class TriagePredictor:
         sentences: the sentence encoder the encoder and backstop share, when either uses one.
         embedding_route: calibration of the embedding-only route, when the encoder has one.
         department_map: the hospital's clinics over the labels (answers name clinics), if any.
+        top_k: how many departments an answer lists by default (the manifest's `top_k`).
+        abstain_label: what the doctor's page shows when the model abstains.
     """
+
+    task = TASK
+    request_model = TriageRequest
+
+    @staticmethod
+    def _compare(expected: dict[str, Any], got: dict[str, Any]) -> str | None:
+        return _compare_answers(expected, got)
 
     def __init__(
         self,
@@ -327,6 +337,8 @@ class TriagePredictor:
         sentences: SentenceEncoder | None = None,
         embedding_route: RouteCalibration | None = None,
         department_map: DepartmentMap | None = None,
+        top_k: int = TOP_K,
+        abstain_label: str = ABSTAIN_LABEL,
     ) -> None:
         self.bundle = bundle
         self.encoder = encoder
@@ -339,89 +351,63 @@ class TriagePredictor:
         self.sentences = sentences
         self.embedding_route = embedding_route
         self.department_map = department_map
+        self.top_k = top_k
+        self.abstain_label = abstain_label
 
     @classmethod
-    def from_bundle(
-        cls,
-        path: str | Path,
-        *,
-        threads: int = 1,
-        self_test: bool = True,
-        department_map: str | Path | None = None,
-    ) -> TriagePredictor:
-        """Load a triage bundle, verify its checksums and (by default) replay its golden examples.
-
-        Args:
-            path: the bundle folder.
-            threads: onnxruntime intra-op threads.
-            self_test: replay examples.jsonl and refuse the bundle if any answer changed.
-            department_map: a hospital department map (YAML) to answer in its clinics.
-
-        Raises:
-            BundleError: the bundle is missing, altered, malformed or fails its self-test.
-        """
-        bundle = load_bundle(path, expected_task=TASK)
+    def _build(cls, bundle: Bundle, threads: int) -> TriagePredictor:
+        """The predictor of a verified bundle (`from_bundle` is the entry point: it also
+        replays the golden examples and applies the department map)."""
         manifest = bundle.manifest
         labels = bundle.read_json("labels.json")
         if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
-            raise BundleError(f"bundle {path}: labels.json must be a list of strings")
-        post = manifest.postprocessing
-        if "urgency" not in post:
+            raise BundleError(f"bundle {bundle.path}: labels.json must be a list of strings")
+        if "urgency" not in manifest.postprocessing:
             raise BundleError(
-                f"bundle {path}: has no urgency table (postprocessing.urgency); it predates "
-                "triage.urgency.v2: retrain it"
+                f"bundle {bundle.path}: has no urgency table (postprocessing.urgency); it "
+                "predates triage.urgency.v2: retrain it"
             )
-        try:
-            temperature = float(post["temperature"])
-            threshold = float(post["abstain_threshold"])
-            entry = post["urgency"]
-            urgency = UrgencyEngine.from_dict(bundle.read_json(str(entry["table"])))
-            sentences = _sentence_encoder(bundle)
-            backstop = (
-                UrgencyBackstop.from_bundle(bundle, entry["backstop"], threads, sentences)
-                if entry.get("backstop")
-                else None
-            )
-            route = post.get("embedding_route")
-            embedding_route = (
-                RouteCalibration(float(route["temperature"]), float(route["abstain_threshold"]))
-                if route
-                else None
-            )
-        except (KeyError, ValueError, TypeError) as exc:
-            raise BundleError(f"bundle {path}: bad postprocessing or urgency table: {exc}") from exc
-        if not math.isfinite(temperature) or temperature <= 0:
-            raise BundleError(f"bundle {path}: temperature must be positive, got {temperature}")
+        post = TriagePostprocessing.read(bundle, "postprocessing")
+        urgency = UrgencyEngine.from_dict(bundle.read_json(post.urgency.table))
+        sentences = _sentence_encoder(bundle)
+        backstop = (
+            UrgencyBackstop.from_bundle(bundle, post.urgency.backstop, threads, sentences)
+            if post.urgency.backstop
+            else None
+        )
+        route = post.embedding_route
         model = OnnxModel(bundle.file("model.onnx"), manifest.inputs, manifest.outputs, threads)
         predictor = cls(
             bundle,
             _make_encoder(bundle, sentences),
             model,
             labels,
-            temperature,
-            threshold,
+            post.temperature,
+            post.abstain_threshold,
             urgency,
             backstop,
             sentences,
-            embedding_route,
+            RouteCalibration(route.temperature, route.abstain_threshold) if route else None,
+            top_k=post.top_k,
+            abstain_label=post.abstain_label,
         )
         n_logits = predictor._logits(["x"], ["unknown"]).shape[1]
         if n_logits != len(labels):
             raise BundleError(
-                f"bundle {path}: graph gives {n_logits} logits for {len(labels)} labels"
+                f"bundle {bundle.path}: graph gives {n_logits} logits for {len(labels)} labels"
             )
-        if self_test:
-            predictor.self_test()
-        if department_map is not None:
-            # after the self-test: the golden answers are in the model's own labels
-            predictor.department_map = load_department_map(department_map, labels)
-        logger.info("loaded triage bundle %s (%s)", bundle.version, manifest.architecture)
         return predictor
 
-    @property
-    def model_ref(self) -> ModelRef:
-        """The name and version every answer carries."""
-        return ModelRef(name=self.bundle.manifest.name, version=self.bundle.version)
+    def _configure(self, department_map: str | Path | None = None, **options: Any) -> None:
+        """After the self-test: the golden answers are in the model's own labels."""
+        super()._configure(**options)
+        if department_map is not None:
+            self.department_map = load_department_map(department_map, self.labels)
+
+    def headline_metrics(self) -> dict[str, Any]:
+        """Test accuracy and the selective (abstaining) figures."""
+        test = self.bundle.manifest.metrics.get("test", {})
+        return {"test": test.get("overall"), "selective": test.get("selective")}
 
     def _logits(self, texts: Sequence[str], buckets: Sequence[str]) -> np.ndarray:
         chunks = []
@@ -495,14 +481,15 @@ class TriagePredictor:
     def predict(
         self,
         requests: Sequence[TriageRequest],
-        top_k: int = TOP_K,
+        top_k: int | None = None,
         evidence: EvidenceMode = "none",
     ) -> list[TriageResult]:
         """Answer a batch of consultations, in order.
 
         Args:
             requests: validated requests.
-            top_k: how many departments to return, most probable first.
+            top_k: how many departments to return, most probable first (default: the
+                bundle's `top_k`).
             evidence: "ngram" adds the phrases whose character n-grams pushed the top
                 department most (cheap: one more graph output); "full" also leaves each clause
                 out of the sentence embedding to see which ones it rests on (one more embedding
@@ -512,6 +499,7 @@ class TriagePredictor:
         """
         if not requests:
             return []
+        top_k = self.top_k if top_k is None else top_k
         normalised = [normalise_with_offsets(r.text) for r in requests]
         texts = [n.text for n in normalised]
         buckets = [age_bucket(r.age) for r in requests]
@@ -632,19 +620,6 @@ class TriagePredictor:
             )
         return level, assessment.rule_ids, reasons
 
-    def self_test(self) -> None:
-        """Replay examples.jsonl; raise SelfTestFailed naming the first example that changed."""
-        examples = self.bundle.read_jsonl("examples.jsonl")
-        if not examples:
-            raise SelfTestFailed(f"bundle {self.bundle.path}: examples.jsonl is empty")
-        requests = [TriageRequest.model_validate(e["request"]) for e in examples]
-        for example, got in zip(examples, self.predict(requests), strict=True):
-            problem = _compare(example["expected"], got.model_dump())
-            if problem:
-                raise SelfTestFailed(
-                    f"bundle {self.bundle.path}: example {example['request']['id']!r} {problem}"
-                )
-
 
 def _phrases(text: NormalisedText, scores: np.ndarray, source: str) -> list[Evidence]:
     """The strongest runs of characters (score >= a share of the strongest), as spans of the
@@ -682,7 +657,7 @@ def _phrases(text: NormalisedText, scores: np.ndarray, source: str) -> list[Evid
     return found
 
 
-def _compare(expected: dict[str, Any], got: dict[str, Any]) -> str | None:
+def _compare_answers(expected: dict[str, Any], got: dict[str, Any]) -> str | None:
     for key in ("triage_level", "urgency", "red_flags", "abstain"):
         if expected[key] != got[key]:
             return f"{key} is {got[key]!r}, expected {expected[key]!r}"

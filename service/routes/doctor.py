@@ -293,7 +293,7 @@ def _urgency_status(item: dict[str, Any]) -> str:
     return text
 
 
-def _row(item: dict[str, Any], labels: list[str]) -> str:
+def _row(item: dict[str, Any], labels: list[str], abstain_label: str) -> str:
     esc = html.escape
     departments = item["departments"]
     suggested = departments[0]["name"] if departments else ""
@@ -329,7 +329,7 @@ def _row(item: dict[str, Any], labels: list[str]) -> str:
         departments="<br>".join(
             f"{esc(d['name'])} ({d['probability']:.0%})" for d in departments[:3]
         ),
-        abstain='<br><span class="abstain">需人工分诊 refer to a nurse</span>'
+        abstain=f'<br><span class="abstain">需人工分诊 {esc(abstain_label)}</span>'
         if item["abstain"]
         else "",
         level_badge=f'<span class="level {_level_css(level)}">{esc(level_label(level))}</span>',
@@ -348,14 +348,19 @@ _VIEWS = {"open": "待处理 Open", "all": "全部 All (decided last)"}
 
 
 def render_page(
-    queue: list[dict[str, Any]], labels: list[str], view: str = "open", csrf: str = ""
+    queue: list[dict[str, Any]],
+    labels: list[str],
+    view: str = "open",
+    csrf: str = "",
+    abstain_label: str = "refer to a clinician",
 ) -> str:
-    """The whole page for these queue rows (as `ConsultationStore.queue` gives them)."""
+    """The whole page for these queue rows (as `ConsultationStore.queue` gives them);
+    `abstain_label` is the serving triage bundle's (its manifest's `abstain_label`)."""
     views = " / ".join(
         f"<b>{label}</b>" if name == view else f'<a href="?view={name}">{label}</a>'
         for name, label in _VIEWS.items()
     )
-    rows = "\n".join(_row(item, labels) for item in queue)
+    rows = "\n".join(_row(item, labels, abstain_label) for item in queue)
     level_labels = {name: level_label(name) for name in LEVELS}
     return _PAGE.format(
         count=len(queue),
@@ -402,4 +407,5 @@ def doctor_page(
         if predictor is not None
         else sorted({d["name"] for item in queue for d in item["departments"]})
     )
-    return HTMLResponse(render_page(queue, labels, view, csrf_token(settings)))
+    abstain_label = predictor.abstain_label if predictor is not None else "refer to a clinician"
+    return HTMLResponse(render_page(queue, labels, view, csrf_token(settings), abstain_label))

@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
+from consultations.store import FeedbackConflict
 from service.deps import Doctor, StoreDep, TriageDep
 from service.schemas import ErrorResponse, FeedbackRequest, FeedbackStored
-from service.store import FeedbackConflict
 
 router = APIRouter(tags=["feedback"], dependencies=[Doctor])
 

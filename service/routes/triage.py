@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter, HTTPException, Response
 
+from consultations.store import ConsultationConflict
 from service.deps import GateDep, Intake, OptionalStoreDep, SettingsDep, TriageDep
 from service.routes.common import ERRORS, as_list, bound_work
-from service.store import ConsultationConflict
 from triage.schema import TriageRequest, TriageResult
 
 logger = logging.getLogger(__name__)

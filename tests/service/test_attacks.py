@@ -10,13 +10,14 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from consultations.store import ConsultationStore
 from service.app import create_app
 from service.settings import ServiceSettings
-from service.store import ConsultationStore
 from service.work import Overloaded, PredictionGate
 
 CHEST_PAIN = "突发胸痛大汗半小时，呼吸困难"
@@ -298,13 +299,13 @@ def test_the_service_refuses_unsigned_and_rehashed_bundles_and_keeps_the_signed_
     import shutil
 
     from runtime.signing import generate_key_pair
-    from service.models import ModelRegistry
+    from service.models import ServingModels
 
     private, public = generate_key_pair(tmp_path / "keys")
     signed = _signed_copy(triage_bundle, tmp_path / "signed", private.read_bytes())
     current = tmp_path / "current"
     current.symlink_to(signed)
-    registry = ModelRegistry(
+    registry = ServingModels(
         {"triage": current}, public_key=public.read_bytes(), allow_unsigned=False
     )
     assert registry.reload()["triage"].startswith("loaded")
@@ -325,7 +326,7 @@ def test_the_service_refuses_unsigned_and_rehashed_bundles_and_keeps_the_signed_
     current.unlink()
     current.symlink_to(unsigned)
     assert "unsigned" in registry.reload()["triage"]
-    no_key = ModelRegistry({"triage": current}, public_key=None, allow_unsigned=False)
+    no_key = ServingModels({"triage": current}, public_key=None, allow_unsigned=False)
     assert "no bundle public key" in no_key.reload()["triage"]
 
 
@@ -348,9 +349,16 @@ def test_a_model_onnxruntime_rejects_is_a_refusal_at_start_and_is_not_retried(
     current.symlink_to(broken)
 
     calls = []
-    real = models.LOADERS["triage"]
-    monkeypatch.setitem(models.LOADERS, "triage", lambda *a, **k: calls.append(1) or real(*a, **k))
-    registry = models.ModelRegistry({"triage": current})
+    predictor_class = models.predictor_class
+
+    class Counted:
+        @staticmethod
+        def from_bundle(*args: Any, **kwargs: Any) -> Any:
+            calls.append(1)
+            return predictor_class("triage").from_bundle(*args, **kwargs)
+
+    monkeypatch.setattr(models, "predictor_class", lambda task: Counted)
+    registry = models.ServingModels({"triage": current})
     report = registry.reload()["triage"]  # at start: refused, not a crash
     assert report.startswith("refused") and not registry.ready()
     assert registry.slots["triage"].error == report.removeprefix("refused: ")

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from service.store import ConsultationStore
+from consultations.store import ConsultationStore
 from training.config import TriageDataConfig
 from training.triage.data import load_triage_data
 

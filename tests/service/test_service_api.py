@@ -264,11 +264,11 @@ def test_service_reload_keeps_an_identical_bundle_and_refuses_one_altered_in_pla
 def test_service_worker_started_after_a_reload_does_not_reload_again(
     service_settings: ServiceSettings, tmp_path: Path
 ) -> None:
-    from service.models import ModelRegistry
+    from service.models import ServingModels
 
     stamp = tmp_path / "reload.stamp"
     stamp.write_text("earlier reload")
-    registry = ModelRegistry({"triage": service_settings.triage_bundle}, stamp=stamp)
+    registry = ServingModels({"triage": service_settings.triage_bundle}, stamp=stamp)
     assert registry._stamp_seen == stamp.stat().st_mtime  # the old stamp is not news
     registry.reload()
     loaded = registry.get("triage")

@@ -16,9 +16,9 @@ from typing import Any, get_args
 import pytest
 from fastapi.testclient import TestClient
 
+from consultations.store import ConsultationStore
 from service.levels import LEVELS
 from service.routes.doctor import EVIDENCE_TITLE, highlight, render_page
-from service.store import ConsultationStore
 
 # The schema as it was before triage levels (service/store.py before the change), verbatim.
 OLD_SCHEMA = """

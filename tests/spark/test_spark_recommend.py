@@ -16,6 +16,7 @@ from training.config import RecommendConfig, load_config
 from training.recommend.data import Baskets, encode, validate_interactions
 from training.recommend.export import check_item_graph_parity
 from training.recommend.models import ItemKNN, prune_rows
+from training.recommend.selection import ARCHITECTURES
 from training.recommend.spark_fit import (
     SparkALS,
     SparkCooccurrence,
@@ -23,7 +24,6 @@ from training.recommend.spark_fit import (
     fold_in_sides,
     top_n_per_row,
 )
-from training.recommend.train import ARCHITECTURES
 
 ROOT = Path(__file__).resolve().parents[2]
 

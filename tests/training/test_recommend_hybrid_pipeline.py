@@ -53,7 +53,7 @@ def hybrid_run(
 def test_hybrid_bundle_is_deployed_with_its_settings(hybrid_run: dict[str, Any]) -> None:
     bundle = load_bundle(hybrid_run["bundle"])
     assert bundle.manifest.architecture == HYBRID
-    assert hybrid_run["deployed"] == "hybrid"
+    assert hybrid_run["details"]["deployed"] == "hybrid"
     hybrid = bundle.manifest.metrics["models"]["hybrid"]
     assert {"sequential_weight", "temperature"} <= set(hybrid["params"])
     assert bundle.manifest.preprocessing["max_len"] == 12

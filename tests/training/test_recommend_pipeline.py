@@ -71,7 +71,7 @@ def test_recommend_pipeline_bundle_is_complete(
         "pseudoephedrine",
     }
     assert linked["Digital thermometer"] == ""  # a device is not a drug
-    assert recommend_run["catalogue"]["linked_items"] >= 60
+    assert recommend_run["details"]["catalogue"]["linked_items"] >= 60
 
 
 def _items(bundle: Path) -> list[dict[str, str]]:

@@ -12,7 +12,7 @@ import pytest
 from training.config import TriageConfig, load_config
 from training.export import check_parity, save_and_open
 from training.triage.data import TriageData, load_triage_data
-from training.triage.families import Trained
+from training.triage.trained import Trained
 
 from ..conftest import ROOT, TINY_TRIAGE_OVERRIDES
 
@@ -38,7 +38,7 @@ def test_families_bert_fine_tunes_a_local_checkpoint(
 ) -> None:
     from transformers import BertConfig, BertForMaskedLM, PreTrainedTokenizerFast
 
-    from training.triage.bert import fit_bert, train_tokenizer
+    from training.triage.bert import train_bert_classifier, train_tokenizer
 
     config, data = demo
     tokenizer = train_tokenizer(list(data.frame["text"]), vocab_size=300)
@@ -64,7 +64,7 @@ def test_families_bert_fine_tunes_a_local_checkpoint(
     model_config = config.models[1].model_copy(
         update={"base_model": str(checkpoint), "max_length": 64}
     )
-    trained = fit_bert(model_config, config, data)  # type: ignore[arg-type]
+    trained = train_bert_classifier(model_config, config, data)  # type: ignore[arg-type]
     # The checkpoint, not the config, decides the architecture: 24 wide, 40 positions at most.
     assert trained.eager_model.config.hidden_size == 24
     assert trained.preprocessing["max_length"] == 40
@@ -74,19 +74,20 @@ def test_families_bert_fine_tunes_a_local_checkpoint(
 def test_families_bert_checkpoint_without_tokenizer_is_refused(
     demo: tuple[TriageConfig, TriageData], tmp_path: Path
 ) -> None:
-    from training.triage.bert import fit_bert
+    from training.triage.bert import train_bert_classifier
 
     config, data = demo
     (tmp_path / "empty").mkdir()
     model_config = config.models[1].model_copy(update={"base_model": str(tmp_path / "empty")})
     with pytest.raises(FileNotFoundError, match=r"no tokenizer.json or vocab.txt"):
-        fit_bert(model_config, config, data)  # type: ignore[arg-type]
+        train_bert_classifier(model_config, config, data)  # type: ignore[arg-type]
 
 
 def test_families_mlp_self_trains_on_unlabelled_requests(
     demo: tuple[TriageConfig, TriageData], tmp_path: Path
 ) -> None:
-    from training.triage.families import fit_featurizer, fit_mlp
+    from training.triage.families import fit_mlp
+    from training.triage.tfidf import fit_featurizer
 
     config, data = demo
     train = data.part("train")

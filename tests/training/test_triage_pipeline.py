@@ -27,7 +27,9 @@ DEPARTMENT_MAP = (
 
 def _family(triage_run: dict[str, Any], architecture: str) -> Path:
     return Path(
-        next(f for f in triage_run["families"] if f["architecture"] == architecture)["bundle"]
+        next(f for f in triage_run["details"]["families"] if f["architecture"] == architecture)[
+            "bundle"
+        ]
     )
 
 
@@ -112,21 +114,21 @@ def test_triage_pipeline_department_map_answers_in_the_hospitals_clinics(
 def test_triage_pipeline_trains_three_families_on_the_same_split(
     triage_run: dict[str, Any],
 ) -> None:
-    assert {f["architecture"] for f in triage_run["families"]} == FAMILIES
+    assert {f["architecture"] for f in triage_run["details"]["families"]} == FAMILIES
     rows = {
         json.dumps(load_bundle(f["bundle"]).manifest.data["rows"], sort_keys=True)
-        for f in triage_run["families"]
+        for f in triage_run["details"]["families"]
     }
     assert len(rows) == 1, "all families must be evaluated on the same split"
-    assert triage_run["deployed"]["architecture"] in FAMILIES
-    assert triage_run["deployed"]["registered"].endswith("@candidate")
+    assert triage_run["architecture"] in FAMILIES
+    assert triage_run["registered"].endswith("@candidate")
 
 
 @pytest.mark.parametrize("architecture", sorted(FAMILIES))
 def test_triage_pipeline_every_family_bundle_is_complete_and_self_tests(
     triage_run: dict[str, Any], architecture: str
 ) -> None:
-    family = next(f for f in triage_run["families"] if f["architecture"] == architecture)
+    family = next(f for f in triage_run["details"]["families"] if f["architecture"] == architecture)
     predictor = TriagePredictor.from_bundle(family["bundle"])  # replays examples.jsonl
     manifest = predictor.bundle.manifest
     assert manifest.architecture == architecture
@@ -244,7 +246,7 @@ def test_triage_pipeline_registry_promote_and_pull(
     target = pull(tracker, "triage", "champion", tmp_path / "models" / "triage")
     assert (tmp_path / "models/triage/current").resolve() == target.resolve()
     pulled = TriagePredictor.from_bundle(tmp_path / "models/triage/current")
-    assert pulled.bundle.bundle_hash == load_bundle(triage_run["deployed"]["bundle"]).bundle_hash
+    assert pulled.bundle.bundle_hash == load_bundle(triage_run["bundle"]).bundle_hash
     verify_signature(target, public.read_bytes())  # signed at promotion, written by pull
 
     # a champion without a signature (promoted before signing existed) is signed by `sign`

@@ -15,9 +15,10 @@ import pyarrow as pa
 import pytest
 from pydantic import BaseModel, Field
 
-from runtime import frames
-from runtime.frames import Column, FrameScorer, TaskSpec, clean_cell, output_columns
+from runtime import frames, tasks
+from runtime.frames import Column, FrameScorer, clean_cell, output_columns
 from runtime.schema import StrictInput
+from runtime.tasks import TaskSpec
 
 
 class ToyRequest(StrictInput):
@@ -57,9 +58,15 @@ class ToyPredictor:
 def toy_task(monkeypatch: pytest.MonkeyPatch) -> None:
     here = __name__
     monkeypatch.setitem(
-        frames.TASKS,
+        tasks.TASKS,
         "toy",
-        TaskSpec(f"{here}:ToyPredictor", f"{here}:ToyRequest", f"{here}:ToyResult"),
+        TaskSpec(
+            name="toy",
+            predictor=f"{here}:ToyPredictor",
+            request=f"{here}:ToyRequest",
+            result=f"{here}:ToyResult",
+            packages=("runtime",),
+        ),
     )
     monkeypatch.setattr(frames, "_PREDICTORS", {})
     ToyPredictor.loads = 0

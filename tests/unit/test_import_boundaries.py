@@ -1,17 +1,26 @@
-"""The torch-free side must never import the heavy stack (DESIGN rule 2)."""
+"""The torch-free side must never import the heavy stack (DESIGN rule 2), and the packages
+import each other one way only: training/ and service/ may import consultations/, training/ never
+imports service/, and consultations/ imports neither."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 HEAVY = ("torch", "transformers", "sklearn", "pandas", "mlflow", "implicit", "scipy", "rdkit")
 TORCH_FREE = (
     "runtime",
     "runtime.frames",
+    "consultations",
+    "consultations.store",
+    "consultations.export",
     "sparkjobs.score",  # pyspark and pandas only inside the job, never at import
     "triage",
     "triage.__main__",
@@ -43,3 +52,59 @@ def test_import_boundaries_guard_detects_a_heavy_import() -> None:
     code = "import json, sys, training.triage.families\nprint(json.dumps('torch' in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) is True
+
+
+def imported_packages(source: str) -> set[str]:
+    """Top-level packages a module's source imports, at any depth (inside functions too), with
+    `importlib.import_module("...")` and `__import__("...")` of a literal name counted."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.split(".")[0])
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", None))
+            in ("import_module", "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.add(node.args[0].value.split(".")[0])
+    return found
+
+
+def imports_by_file(package: str) -> dict[str, set[str]]:
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files, f"no sources under {package}/"
+    return {str(f.relative_to(ROOT)): imported_packages(f.read_text("utf-8")) for f in files}
+
+
+def test_import_boundaries_training_never_imports_service() -> None:
+    offenders = [f for f, names in imports_by_file("training").items() if "service" in names]
+    assert offenders == [], f"training/ imports the HTTP package (service/): {offenders}"
+
+
+def test_import_boundaries_consultations_imports_no_training_service_or_heavy_stack() -> None:
+    banned = {"training", "service", "fastapi", "starlette", "uvicorn", *HEAVY}
+    offenders = {
+        f: sorted(names & banned)
+        for f, names in imports_by_file("consultations").items()
+        if names & banned
+    }
+    assert offenders == {}, f"consultations/ imports {offenders}"
+
+
+def test_import_boundaries_scanner_finds_nested_and_dynamic_imports() -> None:
+    # The scans above must be able to fail: an import inside a function, a from-import of a
+    # submodule and an import_module call all count; a relative import does not.
+    source = (
+        "import os.path\n"
+        "def f():\n"
+        "    from service.store import X\n"
+        "    import importlib\n"
+        "    importlib.import_module('torch.nn')\n"
+        "from . import sibling\n"
+    )
+    assert imported_packages(source) == {"os", "service", "importlib", "torch"}

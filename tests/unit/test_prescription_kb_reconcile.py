@@ -353,3 +353,24 @@ def test_a_grade_that_is_not_the_weakest_is_not_second_guessed() -> None:
     result = _consult(moderate, {"major": 0.95, "moderate": 0.03, "minor": 0.02})
     alert = _interaction(result, "drug x", "drug y")
     assert alert is not None and alert.severity == "moderate" and alert.source == "knowledge_base"
+
+
+def test_a_kb_table_with_a_renamed_column_is_refused(tmp_path: Path) -> None:
+    """The reader checks each table's header against the columns training writes."""
+    from prescription.kb import InteractionKB
+    from prescription.tables import TABLE_COLUMNS
+    from runtime.errors import BundleError
+
+    for name in (
+        "kb_levels.csv",
+        "kb_rules.csv",
+        "kb_rule_pairs.csv",
+        "kb_drugbank.csv",
+        "drugbank_types.csv",
+    ):
+        (tmp_path / name).write_text(",".join(TABLE_COLUMNS[name]) + "\n", encoding="utf-8")
+    InteractionKB.from_tables(tmp_path, {})  # the declared headers load
+    renamed = [c if c != "level" else "severity" for c in TABLE_COLUMNS["kb_levels.csv"]]
+    (tmp_path / "kb_levels.csv").write_text(",".join(renamed) + "\n", encoding="utf-8")
+    with pytest.raises(BundleError, match="missing \\['level'\\]"):
+        InteractionKB.from_tables(tmp_path, {})

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from training.prescription.class_prior import ClassPairPrior
 from training.prescription.drug_features import DrugFeatures
-from training.prescription.interaction_model import SEVERITIES, ClassPairPrior
+from training.prescription.severity import SEVERITIES
 
 # d0, d1: class A; d2: classes A and B; d3: class B; d4: no ATC class.
 CLASSES = {"d0": ["A"], "d1": ["A"], "d2": ["A", "B"], "d3": ["B"], "d4": []}

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from training import registry
+from training.pipeline import TaskTraining
 
 
 class FakeTracker:
@@ -37,7 +38,8 @@ def scores(monkeypatch: pytest.MonkeyPatch) -> dict[str, float]:
     def evaluate(path: Path, candidate: Any, data_dir: str | None) -> dict[str, float]:
         return {"accuracy": table[(path / "version").read_text()], "n": 100}
 
-    monkeypatch.setitem(registry.EVALUATORS, "triage", evaluate)
+    fake = TaskTraining(train=lambda *args: {}, promotion_metrics=evaluate)
+    monkeypatch.setattr(registry, "task_training", lambda task: fake)
     return table
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
+from recommend.features import history_ages
 from training.recommend.data import InteractionError, encode, split_users, validate_interactions
 from training.recommend.evaluate import cart_completion, evaluate, next_item, rank_top_k
 from training.recommend.models import (
@@ -21,7 +22,6 @@ from training.recommend.models import (
     Popularity,
     Transition,
     blend,
-    history_ages,
     prune_rows,
 )
 

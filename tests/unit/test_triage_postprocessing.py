@@ -10,7 +10,8 @@ from training.triage.evaluate import (
     expected_calibration_error,
     fit_temperature,
 )
-from triage.predictor import _compare, softmax
+from triage.predictor import _compare_answers as _compare
+from triage.predictor import softmax
 
 
 def test_postprocessing_softmax_temperature_flattens_without_reordering() -> None:

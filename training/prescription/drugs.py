@@ -78,9 +78,10 @@ class DrugTable:
         return key if key in self.drugs else None
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
+def read_csv_rows(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
+    """Every row of a CSV (or, with `delimiter`, TSV) file as a dict keyed by the header."""
     with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+        return list(csv.DictReader(handle, delimiter=delimiter))
 
 
 def load_drug_table(safety_dir: Path) -> DrugTable:
@@ -89,18 +90,51 @@ def load_drug_table(safety_dir: Path) -> DrugTable:
     Args:
         safety_dir: the `safety/` folder of the shared data.
     """
+    drugs = _ddinter_drugs(safety_dir)
+    drugbank_rows = read_csv_rows(safety_dir / "drugbank_drug_info/drugbank_slim_df.csv")
+    drugbank_by_name: dict[str, dict[str, str]] = {}
+    for row in drugbank_rows:
+        drugbank_by_name.setdefault(row["name"].strip().lower(), row)
+    atc_by_drugbank, drugbank_by_atc_name = _atc_map(safety_dir)
+    _link_to_drugbank(drugs, drugbank_by_name, drugbank_by_atc_name)
+    # Every other DrugBank drug is canonical too, so DrugBank names, synonyms and DDI pairs resolve.
+    for key, row in drugbank_by_name.items():
+        if key not in drugs:
+            drugs[key] = Drug(name=key, display=row["name"].strip(), drugbank_id=row["drugbank_id"])
+    by_drugbank = _by_drugbank(drugs)
+    _add_drugbank_info(drugs, drugbank_rows, atc_by_drugbank)
+    who_rows = read_csv_rows(safety_dir / WHO_ATC_FILE)
+    atc_names = {row["atc_code"]: row["atc_name"] for row in who_rows}
+    who_names: dict[str, str] = {}
+    for row in who_rows:
+        if len(row["atc_code"]) == 7:
+            who_names.setdefault(row["atc_name"].strip().lower(), row["atc_code"])
+    _add_who_codes(drugs, who_names)
+    _drop_foreign_codes(drugs, atc_names)
+    logger.info(
+        "drug table: %d drugs (%d in DDInter, %d with DrugBank id, %d with ATC)",
+        len(drugs),
+        sum(1 for d in drugs.values() if d.ddinter_id),
+        sum(1 for d in drugs.values() if d.drugbank_id),
+        sum(1 for d in drugs.values() if d.atc),
+    )
+    return DrugTable(drugs=drugs, by_drugbank=by_drugbank, who_names=who_names, atc_names=atc_names)
+
+
+def _ddinter_drugs(safety_dir: Path) -> dict[str, Drug]:
+    """One drug per DDInter name, in order of first appearance."""
     drugs: dict[str, Drug] = {}
-    for row in _read_csv(safety_dir / "ddinter/interactions.csv"):
+    for row in read_csv_rows(safety_dir / "ddinter/interactions.csv"):
         for side in ("a", "b"):
             name = row[f"drug_{side}"].strip()
             key = name.lower()
             if key not in drugs:
                 drugs[key] = Drug(name=key, display=name, ddinter_id=row[f"drug_{side}_id"])
+    return drugs
 
-    drugbank_rows = _read_csv(safety_dir / "drugbank_drug_info/drugbank_slim_df.csv")
-    drugbank_by_name: dict[str, dict[str, str]] = {}
-    for row in drugbank_rows:
-        drugbank_by_name.setdefault(row["name"].strip().lower(), row)
+
+def _atc_map(safety_dir: Path) -> tuple[dict[str, set[str]], dict[str, str]]:
+    """From the ATC-DrugBank map: DrugBank id -> ATC codes, and name (lower) -> DrugBank id."""
     atc_map = json.loads(
         (safety_dir / "atc_drugbank_map/drugs_list.json").read_text(encoding="utf-8")
     )
@@ -110,8 +144,15 @@ def load_drug_table(safety_dir: Path) -> DrugTable:
         if entry.get("drugbank_id"):
             atc_by_drugbank.setdefault(entry["drugbank_id"], set()).add(entry["atc_code"])
             drugbank_by_atc_name.setdefault(entry["name"].strip().lower(), entry["drugbank_id"])
+    return atc_by_drugbank, drugbank_by_atc_name
 
-    # DDInter drugs -> DrugBank ids, by exact name, then by base name.
+
+def _link_to_drugbank(
+    drugs: dict[str, Drug],
+    drugbank_by_name: dict[str, dict[str, str]],
+    drugbank_by_atc_name: dict[str, str],
+) -> None:
+    """DDInter drugs -> DrugBank ids, by exact name, then by base name."""
     for drug in drugs.values():
         for candidate in (drug.name, base_name(drug.name)):
             match = drugbank_by_name.get(candidate)
@@ -121,10 +162,10 @@ def load_drug_table(safety_dir: Path) -> DrugTable:
             if candidate in drugbank_by_atc_name:
                 drug.drugbank_id = drugbank_by_atc_name[candidate]
                 break
-    # Every other DrugBank drug is canonical too, so DrugBank names, synonyms and DDI pairs resolve.
-    for key, row in drugbank_by_name.items():
-        if key not in drugs:
-            drugs[key] = Drug(name=key, display=row["name"].strip(), drugbank_id=row["drugbank_id"])
+
+
+def _by_drugbank(drugs: dict[str, Drug]) -> dict[str, str]:
+    """DrugBank id -> the canonical drug that stands for it."""
     by_drugbank: dict[str, str] = {}
     for drug in drugs.values():
         if not drug.drugbank_id:
@@ -135,6 +176,15 @@ def load_drug_table(safety_dir: Path) -> DrugTable:
         rank = (drug.ddinter_id is None, len(drug.name))
         if current is None or rank < (drugs[current].ddinter_id is None, len(current)):
             by_drugbank[drug.drugbank_id] = drug.name
+    return by_drugbank
+
+
+def _add_drugbank_info(
+    drugs: dict[str, Drug],
+    drugbank_rows: list[dict[str, str]],
+    atc_by_drugbank: dict[str, set[str]],
+) -> None:
+    """Categories, groups, SMILES and mapped ATC codes of every drug with a DrugBank id."""
     drugbank_info = {row["drugbank_id"]: row for row in drugbank_rows}
     for drug in drugs.values():
         if not drug.drugbank_id:
@@ -146,19 +196,19 @@ def load_drug_table(safety_dir: Path) -> DrugTable:
             drug.smiles = info["SMILES"] or None
         drug.atc |= atc_by_drugbank.get(drug.drugbank_id, set())
 
-    who_rows = _read_csv(safety_dir / WHO_ATC_FILE)
-    atc_names = {row["atc_code"]: row["atc_name"] for row in who_rows}
-    who_names: dict[str, str] = {}
-    for row in who_rows:
-        if len(row["atc_code"]) == 7:
-            who_names.setdefault(row["atc_name"].strip().lower(), row["atc_code"])
-    # WHO level-5 names that equal a canonical (base) name add their code.
+
+def _add_who_codes(drugs: dict[str, Drug], who_names: dict[str, str]) -> None:
+    """WHO level-5 names that equal a canonical (base) name add their code."""
     base_index: dict[str, list[str]] = {}
     for drug in drugs.values():
         base_index.setdefault(base_name(drug.name), []).append(drug.name)
     for who_name, code in who_names.items():
         for name in base_index.get(who_name, []):
             drugs[name].atc.add(code)
+
+
+def _drop_foreign_codes(drugs: dict[str, Drug], atc_names: dict[str, str]) -> None:
+    """Drop ATC codes that do not describe the drug itself."""
     # Codes of combination products ("paracetamol, combinations", "Combinations for eradication of
     # Helicobacter pylori") describe products, not ingredients: amoxicillin and clarithromycin
     # sharing A02BD must not look like duplicate therapy.
@@ -174,11 +224,3 @@ def load_drug_table(safety_dir: Path) -> DrugTable:
                 for code in drug.atc
                 if code in own or atc_names.get(code, "").lower() in ("", base)
             }
-    logger.info(
-        "drug table: %d drugs (%d in DDInter, %d with DrugBank id, %d with ATC)",
-        len(drugs),
-        sum(1 for d in drugs.values() if d.ddinter_id),
-        sum(1 for d in drugs.values() if d.drugbank_id),
-        sum(1 for d in drugs.values() if d.atc),
-    )
-    return DrugTable(drugs=drugs, by_drugbank=by_drugbank, who_names=who_names, atc_names=atc_names)

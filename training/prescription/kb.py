@@ -33,10 +33,19 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from prescription.kb import LEVEL_ORDER
 from prescription.names import name_key
-from training.prescription.drugs import WHO_COMBINATIONS_FILE, DrugTable, base_name
+from prescription.tables import TABLE_COLUMNS
+from training.prescription.drugs import (
+    WHO_COMBINATIONS_FILE,
+    Drug,
+    DrugTable,
+    base_name,
+    read_csv_rows,
+)
+from training.progress import heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -94,11 +103,6 @@ def to_csv(rows: list[dict[str, str]], columns: list[str]) -> str:
     return buffer.getvalue()
 
 
-def _read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter=delimiter))
-
-
 def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
@@ -106,7 +110,7 @@ def _pair(a: str, b: str) -> tuple[str, str]:
 def load_grade_mapping(curated_dir: Path) -> dict[tuple[str, str], str]:
     """(source, grade without accents, lower case) -> level, from the reviewed grade_mapping.csv."""
     mapping: dict[tuple[str, str], str] = {}
-    for row in _read_csv(curated_dir / GRADE_MAPPING_FILE):
+    for row in read_csv_rows(curated_dir / GRADE_MAPPING_FILE):
         level = row["level"]
         if level not in LEVEL_ORDER:
             raise ValueError(f"{GRADE_MAPPING_FILE}: unknown level {level!r}")
@@ -140,7 +144,7 @@ def override_rows(table: DrugTable, curated_dir: Path) -> tuple[list[dict[str, s
     skipped and counted: the demo drug list is small)."""
     rows: list[dict[str, str]] = []
     skipped = 0
-    for row in _read_csv(curated_dir / OVERRIDES_FILE):
+    for row in read_csv_rows(curated_dir / OVERRIDES_FILE):
         if row["level"] not in LEVEL_ORDER[:4] or row["when"] not in OVERRIDE_WHEN:
             raise ValueError(f"{OVERRIDES_FILE}: bad level or when in {row}")
         left, right = _expand_target(row["drug_a"], table), _expand_target(row["drug_b"], table)
@@ -217,12 +221,12 @@ def add_curated_aliases(
     """Add the project's Chinese names and combination products; rows naming a drug outside
     `known` are skipped and counted (the demo drug list is small)."""
     skipped = 0
-    for row in _read_csv(curated_dir / "zh_aliases.csv"):
+    for row in read_csv_rows(curated_dir / "zh_aliases.csv"):
         if row["generic"] in known:
             builder.add(row["alias"], [row["generic"]], row["kind"], row["source"])
         else:
             skipped += 1
-    for row in _read_csv(curated_dir / "combinations.csv"):
+    for row in read_csv_rows(curated_dir / "combinations.csv"):
         ingredients = row["ingredients"].split("|")
         if all(name in known for name in ingredients):
             builder.add(row["product"], ingredients, "combination", row["source"])
@@ -276,12 +280,14 @@ def build_aliases(
         entry = builder.entries.get(name_key(text))
         return entry[1][0] if entry and len(entry[1]) == 1 else None
 
-    for row in _read_csv(safety_dir / "name_synonyms_drugstandards/synonyms_extracted.tsv", "\t"):
+    for row in read_csv_rows(
+        safety_dir / "name_synonyms_drugstandards/synonyms_extracted.tsv", "\t"
+    ):
         generic = resolve(row["generic"])
         if generic:
             builder.add(row["synonym"], [generic], "synonym", "drugstandards 0.6")
     stats = {"who_combinations": 0, "who_combinations_resolved": 0}
-    for row in _read_csv(safety_dir / WHO_COMBINATIONS_FILE):
+    for row in read_csv_rows(safety_dir / WHO_COMBINATIONS_FILE):
         stats["who_combinations"] += 1
         parts = [
             re.sub(r"\s[\d.,]+\s*(mg|g|mcg|µg|ml|iu|u|mmol)\b.*$", "", p.strip(), flags=re.I)
@@ -310,7 +316,7 @@ def ddinter_rows(
     """DDInter pairs with their level on the common scale (through grade_mapping.csv)."""
     grades = load_grade_mapping(curated_dir or DEFAULT_CURATED_DIR)
     rows = []
-    for row in _read_csv(safety_dir / "ddinter/interactions.csv"):
+    for row in read_csv_rows(safety_dir / "ddinter/interactions.csv"):
         a, b = _pair(row["drug_a"].strip().lower(), row["drug_b"].strip().lower())
         level = map_grade(grades, "ddinter", row["level"])
         if level is None:
@@ -339,7 +345,7 @@ class AnsmNames:
         )
         self.curated = {
             strip_accents(row["substance_fr"]): row["generic"]
-            for row in _read_csv(curated_dir / "ansm_substances_fr_en.csv")
+            for row in read_csv_rows(curated_dir / "ansm_substances_fr_en.csv")
         }
         self.bases: dict[str, str] = {}
         for name in table.drugs:
@@ -542,26 +548,7 @@ def ansm_rows(
             continue
         mapped_entries += 1
         rule = f"ansm-{number:04d}"
-        info = " ".join(s["info"].strip() for s in entry["severity_levels"] if s["info"].strip())
-        mechanism = " ".join(entry["interaction_mechanism"].split())
-        management = entry["description"].replace(entry["interaction_mechanism"], "")
-        for level_text in {s["level"] for s in entry["severity_levels"]}:
-            management = management.replace(level_text, "")
-        management = " ".join(management.replace(info, "").split())
-        rules.append(
-            {
-                "rule": rule,
-                "main_drug": entry["main_drug"],
-                "plus_drug": entry["plus_drug"],
-                "level": level,
-                "level_fr": "; ".join(s["level"] for s in entry["severity_levels"]),
-                "mechanism": mechanism,
-                "management": " ".join(f"{info} {management}".split()),
-                "evidence": f"ANSM: {entry['main_drug']} + {entry['plus_drug']}",
-                "source": "ansm",
-                "version": ANSM_VERSION,
-            }
-        )
+        rules.append(_ansm_rule(rule, entry, level))
         rank = LEVEL_ORDER.index(level)
         for a in left:
             for b in right:
@@ -594,6 +581,29 @@ def ansm_rows(
     return rules, pairs, stats, names.homonyms
 
 
+def _ansm_rule(rule: str, entry: dict[str, Any], level: str) -> dict[str, str]:
+    """One kb_rules.csv row from a thesaurus entry: its French mechanism, and its management
+    text without the grade words, the per-grade notes first."""
+    info = " ".join(s["info"].strip() for s in entry["severity_levels"] if s["info"].strip())
+    mechanism = " ".join(entry["interaction_mechanism"].split())
+    management = entry["description"].replace(entry["interaction_mechanism"], "")
+    for level_text in {s["level"] for s in entry["severity_levels"]}:
+        management = management.replace(level_text, "")
+    management = " ".join(management.replace(info, "").split())
+    return {
+        "rule": rule,
+        "main_drug": entry["main_drug"],
+        "plus_drug": entry["plus_drug"],
+        "level": level,
+        "level_fr": "; ".join(s["level"] for s in entry["severity_levels"]),
+        "mechanism": mechanism,
+        "management": " ".join(f"{info} {management}".split()),
+        "evidence": f"ANSM: {entry['main_drug']} + {entry['plus_drug']}",
+        "source": "ansm",
+        "version": ANSM_VERSION,
+    }
+
+
 def drugbank_rows(
     table: DrugTable, safety_dir: Path
 ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
@@ -605,10 +615,10 @@ def drugbank_rows(
             "source": "drugbank_ddi86",
             "version": DRUGBANK_VERSION,
         }
-        for row in _read_csv(safety_dir / "drugbank_ddi86/Interaction_information.csv")
+        for row in read_csv_rows(safety_dir / "drugbank_ddi86/Interaction_information.csv")
     ]
     rows = []
-    for row in _read_csv(safety_dir / "drugbank_ddi86/Drugbank.txt", "\t"):
+    for row in read_csv_rows(safety_dir / "drugbank_ddi86/Drugbank.txt", "\t"):
         first, second = table.by_drugbank.get(row["drug1"]), table.by_drugbank.get(row["drug2"])
         if first and second and first != second:
             rows.append(
@@ -625,23 +635,14 @@ def drugbank_rows(
 
 def build_knowledge_base(table: DrugTable, safety_dir: Path, curated_dir: Path) -> KnowledgeBase:
     """All KB tables, with coverage statistics for the run log and the model card."""
-    aliases, alias_stats = build_aliases(table, safety_dir, curated_dir)
-    ddinter = ddinter_rows(table, safety_dir, curated_dir)
-    ansm_rules, ansm_pairs, ansm_stats, homonyms = ansm_rows(table, safety_dir, curated_dir)
-    homonyms = homonyms + drug_table_homonyms(table, safety_dir)
-    overrides, overrides_skipped = override_rows(table, curated_dir)
-    drugbank, types = drugbank_rows(table, safety_dir)
-    drugs = [
-        {
-            "drug": d.name,
-            "display": d.display,
-            "atc": "|".join(sorted(d.atc)),
-            "drugbank_id": d.drugbank_id or "",
-            "ddinter_id": d.ddinter_id or "",
-            "source": "ddinter" if d.ddinter_id else "drugbank",
-        }
-        for d in sorted(table.drugs.values(), key=lambda d: d.name)
-    ]
+    with heartbeat("building the interaction knowledge base"):
+        aliases, alias_stats = build_aliases(table, safety_dir, curated_dir)
+        ddinter = ddinter_rows(table, safety_dir, curated_dir)
+        ansm_rules, ansm_pairs, ansm_stats, homonyms = ansm_rows(table, safety_dir, curated_dir)
+        homonyms = homonyms + drug_table_homonyms(table, safety_dir)
+        overrides, overrides_skipped = override_rows(table, curated_dir)
+        drugbank, types = drugbank_rows(table, safety_dir)
+    drugs = _drug_rows(table.drugs.values())
     stats: dict[str, int | float] = {
         "drugs": len(drugs),
         "ddinter_pairs": len(ddinter),
@@ -662,18 +663,31 @@ def build_knowledge_base(table: DrugTable, safety_dir: Path, curated_dir: Path) 
         types,
         stats,
         overrides,
-        _read_csv(curated_dir / GRADE_MAPPING_FILE),
+        read_csv_rows(curated_dir / GRADE_MAPPING_FILE),
         homonyms,
     )
+
+
+def _drug_rows(drugs: Iterable[Drug], source: str | None = None) -> list[dict[str, str]]:
+    """The drugs.csv table, sorted by name; `source` defaults to the drug's own database."""
+    return [
+        {
+            "drug": d.name,
+            "display": d.display,
+            "atc": "|".join(sorted(d.atc)),
+            "drugbank_id": d.drugbank_id or "",
+            "ddinter_id": d.ddinter_id or "",
+            "source": source or ("ddinter" if d.ddinter_id else "drugbank"),
+        }
+        for d in sorted(drugs, key=lambda d: d.name)
+    ]
 
 
 def build_demo_knowledge_base(demo_dir: Path, curated_dir: Path) -> tuple[KnowledgeBase, DrugTable]:
     """The small hand-written knowledge base in data/demo/prescription, for machines without
     ../shared/data. Its interactions become rules with their own mechanism and management text."""
-    from training.prescription.drugs import Drug
-
     drugs: dict[str, Drug] = {}
-    for row in _read_csv(demo_dir / "drugs.csv"):
+    for row in read_csv_rows(demo_dir / "drugs.csv"):
         name = row["drug"].strip().lower()
         drugs[name] = Drug(
             name=name, display=row["display"], atc=set(filter(None, row["atc"].split("|")))
@@ -684,12 +698,43 @@ def build_demo_knowledge_base(demo_dir: Path, curated_dir: Path) -> tuple[Knowle
         builder.add(drug.name, [drug.name], "canonical", "demo")
         for code in drug.atc:
             builder.add(code, [drug.name], "atc_code", "demo")
-    for row in _read_csv(demo_dir / "aliases.csv"):
+    for row in read_csv_rows(demo_dir / "aliases.csv"):
         if row["generic"] in drugs:
             builder.add(row["alias"], [row["generic"]], "synonym", "demo")
     stats: dict[str, int | float] = dict(add_curated_aliases(builder, curated_dir, set(drugs)))
+    rules, rule_pairs = _demo_rules(demo_dir)
+    rows = _drug_rows(drugs.values(), source="demo")
+    aliases = builder.rows()
+    overrides, overrides_skipped = override_rows(table, curated_dir)
+    stats.update(
+        drugs=len(rows),
+        aliases=len(aliases),
+        demo_rules=len(rules),
+        alias_conflicts=builder.conflicts,
+        homonyms=0,
+        override_pairs=len(overrides),
+        override_rows_skipped=overrides_skipped,
+    )
+    kb = KnowledgeBase(
+        rows,
+        aliases,
+        [],
+        rules,
+        rule_pairs,
+        [],
+        [],
+        stats,
+        overrides,
+        read_csv_rows(curated_dir / GRADE_MAPPING_FILE),
+        [],
+    )
+    return kb, table
+
+
+def _demo_rules(demo_dir: Path) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(kb_rules rows, kb_rule_pairs rows): one rule per demo interaction."""
     rules, rule_pairs = [], []
-    for number, row in enumerate(_read_csv(demo_dir / "interactions.csv"), 1):
+    for number, row in enumerate(read_csv_rows(demo_dir / "interactions.csv"), 1):
         a, b = _pair(row["drug_a"].strip().lower(), row["drug_b"].strip().lower())
         rule = f"demo-{number:04d}"
         rules.append(
@@ -715,76 +760,7 @@ def build_demo_knowledge_base(demo_dir: Path, curated_dir: Path) -> tuple[Knowle
                 "version": row["version"],
             }
         )
-    rows = [
-        {
-            "drug": d.name,
-            "display": d.display,
-            "atc": "|".join(sorted(d.atc)),
-            "drugbank_id": "",
-            "ddinter_id": "",
-            "source": "demo",
-        }
-        for d in sorted(drugs.values(), key=lambda d: d.name)
-    ]
-    aliases = builder.rows()
-    overrides, overrides_skipped = override_rows(table, curated_dir)
-    stats.update(
-        drugs=len(rows),
-        aliases=len(aliases),
-        demo_rules=len(rules),
-        alias_conflicts=builder.conflicts,
-        homonyms=0,
-        override_pairs=len(overrides),
-        override_rows_skipped=overrides_skipped,
-    )
-    kb = KnowledgeBase(
-        rows,
-        aliases,
-        [],
-        rules,
-        rule_pairs,
-        [],
-        [],
-        stats,
-        overrides,
-        _read_csv(curated_dir / GRADE_MAPPING_FILE),
-        [],
-    )
-    return kb, table
-
-
-TABLE_COLUMNS = {
-    "drugs.csv": ["drug", "display", "atc", "drugbank_id", "ddinter_id", "source"],
-    "aliases.csv": ["key", "ingredients", "kind", "source"],
-    "kb_levels.csv": ["drug_a", "drug_b", "level", "source", "version"],
-    "kb_rules.csv": [
-        "rule",
-        "main_drug",
-        "plus_drug",
-        "level",
-        "level_fr",
-        "mechanism",
-        "management",
-        "evidence",
-        "source",
-        "version",
-    ],
-    "kb_rule_pairs.csv": ["drug_a", "drug_b", "rule", "source", "version"],
-    "kb_drugbank.csv": ["drug_1", "drug_2", "type", "source", "version"],
-    "drugbank_types.csv": ["type", "template", "source", "version"],
-    "kb_overrides.csv": ["drug_a", "drug_b", "level", "when", "mechanism", "rationale", "source"],
-    "kb_grade_mapping.csv": ["source", "grade", "level", "consult_model", "rationale", "reference"],
-    "kb_homonyms.csv": [
-        "name",
-        "kind",
-        "source",
-        "source_class",
-        "matched_drug",
-        "matched_class",
-        "drugbank_id",
-        "resolution",
-    ],
-}
+    return rules, rule_pairs
 
 
 def kb_files(kb: KnowledgeBase) -> dict[str, str]:

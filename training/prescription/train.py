@@ -13,9 +13,6 @@ import csv
 import io
 import json
 import logging
-import random
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,54 +20,59 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from prescription.clinical import BUNDLE_PREFIX, CURATED_TABLES
+from prescription.manifest import PrescriptionPostprocessing
 from prescription.predictor import TASK, PrescriptionPredictor
 from prescription.resolver import ABBREVIATIONS_FILE
 from prescription.schema import CheckRequest
-from runtime.bundle import write_bundle
-from training.card import render_card, table
 from training.config import DataError, PrescriptionConfig, resolve_data_dir
-from training.export import git_commit, new_bundle_version, tensor_specs, utc_now
-from training.prescription.drug_features import DrugFeatures, Split
-from training.prescription.drugs import DrugTable, load_drug_table
-from training.prescription.golden import CASES, case_failures
-from training.prescription.interaction_model import (
+from training.pipeline import (
+    BundleDraft,
+    Golden,
+    RunSummary,
+    TaskTraining,
+    build_bundle,
+    finish_run,
+    log_bundle,
+    new_run,
+    register_candidate,
+    timed_reload,
+)
+from training.prescription.card import render_prescription_card
+from training.prescription.class_prior import ClassPairPrior
+from training.prescription.drug_features import (
     NOVELTY_THRESHOLD,
-    SEVERITIES,
-    ClassPairPrior,
-    InteractionModel,
+    SPLIT_NAMES,
+    DrugFeatures,
+    Split,
     build_drug_features,
-    check_onnx_parity,
-    evaluate,
     load_ddinter_pairs,
     load_drugbank86_pairs,
     make_splits,
     novelty,
 )
+from training.prescription.drugs import DrugTable, load_drug_table
+from training.prescription.golden import CASES, case_failures
 from training.prescription.kb import (
     KnowledgeBase,
     build_demo_knowledge_base,
     build_knowledge_base,
     kb_files,
 )
+from training.prescription.pair_graph import check_onnx_parity
+from training.prescription.pair_metrics import evaluate
+from training.prescription.pair_net import InteractionModel
+from training.prescription.promotion import promotion_metrics
+from training.prescription.severity import SEVERITIES
+from training.seeds import set_seeds
 from training.tracking import Tracker
 
 logger = logging.getLogger(__name__)
 
-SPLIT_NAMES = ("random", "one_new", "two_new")
-
 
 class CuratedTableError(DataError):
     """A curated table names a drug or ATC class the knowledge base does not know."""
-
-
-def set_seeds(seed: int) -> None:
-    """Seed every generator the pipeline uses; called once at the start of a run."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def _read_rows(path: Path) -> list[dict[str, str]]:
@@ -193,77 +195,6 @@ def _examples(predictor: PrescriptionPredictor) -> tuple[str, dict[str, Any]]:
     return "\n".join(lines) + "\n", behaviour
 
 
-def _card(
-    manifest: dict[str, Any],
-    split_rows: list[dict[str, Any]],
-    stats: dict[str, Any],
-    behaviour: dict[str, Any],
-) -> str:
-    kb_rows = [{"table": key, "rows": value} for key, value in stats.items()]
-    return render_card(
-        title="Prescription safety checker (knowledge base + learned interaction model)",
-        manifest=manifest,
-        summary=(
-            "Audits a prescription and a patient profile: drug-drug interactions (within the "
-            "prescription and with current medications), duplicate therapy, dose, pregnancy, "
-            "lactation, age and condition contraindications, allergy with cross-reactivity. The "
-            "versioned knowledge base is authoritative; a learned model scores pairs it lacks, "
-            "abstains for drugs unlike any it has seen, never raises a contraindication, and its "
-            "alerts are labelled as predicted and never interrupt."
-        ),
-        intended_use=[
-            "Decision support for doctors signing e-prescriptions and pharmacists filling carts.",
-            "Explaining, per drug pair, what is known and what is predicted (the `pairs` list).",
-        ],
-        out_of_scope=[
-            "Replacing a pharmacist's review; dosing for renal/hepatic impairment beyond the "
-            "listed conditions.",
-            "Commercial use of the sources without licences: DDInter, DrugBank and WHO ATC/DDD "
-            "data are non-commercial; the ANSM thesaurus reuse terms were not verified.",
-        ],
-        data_lines=[
-            f"Sources: {manifest['data']['source']} ({', '.join(manifest['data']['sources'])}).",
-            "Curated tables (doses, pregnancy, lactation, allergy groups and cross-reactivity, "
-            "age, conditions, Chinese names, combination products) are written by the project from "
-            "clinical knowledge, each row with its source; they need pharmacist review.",
-            f"Behavioural cases: {behaviour['passed']}/{behaviour['cases']} pass.",
-        ],
-        metric_sections=[
-            ("Knowledge Base", table(kb_rows, ["table", "rows"])),
-            (
-                "Learned Interaction Model vs Class-Pair Prior (held-out pairs)",
-                table(
-                    split_rows,
-                    ["split", "model", "macro_f1", "major_recall", "auroc", "n_graded", "n_neg"],
-                ),
-            ),
-        ],
-        limitations=[
-            "Drug names resolve through the alias tables only; misspellings are reported with "
-            "suggestions, never guessed.",
-            "Dose limits exist for the curated common drugs only; combination products are not "
-            "dose-checked.",
-            "ANSM mechanism and management text is French, as published. ANSM grades some pairs "
-            "by dose or context (aspirin + oral anticoagulants: contraindicated at "
-            "anti-inflammatory doses, a precaution at antiplatelet doses); the checker shows the "
-            "strictest grade and says so in the alert message.",
-            "The model's severity is learned from DDInter's grades, which are coarse and sometimes "
-            "disagree with ANSM. It abstains for drugs without features or whose features are "
-            f"less similar than {manifest['postprocessing']['novelty_threshold']} to every "
-            "training drug; for pairs of two new drugs its severity is only a little better than "
-            "the class-pair prior (see the table).",
-            "Splits: `random` holds out random DDInter pairs; `one_new`/`two_new` hold out 10% "
-            "of the drugs with every pair they have, and test pairs with one or two of them. "
-            "Negatives are unlisted pairs of drugs with at least 20 DDInter partners.",
-        ],
-        usage=(
-            "```bash\npython -m prescription check --bundle models/prescription/current "
-            "--input in.jsonl --output out.jsonl\n```"
-        ),
-        owner="Clinical pharmacy ML team (pharmacy-ml@hospital.example)",
-    )
-
-
 @dataclass
 class Prepared:
     """Everything the model fits and the bundle needs, built from the configured sources."""
@@ -358,42 +289,19 @@ def evaluate_splits(config: PrescriptionConfig) -> dict[str, dict[str, dict[str,
     return fit_splits(config, prepare(config))[0]
 
 
-def train_prescription(
-    config: PrescriptionConfig, tracker: Tracker, config_source: str
-) -> dict[str, Any]:
-    """Run the whole prescription pipeline; returns the run summary (also in summary.json)."""
-    set_seeds(config.seed)
-    started = time.perf_counter()
-    prepared = prepare(config)
-    source, sources, data_dir, kb, stats = (
-        prepared.source,
-        prepared.sources,
-        prepared.data_dir,
-        prepared.kb,
-        prepared.stats,
-    )
-    features, splits = prepared.features, prepared.splits
-    curated_dir = Path(config.data.curated_dir)
-    split_metrics, deployed = fit_splits(config, prepared)
-    threshold = (
-        config.alerts.novelty_threshold
-        if config.alerts.novelty_threshold is not None
-        else NOVELTY_THRESHOLD
-    )
-    drug_novelty = novelty(features, splits["random"].train_drugs())
-
-    version = new_bundle_version()
-    run_dir = Path(config.output_dir) / version
-    run_dir.mkdir(parents=True, exist_ok=True)
-    onnx_path = run_dir / "model.onnx"
-    parity = check_onnx_parity(deployed, onnx_path, atol=config.export.parity_atol)
-    specs = tensor_specs(onnx_path)
+def _model_drugs_csv(features: DrugFeatures, drug_novelty: np.ndarray) -> str:
+    """model_drugs.csv: each drug the model knows, its input row and its novelty."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["drug", "index", "novelty"])
     for i, (name, value) in enumerate(zip(features.names, drug_novelty, strict=True)):
         writer.writerow([name, i, f"{float(value):.4f}"])
-    split_rows = [
+    return buffer.getvalue()
+
+
+def _split_rows(split_metrics: dict[str, dict[str, dict[str, float]]]) -> list[dict[str, Any]]:
+    """The card's table: model vs class-pair prior on each held-out split."""
+    return [
         {
             "split": name,
             "model": "learned" if kind == "model" else "ATC-3 class-pair prior (reference)",
@@ -404,116 +312,160 @@ def train_prescription(
         for name in SPLIT_NAMES
         for kind in ("model", "prior")
     ]
-    manifest: dict[str, Any] = {
-        "task": TASK,
-        "name": config.tracking.registered_model,
-        "architecture": config.model.architecture,
-        "bundle_version": version,
-        "created_at": utc_now(),
-        "git_commit": git_commit(),
-        "training_config": config.model_dump(mode="json"),
-        "data": {
-            "source": source,
-            "sources": sources,
-            "data_dir": str(data_dir) if data_dir else None,
+
+
+def _draft(
+    config: PrescriptionConfig,
+    prepared: Prepared,
+    version: str,
+    onnx_path: Path,
+    split_metrics: dict[str, dict[str, dict[str, float]]],
+    parity: float,
+) -> BundleDraft:
+    """The bundle before its golden examples and card: tables, model, alert policy."""
+    threshold = (
+        config.alerts.novelty_threshold
+        if config.alerts.novelty_threshold is not None
+        else NOVELTY_THRESHOLD
+    )
+    drug_novelty = novelty(prepared.features, prepared.splits["random"].train_drugs())
+    curated_dir = Path(config.data.curated_dir)
+    postprocessing = PrescriptionPostprocessing(
+        novelty_threshold=threshold,
+        model_alert_threshold=config.alerts.model_alert_threshold,
+        min_interaction_level=config.alerts.min_interaction_level,
+        suppress=list(config.alerts.suppress),
+        interruptive="contraindicated/major knowledge, allergy, pregnancy; never the model alone",
+    )
+    return BundleDraft(
+        task=TASK,
+        name=config.tracking.registered_model,
+        architecture=config.model.architecture,
+        version=version,
+        training_config=config.model_dump(mode="json"),
+        data={
+            "source": prepared.source,
+            "sources": prepared.sources,
+            "data_dir": str(prepared.data_dir) if prepared.data_dir else None,
         },
-        **specs,
-        "preprocessing": {"names": "prescription.names.v1", "severities": list(SEVERITIES)},
-        "postprocessing": {
-            "novelty_threshold": threshold,
-            "model_alert_threshold": config.alerts.model_alert_threshold,
-            "min_interaction_level": config.alerts.min_interaction_level,
-            "suppress": config.alerts.suppress,
-            "interruptive": (
-                "contraindicated/major knowledge, allergy, pregnancy; never the model alone"
-            ),
-        },
-        "metrics": {
+        onnx_path=onnx_path,
+        preprocessing={"names": "prescription.names.v1", "severities": list(SEVERITIES)},
+        postprocessing=postprocessing.to_manifest(),
+        metrics={
             "splits": split_metrics,
-            "knowledge_base": stats,
+            "knowledge_base": prepared.stats,
             "parity_max_abs_diff": parity,
         },
-        "runtime_requires": {"onnxruntime": ">=1.17", "opset": str(config.export.opset)},
-    }
-    files: dict[str, bytes | str | Path] = {
-        **kb_files(kb),
-        "model.onnx": onnx_path,
-        "model_drugs.csv": buffer.getvalue(),
-        **{f"{BUNDLE_PREFIX}{name}": curated_dir / name for name in CURATED_TABLES},
-        # The resolver's curated abbreviations travel with the bundle they were validated with.
-        ABBREVIATIONS_FILE: curated_dir / "abbreviations.csv",
-    }
-    scratch = Path(tempfile.mkdtemp(prefix="prescription-bundle-"))
-    try:
-        staged = write_bundle(
-            scratch / "b", manifest, {**files, "examples.jsonl": "{}\n", "MODEL_CARD.md": ""}
-        )
-        examples, behaviour = _examples(
-            PrescriptionPredictor.from_bundle(staged.path, self_test=False)
-        )
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    manifest["metrics"]["behaviour"] = behaviour
-    files["examples.jsonl"] = examples
-    files["MODEL_CARD.md"] = _card(manifest, split_rows, stats, behaviour)
-    bundle = write_bundle(run_dir / "bundle", manifest, files)
-    load_started = time.perf_counter()
-    PrescriptionPredictor.from_bundle(bundle.path)
-    load_seconds = time.perf_counter() - load_started
+        files={
+            **kb_files(prepared.kb),
+            "model.onnx": onnx_path,
+            "model_drugs.csv": _model_drugs_csv(prepared.features, drug_novelty),
+            **{f"{BUNDLE_PREFIX}{name}": curated_dir / name for name in CURATED_TABLES},
+            # The resolver's curated abbreviations travel with the bundle they were validated with.
+            ABBREVIATIONS_FILE: curated_dir / "abbreviations.csv",
+        },
+        opset=str(config.export.opset),
+    )
 
+
+def _log_run(
+    tracker: Tracker,
+    config: PrescriptionConfig,
+    config_source: str,
+    prepared: Prepared,
+    manifest_metrics: dict[str, Any],
+    timings: dict[str, float],
+) -> None:
+    """Params, config and metrics of the run (the bundle is logged by the caller)."""
+    split_metrics, behaviour = manifest_metrics["splits"], manifest_metrics["behaviour"]
+    tracker.log_params(
+        {
+            "config_file": config_source,
+            "data_source": prepared.source,
+            **config.model.model_dump(),
+            "seed": config.seed,
+        }
+    )
+    tracker.log_dict(config.model_dump(mode="json"), "config.json")
+    tracker.log_metrics(
+        {
+            **{
+                f"{name}.{kind}": values
+                for name, kinds in split_metrics.items()
+                for kind, values in kinds.items()
+            },
+            "kb": {k: v for k, v in prepared.stats.items() if isinstance(v, (int, float))},
+            "parity_max_abs_diff": manifest_metrics["parity_max_abs_diff"],
+            "behaviour_passed": behaviour["passed"],
+            **timings,
+        }
+    )
+    tracker.log_dict(
+        {"splits": split_metrics, "behaviour": behaviour, "knowledge_base": prepared.stats},
+        "metrics.json",
+    )
+
+
+def _golden(predictor: PrescriptionPredictor) -> Golden:
+    examples, behaviour = _examples(predictor)
+    return Golden(examples, {"behaviour": behaviour})
+
+
+def train_prescription(
+    config: PrescriptionConfig, tracker: Tracker, config_source: str
+) -> dict[str, Any]:
+    """Run the whole prescription pipeline; returns the run summary (also in summary.json)."""
+    set_seeds(config.seed)
+    started = time.perf_counter()
+    prepared = prepare(config)
+    split_metrics, deployed = fit_splits(config, prepared)
+    version, run_dir = new_run(config.output_dir)
+    onnx_path = run_dir / "model.onnx"
+    parity = check_onnx_parity(deployed, onnx_path, atol=config.export.parity_atol)
+    draft = _draft(config, prepared, version, onnx_path, split_metrics, parity)
+
+    def card(manifest: dict[str, Any]) -> str:
+        behaviour = manifest["metrics"]["behaviour"]
+        return render_prescription_card(
+            manifest, _split_rows(split_metrics), prepared.stats, behaviour
+        )
+
+    bundle = build_bundle(draft, run_dir / "bundle", _golden, card)
+    _, load_seconds = timed_reload(bundle)
+    metrics = bundle.manifest.metrics
     with tracker.run(
         config.tracking.experiment, f"prescription-{version}", tags={"bundle_version": version}
     ) as run_id:
-        tracker.log_params(
-            {
-                "config_file": config_source,
-                "data_source": source,
-                **config.model.model_dump(),
-                "seed": config.seed,
-            }
+        timings = {
+            "bundle_load_seconds": load_seconds,
+            "train_seconds": time.perf_counter() - started,
+        }
+        _log_run(tracker, config, config_source, prepared, metrics, timings)
+        model_uri = log_bundle(tracker, bundle)
+        registered = register_candidate(
+            tracker, model_uri, config.tracking.registered_model, bundle, {"run_id": run_id}
         )
-        tracker.log_dict(config.model_dump(mode="json"), "config.json")
-        tracker.log_metrics(
-            {
-                **{
-                    f"{name}.{kind}": values
-                    for name, kinds in split_metrics.items()
-                    for kind, values in kinds.items()
-                },
-                "kb": {k: v for k, v in stats.items() if isinstance(v, (int, float))},
-                "parity_max_abs_diff": parity,
-                "behaviour_passed": behaviour["passed"],
-                "bundle_load_seconds": load_seconds,
-                "train_seconds": time.perf_counter() - started,
-            }
-        )
-        tracker.log_dict(
-            {"splits": split_metrics, "behaviour": behaviour, "knowledge_base": stats},
-            "metrics.json",
-        )
-        model_uri = tracker.log_bundle_model(bundle.path, code_paths=["runtime", "prescription"])
-        model_version = tracker.register(
-            model_uri,
-            config.tracking.registered_model,
-            "candidate",
-            tags={"bundle_version": version, "bundle_hash": bundle.bundle_hash, "run_id": run_id},
-        )
-    summary = {
-        "task": TASK,
-        "bundle_version": version,
-        "bundle": str(bundle.path),
-        "data_source": source,
-        "mlflow_run_id": run_id,
-        "registered": f"{config.tracking.registered_model} v{model_version} @candidate",
-        "splits": split_metrics,
-        "behaviour": behaviour,
-        "bundle_load_seconds": load_seconds,
-        "knowledge_base": stats,
-    }
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
-    latest = Path(config.output_dir) / "latest"
-    latest.unlink(missing_ok=True)
-    latest.symlink_to(version)
-    if behaviour["failures"]:
-        logger.warning("behavioural cases failing: %s", behaviour["failures"])
-    return summary
+    if metrics["behaviour"]["failures"]:
+        logger.warning("behavioural cases failing: %s", metrics["behaviour"]["failures"])
+    summary = RunSummary(
+        task=TASK,
+        bundle_version=version,
+        run_dir=str(run_dir),
+        bundle=str(bundle.path),
+        architecture=config.model.architecture,
+        deployed_reason="the only family: the random split's model (fixed promotion split)",
+        mlflow_run_id=run_id,
+        registered=registered,
+        data_source=prepared.source,
+        train_seconds=time.perf_counter() - started,
+        bundle_load_seconds=load_seconds,
+        details={
+            "splits": split_metrics,
+            "behaviour": metrics["behaviour"],
+            "knowledge_base": prepared.stats,
+        },
+    )
+    return finish_run(config.output_dir, summary)
+
+
+TASK_TRAINING = TaskTraining(train=train_prescription, promotion_metrics=promotion_metrics)

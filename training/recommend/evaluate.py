@@ -24,8 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recommend.features import history_ages
 from training.recommend.data import Baskets, encode, split_users
-from training.recommend.models import Scorer, history_ages
+from training.recommend.models import Scorer
 
 K = 10
 

@@ -29,8 +29,9 @@ from typing import Any, Protocol
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator
-from tqdm.auto import tqdm
 
+from recommend.features import history_weights
+from training.progress import progress
 from training.recommend.data import Baskets
 
 logger = logging.getLogger(__name__)
@@ -64,17 +65,6 @@ class Recommender(Scorer, Protocol):
     ) -> np.ndarray:
         """Scores [B, n_items] (higher is better); in-cart items are masked by the caller."""
         ...
-
-
-def history_ages(baskets: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Earlier baskets (oldest first) -> flat history items and their age in baskets."""
-    if not baskets:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    items = np.concatenate(baskets).astype(np.int64)
-    ages = np.concatenate(
-        [np.full(len(b), len(baskets) - 1 - i, dtype=np.int64) for i, b in enumerate(baskets)]
-    )
-    return items, ages
 
 
 def _concat(parts: list[np.ndarray]) -> np.ndarray:
@@ -112,7 +102,7 @@ def _dense_prune(rows_of: Any, n: int, neighbours: int, chunk: int = 1024) -> sp
     """Prune a dense n x n matrix computed chunk by chunk (rows_of(slice) -> dense block) without
     holding it whole: EASE and ALS item-item matrices are dense."""
     blocks = []
-    for start in range(0, n, chunk):
+    for start in progress(range(0, n, chunk), f"item-item rows ({n} items)"):
         block = np.asarray(rows_of(slice(start, min(start + chunk, n))), dtype=np.float32)
         np.fill_diagonal(block[:, start : start + chunk], 0.0)  # an item never recommends itself
         blocks.append(prune_rows(np.maximum(block, 0.0), neighbours))
@@ -159,7 +149,8 @@ class ItemGraph:
         histories: Sequence[np.ndarray],
         ages: Sequence[np.ndarray] | None,
     ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-        """Cart multi-hot [B, n] and decayed history weights [B, n]."""
+        """Cart multi-hot [B, n] and decayed history weights [B, n] (the predictor's history
+        weighting, `recommend.features.history_weights`)."""
         n, batch = self.n_items, len(carts)
         cart_rows = _concat([np.full(len(c), i, np.int64) for i, c in enumerate(carts)])
         cart_cols = _concat([np.asarray(c, np.int64) for c in carts])
@@ -175,20 +166,14 @@ class ItemGraph:
         for i, history in enumerate(histories):
             if len(history) == 0:
                 continue
-            age = (
-                np.asarray(ages[i], np.int64)
-                if ages is not None
-                else np.arange(len(history))[::-1].astype(np.int64)
+            # without ages, every history item is a basket of its own
+            age = ages[i] if ages is not None else np.arange(len(history))[::-1]
+            items, weights = history_weights(
+                history, age, self.history_decay, self.history_limit, self.history_size_power
             )
-            keep = age < self.history_limit
-            baskets = float(age[keep].max() + 1) if keep.any() else 1.0
-            rows.append(np.full(int(keep.sum()), i))
-            cols.append(np.asarray(history, np.int64)[keep])
-            vals.append(
-                (self.history_decay ** age[keep] / baskets**self.history_size_power).astype(
-                    np.float32
-                )
-            )
+            rows.append(np.full(len(items), i))
+            cols.append(items)
+            vals.append(weights)
         if rows:
             hist = sparse.csr_matrix(
                 (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
@@ -368,7 +353,7 @@ class Transition(GraphModel):
         """Count transitions between consecutive baskets of each user."""
         n = data.n_items
         rows, cols = [], []
-        for baskets in data.user_baskets().values():
+        for baskets in progress(data.user_baskets().values(), "transition counts"):
             for previous, following in itertools.pairwise(baskets):
                 a, b = data.basket(int(previous)), data.basket(int(following))
                 rows.append(np.repeat(a, len(b)))
@@ -581,8 +566,3 @@ def blend(
         history_size_power=history_size_power,
         meta={"cart_weights": cart_weights, "history_weights": history_weights},
     )
-
-
-def progress(iterable: Any, description: str) -> Any:
-    """The training loops' progress bar (quiet when not on a terminal)."""
-    return tqdm(iterable, desc=description, leave=False, disable=None)

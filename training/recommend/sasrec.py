@@ -33,10 +33,11 @@ import onnx
 import torch
 from torch import nn
 from torch.nn import functional as F
-from tqdm import tqdm
 
+from recommend.features import sequence_row
 from training.export import check_parity, save_and_open
 from training.layers import SeededDropout
+from training.progress import progress
 from training.recommend.data import Baskets
 
 logger = logging.getLogger(__name__)
@@ -305,10 +306,9 @@ class SASRec:
         targets = np.full((len(usable), self.max_len), n_items, dtype=np.int64)
         lengths = np.zeros(len(usable), dtype=np.int64)
         for row, sequence in enumerate(usable):
-            source, target = sequence[:-1][-self.max_len :], sequence[1:][-self.max_len :]
-            inputs[row, self.max_len - len(source) :] = source
-            targets[row, self.max_len - len(target) :] = target
-            lengths[row] = len(source)
+            inputs[row] = sequence_row(sequence[:-1], self.max_len, n_items)
+            targets[row] = sequence_row(sequence[1:], self.max_len, n_items)
+            lengths[row] = min(len(sequence) - 1, self.max_len)
         return torch.from_numpy(inputs), torch.from_numpy(targets), torch.from_numpy(lengths)
 
     def _train(
@@ -329,28 +329,13 @@ class SASRec:
         self.epochs_ = 0
         out_of_time = False
         for epoch in range(1, self.epochs + 1):
-            net.train()
-            total_loss, total_tokens = 0.0, 0
-            batches = self._batches(lengths, generator)
-            progress = tqdm(batches, desc=f"sasrec epoch {epoch}", leave=False, disable=None)
-            for rows in progress:
-                loss, tokens = self._step(
-                    net, optimizer, inputs[rows], targets[rows], lengths[rows]
-                )
-                total_loss += loss * tokens
-                total_tokens += tokens
-                progress.set_postfix(loss=f"{loss:.3f}")
-                if (
-                    self.max_seconds is not None
-                    and time.perf_counter() - started > self.max_seconds
-                ):
-                    out_of_time = True
-                    break
-            progress.close()
+            loss, out_of_time = self._epoch(
+                net, optimizer, (inputs, targets, lengths), generator, epoch, started
+            )
             self.epochs_ = epoch
             record = {
                 "epoch": float(epoch),
-                "loss": total_loss / max(total_tokens, 1),
+                "loss": loss,
                 "seconds": time.perf_counter() - started,
             }
             if validation is None:
@@ -383,6 +368,33 @@ class SASRec:
                 break
         if validation is not None:
             net.load_state_dict(best_state)
+
+    def _epoch(
+        self,
+        net: _SASRecNet,
+        optimizer: torch.optim.Optimizer,
+        rows: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+        generator: torch.Generator,
+        epoch: int,
+        started: float,
+    ) -> tuple[float, bool]:
+        """One pass over the shuffled batches of (inputs, targets, lengths); returns the mean
+        loss per token and whether `max_seconds` (counted from `started`) cut it short."""
+        inputs, targets, lengths = rows
+        net.train()
+        total_loss, total_tokens = 0.0, 0
+        out_of_time = False
+        bar = progress(self._batches(lengths, generator), f"sasrec epoch {epoch}")
+        for batch in bar:
+            loss, tokens = self._step(net, optimizer, inputs[batch], targets[batch], lengths[batch])
+            total_loss += loss * tokens
+            total_tokens += tokens
+            bar.set_postfix(loss=f"{loss:.3f}")
+            if self.max_seconds is not None and time.perf_counter() - started > self.max_seconds:
+                out_of_time = True
+                break
+        bar.close()
+        return total_loss / max(total_tokens, 1), out_of_time
 
     def _batches(self, lengths: torch.Tensor, generator: torch.Generator) -> list[torch.Tensor]:
         """Shuffled batches of rows of similar length.
@@ -443,7 +455,8 @@ class SASRec:
             cart: items already in the cart, appended after the history.
 
         Returns:
-            The last max_len items of history + cart, left-padded with n_items.
+            The last max_len items of history + cart, left-padded with n_items (the
+            predictor's encoding, `recommend.features.sequence_row`).
 
         Raises:
             ValueError: when an item index is outside [0, n_items).
@@ -456,11 +469,7 @@ class SASRec:
             raise ValueError(
                 f"item indices must lie in [0, {n_items}); got {items.min()}..{items.max()}"
             )
-        row = np.full(self.max_len, n_items, dtype=np.int64)
-        recent = items[-self.max_len :]
-        if len(recent):
-            row[self.max_len - len(recent) :] = recent
-        return row
+        return sequence_row(items, self.max_len, n_items)
 
     def score_batch(
         self,

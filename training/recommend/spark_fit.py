@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import sparse
 
+from training.progress import heartbeat
 from training.recommend.data import Baskets
 from training.recommend.models import GraphModel, ItemGraph, _popularity
 
@@ -197,12 +198,27 @@ def cooccurrence_neighbours(
         CSR [n_items, n_items] float32, row i = item i's strongest neighbours (no diagonal).
     """
     from pyspark import StorageLevel
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
 
     started = time.perf_counter()
     arrays = basket_arrays(baskets, group, max_basket_items).persist(StorageLevel.MEMORY_AND_DISK)
-    counts = arrays.select(F.explode("items").alias("item")).groupBy("item").count()
+    similarity = _similarity(arrays, alpha, shrink)
+    matrix = _to_csr(_strongest(similarity, top_n).toArrow(), n_items)
+    arrays.unpersist()
+    logger.info(
+        "spark co-occurrence: %d items, %d neighbour entries kept (top %d), %.1f s",
+        n_items,
+        matrix.nnz,
+        top_n,
+        time.perf_counter() - started,
+    )
+    return matrix
+
+
+def _pair_counts(arrays: DataFrame) -> DataFrame:
+    """(i, j, together): how many rows of `items` arrays hold both i and j, for every ordered
+    pair (i != j); pairs are generated inside each row, i < j, then mirrored."""
+    from pyspark.sql import functions as F
+
     pairs = arrays.select(
         F.explode(
             F.flatten(
@@ -218,7 +234,7 @@ def cooccurrence_neighbours(
     ).select("pair.i", "pair.j")
     together = pairs.groupBy("i", "j").agg(F.count(F.lit(1)).alias("together"))
     # i < j was counted once; each item needs its row, so every pair is emitted both ways.
-    both = together.select(
+    return together.select(
         F.explode(
             F.array(
                 F.struct(F.col("i").alias("i"), F.col("j").alias("j"), "together"),
@@ -226,10 +242,18 @@ def cooccurrence_neighbours(
             )
         ).alias("p")
     ).select("p.*")
+
+
+def _similarity(arrays: DataFrame, alpha: float, shrink: float) -> DataFrame:
+    """(i, j, value): `ItemKNN`'s similarity of every co-occurring pair of the `items` arrays."""
+    from pyspark.sql import functions as F
+
+    counts = arrays.select(F.explode("items").alias("item")).groupBy("item").count()
     count_i = F.broadcast(counts.select(F.col("item").alias("i"), F.col("count").alias("n_i")))
     count_j = F.broadcast(counts.select(F.col("item").alias("j"), F.col("count").alias("n_j")))
-    similarity = (
-        both.join(count_i, "i")
+    return (
+        _pair_counts(arrays)
+        .join(count_i, "i")
         .join(count_j, "j")
         .select(
             "i",
@@ -240,22 +264,19 @@ def cooccurrence_neighbours(
             ).alias("value"),
         )
     )
+
+
+def _strongest(similarity: DataFrame, top_n: int) -> DataFrame:
+    """Each item's `top_n` strongest neighbours (ties: the smaller j first), as (i, j, value)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
     strongest = Window.partitionBy("i").orderBy(F.desc("value"), F.asc("j"))
-    kept = (
+    return (
         similarity.withColumn("rank", F.row_number().over(strongest))
         .where(F.col("rank") <= top_n)
         .select(F.col("i").cast("int"), F.col("j").cast("int"), F.col("value").cast("float"))
     )
-    matrix = _to_csr(kept.toArrow(), n_items)
-    arrays.unpersist()
-    logger.info(
-        "spark co-occurrence: %d items, %d neighbour entries kept (top %d), %.1f s",
-        n_items,
-        matrix.nnz,
-        top_n,
-        time.perf_counter() - started,
-    )
-    return matrix
 
 
 # ---------------------------------------------------------------------------------------------
@@ -468,7 +489,7 @@ class SparkCooccurrence(_SparkGraphModel):
     def fit(self, data: Baskets) -> SparkCooccurrence:
         """Count, normalise and prune co-occurrences as one Spark job."""
         group = _group(self.context)
-        with self._session() as spark:
+        with heartbeat("spark co-occurrence fit"), self._session() as spark:
             self.similarity_ = cooccurrence_neighbours(
                 spark,
                 baskets_frame(spark, data),
@@ -553,7 +574,7 @@ class SparkALS(_SparkGraphModel):
         if self.search not in ("candidates", "exact"):
             raise ValueError(f"search must be 'candidates' or 'exact', got {self.search!r}")
         group = _group(self.context)
-        with self._session() as spark:
+        with heartbeat(f"spark ALS fit ({self.search} neighbours)"), self._session() as spark:
             frame = baskets_frame(spark, data)
             self.item_factors_ = als_item_factors(
                 frame,

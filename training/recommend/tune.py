@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from training.progress import progress
 from training.recommend.evaluate import Cases, rank_top_k, top_k_metric
 from training.recommend.models import ItemGraph, blend
 
@@ -132,6 +133,23 @@ class _Scorer:
         return top_k_metric(top, self.cases.targets, metric)
 
 
+Coordinate = tuple[str, str | None, tuple[float, ...]]
+
+
+def _coordinates(names: list[str], uses_cart: bool) -> list[Coordinate]:
+    """What coordinate ascent searches, in order: (BlendParams attribute, component or None,
+    grid). Without carts (next item) no cart weight or cart size power is searched."""
+    coordinates: list[Coordinate] = []
+    for m in names:
+        if uses_cart:
+            coordinates.append(("cart_weights", m, WEIGHTS))
+        coordinates.append(("history_weights", m, WEIGHTS))
+    coordinates += [(name, None, grid) for name, grid in GRIDS.items()]
+    if not uses_cart:
+        coordinates = [c for c in coordinates if c[0] != "cart_size_power"]
+    return coordinates
+
+
 def tune_blend(
     graphs: dict[str, ItemGraph],
     cases: Cases,
@@ -158,15 +176,9 @@ def tune_blend(
         history_weights={m: (0.0 if uses_cart or m != first else 1.0) for m in names},
     )
     best.score = scorer.evaluate(best, metric)
-    coordinates: list[tuple[str, str | None, tuple[float, ...]]] = []
-    for m in names:
-        if uses_cart:
-            coordinates.append(("cart_weights", m, WEIGHTS))
-        coordinates.append(("history_weights", m, WEIGHTS))
-    coordinates += [(name, None, grid) for name, grid in GRIDS.items()]
-    if not uses_cart:
-        coordinates = [c for c in coordinates if c[0] != "cart_size_power"]
-    for round_number in range(rounds):
+    coordinates = _coordinates(names, uses_cart)
+    bar = progress(range(rounds), f"blend tuning ({len(coordinates)} coordinates per round)")
+    for round_number in bar:
         for attribute, key, grid in coordinates:
             for value in grid:
                 trial = BlendParams(
@@ -189,5 +201,6 @@ def tune_blend(
                     trial.trace = best.trace
                     best = trial
         best.trace.append({"round": round_number + 1, metric: best.score})
+        bar.set_postfix(**{metric: f"{best.score:.4f}"})
         logger.info("blend round %d: %s %.4f", round_number + 1, metric, best.score)
     return best

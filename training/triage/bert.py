@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 import torch
 from tokenizers import (
     Tokenizer,
@@ -27,14 +28,14 @@ from tokenizers import (
     processors,
     trainers,
 )
-from tqdm.auto import tqdm
 from transformers import BertConfig as HfBertConfig
 from transformers import BertForMaskedLM, BertForSequenceClassification
 
 from runtime.text import TextEncoder
 from training.config import BertConfig, TriageConfig
+from training.progress import progress
 from training.triage.data import TriageData
-from training.triage.families import Feeds, Trained
+from training.triage.trained import Feeds, Trained
 from triage.predictor import WordPieceEncoder
 from triage.text import with_age_prefix
 
@@ -189,13 +190,12 @@ def pretrain_mlm(
     scheduler = _schedule(optimizer, total)
     model.train()
     for epoch in range(settings.epochs):
-        progress = tqdm(
+        # An epoch over the unlabelled requests runs for many minutes: the batches report.
+        batches = progress(
             _batches(len(texts), settings.batch_size, generator),
-            desc=f"mlm epoch {epoch + 1}",
-            leave=False,
-            disable=None,
+            f"mlm epoch {epoch + 1}/{settings.epochs}",
         )
-        for index in progress:
+        for index in batches:
             feeds = encoder.encode([texts[i] for i in index])
             input_ids = torch.from_numpy(feeds["input_ids"])
             attention_mask = torch.from_numpy(feeds["attention_mask"])
@@ -203,8 +203,38 @@ def pretrain_mlm(
                 input_ids, attention_mask, tokenizer, settings.mask_probability, generator
             )
             loss = model(input_ids=masked, attention_mask=attention_mask, labels=labels).loss
-            progress.set_postfix(loss=f"{_step(model, loss, optimizer, scheduler):.3f}")
+            batches.set_postfix(loss=f"{_step(model, loss, optimizer, scheduler):.3f}")
     return model
+
+
+def fine_tune(
+    model: BertForSequenceClassification,
+    encoder: TextEncoder,
+    texts: list[str],
+    y: torch.Tensor,
+    model_config: BertConfig,
+    seed: int,
+) -> None:
+    """The classification training loop: AdamW with warm-up and linear decay, in place."""
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=model_config.lr, weight_decay=0.01)
+    total = model_config.epochs * math.ceil(len(texts) / model_config.batch_size)
+    scheduler = _schedule(optimizer, total)
+    model.train()
+    for epoch in range(model_config.epochs):
+        # An epoch on the real data runs for many minutes: the batches report.
+        batches = progress(
+            _batches(len(texts), model_config.batch_size, generator),
+            f"bert epoch {epoch + 1}/{model_config.epochs}",
+        )
+        for index in batches:
+            feeds = encoder.encode([texts[i] for i in index])
+            out = model(
+                input_ids=torch.from_numpy(feeds["input_ids"]),
+                attention_mask=torch.from_numpy(feeds["attention_mask"]),
+                labels=y[index],
+            )
+            batches.set_postfix(loss=f"{_step(model, out.loss, optimizer, scheduler):.3f}")
 
 
 def export_onnx(model: BertForSequenceClassification, path: Path, feeds: Feeds, opset: int) -> None:
@@ -227,82 +257,106 @@ def export_onnx(model: BertForSequenceClassification, path: Path, feeds: Feeds, 
     )
 
 
-def fit_bert(model_config: BertConfig, config: TriageConfig, data: TriageData) -> Trained:
-    """Train (or fine-tune a local checkpoint) and export the transformer family."""
-    import onnx
+def train_bert_classifier(
+    model_config: BertConfig, config: TriageConfig, data: TriageData
+) -> Trained:
+    """Train (or fine-tune a local checkpoint) and export the transformer classifier.
 
+    Steps: tokenizer and model (a local checkpoint's, else new ones) -> masked-LM pretraining
+    (new models only, when configured) -> fine-tuning -> ONNX export.
+    """
     train = data.part("train")
     workdir = Path(tempfile.mkdtemp(prefix="triage-bert-"))
     texts = [with_age_prefix(t, b) for t, b in zip(train["text"], train["age_bucket"], strict=True)]
     started = time.perf_counter()
     if model_config.base_model:
-        base = Path(model_config.base_model)
-        tokenizer = load_checkpoint_tokenizer(base)
-        check_tokenizer_parity(base, tokenizer, texts[:20])
-        model = BertForSequenceClassification.from_pretrained(
-            str(base),
-            num_labels=len(data.labels),
-            local_files_only=True,
-            ignore_mismatched_sizes=True,
-        )
-        max_length = min(model_config.max_length, model.config.max_position_embeddings)
+        tokenizer, model, max_length = _from_checkpoint(model_config, len(data.labels), texts)
     else:
-        tokenizer = train_tokenizer(
-            list(train["text"]) + list(data.unlabeled["text"]), model_config.vocab_size
-        )
-        max_length = model_config.max_length
-        hf_config = HfBertConfig(  # type: ignore[call-arg]  # num_labels goes through **kwargs
-            vocab_size=tokenizer.get_vocab_size(),
-            hidden_size=model_config.hidden_size,
-            num_hidden_layers=model_config.num_layers,
-            num_attention_heads=model_config.num_heads,
-            intermediate_size=model_config.intermediate_size,
-            max_position_embeddings=max_length,
-            hidden_dropout_prob=model_config.dropout,
-            attention_probs_dropout_prob=model_config.dropout,
-            pad_token_id=tokenizer.token_to_id("[PAD]"),
-            num_labels=len(data.labels),
-        )
-        model = BertForSequenceClassification(hf_config)
+        tokenizer, model, max_length = _from_scratch(model_config, data)
     tokenizer_path = workdir / "tokenizer.json"
     tokenizer.save(str(tokenizer_path))
     encoder = TextEncoder(tokenizer_path, max_length)
-    if (
-        model_config.pretrain is not None
-        and model_config.pretrain.epochs > 0
-        and not model_config.base_model
-    ):
-        corpus = list(data.unlabeled["text"]) + list(train["text"])
-        rng = np.random.default_rng(config.seed)
-        corpus = [corpus[i] for i in rng.permutation(len(corpus))]
-        mlm = pretrain_mlm(model.config, encoder, tokenizer, corpus, model_config, config.seed)
-        model.bert.load_state_dict(mlm.bert.state_dict(), strict=False)
+    pretrain = model_config.pretrain
+    if pretrain is not None and pretrain.epochs > 0 and not model_config.base_model:
+        _pretrain_encoder(model, encoder, tokenizer, data, model_config, config.seed)
     y = torch.from_numpy(np.searchsorted(data.labels, train["department"]).astype(np.int64))
-    generator = torch.Generator().manual_seed(config.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=model_config.lr, weight_decay=0.01)
-    total = model_config.epochs * math.ceil(len(texts) / model_config.batch_size)
-    scheduler = _schedule(optimizer, total)
-    model.train()
-    for epoch in range(model_config.epochs):
-        progress = tqdm(
-            _batches(len(texts), model_config.batch_size, generator),
-            desc=f"bert epoch {epoch + 1}/{model_config.epochs}",
-            leave=False,
-            disable=None,
-        )
-        for index in progress:
-            feeds = encoder.encode([texts[i] for i in index])
-            out = model(
-                input_ids=torch.from_numpy(feeds["input_ids"]),
-                attention_mask=torch.from_numpy(feeds["attention_mask"]),
-                labels=y[index],
-            )
-            progress.set_postfix(loss=f"{_step(model, out.loss, optimizer, scheduler):.3f}")
+    fine_tune(model, encoder, texts, y, model_config, config.seed)
     seconds = time.perf_counter() - started
     model.eval()
-    onnx_path = workdir / "model.onnx"
-    export_onnx(model, onnx_path, encoder.encode(texts[:2]), config.export.opset)
+    export_onnx(model, workdir / "model.onnx", encoder.encode(texts[:2]), config.export.opset)
     model.eval()  # the exporter restores the wrapper's mode; the reference must not use dropout
+    return _trained(model_config, model, tokenizer, encoder, workdir, seconds)
+
+
+def _from_checkpoint(
+    model_config: BertConfig, n_labels: int, texts: list[str]
+) -> tuple[Tokenizer, BertForSequenceClassification, int]:
+    """A local checkpoint's tokenizer (checked against its Hugging Face one) and model, with a
+    new classification head; the max length fits its position embeddings."""
+    assert model_config.base_model
+    base = Path(model_config.base_model)
+    tokenizer = load_checkpoint_tokenizer(base)
+    check_tokenizer_parity(base, tokenizer, texts[:20])
+    model = BertForSequenceClassification.from_pretrained(
+        str(base),
+        num_labels=n_labels,
+        local_files_only=True,
+        ignore_mismatched_sizes=True,
+    )
+    return tokenizer, model, min(model_config.max_length, model.config.max_position_embeddings)
+
+
+def _from_scratch(
+    model_config: BertConfig, data: TriageData
+) -> tuple[Tokenizer, BertForSequenceClassification, int]:
+    """A WordPiece tokenizer trained on every request we have and a new, randomly initialised
+    model of the configured size."""
+    tokenizer = train_tokenizer(
+        list(data.part("train")["text"]) + list(data.unlabeled["text"]), model_config.vocab_size
+    )
+    hf_config = HfBertConfig(  # type: ignore[call-arg]  # num_labels goes through **kwargs
+        vocab_size=tokenizer.get_vocab_size(),
+        hidden_size=model_config.hidden_size,
+        num_hidden_layers=model_config.num_layers,
+        num_attention_heads=model_config.num_heads,
+        intermediate_size=model_config.intermediate_size,
+        max_position_embeddings=model_config.max_length,
+        hidden_dropout_prob=model_config.dropout,
+        attention_probs_dropout_prob=model_config.dropout,
+        pad_token_id=tokenizer.token_to_id("[PAD]"),
+        num_labels=len(data.labels),
+    )
+    return tokenizer, BertForSequenceClassification(hf_config), model_config.max_length
+
+
+def _pretrain_encoder(
+    model: BertForSequenceClassification,
+    encoder: TextEncoder,
+    tokenizer: Tokenizer,
+    data: TriageData,
+    model_config: BertConfig,
+    seed: int,
+) -> None:
+    """Masked-LM pretrain on the unlabelled and training requests (shuffled, so `max_texts`
+    draws from both) and copy the encoder weights into `model`."""
+    corpus = list(data.unlabeled["text"]) + list(data.part("train")["text"])
+    rng = np.random.default_rng(seed)
+    corpus = [corpus[i] for i in rng.permutation(len(corpus))]
+    mlm = pretrain_mlm(model.config, encoder, tokenizer, corpus, model_config, seed)
+    model.bert.load_state_dict(mlm.bert.state_dict(), strict=False)
+
+
+def _trained(
+    model_config: BertConfig,
+    model: BertForSequenceClassification,
+    tokenizer: Tokenizer,
+    encoder: TextEncoder,
+    workdir: Path,
+    seconds: float,
+) -> Trained:
+    """The fitted transformer as a `Trained` family: its graph and tokenizer (model.onnx and
+    tokenizer.json in `workdir`), preprocessing, reference and eager model."""
+    max_length = encoder.max_length
 
     def reference(feeds: Feeds) -> np.ndarray:
         with torch.no_grad():
@@ -324,7 +378,7 @@ def fit_bert(model_config: BertConfig, config: TriageConfig, data: TriageData) -
     )
     return Trained(
         architecture=model_config.architecture,
-        onnx_model=onnx.load(str(onnx_path)),
+        onnx_model=onnx.load(str(workdir / "model.onnx")),
         encoder=WordPieceEncoder(encoder),
         reference=reference,
         preprocessing={
@@ -335,7 +389,7 @@ def fit_bert(model_config: BertConfig, config: TriageConfig, data: TriageData) -
             "padding": "longest in batch",
             "age": "text prefix 'age <bucket>;'",
         },
-        files={"tokenizer.json": tokenizer_path},
+        files={"tokenizer.json": workdir / "tokenizer.json"},
         params=params,
         train_seconds=seconds,
         eager_model=model,

@@ -154,7 +154,42 @@ def load_triage_data(config: TriageDataConfig) -> TriageData:
     if source == "auto":
         source = "haodf20" if haodf and (haodf / "train.csv").is_file() else "demo"
     departments = {d["name"] for d in load_departments(config, data_dir)}
-    files: list[Path] = []
+    frame, path = _labelled_frame(config, source, haodf, departments)
+    files: list[Path] = [path]
+    for feedback_path in map(Path, config.feedback):
+        feedback = _feedback_frame(feedback_path, departments)
+        files.append(feedback_path)
+        frame = pd.concat([frame, feedback], ignore_index=True)
+    frame = _cap_train_rows(frame, config.max_train_rows)
+    unlabeled = pd.DataFrame({"text": [], "age_bucket": []})
+    if source == "haodf20" and config.unlabeled and haodf and (haodf / "unlabeled.csv").is_file():
+        unlabeled = _unlabeled_frame(haodf / "unlabeled.csv")
+        files.append(haodf / "unlabeled.csv")
+    labels = sorted(set(frame["department"]))
+    missing_in_train = sorted(set(labels) - set(frame.loc[frame["split"] == "train", "department"]))
+    if missing_in_train:
+        logger.warning("departments with no training rows: %s", missing_in_train)
+    logger.info(
+        "triage data %s: %s rows by split, %d labels",
+        source,
+        frame["split"].value_counts().to_dict(),
+        len(labels),
+    )
+    return TriageData(
+        frame=frame,
+        labels=labels,
+        diseases=sorted({d for d in frame["disease"] if d}),
+        source=source,
+        sha256=_hash_files(files),
+        files=[str(f) for f in files],
+        unlabeled=unlabeled,
+    )
+
+
+def _labelled_frame(
+    config: TriageDataConfig, source: str, haodf: Path | None, departments: set[str]
+) -> tuple[pd.DataFrame, Path]:
+    """The source's validated, normalised and split rows, and the file they came from."""
     if source == "haodf20":
         if haodf is None:
             raise DataValidationError("source haodf20 asked for but no data directory was found")
@@ -169,7 +204,6 @@ def load_triage_data(config: TriageDataConfig) -> TriageData:
         validate_rows(raw, path, departments)
         buckets = raw["age"].map(_years_to_bucket)
         diseases = pd.Series([""] * len(raw))
-    files.append(path)
     frame = pd.DataFrame(
         {
             "id": raw["id"].str.strip(),
@@ -184,69 +218,59 @@ def load_triage_data(config: TriageDataConfig) -> TriageData:
     frame["split"] = [
         split_of(i, config.split.validation_percent, config.split.test_percent) for i in frame["id"]
     ]
-    for feedback_path in map(Path, config.feedback):
-        feedback = _read_csv(feedback_path, FEEDBACK_REQUIRED)
-        # Rows with only an urgency correction carry no department: not department labels.
-        decided = feedback["department"].fillna("").astype(str).str.strip() != ""
-        if not decided.all():
-            logger.info(
-                "%s: skipped %d rows without a department decision (urgency only)",
-                feedback_path,
-                int((~decided).sum()),
-            )
-        feedback = feedback[decided]
-        validate_rows(feedback, feedback_path, departments)
-        feedback = feedback.reset_index(drop=True)
-        files.append(feedback_path)
-        extra = pd.DataFrame(
-            {
-                "id": "feedback-" + feedback["id"].str.strip(),
-                "raw_text": feedback["text"],
-                "text": feedback["text"].map(normalise),
-                "age_bucket": feedback["age"].map(_years_to_bucket).values,
-                "department": feedback["department"],
-                "disease": "",
-                "origin": f"feedback:{feedback_path.name}",
-                "split": "train",
-            }
+    return frame, path
+
+
+def _feedback_frame(path: Path, departments: set[str]) -> pd.DataFrame:
+    """A feedback file's rows with a department decision, validated, as training rows."""
+    feedback = _read_csv(path, FEEDBACK_REQUIRED)
+    # Rows with only an urgency correction carry no department: not department labels.
+    decided = feedback["department"].fillna("").astype(str).str.strip() != ""
+    if not decided.all():
+        logger.info(
+            "%s: skipped %d rows without a department decision (urgency only)",
+            path,
+            int((~decided).sum()),
         )
-        logger.info("added %d feedback rows from %s", len(extra), feedback_path)
-        frame = pd.concat([frame, extra], ignore_index=True)
-    if config.max_train_rows is not None:
-        train = frame[frame["split"] == "train"]
-        if len(train) > config.max_train_rows:
-            drop = train.sample(n=len(train) - config.max_train_rows, random_state=0).index
-            frame = frame.drop(index=drop).reset_index(drop=True)
-    unlabeled = pd.DataFrame({"text": [], "age_bucket": []})
-    if source == "haodf20" and config.unlabeled and haodf and (haodf / "unlabeled.csv").is_file():
-        raw_unlabeled = _read_csv(haodf / "unlabeled.csv", ("id", "age_group", "text"))
-        raw_unlabeled = raw_unlabeled[raw_unlabeled["text"].str.strip() != ""]
-        unlabeled = pd.DataFrame(
-            {
-                "text": raw_unlabeled["text"].map(normalise).values,
-                "age_bucket": raw_unlabeled["age_group"].map(age_bucket_from_group).values,
-            }
-        )
-        files.append(haodf / "unlabeled.csv")
-    labels = sorted(set(frame["department"]))
-    missing_in_train = sorted(set(labels) - set(frame.loc[frame["split"] == "train", "department"]))
-    if missing_in_train:
-        logger.warning("departments with no training rows: %s", missing_in_train)
-    diseases_sorted = sorted({d for d in frame["disease"] if d})
-    logger.info(
-        "triage data %s: %s rows by split, %d labels",
-        source,
-        frame["split"].value_counts().to_dict(),
-        len(labels),
+    feedback = feedback[decided]
+    validate_rows(feedback, path, departments)
+    feedback = feedback.reset_index(drop=True)
+    extra = pd.DataFrame(
+        {
+            "id": "feedback-" + feedback["id"].str.strip(),
+            "raw_text": feedback["text"],
+            "text": feedback["text"].map(normalise),
+            "age_bucket": feedback["age"].map(_years_to_bucket).values,
+            "department": feedback["department"],
+            "disease": "",
+            "origin": f"feedback:{path.name}",
+            "split": "train",
+        }
     )
-    return TriageData(
-        frame=frame,
-        labels=labels,
-        diseases=diseases_sorted,
-        source=source,
-        sha256=_hash_files(files),
-        files=[str(f) for f in files],
-        unlabeled=unlabeled,
+    logger.info("added %d feedback rows from %s", len(extra), path)
+    return extra
+
+
+def _cap_train_rows(frame: pd.DataFrame, max_train_rows: int | None) -> pd.DataFrame:
+    """Drop a fixed random sample of training rows beyond `max_train_rows` (quick runs)."""
+    if max_train_rows is None:
+        return frame
+    train = frame[frame["split"] == "train"]
+    if len(train) <= max_train_rows:
+        return frame
+    drop = train.sample(n=len(train) - max_train_rows, random_state=0).index
+    return frame.drop(index=drop).reset_index(drop=True)
+
+
+def _unlabeled_frame(path: Path) -> pd.DataFrame:
+    """haodf's unlabelled requests with a text: normalised text and age bucket."""
+    raw = _read_csv(path, ("id", "age_group", "text"))
+    raw = raw[raw["text"].str.strip() != ""]
+    return pd.DataFrame(
+        {
+            "text": raw["text"].map(normalise).values,
+            "age_bucket": raw["age_group"].map(age_bucket_from_group).values,
+        }
     )
 
 

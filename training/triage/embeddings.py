@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from runtime.sentence_encoder import DIMENSION, SentenceEncoder
+from training.progress import progress
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +85,9 @@ class MemoSentenceEncoder:
         )
         if missing:
             steps = range(0, len(missing), _BATCH)
-            for start in tqdm(
-                steps, desc="embed", unit="batch", leave=False, disable=len(steps) < 4
-            ):
+            # A few batches take seconds; the ~19,000 haodf requests take minutes: report those.
+            batches = steps if len(steps) < 4 else progress(steps, "embed sentences")
+            for start in batches:
                 part = missing[start : start + _BATCH]
                 vectors = self.encoder.encode([t for _, t in part])
                 self._vectors.update(zip([k for k, _ in part], vectors, strict=True))

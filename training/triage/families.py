@@ -1,16 +1,19 @@
-"""The triage model families. Each fits on the training split and returns a `Trained` family with
-its ONNX graph, its preprocessing and a reference function for the parity check.
+"""The triage model families. Each fits on the training split and returns a `Trained` with its
+ONNX graph, its preprocessing and a reference function for the parity check.
 
-`ARCHITECTURES` maps each versioned architecture name (as in configs and manifests) to its fit
-function; a plain dict, no registry machinery.
+An architecture is the versioned name a config or manifest gives a model
+(``triage.tfidf_mlp.v1``); a family is the code here that trains one architecture.
+`ARCHITECTURES` maps each architecture to its family's fit function; a plain dict, no registry
+machinery.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,105 +22,24 @@ import onnx
 import torch
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
-from tqdm.auto import tqdm
 
 from runtime.sentence_encoder import SentenceEncoder
 from training.config import BertConfig, LogRegConfig, MlpConfig, TriageConfig, UsemMlpConfig
 from training.export import bag_graph
+from training.progress import heartbeat, progress
 from training.triage.data import TriageData, load_department_vignettes
 from training.triage.embeddings import MemoSentenceEncoder
 from training.triage.evaluate import calibrate, core_metrics
-from triage.features import NgramBlock, TfidfFeaturizer, age_bucket
-from triage.predictor import Encoder, TfidfEncoder, TfidfSentenceEncoder
+from training.triage.tfidf import feeds_to_csr, tfidf_preprocessing, to_csr
+from training.triage.trained import Feeds, Trained
+from triage.features import TfidfFeaturizer, age_bucket
+from triage.predictor import TfidfEncoder, TfidfSentenceEncoder
 from triage.text import normalise
 
 logger = logging.getLogger(__name__)
 
-Feeds = dict[str, np.ndarray]
 # Below this many English complaints, one temperature is too noisy to fit: use validation.
 _MIN_ROUTE_CALIBRATION = 20
-
-
-@dataclass
-class Trained:
-    """A fitted family, ready to export and evaluate.
-
-    Attributes:
-        architecture: versioned name, e.g. triage.tfidf_mlp.v1.
-        onnx_model: the exported graph (feeds -> logits).
-        encoder: normalised texts + age buckets -> feeds (the same code the predictor uses).
-        reference: the original model on feeds -> logits, for the parity check.
-        preprocessing: the manifest's preprocessing section.
-        files: extra bundle files (vocab.json, tokenizer.json).
-        params: hyperparameters to log.
-        train_seconds: wall time of fitting.
-        eager_model: the torch module, for the ONNX-vs-eager benchmark (None for sklearn).
-        save_eager: writes the eager model to a folder (safetensors), outside the bundle.
-        extra_metrics: family-specific metrics to log.
-        postprocessing: family-specific entries of the manifest's postprocessing section.
-    """
-
-    architecture: str
-    onnx_model: onnx.ModelProto
-    encoder: Encoder
-    reference: Callable[[Feeds], np.ndarray]
-    preprocessing: dict[str, Any]
-    files: dict[str, bytes | str | Path]
-    params: dict[str, Any]
-    train_seconds: float
-    eager_model: Any = None
-    save_eager: Callable[[Path], None] | None = None
-    extra_metrics: dict[str, float] = field(default_factory=dict)
-    postprocessing: dict[str, Any] = field(default_factory=dict)
-
-
-def fit_featurizer(config: TriageConfig, texts: list[str]) -> TfidfFeaturizer:
-    """Fit the shared char-n-gram TF-IDF featurizer, round-tripped through its JSON form.
-
-    `texts` may include unlabelled requests: vocabulary and idf need no labels. The round trip
-    makes training use exactly what the bundle will hold.
-    """
-    blocks = [NgramBlock(**block.model_dump()) for block in config.features.blocks]
-    fitted = TfidfFeaturizer(
-        blocks, age_weight=config.features.age_weight, sublinear_tf=config.features.sublinear_tf
-    ).fit(texts)
-    return TfidfFeaturizer.from_dict(fitted.to_dict())
-
-
-def to_csr(featurizer: TfidfFeaturizer, texts: list[str], buckets: list[str]) -> sparse.csr_matrix:
-    """Featurise into a scipy CSR matrix [n, n_features] for sklearn and the torch loop."""
-    indptr = [0]
-    indices: list[int] = []
-    values: list[float] = []
-    for text, bucket in zip(texts, buckets, strict=True):
-        ids, weights = featurizer.transform_one(text, bucket)
-        indices.extend(ids)
-        values.extend(weights)
-        indptr.append(len(indices))
-    return sparse.csr_matrix(
-        (np.asarray(values, dtype=np.float32), np.asarray(indices), np.asarray(indptr)),
-        shape=(len(texts), featurizer.n_features_),
-    )
-
-
-def _tfidf_preprocessing(featurizer: TfidfFeaturizer) -> dict[str, Any]:
-    return {
-        "kind": "char_tfidf",
-        "normaliser": "triage.text.v1",
-        "featurizer": "triage.char_tfidf.v1",
-        "n_features": featurizer.n_features_,
-        "blocks": [block.__dict__ for block in featurizer.blocks],
-        "age": f"decade bucket token (0+ .. 80+, unknown) with weight {featurizer.age_weight}",
-    }
-
-
-def _feeds_to_csr(feeds: Feeds, n_features: int) -> sparse.csr_matrix:
-    ids, weights = feeds["ids"], feeds["weights"]
-    rows = np.repeat(np.arange(ids.shape[0]), ids.shape[1])
-    matrix = sparse.coo_matrix(
-        (weights.ravel(), (rows, ids.ravel())), shape=(ids.shape[0], n_features)
-    )
-    return matrix.tocsr()
 
 
 def fit_logreg(
@@ -129,7 +51,9 @@ def fit_logreg(
     y = np.searchsorted(data.labels, train["department"])
     started = time.perf_counter()
     model = LogisticRegression(C=model_config.C, max_iter=model_config.max_iter)
-    model.fit(x, y)
+    # minutes on the real data, with no loop to report from
+    with heartbeat(f"{model_config.architecture}: logistic regression fit"):
+        model.fit(x, y)
     seconds = time.perf_counter() - started
     # sklearn drops classes absent from training; map its columns back onto all labels.
     coef = np.zeros((featurizer.n_features_, len(data.labels)), dtype=np.float32)
@@ -141,7 +65,7 @@ def fit_logreg(
     def reference(feeds: Feeds) -> np.ndarray:
         logits = np.full((feeds["ids"].shape[0], len(data.labels)), -1e4)
         logits[:, model.classes_] = model.decision_function(
-            _feeds_to_csr(feeds, featurizer.n_features_)
+            feeds_to_csr(feeds, featurizer.n_features_)
         )
         return logits
 
@@ -150,7 +74,7 @@ def fit_logreg(
         onnx_model=graph,
         encoder=TfidfEncoder(featurizer),
         reference=reference,
-        preprocessing=_tfidf_preprocessing(featurizer),
+        preprocessing=tfidf_preprocessing(featurizer),
         files={"vocab.json": _dump_json(featurizer.to_dict())},
         params={
             "C": model_config.C,
@@ -266,55 +190,78 @@ def _train_mlp(
 ) -> TfidfMlp:
     """Fit one TfidfMlp; rows with disease -100 (pseudo-labelled) skip the disease loss."""
     torch.manual_seed(seed)
-    x, y, y_disease, dense = inputs.x, inputs.y, inputs.y_disease, inputs.dense
     model = TfidfMlp(
-        x.shape[1],
+        inputs.x.shape[1],
         model_config.hidden,
         n_labels,
         n_diseases,
         model_config.dropout,
-        0 if dense is None else dense.shape[1],
+        0 if inputs.dense is None else inputs.dense.shape[1],
     )
-    dense_params = [p for n, p in model.named_parameters() if n != "bag.weight"]
-    # The bag holds ~20M weights of which a batch touches a few thousand: sparse updates keep an
-    # epoch at seconds instead of minutes.
-    optimizers = [
-        torch.optim.SparseAdam([model.bag.weight], lr=model_config.lr),
-        torch.optim.Adam(dense_params, lr=model_config.lr),
-    ]
-    use_disease = n_diseases > 0 and model_config.disease_loss_weight > 0
+    optimizers = _mlp_optimizers(model, model_config.lr)
+    disease_weight = (
+        model_config.disease_loss_weight
+        if n_diseases > 0 and model_config.disease_loss_weight > 0
+        else 0.0
+    )
     generator = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     model.train()
     for epoch in range(model_config.epochs):
-        order = torch.randperm(x.shape[0], generator=generator).numpy()
-        batches = range(0, len(order), model_config.batch_size)
+        order = torch.randperm(inputs.x.shape[0], generator=generator).numpy()
+        # An epoch on the real data runs for minutes: the batch loop reports, not the epochs.
+        batches = progress(
+            range(0, len(order), model_config.batch_size),
+            f"mlp epoch {epoch + 1}/{model_config.epochs}",
+        )
         total = 0.0
-        for start in tqdm(
-            batches, desc=f"mlp epoch {epoch + 1}/{model_config.epochs}", leave=False, disable=None
-        ):
+        for start in batches:
             index = order[start : start + model_config.batch_size]
-            batch = x[index]
-            if inputs.ngram_dropout > 0:
-                batch = drop_ngrams(batch, inputs.ngram_dropout, inputs.age_offset, rng)
-            logits, disease_logits = model(
-                *_bag_inputs(batch, None if dense is None else dense[index])
-            )
-            loss = torch.nn.functional.cross_entropy(logits, y[index])
-            batch_diseases = y_disease[index]
-            if use_disease and bool((batch_diseases >= 0).any()):
-                loss = loss + model_config.disease_loss_weight * torch.nn.functional.cross_entropy(
-                    disease_logits, batch_diseases, ignore_index=-100
-                )
+            loss = _mlp_loss(model, inputs, index, disease_weight, rng)
             for optimizer in optimizers:
                 optimizer.zero_grad()
             loss.backward()
             for optimizer in optimizers:
                 optimizer.step()
-            total += loss.item() * len(index)
+            value = loss.item()
+            total += value * len(index)
+            batches.set_postfix(loss=f"{value:.3f}")
         logger.info("mlp epoch %d: train loss %.4f", epoch + 1, total / len(order))
     model.eval()
     return model
+
+
+def _mlp_optimizers(model: TfidfMlp, lr: float) -> list[torch.optim.Optimizer]:
+    # The bag holds ~20M weights of which a batch touches a few thousand: sparse updates keep an
+    # epoch at seconds instead of minutes.
+    dense_params = [p for n, p in model.named_parameters() if n != "bag.weight"]
+    return [
+        torch.optim.SparseAdam([model.bag.weight], lr=lr),
+        torch.optim.Adam(dense_params, lr=lr),
+    ]
+
+
+def _mlp_loss(
+    model: TfidfMlp,
+    inputs: MlpInputs,
+    index: np.ndarray,
+    disease_weight: float,
+    rng: np.random.Generator,
+) -> torch.Tensor:
+    """The department loss of one batch, plus `disease_weight` times the disease loss when the
+    batch has rows with a known disease (a weight of 0 leaves the disease head untrained)."""
+    batch = inputs.x[index]
+    if inputs.ngram_dropout > 0:
+        batch = drop_ngrams(batch, inputs.ngram_dropout, inputs.age_offset, rng)
+    dense = None if inputs.dense is None else inputs.dense[index]
+    logits, disease_logits = model(*_bag_inputs(batch, dense))
+    loss = torch.nn.functional.cross_entropy(logits, inputs.y[index])
+    batch_diseases = inputs.y_disease[index]
+    if disease_weight > 0 and bool((batch_diseases >= 0).any()):
+        loss = loss + disease_weight * torch.nn.functional.cross_entropy(
+            disease_logits, batch_diseases, ignore_index=-100
+        )
+    return loss
 
 
 def _mlp_logits(
@@ -346,28 +293,52 @@ def _fit_self_trained(
 ) -> tuple[TfidfMlp, int]:
     """Fit a teacher on the labelled rows, pseudo-label the unlabelled requests it is sure of,
     and fit a fresh student on both (returns the student and the pseudo-labelled row count)."""
-    train = data.part("train")
-    ngram_dropout = getattr(model_config, "ngram_dropout", 0.0)
-    inputs = MlpInputs(
-        x=to_csr(featurizer, list(train["text"]), list(train["age_bucket"])),
-        y=torch.from_numpy(np.searchsorted(data.labels, train["department"]).astype(np.int64)),
-        y_disease=torch.tensor(
-            [{d: i for i, d in enumerate(data.diseases)}.get(d, -100) for d in train["disease"]],
-            dtype=torch.int64,
-        ),
-        dense=None if embed is None else embed(list(train["text"])),
-        ngram_dropout=ngram_dropout,
-        age_offset=featurizer.age_offset_,
-    )
+    inputs = _labelled_inputs(model_config, data, featurizer, embed)
     n_diseases = len(data.diseases) if model_config.disease_loss_weight > 0 else 0
     model = _train_mlp(model_config, config.seed, inputs, len(data.labels), n_diseases)
     threshold = model_config.self_training_threshold
     if threshold is None or not len(data.unlabeled):
         return model, 0
+    pseudo_rows = _add_pseudo_labels(inputs, model, threshold, data, featurizer, embed)
+    return _train_mlp(model_config, config.seed, inputs, len(data.labels), n_diseases), pseudo_rows
+
+
+def _labelled_inputs(
+    model_config: MlpConfig | UsemMlpConfig,
+    data: TriageData,
+    featurizer: TfidfFeaturizer,
+    embed: Callable[[list[str]], np.ndarray] | None,
+) -> MlpInputs:
+    """The training split as MLP inputs; rows without a known disease get -100."""
+    train = data.part("train")
+    disease_index = {d: i for i, d in enumerate(data.diseases)}
+    return MlpInputs(
+        x=to_csr(featurizer, list(train["text"]), list(train["age_bucket"])),
+        y=torch.from_numpy(np.searchsorted(data.labels, train["department"]).astype(np.int64)),
+        y_disease=torch.tensor(
+            [disease_index.get(d, -100) for d in train["disease"]], dtype=torch.int64
+        ),
+        dense=None if embed is None else embed(list(train["text"])),
+        ngram_dropout=getattr(model_config, "ngram_dropout", 0.0),
+        age_offset=featurizer.age_offset_,
+    )
+
+
+def _add_pseudo_labels(
+    inputs: MlpInputs,
+    teacher: TfidfMlp,
+    threshold: float,
+    data: TriageData,
+    featurizer: TfidfFeaturizer,
+    embed: Callable[[list[str]], np.ndarray] | None,
+) -> int:
+    """Append the unlabelled requests the teacher labels with top probability >= `threshold`
+    to `inputs` (departments only: a pseudo label says nothing of the disease); returns how
+    many."""
     unlabeled_texts = list(data.unlabeled["text"])
     x_unlabeled = to_csr(featurizer, unlabeled_texts, list(data.unlabeled["age_bucket"]))
     dense_unlabeled = None if embed is None else embed(unlabeled_texts)
-    probabilities = _probabilities(_mlp_logits(model, x_unlabeled, dense_unlabeled))
+    probabilities = _probabilities(_mlp_logits(teacher, x_unlabeled, dense_unlabeled))
     keep = probabilities.max(axis=1) >= threshold
     pseudo_rows = int(keep.sum())
     logger.info(
@@ -382,7 +353,7 @@ def _fit_self_trained(
     )
     if inputs.dense is not None and dense_unlabeled is not None:
         inputs.dense = np.vstack([inputs.dense, dense_unlabeled[keep]])
-    return _train_mlp(model_config, config.seed, inputs, len(data.labels), n_diseases), pseudo_rows
+    return pseudo_rows
 
 
 def fit_mlp(
@@ -401,14 +372,14 @@ def fit_mlp(
     seconds = time.perf_counter() - started
 
     def reference(feeds: Feeds) -> np.ndarray:
-        return _mlp_logits(model, _feeds_to_csr(feeds, featurizer.n_features_))
+        return _mlp_logits(model, feeds_to_csr(feeds, featurizer.n_features_))
 
     return Trained(
         architecture=model_config.architecture,
         onnx_model=model.graph("triage_tfidf_mlp", config.export.opset),
         encoder=TfidfEncoder(featurizer),
         reference=reference,
-        preprocessing=_tfidf_preprocessing(featurizer),
+        preprocessing=tfidf_preprocessing(featurizer),
         files={"vocab.json": _dump_json(featurizer.to_dict())},
         params={
             **model_config.model_dump(),
@@ -448,18 +419,9 @@ def fit_usem_mlp(
     encoder = TfidfSentenceEncoder(featurizer, sentences, model_config.min_cjk_share)
 
     def reference(feeds: Feeds) -> np.ndarray:
-        return _mlp_logits(model, _feeds_to_csr(feeds, featurizer.n_features_), feeds["dense"])
+        return _mlp_logits(model, feeds_to_csr(feeds, featurizer.n_features_), feeds["dense"])
 
-    route_feeds, route_labels, route_source = _route_calibration_set(model_config, data, encoder)
-    route_logits = reference(route_feeds)
-    route_y = np.searchsorted(data.labels, route_labels)
-    temperature, threshold, route_probabilities = calibrate(
-        route_logits,
-        route_y,
-        config.calibration.target_selective_accuracy,
-        config.calibration.max_abstain_rate,
-    )
-    route_metrics = core_metrics(route_probabilities, route_y)
+    route = _calibrate_embedding_route(model_config, config, data, encoder, reference)
     sentences.save()
     return Trained(
         architecture=model_config.architecture,
@@ -467,7 +429,7 @@ def fit_usem_mlp(
         encoder=encoder,
         reference=reference,
         preprocessing={
-            **_tfidf_preprocessing(featurizer),
+            **tfidf_preprocessing(featurizer),
             "kind": "char_tfidf_sentence",
             "sentence_encoder": sentences.describe(),
             "min_cjk_share": model_config.min_cjk_share,
@@ -477,18 +439,52 @@ def fit_usem_mlp(
             **model_config.model_dump(),
             "joint_disease_head": model_config.disease_loss_weight > 0 and bool(data.diseases),
             "pseudo_labelled_rows": pseudo_rows,
-            "embedding_route_calibration": route_source,
+            "embedding_route_calibration": route.source,
         },
         train_seconds=seconds,
         eager_model=model,
-        postprocessing={
-            "embedding_route": {
-                "temperature": temperature,
-                "abstain_threshold": threshold,
-                "calibrated_on": route_source,
-            }
-        },
-        extra_metrics={f"embedding_route_{k}": v for k, v in route_metrics.items()},
+        postprocessing={"embedding_route": route.manifest_entry()},
+        extra_metrics={f"embedding_route_{k}": v for k, v in route.metrics.items()},
+    )
+
+
+@dataclass
+class RouteCalibration:
+    """The embedding-only route's own temperature and abstain threshold, where they were fitted
+    and the route's metrics there."""
+
+    temperature: float
+    threshold: float
+    source: str
+    metrics: dict[str, float]
+
+    def manifest_entry(self) -> dict[str, Any]:
+        """The manifest's postprocessing.embedding_route."""
+        return {
+            "temperature": self.temperature,
+            "abstain_threshold": self.threshold,
+            "calibrated_on": self.source,
+        }
+
+
+def _calibrate_embedding_route(
+    model_config: UsemMlpConfig,
+    config: TriageConfig,
+    data: TriageData,
+    encoder: TfidfSentenceEncoder,
+    reference: Callable[[Feeds], np.ndarray],
+) -> RouteCalibration:
+    """Calibrate the texts that reach the model without n-grams (see fit_usem_mlp)."""
+    route_feeds, route_labels, route_source = _route_calibration_set(model_config, data, encoder)
+    route_y = np.searchsorted(data.labels, route_labels)
+    temperature, threshold, route_probabilities = calibrate(
+        reference(route_feeds),
+        route_y,
+        config.calibration.target_selective_accuracy,
+        config.calibration.max_abstain_rate,
+    )
+    return RouteCalibration(
+        temperature, threshold, route_source, core_metrics(route_probabilities, route_y)
     )
 
 
@@ -512,18 +508,17 @@ def _route_calibration_set(
     return feeds, list(validation["department"]), "validation split with the n-grams dropped"
 
 
-def fit_bert(
+def fit_bert_family(
     model_config: BertConfig, config: TriageConfig, data: TriageData, featurizer: TfidfFeaturizer
 ) -> Trained:
-    """(b) The transformer family; imported lazily because transformers is slow to import."""
-    from training.triage.bert import fit_bert as fit
+    """(b) The transformer family: `ARCHITECTURES`' entry for training.triage.bert (which needs
+    no TF-IDF featurizer); imported lazily because transformers is slow to import."""
+    from training.triage.bert import train_bert_classifier
 
-    return fit(model_config, config, data)
+    return train_bert_classifier(model_config, config, data)
 
 
 def _dump_json(value: Any) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -531,5 +526,5 @@ ARCHITECTURES: dict[str, Callable[..., Trained]] = {
     "triage.tfidf_logreg.v1": fit_logreg,
     "triage.tfidf_mlp.v1": fit_mlp,
     "triage.tfidf_usem_mlp.v1": fit_usem_mlp,
-    "triage.bert_classifier.v1": fit_bert,
+    "triage.bert_classifier.v1": fit_bert_family,
 }

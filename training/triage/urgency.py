@@ -24,6 +24,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,14 @@ import numpy as np
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
+from runtime.onnx import OnnxModel
 from runtime.sentence_encoder import SentenceEncoder
 from training.config import TriageConfig, UrgencyBackstopConfig, resolve_data_dir
 from training.export import bag_graph, check_parity, save_and_open
+from training.progress import heartbeat, progress
 from training.triage.data import TriageData
 from training.triage.embeddings import MemoSentenceEncoder
-from training.triage.families import to_csr
+from training.triage.tfidf import feeds_to_csr, to_csr
 from triage.features import NgramBlock, TfidfFeaturizer, age_bucket
 from triage.predictor import TfidfEncoder, UrgencyBackstop
 from triage.text import normalise
@@ -49,6 +52,9 @@ ARCHITECTURE = "triage.urgency_backstop.v1"
 MODEL_FILE = "urgency_model.onnx"
 VOCAB_FILE = "urgency_vocab.json"
 TABLE_FILE = "urgency.json"
+
+# texts, age buckets -> backstop probabilities (the predictor's own scoring)
+Scores = Callable[[list[str], list[str]], np.ndarray]
 
 
 @dataclass
@@ -106,6 +112,27 @@ def age_from_bucket(bucket: str) -> int | None:
     return start + 5 if start <= 110 else None  # the export has a few impossible '150+'
 
 
+@dataclass
+class _WeakCorpus:
+    """The backstop's training texts (normalised) with their labels and sample weights.
+
+    Attributes:
+        texts: haodf train + unlabelled, CBLUE, English (four in five), then gold vignettes.
+        buckets: each text's age bucket.
+        labels: 1.0 for emergency: the rules' answer, or the vignette's expected urgency.
+        weights: 1.0, or ``vignette_weight`` for the gold vignettes (last).
+        sizes: rows from each source, for the metrics.
+        english_held: the English texts held out to bound the threshold on English wording.
+    """
+
+    texts: list[str]
+    buckets: list[str]
+    labels: list[float]
+    weights: list[float]
+    sizes: dict[str, int]
+    english_held: list[str]
+
+
 def fit_backstop(
     settings: UrgencyBackstopConfig,
     config: TriageConfig,
@@ -123,6 +150,63 @@ def fit_backstop(
         work_dir: where the graph is written before it goes into bundles.
     """
     started = time.perf_counter()
+    corpus = _weak_corpus(settings, config, data, engine)
+    featurizer, sentences, model = _fit_model(settings, config, corpus)
+    onnx_model, specs = _export(model, featurizer.n_features_, sentences, config, work_dir)
+    # the predictor's own feeds and scoring: parity and the threshold are checked on exactly
+    # what serving computes
+    backstop = UrgencyBackstop(TfidfEncoder(featurizer), onnx_model, 0.5, sentences)
+    parity = _parity(model, featurizer.n_features_, backstop, corpus, config)
+    scores = backstop.probabilities
+    threshold, routine_scores, lookalikes = _choose_threshold(
+        settings, data, engine, scores, corpus.english_held
+    )
+    added_validation = float(np.mean(routine_scores >= threshold)) if len(routine_scores) else 0.0
+    n_gold = corpus.sizes["gold_vignettes"]
+    metrics = {
+        "architecture": ARCHITECTURE,
+        "corpus": corpus.sizes,
+        "weak_label_positive_rate": round(
+            float(np.asarray(corpus.labels[: len(corpus.labels) - n_gold]).mean()), 5
+        ),
+        "threshold": round(threshold, 6),
+        "threshold_vignettes": lookalikes,
+        "added_rate_validation": round(added_validation, 5),
+        **_test_rates(data, engine, scores, threshold),
+        "parity_max_abs_diff": parity,
+        "n_features": featurizer.n_features_,
+        "sentence_encoder": sentences.describe()["name"] if sentences is not None else None,
+        "train_seconds": round(time.perf_counter() - started, 1),
+    }
+    logger.info("urgency backstop: %s", metrics)
+    files: dict[str, bytes | str | Path] = {
+        MODEL_FILE: work_dir / MODEL_FILE,
+        VOCAB_FILE: json.dumps(featurizer.to_dict(), ensure_ascii=False),
+    }
+    return Backstop(files, _postprocessing(threshold, specs, sentences), metrics)
+
+
+def _postprocessing(
+    threshold: float, specs: dict[str, Any], sentences: MemoSentenceEncoder | None
+) -> dict[str, Any]:
+    """The manifest entry the predictor reads."""
+    postprocessing = {
+        "architecture": ARCHITECTURE,
+        "model": MODEL_FILE,
+        "vocab": VOCAB_FILE,
+        "threshold": threshold,
+        "inputs": specs["inputs"],
+        "outputs": specs["outputs"],
+    }
+    if sentences is not None:
+        postprocessing["sentence_encoder"] = sentences.describe()
+    return postprocessing
+
+
+def _weak_corpus(
+    settings: UrgencyBackstopConfig, config: TriageConfig, data: TriageData, engine: UrgencyEngine
+) -> _WeakCorpus:
+    """Every text the backstop learns from, labelled by the rules, then the gold vignettes."""
     train = data.part("train")
     texts: list[str] = list(train["text"]) + list(data.unlabeled["text"])
     buckets: list[str] = list(train["age_bucket"]) + list(data.unlabeled["age_bucket"])
@@ -136,10 +220,7 @@ def fit_backstop(
     english_held = [t for i, t in enumerate(english) if not i % 5]
     texts += english_train
     buckets += ["unknown"] * len(english_train)
-    labels = [
-        float(engine.assess(text, age_from_bucket(bucket)).emergency)
-        for text, bucket in zip(texts, buckets, strict=True)
-    ]
+    labels = _rule_labels(engine, texts, buckets)
     weights = [1.0] * len(texts)
     gold = [row for path in settings.vignettes for row in load_vignettes(Path(path))]
     for row in gold:
@@ -147,27 +228,62 @@ def fit_backstop(
         buckets.append(age_bucket(row.get("age")))
         labels.append(float(row["expected_urgency"] == "emergency"))
         weights.append(settings.vignette_weight)
-    y = np.asarray(labels)
+    sizes = {
+        "haodf_train": len(train),
+        "unlabeled": len(data.unlabeled),
+        "cblue": len(cblue),
+        "english_symptom2disease": len(english_train),
+        "gold_vignettes": len(gold),
+    }
+    return _WeakCorpus(texts, buckets, labels, weights, sizes, english_held)
+
+
+def _rule_labels(engine: UrgencyEngine, texts: list[str], buckets: list[str]) -> list[float]:
+    # Tens of thousands of texts on the real data, minutes of rule matching: report progress.
+    pairs = progress(
+        zip(texts, buckets, strict=True), "urgency backstop: weak labels", total=len(texts)
+    )
+    return [float(engine.assess(text, age_from_bucket(bucket)).emergency) for text, bucket in pairs]
+
+
+def _fit_model(
+    settings: UrgencyBackstopConfig, config: TriageConfig, corpus: _WeakCorpus
+) -> tuple[TfidfFeaturizer, MemoSentenceEncoder | None, LogisticRegression]:
+    """The featurizer (n-grams of the corpus), the sentence encoder when configured, and the
+    logistic regression over both."""
+    y = np.asarray(corpus.labels)
     if y.min() == y.max():
         raise ValueError("urgency backstop: the weak labels have a single class; nothing to learn")
     featurizer = TfidfFeaturizer(
         [NgramBlock("text", None, 1, 3, 1.0, settings.min_df)], age_weight=1.0
-    ).fit(texts)
+    ).fit(corpus.texts)
     featurizer = TfidfFeaturizer.from_dict(featurizer.to_dict())
-    x = to_csr(featurizer, texts, buckets)
+    x = to_csr(featurizer, corpus.texts, corpus.buckets)
     sentences = (
         MemoSentenceEncoder(SentenceEncoder.pinned().load(), Path(config.output_dir) / "cache")
         if settings.sentence_encoder
         else None
     )
     if sentences is not None:
-        logger.info("urgency backstop: embedding %d texts", len(texts))
-        x = sparse.hstack([x, sparse.csr_matrix(sentences.encode(texts))]).tocsr()
+        logger.info("urgency backstop: embedding %d texts", len(corpus.texts))
+        x = sparse.hstack([x, sparse.csr_matrix(sentences.encode(corpus.texts))]).tocsr()
         sentences.save()
     model = LogisticRegression(C=settings.C, max_iter=3000, class_weight="balanced")
-    model.fit(x, y, sample_weight=np.asarray(weights))
+    # minutes on the real corpus, with no loop to report from
+    with heartbeat("urgency backstop: logistic regression fit"):
+        model.fit(x, y, sample_weight=np.asarray(corpus.weights))
+    return featurizer, sentences, model
+
+
+def _export(
+    model: LogisticRegression,
+    n_sparse: int,
+    sentences: MemoSentenceEncoder | None,
+    config: TriageConfig,
+    work_dir: Path,
+) -> tuple[OnnxModel, dict[str, Any]]:
+    """The embedding-bag graph of the regression, written to `work_dir` and opened."""
     coef = model.coef_.T.astype(np.float32)
-    n_sparse = featurizer.n_features_
     graph = bag_graph(
         coef[:n_sparse],
         model.intercept_.astype(np.float32),
@@ -175,33 +291,42 @@ def fit_backstop(
         opset=config.export.opset,
         dense_weight=coef[n_sparse:] if sentences is not None else None,
     )
-    onnx_model, specs = save_and_open(graph, work_dir / MODEL_FILE)
-    encoder = TfidfEncoder(featurizer)
+    return save_and_open(graph, work_dir / MODEL_FILE)
+
+
+def _parity(
+    model: LogisticRegression,
+    n_sparse: int,
+    backstop: UrgencyBackstop,
+    corpus: _WeakCorpus,
+    config: TriageConfig,
+) -> float:
+    """Largest difference between scikit-learn and the graph on the first 200 training texts."""
 
     def reference(feeds: dict[str, np.ndarray]) -> np.ndarray:
-        from training.triage.families import _feeds_to_csr
-
-        rows = _feeds_to_csr(feeds, n_sparse)
+        rows = feeds_to_csr(feeds, n_sparse)
         if "dense" in feeds:
             rows = sparse.hstack([rows, sparse.csr_matrix(feeds["dense"])]).tocsr()
         return model.decision_function(rows)[:, None]
 
-    # the predictor's own feeds and scoring: parity and the threshold are checked on exactly
-    # what serving computes
-    backstop = UrgencyBackstop(encoder, onnx_model, 0.5, sentences)
-    sample = texts[: min(len(texts), 200)]
-    parity = check_parity(
-        reference,
-        onnx_model,
-        [
-            backstop.feeds(sample[i : i + 50], buckets[i : i + 50])
-            for i in range(0, len(sample), 50)
-        ],
-        config.export.parity_atol,
-    )
+    sample = corpus.texts[: min(len(corpus.texts), 200)]
+    feeds = [
+        backstop.feeds(sample[i : i + 50], corpus.buckets[i : i + 50])
+        for i in range(0, len(sample), 50)
+    ]
+    return check_parity(reference, backstop.model, feeds, config.export.parity_atol)
 
-    scores = backstop.probabilities
 
+def _choose_threshold(
+    settings: UrgencyBackstopConfig,
+    data: TriageData,
+    engine: UrgencyEngine,
+    scores: Scores,
+    english_held: list[str],
+) -> tuple[float, np.ndarray, dict[str, Any]]:
+    """The score above which the backstop raises a complaint to emergency, each bound in turn
+    raising it; also the validation scores of the rule-routine requests and the look-alike
+    report."""
     # Threshold on real requests the rules leave routine, from a split training never saw.
     validation = data.part("validation")
     val_text, val_bucket = list(validation["text"]), list(validation["age_bucket"])
@@ -219,43 +344,68 @@ def fit_backstop(
         quantile = 0.5
     threshold = max(settings.min_threshold, quantile)
     if english_held:
-        held_rules_en = [engine.assess(t).emergency for t in english_held]
-        en_routine = [
-            t for t, flagged in zip(english_held, held_rules_en, strict=True) if not flagged
-        ]
-        en_scores = scores(en_routine, ["unknown"] * len(en_routine))
-        if len(en_scores):
-            threshold = max(threshold, float(np.quantile(en_scores, 1.0 - settings.max_added_rate)))
+        threshold = _english_bound(threshold, settings, engine, scores, english_held)
+    threshold, lookalikes = _lookalike_bound(threshold, settings, engine, scores)
+    return threshold, routine_scores, lookalikes
+
+
+def _english_bound(
+    threshold: float,
+    settings: UrgencyBackstopConfig,
+    engine: UrgencyEngine,
+    scores: Scores,
+    english_held: list[str],
+) -> float:
+    """Raise the threshold so the backstop adds at most ``max_added_rate`` of the held-out
+    English texts the rules leave routine."""
+    held_rules_en = [engine.assess(t).emergency for t in english_held]
+    en_routine = [t for t, flagged in zip(english_held, held_rules_en, strict=True) if not flagged]
+    en_scores = scores(en_routine, ["unknown"] * len(en_routine))
+    if len(en_scores):
+        threshold = max(threshold, float(np.quantile(en_scores, 1.0 - settings.max_added_rate)))
+    return threshold
+
+
+def _lookalike_bound(
+    threshold: float, settings: UrgencyBackstopConfig, engine: UrgencyEngine, scores: Scores
+) -> tuple[float, dict[str, Any]]:
+    """Raise the threshold until rules + backstop keep the look-alike false alarms of
+    ``threshold_vignettes`` within ``max_lookalike_false_alarms``; with the report."""
     # Written look-alikes are denser in alarming words than real requests: the threshold must
     # also keep their false alarms (rules + backstop) within budget on a split the backstop
     # never trained on.
     held_path = settings.threshold_vignettes
     held = load_vignettes(Path(held_path)) if held_path else []
-    held_report: dict[str, Any] = {}
-    if held:
-        held_text = [normalise(r["text"]) for r in held]
-        held_bucket = [age_bucket(r.get("age")) for r in held]
-        held_rules = np.array(
-            [engine.assess(r["text"], r.get("age"), r.get("sex")).emergency for r in held]
-        )
-        held_scores = scores(held_text, held_bucket)
-        routine = np.array([r["expected_urgency"] != "emergency" for r in held])
-        for candidate in sorted({threshold, *np.round(np.linspace(threshold, 0.995, 80), 4)}):
-            flagged = held_rules | (held_scores >= candidate)
-            if flagged[routine].mean() <= settings.max_lookalike_false_alarms:
-                threshold = float(candidate)
-                break
-        else:
-            threshold = 0.995
-        flagged = held_rules | (held_scores >= threshold)
-        held_report = {
-            "file": settings.threshold_vignettes,
-            "recall_rules": round(float(held_rules[~routine].mean()), 4),
-            "recall_with_backstop": round(float(flagged[~routine].mean()), 4),
-            "lookalike_false_alarms_rules": round(float(held_rules[routine].mean()), 4),
-            "lookalike_false_alarms_with_backstop": round(float(flagged[routine].mean()), 4),
-        }
-    added_validation = float(np.mean(routine_scores >= threshold)) if len(routine_scores) else 0.0
+    if not held:
+        return threshold, {}
+    held_text = [normalise(r["text"]) for r in held]
+    held_bucket = [age_bucket(r.get("age")) for r in held]
+    held_rules = np.array(
+        [engine.assess(r["text"], r.get("age"), r.get("sex")).emergency for r in held]
+    )
+    held_scores = scores(held_text, held_bucket)
+    routine = np.array([r["expected_urgency"] != "emergency" for r in held])
+    for candidate in sorted({threshold, *np.round(np.linspace(threshold, 0.995, 80), 4)}):
+        flagged = held_rules | (held_scores >= candidate)
+        if flagged[routine].mean() <= settings.max_lookalike_false_alarms:
+            threshold = float(candidate)
+            break
+    else:
+        threshold = 0.995
+    flagged = held_rules | (held_scores >= threshold)
+    return threshold, {
+        "file": settings.threshold_vignettes,
+        "recall_rules": round(float(held_rules[~routine].mean()), 4),
+        "recall_with_backstop": round(float(flagged[~routine].mean()), 4),
+        "lookalike_false_alarms_rules": round(float(held_rules[routine].mean()), 4),
+        "lookalike_false_alarms_with_backstop": round(float(flagged[routine].mean()), 4),
+    }
+
+
+def _test_rates(
+    data: TriageData, engine: UrgencyEngine, scores: Scores, threshold: float
+) -> dict[str, float]:
+    """Emergency rates on the test split: the rules alone, and with the backstop."""
     test = data.part("test")
     test_scores = scores(list(test["text"]), list(test["age_bucket"]))
     test_rules = [
@@ -263,41 +413,9 @@ def fit_backstop(
         for t, b in zip(test["text"], test["age_bucket"], strict=True)
     ]
     combined = [r or s >= threshold for r, s in zip(test_rules, test_scores, strict=True)]
-    metrics = {
-        "architecture": ARCHITECTURE,
-        "corpus": {
-            "haodf_train": len(train),
-            "unlabeled": len(data.unlabeled),
-            "cblue": len(cblue),
-            "english_symptom2disease": len(english_train),
-            "gold_vignettes": len(gold),
-        },
-        "weak_label_positive_rate": round(float(y[: len(y) - len(gold)].mean()), 5),
-        "threshold": round(threshold, 6),
-        "threshold_vignettes": held_report,
-        "added_rate_validation": round(added_validation, 5),
+    return {
         "test_emergency_rate_rules": round(float(np.mean(test_rules)) if test_rules else 0.0, 5),
         "test_emergency_rate_with_backstop": round(
             float(np.mean(combined)) if combined else 0.0, 5
         ),
-        "parity_max_abs_diff": parity,
-        "n_features": featurizer.n_features_,
-        "sentence_encoder": sentences.describe()["name"] if sentences is not None else None,
-        "train_seconds": round(time.perf_counter() - started, 1),
     }
-    logger.info("urgency backstop: %s", metrics)
-    postprocessing = {
-        "architecture": ARCHITECTURE,
-        "model": MODEL_FILE,
-        "vocab": VOCAB_FILE,
-        "threshold": threshold,
-        "inputs": specs["inputs"],
-        "outputs": specs["outputs"],
-    }
-    if sentences is not None:
-        postprocessing["sentence_encoder"] = sentences.describe()
-    files: dict[str, bytes | str | Path] = {
-        MODEL_FILE: work_dir / MODEL_FILE,
-        VOCAB_FILE: json.dumps(featurizer.to_dict(), ensure_ascii=False),
-    }
-    return Backstop(files, postprocessing, metrics)

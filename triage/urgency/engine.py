@@ -441,6 +441,25 @@ class _Compiled:
     states: frozenset[str]
 
 
+@dataclass(frozen=True)
+class _Timeline:
+    """The times a complaint states, read by every mention's judgement.
+
+    Attributes:
+        durations: symptom durations ("三天", "for two weeks").
+        bare: the durations standing in a clause of their own.
+        acute_at: positions of acute markers and recent onsets, sorted.
+        old_dates: onsets at least ``_HISTORICAL_AGO_DAYS`` ago ("3年前").
+        terminators: positions of the historical context's scope terminators, sorted.
+    """
+
+    durations: list[Value]
+    bare: list[Value]
+    acute_at: list[int]
+    old_dates: list[Value]
+    terminators: list[int]
+
+
 class UrgencyEngine:
     """Assigns a triage level to a complaint from the concept lexicon and rules.
 
@@ -569,6 +588,15 @@ class UrgencyEngine:
         depend on which mentions are judged."""
         if not spans:
             return []
+        times = self._timeline(normalised, scan, values, occupied)
+        found = [self._mention(normalised, scan, times, *span) for span in spans]
+        found.sort(key=lambda m: (m.start, m.end, m.concept))
+        return found
+
+    def _timeline(
+        self, normalised: str, scan: _Scan, values: list[Value], occupied: set[tuple[int, int]]
+    ) -> _Timeline:
+        """The complaint's stated times, which every mention's judgement reads."""
         compiled = self._compile()
         durations = [v for v in values if v.name == "duration_days"]
         agos = [v for v in values if v.name == "ago_days"]
@@ -577,60 +605,62 @@ class UrgencyEngine:
         acute_at += [v.start for v in agos if v.value <= 2]
         acute_at += [v.start for v in durations if v.value <= 1]
         acute_at.sort()
-        # Durations standing in a clause of their own ("胸闷，气短，四五年了") may apply across
-        # the sentence; one inside another symptom's clause stays with that symptom.
-        bare = [v for v in durations if scan.clause(v.start, v.end) not in occupied]
-        # "半年前有过一次高热惊厥，抽了一分钟": an old date earlier in the sentence covers what
-        # follows until a new-onset marker or a terminator ("现在", "今天", "又").
-        old_dates = [v for v in agos if v.value >= _HISTORICAL_AGO_DAYS]
-        terminators = sorted(at for at, _ in scan._cue_hits(compiled.cues["historical"])["t"])
-        found = []
-        for item, start, end in spans:
-            sentence = scan.sentence(start, end)
-            acute = _any_between(acute_at, *sentence)
-            kinds = set()
-            if item.idiom_before:
-                before = normalised[:start].rstrip(" ")
-                if any(before.endswith(phrase) for phrase in item.idiom_before):
-                    kinds.add("idiomatic")
-            for kind, cues in compiled.cues.items():
-                if kind in {"historical", "family"} and acute:
-                    continue
-                if scan.cued(cues, start, end):
-                    kinds.add(kind)
-            if "historical" not in kinds:
-                # "三年前突发脑出血": an old date in the mention's clause makes it history,
-                # unless a new onset is stated elsewhere in the sentence ("..., 今天突然加重").
-                clause = scan.clause(start, end)
-                if (
-                    any(
-                        v.value >= _HISTORICAL_AGO_DAYS and clause[0] <= v.start < clause[1]
-                        for v in agos
-                    )
-                    and not (
-                        _any_between(acute_at, sentence[0], clause[0])
-                        or _any_between(acute_at, clause[1], sentence[1])
-                    )
-                ) or any(
-                    sentence[0] <= v.start
-                    and v.end <= start
-                    and not _any_between(acute_at, v.start, start)
-                    and not _any_between(terminators, v.end, start)
-                    for v in old_dates
-                ):
-                    kinds.add("historical")
-            found.append(
-                Mention(
-                    concept=item.concept.id,
-                    start=start,
-                    end=end,
-                    contexts=frozenset(kinds),
-                    duration_days=_nearest_duration(bare, durations, scan, start, end),
-                    acute=acute,
-                )
-            )
-        found.sort(key=lambda m: (m.start, m.end, m.concept))
-        return found
+        return _Timeline(
+            durations=durations,
+            # Durations standing in a clause of their own ("胸闷，气短，四五年了") may apply
+            # across the sentence; one inside another symptom's clause stays with that symptom.
+            bare=[v for v in durations if scan.clause(v.start, v.end) not in occupied],
+            acute_at=acute_at,
+            old_dates=[v for v in agos if v.value >= _HISTORICAL_AGO_DAYS],
+            terminators=sorted(at for at, _ in scan._cue_hits(compiled.cues["historical"])["t"]),
+        )
+
+    def _mention(
+        self,
+        normalised: str,
+        scan: _Scan,
+        times: _Timeline,
+        item: _CompiledConcept,
+        start: int,
+        end: int,
+    ) -> Mention:
+        """One occurrence, judged: its contexts, nearest duration and whether it is acute."""
+        sentence = scan.sentence(start, end)
+        acute = _any_between(times.acute_at, *sentence)
+        kinds = self._cued_contexts(normalised, scan, item, start, end, acute)
+        if "historical" not in kinds and _dated_history(scan, times, start, end, sentence):
+            kinds.add("historical")
+        return Mention(
+            concept=item.concept.id,
+            start=start,
+            end=end,
+            contexts=frozenset(kinds),
+            duration_days=_nearest_duration(times.bare, times.durations, scan, start, end),
+            acute=acute,
+        )
+
+    def _cued_contexts(
+        self,
+        normalised: str,
+        scan: _Scan,
+        item: _CompiledConcept,
+        start: int,
+        end: int,
+        acute: bool,
+    ) -> set[str]:
+        """The contexts the words around the occurrence put it in (idiom, then the cue
+        contexts); an acute onset in the sentence overrides historical and family cues."""
+        kinds = set()
+        if item.idiom_before:
+            before = normalised[:start].rstrip(" ")
+            if any(before.endswith(phrase) for phrase in item.idiom_before):
+                kinds.add("idiomatic")
+        for kind, cues in self._compile().cues.items():
+            if kind in {"historical", "family"} and acute:
+                continue
+            if scan.cued(cues, start, end):
+                kinds.add(kind)
+        return kinds
 
     def _spans(
         self, normalised: str, scan: _Scan, values: list[Value]
@@ -764,6 +794,15 @@ class UrgencyEngine:
         """
         if normalised is None:
             normalised = normalise_with_offsets(text)
+        candidates, mentions = self._judged_mentions(normalised, keep_mentions)
+        level, fired, reasons = self._fire(candidates, mentions, text, normalised, age, sex)
+        return Assessment(level, fired, reasons, mentions if keep_mentions else [])
+
+    def _judged_mentions(
+        self, normalised: NormalisedText, keep_mentions: bool
+    ) -> tuple[list[Rule], list[Mention]]:
+        """The rules that could fire on the concepts present, most urgent first, and the
+        mentions judged in context (only those such a rule uses, unless ``keep_mentions``)."""
         rules = self._compile().rules
         contexts = self.table.contexts
         scan = _Scan(normalised.text, contexts.clause_delimiters, contexts.sentence_delimiters)
@@ -785,7 +824,18 @@ class UrgencyEngine:
             if breaks:
                 scan = scan.with_breaks(contexts.clause_delimiters, breaks)
         occupied = {scan.clause(start, end) for _, start, end in everything}
-        mentions = self._judge(normalised.text, scan, values, spans, occupied)
+        return candidates, self._judge(normalised.text, scan, values, spans, occupied)
+
+    def _fire(
+        self,
+        candidates: list[Rule],
+        mentions: list[Mention],
+        text: str,
+        normalised: NormalisedText,
+        age: int | None,
+        sex: str | None,
+    ) -> tuple[Level, list[str], list[Reason]]:
+        """The level, the fired rules (most urgent first) and one reason per rule and group."""
         by_concept: dict[str, list[Mention]] = {}
         # a stop concept (a known benign cause, a past operation) counts when only historical
         stoppers: set[str] = set()
@@ -805,21 +855,8 @@ class UrgencyEngine:
             if not fired:
                 level = rule.level
             fired.append(rule.id)
-            for mention in chosen:
-                start, end = normalised.original_span(mention.start, mention.end)
-                reasons.append(
-                    Reason(
-                        rule_id=rule.id,
-                        level=rule.level,
-                        concept=mention.concept,
-                        start=start,
-                        end=end,
-                        evidence=text[start:end],
-                        label_zh=rule.label_zh,
-                        label_en=rule.label_en,
-                    )
-                )
-        return Assessment(level, fired, reasons, mentions if keep_mentions else [])
+            reasons += [_reason(rule, mention, text, normalised) for mention in chosen]
+        return level, fired, reasons
 
     @staticmethod
     def _fires(
@@ -891,6 +928,44 @@ def _in_range(value: float, low: float | None, high: float | None) -> bool:
 def _any_between(positions: Sequence[int], lo: int, hi: int) -> bool:
     index = bisect_left(positions, lo)
     return index < len(positions) and positions[index] < hi
+
+
+def _reason(rule: Rule, mention: Mention, text: str, normalised: NormalisedText) -> Reason:
+    """The reason a fired rule gives for one group: its mention, pointed at in the typed text."""
+    start, end = normalised.original_span(mention.start, mention.end)
+    return Reason(
+        rule_id=rule.id,
+        level=rule.level,
+        concept=mention.concept,
+        start=start,
+        end=end,
+        evidence=text[start:end],
+        label_zh=rule.label_zh,
+        label_en=rule.label_en,
+    )
+
+
+def _dated_history(
+    scan: _Scan, times: _Timeline, start: int, end: int, sentence: tuple[int, int]
+) -> bool:
+    """Whether a stated date, not a cue word, makes the mention history."""
+    # "三年前突发脑出血": an old date in the mention's clause makes it history, unless a new
+    # onset is stated elsewhere in the sentence ("..., 今天突然加重").
+    clause = scan.clause(start, end)
+    if any(clause[0] <= v.start < clause[1] for v in times.old_dates) and not (
+        _any_between(times.acute_at, sentence[0], clause[0])
+        or _any_between(times.acute_at, clause[1], sentence[1])
+    ):
+        return True
+    # "半年前有过一次高热惊厥，抽了一分钟": an old date earlier in the sentence covers what
+    # follows until a new-onset marker or a terminator ("现在", "今天", "又").
+    return any(
+        sentence[0] <= v.start
+        and v.end <= start
+        and not _any_between(times.acute_at, v.start, start)
+        and not _any_between(times.terminators, v.end, start)
+        for v in times.old_dates
+    )
 
 
 def _nearest_duration(

@@ -19,9 +19,10 @@ validation refuses a term that normalisation would change, so a rule can never s
 from __future__ import annotations
 
 import re
-from typing import Literal
+from collections.abc import Callable
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from triage.text import MISSING_FIELD, normalise
 
@@ -48,16 +49,36 @@ ValueName = Literal[
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 
 
-def _check_terms(terms: list[str], *, keep_spaces: bool = False) -> list[str]:
-    """Every term must be what the normaliser makes of it, or it could never match."""
-    for term in terms:
+def _normalised(keep_spaces: bool) -> Callable[[str], str]:
+    """A term must be what the normaliser makes of it, or it could never match."""
+
+    def check(term: str) -> str:
         if not term or not term.strip():
             raise ValueError("empty term")
         core = term.strip() if keep_spaces else term
         normal = normalise(core)
         if normal != core and not (normal == "" and core in MISSING_FIELD):
             raise ValueError(f"term {term!r} is not in normalised form (expected {normal!r})")
-    return terms
+        return term
+
+    return check
+
+
+def _snake_case(kind: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if not _ID.fullmatch(value):
+            raise ValueError(f"{kind} id {value!r} must be snake_case")
+        return value
+
+    return check
+
+
+# A surface form, exclusion or marker, exactly as the normaliser writes it.
+Term = Annotated[str, AfterValidator(_normalised(keep_spaces=False))]
+# A context cue or proximity part: normalised, but its edge spaces ("no ") are word boundaries.
+CueTerm = Annotated[str, AfterValidator(_normalised(keep_spaces=True))]
+ConceptId = Annotated[str, AfterValidator(_snake_case("concept"))]
+RuleId = Annotated[str, AfterValidator(_snake_case("rule"))]
 
 
 class _Strict(BaseModel):
@@ -73,17 +94,8 @@ class Near(_Strict):
         max_gap: the most characters allowed between consecutive parts.
     """
 
-    parts: list[list[str]] = Field(min_length=2)
+    parts: list[Annotated[list[CueTerm], Field(min_length=1)]] = Field(min_length=2)
     max_gap: int = Field(default=4, ge=0, le=20)
-
-    @field_validator("parts")
-    @classmethod
-    def _parts(cls, parts: list[list[str]]) -> list[list[str]]:
-        for part in parts:
-            if not part:
-                raise ValueError("a part of a proximity pattern is empty")
-            _check_terms(part, keep_spaces=True)
-        return parts
 
 
 class ValueTest(_Strict):
@@ -118,28 +130,16 @@ class Concept(_Strict):
             (diabetes, pregnancy, an age: never chronic).
     """
 
-    id: str
+    id: ConceptId
     label_zh: str = Field(min_length=1)
     label_en: str = Field(min_length=1)
     kind: Literal["finding", "state"] = "finding"
-    forms: list[str] = []
+    forms: list[Term] = []
     near: list[Near] = []
     value: ValueTest | None = None
-    exclude: list[str] = []
-    idiom_before: list[str] = []
+    exclude: list[Term] = []
+    idiom_before: list[Term] = []
     rationale: str = ""
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        if not _ID.fullmatch(value):
-            raise ValueError(f"concept id {value!r} must be snake_case")
-        return value
-
-    @field_validator("forms", "exclude", "idiom_before")
-    @classmethod
-    def _terms(cls, terms: list[str]) -> list[str]:
-        return _check_terms(terms)
 
     @model_validator(mode="after")
     def _findable(self) -> Concept:
@@ -161,18 +161,13 @@ class ContextCues(_Strict):
         terminators: words between a cue and the mention that end the cue's scope ("但是").
     """
 
-    before: list[str] = []
-    after: list[str] = []
+    before: list[CueTerm] = []
+    after: list[CueTerm] = []
     window: int = Field(default=6, ge=0, le=40)
     after_window: int = Field(default=3, ge=0, le=20)
     scope: Literal["clause", "sentence"] = "clause"
-    pseudo: list[str] = []
-    terminators: list[str] = []
-
-    @field_validator("before", "after", "pseudo", "terminators")
-    @classmethod
-    def _terms(cls, terms: list[str]) -> list[str]:
-        return _check_terms(terms, keep_spaces=True)
+    pseudo: list[CueTerm] = []
+    terminators: list[CueTerm] = []
 
 
 class Contexts(_Strict):
@@ -194,14 +189,9 @@ class Contexts(_Strict):
     historical: ContextCues
     hypothetical: ContextCues
     family: ContextCues
-    acute_markers: list[str]
+    acute_markers: list[Term]
     clause_delimiters: str = Field(min_length=1)
     sentence_delimiters: str = Field(min_length=1)
-
-    @field_validator("acute_markers")
-    @classmethod
-    def _terms(cls, terms: list[str]) -> list[str]:
-        return _check_terms(terms)
 
 
 class Rule(_Strict):
@@ -228,7 +218,7 @@ class Rule(_Strict):
         source: where the rule comes from (guideline, standard, textbook).
     """
 
-    id: str
+    id: RuleId
     level: Level
     label_zh: str = Field(min_length=1)
     label_en: str = Field(min_length=1)
@@ -243,15 +233,9 @@ class Rule(_Strict):
     rationale: str = Field(min_length=10)
     source: str = ""
 
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        if not _ID.fullmatch(value):
-            raise ValueError(f"rule id {value!r} must be snake_case")
-        return value
-
     @model_validator(mode="after")
     def _consistent(self) -> Rule:
+        # here, not as a per-group length, so the message names the rule by its id
         if any(not group for group in self.all_of):
             raise ValueError(f"rule {self.id!r}: an all_of group is empty")
         if (

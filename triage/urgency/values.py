@@ -158,6 +158,17 @@ _GLUCOSE = re.compile(
     r"\s*(?P<mgdl>mg/dl|mg)?"
 )
 
+# An infant age's unit in months.
+_MONTHS = {
+    "天": 1 / 30,
+    "day": 1 / 30,
+    "周": 7 / 30,
+    "星期": 7 / 30,
+    "week": 7 / 30,
+    "月": 1,
+    "month": 1,
+}
+
 
 @dataclass(frozen=True)
 class Value:
@@ -228,13 +239,40 @@ def parse_values(text: str) -> list[Value]:
     Returns:
         The values with their spans.
     """
-    values: list[Value] = []
     # Cheap gates: most complaints state no number, so most patterns need not run at all.
     chars = set(text)
     digits = not chars.isdisjoint("0123456789")
     zh_numbers = digits or not chars.isdisjoint("零〇一二两俩三四五六七八九十百几半多")
     latin = not chars.isdisjoint("abcdefghijklmnopqrstuvwxyz")
-    for match in _ZH_DURATION.finditer(text) if zh_numbers else ():
+    values: list[Value] = []
+    if zh_numbers:
+        values += _zh_durations(text)
+    if latin:
+        values += _en_durations(text)
+    if latin or zh_numbers or "从" in chars:
+        values += _long_durations(text)
+    if digits:
+        values += _temperatures(text)
+    if zh_numbers:
+        values += _pregnancy_weeks(text)
+        values += _infant_ages(text)
+    if digits:
+        values += _measurements(text)
+    # "两个月大" and "孕32周" are ages, not how long a symptom has lasted.
+    spans = [(v.start, v.end) for v in values if v.name in {"age_months", "pregnancy_weeks"}]
+    values = [
+        v
+        for v in values
+        if v.name != "duration_days" or not any(s < v.end and v.start < e for s, e in spans)
+    ]
+    values.sort(key=lambda v: (v.start, v.end))
+    return values
+
+
+def _zh_durations(text: str) -> list[Value]:
+    """Chinese durations ("三天", "两个半月", "四五年"); with 前 ("3年前") they are ago_days."""
+    values = []
+    for match in _ZH_DURATION.finditer(text):
         amount = chinese_number(match["num"])
         if amount is None:
             continue
@@ -243,7 +281,13 @@ def parse_values(text: str) -> list[Value]:
         days = amount * _DAYS[match["unit"]]
         name = "ago_days" if match["ago"] else "duration_days"
         values.append(Value(name, days, match.start(), match.end()))
-    for match in _EN_DURATION.finditer(text) if latin else ():
+    return values
+
+
+def _en_durations(text: str) -> list[Value]:
+    """English durations ("3 days", "a couple of weeks", "40min"); with "ago", ago_days."""
+    values = []
+    for match in _EN_DURATION.finditer(text):
         amount = _english_number(match["num"])
         unit = (
             match["unit"].rstrip("s") if match["unit"] not in {"hrs", "yrs"} else match["unit"][:-1]
@@ -252,10 +296,22 @@ def parse_values(text: str) -> list[Value]:
             continue
         name = "ago_days" if match["ago"] else "duration_days"
         values.append(Value(name, amount * _EN_DAYS[unit], match.start(), match.end()))
-    for pattern in (_ZH_LONG, _EN_LONG) if latin or zh_numbers or "从" in chars else ():
-        for match in pattern.finditer(text):
-            values.append(Value("duration_days", 3650.0, match.start(), match.end()))
-    for match in _TEMPERATURE.finditer(text) if digits else ():
+    return values
+
+
+def _long_durations(text: str) -> list[Value]:
+    """Open-ended long durations ("多年", "for years") as ten years."""
+    return [
+        Value("duration_days", 3650.0, match.start(), match.end())
+        for pattern in (_ZH_LONG, _EN_LONG)
+        for match in pattern.finditer(text)
+    ]
+
+
+def _temperatures(text: str) -> list[Value]:
+    """Body temperatures in °C, from a number with a unit, a measuring site or a fever cue."""
+    values = []
+    for match in _TEMPERATURE.finditer(text):
         number = float(match["num"])
         unit = match["unit"] or ""
         if not match["cue"] and not unit:
@@ -270,7 +326,13 @@ def parse_values(text: str) -> list[Value]:
             number = (number - 32) * 5 / 9
         if 34.0 <= number <= 44.0 and (match["cue"] or unit):
             values.append(Value("temperature_c", round(number, 1), match.start("num"), match.end()))
-    for match in _PREGNANCY.finditer(text) if zh_numbers else ():
+    return values
+
+
+def _pregnancy_weeks(text: str) -> list[Value]:
+    """Weeks of pregnancy ("孕32周", "pregnant 8 weeks", "3个月身孕"; a month as 4.3)."""
+    values = []
+    for match in _PREGNANCY.finditer(text):
         raw, unit = (
             (match["num"], match["unit"]) if match["num"] else (match["num2"], match["unit2"])
         )
@@ -280,7 +342,13 @@ def parse_values(text: str) -> list[Value]:
         weeks = amount * (4.3 if "月" in unit or "month" in unit else 1)
         if 1 <= weeks <= 45:
             values.append(Value("pregnancy_weeks", weeks, match.start(), match.end()))
-    for match in _INFANT_AGE.finditer(text) if zh_numbers else ():
+    return values
+
+
+def _infant_ages(text: str) -> list[Value]:
+    """Ages of children up to three ("两个月大", "6-week-old", "出生20天") in months."""
+    values = []
+    for match in _INFANT_AGE.finditer(text):
         raw = match["num"] or match["num2"] or match["num3"] or match["num4"] or match["num5"]
         unit = match["unit"] or match["unit2"] or match["unit3"] or match["unit4"] or match["unit5"]
         amount = chinese_number(raw)
@@ -288,42 +356,30 @@ def parse_values(text: str) -> list[Value]:
             continue
         if match["half"] and raw != "半":  # "五个半月大"
             amount += 0.5
-        months = (
-            amount
-            * {
-                "天": 1 / 30,
-                "day": 1 / 30,
-                "周": 7 / 30,
-                "星期": 7 / 30,
-                "week": 7 / 30,
-                "月": 1,
-                "month": 1,
-            }[unit]
-        )
+        months = amount * _MONTHS[unit]
         if months <= 36:
             values.append(Value("age_months", round(months, 2), match.start(), match.end()))
-    for match in _BLOOD_PRESSURE.finditer(text) if digits else ():
+    return values
+
+
+def _measurements(text: str) -> list[Value]:
+    """Systolic blood pressure, heart rate, blood glucose (mmol/L) and volumes (ml), each kept
+    only within a plausible range."""
+    values = []
+    for match in _BLOOD_PRESSURE.finditer(text):
         systolic = float(match["sys"] or match["sys2"])
         if 60 <= systolic <= 300:
             values.append(Value("systolic_bp", systolic, match.start(), match.end()))
-    for match in _HEART_RATE.finditer(text) if digits else ():
+    for match in _HEART_RATE.finditer(text):
         rate = float(match["num"] or match["num2"])
         if 20 <= rate <= 300:
             values.append(Value("heart_rate", rate, match.start(), match.end()))
-    for match in _GLUCOSE.finditer(text) if digits else ():
+    for match in _GLUCOSE.finditer(text):
         glucose = float(match["num"])
         if match["mgdl"] or glucose > 60:  # mg/dL (US meters): 18 mg/dL = 1 mmol/L
             glucose = round(glucose / 18.0, 1)
         if 0.5 <= glucose <= 60:
             values.append(Value("glucose_mmol", glucose, match.start(), match.end()))
-    for match in _VOLUME.finditer(text) if digits else ():
+    for match in _VOLUME.finditer(text):
         values.append(Value("volume_ml", float(match["num"]), match.start(), match.end()))
-    # "两个月大" and "孕32周" are ages, not how long a symptom has lasted.
-    spans = [(v.start, v.end) for v in values if v.name in {"age_months", "pregnancy_weeks"}]
-    values = [
-        v
-        for v in values
-        if v.name != "duration_days" or not any(s < v.end and v.start < e for s, e in spans)
-    ]
-    values.sort(key=lambda v: (v.start, v.end))
     return values

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from service.levels import RANK, legacy_level, queue_rank_sql
+from consultations.levels import RANK, legacy_level, queue_rank_sql
 
 _FEEDBACK_COLUMNS = """
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -180,17 +180,9 @@ class ConsultationStore:
                 starts with the field's name).
         """
         db = self._connect()
-        row = db.execute(
-            "SELECT departments, triage_level FROM consultations WHERE id = ?", (consultation_id,)
-        ).fetchone()
-        if row is None:
-            raise KeyError(consultation_id)
-        level = row["triage_level"]
-        if urgency_feedback in ("too_high", "too_low"):
-            _check_direction(urgency_feedback, level, corrected_level)
-        departments = json.loads(row["departments"])
-        suggested = departments[0]["name"] if departments else None
-        suggested_level = level if urgency_feedback is not None else None
+        suggested, suggested_level = _suggestions(
+            db, consultation_id, urgency_feedback, corrected_level
+        )
         decision = (department, action, doctor, urgency_feedback, corrected_level)
         created = time.time()
         inserted = db.execute(
@@ -211,20 +203,8 @@ class ConsultationStore:
             ),
         ).rowcount
         if not inserted:
-            # A retry of the same post answers what was stored then; a different post with a used
-            # id is refused rather than echoed as if it had been stored.
-            row = db.execute(
-                "SELECT consultation_id, department, action, doctor, urgency_feedback, "
-                "corrected_level, suggested, suggested_level, created_at "
-                "FROM feedback WHERE feedback_id = ?",
-                (feedback_id,),
-            ).fetchone()
-            if (row["consultation_id"], *tuple(row)[1:6]) != (consultation_id, *decision):
-                raise FeedbackConflict(feedback_id)
-            suggested, suggested_level, created = (
-                row["suggested"],
-                row["suggested_level"],
-                row["created_at"],
+            suggested, suggested_level, created = _stored_feedback(
+                db, feedback_id, consultation_id, decision
             )
         return {
             "feedback_id": feedback_id,
@@ -376,6 +356,59 @@ def _consultation_row(request: dict[str, Any], result: dict[str, Any]) -> tuple[
         json.dumps(result.get("reasons") or [], ensure_ascii=False),
         json.dumps(result.get("evidence") or [], ensure_ascii=False),
     )
+
+
+def _suggestions(
+    db: sqlite3.Connection,
+    consultation_id: str,
+    urgency_feedback: str | None,
+    corrected_level: str | None,
+) -> tuple[str | None, str | None]:
+    """What the model suggested for a consultation about to get feedback: its top department
+    and, when urgency is judged, its triage level.
+
+    Raises:
+        KeyError: no such consultation.
+        ValueError: corrected_level does not go the way urgency_feedback says.
+    """
+    row = db.execute(
+        "SELECT departments, triage_level FROM consultations WHERE id = ?", (consultation_id,)
+    ).fetchone()
+    if row is None:
+        raise KeyError(consultation_id)
+    level = row["triage_level"]
+    if urgency_feedback in ("too_high", "too_low"):
+        _check_direction(urgency_feedback, level, corrected_level)
+    departments = json.loads(row["departments"])
+    suggested = departments[0]["name"] if departments else None
+    suggested_level = level if urgency_feedback is not None else None
+    return suggested, suggested_level
+
+
+def _stored_feedback(
+    db: sqlite3.Connection,
+    feedback_id: str,
+    consultation_id: str,
+    decision: tuple[str | None, ...],
+) -> tuple[Any, Any, Any]:
+    """The suggested department, suggested level and time stored with `feedback_id`, when the
+    post now repeats it.
+
+    A retry of the same post answers what was stored then; a different post with a used id is
+    refused rather than echoed as if it had been stored.
+
+    Raises:
+        FeedbackConflict: `feedback_id` is stored with a different decision.
+    """
+    row = db.execute(
+        "SELECT consultation_id, department, action, doctor, urgency_feedback, "
+        "corrected_level, suggested, suggested_level, created_at "
+        "FROM feedback WHERE feedback_id = ?",
+        (feedback_id,),
+    ).fetchone()
+    if (row["consultation_id"], *tuple(row)[1:6]) != (consultation_id, *decision):
+        raise FeedbackConflict(feedback_id)
+    return row["suggested"], row["suggested_level"], row["created_at"]
 
 
 def _check_direction(urgency_feedback: str, level: str, corrected_level: str | None) -> None:
