@@ -2,9 +2,10 @@
 
 tqdm draws a bar on a terminal and stays silent elsewhere, so the log of a scheduled or piped
 run showed nothing for the minutes a transformer trains: a reader could not tell progress from a
-hang. `progress` keeps the bar on a terminal and, everywhere else, writes a log line when the
-loop starts, at least every `every_s` seconds while it runs (done/total, elapsed, estimate of
-the time left, the latest postfix such as the loss), and when it ends.
+hang. `progress` keeps the bar on a terminal and, everywhere else, writes a log line at least
+every `every_s` seconds while the loop runs (done/total, elapsed, estimate of the time left, the
+latest postfix such as the loss) and one when a loop that long ends; shorter loops log their
+start and end at DEBUG only.
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ class Progress(Generic[T]):
             return
         start = self.clock()
         last = start
-        log.info("%s: started (%s steps)", self.description, self.total if self.total else "?")
+        # a loop shorter than one interval stays quiet at INFO: epochs of a few seconds would
+        # otherwise bury the lines of the loops that take minutes
+        log.debug("%s: started (%s steps)", self.description, self.total if self.total else "?")
         for item in self.iterable:
             yield item
             self.done += 1
@@ -81,11 +84,13 @@ class Progress(Generic[T]):
             if now - last >= self.every_s:
                 last = now
                 log.info("%s", self.line(now - start))
-        log.info(
+        took = self.clock() - start
+        log.log(
+            logging.INFO if took >= self.every_s else logging.DEBUG,
             "%s: finished %d steps in %s%s",
             self.description,
             self.done,
-            _duration(self.clock() - start),
+            _duration(took),
             self._postfix_text(),
         )
 

@@ -18,7 +18,7 @@ class FakeClock:
 
 
 def test_log_line_at_least_every_interval(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="training.progress")
+    caplog.set_level(logging.DEBUG, logger="training.progress")
     # each step takes 10 s of the fake clock: a line every third step, plus start and finish
     loop = Progress(range(12), "epochs", every_s=30.0, terminal=False, clock=FakeClock(10.0))
     for _ in loop:
@@ -34,6 +34,9 @@ def test_log_line_at_least_every_interval(caplog: pytest.LogCaptureFixture) -> N
 
 def test_unknown_total_and_terminal_mode(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="training.progress")
+    quiet = Progress(range(3), "short", every_s=30.0, terminal=False, clock=FakeClock(1.0))
+    assert list(quiet) == [0, 1, 2]
+    assert not caplog.records  # shorter than one interval: nothing at INFO
     loop = Progress(iter(range(3)), "rounds", every_s=0.0, terminal=False, clock=FakeClock(1.0))
     assert list(loop) == [0, 1, 2]
     assert "rounds: 1 steps, 1 s elapsed" in [r.getMessage() for r in caplog.records]

@@ -357,6 +357,13 @@ def _train_family(
 
 def choose_deployed(results: list[FamilyResult], max_p99_ms: float) -> tuple[FamilyResult, str]:
     """Best validation accuracy among families within the latency budget (all, if none is)."""
+    if len(results) == 1:
+        only = results[0]
+        return only, (
+            f"{only.architecture}: the one family this run trains (config `families`; "
+            f"`make run-compare` compares all); validation accuracy "
+            f"{only.validation['overall']['accuracy']:.4f}, p99 {only.latency['p99_ms']:.2f} ms"
+        )
     fast = [r for r in results if r.latency["p99_ms"] <= max_p99_ms]
     pool = fast or results
     best = max(pool, key=lambda r: (r.validation["overall"]["accuracy"], -r.latency["p99_ms"]))
