@@ -43,7 +43,7 @@ TRIAGE_FLAGS ?=
 run-steps: install keys run-triage run-prescription run-recommend
 	@echo
 	@echo "Start the service:  make serve   (doctor's page http://127.0.0.1:8000/doctor, API docs /docs)"
-	@echo "MLflow UI:          $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns.db --port 5000"
+	@echo "MLflow UI:          $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --port 5000"
 
 # A development key pair, made once; a real deployment keeps the private key with the registry.
 keys: var/keys/bundle_signing.key
@@ -111,4 +111,4 @@ lint: install
 	$(VENV)/bin/mypy runtime triage prescription recommend consultations training sparkjobs
 
 clean:
-	rm -rf build mlruns.db mlartifacts models/*/
+	rm -rf build mlflow.db mlruns.db mlartifacts models/*/

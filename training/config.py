@@ -469,8 +469,42 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Strict:
 
 
 def resolve_data_dir(configured: str | None) -> Path | None:
-    """The shared data directory: the config's, else $HOSPITAL_DATA_DIR, else ../shared/data."""
-    for candidate in (configured, os.environ.get(DATA_DIR_ENV)):
+    """The shared data directory: the config's, else $HOSPITAL_DATA_DIR, else ../shared/data.
+
+    Raises:
+        DataError: a directory named explicitly (config, --data-dir or $HOSPITAL_DATA_DIR) does
+            not exist: a typo must never train on the demo set instead.
+    """
+    for origin, candidate in (
+        ("data.data_dir (or --data-dir)", configured),
+        (f"${DATA_DIR_ENV}", os.environ.get(DATA_DIR_ENV)),
+    ):
         if candidate:
-            return Path(candidate)
+            path = Path(candidate)
+            if not path.is_dir():
+                raise DataError(
+                    f"data directory {path} (from {origin}) does not exist; fix the path, or "
+                    "set data.source=demo to train on the demo set"
+                )
+            return path
     return DEFAULT_SHARED_DATA if DEFAULT_SHARED_DATA.is_dir() else None
+
+
+def auto_source(configured: str | None, present: bool, real: str, needs: str) -> str:
+    """What `data.source: auto` means: `real` when its files are present; the demo set only when
+    no data directory was named explicitly (then a missing source is an error, not a fallback).
+
+    Args:
+        configured: the config's data_dir.
+        present: whether the real source's files were found.
+        real: the real source's name.
+        needs: what the real source needs under the data directory (for the message).
+    """
+    if present:
+        return real
+    if configured or os.environ.get(DATA_DIR_ENV):
+        raise DataError(
+            f"data.source=auto: the data directory {resolve_data_dir(configured)} has no {needs}; "
+            "fix the path, or set data.source=demo to train on the demo set"
+        )
+    return "demo"

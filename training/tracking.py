@@ -5,8 +5,9 @@ model (defined from code in `training/bundle_pyfunc.py`, so nothing is pickled) 
 artifact is the bundle folder; aliases (`candidate`, `champion`) mark what to deploy. The service
 never talks to MLflow: `pull` copies a bundle out onto disk.
 
-Default store: a SQLite file under the project (`mlruns.db`, artifacts in `mlartifacts/`);
-`MLFLOW_TRACKING_URI` overrides it.
+Default store: a SQLite file under the project, `mlflow.db` (MLflow's own default, so `mlflow`
+commands and `mlflow.pyfunc.load_model("models:/triage@champion")` run from the project folder
+find it), artifacts in `mlartifacts/`; `MLFLOW_TRACKING_URI` overrides it.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def default_tracking_uri(root: Path | None = None) -> str:
     if os.environ.get(TRACKING_ENV):
         return os.environ[TRACKING_ENV]
     root = (root or Path.cwd()).resolve()
-    return f"sqlite:///{root / 'mlruns.db'}"
+    return f"sqlite:///{root / 'mlflow.db'}"
 
 
 def metric_key(name: str) -> str:

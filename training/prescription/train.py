@@ -26,7 +26,7 @@ from prescription.manifest import PrescriptionPostprocessing
 from prescription.predictor import TASK, PrescriptionPredictor
 from prescription.resolver import ABBREVIATIONS_FILE
 from prescription.schema import CheckRequest
-from training.config import DataError, PrescriptionConfig, resolve_data_dir
+from training.config import DataError, PrescriptionConfig, auto_source, resolve_data_dir
 from training.pipeline import (
     BundleDraft,
     Golden,
@@ -213,9 +213,13 @@ def prepare(config: PrescriptionConfig) -> Prepared:
     """Sources -> drug table and KB -> curated-table validation -> features, pairs, splits."""
     data_dir = resolve_data_dir(config.data.data_dir)
     safety = data_dir / "safety" if data_dir else None
-    source = config.data.source
+    source: str = config.data.source
     if source == "auto":
-        source = "shared" if safety and (safety / "ddinter/interactions.csv").is_file() else "demo"
+        present = bool(safety and (safety / "ddinter/interactions.csv").is_file())
+        source = auto_source(
+            config.data.data_dir, present, "shared", "safety/ddinter/interactions.csv"
+        )
+    logger.info("prescription data: %s%s", source, f" from {safety}" if source == "shared" else "")
     curated_dir = Path(config.data.curated_dir)
     if source == "shared":
         if safety is None:

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.config import DataError, RecommendConfig, resolve_data_dir
+from training.config import DataError, RecommendConfig, auto_source, resolve_data_dir
 from training.recommend.data import (
     Baskets,
     demo_baskets,
@@ -66,13 +66,15 @@ def _resolve_source(config: RecommendConfig, data_dir: Path | None) -> str:
     if source != "auto":
         return source
     present = data_dir is not None and (data_dir / SOURCES["instacart"] / "products.csv").is_file()
-    return "instacart" if present else "demo"
+    needs = f"{SOURCES['instacart']}/products.csv"
+    return auto_source(config.data.data_dir, present, "instacart", needs)
 
 
 def load(config: RecommendConfig) -> Loaded:
     """Interactions and catalogue of the configured source."""
     data_dir = resolve_data_dir(config.data.data_dir)
     source = _resolve_source(config, data_dir)
+    logger.info("recommend data: %s", source)
     if source == "demo":
         folder = Path(config.data.demo_dir)
         catalogue = read_catalogue(folder / "catalogue.csv")

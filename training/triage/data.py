@@ -17,7 +17,7 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from training.config import DataError, TriageDataConfig, resolve_data_dir
+from training.config import DataError, TriageDataConfig, auto_source, resolve_data_dir
 from triage.features import age_bucket, age_bucket_from_group
 from triage.text import normalise
 
@@ -150,9 +150,11 @@ def load_triage_data(config: TriageDataConfig) -> TriageData:
     """
     data_dir = resolve_data_dir(config.data_dir)
     haodf = data_dir / "triage/haodf20" if data_dir else None
-    source = config.source
+    source: str = config.source
     if source == "auto":
-        source = "haodf20" if haodf and (haodf / "train.csv").is_file() else "demo"
+        present = bool(haodf and (haodf / "train.csv").is_file())
+        source = auto_source(config.data_dir, present, "haodf20", "triage/haodf20/train.csv")
+    logger.info("triage data: %s%s", source, f" from {haodf}" if source == "haodf20" else "")
     departments = {d["name"] for d in load_departments(config, data_dir)}
     frame, path = _labelled_frame(config, source, haodf, departments)
     files: list[Path] = [path]
