@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
 import sqlite3
 import threading
@@ -54,18 +55,41 @@ with a list. Every answer names the bundle version that made it. Errors are
 """
 
 
+# A body that may be one request or a list of them is validated against both shapes; pydantic
+# then reports each branch (loc "TriageRequest" / "list[TriageRequest]"), one of which only
+# says the body has the other shape.
+_UNION_BRANCH = re.compile(r"^(list\[)?[A-Z]\w*\]?$")
+_WRONG_SHAPE = {"list_type", "model_attributes_type", "model_type", "dict_type"}
+
+
+def _is_branch(error: dict[str, Any]) -> bool:
+    loc = list(error.get("loc", ()))
+    return len(loc) > 1 and loc[0] == "body" and bool(_UNION_BRANCH.match(str(loc[1])))
+
+
 def describe_errors(errors: list[Any]) -> str:
-    """Pydantic/FastAPI validation errors as one line naming each field and problem."""
+    """Pydantic/FastAPI validation errors as one line naming each field and problem once."""
+    if len({str(e["loc"][1]) for e in errors if _is_branch(e)}) > 1:
+        shaped = [e for e in errors if not (_is_branch(e) and e.get("type") in _WRONG_SHAPE)]
+        errors = shaped or errors
     parts = []
     for error in errors:
-        location = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+        loc = list(error.get("loc", ()))
+        if _is_branch(error):
+            del loc[1]
+        if error.get("type") == "json_invalid":
+            position = next((p for p in loc if isinstance(p, int)), None)
+            where = f" at character {position}" if position is not None else ""
+            parts.append(f"body: not valid JSON{where}")
+            continue
+        location = ".".join(str(p) for p in loc if p != "body") or "body"
         message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
         if error.get("type") == "extra_forbidden":
             message = "unknown field"
         elif error.get("type") == "missing":
             message = "required field is missing"
         parts.append(f"{location}: {message}")
-    return "; ".join(parts)
+    return "; ".join(dict.fromkeys(parts))
 
 
 class BodyLimit:
