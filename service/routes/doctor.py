@@ -268,6 +268,9 @@ def _reasons(item: dict[str, Any]) -> str:
         label = esc(_reason_label(reason))
         if not label:
             continue
+        english = str(reason.get("label_en") or "")
+        if reason.get("label_zh") and english and reason.get("source") not in EVIDENCE_SOURCES:
+            label += f" <small>{esc(english)}</small>"  # doctors who read English, and audits
         if reason.get("source") == "model":
             entries.append(f"{label} <small>(模型 model)</small>")
         elif reason.get("evidence"):

@@ -308,6 +308,8 @@ def test_page_escapes_a_complaint_with_a_script_and_a_span_over_it() -> None:
     assert "急救/120" in body and "level-emergency_ambulance" in body
     assert "急性胸痛" in body and "模型提示急症" in body
     assert "acute_chest_pain" not in body  # the rules' labels, not their ids
+    # each reason in Chinese with the English label beside it
+    assert "急性胸痛 <small>acute chest pain</small>：「突发胸痛」" in body
     assert "级别过高 too high → 急诊 emergency" in body
     assert page.count("<script>") == 1  # the page's own script only
 
