@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from prescription.predictor import PrescriptionPredictor
 from prescription.schema import CheckRequest
-from runtime.batch import BatchReport, run_jsonl
-from runtime.cli import batch_parser, run_batch_cli
+from runtime.batch import batch_parser, run_batch_cli
+
+INPUT_HELP = (
+    '{"id": "rx1", "patient": {"age": 70}, "drugs": [{"name": "阿司匹林"}, {"name": "ibuprofen"}]}'
+    "  (patient optional)"
+)
+OUTPUT_HELP = (
+    '{"id", "alerts": [{"type", "severity", "drugs", "source", "interruptive", "message", ...}],\n'
+    '   "pairs": [...], "unresolved": [names], "model": {"name", "version"}, ...}'
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,10 +34,15 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     args = batch_parser(
-        "prescription", "check", "audit prescriptions with a prescription bundle", suppress_option
+        "prescription",
+        "check",
+        "audit prescriptions with a prescription bundle",
+        input_help=INPUT_HELP,
+        output_help=OUTPUT_HELP,
+        extra=suppress_option,
     ).parse_args(argv)
 
-    def run() -> BatchReport:
+    def load() -> Callable[[Sequence[CheckRequest]], list[dict[str, Any]]]:
         suppress = []
         if args.suppress:
             lines = Path(args.suppress).read_text(encoding="utf-8").splitlines()
@@ -41,9 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         def predict(requests: Sequence[CheckRequest]) -> list[dict[str, Any]]:
             return [r.model_dump() for r in predictor.predict(requests)]
 
-        return run_jsonl(args.input, args.output, CheckRequest, predict, batch_size=args.batch_size)
+        return predict
 
-    return run_batch_cli(args, run)
+    return run_batch_cli(args, CheckRequest, load, files=[(args.suppress, "--suppress")])
 
 
 if __name__ == "__main__":

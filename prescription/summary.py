@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from runtime.cli import summary_main
+from runtime.batch import summary_main
 
 
 def summarise(answer: dict[str, Any]) -> list[str]:
@@ -35,7 +35,7 @@ def summarise(answer: dict[str, Any]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the summary of each line of the file named on the command line."""
-    return summary_main(argv, "prescription.summary", summarise)
+    return summary_main(argv, "prescription.summary", __doc__ or "", summarise)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ of the file goes on: nothing is dropped silently.
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import sys
@@ -14,9 +15,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, NoReturn, TypeVar
 
 from pydantic import BaseModel, ValidationError
+
+from runtime.errors import BundleError
+from runtime.logs import configure_logging
 
 logger = logging.getLogger(__name__)
 
@@ -186,3 +190,238 @@ def run_jsonl(
         flush(out)
     logger.info("batch done: %d lines, %d answered, %d errors", lines, ok, errors)
     return BatchReport(lines=lines, ok=ok, errors=errors)
+
+
+# --- The command line shared by the batch CLIs and the summary tools --------------------------
+
+EXIT_OK = 0
+EXIT_LINE_ERRORS = 1
+EXIT_BUNDLE = 2
+EXIT_USAGE = 3
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0  every input line was answered
+  1  some lines were errors (each has its {"id", "error"} output line; the rest were answered)
+  2  the bundle is unusable (missing, not a bundle, a checksum or self-test failed)
+  3  bad invocation: an unknown or missing option, a bad value (--threads/--batch-size < 1,
+     --log-level), an input that is missing, a directory or empty, an output that is a
+     directory or whose folder does not exist; checked before the bundle loads
+errors are one line on stderr, starting with "error: "; on success stderr ends with a JSON
+line of counts: {"lines", "ok", "errors"}"""
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class UsageError(Exception):
+    """A bad invocation: reported as one `error: ...` line and exit code 3."""
+
+
+class CliParser(argparse.ArgumentParser):
+    """An argparse parser whose errors are one `error: ...` line on stderr and exit code 3."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def log_level(text: str) -> str:
+    """argparse type: a logging level name, any case."""
+    if text.upper() not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(LOG_LEVELS)}, got {text!r}")
+    return text.upper()
+
+
+def batch_parser(
+    prog: str,
+    command: str,
+    description: str,
+    *,
+    input_help: str,
+    output_help: str,
+    extra: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> argparse.ArgumentParser:
+    """A parser for `python -m <prog> <command> --bundle DIR --input IN --output OUT`.
+
+    Args:
+        input_help: the input line format, with a one-line example (shown in --help).
+        output_help: the output line format (shown in --help).
+        extra: adds command-specific options to the subcommand's parser.
+    """
+    epilog = (
+        "input: JSON lines, one request object per line ('-' for stdin), e.g.\n"
+        f"  {input_help}\n"
+        "output: JSON lines, one line per input line, in input order ('-' for stdout):\n"
+        f"  {output_help}\n"
+        '  a line that cannot be used becomes {"id": ..., "error": "line N: ..."} in its place\n\n'
+        + EXIT_CODES_HELP
+    )
+    parser = CliParser(
+        prog=f"python -m {prog}",
+        description=description,
+        epilog=f"run 'python -m {prog} {command} --help' for the options\n\n{epilog}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{" + command + "}")
+    cmd = sub.add_parser(
+        command,
+        help=description,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cmd.add_argument("--bundle", required=True, help="bundle folder, e.g. models/<task>/current")
+    cmd.add_argument("--input", required=True, help="input JSON lines file ('-' for stdin)")
+    cmd.add_argument("--output", required=True, help="output JSON lines file ('-' for stdout)")
+    cmd.add_argument(
+        "--batch-size", type=positive_int, default=256, help="requests per model call (>= 1)"
+    )
+    cmd.add_argument(
+        "--threads", type=positive_int, default=1, help="onnxruntime intra-op threads (>= 1)"
+    )
+    cmd.add_argument(
+        "--log-level", type=log_level, default="INFO", help=f"one of {', '.join(LOG_LEVELS)}"
+    )
+    if extra is not None:
+        extra(cmd)
+    return parser
+
+
+def require_file(path: str | Path | None, what: str) -> None:
+    """Raise UsageError unless `path` (when given) names an existing regular file."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{what} {path} is a directory, not a file")
+    if not target.is_file():
+        raise UsageError(f"{what} {path} does not exist")
+
+
+def check_paths(input_path: str | Path, output_path: str | Path) -> None:
+    """Refuse unusable --input/--output before anything loads.
+
+    Raises:
+        UsageError: the input is missing, a directory or empty; the output is a directory or
+            its folder does not exist.
+    """
+    if str(input_path) != "-":
+        require_file(input_path, "input")
+        if Path(input_path).stat().st_size == 0:
+            raise UsageError(f"input {input_path} is empty: expected one JSON request per line")
+    if str(output_path) != "-":
+        target = Path(output_path)
+        if target.is_dir():
+            raise UsageError(f"output {output_path} is a directory, not a file")
+        parent = target.parent
+        if not parent.is_dir():
+            raise UsageError(f"output folder {parent} does not exist")
+
+
+def run_batch_cli(
+    args: argparse.Namespace,
+    request_type: type[RequestT],
+    load: Callable[[], Callable[[Sequence[RequestT]], list[dict[str, Any]]]],
+    *,
+    files: Sequence[tuple[str | None, str]] = (),
+) -> int:
+    """Check the paths, load the bundle, run the batch; map each failure to its exit code.
+
+    Args:
+        args: parsed `batch_parser` arguments.
+        request_type: the pydantic request model of one input line.
+        load: loads the bundle and returns the `predict` function (BundleError/OSError: exit 2).
+        files: (path, what) of other input files the command reads (checked first, exit 3).
+
+    Returns:
+        The exit code: see EXIT_CODES_HELP.
+    """
+    try:
+        for path, what in files:
+            require_file(path, what)
+        check_paths(args.input, args.output)
+    except UsageError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
+    configure_logging(args.log_level)
+    try:
+        predict = load()
+    except (BundleError, OSError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_BUNDLE
+    try:
+        report = run_jsonl(
+            args.input, args.output, request_type, predict, batch_size=args.batch_size
+        )
+    except OSError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
+    if report.lines == 0:
+        sys.stderr.write(
+            f"error: input {args.input} is empty: expected one JSON request per line\n"
+        )
+        return EXIT_USAGE
+    sys.stderr.write(json.dumps(report.__dict__) + "\n")
+    return EXIT_LINE_ERRORS if report.errors else EXIT_OK
+
+
+SUMMARY_EXIT_CODES_HELP = """\
+exit codes:
+  0  every line was summarised
+  1  some lines were not output lines of the batch CLI (shown in place as "line N: ...")
+  3  bad invocation: a missing option or argument, FILE missing or a directory"""
+
+
+def summary_main(
+    argv: list[str] | None,
+    prog: str,
+    description: str,
+    summarise: Callable[[dict[str, Any]], list[str]],
+) -> int:
+    """`python -m <prog> OUT.jsonl`: print `summarise(line)` for every line of a batch output."""
+    parser = CliParser(
+        prog=f"python -m {prog}",
+        description=description,
+        epilog=SUMMARY_EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "file", metavar="FILE", help="output JSON lines of the batch CLI ('-': stdin)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.file != "-":
+            require_file(args.file, "FILE")
+    except UsageError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
+    bad = 0
+    with _open_in(args.file) as source:
+        for number, raw in enumerate(source, 1):
+            text = raw.decode("utf-8", errors="replace")
+            if not text.strip():
+                continue
+            try:
+                answer = json.loads(text)
+                if not isinstance(answer, dict):
+                    raise TypeError(f"expected a JSON object, got {type(answer).__name__}")
+                lines = summarise(answer)
+            except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+                bad += 1
+                detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+                lines = [f"line {number}: not an output line ({detail})"]
+            sys.stdout.write("\n".join(lines) + "\n")
+    if bad:
+        sys.stderr.write(f"error: {bad} line(s) of {args.file} are not output lines\n")
+        return EXIT_LINE_ERRORS
+    return EXIT_OK

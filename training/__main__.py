@@ -1,7 +1,8 @@
 """Training CLI: python -m training train|promote|pull TASK ...
 
 train   TASK --config configs/TASK.yaml [--set key=value ...] [--data-dir DIR]
-promote TASK [--data-dir DIR] [--min-delta X]
+promote TASK [--data-dir DIR] [--min-delta X] [--force --reason TEXT]
+rollback TASK --to previous|N --reason TEXT   point @champion back at an earlier version
 pull    TASK --alias champion --into models/TASK
 keygen  [--out var/keys]          the Ed25519 pair promote signs bundles with
 sign    TASK [--alias champion]   sign an already promoted version (then pull again)
@@ -19,8 +20,18 @@ import typer
 
 from runtime.logs import configure_logging
 
+EXIT_CODES_HELP = (
+    "Exit codes: 0 done; 2 a bad config, data folder, registry entry or key; 3 a bad invocation "
+    "(unknown command or option, bad value such as --log-level or TASK), one 'error: ...' line."
+)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False
+    add_completion=False,
+    no_args_is_help=True,
+    help=__doc__,
+    epilog=EXIT_CODES_HELP,
+    pretty_exceptions_show_locals=False,
 )
 logger = logging.getLogger("training")
 
@@ -33,10 +44,41 @@ def _check_task(task: str) -> str:
     return task
 
 
+def _check_log_level(value: str) -> str:
+    if value.upper() not in LOG_LEVELS:
+        raise typer.BadParameter(f"expected one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return value.upper()
+
+
 @app.callback()
-def main(log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING")] = "INFO") -> None:
+def _root(
+    log_level: Annotated[
+        str, typer.Option(help=", ".join(LOG_LEVELS), callback=_check_log_level)
+    ] = "INFO",
+) -> None:
     """Train, promote and pull the hospital's models."""
     configure_logging(log_level)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point (`hospital-train`): bad invocations are one `error: ...` line and exit 3."""
+    # typer vendors click (typer._click): take its UsageError from a public subclass.
+    usage_error: type[Exception] = next(
+        c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError"
+    )
+    args = sys.argv[1:] if argv is None else argv
+    if not args:
+        args = ["--help"]
+    try:
+        code = app(args=args, prog_name="python -m training", standalone_mode=False)
+    except usage_error as exc:
+        message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+        sys.stderr.write(f"error: {message} (see python -m training --help)\n")
+        return 3
+    except typer.Abort:
+        sys.stderr.write("error: aborted\n")
+        return 130
+    return code if isinstance(code, int) else 0
 
 
 @app.command()
@@ -82,17 +124,77 @@ def promote(
         str | None, typer.Option(help="shared data folder for the evaluation split")
     ] = None,
     min_delta: Annotated[
-        float, typer.Option(help="required improvement of the primary metric")
+        float,
+        typer.Option(
+            help="margin: a metric counts as different only when the scores differ by more "
+            "than this; the candidate wins if it is higher by more than this on the first "
+            "metric that differs; a tie (none differs) keeps the champion"
+        ),
     ] = 0.0,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="make the candidate champion without comparing (needs --reason)"
+        ),
+    ] = False,
+    reason: Annotated[
+        str | None,
+        typer.Option(help="why; kept as the promotion_reason tag of the version"),
+    ] = None,
     name: Annotated[str | None, typer.Option(help="registered model name (default: TASK)")] = None,
 ) -> None:
-    """Move NAME@champion to NAME@candidate if the candidate is better on the fixed split."""
+    """Move NAME@champion to NAME@candidate if the candidate is better on the fixed split.
+
+    Metrics compare in the task's order; the first whose scores differ by
+    more than --min-delta decides. A tie keeps the champion: use --force
+    --reason to override. The decision, who and when are kept as tags on
+    the version (promotion_reason, promotion_kind, promoted_at, promoted_by,
+    promoted_from; a refused candidate gets promotion_refused). A new
+    champion is signed with HOSPITAL_SIGNING_KEY when it is set."""
     from training.registry import promote as do_promote
     from training.tracking import Tracker
 
+    if force and not (reason or "").strip():  # a bad invocation: exit 3 through main()
+        raise typer.BadParameter("--force needs a --reason TEXT", param_hint="--reason")
     try:
-        decision = do_promote(Tracker(), task, name or task, data_dir, min_delta)
-    except FileNotFoundError as exc:
+        decision = do_promote(
+            Tracker(), task, name or task, data_dir, min_delta, force=force, reason=reason
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(decision.reason)
+
+
+@app.command()
+def rollback(
+    task: Annotated[str, typer.Argument(callback=_check_task)],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            "--to-version",
+            help="a version number, or 'previous': the version that was champion before the "
+            "current one (its promoted_from tag; 'previous' twice undoes a rollback)",
+        ),
+    ] = "previous",
+    reason: Annotated[
+        str | None, typer.Option(help="why (required); kept as the promotion_reason tag")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="registered model name (default: TASK)")] = None,
+) -> None:
+    """Point NAME@champion back at an earlier version; then pull it.
+
+    Signed and tagged like a promotion (promotion_kind=rollback,
+    promotion_reason, promoted_at, promoted_by, promoted_from)."""
+    from training.registry import rollback as do_rollback
+    from training.tracking import Tracker
+
+    if not (reason or "").strip():
+        raise typer.BadParameter("rollback needs a --reason TEXT", param_hint="--reason")
+    try:
+        decision = do_rollback(Tracker(), name or task, to, reason)
+    except (FileNotFoundError, ValueError, LookupError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(decision.reason)
@@ -200,4 +302,4 @@ def export_feedback(
 
 
 if __name__ == "__main__":
-    sys.exit(app())
+    sys.exit(main())

@@ -2,17 +2,22 @@
 
 `promote` moves `@champion` to `@candidate` only when the candidate beats the champion on the
 fixed evaluation split (the hash-of-id test split of the candidate's data), re-scoring both
-bundles with the torch-free predictors so the comparison is what serving would see.
+bundles with the torch-free predictors so the comparison is what serving would see; `--force`
+moves it without comparing, and `rollback` points it back at an earlier version, both with a
+required reason. Each move records why, when, by whom and from which version as tags on the
+version that becomes champion.
 `pull` copies a bundle out of MLflow onto disk and points `<into>/current` at it atomically.
 """
 
 from __future__ import annotations
 
+import getpass
 import logging
 import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from runtime.bundle import MANIFEST_NAME, load_bundle
@@ -25,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PromotionDecision:
-    """The outcome of `promote`, with the reason printed to the user."""
+    """The outcome of `promote` or `rollback`, with the reason printed to the user."""
 
     promoted: bool
     reason: str
@@ -33,33 +38,106 @@ class PromotionDecision:
     champion_version: str | None
 
 
+# Tags on the version that becomes @champion: why, when, by whom, and which version it replaced
+# (`rollback --to previous` follows `promoted_from`). A refused candidate gets `promotion_refused`.
+KIND_TAG = "promotion_kind"  # first | promote | force | rollback
+REASON_TAG = "promotion_reason"
+AT_TAG = "promoted_at"
+BY_TAG = "promoted_by"
+FROM_TAG = "promoted_from"  # the version that was champion before, or "none"
+REFUSED_TAG = "promotion_refused"
+REFUSED_AT_TAG = "promotion_refused_at"
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _make_champion(
+    tracker: Tracker,
+    name: str,
+    version: str,
+    previous: str | None,
+    key: bytes | None,
+    kind: str,
+    reason: str,
+) -> None:
+    """Sign `version` (when there is a key), record why on its tags, then move @champion: the
+    alias moves last, so a failed signature leaves the old champion in place."""
+    sign_version(tracker, name, version, key)
+    tracker.tag_version(
+        name,
+        version,
+        {
+            KIND_TAG: kind,
+            REASON_TAG: reason,
+            AT_TAG: _now(),
+            BY_TAG: _who(),
+            FROM_TAG: previous or "none",
+        },
+    )
+    tracker.set_alias(name, "champion", version)
+
+
+def _need_reason(reason: str | None, what: str) -> str:
+    if not reason or not reason.strip():
+        raise ValueError(f"{what} needs --reason: say why, it is kept on the model version")
+    return reason.strip()
+
+
 def promote(
-    tracker: Tracker, task: str, name: str, data_dir: str | None, min_delta: float = 0.0
+    tracker: Tracker,
+    task: str,
+    name: str,
+    data_dir: str | None,
+    min_delta: float = 0.0,
+    force: bool = False,
+    reason: str | None = None,
 ) -> PromotionDecision:
     """Move `name@champion` to `name@candidate` if the candidate is better; say why either way.
-    A new champion is signed with HOSPITAL_SIGNING_KEY when it is set (checked first, so a wrong
-    key path stops before anything moves)."""
+    `force` moves it without comparing (a `reason` is required). The decision is kept as tags
+    on the version (see `REASON_TAG` and the others). A new champion is signed with
+    HOSPITAL_SIGNING_KEY when it is set (checked first, so a wrong key path stops before
+    anything moves).
+
+    Comparison: metrics in the task's order; the first whose candidate and champion scores
+    differ by more than `min_delta` decides, and the candidate wins only if it is higher by
+    more than `min_delta`. A tie (no metric differs by more than `min_delta`) keeps the champion.
+    """
+    if force:
+        reason = _need_reason(reason, "--force")
     key = signing_key()
     candidate = tracker.alias_version(name, "candidate")
     if candidate is None:
         return PromotionDecision(False, f"no {name}@candidate registered; train first", None, None)
     champion = tracker.alias_version(name, "champion")
-    if champion is None:
-        tracker.set_alias(name, "champion", candidate.version)
-        sign_version(tracker, name, candidate.version, key)
-        return PromotionDecision(
-            True,
-            f"no champion yet: {name} v{candidate.version} becomes @champion",
-            candidate.version,
-            None,
-        )
-    if champion.version == candidate.version:
+    if champion is not None and champion.version == candidate.version:
         return PromotionDecision(
             False,
             f"{name} v{candidate.version} is already @champion",
             candidate.version,
             champion.version,
         )
+    note = f"{reason}; " if reason else ""
+    if force:
+        previous = champion.version if champion is not None else None
+        text = (
+            f"forced by {_who()}: {name} v{candidate.version} becomes @champion "
+            f"(was {f'v{previous}' if previous else 'none'}) without comparison: {reason}"
+        )
+        _make_champion(tracker, name, candidate.version, previous, key, "force", text)
+        return PromotionDecision(True, text, candidate.version, previous)
+    if champion is None:
+        text = f"no champion yet: {name} v{candidate.version} becomes @champion"
+        _make_champion(tracker, name, candidate.version, None, key, "first", note + text)
+        return PromotionDecision(True, text, candidate.version, None)
     scratch = Path(tempfile.mkdtemp(prefix="promote-"))
     try:
         candidate_path = tracker.download_bundle(name, candidate.version, scratch / "candidate")
@@ -84,15 +162,52 @@ def promote(
     )
     metric = decided
     if new > old + min_delta:
-        tracker.set_alias(name, "champion", candidate.version)
-        sign_version(tracker, name, candidate.version, key)
-        return PromotionDecision(True, f"promoted: {detail}", candidate.version, champion.version)
-    return PromotionDecision(
-        False,
-        f"kept the champion: {detail} (needs {metric} > {old + min_delta:.4f})",
-        candidate.version,
-        champion.version,
+        text = f"promoted: {detail}"
+        _make_champion(
+            tracker, name, candidate.version, champion.version, key, "promote", note + text
+        )
+        return PromotionDecision(True, text, candidate.version, champion.version)
+    text = f"kept the champion: {detail} (needs {metric} > {old + min_delta:.4f})"
+    tracker.tag_version(name, candidate.version, {REFUSED_TAG: note + text, REFUSED_AT_TAG: _now()})
+    return PromotionDecision(False, text, candidate.version, champion.version)
+
+
+def rollback(tracker: Tracker, name: str, to: str, reason: str | None) -> PromotionDecision:
+    """Point `name@champion` back at version `to`, or at the version that was champion before
+    the current one when `to` is "previous" (the current champion's `promoted_from` tag); signed
+    and tagged like a promotion (kind `rollback`). Rolling back to "previous" twice returns to
+    where it started: the rolled-back-from version is the new champion's `promoted_from`.
+
+    Raises:
+        ValueError: no reason given.
+        LookupError: no champion, no previous one recorded, or no such version.
+    """
+    reason = _need_reason(reason, "rollback")
+    key = signing_key()
+    champion = tracker.alias_version(name, "champion")
+    if champion is None:
+        raise LookupError(f"no {name}@champion in the registry at {tracker.uri}")
+    if to == "previous":
+        target = (champion.tags or {}).get(FROM_TAG)
+        if not target or target == "none":
+            raise LookupError(
+                f"{name} v{champion.version} has no {FROM_TAG} tag (promoted before rollback "
+                "was recorded, or the first champion): name the version with --to N"
+            )
+    else:
+        target = to
+    if tracker.model_version(name, target) is None:
+        raise LookupError(f"no {name} version {target} in the registry at {tracker.uri}")
+    if target == champion.version:
+        return PromotionDecision(
+            False, f"{name} v{target} is already @champion", target, champion.version
+        )
+    text = (
+        f"rolled back by {_who()}: {name} v{target} becomes @champion "
+        f"(was v{champion.version}): {reason}"
     )
+    _make_champion(tracker, name, target, champion.version, key, "rollback", text)
+    return PromotionDecision(True, text, target, champion.version)
 
 
 SIGNATURE_TAG = "manifest_signature"

@@ -225,6 +225,20 @@ class Tracker:
         """Point an alias at a version."""
         self.client.set_registered_model_alias(name, alias, version)
 
+    def model_version(self, name: str, version: str) -> Any | None:
+        """A registered version (with its tags), or None when there is no such version."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self.client.get_model_version(name, version)
+        except MlflowException:
+            return None
+
+    def tag_version(self, name: str, version: str, tags: dict[str, str]) -> None:
+        """Set tags on a registered version (values cut to MLflow's 5000-character limit)."""
+        for key, value in tags.items():
+            self.client.set_model_version_tag(name, version, key, str(value)[:5000])
+
     def download_bundle(self, name: str, version: str, destination: Path) -> Path:
         """Copy the bundle of a registered version into `destination`/<bundle folder>.
 

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from runtime.batch import BatchReport, run_jsonl
-from runtime.cli import batch_parser, run_batch_cli
+from runtime.batch import batch_parser, run_batch_cli
 from triage.predictor import TriagePredictor
 from triage.schema import TriageRequest
+
+INPUT_HELP = (
+    '{"id": "c1", "text": "胸痛两小时，出冷汗", "age": 58, "sex": "M"}  (age, sex optional)'
+)
+OUTPUT_HELP = (
+    '{"id", "departments": [{"name", "probability", "model_labels"}] (top 5), "abstain",\n'
+    '   "triage_level", "urgency", "red_flags", "reasons", "model": {"name", "version"}, ...}'
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,10 +40,15 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     args = batch_parser(
-        "triage", "predict", "score consultations with a triage bundle", department_map_option
+        "triage",
+        "predict",
+        "score consultations with a triage bundle",
+        input_help=INPUT_HELP,
+        output_help=OUTPUT_HELP,
+        extra=department_map_option,
     ).parse_args(argv)
 
-    def run() -> BatchReport:
+    def load() -> Callable[[Sequence[TriageRequest]], list[dict[str, Any]]]:
         predictor = TriagePredictor.from_bundle(
             args.bundle, threads=args.threads, department_map=args.department_map
         )
@@ -45,11 +57,11 @@ def main(argv: list[str] | None = None) -> int:
             results = predictor.predict(requests, evidence=args.evidence)
             return [r.model_dump() for r in results]
 
-        return run_jsonl(
-            args.input, args.output, TriageRequest, predict, batch_size=args.batch_size
-        )
+        return predict
 
-    return run_batch_cli(args, run)
+    return run_batch_cli(
+        args, TriageRequest, load, files=[(args.department_map, "--department-map")]
+    )
 
 
 if __name__ == "__main__":

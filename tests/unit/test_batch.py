@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import BaseModel, ConfigDict
 
-from runtime.batch import run_jsonl
+from runtime.batch import batch_parser, run_batch_cli, run_jsonl
+from runtime.errors import BundleError
 
 
 class Echo(BaseModel):
@@ -60,3 +65,45 @@ def test_batch_empty_input_gives_empty_output(tmp_path: Path) -> None:
     report = run_jsonl(source, tmp_path / "out.jsonl", Echo, _predict)
     assert report.lines == 0
     assert (tmp_path / "out.jsonl").read_text() == ""
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    parser = batch_parser("echo", "run", "echo", input_help="{}", output_help="{}")
+    return parser.parse_args(["run", "--bundle", "b", *argv])
+
+
+def _loader() -> Callable[[Sequence[Echo]], list[dict[str, Any]]]:
+    return _predict
+
+
+def test_batch_cli_exit_codes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = logging.getLogger()  # run_batch_cli configures logging; undo it after the test
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    source.write_text('{"id": "a", "value": 1}\n')
+    assert run_batch_cli(_args("--input", str(source), "--output", str(out)), Echo, _loader) == 0
+    assert json.loads(capsys.readouterr().err.splitlines()[-1]) == {
+        "lines": 1,
+        "ok": 1,
+        "errors": 0,
+    }
+    source.write_text('{"id": "a", "value": 1}\nnot json\n')
+    assert run_batch_cli(_args("--input", str(source), "--output", str(out)), Echo, _loader) == 1
+
+    def broken() -> Callable[[Sequence[Echo]], list[dict[str, Any]]]:
+        raise BundleError("b is not a bundle: no manifest.json")
+
+    capsys.readouterr()
+    assert run_batch_cli(_args("--input", str(source), "--output", str(out)), Echo, broken) == 2
+    assert capsys.readouterr().err == "error: b is not a bundle: no manifest.json\n"
+    # Paths are checked before the bundle loads: a missing input is 3, not the bundle's 2.
+    missing = _args("--input", str(tmp_path / "nope"), "--output", str(out))
+    assert run_batch_cli(missing, Echo, broken) == 3
+    assert "does not exist" in capsys.readouterr().err
+    # An empty stdin is only known after loading: still a bad input, 3.
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    assert run_batch_cli(_args("--input", "-", "--output", str(out)), Echo, _loader) == 3
+    assert capsys.readouterr().err.splitlines()[-1].startswith("error: input - is empty")

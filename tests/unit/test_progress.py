@@ -55,3 +55,53 @@ def test_heartbeat_logs_while_a_call_runs(caplog: pytest.LogCaptureFixture) -> N
     assert lines[0] == "solver: started"
     assert any(line.startswith("solver: running,") for line in lines)
     assert lines[-1].startswith("solver: finished in")
+
+
+def test_postfix_becomes_mlflow_loss_curve(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside an active MLflow run each step's numeric postfix is a metric with its step;
+    numbers in the description are dropped so the epochs of one model make one curve."""
+    import mlflow
+
+    from training import progress as progress_module
+
+    monkeypatch.setattr(progress_module, "_METRIC_STEPS", {})
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    try:
+        experiment = mlflow.create_experiment("curves", artifact_location=tmp_path.as_uri())
+        with mlflow.start_run(experiment_id=experiment) as run:
+            losses = [0.9, 0.7, 0.5, 0.4, 0.35]
+            loop = Progress(range(5), "model epoch 1", terminal=False, clock=FakeClock(1.0))
+            for step in loop:
+                loop.set_postfix(loss=f"{losses[step]:.3f}", note="warm-up", acc=0.5 + step / 10)
+            # a fast loop (0.1 s a step) logs at most every 0.5 s, plus its last step
+            fast = Progress(range(10), "model epoch 2", terminal=False, clock=FakeClock(0.1))
+            for step in fast:
+                fast.set_postfix(loss=str(0.3 - step / 100))
+        client = mlflow.MlflowClient()
+        history = sorted(
+            (m.step, m.value)
+            for m in client.get_metric_history(run.info.run_id, "model_epoch.loss")
+        )
+        accuracy = client.get_metric_history(run.info.run_id, "model_epoch.acc")
+        keys = set(client.get_run(run.info.run_id).data.metrics)
+    finally:
+        mlflow.set_tracking_uri(previous)
+    assert history[:5] == [(1, 0.9), (2, 0.7), (3, 0.5), (4, 0.4), (5, 0.35)]
+    fast_steps = [step for step, _ in history[5:]]
+    assert fast_steps[-1] == 15 and history[-1][1] == pytest.approx(0.21)
+    assert 2 <= len(fast_steps) <= 4 and len(set(fast_steps)) == len(fast_steps)
+    assert len(accuracy) == 5
+    assert keys == {"model_epoch.loss", "model_epoch.acc"}  # "warm-up" is not a number
+
+
+def test_no_mlflow_logging_without_an_active_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mlflow
+
+    calls: list[object] = []
+    monkeypatch.setattr(mlflow, "log_metrics", lambda *a, **k: calls.append(a))
+    assert mlflow.active_run() is None
+    loop = Progress(range(3), "epochs", terminal=False, clock=FakeClock(1.0))
+    for _ in loop:
+        loop.set_postfix(loss="0.1")
+    assert not calls

@@ -53,4 +53,14 @@ def test_summaries_mark_interruptive_alerts_suppressions_and_errors(
     assert carts.main([str(out)]) == 0
     printed = capsys.readouterr().out
     assert "bad: ERROR line 2: k: too big" in printed
-    assert rx.main([]) == 2
+    with pytest.raises(SystemExit) as usage:  # a bad invocation: exit 3, one error line
+        rx.main([])
+    assert usage.value.code == 3
+    assert capsys.readouterr().err.startswith("error: the following arguments are required: FILE")
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_text(json.dumps(cart) + "\n[1]\n{}\n")
+    assert carts.main([str(garbage)]) == 1  # lines that are not output lines: shown, exit 1
+    captured = capsys.readouterr()
+    assert "line 2: not an output line (expected a JSON object" in captured.out
+    assert "line 3: not an output line (missing field 'id')" in captured.out
+    assert captured.err == f"error: 2 line(s) of {garbage} are not output lines\n"
