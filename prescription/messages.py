@@ -10,6 +10,7 @@ deliberately conservative: no line tells the prescriber that a graded interactio
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -359,3 +360,65 @@ def fallback_zh(alert_type: str, drugs: list[str], zh: Mapping[str, str]) -> tup
     names = "、".join(zh.get(d, d) for d in drugs)
     template = _TYPE_ZH.get(alert_type.split(":")[0], "{drugs}：请审核。")
     return template.format(drugs=names), _TYPE_MANAGEMENT_ZH.get(alert_type, "请药师审核。")
+
+
+# English lines for the alert types, for a reader of an alert that carries no English text of its
+# own (the summary of an older output file, or one whose only text is the source's French).
+_TYPE_EN = {
+    "duplicate_therapy": "{drugs}: duplicate therapy (same ingredient or same class).",
+    "dose": "{drugs}: dose above the label or guideline limit.",
+    "contraindication": (
+        "{drugs}: contraindicated or to be used with caution for this patient (pregnancy, "
+        "breastfeeding, age or condition)."
+    ),
+    "allergy": "{drugs}: the patient has a relevant allergy; risk of (cross-)allergy.",
+    "unknown_drug": "{drugs}: drug name not recognised; not checked.",
+    "interaction": "{drugs}: the drugs interact.",
+}
+_TYPE_MANAGEMENT_EN = {
+    "duplicate_therapy": "Keep one product, or check the total daily dose.",
+    "dose": "Lower the dose or frequency; check the patient's weight and age.",
+    "contraindication": "Check the contraindication; choose an alternative or adjust per label.",
+    "allergy": "Avoid; if essential, assess the allergy risk first and monitor closely.",
+    "unknown_drug": "Check the name or use the generic name; this drug needs a manual review.",
+    "interaction": "Pharmacist review before signing.",
+}
+
+# Accent-free French words that are rare in English clinical text.
+_FRENCH_WORD_LIST = (
+    "de du des le la les et avec risque par pour une aux ou est sont chez lors peut deconseillee "
+    "precaution emploi compte majore diminution augmentation concentrations plasmatiques effet "
+    "effets traitement"
+)
+_FRENCH_WORDS = frozenset(_FRENCH_WORD_LIST.split())
+_FRENCH_ACCENTS = frozenset("éèêëàâçùûüôîïœÉÈÊÀÇ")
+
+
+def looks_french(text: str) -> bool:
+    """Whether a source text reads as French (ANSM's wording): a French accent, or at least two
+    distinct French words. Empty text is not French."""
+    if any(c in _FRENCH_ACCENTS for c in text):
+        return True
+    words = set(re.findall(r"[a-z]+", _plain(text)))
+    return len(words & _FRENCH_WORDS) >= 2
+
+
+def alert_messages(
+    alert_type: str,
+    severity: str,
+    drugs: list[str],
+    texts: Iterable[str] = (),
+    *,
+    zh: Mapping[str, str] | None = None,
+) -> Messages:
+    """Chinese and English text of an alert from its type, grade and drugs alone (the source texts,
+    French or English, only choose the mechanism key of an interaction; they are never quoted)."""
+    zh = zh or {}
+    base = alert_type.split(":")[0]
+    if base == "interaction" and len(drugs) == 2:
+        return interaction_messages(drugs[0], drugs[1], severity, mechanism_key(texts), zh=zh)
+    message_zh, management_zh = fallback_zh(base, drugs, zh)
+    names = ", ".join(drugs)
+    message_en = _TYPE_EN.get(base, "{drugs}: please review.").format(drugs=names)
+    management_en = _TYPE_MANAGEMENT_EN.get(base, "Pharmacist review.")
+    return Messages(message_en, message_zh, management_en, management_zh)

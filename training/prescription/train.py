@@ -272,10 +272,18 @@ def fit_splits(
     (its test pairs, fixed by the seed, are the promotion split)."""
     split_metrics: dict[str, dict[str, dict[str, float]]] = {}
     deployed: InteractionModel | None = None
+    # one_new and two_new share one training set (their test pairs differ): fit it once. The
+    # fit seeds itself, so a second fit would give the same model.
+    fitted: dict[tuple[int, int], tuple[InteractionModel, ClassPairPrior]] = {}
     for name in SPLIT_NAMES:
         split = prepared.splits[name]
-        model = _model(config).fit(prepared.features, split.train, split.train_negatives)
-        prior = ClassPairPrior().fit(prepared.features, split.train, split.train_negatives)
+        key = (id(split.train), id(split.train_negatives))
+        if key not in fitted:
+            fitted[key] = (
+                _model(config).fit(prepared.features, split.train, split.train_negatives),
+                ClassPairPrior().fit(prepared.features, split.train, split.train_negatives),
+            )
+        model, prior = fitted[key]
         split_metrics[name] = {
             "model": _evaluate(model, split, prepared.features),
             "prior": _evaluate(prior, split, prepared.features),
