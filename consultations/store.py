@@ -220,8 +220,8 @@ class ConsultationStore:
 
     def queue(self, limit: int = 200, offset: int = 0, view: str = "open") -> list[dict[str, Any]]:
         """The doctors' queue, with the latest department decision (decided, decision,
-        decided_at) and the latest urgency decision (urgency_decision, urgency_corrected_level,
-        urgency_decided_at).
+        decided_at, decided_by) and the latest urgency decision (urgency_decision,
+        urgency_corrected_level, urgency_decided_at, urgency_decided_by).
 
         Args:
             limit, offset: one page of it.
@@ -238,10 +238,10 @@ class ConsultationStore:
                 f"""
             SELECT * FROM (
                 SELECT c.*, f.department AS decided, f.action AS decision,
-                       f.created_at AS decided_at,
+                       f.created_at AS decided_at, f.doctor AS decided_by,
                        u.urgency_feedback AS urgency_decision,
                        u.corrected_level AS urgency_corrected_level,
-                       u.created_at AS urgency_decided_at,
+                       u.created_at AS urgency_decided_at, u.doctor AS urgency_decided_by,
                        EXISTS (SELECT 1 FROM feedback WHERE consultation_id = c.id) AS has_decision
                 FROM consultations c
                 LEFT JOIN feedback f ON f.seq = (

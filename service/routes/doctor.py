@@ -8,6 +8,12 @@ low, with the level it should have been); the page posts each decision to /v1/fe
 small script and marks the row. Plain HTML and one script, no framework: it has to work on an old
 hospital PC.
 
+Doctors keep the page open all day: the default view lists only undecided consultations, the
+refresh link (and the optional 60 s auto-refresh, off until ticked) keeps the view and the scroll
+position, the doctor's name or id is asked once (kept in the browser) and sent with every
+decision as `doctor`, and on a phone (375 px) the cells stack so the decision buttons stay on
+screen.
+
 Everything from the database is HTML-escaped; the highlighted complaint is built from escaped
 slices of the text between the reasons' spans, never by inserting raw text.
 """
@@ -49,6 +55,9 @@ URGENCY_DECISIONS = {
     "too_low": "级别过低 too low",
 }
 
+AUTO_REFRESH_SECONDS = 60
+"""The page's auto-refresh period (off until the doctor ticks its checkbox)."""
+
 _PAGE = """<!doctype html>
 <html lang="zh-CN">
 <head>
@@ -59,6 +68,8 @@ _PAGE = """<!doctype html>
  body {{ font-family: "Microsoft YaHei", "PingFang SC", Arial, sans-serif; margin: 1em; }}
  h1 {{ font-size: 1.4em; margin: 0 0 .3em; }}
  .meta {{ color: #666; font-size: .9em; margin-bottom: 1em; }}
+ /* the refresh link and the views stay in reach however far down the doctor has scrolled */
+ .meta {{ position: sticky; top: 0; z-index: 1; background: #fff; padding: .3em 0; }}
  table {{ border-collapse: collapse; width: 100%; }}
  th, td {{ border: 1px solid #ccc; padding: .4em .5em; vertical-align: top; text-align: left; }}
  th {{ background: #f3f3f3; font-weight: normal; }}
@@ -82,14 +93,30 @@ _PAGE = """<!doctype html>
  .done {{ color: #070; }}
  .error {{ color: #b00; }}
  .urgency {{ margin-top: .5em; padding-top: .4em; border-top: 1px dashed #ccc; }}
- select, button {{ font-size: 1em; margin: .1em 0; }}
+ select, button {{ font-size: 1em; margin: .1em 0; max-width: 100%; }}
+ .decided-by {{ color: #555; font-size: .9em; }}
+ #doctor-name.missing {{ outline: 2px solid #e67e00; }}
+ /* a phone (375 px): one cell under another, so the decision column stays on screen */
+ @media (max-width: 700px) {{
+  body {{ margin: .5em; }}
+  .meta {{ position: static; }}
+  #queue, #queue tbody, #queue tr, #queue td {{ display: block; width: auto; }}
+  #queue thead {{ display: none; }}
+  #queue tr {{ margin-bottom: .8em; border: 1px solid #999; }}
+  #queue td {{ border: none; border-bottom: 1px solid #eee; overflow-wrap: anywhere; }}
+  .text {{ max-width: none; }}
+ }}
 </style>
 </head>
 <body>
 <h1>分诊队列 <small>Triage queue</small></h1>
 <div class="meta">{count} 条咨询 consultations · 按紧急级别排序 most urgent first · {now}
- · <a href="">刷新 Refresh</a>
- · {views}</div>
+ · <a href="" id="refresh" onclick="refresh(); return false;">刷新 Refresh</a>
+ <label><input type="checkbox" id="auto-refresh" onchange="autoRefresh(this.checked)">
+ 每60秒自动刷新 auto-refresh every 60 s</label>
+ · {views}
+ · <label>医生 Doctor: <input id="doctor-name" size="12" maxlength="100" autocomplete="off"
+ placeholder="姓名/工号 name or id" onchange="saveDoctor(this.value)"></label></div>
 <table id="queue">
 <thead><tr>
  <th>时间<br><small>Time</small></th>
@@ -108,12 +135,72 @@ _PAGE = """<!doctype html>
 const LEVEL_LABELS = {level_labels};
 const URGENCY_DECISIONS = {urgency_decisions};
 const CSRF = {csrf};
+const REFRESH_MS = {refresh_ms};
+const SCROLL_KEY = "doctor-page-scroll:" + location.pathname + location.search;
+// Keep the view (the URL) and the scroll position over a refresh: the browser does not
+// restore the place when the page is reloaded by a script or the list has changed.
+if ("scrollRestoration" in history) history.scrollRestoration = "manual";
+function keepPlace() {{
+  try {{ sessionStorage.setItem(SCROLL_KEY, String(window.scrollY)); }} catch (e) {{}}
+}}
+function refresh() {{
+  keepPlace();
+  location.reload();
+}}
+window.addEventListener("pagehide", keepPlace);
+window.addEventListener("load", () => {{
+  let y = null;
+  try {{ y = sessionStorage.getItem(SCROLL_KEY); }} catch (e) {{}}
+  if (y !== null) window.scrollTo(0, Number(y) || 0);
+}});
+let refreshTimer = null;
+function autoRefresh(on) {{
+  try {{ localStorage.setItem("doctor-page-auto-refresh", on ? "1" : ""); }} catch (e) {{}}
+  clearTimeout(refreshTimer);
+  if (on) refreshTimer = setTimeout(tick, REFRESH_MS);
+}}
+function tick() {{
+  // not while the doctor is picking a department or level, or a decision is being saved
+  const busy = document.activeElement && /^(SELECT|INPUT)$/.test(document.activeElement.tagName)
+    || document.querySelector(".saving");
+  if (busy) refreshTimer = setTimeout(tick, 5000);
+  else refresh();
+}}
+// Who decides: asked once (the field in the header), kept in this browser, sent with every
+// decision as `doctor`.
+function doctorName() {{
+  try {{ return localStorage.getItem("doctor-page-doctor") || ""; }} catch (e) {{ return ""; }}
+}}
+function saveDoctor(value) {{
+  value = value.trim();
+  try {{ localStorage.setItem("doctor-page-doctor", value); }} catch (e) {{}}
+  const field = document.getElementById("doctor-name");
+  field.value = value;
+  field.classList.toggle("missing", !value);
+}}
+(function () {{
+  const field = document.getElementById("doctor-name");
+  field.value = doctorName();
+  field.classList.toggle("missing", !field.value);
+  let auto = false;
+  try {{ auto = localStorage.getItem("doctor-page-auto-refresh") === "1"; }} catch (e) {{}}
+  document.getElementById("auto-refresh").checked = auto;
+  if (auto) autoRefresh(true);
+}})();
+function withDoctor(payload) {{
+  const name = document.getElementById("doctor-name").value.trim() || doctorName();
+  if (name) payload.doctor = name;
+  return payload;
+}}
+function describeDoctor(payload) {{
+  return payload.doctor ? " · 医生 doctor: " + payload.doctor : "";
+}}
 function newId() {{
   return crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
 }}
 async function send(payload, status, describe) {{
   status.textContent = "保存中… saving";
-  status.className = status.className.replace(/ (done|error)/g, "");
+  status.className = status.className.replace(/ (done|error|saving)/g, "") + " saving";
   try {{
     const response = await fetch("/v1/feedback", {{
       method: "POST",
@@ -123,11 +210,11 @@ async function send(payload, status, describe) {{
     }});
     const body = await response.json();
     if (!response.ok) throw new Error(body.error || response.status);
-    status.textContent = describe(body);
-    status.className += " done";
+    status.textContent = describe(body) + describeDoctor(payload);
+    status.className = status.className.replace(/ saving/g, "") + " done";
   }} catch (error) {{
     status.textContent = "失败 failed: " + error.message;
-    status.className += " error";
+    status.className = status.className.replace(/ saving/g, "") + " error";
   }}
 }}
 function decide(button, action) {{
@@ -135,16 +222,16 @@ function decide(button, action) {{
   const department = action === "confirm"
     ? row.dataset.suggested
     : row.querySelector("select.department").value;
-  send({{consultation_id: row.dataset.id, department: department, action: action,
-         feedback_id: newId()}},
+  send(withDoctor({{consultation_id: row.dataset.id, department: department, action: action,
+                    feedback_id: newId()}}),
        row.querySelector(".status"),
        body => (action === "confirm" ? "已确认 confirmed: " : "已更正 corrected: ")
          + body.department);
 }}
 function judge(button, decision) {{
   const row = button.closest("tr");
-  const payload = {{consultation_id: row.dataset.id, urgency_feedback: decision,
-                    feedback_id: newId()}};
+  const payload = withDoctor({{consultation_id: row.dataset.id, urgency_feedback: decision,
+                               feedback_id: newId()}});
   if (decision !== "right") payload.corrected_level = row.querySelector("select.level").value;
   send(payload, row.querySelector(".urgency-status"),
        body => URGENCY_DECISIONS[body.urgency_feedback]
@@ -293,7 +380,15 @@ def _urgency_status(item: dict[str, Any]) -> str:
     corrected = item.get("urgency_corrected_level")
     if corrected:
         text += " → " + html.escape(level_label(corrected))
-    return text
+    return text + _decided_by(item.get("urgency_decided_by"))
+
+
+def _decided_by(doctor: Any) -> str:
+    """' · 医生 doctor: <name>' for a decision stored with the doctor's name or id (queue rows
+    carry it as `decided_by` / `urgency_decided_by` where the store selects it)."""
+    if not doctor:
+        return ""
+    return f' <span class="decided-by">· 医生 doctor: {html.escape(str(doctor))}</span>'
 
 
 def _row(item: dict[str, Any], labels: list[str], abstain_label: str) -> str:
@@ -316,7 +411,7 @@ def _row(item: dict[str, Any], labels: list[str], abstain_label: str) -> str:
     status = ""
     if decided:
         verb = "已确认 confirmed" if item["decision"] == "confirm" else "已更正 corrected"
-        status = f"{verb}: {esc(decided)}"
+        status = f"{verb}: {esc(decided)}" + _decided_by(item.get("decided_by"))
     urgency_status = _urgency_status(item)
     css = _level_css(level) + (" emergency" if level in EMERGENCY_LEVELS else "")
     return _ROW.format(
@@ -347,7 +442,7 @@ def _row(item: dict[str, Any], labels: list[str], abstain_label: str) -> str:
     )
 
 
-_VIEWS = {"open": "待处理 Open", "all": "全部 All (decided last)"}
+_VIEWS = {"open": "待处理 Undecided only", "all": "全部 All (undecided first)"}
 
 
 def render_page(
@@ -374,6 +469,7 @@ def render_page(
         # ASCII-only JSON of the service's own constants: nothing in it can close the script
         level_labels=json.dumps(level_labels),
         urgency_decisions=json.dumps(URGENCY_DECISIONS),
+        refresh_ms=AUTO_REFRESH_SECONDS * 1000,
     )
 
 
