@@ -243,7 +243,16 @@ class Observability:
             }
             if self.debug_payloads and body:
                 line["body"] = body.decode("utf-8", errors="replace")
-            access_log.info(json.dumps(line, ensure_ascii=False))
+            # the fields go into the JSON line as they are (not a JSON string inside it); the
+            # message is the same line for plain-text logs
+            access_log.info(
+                "%s %s %s %.2f ms",
+                line["method"],
+                endpoint,
+                line["status"],
+                line["ms"],
+                extra={"fields": line},
+            )
 
 
 def _endpoint(scope: Scope) -> str:

@@ -114,7 +114,9 @@ def test_fuzz_every_operation_without_server_errors(
     # the server's log lines only: the test's own HTTP client (urllib3) logs the URLs it sends,
     # fuzzed path parameters included, which says nothing about what the server logs
     logged = "\n".join(
-        f"{r.name}: {r.getMessage()}" for r in caplog.records if not r.name.startswith("urllib3")
+        f"{r.name}: {r.getMessage()} {getattr(r, 'fields', '')}"
+        for r in caplog.records
+        if not r.name.startswith("urllib3")
     )
     # hypothesis also draws strings from the schema itself, a route path among them
     ours = _OUR_WORDS | {operation.path for operation in operations}

@@ -187,9 +187,23 @@ def test_service_logs_never_hold_complaints_or_patients(
             "/v1/prescriptions/check",
             json={**CHECK, "patient": {"pregnant": True, "allergies": ["青霉素"]}},
         )
-    lines = [r.getMessage() for r in caplog.records if r.name == "service.access"]
-    assert lines and all(json.loads(line)["status"] for line in lines)
+    records = [r for r in caplog.records if r.name == "service.access"]
+    assert records and all(r.fields["status"] for r in records)  # type: ignore[attr-defined]
+    lines = [f"{r.getMessage()} {json.dumps(r.fields, ensure_ascii=False)}" for r in records]  # type: ignore[attr-defined]
     assert not any(secret in line or "青霉素" in line for line in lines)
+
+
+def test_access_log_is_one_json_object_not_a_json_string_inside_one() -> None:
+    import logging
+
+    from runtime.logs import JsonFormatter
+
+    record = logging.LogRecord(
+        "service.access", logging.INFO, __file__, 1, "%s %s", ("GET", "/x"), None
+    )
+    record.fields = {"request_id": "r1", "path": "/x", "status": 200, "ms": 1.5}
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["status"] == 200 and entry["path"] == "/x" and entry["message"] == "GET /x"
 
 
 def test_service_api_key_is_required_when_set(
