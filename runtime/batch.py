@@ -20,7 +20,7 @@ from typing import IO, Any, NoReturn, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from runtime.errors import BundleError
-from runtime.logs import configure_logging
+from runtime.logs import LOG_LEVELS, configure_logging, log_level_name
 
 logger = logging.getLogger(__name__)
 
@@ -210,8 +210,6 @@ exit codes:
 errors are one line on stderr, starting with "error: "; on success stderr ends with a JSON
 line of counts: {"lines", "ok", "errors"}"""
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
 
 class UsageError(Exception):
     """A bad invocation: reported as one `error: ...` line and exit code 3."""
@@ -237,9 +235,10 @@ def positive_int(text: str) -> int:
 
 def log_level(text: str) -> str:
     """argparse type: a logging level name, any case."""
-    if text.upper() not in LOG_LEVELS:
-        raise argparse.ArgumentTypeError(f"expected one of {', '.join(LOG_LEVELS)}, got {text!r}")
-    return text.upper()
+    try:
+        return log_level_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def batch_parser(

@@ -7,6 +7,16 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def log_level_name(text: str) -> str:
+    """A logging level name in any case, upper-cased; ValueError naming the choices otherwise
+    (the CLIs turn it into their own one-line usage error)."""
+    if text.upper() not in LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}, got {text!r}")
+    return text.upper()
+
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per record; extra fields passed with `extra={"fields": {...}}` are merged."""

@@ -18,13 +18,12 @@ from typing import Annotated
 
 import typer
 
-from runtime.logs import configure_logging
+from runtime.logs import LOG_LEVELS, configure_logging, log_level_name
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 done; 2 a bad config, data folder, registry entry or key; 3 a bad invocation "
     "(unknown command or option, bad value such as --log-level or TASK), one 'error: ...' line."
 )
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 app = typer.Typer(
     add_completion=False,
@@ -45,9 +44,10 @@ def _check_task(task: str) -> str:
 
 
 def _check_log_level(value: str) -> str:
-    if value.upper() not in LOG_LEVELS:
-        raise typer.BadParameter(f"expected one of {', '.join(LOG_LEVELS)}, got {value!r}")
-    return value.upper()
+    try:
+        return log_level_name(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 @app.callback()

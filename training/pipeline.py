@@ -264,9 +264,3 @@ def task_training(task: str) -> TaskTraining:
     if not isinstance(training, TaskTraining):
         raise TypeError(f"{spec.training} is not a TaskTraining")
     return training
-
-
-def config_class(task: str) -> type[BaseModel]:
-    """The run config class of `task` (a YAML's `task:` selects it)."""
-    config: type[BaseModel] = import_object(task_spec(task).config)
-    return config

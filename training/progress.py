@@ -29,6 +29,8 @@ from typing import Any, Generic, TypeVar
 
 from tqdm.auto import tqdm
 
+from training.tracking import metric_key
+
 log = logging.getLogger("training.progress")
 
 T = TypeVar("T")
@@ -37,7 +39,6 @@ LOG_EVERY_S = 30.0
 METRIC_EVERY_S = 0.5
 _NUMBER_IN_TEXT = re.compile(r"(?<![\w.])\d+(?:[./]\d+)*(?![\w.])")
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
-_BAD_METRIC_KEY = re.compile(r"[^\w\-. /:]")
 # steps already logged per (run id, slug): the epochs of one model continue one curve
 _METRIC_STEPS: dict[tuple[str, str], int] = {}
 
@@ -142,7 +143,7 @@ class Progress(Generic[T]):
             self._metric_at = now
         self._fresh = False
         mlflow, run_id, slug, offset = self._run
-        metrics = {_BAD_METRIC_KEY.sub("_", f"{slug}.{key}"): v for key, v in values.items()}
+        metrics = {metric_key(f"{slug}.{key}"): v for key, v in values.items()}
         try:
             mlflow.log_metrics(metrics, step=offset + self.done, run_id=run_id)
         except Exception as exc:  # a full disk or a gone server must not stop training

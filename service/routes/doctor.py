@@ -40,6 +40,7 @@ from service.deps import (
     role_keys,
 )
 from service.levels import EMERGENCY_LEVELS, LABELS_EN, LABELS_ZH, LEVELS, RANK
+from triage.predictor import ABSTAIN_LABEL
 
 router = APIRouter(tags=["doctor"])
 
@@ -450,7 +451,7 @@ def render_page(
     labels: list[str],
     view: str = "open",
     csrf: str = "",
-    abstain_label: str = "refer to a clinician",
+    abstain_label: str = ABSTAIN_LABEL,
 ) -> str:
     """The whole page for these queue rows (as `ConsultationStore.queue` gives them);
     `abstain_label` is the serving triage bundle's (its manifest's `abstain_label`)."""
@@ -506,5 +507,5 @@ def doctor_page(
         if predictor is not None
         else sorted({d["name"] for item in queue for d in item["departments"]})
     )
-    abstain_label = predictor.abstain_label if predictor is not None else "refer to a clinician"
+    abstain_label = predictor.abstain_label if predictor is not None else ABSTAIN_LABEL
     return HTMLResponse(render_page(queue, labels, view, csrf_token(settings), abstain_label))

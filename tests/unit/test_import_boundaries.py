@@ -4,13 +4,14 @@ imports service/, and consultations/ imports neither."""
 
 from __future__ import annotations
 
-import ast
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.source_scan import imported_names
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,22 +58,7 @@ def test_import_boundaries_guard_detects_a_heavy_import() -> None:
 def imported_packages(source: str) -> set[str]:
     """Top-level packages a module's source imports, at any depth (inside functions too), with
     `importlib.import_module("...")` and `__import__("...")` of a literal name counted."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.add(node.module.split(".")[0])
-        elif (
-            isinstance(node, ast.Call)
-            and getattr(node.func, "attr", getattr(node.func, "id", None))
-            in ("import_module", "__import__")
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-        ):
-            found.add(node.args[0].value.split(".")[0])
-    return found
+    return {name.split(".")[0] for name in imported_names(source)}
 
 
 def imports_by_file(package: str) -> dict[str, set[str]]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.source_scan import imported_names
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = (
     "runtime",
@@ -35,28 +37,8 @@ def _modules() -> dict[str, Path]:
     return modules
 
 
-def _type_checking_only(tree: ast.Module) -> set[int]:
-    """ids of the import nodes under `if TYPE_CHECKING:` (never run, so never a circle)."""
-    skipped: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            skipped.update(id(child) for stmt in node.body for child in ast.walk(stmt))
-    return skipped
-
-
 def _imports(path: Path) -> set[str]:
-    names: set[str] = set()
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    skipped = _type_checking_only(tree)
-    for node in ast.walk(tree):
-        if id(node) in skipped:
-            continue
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
+    return imported_names(path.read_text(encoding="utf-8"), type_checking=False)
 
 
 def import_graph() -> dict[str, set[str]]:

@@ -74,6 +74,7 @@ class FamilyResult:
     latency: dict[str, float]
     model_uri: str
     run_id: str
+    load_seconds: float  # the timed reload of its final bundle, as serving loads it
 
 
 def _logits(trained: Trained, model: OnnxModel, texts: list[str], buckets: list[str]) -> np.ndarray:
@@ -315,7 +316,7 @@ def _train_family(
         )
 
     bundle = build_bundle(draft, family_dir / "bundle", _golden(config), card)
-    predictor, _ = timed_reload(bundle)
+    predictor, load_seconds = timed_reload(bundle)
     validation_texts = list(data.part("validation")["raw_text"])
     requests = [
         TriageRequest(id=str(i), text=t, age=None)
@@ -352,6 +353,7 @@ def _train_family(
         latency,
         model_uri,
         run_id,
+        load_seconds,
     )
 
 
@@ -495,7 +497,6 @@ def train_triage(config: TriageConfig, tracker: Tracker, config_source: str) -> 
                 "run_id": deployed.run_id,
             },
         )
-    _, load_seconds = timed_reload(deployed.bundle)
     logger.info("deployed %s", reason)
     summary = RunSummary(
         task=TASK,
@@ -508,7 +509,7 @@ def train_triage(config: TriageConfig, tracker: Tracker, config_source: str) -> 
         registered=registered,
         data_source=data.source,
         train_seconds=time.perf_counter() - started,
-        bundle_load_seconds=load_seconds,
+        bundle_load_seconds=deployed.load_seconds,
         details={"data_sha256": data.sha256, "families": comparison},
     )
     return finish_run(config.output_dir, summary)
