@@ -15,7 +15,18 @@ spark-package:
 	$(PY) -m zipfile -c build/spark/hospital_jobs.zip runtime triage prescription recommend sparkjobs
 	@echo build/spark/hospital_jobs.zip
 
-.PHONY: spark-package install keys run run-compare run-steps run-triage run-prescription run-recommend serve load-test test test-data test-model bench lint clean
+.PHONY: spark-package completion install keys run run-compare run-steps run-triage run-prescription run-recommend serve load-test test test-data test-model bench lint clean
+
+# Bash completion scripts of the console scripts (README: Shell completion); zsh, tcsh (batch
+# CLIs) and fish (hospital-train) come from the same `--print-completion SHELL`.
+COMPLETION_TOOLS := hospital-triage hospital-prescription hospital-recommend hospital-train
+
+completion: install
+	mkdir -p build/completion
+	for tool in $(COMPLETION_TOOLS); do \
+		$(VENV)/bin/$$tool --print-completion bash > build/completion/$$tool.bash; \
+	done
+	@ls build/completion/*.bash
 
 install: $(VENV)/.installed
 
@@ -108,7 +119,7 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy runtime triage prescription recommend consultations training sparkjobs
+	$(VENV)/bin/mypy runtime triage prescription recommend consultations service training sparkjobs
 
 clean:
 	rm -rf build mlflow.db mlruns.db mlartifacts models/*/

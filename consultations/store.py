@@ -4,11 +4,18 @@ Durability: every write commits before the HTTP answer goes out, with `synchrono
 acknowledged correction survives a killed server (and a power cut). WAL lets the doctor's page
 read while intake writes. One connection per thread: sqlite3 connections are not shared.
 
-Schema changes migrate in place when the store opens (`_migrate`, in one write transaction, so
-workers starting together migrate once): a database written before triage levels gains
-`consultations.triage_level` (derived from `urgency`) and `consultations.reasons` (empty), and its
-`feedback` table is rebuilt with `department` and `action` nullable (a doctor may judge only the
-urgency) plus the urgency-feedback columns.
+Schema changes are numbered migrations (`MIGRATIONS`); the number of the last one applied is the
+database's `PRAGMA user_version`. When the store opens, each pending migration runs once, in a
+write transaction of its own that also sets the version, so workers starting together migrate
+once and a migration that fails leaves the database at the version before it. A database whose
+version is newer than this code's is refused (`NewerSchemaError`) rather than used blind.
+
+Migration 1 adopts a database written before the version number existed (user_version 0): those
+come in several shapes, so it checks for each change instead of assuming one. A database written
+before triage levels gains `consultations.triage_level` (derived from `urgency`),
+`consultations.reasons` and `consultations.evidence` (empty), and its `feedback` table is rebuilt
+with `department` and `action` nullable (a doctor may judge only the urgency) plus the
+urgency-feedback columns. Later migrations can assume the schema of the version before them.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +47,8 @@ _FEEDBACK_COLUMNS = """
 # the column names, in table order, read off the definition above
 _FEEDBACK_FIELDS = tuple(line.split()[0] for line in _FEEDBACK_COLUMNS.strip().splitlines())
 
+# The tables of schema version 1, which migration 1 creates where they are missing. Frozen: a
+# later change goes into a migration of its own, not here.
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS consultations (
     id TEXT PRIMARY KEY,
@@ -74,21 +84,16 @@ class ConsultationStore:
 
     Args:
         path: the SQLite file (created with its folder); an older schema is migrated in place.
+
+    Raises:
+        NewerSchemaError: the file was written by a newer release (see `migrate`).
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = self._connect()
-        db.executescript(SCHEMA)
-        db.execute("BEGIN IMMEDIATE")  # one migrator at a time; the others then find it done
-        try:
-            _migrate(db)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        migrate(self._connect(), MIGRATIONS)
 
     def _connect(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -323,6 +328,20 @@ class ConsultationStore:
         return {r[0] for r in self._connect().execute("SELECT feedback_id FROM feedback")}
 
 
+class NewerSchemaError(sqlite3.DatabaseError):
+    """The database was written by a newer release (a higher schema version than this code
+    knows); a sqlite3.DatabaseError, so the service reports the store unusable and keeps the
+    rest running."""
+
+    def __init__(self, found: int, known: int) -> None:
+        super().__init__(
+            f"consultation database schema version {found} is newer than this release's "
+            f"{known}: refusing to use it (run the release that wrote it, or restore a backup)"
+        )
+        self.found = found
+        self.known = known
+
+
 class ConsultationConflict(Exception):
     """A consultation id that would overwrite another consultation."""
 
@@ -434,8 +453,27 @@ def _columns(db: sqlite3.Connection, table: str) -> dict[str, sqlite3.Row]:
     return {r["name"]: r for r in db.execute(f"PRAGMA table_info({table})")}
 
 
-def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a database written by an older schema up to SCHEMA (inside a write transaction)."""
+def _statements(script: str) -> list[str]:
+    """A script's statements one by one: executescript would commit the migration's transaction
+    first. Split where sqlite3 sees a whole statement, as comments hold semicolons."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement: {pending.strip()[:60]!r}")
+    return statements
+
+
+def _adopt_unversioned(db: sqlite3.Connection) -> None:
+    """Migration 1: SCHEMA, from nothing or from any shape a release before version numbers left.
+
+    Every change is checked for, as a database at version 0 may already have some of them.
+    """
+    for statement in _statements(SCHEMA):  # CREATE ... IF NOT EXISTS: what is missing
+        db.execute(statement)
     consultations = _columns(db, "consultations")
     if "triage_level" not in consultations:
         db.execute(
@@ -474,6 +512,46 @@ def _migrate(db: sqlite3.Connection) -> None:
         for column in ("urgency_feedback", "corrected_level", "suggested_level"):
             if column not in feedback:
                 db.execute(f"ALTER TABLE feedback ADD COLUMN {column} TEXT")
+
+
+Migration = Callable[[sqlite3.Connection], None]
+
+# Migration n (from 1) takes a database from schema version n - 1 to n; append, never edit one
+# that has shipped. Each runs inside the write transaction `migrate` opens.
+MIGRATIONS: tuple[Migration, ...] = (_adopt_unversioned,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    """The number of the last migration applied to the database (0: none, or written before
+    version numbers)."""
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite3.Connection, migrations: Sequence[Migration]) -> None:
+    """Apply the migrations the database has not had, each once, in its own write transaction
+    with the version it sets (`db` in autocommit mode: isolation_level None).
+
+    Raises:
+        NewerSchemaError: the database is at a version past the last of `migrations`; no
+            migration runs, and the store refuses it rather than read columns it may have moved.
+    """
+    latest = len(migrations)
+    version = schema_version(db)
+    while version < latest:
+        db.execute("BEGIN IMMEDIATE")  # one migrator at a time; the others then find it done
+        try:
+            version = schema_version(db)  # read again under the lock: another may have run it
+            if version < latest:
+                migrations[version](db)
+                version += 1
+                db.execute(f"PRAGMA user_version = {version:d}")  # no parameters in a PRAGMA
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    if version > latest:
+        raise NewerSchemaError(version, latest)
 
 
 def _row(row: sqlite3.Row) -> dict[str, Any]:

@@ -241,6 +241,84 @@ def log_level(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+# --- Shell completion (--print-completion), written by shtab ------------------------------------
+
+# The shells shtab has completed since 1.7, the version pyproject asks for.
+COMPLETION_SHELLS = ("bash", "zsh", "tcsh")
+# Options whose value is a path, by what the shell should offer. Some are added by the task CLIs
+# through `extra` (triage --department-map, prescription --suppress), so they are found by name.
+_DIRECTORY_OPTIONS = frozenset({"--bundle"})
+_FILE_OPTIONS = frozenset({"--input", "--output", "--department-map", "--suppress"})
+
+
+def console_script(prog: str) -> str:
+    """The command a shell completes for `python -m <prog>`: its [project.scripts] name.
+
+    `triage` -> `hospital-triage`; a summary tool `prescription.summary` ->
+    `hospital-prescription-summary`. A completion registered for `python -m ...` never fires:
+    bash completes by the first word, which would be `python`.
+    """
+    return "hospital-" + prog.replace(".", "-")
+
+
+class _PrintCompletion(argparse.Action):
+    """`--print-completion SHELL`: write shtab's completion script for the parser, exit 0.
+
+    Not shtab.add_argument_to: that names the script's command after `parser.prog`
+    ("python -m triage"), which no shell ever completes; this one registers `command`.
+    """
+
+    def __init__(
+        self, option_strings: Sequence[str], dest: str, *, command: str, **kwargs: Any
+    ) -> None:
+        super().__init__(option_strings, dest, default=argparse.SUPPRESS, **kwargs)
+        self.command = command
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        import shtab  # not at the top: see _add_completion
+
+        prog = parser.prog
+        parser.prog = self.command  # the name in `complete -F ... NAME` and the function names
+        try:
+            script = shtab.complete(parser, str(values))
+        finally:
+            parser.prog = prog
+        sys.stdout.write(script.rstrip("\n") + "\n")
+        parser.exit(EXIT_OK)
+
+
+def _add_completion(parser: argparse.ArgumentParser, command: str) -> None:
+    """Give `parser` --print-completion and tell shtab which arguments are paths."""
+    # Imported here, not at the top: runtime.frames imports this module, and it runs where only
+    # the model's requirements are installed (MLflow pyfunc, Spark executors), never a CLI.
+    import shtab
+
+    parser.add_argument(
+        "--print-completion",
+        choices=COMPLETION_SHELLS,
+        action=_PrintCompletion,
+        command=command,
+        help=f"print the shell's completion script for {command} and exit",
+    )
+    parsers = [parser]
+    while parsers:
+        current = parsers.pop()
+        for action in current._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.extend(action.choices.values())
+            # shtab reads an action's `complete` attribute (argparse knows nothing of it).
+            elif _DIRECTORY_OPTIONS.intersection(action.option_strings):
+                setattr(action, "complete", shtab.DIRECTORY)  # noqa: B010
+            elif _FILE_OPTIONS.intersection(action.option_strings) or action.dest == "file":
+                setattr(action, "complete", shtab.FILE)  # noqa: B010
+
+
 def batch_parser(
     prog: str,
     command: str,
@@ -293,6 +371,7 @@ def batch_parser(
     )
     if extra is not None:
         extra(cmd)
+    _add_completion(parser, console_script(prog))
     return parser
 
 
@@ -397,6 +476,7 @@ def summary_main(
     parser.add_argument(
         "file", metavar="FILE", help="output JSON lines of the batch CLI ('-': stdin)"
     )
+    _add_completion(parser, console_script(prog))
     args = parser.parse_args(argv)
     try:
         if args.file != "-":

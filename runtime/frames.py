@@ -8,9 +8,16 @@ torch-free install stays as it is.
 Rows arrive as tables hold them, not as JSON does, so each cell is cleaned before the strict
 request schema sees it: a null (None, NaN, pandas' NA/NaT) means the field is absent, a numpy
 scalar or array becomes the Python value, an integral float becomes an int (pandas stores an int
-column holding a null as float64, so age 34 arrives as 34.0), and a text cell in a nested field
-(a Hive STRING column holding the drugs as JSON) is parsed. Columns that are not request fields
-(a date partition, a warehouse key) are ignored, or copied through when named.
+column holding a null as float64, so age 34 arrives as 34.0), a text cell in a nested field (a
+Hive STRING column holding the drugs as JSON, or a CSV cell pandas wrote with `to_csv`, which is
+a Python literal) is parsed, and an integer in a text field (a BIGINT key column, a CSV cell
+pandas read as a number) becomes its digits. Columns that are not request fields (a date
+partition, a warehouse key) are ignored, or copied through when named.
+
+Input: a pandas DataFrame, an Arrow batch, or what MLflow's scoring server hands a pyfunc with no
+input schema (`score_table`): a list of records, a dict of columns (numpy arrays or lists), or one
+record as a dict. A shape that is not a table with named fields gives error rows, never an
+exception, so a request is always answered row by row.
 
 Output: the CLI's JSON fields as columns (scalars keep their type; lists and objects are JSON
 text, which any table can hold and `json.loads` gives back exactly), an `error` column, and
@@ -23,6 +30,7 @@ bundle (sha256 of every file, golden self-test) per batch would cost more than t
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
 import math
@@ -124,6 +132,116 @@ def _nested_fields(request_type: type[BaseModel]) -> frozenset[str]:
     return frozenset(
         name for name, info in request_type.model_fields.items() if _is_nested(info.annotation)
     )
+
+
+def _is_text(annotation: Any) -> bool:
+    """Is a field typed `annotation` free text (`str` or `str | None`, not a Literal)?"""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return len(args) == 1 and _is_text(args[0])
+    return annotation is str
+
+
+def _text_fields(request_type: type[BaseModel]) -> frozenset[str]:
+    return frozenset(
+        name for name, info in request_type.model_fields.items() if _is_text(info.annotation)
+    )
+
+
+def _parse_nested_text(text: str) -> Any:
+    """A nested field's text cell: JSON, else the Python literal pandas' `to_csv` writes for a
+    list or dict cell (`[{'name': ...}]`). `ast.literal_eval` evaluates literals only.
+
+    Raises:
+        ValueError: neither, with JSON's reason (JSON text is what callers are told to send).
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        reason = exc.msg
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        raise ValueError(reason) from None
+    if not isinstance(value, list | tuple | dict):
+        raise ValueError(reason)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Input shapes -> records
+
+
+class TableShapeError(ValueError):
+    """Input that is not a table of named fields. `ids` has one entry per row the input had
+    (None where unknown), so each row still gets its own error row."""
+
+    def __init__(self, message: str, ids: Sequence[Any]) -> None:
+        super().__init__(message)
+        self.ids = list(ids)
+
+
+def _plain(value: Any) -> Any:
+    """numpy arrays and scalars, pandas Series -> lists and Python values (duck-typed)."""
+    if hasattr(value, "tolist") and not isinstance(value, str | bytes):
+        return value.tolist()
+    return value
+
+
+def table_records(data: Any) -> list[Mapping[str, Any]]:
+    """The rows of `data`, one mapping per request, in order.
+
+    Accepts a pandas DataFrame, an Arrow RecordBatch or Table, a list of records, a dict of
+    columns (lists or numpy arrays of one length; a scalar is repeated, as pandas does), or one
+    record as a dict. A dict is columns when its `id` is a list (an id is text, so a list can
+    only be a column), or, with no `id`, when every value is a list; otherwise it is one record.
+    MLflow's scoring server hands a pyfunc with no input schema each of these shapes.
+
+    Raises:
+        TableShapeError: columns of different lengths (columnar `inputs`, whose lengths MLflow
+            does not check; rows cannot be rebuilt from them), or rows without field names.
+    """
+    if hasattr(data, "to_dict") and hasattr(data, "columns"):  # pandas DataFrame
+        return list(data.to_dict("records"))
+    if hasattr(data, "to_pylist"):  # Arrow RecordBatch / Table
+        return list(data.to_pylist())
+    data = _plain(data)  # a numpy array of rows -> lists
+    if isinstance(data, Mapping):
+        return _column_records(data)
+    if isinstance(data, list | tuple):
+        if all(isinstance(row, Mapping) for row in data):
+            return list(data)
+        raise TableShapeError(
+            "rows without field names: send records (a list of objects) or named columns",
+            [None] * len(data),
+        )
+    raise TableShapeError(
+        f"expected a table of requests, got a single {type(data).__name__} value", [None]
+    )
+
+
+def _column_records(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    values = {str(k): _plain(v) for k, v in data.items()}
+    if "id" in values:
+        columnar = isinstance(values["id"], list)
+    else:
+        columnar = bool(values) and all(isinstance(v, list) for v in values.values())
+    if not columnar:
+        return [values]
+    lengths = {name: len(v) for name, v in values.items() if isinstance(v, list)}
+    rows = max(lengths.values())
+    ids = values.get("id")
+    if len(set(lengths.values())) > 1:
+        counts = ", ".join(f"{name}: {n}" for name, n in lengths.items())
+        raise TableShapeError(
+            f"columns of different lengths ({counts}), so their values cannot be matched to "
+            "requests: give every column one value per request (null where absent)",
+            ids if isinstance(ids, list) and len(ids) == rows else [None] * rows,
+        )
+    return [
+        {name: v[i] if isinstance(v, list) else v for name, v in values.items()}
+        for i in range(rows)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,6 +346,7 @@ class FrameScorer:
         spec = task_spec(self.task)
         self._request_type: type[BaseModel] = import_object(spec.request)
         self._nested = _nested_fields(self._request_type)
+        self._text = _text_fields(self._request_type)
         self._columns = output_columns(self.task)
         clash = {c.name for c in self._columns} & set(self.passthrough)
         if clash:
@@ -247,15 +366,17 @@ class FrameScorer:
             value = clean_cell(record.get(self.column_map.get(name, name)))
             if value is None:
                 continue
-            if name == "id" and isinstance(value, int) and not isinstance(value, bool):
-                value = str(value)  # a BIGINT key column; JSON callers still must send text
+            if name in self._text and isinstance(value, int) and not isinstance(value, bool):
+                # a BIGINT key column, or a CSV cell pandas read as a number (no schema says
+                # it is text); the JSON CLI and the service still require text
+                value = str(value)
             if name in self._nested and isinstance(value, str):
                 try:
-                    value = clean_cell(json.loads(value))
-                except json.JSONDecodeError as exc:
+                    value = clean_cell(_parse_nested_text(value))
+                except ValueError as exc:
                     return None, {
                         "id": _echo_id(fields.get("id")),
-                        "error": f"{name}: not valid JSON text ({exc.msg})",
+                        "error": f"{name}: not valid JSON text ({exc})",
                     }
             fields[name] = value
         try:
@@ -265,6 +386,21 @@ class FrameScorer:
                 "id": _echo_id(fields.get("id")),
                 "error": describe_validation_error(exc),
             }
+
+    def score_table(self, data: Any) -> list[dict[str, Any]]:
+        """`score_records` on any shape `table_records` reads; a shape it refuses gives one
+        error row per input row (with its id where known) instead of an exception."""
+        try:
+            records = table_records(data)
+        except TableShapeError as exc:
+            return [self.error_row(_echo_id(raw), str(exc)) for raw in exc.ids]
+        return self.score_records(records)
+
+    def error_row(self, id: str | None, message: str) -> dict[str, Any]:
+        """An output row that answers a request with `message` (passthrough columns null)."""
+        row = self._flatten({"id": id, "error": message})
+        row.update(dict.fromkeys(self.passthrough))
+        return row
 
     def score_records(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """One flat output row per input record, in order (see `columns`)."""
@@ -309,12 +445,16 @@ class FrameScorer:
 
     def score_pandas(self, frame: Any) -> Any:
         """A pandas DataFrame in, a DataFrame of `columns` (+ passthrough) out, same length."""
-        rows = self.score_records(frame.to_dict("records"))
+        return self.pandas_frame(type(frame), self.score_records(frame.to_dict("records")))
+
+    def pandas_frame(self, frame_type: Any, rows: Sequence[Mapping[str, Any]]) -> Any:
+        """Output rows as a DataFrame of `frame_type` (pandas.DataFrame, passed in so this
+        module needs no pandas), columns in `columns` order, then the passthrough ones."""
         names = [c.name for c in self._columns] + list(self.passthrough)
         # object columns keep None as None (pandas 3 would make a null text NaN, which MLflow's
         # server then writes as the non-JSON token NaN)
         columns = {name: [row[name] for row in rows] for name in names}
-        return type(frame)(columns, columns=names, dtype=object)
+        return frame_type(columns, columns=names, dtype=object)
 
     def iter_pandas(self, frames: Iterable[Any]) -> Iterator[Any]:
         """The function a Spark `mapInPandas` (or any batch iterator) calls."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +34,38 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 logger = logging.getLogger("training")
+
+# Shell completion. `--print-completion SHELL` writes typer's script (the same option shape as the
+# batch CLIs), registered for the console script; at each TAB the script runs hospital-train again
+# with COMPLETE_VAR set, and typer answers from the app itself. Not typer's add_completion: its
+# --show-completion guesses the shell with shellingham (wrong or failing when not run from an
+# interactive shell) and would name the script after prog_name, "python -m training".
+COMMAND = "hospital-train"
+COMPLETE_VAR = "_HOSPITAL_TRAIN_COMPLETE"
+
+
+class CompletionShell(StrEnum):
+    """The shells typer writes a completion script for (powershell left out: not tested here)."""
+
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+def _print_completion(ctx: typer.Context, shell: CompletionShell | None) -> None:
+    # resilient_parsing: a TAB after `--print-completion bash` must complete, not print the script
+    if shell is None or ctx.resilient_parsing:
+        return
+    from typer.completion import get_completion_script
+
+    typer.echo(get_completion_script(prog_name=COMMAND, complete_var=COMPLETE_VAR, shell=shell))
+    raise typer.Exit(0)
+
+
+def _complete_task(incomplete: str) -> list[str]:
+    from runtime.tasks import task_names
+
+    return [name for name in task_names() if name.startswith(incomplete)]
 
 
 def _check_task(task: str) -> str:
@@ -55,6 +88,14 @@ def _root(
     log_level: Annotated[
         str, typer.Option(help=", ".join(LOG_LEVELS), callback=_check_log_level)
     ] = "INFO",
+    print_completion: Annotated[
+        CompletionShell | None,
+        typer.Option(
+            help=f"print the shell's completion script for {COMMAND} and exit",
+            is_eager=True,
+            callback=_print_completion,
+        ),
+    ] = None,
 ) -> None:
     """Train, promote and pull the hospital's models."""
     configure_logging(log_level)
@@ -69,8 +110,18 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args:
         args = ["--help"]
+    # Typer registers its completion classes only with add_completion (off, see COMMAND); without
+    # them a TAB would get click's own answer format, which typer's bash script cannot read.
+    from typer.completion import completion_init
+
+    completion_init()
     try:
-        code = app(args=args, prog_name="python -m training", standalone_mode=False)
+        code = app(
+            args=args,
+            prog_name="python -m training",
+            complete_var=COMPLETE_VAR,  # else derived from prog_name, spaces and all
+            standalone_mode=False,
+        )
     except usage_error as exc:
         message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
         sys.stderr.write(f"error: {message} (see python -m training --help)\n")
@@ -83,10 +134,15 @@ def main(argv: list[str] | None = None) -> int:
 
 @app.command()
 def train(
-    task: Annotated[str, typer.Argument(callback=_check_task)],
+    task: Annotated[str, typer.Argument(callback=_check_task, autocompletion=_complete_task)],
     config: Annotated[Path, typer.Option(help="YAML run config")],
     set_: Annotated[
-        list[str] | None, typer.Option("--set", help="override, e.g. models.0.C=5")
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="override, e.g. 'models[triage.tfidf_mlp.v1].hidden=512' (a family the run "
+            "trains: see families)",
+        ),
     ] = None,
     data_dir: Annotated[
         str | None, typer.Option(help="shared data folder (default ../shared/data)")
@@ -108,9 +164,11 @@ def train(
     if run_config.task != task:  # type: ignore[attr-defined]
         typer.echo(f"error: {config} is a {run_config.task} config, not {task}", err=True)  # type: ignore[attr-defined]
         raise typer.Exit(2)
-    tracker = Tracker()
+    training = task_training(task)
     try:
-        summary = task_training(task).train(run_config, tracker, str(config))
+        # the first line says which data this run trains on, before MLflow or the data load
+        typer.echo(f"training {task} on {training.describe_data(run_config)}", err=True)
+        summary = training.train(run_config, Tracker(), str(config))
     except (DataError, ConfigError) as exc:  # validation errors name the bad rows or fields
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -119,7 +177,7 @@ def train(
 
 @app.command()
 def promote(
-    task: Annotated[str, typer.Argument(callback=_check_task)],
+    task: Annotated[str, typer.Argument(callback=_check_task, autocompletion=_complete_task)],
     data_dir: Annotated[
         str | None, typer.Option(help="shared data folder for the evaluation split")
     ] = None,
@@ -168,7 +226,7 @@ def promote(
 
 @app.command()
 def rollback(
-    task: Annotated[str, typer.Argument(callback=_check_task)],
+    task: Annotated[str, typer.Argument(callback=_check_task, autocompletion=_complete_task)],
     to: Annotated[
         str,
         typer.Option(
@@ -202,7 +260,7 @@ def rollback(
 
 @app.command()
 def pull(
-    task: Annotated[str, typer.Argument(callback=_check_task)],
+    task: Annotated[str, typer.Argument(callback=_check_task, autocompletion=_complete_task)],
     alias: Annotated[str, typer.Option(help="registry alias to pull")] = "champion",
     into: Annotated[
         Path | None, typer.Option(help="bundle store folder (default models/TASK)")
@@ -223,7 +281,7 @@ def pull(
 
 @app.command()
 def sign(
-    task: Annotated[str, typer.Argument(callback=_check_task)],
+    task: Annotated[str, typer.Argument(callback=_check_task, autocompletion=_complete_task)],
     alias: Annotated[str, typer.Option(help="registry alias whose version to sign")] = "champion",
     name: Annotated[str | None, typer.Option(help="registered model name (default: TASK)")] = None,
 ) -> None:

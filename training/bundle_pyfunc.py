@@ -5,9 +5,14 @@ predictor; MLflow stores this file, not a pickle. Used by `Tracker.log_bundle_mo
 
 `predict` takes a pandas DataFrame (one request per row) and returns one, scored by
 `runtime.frames.FrameScorer`: the same columns as the Spark jobs (`id`, `error`, then the CLI's
-fields, lists and objects as JSON text), a bad row as an `error` row. The type hint matters:
-MLflow hands a `list`-typed predict only the first column of a table (`spark_udf` did exactly
-that), and a DataFrame-typed one the whole row.
+fields, lists and objects as JSON text), a bad row as an `error` row, one output row per request
+in input order. The type hint matters: MLflow hands a `list`-typed predict only the first column
+of a table (`spark_udf` did exactly that), and a DataFrame-typed one the whole row.
+
+The model is logged with no input schema (see `training.tracking.pyfunc_signature`), so MLflow's
+scoring server passes its parsed input through as it parsed it: a DataFrame for
+`dataframe_split`, `dataframe_records`, CSV and Parquet, but a dict of numpy columns or a list of
+records for `instances` and `inputs`. `FrameScorer.score_table` reads all of them.
 """
 
 from __future__ import annotations
@@ -32,9 +37,9 @@ class BundlePyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined,misc
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
-        if not isinstance(model_input, pd.DataFrame):
-            model_input = pd.DataFrame(list(model_input))  # a list of request dicts
-        return self.scorer.score_pandas(model_input)
+        # `params` is accepted and unused: the model declares none, and MLflow drops (with a
+        # warning) any a request sends rather than failing it
+        return self.scorer.pandas_frame(pd.DataFrame, self.scorer.score_table(model_input))
 
 
 mlflow.models.set_model(BundlePyfunc())

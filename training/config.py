@@ -7,6 +7,7 @@ overrides on the command line are applied before validation and logged with the 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -423,20 +424,78 @@ class ConfigError(ValueError):
     """A config file is missing, not YAML, or does not validate."""
 
 
+# `key.sub`, `list.0` or `models[triage.tfidf_mlp.v1]`: a list entry by its architecture (whose
+# name has dots of its own) or its `name`; the index of a family in a config is not something
+# to remember.
+_OVERRIDE_PART = re.compile(r"\[([^\]]+)\]|([^.\[\]]+)")
+
+
+def _override_parts(key: str) -> list[str]:
+    """`models[a.b.v1].hidden` -> ['models', '[a.b.v1]', 'hidden']; a key that does not read
+    back the same (stray brackets or dots) is refused."""
+    parts: list[str] = []
+    rebuilt = ""
+    for bracketed, plain in _OVERRIDE_PART.findall(key):
+        if bracketed:
+            parts.append(f"[{bracketed}]")
+        else:
+            parts.append(plain)
+            rebuilt += "." if rebuilt else ""
+        rebuilt += parts[-1]
+    if not parts or rebuilt != key:
+        raise ValueError(f"cannot read the key {key!r}")
+    return parts
+
+
+def _child(node: Any, part: str) -> Any:
+    """The list entry or mapping key `part` names in `node` (a missing mapping key is created)."""
+    if isinstance(node, list):
+        if part.startswith("["):
+            name = part[1:-1]
+            for entry in node:
+                if not isinstance(entry, dict):
+                    continue
+                if name in (entry.get("architecture"), entry.get("name")):
+                    return entry
+            raise ValueError(f"no entry with architecture or name {name!r}")
+        return node[int(part)]
+    return node.setdefault(part, {})
+
+
 def _apply_override(tree: dict[str, Any], dotted: str) -> None:
     if "=" not in dotted:
         raise ConfigError(f"override {dotted!r} must look like key.sub=value")
     key, raw = dotted.split("=", 1)
     value = yaml.safe_load(raw)
     node: Any = tree
-    parts = key.split(".")
+    parts = _override_parts(key)
     for part in parts[:-1]:
-        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+        node = _child(node, part)
     last = parts[-1]
     if isinstance(node, list):
+        if last.startswith("["):
+            raise ValueError("an architecture selects an entry; name a field after it")
         node[int(last)] = value
     else:
         node[last] = value
+
+
+def _refuse_untrained_overrides(tree: dict[str, Any], overrides: list[str]) -> None:
+    """A hyperparameter set on a family this run does not train (not in `families`) would be
+    silently ignored: refuse it, and say how to train that family."""
+    families = tree.get("families")
+    if not isinstance(families, list) or not isinstance(tree.get("models"), list):
+        return
+    for override in overrides:
+        parts = _override_parts(override.split("=", 1)[0])
+        if parts[0] != "models" or len(parts) < 3:
+            continue
+        architecture = _child(tree["models"], parts[1]).get("architecture")
+        if architecture not in families:
+            raise ConfigError(
+                f"override {override!r} sets {architecture}, which this run does not train "
+                f"(families: {families}); add --set 'families=[{architecture}]'"
+            )
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> Strict:
@@ -457,6 +516,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Strict:
             _apply_override(tree, override)
         except (IndexError, ValueError, TypeError, AttributeError) as exc:
             raise ConfigError(f"cannot apply override {override!r}: {exc}") from exc
+    _refuse_untrained_overrides(tree, overrides or [])
     task = tree.get("task")
     if task not in TASKS or not TASKS[task].config:
         known = sorted(name for name, spec in TASKS.items() if spec.config)

@@ -251,10 +251,13 @@ class TaskTraining:
         promotion_metrics: (bundle folder, candidate bundle, data-dir override) ->
             {metric: value}; the first key is the one `promote` compares, re-scored with the
             torch-free predictor on the candidate's fixed evaluation split.
+        describe_data: run config -> which data the run trains on, in words; the training
+            CLI's first line, said before anything is loaded (raises DataError as loading would).
     """
 
     train: Callable[[Any, Tracker, str], dict[str, Any]]
     promotion_metrics: Callable[[Path, Bundle, str | None], dict[str, float]]
+    describe_data: Callable[[Any], str]
 
 
 def task_training(task: str) -> TaskTraining:

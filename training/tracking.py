@@ -59,37 +59,26 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def pyfunc_signature(task: str) -> Any:
-    """The pyfunc's signature: request fields in (required ones typed when they are text;
-    numbers, lists, objects and optional fields as any type, so a DataFrame of dicts, a Spark
-    array<struct> and a column of nulls all reach the scorer, which judges them), the scorer's
-    columns out (so `spark_udf` can return a struct of them)."""
-    import typing
+    """The pyfunc's signature: the scorer's columns out (so `spark_udf` can return a struct of
+    them), and no input schema, on purpose.
 
+    An input schema breaks an input format `mlflow models serve` documents, whatever its types
+    (MLflow 3.17, `mlflow/pyfunc/scoring_server`, `mlflow/utils/proto_json_utils.py`):
+    - CSV needs every column typed (`Schema.pandas_types()` refuses `Any`), yet no MLflow type
+      takes both an int64 column (ages, k) and a float64 one (the same column holding a null,
+      as Spark and Parquet hand it over): `long` refuses float64, `double` refuses int64, and a
+      declared `double` turns one bad cell into a failed request instead of an error row;
+    - MLflow's schema check drops undeclared columns and refuses a request missing a required
+      one before the model runs, where the scorer answers each row (a missing `text` is that
+      row's error).
+    With none, the server's parsers pass the input through and the frame scorer judges each
+    row against the strict request schema; the input example shows the fields.
+    """
     from mlflow.models import ModelSignature
-    from mlflow.types.schema import AnyType, ColSpec, Schema
+    from mlflow.types.schema import ColSpec, Schema
 
     from runtime.frames import output_columns
-    from runtime.tasks import import_object, task_spec
 
-    # Numbers are Any: an int column holding a null reaches pandas as float64, which MLflow will
-    # not narrow to long, and a double column refuses int64; the frame scorer cleans both (34.0
-    # becomes 34, 34.5 for an age is an error row).
-    scalar = {str: "string", bool: "boolean"}
-    inputs: list[Any] = []
-    for name, info in import_object(task_spec(task).request).model_fields.items():
-        annotation = info.annotation
-        while typing.get_origin(annotation) is not None:  # `int | None`, `Literal["F", "M"]`
-            if typing.get_origin(annotation) is typing.Literal:
-                annotation = str
-                break
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(args) != 1 or typing.get_origin(annotation) in (list, dict):
-                break
-            annotation = args[0]
-        # An optional column may hold only nulls in a batch (float64 NaN to pandas), which a
-        # typed column refuses: the scorer's schema judges it instead.
-        kind: Any = scalar.get(annotation, AnyType()) if info.is_required() else AnyType()
-        inputs.append(ColSpec(kind, name, required=info.is_required()))
     kinds = {
         "string": "string",
         "json": "string",
@@ -100,7 +89,7 @@ def pyfunc_signature(task: str) -> Any:
     outputs: list[Any] = [
         ColSpec(kinds[c.kind], c.name, required=False) for c in output_columns(task)
     ]
-    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
+    return ModelSignature(inputs=None, outputs=Schema(outputs))
 
 
 class Tracker:

@@ -14,20 +14,24 @@ position, the doctor's name or id is asked once (kept in the browser) and sent w
 decision as `doctor`, and on a phone (375 px) the cells stack so the decision buttons stay on
 screen.
 
-Everything from the database is HTML-escaped; the highlighted complaint is built from escaped
-slices of the text between the reasons' spans, never by inserting raw text.
+The HTML is service/templates/doctor.html (Jinja, autoescape on, StrictUndefined), with the
+style and the script inlined from doctor.css and doctor.js beside it. This module hands it plain
+text, which the template escapes; the one exception is the highlighted complaint, Markup built
+here from escaped slices of the text between the reasons' spans, never by inserting raw text.
 """
 
 from __future__ import annotations
 
-import html
-import json
+import functools
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 from service.deps import (
     COOKIE,
@@ -59,218 +63,9 @@ URGENCY_DECISIONS = {
 AUTO_REFRESH_SECONDS = 60
 """The page's auto-refresh period (off until the doctor ticks its checkbox)."""
 
-_PAGE = """<!doctype html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>分诊队列 Triage queue</title>
-<style>
- body {{ font-family: "Microsoft YaHei", "PingFang SC", Arial, sans-serif; margin: 1em; }}
- h1 {{ font-size: 1.4em; margin: 0 0 .3em; }}
- .meta {{ color: #666; font-size: .9em; margin-bottom: 1em; }}
- /* the refresh link and the views stay in reach however far down the doctor has scrolled */
- .meta {{ position: sticky; top: 0; z-index: 1; background: #fff; padding: .3em 0; }}
- table {{ border-collapse: collapse; width: 100%; }}
- th, td {{ border: 1px solid #ccc; padding: .4em .5em; vertical-align: top; text-align: left; }}
- th {{ background: #f3f3f3; font-weight: normal; }}
- tr.level-emergency_ambulance td {{ background: #f9d6d6; }}
- tr.level-emergency td {{ background: #fde8e8; }}
- tr.level-consultation_24 td {{ background: #fff4e0; }}
- .level {{ display: inline-block; padding: .1em .4em; border-radius: .2em; font-weight: bold;
-          color: #fff; background: #666; }}
- .level.level-emergency_ambulance {{ background: #8b0000; }}
- .level.level-emergency {{ background: #d32f2f; }}
- .level.level-consultation_24 {{ background: #e67e00; }}
- .level.level-consultation {{ background: #1f6fb2; }}
- .level.level-self_care {{ background: #2e7d32; }}
- mark {{ background: #ffe08a; padding: 0 .1em; }}
- mark.level-emergency_ambulance, mark.level-emergency {{ background: #ffb3b3; }}
- mark.level-consultation_24 {{ background: #ffd699; }}
- mark.evidence {{ background: none; border-bottom: 2px solid #1f6fb2; }}
- ul.reasons {{ margin: .3em 0 0; padding-left: 1.2em; font-size: .9em; }}
- .abstain {{ color: #a60; }}
- .text {{ max-width: 32em; white-space: pre-wrap; }}
- .done {{ color: #070; }}
- .error {{ color: #b00; }}
- .urgency {{ margin-top: .5em; padding-top: .4em; border-top: 1px dashed #ccc; }}
- select, button {{ font-size: 1em; margin: .1em 0; max-width: 100%; }}
- .decided-by {{ color: #555; font-size: .9em; }}
- #doctor-name.missing {{ outline: 2px solid #e67e00; }}
- /* a phone (375 px): one cell under another, so the decision column stays on screen */
- @media (max-width: 700px) {{
-  body {{ margin: .5em; }}
-  .meta {{ position: static; }}
-  #queue, #queue tbody, #queue tr, #queue td {{ display: block; width: auto; }}
-  #queue thead {{ display: none; }}
-  #queue tr {{ margin-bottom: .8em; border: 1px solid #999; }}
-  #queue td {{ border: none; border-bottom: 1px solid #eee; overflow-wrap: anywhere; }}
-  .text {{ max-width: none; }}
- }}
-</style>
-</head>
-<body>
-<h1>分诊队列 <small>Triage queue</small></h1>
-<div class="meta">{count} 条咨询 consultations · 按紧急级别排序 most urgent first · {now}
- · <a href="" id="refresh" onclick="refresh(); return false;">刷新 Refresh</a>
- <label><input type="checkbox" id="auto-refresh" onchange="autoRefresh(this.checked)">
- 每60秒自动刷新 auto-refresh every 60 s</label>
- · {views}
- · <label>医生 Doctor: <input id="doctor-name" size="12" maxlength="100" autocomplete="off"
- placeholder="姓名/工号 name or id" onchange="saveDoctor(this.value)"></label></div>
-<table id="queue">
-<thead><tr>
- <th>时间<br><small>Time</small></th>
- <th>主诉<br><small>Complaint</small></th>
- <th>年龄/性别<br><small>Age/Sex</small></th>
- <th>建议科室 (概率)<br><small>Suggested departments (probability)</small></th>
- <th>分诊级别<br><small>Triage level</small></th>
- <th>模型版本<br><small>Model</small></th>
- <th>医生确认<br><small>Doctor's decision</small></th>
-</tr></thead>
-<tbody>
-{rows}
-</tbody>
-</table>
-<script>
-const LEVEL_LABELS = {level_labels};
-const URGENCY_DECISIONS = {urgency_decisions};
-const CSRF = {csrf};
-const REFRESH_MS = {refresh_ms};
-const SCROLL_KEY = "doctor-page-scroll:" + location.pathname + location.search;
-// Keep the view (the URL) and the scroll position over a refresh: the browser does not
-// restore the place when the page is reloaded by a script or the list has changed.
-if ("scrollRestoration" in history) history.scrollRestoration = "manual";
-function keepPlace() {{
-  try {{ sessionStorage.setItem(SCROLL_KEY, String(window.scrollY)); }} catch (e) {{}}
-}}
-function refresh() {{
-  keepPlace();
-  location.reload();
-}}
-window.addEventListener("pagehide", keepPlace);
-window.addEventListener("load", () => {{
-  let y = null;
-  try {{ y = sessionStorage.getItem(SCROLL_KEY); }} catch (e) {{}}
-  if (y !== null) window.scrollTo(0, Number(y) || 0);
-}});
-let refreshTimer = null;
-function autoRefresh(on) {{
-  try {{ localStorage.setItem("doctor-page-auto-refresh", on ? "1" : ""); }} catch (e) {{}}
-  clearTimeout(refreshTimer);
-  if (on) refreshTimer = setTimeout(tick, REFRESH_MS);
-}}
-function tick() {{
-  // not while the doctor is picking a department or level, or a decision is being saved
-  const busy = document.activeElement && /^(SELECT|INPUT)$/.test(document.activeElement.tagName)
-    || document.querySelector(".saving");
-  if (busy) refreshTimer = setTimeout(tick, 5000);
-  else refresh();
-}}
-// Who decides: asked once (the field in the header), kept in this browser, sent with every
-// decision as `doctor`.
-function doctorName() {{
-  try {{ return localStorage.getItem("doctor-page-doctor") || ""; }} catch (e) {{ return ""; }}
-}}
-function saveDoctor(value) {{
-  value = value.trim();
-  try {{ localStorage.setItem("doctor-page-doctor", value); }} catch (e) {{}}
-  const field = document.getElementById("doctor-name");
-  field.value = value;
-  field.classList.toggle("missing", !value);
-}}
-(function () {{
-  const field = document.getElementById("doctor-name");
-  field.value = doctorName();
-  field.classList.toggle("missing", !field.value);
-  let auto = false;
-  try {{ auto = localStorage.getItem("doctor-page-auto-refresh") === "1"; }} catch (e) {{}}
-  document.getElementById("auto-refresh").checked = auto;
-  if (auto) autoRefresh(true);
-}})();
-function withDoctor(payload) {{
-  const name = document.getElementById("doctor-name").value.trim() || doctorName();
-  if (name) payload.doctor = name;
-  return payload;
-}}
-function describeDoctor(payload) {{
-  return payload.doctor ? " · 医生 doctor: " + payload.doctor : "";
-}}
-function newId() {{
-  return crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
-}}
-async function send(payload, status, describe) {{
-  status.textContent = "保存中… saving";
-  status.className = status.className.replace(/ (done|error|saving)/g, "") + " saving";
-  try {{
-    const response = await fetch("/v1/feedback", {{
-      method: "POST",
-      headers: {{"Content-Type": "application/json", "X-CSRF-Token": CSRF}},
-      credentials: "same-origin",
-      body: JSON.stringify(payload)
-    }});
-    const body = await response.json();
-    if (!response.ok) throw new Error(body.error || response.status);
-    status.textContent = describe(body) + describeDoctor(payload);
-    status.className = status.className.replace(/ saving/g, "") + " done";
-  }} catch (error) {{
-    status.textContent = "失败 failed: " + error.message;
-    status.className = status.className.replace(/ saving/g, "") + " error";
-  }}
-}}
-function decide(button, action) {{
-  const row = button.closest("tr");
-  const department = action === "confirm"
-    ? row.dataset.suggested
-    : row.querySelector("select.department").value;
-  send(withDoctor({{consultation_id: row.dataset.id, department: department, action: action,
-                    feedback_id: newId()}}),
-       row.querySelector(".status"),
-       body => (action === "confirm" ? "已确认 confirmed: " : "已更正 corrected: ")
-         + body.department);
-}}
-function judge(button, decision) {{
-  const row = button.closest("tr");
-  const payload = withDoctor({{consultation_id: row.dataset.id, urgency_feedback: decision,
-                               feedback_id: newId()}});
-  if (decision !== "right") payload.corrected_level = row.querySelector("select.level").value;
-  send(payload, row.querySelector(".urgency-status"),
-       body => URGENCY_DECISIONS[body.urgency_feedback]
-         + (body.corrected_level ? " → " + LEVEL_LABELS[body.corrected_level] : ""));
-}}
-</script>
-</body>
-</html>
-"""
-
-_ROW = """<tr class="{css}" data-id="{id}" data-suggested="{suggested}" data-level="{level}">
- <td>{time}</td>
- <td class="text">{text}</td>
- <td>{age} {sex}</td>
- <td>{departments}{abstain}</td>
- <td class="triage-level">{level_badge}{reasons}</td>
- <td><small>{version}</small></td>
- <td>
-  <button type="button" class="confirm" onclick="decide(this, 'confirm')">确认 Confirm</button><br>
-  <select class="department" aria-label="department">{options}</select>
-  <button type="button" class="correct" onclick="decide(this, 'correct')">更正 Correct</button>
-  <div class="status{status_css}">{status}</div>
-  <div class="urgency">
-   <button type="button" class="level-right"
-    onclick="judge(this, 'right')">级别合适 Right</button>
-   <button type="button" class="level-too-high"
-    onclick="judge(this, 'too_high')">级别过高 Too high</button>
-   <button type="button" class="level-too-low"
-    onclick="judge(this, 'too_low')">级别过低 Too low</button><br>
-   <select class="level" aria-label="corrected level">{level_options}</select>
-   <div class="urgency-status{urgency_status_css}">{urgency_status}</div>
-  </div>
- </td>
-</tr>"""
-
 
 def level_label(level: str) -> str:
-    """'急诊 emergency' for a known level, an unknown one as itself (plain text: escape it)."""
+    """'急诊 emergency' for a known level, an unknown one as itself (plain text, not HTML)."""
     if level in LABELS_ZH:
         return f"{LABELS_ZH[level]} {LABELS_EN[level]}"
     return str(level)
@@ -291,13 +86,18 @@ def _span(reason: dict[str, Any], size: int) -> tuple[int, int] | None:
     return start, end
 
 
-def highlight(text: str, reasons: Iterable[Any], shown: int = TEXT_SHOWN) -> str:
+_MARK = Markup('<mark class="{}" title="{}">{}</mark>')
+"""Markup.format escapes each argument."""
+
+
+def highlight(text: str, reasons: Iterable[Any], shown: int = TEXT_SHOWN) -> Markup:
     """The complaint as HTML with each reason's span in a <mark>.
 
     Only the first `shown` characters are shown. Spans that are empty, reversed, out of the
     text's range or not integers (and the learned backstop's, which has none) are ignored;
     overlapping spans merge into one mark titled with every label. Every piece of text is
-    escaped on its own: the marks are the only markup.
+    escaped on its own: the marks are the only markup, and the Markup returned is what tells
+    the template not to escape it again.
     """
     visible = text[:shown]
     spans: list[tuple[int, int, dict[str, Any]]] = []
@@ -316,11 +116,10 @@ def highlight(text: str, reasons: Iterable[Any], shown: int = TEXT_SHOWN) -> str
             merged[-1] = (first, max(last, end), [*group, reason])
         else:
             merged.append((start, end, [reason]))
-    esc = html.escape
-    parts: list[str] = []
+    parts: list[str] = []  # plain text, or Markup: Markup.join escapes the plain pieces
     at = 0
     for start, end, group in merged:
-        parts.append(esc(visible[at:start]))
+        parts.append(visible[at:start])
         levels = [str(r["level"]) for r in group if r.get("level") in RANK]
         if levels:
             css = _level_css(min(levels, key=RANK.__getitem__))
@@ -329,14 +128,12 @@ def highlight(text: str, reasons: Iterable[Any], shown: int = TEXT_SHOWN) -> str
         else:
             css = "level-unknown"
         titles = list(dict.fromkeys(_reason_label(r) for r in group))
-        parts.append(
-            f'<mark class="{css}" title="{esc("; ".join(titles))}">{esc(visible[start:end])}</mark>'
-        )
+        parts.append(_MARK.format(css, "; ".join(titles), visible[start:end]))
         at = end
-    parts.append(esc(visible[at:]))
+    parts.append(visible[at:])
     if len(text) > shown:
         parts.append("…")
-    return "".join(parts)
+    return Markup("").join(parts)
 
 
 def _reason_label(reason: dict[str, Any]) -> str:
@@ -347,103 +144,170 @@ def _reason_label(reason: dict[str, Any]) -> str:
     return str(reason.get("label_zh") or reason.get("label_en") or reason.get("rule_id") or "")
 
 
-def _reasons(item: dict[str, Any]) -> str:
-    esc = html.escape
-    entries: list[str] = []
+# What the template shows, as plain text: it escapes every field but a row's `text`.
+
+
+@dataclass(frozen=True, slots=True)
+class _Reason:
+    label: str
+    english: str
+    """The English label beside a rule's Chinese one (doctors who read English, and audits)."""
+    model: bool
+    """Raised by the learned backstop, not a rule."""
+    evidence: str
+    """The words the rule fired on."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Department:
+    name: str
+    probability: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    id: str
+    css: str
+    """The <tr>'s classes: its level's colour, and `emergency` for the two emergency levels."""
+    suggested: str
+    level: str
+    time: str
+    text: Markup
+    """The complaint from `highlight`: the one field the template does not escape."""
+    age: str
+    sex: str
+    departments: list[_Department]
+    abstain: bool
+    level_css: str
+    level_label: str
+    reasons: list[_Reason]
+    red_flags: list[str]
+    version: str
+    picked_department: str
+    """The department selected in the row's list: the one decided, else the suggested one, else
+    (the model abstained) none: the doctor must choose."""
+    picked_level: str
+    """The level selected in the row's list: the one a doctor corrected it to, else its own."""
+    status: str
+    """'已确认 confirmed: <department>' (or corrected) once decided, else ''."""
+    decided_by: str
+    """The doctor's name or id, where the store selected it with the decision."""
+    urgency_status: str
+    urgency_decided_by: str
+
+
+def _reasons(item: dict[str, Any]) -> list[_Reason]:
+    entries: list[_Reason] = []
     for reason in item.get("reasons") or []:
         if not isinstance(reason, dict):
             continue
-        label = esc(_reason_label(reason))
+        label = _reason_label(reason)
         if not label:
             continue
         english = str(reason.get("label_en") or "")
-        if reason.get("label_zh") and english and reason.get("source") not in EVIDENCE_SOURCES:
-            label += f" <small>{esc(english)}</small>"  # doctors who read English, and audits
-        if reason.get("source") == "model":
-            entries.append(f"{label} <small>(模型 model)</small>")
-        elif reason.get("evidence"):
-            entries.append(f"{label}：「{esc(str(reason['evidence']))}」")
-        else:
-            entries.append(label)
-    entries = list(dict.fromkeys(entries))
-    if entries:
-        return '<ul class="reasons">' + "".join(f"<li>{e}</li>" for e in entries) + "</ul>"
-    if item.get("red_flags"):  # stored before reasons existed: the rule ids are all there is
-        return "<br><small>" + esc(", ".join(map(str, item["red_flags"]))) + "</small>"
-    return ""
+        if not reason.get("label_zh") or reason.get("source") in EVIDENCE_SOURCES:
+            english = ""  # the label already is the English one, or says what evidence is
+        model = reason.get("source") == "model"
+        evidence = "" if model else str(reason.get("evidence") or "")
+        entries.append(_Reason(label, english, model, evidence))
+    return list(dict.fromkeys(entries))  # several spans of one rule: one entry
 
 
 def _urgency_status(item: dict[str, Any]) -> str:
     decision = item.get("urgency_decision")
     if not decision:
         return ""
-    text = html.escape(URGENCY_DECISIONS.get(decision, decision))
+    text = str(URGENCY_DECISIONS.get(decision, decision))
     corrected = item.get("urgency_corrected_level")
     if corrected:
-        text += " → " + html.escape(level_label(corrected))
-    return text + _decided_by(item.get("urgency_decided_by"))
+        text += " → " + level_label(corrected)
+    return text
 
 
-def _decided_by(doctor: Any) -> str:
-    """' · 医生 doctor: <name>' for a decision stored with the doctor's name or id (queue rows
-    carry it as `decided_by` / `urgency_decided_by` where the store selects it)."""
-    if not doctor:
-        return ""
-    return f' <span class="decided-by">· 医生 doctor: {html.escape(str(doctor))}</span>'
-
-
-def _row(item: dict[str, Any], labels: list[str], abstain_label: str) -> str:
-    esc = html.escape
+def _row(item: dict[str, Any]) -> _Row:
     departments = item["departments"]
     suggested = departments[0]["name"] if departments else ""
     decided = item.get("decided")
-    options = "".join(
-        f'<option value="{esc(name)}"{" selected" if name == (decided or suggested) else ""}>'
-        f"{esc(name)}</option>"
-        for name in labels
-    )
     level = str(item.get("triage_level") or "consultation")
-    picked = item.get("urgency_corrected_level") or level
-    level_options = "".join(
-        f'<option value="{name}"{" selected" if name == picked else ""}>'
-        f"{esc(level_label(name))}</option>"
-        for name in LEVELS
-    )
     status = ""
     if decided:
         verb = "已确认 confirmed" if item["decision"] == "confirm" else "已更正 corrected"
-        status = f"{verb}: {esc(decided)}" + _decided_by(item.get("decided_by"))
-    urgency_status = _urgency_status(item)
-    css = _level_css(level) + (" emergency" if level in EMERGENCY_LEVELS else "")
-    return _ROW.format(
-        css=css,
-        id=esc(item["id"]),
-        suggested=esc(suggested),
-        level=esc(level),
+        status = f"{verb}: {decided}"
+    return _Row(
+        id=str(item["id"]),
+        css=_level_css(level) + (" emergency" if level in EMERGENCY_LEVELS else ""),
+        suggested=str(suggested),
+        level=level,
         time=time.strftime("%m-%d %H:%M", time.localtime(item["received_at"])),
         # urgency reasons (coloured) and the words the top suggestion rests on (underlined)
         text=highlight(item["text"], [*(item.get("reasons") or []), *(item.get("evidence") or [])]),
         age="" if item["age"] is None else f"{item['age']}岁",
         sex={"F": "女", "M": "男"}.get(item["sex"] or "", ""),
-        departments="<br>".join(
-            f"{esc(d['name'])} ({d['probability']:.0%})" for d in departments[:3]
-        ),
-        abstain=f'<br><span class="abstain">需人工分诊 {esc(abstain_label)}</span>'
-        if item["abstain"]
-        else "",
-        level_badge=f'<span class="level {_level_css(level)}">{esc(level_label(level))}</span>',
+        departments=[
+            _Department(str(d["name"]), f"{d['probability']:.0%}") for d in departments[:3]
+        ],
+        abstain=bool(item["abstain"]),
+        level_css=_level_css(level),
+        level_label=level_label(level),
         reasons=_reasons(item),
-        version=esc(item["model_version"]),
-        options=options,
+        red_flags=[str(flag) for flag in item.get("red_flags") or []],
+        version=str(item["model_version"]),
+        # an abstained suggestion is not preselected and cannot be confirmed in one click: a
+        # confident-looking guess (English complaints, unusual wording) must not become the
+        # doctor's decision by default
+        picked_department=str(decided or ("" if item["abstain"] else suggested)),
+        picked_level=str(item.get("urgency_corrected_level") or level),
         status=status,
-        status_css=" done" if decided else "",
-        level_options=level_options,
-        urgency_status=urgency_status,
-        urgency_status_css=" done" if urgency_status else "",
+        decided_by=str(item.get("decided_by") or ""),
+        urgency_status=_urgency_status(item),
+        urgency_decided_by=str(item.get("urgency_decided_by") or ""),
     )
 
 
 _VIEWS = {"open": "待处理 Undecided only", "all": "全部 All (undecided first)"}
+
+
+@functools.cache
+def templates() -> Environment:
+    """The page's templates, loaded once on first use (not at import, not per request).
+
+    Autoescape is on for every template, not by file name: the inlined doctor.css and
+    doctor.js are templates too. StrictUndefined makes a missing or misspelt variable an
+    error instead of an empty cell.
+    """
+    return Environment(
+        loader=PackageLoader("service", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def page_context(
+    queue: list[dict[str, Any]],
+    labels: list[str],
+    view: str = "open",
+    csrf: str = "",
+    abstain_label: str = ABSTAIN_LABEL,
+) -> dict[str, Any]:
+    """What doctor.html is rendered with (see `render_page`)."""
+    levels = [(name, level_label(name)) for name in LEVELS]
+    return {
+        "rows": [_row(item) for item in queue],
+        # every row's two lists offer the same choices: given (and the names escaped) once
+        # a page, not once a row (200 rows x 20-45 names)
+        "department_choices": [(name, escape(name)) for name in labels],
+        "level_choices": levels,
+        "views": list(_VIEWS.items()),
+        "view": view,
+        "now": time.strftime("%Y-%m-%d %H:%M"),
+        "abstain_label": abstain_label,
+        "csrf": csrf,
+        "level_labels": dict(levels),
+        "urgency_decisions": URGENCY_DECISIONS,
+        "refresh_ms": AUTO_REFRESH_SECONDS * 1000,
+    }
 
 
 def render_page(
@@ -455,23 +319,8 @@ def render_page(
 ) -> str:
     """The whole page for these queue rows (as `ConsultationStore.queue` gives them);
     `abstain_label` is the serving triage bundle's (its manifest's `abstain_label`)."""
-    views = " / ".join(
-        f"<b>{label}</b>" if name == view else f'<a href="?view={name}">{label}</a>'
-        for name, label in _VIEWS.items()
-    )
-    rows = "\n".join(_row(item, labels, abstain_label) for item in queue)
-    level_labels = {name: level_label(name) for name in LEVELS}
-    return _PAGE.format(
-        count=len(queue),
-        views=views,
-        csrf=json.dumps(csrf),  # hex: nothing in it can close the script
-        now=time.strftime("%Y-%m-%d %H:%M"),
-        rows=rows or '<tr><td colspan="7">暂无咨询 No consultations yet</td></tr>',
-        # ASCII-only JSON of the service's own constants: nothing in it can close the script
-        level_labels=json.dumps(level_labels),
-        urgency_decisions=json.dumps(URGENCY_DECISIONS),
-        refresh_ms=AUTO_REFRESH_SECONDS * 1000,
-    )
+    context = page_context(queue, labels, view, csrf, abstain_label)
+    return templates().get_template("doctor.html").render(context)
 
 
 @router.get("/doctor", response_class=HTMLResponse)

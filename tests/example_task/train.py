@@ -117,4 +117,8 @@ def promotion_metrics(path: Path, candidate: Bundle, data_dir: str | None) -> di
     return {"long_share": float(np.mean([r.long for r in results])), "n": float(len(results))}
 
 
-TASK_TRAINING = TaskTraining(train=train_length, promotion_metrics=promotion_metrics)
+TASK_TRAINING = TaskTraining(
+    train=train_length,
+    promotion_metrics=promotion_metrics,
+    describe_data=lambda config: f"{len(config.texts)} texts written inline in the config",
+)

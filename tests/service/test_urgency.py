@@ -301,10 +301,10 @@ def test_page_escapes_a_complaint_with_a_script_and_a_span_over_it() -> None:
     assert "<script" not in body and "<img" not in body and "<b>" not in body and "<i>" not in body
     assert (
         '<mark class="level-emergency" title="脚本&lt;img src=x onerror=alert(1)&gt;">'
-        "&lt;script&gt;</mark>alert(&quot;x&quot;)&lt;/script&gt;"
+        "&lt;script&gt;</mark>alert(&#34;x&#34;)&lt;/script&gt;"
         '<mark class="level-emergency_ambulance" title="急性胸痛">突发胸痛</mark> &amp; &lt;b&gt;'
     ) in body
-    assert 'data-id="id&quot;&gt;&lt;script&gt;"' in body
+    assert 'data-id="id&#34;&gt;&lt;script&gt;"' in body
     assert "急救/120" in body and "level-emergency_ambulance" in body
     assert "急性胸痛" in body and "模型提示急症" in body
     assert "acute_chest_pain" not in body  # the rules' labels, not their ids

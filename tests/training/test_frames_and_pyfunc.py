@@ -1,15 +1,18 @@
 """The frame scorer and the MLflow pyfunc on the real (tiny) bundles of all three tasks: the same
 answers as the batch CLIs, bad rows as error rows, and the pyfunc usable the ways MLflow users
-use it (load_model().predict(DataFrame), a signature, an input example, `mlflow models serve`)."""
+use it (load_model().predict(DataFrame), a signature, an input example, `mlflow models serve`
+with every input format its scoring server reads)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +84,8 @@ def test_pyfunc_predicts_a_dataframe_with_signature_and_input_example(
     uri = f"models:/{task}@candidate"
     model = mlflow.pyfunc.load_model(uri)
     signature = model.metadata.signature
-    assert signature is not None and "id" in signature.inputs.input_names()
+    # no input schema, so the scoring server reads every format (see pyfunc_signature)
+    assert signature is not None and signature.inputs is None
     assert signature.outputs.input_names() == [c.name for c in output_columns(task)]
     assert mlflow.models.get_model_info(uri).saved_input_example_info is not None
     frame = pd.DataFrame(_records(task)[:3] + BAD_ROWS[task])
@@ -93,10 +97,130 @@ def test_pyfunc_predicts_a_dataframe_with_signature_and_input_example(
     direct = FrameScorer.for_worker(task, bundles[task]).score_pandas(frame)
     assert answers.to_dict("records") == direct.to_dict("records")
     assert answers["error"].iloc[-1] and answers["error"].iloc[0] is None
+    # with no input schema MLflow passes other shapes through as they are: records, columns
+    records = frame.to_dict("records")
+    assert model.predict(records).to_dict("records") == direct.to_dict("records")
+    columns = frame.to_dict("list")
+    assert model.predict(columns).to_dict("records") == direct.to_dict("records")
 
 
 def _refuse(token: str) -> None:
     raise AssertionError(f"the server wrote {token}, which is not JSON")
+
+
+# -- every input format of MLflow's scoring server --------------------------------------------
+
+
+def _served_records(task: str) -> list[dict[str, Any]]:
+    """Requests with nested values of different lengths and optional fields left out, then the
+    task's bad rows."""
+    return _records(task)[:6] + BAD_ROWS[task]
+
+
+def _text(value: Any) -> Any:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+
+
+def _payloads(records: list[dict[str, Any]]) -> dict[str, tuple[str, bytes]]:
+    """The same requests in each format (content type, body). The formats MLflow packs into
+    numpy columns (`instances`, columnar `inputs`) and tables of text cells (CSV, a Parquet
+    STRING column) carry the nested fields as JSON text: numpy cannot hold lists of different
+    lengths in one column, and MLflow rejects such a request before the model sees it."""
+    names = list(dict.fromkeys(name for record in records for name in record))
+    table = [{name: record.get(name) for name in names} for record in records]
+    text = [{name: _text(value) for name, value in row.items()} for row in table]
+    columns = {name: [row[name] for row in text] for name in names}
+    parquet = io.BytesIO()
+    pd.DataFrame(text).to_parquet(parquet)
+
+    def body(payload: dict[str, Any]) -> tuple[str, bytes]:
+        return "application/json", json.dumps(payload, ensure_ascii=False).encode()
+
+    return {
+        "dataframe_records": body({"dataframe_records": records}),
+        "dataframe_split": body(
+            {"dataframe_split": {"columns": names, "data": [list(row.values()) for row in table]}}
+        ),
+        # the model declares no params: MLflow drops them with a warning, the request still answers
+        "params": body({"dataframe_records": records, "params": {"note": "ignored"}}),
+        "inputs_records": body({"inputs": records}),
+        "inputs_columns": body({"inputs": columns}),
+        "instances_records": body({"instances": text}),
+        "instances_columns": body({"instances": columns}),
+        "csv_json_text": ("text/csv", pd.DataFrame(text).to_csv(index=False).encode()),
+        # what `DataFrame.to_csv()` writes for a list or dict cell: a Python literal
+        "csv_to_csv": ("text/csv", pd.DataFrame(table).to_csv(index=False).encode()),
+        "parquet": ("application/vnd.apache.parquet", parquet.getvalue()),
+    }
+
+
+FORMATS = list(_payloads([{"id": "x"}]))
+
+
+def _check_predictions(
+    text: str, records: list[dict[str, Any]], expected: list[dict[str, Any]]
+) -> None:
+    """The server's JSON: one prediction per request in order, the same as the frame scorer's
+    (`expected`), the good rows without an error and the bad ones (the last two) with one."""
+    predictions = json.loads(text, parse_constant=_refuse)["predictions"]
+    assert [p["id"] for p in predictions] == [r["id"] for r in records]
+    assert predictions == expected
+    errors = [p["error"] for p in predictions]
+    good, bad = errors[: len(records) - 2], errors[len(records) - 2 :]
+    assert all(e is None for e in good) and all(isinstance(e, str) and e for e in bad), errors
+
+
+@pytest.fixture(scope="module")
+def reference(bundles: dict[str, Path]) -> dict[str, list[dict[str, Any]]]:
+    """Each task's answers straight from the frame scorer, through JSON as the server writes
+    them: what every format must give."""
+    answers = {}
+    for task in sorted(CLI):
+        frame = pd.DataFrame(_served_records(task))
+        scored = FrameScorer.for_worker(task, bundles[task]).score_pandas(frame)
+        answers[task] = json.loads(json.dumps(scored.to_dict("records"), ensure_ascii=False))
+    return answers
+
+
+@pytest.mark.parametrize("task", sorted(CLI))
+def test_pyfunc_answers_every_scoring_server_format_in_process(
+    task: str, registered: str, reference: dict[str, list[dict[str, Any]]]
+) -> None:
+    """MLflow's own /invocations function (parsing, schema, predict, JSON), without HTTP."""
+    import mlflow
+    from mlflow.pyfunc.scoring_server import invocations
+
+    model = mlflow.pyfunc.load_model(f"models:/{task}@candidate")
+    records = _served_records(task)
+    for name, (content_type, body) in _payloads(records).items():
+        answer = invocations(body, content_type, model, model.metadata.get_input_schema())
+        assert answer.status == 200, (name, answer.response)
+        _check_predictions(answer.response, records, reference[task])
+    # one request as a plain object is one row
+    answer = invocations(json.dumps({"inputs": records[0]}), "application/json", model, None)
+    assert answer.status == 200, answer.response
+    predictions = json.loads(answer.response, parse_constant=_refuse)["predictions"]
+    assert predictions == reference[task][:1] and predictions[0]["error"] is None
+
+
+def test_scoring_server_refuses_ragged_numpy_columns_before_the_model(registered: str) -> None:
+    """The two limits of the tensor formats, which are MLflow's parser's (3.17), not the model's:
+    it packs `instances` rows and columnar `inputs` into one numpy array per field, so a field
+    holding lists of different lengths, or left out of some `instances` rows, fails the request
+    (400) before `predict` runs. Should MLflow lift them, this fails and the README's list of
+    limits can shrink."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+    from mlflow.pyfunc.scoring_server import invocations
+
+    model = mlflow.pyfunc.load_model("models:/prescription@candidate")
+    records = _records("prescription")[:3]  # 1, 2 and 2 drugs
+    names = list(dict.fromkeys(name for record in records for name in record))
+    ragged = {name: [record.get(name) for record in records] for name in names}
+    for payload in ({"inputs": ragged}, {"instances": records}):
+        with pytest.raises(MlflowException) as refused:
+            invocations(json.dumps(payload), "application/json", model, None)
+        assert refused.value.get_http_status_code() == 400
 
 
 def _free_port() -> int:
@@ -105,9 +229,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("task", sorted(CLI))
-def test_pyfunc_serves_with_mlflow_models_serve(task: str, registered: str) -> None:
+@pytest.fixture(scope="module", params=sorted(CLI))
+def served(request: pytest.FixtureRequest, registered: str) -> Iterator[tuple[str, str]]:
+    """One `mlflow models serve` per task, shared by every format posted to it."""
+    import httpx
+
+    task = request.param
     port = _free_port()
     env = {
         **os.environ,
@@ -134,10 +261,7 @@ def test_pyfunc_serves_with_mlflow_models_serve(task: str, registered: str) -> N
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    import httpx
-
     try:
-        records = _records(task)[:2] + BAD_ROWS[task][:1]
         deadline = time.monotonic() + 90
         while True:
             try:
@@ -148,16 +272,22 @@ def test_pyfunc_serves_with_mlflow_models_serve(task: str, registered: str) -> N
             assert server.poll() is None, "mlflow models serve exited"
             assert time.monotonic() < deadline, "mlflow models serve did not come up"
             time.sleep(0.5)
-        reply = httpx.post(
-            f"http://127.0.0.1:{port}/invocations",
-            content=json.dumps({"dataframe_records": records}),
-            headers={"Content-Type": "application/json"},
-            timeout=30,
-        )
-        assert reply.status_code == 200, reply.text
-        predictions = json.loads(reply.text, parse_constant=_refuse)["predictions"]
-        assert [p["id"] for p in predictions] == [r["id"] for r in records]
-        assert predictions[0]["error"] is None and predictions[-1]["error"]
+        yield task, f"http://127.0.0.1:{port}/invocations"
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_pyfunc_serves_with_mlflow_models_serve(
+    fmt: str, served: tuple[str, str], reference: dict[str, list[dict[str, Any]]]
+) -> None:
+    import httpx
+
+    task, url = served
+    records = _served_records(task)
+    content_type, body = _payloads(records)[fmt]
+    reply = httpx.post(url, content=body, headers={"Content-Type": content_type}, timeout=30)
+    assert reply.status_code == 200, reply.text
+    _check_predictions(reply.text, records, reference[task])

@@ -81,6 +81,8 @@ def _batch_cases(task: str) -> list[Case]:
         Case(f"{task}-batch-size-text", (*base, *io, "--batch-size", "many"), 3, "integer"),
         Case(f"{task}-bad-log-level", (*base, *io, "--log-level", "LOUD"), 3, "--log-level"),
         Case(f"{task}-unknown-option", (*base, *io, "--frobnicate"), 3, "unrecognized"),
+        Case(f"{task}-completion-bad-shell", (module, "--print-completion", "fish"), 3, "invalid"),
+        Case(f"{task}-completion-no-shell", (module, "--print-completion"), 3, "expected one"),
         Case(
             f"{task}-unusable-bundle",
             (module, command, "--bundle", "{tmp}", *io),
@@ -163,6 +165,12 @@ CASES = [
             Case(f"{tool}-file-is-dir", (tool, "{tmp}"), 3, "is a directory"),
             Case(f"{tool}-unknown-option", (tool, "--bogus", "{tmp}/in.jsonl"), 3, "unrecognized"),
             Case(f"{tool}-not-output-lines", (tool, "{tmp}/garbage.jsonl"), 1, "not output lines"),
+            Case(
+                f"{tool}-completion-bad-shell",
+                (tool, "--print-completion", "powershell"),
+                3,
+                "--print-completion",
+            ),
         )
     ],
     Case("training-bad-log-level", ("training", "--log-level", "LOUD", "keygen"), 3, "--log-level"),
@@ -175,6 +183,18 @@ CASES = [
         ("training", "promote", "triage", "--min-delta", "abc"),
         3,
         "--min-delta",
+    ),
+    Case(
+        "training-completion-bad-shell",
+        ("training", "--print-completion", "tcsh"),
+        3,
+        "--print-completion",
+    ),
+    Case(
+        "training-completion-no-shell",
+        ("training", "--print-completion"),
+        3,
+        "requires an argument",
     ),
     Case(
         "training-config-not-found",

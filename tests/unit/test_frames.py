@@ -16,7 +16,14 @@ import pytest
 from pydantic import BaseModel, Field
 
 from runtime import frames, tasks
-from runtime.frames import Column, FrameScorer, clean_cell, output_columns
+from runtime.frames import (
+    Column,
+    FrameScorer,
+    TableShapeError,
+    clean_cell,
+    output_columns,
+    table_records,
+)
 from runtime.schema import StrictInput
 from runtime.tasks import TaskSpec
 
@@ -26,6 +33,7 @@ class ToyRequest(StrictInput):
     n: int = Field(ge=0)
     tags: list[str] = Field(default_factory=list)
     meta: dict[str, int] | None = None
+    note: str | None = None
 
 
 class ToyResult(BaseModel):
@@ -184,3 +192,74 @@ def test_frames_unknown_task_and_clashing_passthrough_are_clear_errors() -> None
         FrameScorer("nope", ToyPredictor())
     with pytest.raises(ValueError, match="clash"):
         _scorer(passthrough=["total"])
+
+
+def test_frames_text_fields_take_integers_and_nested_fields_take_python_literals() -> None:
+    # what pandas reads from a CSV with no schema, and writes with `to_csv` for list/dict cells
+    rows = _scorer().score_records(
+        [
+            {"id": 1001, "n": 1, "note": 7, "tags": "['x', 'y']", "meta": "{'k': 2}"},
+            {"id": "b", "n": 1, "tags": "[oops"},
+            {"id": "c", "n": 1, "tags": "'x'"},  # a literal, but not a list or object
+            {"id": "d", "n": 1, "note": True},  # a boolean is not text
+        ]
+    )
+    assert rows[0]["id"] == "1001" and rows[0]["error"] is None
+    assert json.loads(rows[0]["tags"]) == ["x", "y"] and rows[0]["total"] == 3
+    assert rows[1]["error"] == "tags: not valid JSON text (Expecting value)"
+    assert rows[2]["error"].startswith("tags: not valid JSON text")
+    assert rows[3]["error"].startswith("note: ")
+
+
+def test_frames_table_records_reads_every_shape_mlflow_hands_a_pyfunc() -> None:
+    records = [{"id": "a", "n": 1}, {"id": "b", "n": 2}]
+    assert table_records(pd.DataFrame(records)) == records
+    assert table_records(pa.RecordBatch.from_pylist(records)) == records
+    assert table_records(records) == records
+    # `instances` rows and columnar `inputs`: a dict of numpy columns, 2-D where nested values
+    # have one length
+    columns = {
+        "id": np.array(["a", "b"]),
+        "n": np.array([1, 2]),
+        "tags": np.array([["x"], ["y"]]),
+    }
+    assert table_records(columns) == [
+        {"id": "a", "n": 1, "tags": ["x"]},
+        {"id": "b", "n": 2, "tags": ["y"]},
+    ]
+    # a scalar beside columns is every row's (pandas' rule); no id: all lists are columns
+    assert table_records({"id": ["a", "b"], "n": 3}) == [{"id": "a", "n": 3}, {"id": "b", "n": 3}]
+    assert table_records({"n": [1, 2]}) == [{"n": 1}, {"n": 2}]
+    # one request as a plain object, its list field kept whole
+    single = {"id": np.array("a"), "n": np.array(1), "tags": np.array(["x", "y"])}
+    assert table_records(single) == [{"id": "a", "n": 1, "tags": ["x", "y"]}]
+    assert table_records([]) == []
+
+
+def test_frames_table_shapes_that_are_not_tables_become_error_rows() -> None:
+    with pytest.raises(TableShapeError) as short:
+        table_records({"id": ["a", "b", "c"], "n": [1, 2]})
+    assert short.value.ids == ["a", "b", "c"] and "n: 2" in str(short.value)
+    rows = _scorer(passthrough=["dt"]).score_table({"id": ["a", "b", "c"], "n": [1, 2]})
+    assert [r["id"] for r in rows] == ["a", "b", "c"]
+    assert all("columns of different lengths" in r["error"] for r in rows)
+    assert all(r["dt"] is None and r["total"] is None for r in rows)
+    # no id column of the full length: one error row per row, ids unknown
+    rows = _scorer().score_table({"id": ["a"], "n": [1, 2]})
+    assert [r["id"] for r in rows] == [None, None] and all(r["error"] for r in rows)
+    unnamed = _scorer().score_table(np.array([[1, 2], [3, 4], [5, 6]]))
+    assert len(unnamed) == 3 and all("without field names" in r["error"] for r in unnamed)
+    scalar = _scorer().score_table(np.array(7))
+    assert len(scalar) == 1 and scalar[0]["error"].startswith("expected a table")
+    # and a table of good rows is scored as `score_records` scores it
+    good = _scorer().score_table({"id": ["a", "b"], "n": np.array([1, 2])})
+    assert [r["total"] for r in good] == [1, 2] and all(r["error"] is None for r in good)
+
+
+def test_frames_pandas_frame_keeps_nulls_as_none() -> None:
+    scorer = _scorer()
+    frame = scorer.pandas_frame(
+        pd.DataFrame, [scorer.error_row("a", "bad"), scorer.error_row(None, "x")]
+    )
+    assert list(frame.columns) == [c.name for c in scorer.columns]
+    assert frame["total"].tolist() == [None, None] and frame["id"].tolist() == ["a", None]

@@ -50,7 +50,9 @@ def scores(monkeypatch: pytest.MonkeyPatch) -> dict[str, float]:
     def evaluate(path: Path, candidate: Any, data_dir: str | None) -> dict[str, float]:
         return {"accuracy": table[(path / "version").read_text()], "n": 100}
 
-    fake = TaskTraining(train=lambda *args: {}, promotion_metrics=evaluate)
+    fake = TaskTraining(
+        train=lambda *args: {}, promotion_metrics=evaluate, describe_data=lambda config: ""
+    )
     monkeypatch.setattr(registry, "task_training", lambda task: fake)
     return table
 

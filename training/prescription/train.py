@@ -209,16 +209,33 @@ class Prepared:
     splits: dict[str, Split]
 
 
-def prepare(config: PrescriptionConfig) -> Prepared:
-    """Sources -> drug table and KB -> curated-table validation -> features, pairs, splits."""
+def prescription_source(config: PrescriptionConfig) -> tuple[str, Path | None]:
+    """The source `config` resolves to ('shared' or 'demo') and the shared safety folder, if any.
+
+    Raises:
+        DataError: an explicitly named data directory is missing or has no DDInter table.
+    """
     data_dir = resolve_data_dir(config.data.data_dir)
     safety = data_dir / "safety" if data_dir else None
-    source: str = config.data.source
-    if source == "auto":
-        present = bool(safety and (safety / "ddinter/interactions.csv").is_file())
-        source = auto_source(
-            config.data.data_dir, present, "shared", "safety/ddinter/interactions.csv"
-        )
+    if config.data.source != "auto":
+        return config.data.source, safety
+    present = bool(safety and (safety / "ddinter/interactions.csv").is_file())
+    needs = "safety/ddinter/interactions.csv"
+    return auto_source(config.data.data_dir, present, "shared", needs), safety
+
+
+def describe_prescription_data(config: PrescriptionConfig) -> str:
+    """Which data a run of `config` trains on, in words (the training CLI's first line)."""
+    source, safety = prescription_source(config)
+    if source == "shared":
+        return f"the shared knowledge sources (DDInter, ANSM, DrugBank, ATC) from {safety}"
+    return f"the hand-written demo tables {config.data.demo_dir}"
+
+
+def prepare(config: PrescriptionConfig) -> Prepared:
+    """Sources -> drug table and KB -> curated-table validation -> features, pairs, splits."""
+    source, safety = prescription_source(config)
+    data_dir = resolve_data_dir(config.data.data_dir)
     logger.info("prescription data: %s%s", source, f" from {safety}" if source == "shared" else "")
     curated_dir = Path(config.data.curated_dir)
     if source == "shared":
@@ -480,4 +497,8 @@ def train_prescription(
     return finish_run(config.output_dir, summary)
 
 
-TASK_TRAINING = TaskTraining(train=train_prescription, promotion_metrics=promotion_metrics)
+TASK_TRAINING = TaskTraining(
+    train=train_prescription,
+    promotion_metrics=promotion_metrics,
+    describe_data=describe_prescription_data,
+)

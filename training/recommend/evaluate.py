@@ -174,7 +174,12 @@ def rank_top_k(
 
 def hits_and_gains(top: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row of ranked lists `top` [B, k]: whether the target is in it, and its NDCG gain
-    1 / log2(rank + 2) (0 when missed)."""
+    1 / log2(rank + 2) (0 when missed).
+
+    Hand-written: sklearn's ndcg_score needs dense [B, n_items] relevance and score matrices
+    without -inf masks; with one target the ideal DCG is 1, so this gain is its NDCG@k
+    (tests/training/test_metric_libraries.py checks it against ndcg_score).
+    """
     match = top == np.asarray(targets)[:, None]
     found = match.any(axis=1)
     return found, np.where(found, 1.0 / np.log2(match.argmax(axis=1) + 2), 0.0)

@@ -70,6 +70,15 @@ def _resolve_source(config: RecommendConfig, data_dir: Path | None) -> str:
     return auto_source(config.data.data_dir, present, "instacart", needs)
 
 
+def describe_recommend_data(config: RecommendConfig) -> str:
+    """Which data a run of `config` trains on, in words (the training CLI's first line)."""
+    data_dir = resolve_data_dir(config.data.data_dir)
+    source = _resolve_source(config, data_dir)
+    if source == "demo":
+        return f"the hand-written demo catalogue {config.data.demo_dir}"
+    return f"{source} from {data_dir / SOURCES[source] if data_dir else '(no data directory)'}"
+
+
 def load(config: RecommendConfig) -> Loaded:
     """Interactions and catalogue of the configured source."""
     data_dir = resolve_data_dir(config.data.data_dir)

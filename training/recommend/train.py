@@ -48,7 +48,7 @@ from training.recommend.bundle_files import (
 )
 from training.recommend.deploy import Exported, export_deployed
 from training.recommend.evaluate import TaskData
-from training.recommend.loading import Loaded, load, split
+from training.recommend.loading import Loaded, describe_recommend_data, load, split
 from training.recommend.promotion import promotion_metrics
 from training.recommend.selection import Selection, select
 from training.seeds import set_seeds
@@ -231,6 +231,10 @@ def _summary(
     )
 
 
-TASK_TRAINING = TaskTraining(train=train_recommend, promotion_metrics=promotion_metrics)
+TASK_TRAINING = TaskTraining(
+    train=train_recommend,
+    promotion_metrics=promotion_metrics,
+    describe_data=describe_recommend_data,
+)
 
 __all__ = ["TASK_TRAINING", "train_recommend"]

@@ -3,6 +3,10 @@
 Scores are linear in every component weight, so each component's cart-channel and
 history-channel scores are computed once per (decay, size powers) setting and the weights are
 searched on cached dense score matrices: a grid point costs one weighted sum and one top-k.
+
+Coordinate ascent rather than optuna's TPE: with the same number of validation evaluations,
+seeded TPE was no better on validation (demo, Ta-Feng, Instacart at 2 rounds), and its test
+figure moved more between sampler seeds than any gain; it also needs no extra dependency.
 """
 
 from __future__ import annotations

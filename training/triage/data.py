@@ -17,7 +17,13 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from training.config import DataError, TriageDataConfig, auto_source, resolve_data_dir
+from training.config import (
+    DataError,
+    TriageConfig,
+    TriageDataConfig,
+    auto_source,
+    resolve_data_dir,
+)
 from triage.features import age_bucket, age_bucket_from_group
 from triage.text import normalise
 
@@ -139,6 +145,28 @@ def _hash_files(paths: list[Path]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
+def triage_source(config: TriageDataConfig) -> tuple[str, Path | None]:
+    """The source `config` resolves to ('haodf20' or 'demo') and the haodf20 folder, if any.
+
+    Raises:
+        DataError: an explicitly named data directory is missing or has no haodf20.
+    """
+    data_dir = resolve_data_dir(config.data_dir)
+    haodf = data_dir / "triage/haodf20" if data_dir else None
+    if config.source != "auto":
+        return config.source, haodf
+    present = bool(haodf and (haodf / "train.csv").is_file())
+    return auto_source(config.data_dir, present, "haodf20", "triage/haodf20/train.csv"), haodf
+
+
+def describe_triage_data(config: TriageConfig) -> str:
+    """Which data a run of `config` trains on, in words (the training CLI's first line)."""
+    source, haodf = triage_source(config.data)
+    if source == "haodf20":
+        return f"haodf20 from {haodf}"
+    return f"the hand-written demo set {config.data.demo_path}"
+
+
 def load_triage_data(config: TriageDataConfig) -> TriageData:
     """Load the configured source, validate it, add feedback rows and split.
 
@@ -148,12 +176,8 @@ def load_triage_data(config: TriageDataConfig) -> TriageData:
     Raises:
         DataValidationError: the data breaks its contract.
     """
+    source, haodf = triage_source(config)
     data_dir = resolve_data_dir(config.data_dir)
-    haodf = data_dir / "triage/haodf20" if data_dir else None
-    source: str = config.source
-    if source == "auto":
-        present = bool(haodf and (haodf / "train.csv").is_file())
-        source = auto_source(config.data_dir, present, "haodf20", "triage/haodf20/train.csv")
     logger.info("triage data: %s%s", source, f" from {haodf}" if source == "haodf20" else "")
     departments = {d["name"] for d in load_departments(config, data_dir)}
     frame, path = _labelled_frame(config, source, haodf, departments)

@@ -125,6 +125,8 @@ def shift_metrics(predictor: Any, cases: Sequence[ShiftCase]) -> dict[str, float
         TriageRequest(id=str(i), text=case.text, age=case.age) for i, case in enumerate(cases)
     ]
     results = predictor.predict(requests, top_k=3)
+    # Hand-written: a case may accept several departments, which sklearn's single-label
+    # accuracy_score and top_k_accuracy_score cannot express.
     top1 = np.array(
         [r.departments[0].name in c.accepted for r, c in zip(results, cases, strict=True)]
     )

@@ -38,7 +38,12 @@ from training.pipeline import (
 from training.seeds import set_seeds
 from training.tracking import Tracker
 from training.triage.card import render_triage_card
-from training.triage.data import TriageData, load_departments, load_triage_data
+from training.triage.data import (
+    TriageData,
+    describe_triage_data,
+    load_departments,
+    load_triage_data,
+)
 from training.triage.evaluate import (
     calibrate,
     evaluate,
@@ -515,4 +520,6 @@ def train_triage(config: TriageConfig, tracker: Tracker, config_source: str) -> 
     return finish_run(config.output_dir, summary)
 
 
-TASK_TRAINING = TaskTraining(train=train_triage, promotion_metrics=promotion_metrics)
+TASK_TRAINING = TaskTraining(
+    train=train_triage, promotion_metrics=promotion_metrics, describe_data=describe_triage_data
+)
