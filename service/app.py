@@ -67,16 +67,27 @@ def _is_branch(error: dict[str, Any]) -> bool:
     return len(loc) > 1 and loc[0] == "body" and bool(_UNION_BRANCH.match(str(loc[1])))
 
 
-def describe_errors(errors: list[Any]) -> str:
-    """Pydantic/FastAPI validation errors as one line naming each field and problem once."""
+def relevant_errors(errors: list[Any]) -> list[Any]:
+    """The errors of the body shape the client sent (one object or a list): a union's other
+    branch ("Input should be a valid list") is dropped, and the branch name leaves `loc`."""
     if len({str(e["loc"][1]) for e in errors if _is_branch(e)}) > 1:
         shaped = [e for e in errors if not (_is_branch(e) and e.get("type") in _WRONG_SHAPE)]
         errors = shaped or errors
+    relevant = []
+    for error in errors:
+        if _is_branch(error):
+            loc = list(error["loc"])
+            error = {**error, "loc": [loc[0], *loc[2:]]}
+        relevant.append(error)
+    return relevant
+
+
+def describe_errors(errors: list[Any]) -> str:
+    """Pydantic/FastAPI validation errors (as `relevant_errors` gives them) as one line naming
+    each field and problem once."""
     parts = []
     for error in errors:
         loc = list(error.get("loc", ()))
-        if _is_branch(error):
-            del loc[1]
         if error.get("type") == "json_invalid":
             position = next((p for p in loc if isinstance(p, int)), None)
             where = f" at character {position}" if position is not None else ""
@@ -344,7 +355,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _plain(exc.errors())
+        errors = relevant_errors(_plain(exc.errors()))
         return JSONResponse(
             status_code=422, content={"error": describe_errors(errors), "detail": errors}
         )
