@@ -6,7 +6,7 @@ them resolves against the alias table built from the real data, and every intend
 The unit tests score them against a small table of the intended drugs and look-alike decoys; the
 `data` test scores them against the real table, the way the resolver answers in a bundle:
 
-    pytest tests/unit/test_resolver_suggestions.py --data-dir ../shared/data -s
+    pytest tests/data/test_resolver_suggestions.py --data-dir ../shared/data -s
 
 It prints the hit rate and the latency per unresolved name of the resolver (rapidfuzz over the
 whole pool) and of what it replaced (difflib over the keys sharing the first character), and
