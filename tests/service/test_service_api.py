@@ -315,3 +315,12 @@ def test_service_shared_socket_is_tcp_so_connections_get_nodelay() -> None:
         client.close()
     finally:
         sock.close()
+
+
+def test_422_detail_lists_only_the_shape_sent(client: TestClient) -> None:
+    # one request or a list: neither the message nor the detail mentions the list branch
+    answer = client.post("/v1/triage", json={"text": ""})
+    assert answer.status_code == 422
+    body = answer.json()
+    assert body["error"].startswith("id: required field is missing; text: text is empty")
+    assert [entry["loc"] for entry in body["detail"]] == [["body", "id"], ["body", "text"]]

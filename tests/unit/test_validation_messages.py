@@ -39,16 +39,3 @@ def test_a_body_that_is_not_json_says_so() -> None:
     message = _message(content=b"{not json", headers={"content-type": "application/json"})
     assert message == "body: not valid JSON at character 1"
 
-
-def test_the_service_detail_lists_only_the_shape_sent() -> None:
-    from service.app import create_app
-    from service.settings import ServiceSettings
-
-    settings = ServiceSettings(json_logs=False, database="/nonexistent/dir/x.db")
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        answer = client.post("/v1/triage", json={"text": ""})
-    assert answer.status_code == 422
-    body = answer.json()
-    assert body["error"].startswith("id: required field is missing; text: text is empty")
-    locs = [entry["loc"] for entry in body["detail"]]
-    assert locs == [["body", "id"], ["body", "text"]]
