@@ -115,6 +115,7 @@ bench: install
 	$(PY) bench/triage.py
 	$(PY) bench/prescription.py
 	$(PY) bench/recommend.py
+	$(PY) bench/doctor_page.py
 
 lint: install
 	$(VENV)/bin/ruff check .

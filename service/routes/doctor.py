@@ -31,7 +31,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from service.deps import (
     COOKIE,
@@ -293,11 +293,15 @@ def page_context(
 ) -> dict[str, Any]:
     """What doctor.html is rendered with (see `render_page`)."""
     levels = [(name, level_label(name)) for name in LEVELS]
+    rows = [_row(item) for item in queue]
+    # every row's department list offers the same choices: rendered (by options.html) once per
+    # department selected in some row, not once a row
+    options = templates().get_template("options.html").module.department_options  # type: ignore[attr-defined]
     return {
-        "rows": [_row(item) for item in queue],
-        # every row's two lists offer the same choices: given (and the names escaped) once
-        # a page, not once a row (200 rows x 20-45 names)
-        "department_choices": [(name, escape(name)) for name in labels],
+        "rows": rows,
+        "department_options": {
+            picked: options(labels, picked) for picked in {row.picked_department for row in rows}
+        },
         "level_choices": levels,
         "views": list(_VIEWS.items()),
         "view": view,
