@@ -226,6 +226,8 @@ def results(
             timeout=60,
         )
 
+    # the session's base folder is made lazily; made here, not by four threads racing to make it
+    tmp_path_factory.getbasetemp()
     with ThreadPoolExecutor(max_workers=4) as pool:
         return dict(zip([c.name for c in CASES], pool.map(run, CASES), strict=True))
 
