@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -66,6 +68,21 @@ def _complete_task(incomplete: str) -> list[str]:
     from runtime.tasks import task_names
 
     return [name for name in task_names() if name.startswith(incomplete)]
+
+
+def _fail(message: str) -> NoReturn:
+    """Exit 2: a bad config, data folder, registry entry or key (EXIT_CODES_HELP), one line."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def _exit_2_on(*errors: type[Exception]) -> Iterator[None]:
+    """`errors` raised inside become `_fail` with their message (which names what is wrong)."""
+    try:
+        yield
+    except errors as exc:
+        _fail(str(exc))
 
 
 def _check_task(task: str) -> str:
@@ -156,22 +173,15 @@ def train(
     overrides = list(set_ or [])
     if data_dir:
         overrides.append(f"data.data_dir={data_dir}")
-    try:
+    with _exit_2_on(ConfigError):
         run_config = load_config(config, overrides)
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
     if run_config.task != task:  # type: ignore[attr-defined]
-        typer.echo(f"error: {config} is a {run_config.task} config, not {task}", err=True)  # type: ignore[attr-defined]
-        raise typer.Exit(2)
+        _fail(f"{config} is a {run_config.task} config, not {task}")  # type: ignore[attr-defined]
     training = task_training(task)
-    try:
+    with _exit_2_on(DataError, ConfigError):  # validation errors name the bad rows or fields
         # the first line says which data this run trains on, before MLflow or the data load
         typer.echo(f"training {task} on {training.describe_data(run_config)}", err=True)
         summary = training.train(run_config, Tracker(), str(config))
-    except (DataError, ConfigError) as exc:  # validation errors name the bad rows or fields
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
     typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
@@ -214,13 +224,10 @@ def promote(
 
     if force and not (reason or "").strip():  # a bad invocation: exit 3 through main()
         raise typer.BadParameter("--force needs a --reason TEXT", param_hint="--reason")
-    try:
+    with _exit_2_on(FileNotFoundError, ValueError):
         decision = do_promote(
             Tracker(), task, name or task, data_dir, min_delta, force=force, reason=reason
         )
-    except (FileNotFoundError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
     typer.echo(decision.reason)
 
 
@@ -250,11 +257,8 @@ def rollback(
 
     if not (reason or "").strip():
         raise typer.BadParameter("rollback needs a --reason TEXT", param_hint="--reason")
-    try:
+    with _exit_2_on(FileNotFoundError, ValueError, LookupError):
         decision = do_rollback(Tracker(), name or task, to, reason)
-    except (FileNotFoundError, ValueError, LookupError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
     typer.echo(decision.reason)
 
 
@@ -271,11 +275,8 @@ def pull(
     from training.registry import pull as do_pull
     from training.tracking import Tracker
 
-    try:
+    with _exit_2_on(LookupError):
         target = do_pull(Tracker(), name or task, alias, into or Path("models") / task)
-    except LookupError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
     typer.echo(str(target))
 
 
@@ -291,18 +292,13 @@ def sign(
     from training.tracking import Tracker
 
     tracker = Tracker()
-    try:
+    with _exit_2_on(FileNotFoundError):
         key = signing_key()
-    except FileNotFoundError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
     if key is None:
-        typer.echo("error: set HOSPITAL_SIGNING_KEY to the private key file", err=True)
-        raise typer.Exit(2)
+        _fail("set HOSPITAL_SIGNING_KEY to the private key file")
     version = tracker.alias_version(name or task, alias)
     if version is None:
-        typer.echo(f"error: no {name or task}@{alias} in the registry", err=True)
-        raise typer.Exit(2)
+        _fail(f"no {name or task}@{alias} in the registry")
     sign_version(tracker, name or task, version.version, key)
     typer.echo(f"signed {name or task} v{version.version}; now pull it")
 
@@ -351,8 +347,7 @@ def export_feedback(
     from consultations.store import ConsultationStore
 
     if not database.is_file():
-        typer.echo(f"error: no database at {database}", err=True)
-        raise typer.Exit(2)
+        _fail(f"no database at {database}")
     decisions = latest_decisions(ConsultationStore(database).feedback_rows())
     target = output or Path("data/feedback") / f"feedback-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
     write_feedback_csv(decisions, target)
