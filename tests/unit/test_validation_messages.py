@@ -38,4 +38,3 @@ def test_a_list_reports_the_item_and_field() -> None:
 def test_a_body_that_is_not_json_says_so() -> None:
     message = _message(content=b"{not json", headers={"content-type": "application/json"})
     assert message == "body: not valid JSON at character 1"
-
