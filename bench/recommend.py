@@ -23,9 +23,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from training.recommend.models import ItemGraph
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -97,38 +100,66 @@ def quality(name: str, bundle: Path) -> dict[str, Any]:
 
 def synthetic_bundle(folder: Path, items: int, neighbours: int = 50) -> Path:
     """A 400,000-item item-graph bundle with random neighbours (latency only, no quality)."""
-    from scipy import sparse
+    import shutil
 
-    from recommend.manifest import ItemGraphPreprocessing, RecommendPostprocessing
-    from recommend.predictor import ITEM_GRAPH, TASK, RecommendPredictor
-    from recommend.schema import ScoreRequest
+    import onnx
+
     from runtime.bundle import write_bundle
-    from training.export import tensor_specs
     from training.recommend.export import item_graph_onnx
-    from training.recommend.models import ItemGraph
 
     bundle = folder / "bundle"
     if (bundle / "manifest.json").is_file():
         return bundle
     folder.mkdir(parents=True, exist_ok=True)
+    onnx_path = folder / "model.onnx"
+    onnx.save(item_graph_onnx(_random_graph(items, neighbours)), str(onnx_path))
+    manifest = _synthetic_manifest(onnx_path)
+    files: dict[str, bytes | str | Path] = {
+        "model.onnx": onnx_path,
+        "items.csv": _synthetic_items(items),
+        "users.csv": "user_id,baskets\n",
+        "examples.jsonl": "{}\n",
+    }
+    # The golden example is the staged bundle's own answer: write, score, then write for real.
+    staged = write_bundle(folder / "staged", manifest, files)
+    files["examples.jsonl"] = _golden_example(staged.path)
+    write_bundle(bundle, manifest, files)
+    shutil.rmtree(staged.path)
+    return bundle
+
+
+def _random_graph(items: int, neighbours: int) -> ItemGraph:
+    """An ItemGraph whose every item has `neighbours` random neighbours (seeded)."""
+    from scipy import sparse
+
+    from training.recommend.models import ItemGraph
+
     rng = np.random.default_rng(0)
     rows = np.repeat(np.arange(items), neighbours)
     cols = rng.integers(0, items, items * neighbours)
     values = rng.random(items * neighbours).astype(np.float32)
     matrix = sparse.csr_matrix((values, (rows, cols)), shape=(items, items))
     popularity = rng.random(items).astype(np.float32)
-    graph = ItemGraph(matrix, matrix * 0.3, popularity, popularity_weight=0.01)
-    onnx_path = folder / "model.onnx"
-    import onnx
+    return ItemGraph(matrix, matrix * 0.3, popularity, popularity_weight=0.01)
 
-    onnx.save(item_graph_onnx(graph), str(onnx_path))
+
+def _synthetic_items(items: int) -> str:
+    """items.csv of numbered SKUs with no names, links or baskets."""
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
     writer.writerow(
         ["index", "item_id", "name", "aisle", "department", "ingredients", "linked_by", "baskets"]
     )
     writer.writerows([i, f"SKU{i:06d}", "", "", "", "", "", 0] for i in range(items))
-    manifest = {
+    return table.getvalue()
+
+
+def _synthetic_manifest(onnx_path: Path) -> dict[str, Any]:
+    from recommend.manifest import ItemGraphPreprocessing, RecommendPostprocessing
+    from recommend.predictor import ITEM_GRAPH, TASK
+    from training.export import tensor_specs
+
+    return {
         "task": TASK,
         "name": "recommend-synthetic",
         "architecture": ITEM_GRAPH,
@@ -145,22 +176,17 @@ def synthetic_bundle(folder: Path, items: int, neighbours: int = 50) -> Path:
         ).to_manifest(),
         "postprocessing": RecommendPostprocessing(safety_filter=False).to_manifest(),
     }
-    files: dict[str, bytes | str | Path] = {
-        "model.onnx": onnx_path,
-        "items.csv": table.getvalue(),
-        "users.csv": "user_id,baskets\n",
-        "examples.jsonl": "{}\n",
-    }
-    staged = write_bundle(folder / "staged", manifest, files)
-    predictor = RecommendPredictor.from_bundle(staged.path, self_test=False)
+
+
+def _golden_example(staged: Path) -> str:
+    """examples.jsonl: one request and the staged bundle's answer to it."""
+    from recommend.predictor import RecommendPredictor
+    from recommend.schema import ScoreRequest
+
+    predictor = RecommendPredictor.from_bundle(staged, self_test=False)
     request = {"id": "scale", "cart": ["SKU000001", "SKU123456"], "k": 10}
     expected = predictor.score(ScoreRequest.model_validate(request)).model_dump()
-    files["examples.jsonl"] = json.dumps({"request": request, "expected": expected}) + "\n"
-    write_bundle(bundle, manifest, files)
-    import shutil
-
-    shutil.rmtree(staged.path)
-    return bundle
+    return json.dumps({"request": request, "expected": expected}) + "\n"
 
 
 def latency(bundle: Path, n: int) -> dict[str, Any]:

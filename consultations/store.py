@@ -185,29 +185,12 @@ class ConsultationStore:
                 starts with the field's name).
         """
         db = self._connect()
-        suggested, suggested_level = _suggestions(
-            db, consultation_id, urgency_feedback, corrected_level
-        )
+        suggestions = _suggestions(db, consultation_id, urgency_feedback, corrected_level)
         decision = (department, action, doctor, urgency_feedback, corrected_level)
         created = time.time()
-        inserted = db.execute(
-            "INSERT INTO feedback (feedback_id, consultation_id, department, action, suggested, "
-            "doctor, created_at, urgency_feedback, corrected_level, suggested_level) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(feedback_id) DO NOTHING",
-            (
-                feedback_id,
-                consultation_id,
-                department,
-                action,
-                suggested,
-                doctor,
-                created,
-                urgency_feedback,
-                corrected_level,
-                suggested_level,
-            ),
-        ).rowcount
-        if not inserted:
+        if _insert_feedback(db, feedback_id, consultation_id, decision, suggestions, created):
+            suggested, suggested_level = suggestions
+        else:
             suggested, suggested_level, created = _stored_feedback(
                 db, feedback_id, consultation_id, decision
             )
@@ -402,6 +385,38 @@ def _suggestions(
     suggested = departments[0]["name"] if departments else None
     suggested_level = level if urgency_feedback is not None else None
     return suggested, suggested_level
+
+
+def _insert_feedback(
+    db: sqlite3.Connection,
+    feedback_id: str,
+    consultation_id: str,
+    decision: tuple[str | None, str | None, str | None, str | None, str | None],
+    suggestions: tuple[str | None, str | None],
+    created: float,
+) -> bool:
+    """Store one feedback row; False, writing nothing, when `feedback_id` is already stored."""
+    department, action, doctor, urgency_feedback, corrected_level = decision
+    suggested, suggested_level = suggestions
+    return bool(
+        db.execute(
+            "INSERT INTO feedback (feedback_id, consultation_id, department, action, suggested, "
+            "doctor, created_at, urgency_feedback, corrected_level, suggested_level) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(feedback_id) DO NOTHING",
+            (
+                feedback_id,
+                consultation_id,
+                department,
+                action,
+                suggested,
+                doctor,
+                created,
+                urgency_feedback,
+                corrected_level,
+                suggested_level,
+            ),
+        ).rowcount
+    )
 
 
 def _stored_feedback(

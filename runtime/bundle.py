@@ -189,41 +189,59 @@ def write_bundle(
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:
-        checksums: dict[str, str] = {}
-        for name, content in sorted(files.items()):
-            _check_file_name(name)
-            target = staging / name
-            if isinstance(content, Path):
-                shutil.copyfile(content, target)
-            elif isinstance(content, str):
-                target.write_text(content, encoding="utf-8")
-            else:
-                target.write_bytes(content)
-            checksums[name] = sha256_file(target)
-        data["files"] = checksums
-        pinned: dict[str, str] = {}
-        for name, source in sorted((bundles or {}).items()):
-            _check_file_name(name)
-            if name in checksums:
-                raise BundleError(f"{name!r} is both a file and an embedded bundle")
-            inner = load_bundle(source)
-            shutil.copytree(inner.path, staging / name, symlinks=False)
-            pinned[name] = load_bundle(staging / name).bundle_hash
-        data["bundles"] = pinned
-        try:
-            parsed = Manifest.model_validate(data)
-        except ValidationError as exc:
-            raise BundleError(f"invalid manifest for {directory}: {exc}") from exc
-        (staging / MANIFEST_NAME).write_text(
-            json.dumps(parsed.model_dump(), ensure_ascii=False, indent=2, sort_keys=True) + "\n",
-            encoding="utf-8",
-        )
+        data["files"] = _write_files(staging, files)
+        data["bundles"] = _embed_bundles(staging, bundles or {}, data["files"])
+        _write_manifest(staging, data, directory)
         os.rename(staging, directory)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     logger.info("wrote bundle %s (%d files)", directory, len(files))
     return load_bundle(directory)
+
+
+def _write_files(staging: Path, files: Mapping[str, bytes | str | Path]) -> dict[str, str]:
+    """Write each file into the staging folder; returns file name -> sha256."""
+    checksums: dict[str, str] = {}
+    for name, content in sorted(files.items()):
+        _check_file_name(name)
+        target = staging / name
+        if isinstance(content, Path):
+            shutil.copyfile(content, target)
+        elif isinstance(content, str):
+            target.write_text(content, encoding="utf-8")
+        else:
+            target.write_bytes(content)
+        checksums[name] = sha256_file(target)
+    return checksums
+
+
+def _embed_bundles(
+    staging: Path, bundles: Mapping[str, str | Path], checksums: Mapping[str, str]
+) -> dict[str, str]:
+    """Copy each embedded bundle (verified on load) into the staging folder; returns sub-folder
+    name -> the copy's bundle hash, which pins it."""
+    pinned: dict[str, str] = {}
+    for name, source in sorted(bundles.items()):
+        _check_file_name(name)
+        if name in checksums:
+            raise BundleError(f"{name!r} is both a file and an embedded bundle")
+        inner = load_bundle(source)
+        shutil.copytree(inner.path, staging / name, symlinks=False)
+        pinned[name] = load_bundle(staging / name).bundle_hash
+    return pinned
+
+
+def _write_manifest(staging: Path, data: dict[str, Any], directory: Path) -> None:
+    """Validate the manifest (errors name the final folder) and write it into staging."""
+    try:
+        parsed = Manifest.model_validate(data)
+    except ValidationError as exc:
+        raise BundleError(f"invalid manifest for {directory}: {exc}") from exc
+    (staging / MANIFEST_NAME).write_text(
+        json.dumps(parsed.model_dump(), ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+        encoding="utf-8",
+    )
 
 
 def load_bundle(path: str | Path, *, expected_task: str | None = None) -> Bundle:

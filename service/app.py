@@ -236,34 +236,37 @@ class Observability:
             )
             raise
         finally:
-            endpoint = _endpoint(scope)
-            seconds = time.perf_counter() - started
-            self.metrics.requests.labels(
-                endpoint, method_label(scope["method"]), str(status["code"])
-            ).inc()
-            self.metrics.latency.labels(endpoint).observe(seconds)
-            if status["code"] >= 500:
-                self.metrics.errors.labels(endpoint).inc()
-            line: dict[str, Any] = {
-                "request_id": request_id,
-                "method": method_label(scope["method"]),
-                # the route template, not the raw path: ids in a path are the client's words
-                "path": endpoint,
-                "status": status["code"],
-                "ms": round(seconds * 1000, 2),
-            }
-            if self.debug_payloads and body:
-                line["body"] = body.decode("utf-8", errors="replace")
-            # the fields go into the JSON line as they are (not a JSON string inside it); the
-            # message is the same line for plain-text logs
-            access_log.info(
-                "%s %s %s %.2f ms",
-                line["method"],
-                endpoint,
-                line["status"],
-                line["ms"],
-                extra={"fields": line},
-            )
+            self._record(scope, request_id, status["code"], time.perf_counter() - started, body)
+
+    def _record(
+        self, scope: Scope, request_id: str, status: int, seconds: float, body: bytearray
+    ) -> None:
+        """Count the finished request in the metrics and write its access-log line."""
+        endpoint = _endpoint(scope)
+        self.metrics.requests.labels(endpoint, method_label(scope["method"]), str(status)).inc()
+        self.metrics.latency.labels(endpoint).observe(seconds)
+        if status >= 500:
+            self.metrics.errors.labels(endpoint).inc()
+        line: dict[str, Any] = {
+            "request_id": request_id,
+            "method": method_label(scope["method"]),
+            # the route template, not the raw path: ids in a path are the client's words
+            "path": endpoint,
+            "status": status,
+            "ms": round(seconds * 1000, 2),
+        }
+        if self.debug_payloads and body:
+            line["body"] = body.decode("utf-8", errors="replace")
+        # the fields go into the JSON line as they are (not a JSON string inside it); the
+        # message is the same line for plain-text logs
+        access_log.info(
+            "%s %s %s %.2f ms",
+            line["method"],
+            endpoint,
+            line["status"],
+            line["ms"],
+            extra={"fields": line},
+        )
 
 
 def _endpoint(scope: Scope) -> str:

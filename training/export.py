@@ -165,6 +165,8 @@ def bag_graph(
     return model
 
 
+# The original model: feeds -> its outputs. An entry masked in a numpy.ma array is one the model
+# leaves undefined, and is not compared (the triage MLPs' evidence at a ReLU's kink).
 Reference = Callable[[dict[str, np.ndarray]], "np.ndarray | dict[str, np.ndarray]"]
 
 
@@ -174,10 +176,22 @@ def check_parity(
     feeds: list[dict[str, np.ndarray]],
     atol: float,
 ) -> float:
+    """`check_parity_by_output`, summed up: the largest absolute difference over every output."""
+    return max(check_parity_by_output(reference, onnx_model, feeds, atol).values(), default=0.0)
+
+
+def check_parity_by_output(
+    reference: Reference,
+    onnx_model: OnnxModel,
+    feeds: list[dict[str, np.ndarray]],
+    atol: float,
+) -> dict[str, float]:
     """Compare the original model's outputs with the ONNX graph's on the same inputs.
 
-    One session run per batch compares every output the reference gives: a dict names them
-    (`{"p_interaction": ..., "severity": ...}`), a bare array is the graph's first output.
+    Every output the graph has is compared, in one session run per batch: the reference names
+    them in a dict (`{"p_interaction": ..., "severity": ...}`), or gives a bare array when the
+    graph has one output. An output the reference leaves out is an error, not a pass: a bundle
+    ships every output, and the predictor reads them (the triage evidence, for one).
 
     Args:
         reference: the original model: feeds -> its outputs.
@@ -186,35 +200,45 @@ def check_parity(
         atol: the largest allowed absolute difference.
 
     Returns:
-        The largest absolute difference seen, over every compared output.
+        Output name -> the largest absolute difference seen on it.
 
     Raises:
-        ParityError: a shape differs, a named output is not in the graph, or a difference
-            exceeds `atol` (the message names the output).
+        ParityError: a shape differs, the reference and the graph name different outputs, or a
+            difference exceeds `atol` (the message names the output).
     """
+    graph_outputs = list(onnx_model.output_names)
     worst: dict[str, float] = {}
     for batch in feeds:
         expected = reference(batch)
-        named = expected if isinstance(expected, dict) else {onnx_model.output_names[0]: expected}
-        missing = sorted(set(named) - set(onnx_model.output_names))
-        if missing:
-            raise ParityError(f"the ONNX graph has no output {missing}")
+        named = expected if isinstance(expected, dict) else {graph_outputs[0]: expected}
+        _check_names(set(named), graph_outputs)
         actual = dict(zip(named, onnx_model.run(batch, list(named)), strict=True))
         for name, want in named.items():
             want64 = np.asarray(want, dtype=np.float64)
             have = np.asarray(actual[name], dtype=np.float64)
             if want64.shape != have.shape:
                 raise ParityError(f"ONNX {name} shape {have.shape} != original {want64.shape}")
-            gap = float(np.max(np.abs(want64 - have), initial=0.0))
+            compared = ~np.ma.getmaskarray(want)
+            gap = float(np.max(np.abs(want64 - have)[compared], initial=0.0))
             worst[name] = max(worst.get(name, 0.0), gap)
     for name, gap in worst.items():
         if gap > atol:
             raise ParityError(f"ONNX {name} differs from the original by {gap:.3g} > atol {atol:g}")
-    largest = max(worst.values(), default=0.0)
     logger.info(
-        "parity ok: max |onnx - original| = %.3g (atol %g) over %s", largest, atol, sorted(worst)
+        "parity ok (atol %g): max |onnx - original| %s",
+        atol,
+        ", ".join(f"{name} {gap:.3g}" for name, gap in sorted(worst.items())),
     )
-    return largest
+    return worst
+
+
+def _check_names(compared: set[str], graph_outputs: list[str]) -> None:
+    missing = sorted(compared - set(graph_outputs))
+    if missing:
+        raise ParityError(f"the ONNX graph has no output {missing}")
+    left_out = [name for name in graph_outputs if name not in compared]
+    if left_out:
+        raise ParityError(f"the original model gives no {left_out} to compare with the graph's")
 
 
 def save_and_open(

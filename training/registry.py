@@ -128,48 +128,86 @@ def promote(
     note = f"{reason}; " if reason else ""
     if force:
         previous = champion.version if champion is not None else None
-        text = (
-            f"forced by {_who()}: {name} v{candidate.version} becomes @champion "
-            f"(was {f'v{previous}' if previous else 'none'}) without comparison: {reason}"
-        )
-        _make_champion(tracker, name, candidate.version, previous, key, "force", text)
-        return PromotionDecision(True, text, candidate.version, previous)
+        return _force(tracker, name, candidate.version, previous, key, reason)
     if champion is None:
         text = f"no champion yet: {name} v{candidate.version} becomes @champion"
         _make_champion(tracker, name, candidate.version, None, key, "first", note + text)
         return PromotionDecision(True, text, candidate.version, None)
-    scratch = Path(tempfile.mkdtemp(prefix="promote-"))
-    try:
-        candidate_path = tracker.download_bundle(name, candidate.version, scratch / "candidate")
-        champion_path = tracker.download_bundle(name, champion.version, scratch / "champion")
-        candidate_bundle = load_bundle(candidate_path)
-        evaluator = task_training(task).promotion_metrics
-        candidate_scores = evaluator(candidate_path, candidate_bundle, data_dir)
-        champion_scores = evaluator(champion_path, candidate_bundle, data_dir)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    # Metrics compare in order: the first that differs (by more than min_delta) decides.
-    metrics = [m for m in candidate_scores if m != "n"]
-    decided = next(
-        (m for m in metrics if abs(candidate_scores[m] - champion_scores[m]) > min_delta),
-        metrics[0],
+    candidate_scores, champion_scores = _rescore(
+        tracker, task, name, (candidate.version, champion.version), data_dir
     )
+    decided = _deciding_metric(candidate_scores, champion_scores, min_delta)
     new, old = candidate_scores[decided], champion_scores[decided]
-    shown = ", ".join(f"{m} {candidate_scores[m]:.4f} vs {champion_scores[m]:.4f}" for m in metrics)
     detail = (
         f"on the fixed evaluation split (n={int(candidate_scores.get('n', 0))}), candidate "
-        f"v{candidate.version} vs champion v{champion.version}: {shown}; decided by {decided}"
+        f"v{candidate.version} vs champion v{champion.version}: "
+        f"{_shown(candidate_scores, champion_scores)}; decided by {decided}"
     )
-    metric = decided
     if new > old + min_delta:
         text = f"promoted: {detail}"
         _make_champion(
             tracker, name, candidate.version, champion.version, key, "promote", note + text
         )
         return PromotionDecision(True, text, candidate.version, champion.version)
-    text = f"kept the champion: {detail} (needs {metric} > {old + min_delta:.4f})"
+    text = f"kept the champion: {detail} (needs {decided} > {old + min_delta:.4f})"
     tracker.tag_version(name, candidate.version, {REFUSED_TAG: note + text, REFUSED_AT_TAG: _now()})
     return PromotionDecision(False, text, candidate.version, champion.version)
+
+
+def _force(
+    tracker: Tracker,
+    name: str,
+    version: str,
+    previous: str | None,
+    key: bytes | None,
+    reason: str | None,
+) -> PromotionDecision:
+    """Make `version` champion without comparing; `reason` is kept in the recorded text."""
+    text = (
+        f"forced by {_who()}: {name} v{version} becomes @champion "
+        f"(was {f'v{previous}' if previous else 'none'}) without comparison: {reason}"
+    )
+    _make_champion(tracker, name, version, previous, key, "force", text)
+    return PromotionDecision(True, text, version, previous)
+
+
+def _rescore(
+    tracker: Tracker, task: str, name: str, versions: tuple[str, str], data_dir: str | None
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The candidate's and the champion's promotion metrics, both on the candidate's fixed
+    evaluation split, from bundles downloaded to a scratch folder that is removed after."""
+    scratch = Path(tempfile.mkdtemp(prefix="promote-"))
+    try:
+        candidate_path = tracker.download_bundle(name, versions[0], scratch / "candidate")
+        champion_path = tracker.download_bundle(name, versions[1], scratch / "champion")
+        candidate_bundle = load_bundle(candidate_path)
+        evaluator = task_training(task).promotion_metrics
+        candidate_scores = evaluator(candidate_path, candidate_bundle, data_dir)
+        champion_scores = evaluator(champion_path, candidate_bundle, data_dir)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return candidate_scores, champion_scores
+
+
+def _deciding_metric(
+    candidate_scores: dict[str, float], champion_scores: dict[str, float], min_delta: float
+) -> str:
+    """Metrics compare in order: the first that differs (by more than min_delta) decides; with
+    none, the first."""
+    metrics = [m for m in candidate_scores if m != "n"]
+    return next(
+        (m for m in metrics if abs(candidate_scores[m] - champion_scores[m]) > min_delta),
+        metrics[0],
+    )
+
+
+def _shown(candidate_scores: dict[str, float], champion_scores: dict[str, float]) -> str:
+    """Each compared metric as 'name candidate vs champion', in the task's order."""
+    return ", ".join(
+        f"{m} {candidate_scores[m]:.4f} vs {champion_scores[m]:.4f}"
+        for m in candidate_scores
+        if m != "n"
+    )
 
 
 def rollback(tracker: Tracker, name: str, to: str, reason: str | None) -> PromotionDecision:

@@ -186,6 +186,57 @@ def test_bag_graph_evidence_outputs_add_up_to_the_logits(tmp_path: Path) -> None
     assert np.all(per_position[1, 1:] == 0), "padding positions push nothing"
 
 
+def test_mlp_parity_compares_the_evidence_outputs(tmp_path: Path) -> None:
+    """The MLP families' parity reference gives every output of their graph: evidence that
+    drifts from the model fails parity even while the logits still match, a logits-only
+    reference is refused rather than passed, and only a row on a ReLU's kink is left out of the
+    evidence comparison."""
+    import numpy as np
+    import torch
+    from onnx import numpy_helper
+
+    from training.export import ParityError, check_parity_by_output
+    from training.triage.families import TfidfMlp, _mlp_logits, _mlp_reference
+    from training.triage.tfidf import feeds_to_csr
+
+    torch.manual_seed(0)
+    model = TfidfMlp(40, hidden=16, n_labels=3, n_diseases=0, dropout=0.0, dense_dim=6).eval()
+    torch.nn.init.normal_(model.bag.weight)  # units well away from 0: some active, some not
+    rng = np.random.default_rng(0)
+    weights = rng.random((4, 5)).astype(np.float32)
+    weights[1, 3:] = 0.0  # padding
+    feeds = {
+        "ids": rng.integers(0, 40, (4, 5)).astype(np.int64),
+        "weights": weights,
+        "dense": rng.normal(size=(4, 6)).astype(np.float32),
+    }
+    reference = _mlp_reference(model, lambda f: _mlp_logits(model, feeds_to_csr(f, 40), f["dense"]))
+    graph = model.graph("t", 17)
+    onnx_model, _ = save_and_open(graph, tmp_path / "mlp.onnx")
+    by_output = check_parity_by_output(reference, onnx_model, [feeds], atol=1e-4)
+    assert set(by_output) == {"logits", "position_logits", "dense_logits"}
+    assert max(by_output.values()) <= 1e-4
+    with pytest.raises(ParityError, match="gives no"):
+        check_parity_by_output(lambda f: reference(f)["logits"], onnx_model, [feeds], 1e-4)
+    # An evidence bug: no hidden unit counts as active, so the evidence is all zero; the logits
+    # do not use that threshold and stay right.
+    zero = next(i for i in graph.graph.initializer if i.name == "zero")
+    zero.CopyFrom(numpy_helper.from_array(np.array(1e9, dtype=np.float32), "zero"))
+    drifted, _ = save_and_open(graph, tmp_path / "drifted.onnx")
+    with pytest.raises(ParityError, match="position_logits differs"):
+        check_parity_by_output(reference, drifted, [feeds], atol=1e-4)
+    # A unit on the ReLU's kink in row 0: torch and onnxruntime may round it to either side, so
+    # that row's evidence is masked; the other rows and all the logits are still compared.
+    tensors = [torch.from_numpy(feeds[k]) for k in ("ids", "weights", "dense")]
+    with torch.no_grad():
+        model.bias[0] -= model.pre_activation(*tensors)[0, 0]
+    kinked = reference(feeds)
+    assert kinked["position_logits"].mask[0].all() and not kinked["position_logits"].mask[1:].any()
+    assert kinked["dense_logits"].mask.tolist() == [[True] * 3, *[[False] * 3] * 3]
+    rebuilt, _ = save_and_open(model.graph("t", 17), tmp_path / "kinked.onnx")
+    assert check_parity_by_output(reference, rebuilt, [feeds], atol=1e-4).keys() == by_output.keys()
+
+
 def test_ngram_dropout_blanks_ngrams_but_keeps_the_age_column() -> None:
     import numpy as np
     from scipy import sparse

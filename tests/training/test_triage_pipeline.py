@@ -133,6 +133,10 @@ def test_triage_pipeline_every_family_bundle_is_complete_and_self_tests(
     manifest = predictor.bundle.manifest
     assert manifest.architecture == architecture
     assert manifest.metrics["parity_max_abs_diff"] <= 1e-4
+    # every output of the graph (the MLPs' evidence outputs too) was compared, each with a figure
+    by_output = manifest.metrics["parity_max_abs_diff_by_output"]
+    assert set(by_output) == {o.name for o in manifest.outputs}
+    assert max(by_output.values()) == manifest.metrics["parity_max_abs_diff"]
     assert set(manifest.files) >= {
         "model.onnx",
         "labels.json",

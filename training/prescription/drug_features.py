@@ -422,6 +422,11 @@ def make_splits(
     )
     splits = {"random": _random_split(pairs, negatives, test_fraction, rng)}
     splits.update(_new_drug_splits(pairs, negatives, new_drug_fraction, rng))
+    _log_sizes(splits)
+    return splits
+
+
+def _log_sizes(splits: dict[str, Split]) -> None:
     for name, split in splits.items():
         logger.info(
             "split %s: train %d pos / %d neg, test %d pos / %d neg / %d hard neg",
@@ -432,7 +437,6 @@ def make_splits(
             len(split.test_negatives),
             len(split.hard_test_negatives),
         )
-    return splits
 
 
 @dataclass

@@ -208,6 +208,11 @@ class AliasBuilder:
         if current is None or priority > current[0]:
             self.entries[key] = (priority, names, kind, source)
 
+    def resolve(self, text: str) -> str | None:
+        """The one drug `text` already names, or None (unknown, or several drugs)."""
+        entry = self.entries.get(name_key(text))
+        return entry[1][0] if entry and len(entry[1]) == 1 else None
+
     def rows(self) -> list[dict[str, str]]:
         return [
             {"key": key, "ingredients": "|".join(names), "kind": kind, "source": source}
@@ -247,6 +252,19 @@ def build_aliases(
     """Every name a request may use: canonical and DrugBank names, WHO INN names and ATC codes,
     English brand names and synonyms, the curated Chinese names, and combination products."""
     builder = AliasBuilder()
+    _add_table_names(builder, table)
+    _add_source_names(builder, table, safety_dir)
+    stats = _add_who_combinations(builder, safety_dir)
+    stats.update(add_curated_aliases(builder, curated_dir, set(table.drugs)))
+    stats["alias_conflicts"] = builder.conflicts
+    rows = builder.rows()
+    stats["aliases"] = len(rows)
+    return rows, stats
+
+
+def _add_table_names(builder: AliasBuilder, table: DrugTable) -> None:
+    """Canonical names, then base names, ATC codes and WHO INN names, each pointing at the
+    preferred drug of the names sharing it (see `_preferred`)."""
     by_base: dict[str, list[str]] = {}
     by_code: dict[str, list[str]] = {}
     for drug in table.drugs.values():
@@ -268,6 +286,10 @@ def build_aliases(
         preferred = _preferred(table, by_code.get(code, []))
         if preferred:
             builder.add(who_name, [preferred], "who_name", "who_atc")
+
+
+def _add_source_names(builder: AliasBuilder, table: DrugTable, safety_dir: Path) -> None:
+    """The ATC map's DrugBank names, then drugstandards' synonyms of generics already known."""
     atc_map = json.loads(
         (safety_dir / "atc_drugbank_map/drugs_list.json").read_text(encoding="utf-8")
     )
@@ -275,17 +297,17 @@ def build_aliases(
         name = table.by_drugbank.get(entry.get("drugbank_id") or "")
         if name:
             builder.add(entry["name"], [name], "atc_map_name", "atc_drugbank_map")
-
-    def resolve(text: str) -> str | None:
-        entry = builder.entries.get(name_key(text))
-        return entry[1][0] if entry and len(entry[1]) == 1 else None
-
     for row in read_csv_rows(
         safety_dir / "name_synonyms_drugstandards/synonyms_extracted.tsv", "\t"
     ):
-        generic = resolve(row["generic"])
+        generic = builder.resolve(row["generic"])
         if generic:
             builder.add(row["synonym"], [generic], "synonym", "drugstandards 0.6")
+
+
+def _add_who_combinations(builder: AliasBuilder, safety_dir: Path) -> dict[str, int]:
+    """WHO combination products whose every ingredient (strength stripped) resolves; returns
+    how many there are and how many resolved."""
     stats = {"who_combinations": 0, "who_combinations_resolved": 0}
     for row in read_csv_rows(safety_dir / WHO_COMBINATIONS_FILE):
         stats["who_combinations"] += 1
@@ -293,7 +315,7 @@ def build_aliases(
             re.sub(r"\s[\d.,]+\s*(mg|g|mcg|µg|ml|iu|u|mmol)\b.*$", "", p.strip(), flags=re.I)
             for p in row["ingredients"].split("/")
         ]
-        resolved = [resolve(p) for p in parts]
+        resolved = [builder.resolve(p) for p in parts]
         names = [n for n in resolved if n]
         if parts and len(names) == len(parts):
             stats["who_combinations_resolved"] += 1
@@ -303,11 +325,7 @@ def build_aliases(
                 "who_combination",
                 "who_atc_combinations",
             )
-    stats.update(add_curated_aliases(builder, curated_dir, set(table.drugs)))
-    stats["alias_conflicts"] = builder.conflicts
-    rows = builder.rows()
-    stats["aliases"] = len(rows)
-    return rows, stats
+    return stats
 
 
 def ddinter_rows(
@@ -451,32 +469,8 @@ class AnsmNames:
             drug = self.table.drugs[named]
             if {c[:4] for c in drug.atc} & expected:
                 continue
-            word = re.compile(rf"\b{re.escape(base_name(named))}\b")
-            inside = sorted(
-                d.name
-                for d in self.table.drugs.values()
-                if d.name != named
-                and base_name(d.name) != base_name(named)
-                and word.search(d.name)
-                and {c[:4] for c in d.atc} & expected
-            )
-            curated = self.curated.get(substance, "")
-            chosen = self._lookup(curated) if curated else None
-            if inside:
-                kind = "homonym"
-                if chosen:
-                    resolution = f"curated: {chosen}"
-                else:
-                    chosen = inside[0] if len(inside) == 1 else None
-                    resolution = (
-                        f"same name inside the class: {chosen}"
-                        if chosen
-                        else f"not matched (several in the class: {', '.join(inside)})"
-                    )
-                self.substances[substance] = chosen
-            else:
-                kind = "class_mismatch_kept"
-                resolution = f"kept: {self.substances.get(substance)} (no same-named drug in class)"
+            inside = self._same_named_in_class(named, expected)
+            kind, resolution = self._resolve_homonym(substance, inside)
             self.homonyms.append(
                 {
                     "name": substance,
@@ -491,6 +485,39 @@ class AnsmNames:
                     "resolution": resolution,
                 }
             )
+
+    def _same_named_in_class(self, named: str, expected: set[str]) -> list[str]:
+        """Other drugs (not mere salts of `named`) whose name contains `named`'s base name as a
+        word and whose ATC codes fall in the `expected` 4-character groups."""
+        word = re.compile(rf"\b{re.escape(base_name(named))}\b")
+        return sorted(
+            d.name
+            for d in self.table.drugs.values()
+            if d.name != named
+            and base_name(d.name) != base_name(named)
+            and word.search(d.name)
+            and {c[:4] for c in d.atc} & expected
+        )
+
+    def _resolve_homonym(self, substance: str, inside: list[str]) -> tuple[str, str]:
+        """Remap a homonym (curated drug, else the one same-named drug in its class, else
+        nothing) or keep a class mismatch that has no alternative; returns (kind, resolution)."""
+        if not inside:
+            kept = self.substances.get(substance)
+            return "class_mismatch_kept", f"kept: {kept} (no same-named drug in class)"
+        curated = self.curated.get(substance, "")
+        chosen = self._lookup(curated) if curated else None
+        if chosen:
+            resolution = f"curated: {chosen}"
+        else:
+            chosen = inside[0] if len(inside) == 1 else None
+            resolution = (
+                f"same name inside the class: {chosen}"
+                if chosen
+                else f"not matched (several in the class: {', '.join(inside)})"
+            )
+        self.substances[substance] = chosen
+        return "homonym", resolution
 
     def expand(self, name: str) -> set[str]:
         """A thesaurus entry name (substance, class, 'A + B', 'X (ET ... Y)') -> canonical drugs."""

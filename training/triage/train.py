@@ -22,7 +22,7 @@ from runtime.bundle import Bundle
 from runtime.onnx import OnnxModel
 from runtime.timing import latency_ms
 from training.config import TriageConfig, resolve_data_dir
-from training.export import check_parity, save_and_open
+from training.export import check_parity_by_output, save_and_open
 from training.pipeline import (
     BundleDraft,
     Golden,
@@ -127,8 +127,11 @@ class Calibrated:
     uncalibrated_ece: float
 
 
-def _parity(trained: Trained, model: OnnxModel, data: TriageData, config: TriageConfig) -> float:
-    """ONNX vs the original model on the first validation examples (every output compared)."""
+def _parity(
+    trained: Trained, model: OnnxModel, data: TriageData, config: TriageConfig
+) -> dict[str, float]:
+    """ONNX vs the original model on the first validation examples: every output of the graph
+    compared (the evidence outputs too); returns each output's largest difference."""
     validation = data.part("validation")
     texts, buckets = list(validation["text"]), list(validation["age_bucket"])
     n = min(config.export.parity_examples, len(texts))
@@ -138,7 +141,7 @@ def _parity(trained: Trained, model: OnnxModel, data: TriageData, config: Triage
         )
         for i in range(0, n, _PARITY_BATCH)
     ]
-    return check_parity(trained.reference, model, feeds, config.export.parity_atol)
+    return check_parity_by_output(trained.reference, model, feeds, config.export.parity_atol)
 
 
 def _calibrate_and_evaluate(
@@ -191,7 +194,7 @@ def _draft(
     version: str,
     onnx_path: Path,
     calibrated: Calibrated,
-    parity: float,
+    parity: dict[str, float],
     urgency: tuple[UrgencyEngine, Backstop | None],
 ) -> BundleDraft:
     """The family's bundle before its golden examples and card."""
@@ -229,7 +232,7 @@ def _draft(
             "test": {
                 k: calibrated.test[k] for k in ("overall", "selective", "slices", "per_department")
             },
-            "parity_max_abs_diff": parity,
+            **_parity_metrics(parity),
             "urgency_backstop": backstop.metrics if backstop else None,
             "test_ece_uncalibrated": calibrated.uncalibrated_ece,
             "train_seconds": trained.train_seconds,
@@ -295,6 +298,15 @@ def _log_family(
     tracker.log_dict({"validation": val, "test": test}, "metrics.json")
 
 
+def _parity_metrics(parity: dict[str, float]) -> dict[str, Any]:
+    """The largest difference over all outputs (the figure every task reports) and each
+    output's own."""
+    return {
+        "parity_max_abs_diff": max(parity.values(), default=0.0),
+        "parity_max_abs_diff_by_output": parity,
+    }
+
+
 def _train_family(
     trained: Trained,
     config: TriageConfig,
@@ -312,29 +324,17 @@ def _train_family(
     parity = _parity(trained, model, data, config)
     calibrated = _calibrate_and_evaluate(trained, model, data, config)
     draft = _draft(trained, config, data, version, onnx_path, calibrated, parity, urgency)
-
-    def card(manifest: dict[str, Any]) -> str:
-        # the card shows every figure (confusion matrices included), the manifest a summary
-        full = {"validation": calibrated.validation, "test": calibrated.test}
-        return render_triage_card(
-            {**manifest, "metrics": {**manifest["metrics"], **full}}, data, english
-        )
-
+    card = _card(calibrated, data, english)
     bundle = build_bundle(draft, family_dir / "bundle", _golden(config), card)
     predictor, load_seconds = timed_reload(bundle)
-    validation_texts = list(data.part("validation")["raw_text"])
-    requests = [
-        TriageRequest(id=str(i), text=t, age=None)
-        for i, t in enumerate(validation_texts[: config.deploy.latency_requests])
-    ]
-    latency = latency_ms(lambda r: predictor.predict([r]), requests)
+    latency = _latency(predictor, data, config)
     short = trained.architecture.split(".")[1]
     with tracker.run(
         config.tracking.experiment, short, nested=True, tags={"architecture": trained.architecture}
     ) as run_id:
         figures = {
             "latency_single": latency,
-            "parity_max_abs_diff": parity,
+            **_parity_metrics(parity),
             "shift": bundle.manifest.metrics.get("shift"),
         }
         _log_family(tracker, trained, family_dir, calibrated, figures, english, data.labels)
@@ -360,6 +360,33 @@ def _train_family(
         run_id,
         load_seconds,
     )
+
+
+def _card(
+    calibrated: Calibrated, data: TriageData, english: dict[str, str]
+) -> Callable[[dict[str, Any]], str]:
+    """The family's model card from its manifest."""
+
+    def card(manifest: dict[str, Any]) -> str:
+        # the card shows every figure (confusion matrices included), the manifest a summary
+        full = {"validation": calibrated.validation, "test": calibrated.test}
+        return render_triage_card(
+            {**manifest, "metrics": {**manifest["metrics"], **full}}, data, english
+        )
+
+    return card
+
+
+def _latency(
+    predictor: TriagePredictor, data: TriageData, config: TriageConfig
+) -> dict[str, float]:
+    """Single-request latency of the reloaded bundle on the first validation texts."""
+    validation_texts = list(data.part("validation")["raw_text"])
+    requests = [
+        TriageRequest(id=str(i), text=t, age=None)
+        for i, t in enumerate(validation_texts[: config.deploy.latency_requests])
+    ]
+    return latency_ms(lambda r: predictor.predict([r]), requests)
 
 
 def choose_deployed(results: list[FamilyResult], max_p99_ms: float) -> tuple[FamilyResult, str]:

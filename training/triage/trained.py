@@ -25,9 +25,10 @@ class Trained:
 
     Attributes:
         architecture: versioned name, e.g. triage.tfidf_mlp.v1.
-        onnx_model: the exported graph (feeds -> logits).
+        onnx_model: the exported graph (feeds -> logits[, evidence outputs]).
         encoder: normalised texts + age buckets -> feeds (the same code the predictor uses).
-        reference: the original model on feeds -> logits, for the parity check.
+        reference: the original model on feeds -> every output of its graph, for the parity
+            check: the logits, and the evidence outputs where the graph has them.
         preprocessing: the manifest's preprocessing section.
         files: extra bundle files (vocab.json, tokenizer.json).
         params: hyperparameters to log.
@@ -41,7 +42,7 @@ class Trained:
     architecture: str
     onnx_model: onnx.ModelProto
     encoder: Encoder
-    reference: Callable[[Feeds], np.ndarray]
+    reference: Callable[[Feeds], np.ndarray | dict[str, np.ndarray]]
     preprocessing: dict[str, Any]
     files: dict[str, bytes | str | Path]
     params: dict[str, Any]
