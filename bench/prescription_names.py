@@ -4,15 +4,21 @@
         [--data-dir ../shared/data] [--top 30] [--out FILE]
 
 Resolves, with the bundle's `DrugResolver` (aliases.csv plus the curated abbreviations the
-resolver loads itself):
+bundle ships, as the predictor loads them):
 
 - `ddinter`: every distinct drug name (`drug_a`, `drug_b`) of the real DDInter interaction table,
   `<data-dir>/safety/ddinter/interactions.csv` (skipped when absent);
 - `scenarios`: every drug name of data/scenarios/prescription/scenarios.jsonl: the requests'
   `drugs` and `current_medications`, counted per occurrence;
 - `allergies`: the scenarios' patient allergies, counted per occurrence. An allergy counts as
-  resolved when it is a curated allergy class term (the bundle's `curated_allergy_terms.csv`, as
-  the checker reads it) or resolves as a drug.
+  resolved when it is a curated allergy class term (the bundle's `curated_allergy_terms.csv`,
+  looked up as the checker does: also without brackets, allergy words and a trailing "drugs")
+  or resolves as a drug;
+- `name_list`: data/bench/prescription_name_list.csv (name, expected, note), names written by
+  hand for this benchmark (brands with strength, route and frequency words, Chinese brand and
+  colloquial names, English salt variants, compound products), none taken from a scenario file.
+  A name counts as correct only when it resolves to exactly the expected ingredients, so a wrong
+  resolution shows up as `wrong`, not as resolved.
 
 Prints JSON (per source: names, unresolved, unresolved rate, top unresolved names with counts),
 then a markdown table. Names from the shared data go to stdout (or --out) only. Not a test: the
@@ -33,10 +39,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from prescription.clinical import allergy_keys  # noqa: E402
 from prescription.names import name_key  # noqa: E402
-from prescription.resolver import DrugResolver  # noqa: E402
+from prescription.resolver import ABBREVIATIONS_FILE, DrugResolver, load_abbreviations  # noqa: E402
 
 SCENARIOS = ROOT / "data/scenarios/prescription/scenarios.jsonl"
+NAME_LIST = ROOT / "data/bench/prescription_name_list.csv"
 DDINTER = Path("safety/ddinter/interactions.csv")
 
 
@@ -85,7 +93,7 @@ def measure(
     missed: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     for name, count in names.items():
-        if name_key(name) in term_keys:
+        if term_keys and any(key in term_keys for key in allergy_keys(name)):
             kinds["allergy_term"] += count
             continue
         resolution = resolver.resolve(name)
@@ -109,6 +117,38 @@ def measure(
     }
 
 
+def name_list(path: Path) -> list[tuple[str, tuple[str, ...]]]:
+    """(name, expected ingredients sorted) rows of the hand-written name list."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [
+            (row["name"], tuple(sorted(row["expected"].split("|"))))
+            for row in csv.DictReader(handle)
+        ]
+
+
+def measure_list(resolver: DrugResolver, rows: list[tuple[str, tuple[str, ...]]]) -> dict[str, Any]:
+    """Correct / wrong / unresolved counts over the name list, with every miss listed."""
+    wrong: list[dict[str, Any]] = []
+    unresolved: list[dict[str, Any]] = []
+    for name, expected in rows:
+        resolution = resolver.resolve(name)
+        if not resolution.resolved:
+            unresolved.append({"name": name, "suggestions": list(resolution.suggestions)})
+        elif tuple(sorted(resolution.ingredients)) != expected:
+            wrong.append(
+                {"name": name, "got": list(resolution.ingredients), "want": list(expected)}
+            )
+    total = len(rows)
+    correct = total - len(wrong) - len(unresolved)
+    return {
+        "names": total,
+        "correct": correct,
+        "correct_rate": round(correct / total, 4) if total else 0.0,
+        "wrong": wrong,
+        "unresolved": unresolved,
+    }
+
+
 def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"Unresolved drug names, bundle {results['bundle']}",
@@ -121,6 +161,18 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {source} | {r['names']} | {r['distinct']} | {r['unresolved']} "
             f"| {r['unresolved_rate']:.2%} |"
         )
+    listed = results.get("name_list")
+    if listed:
+        lines += [
+            "",
+            f"Hand-written name list: {listed['correct']}/{listed['names']} resolve to the "
+            f"expected ingredients ({listed['correct_rate']:.2%}); {len(listed['wrong'])} wrong, "
+            f"{len(listed['unresolved'])} unresolved",
+        ]
+        for item in listed["unresolved"]:
+            lines.append(f"- unresolved: {item['name']}")
+        for item in listed["wrong"]:
+            lines.append(f"- wrong: {item['name']} -> {'|'.join(item['got'])}")
     for source, r in results["sources"].items():
         if not r["top_unresolved"]:
             continue
@@ -138,12 +190,17 @@ def main() -> None:
     parser.add_argument("--bundle", default=str(ROOT / "models/prescription/current"))
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared/data"))
     parser.add_argument("--scenarios", default=str(SCENARIOS))
+    parser.add_argument("--name-list", default=str(NAME_LIST))
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--out", help="also write the JSON here (keep it outside the repo)")
     args = parser.parse_args()
 
     bundle = Path(args.bundle).resolve()
-    resolver = DrugResolver.from_table(bundle / "aliases.csv")
+    # The bundle's own copy of the abbreviations, as the predictor loads them, so the figures are
+    # the deployed resolver's; an older bundle without one falls back to the package's table.
+    shipped = bundle / ABBREVIATIONS_FILE
+    abbreviations = load_abbreviations(shipped) if shipped.is_file() else None
+    resolver = DrugResolver.from_table(bundle / "aliases.csv", abbreviations)
     drugs, allergies = scenario_names(Path(args.scenarios))
     sources: dict[str, Any] = {}
     real = ddinter_names(Path(args.data_dir))
@@ -151,7 +208,12 @@ def main() -> None:
         sources["ddinter"] = measure(resolver, real, args.top)
     sources["scenarios"] = measure(resolver, drugs, args.top)
     sources["allergies"] = measure(resolver, allergies, args.top, allergy_terms(bundle))
-    results = {"bundle": str(bundle), "aliases": len(resolver.aliases), "sources": sources}
+    results = {
+        "bundle": str(bundle),
+        "aliases": len(resolver.aliases),
+        "sources": sources,
+        "name_list": measure_list(resolver, name_list(Path(args.name_list))),
+    }
     text = json.dumps(results, ensure_ascii=False, indent=2)
     print(text)
     print()

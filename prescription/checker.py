@@ -6,8 +6,8 @@ learned model; then duplicate therapy, dose, contraindications (pregnancy, lacta
 conditions) and allergy with cross-reactivity from the curated tables.
 
 Alert policy (the doctors' side of alert fatigue):
-- interruptive only for contraindicated and major findings, allergy and pregnancy alerts, and
-  never for a model prediction alone (predictions are not validated knowledge);
+- interruptive only for contraindicated and major findings (allergy included) and pregnancy
+  alerts, and never for a model prediction alone (predictions are not validated knowledge);
 - interactions graded minor are listed in `pairs`, not alerted (configurable);
 - one alert per drug pair: an interaction and a duplicate-therapy finding on the same pair are
   merged into the stricter one, citing both;
@@ -127,10 +127,16 @@ class AlertPolicy:
     def interruptive(
         self, alert_type: str, severity: str, source: str, pregnancy: bool = False
     ) -> bool:
-        """Interrupt for contraindicated or major knowledge, allergy, pregnancy; never the model."""
+        """Interrupt for contraindicated or major knowledge, pregnancy; never the model.
+
+        An allergy alert interrupts at the same grades: the drug itself or its class is
+        contraindicated, a likely cross-reaction is major. A moderate cross-reactivity note
+        ("no proven cross-reactivity, monitor", as for furosemide after a sulfonamide-antibiotic
+        allergy) is shown but does not block; blocking it is the alert fatigue that gets allergy
+        alerts overridden wholesale."""
         if source == "model":
             return False
-        return alert_type == "allergy" or pregnancy or severity in ("contraindicated", "major")
+        return pregnancy or severity in ("contraindicated", "major")
 
 
 @dataclass
@@ -186,7 +192,8 @@ def _graded_notes(strictest: Finding, shared: str | None, duplicate: bool) -> tu
     source_en, source_zh = source_names(strictest.source)
     note_en, note_zh = f"Graded by {source_en}.", f"分级来源：{source_zh}。"
     if shared:
-        # Same class but not a duplicate alert: allow-listed, or contraindicated anyway.
+        # Same class but not a duplicate alert: allow-listed (a duplicate pair gets a duplicate
+        # alert in _pair_alert; the branch is kept for callers passing duplicate=True).
         if duplicate:
             note_en += f" Same class (ATC {shared}): also duplicate therapy."
             note_zh += f"两药属同一类别（ATC {shared}），同时属于重复用药。"
@@ -443,8 +450,13 @@ class PrescriptionChecker:
         return classes
 
     def _shared_class(self, a: str, b: str) -> str | None:
+        """The ATC level-4 class two drugs share, else a curated class spanning level-4 groups
+        (duplicate_classes.csv: NSAID subgroups, benzodiazepines and Z-drugs)."""
         shared = sorted(self._classes(a) & self._classes(b))
-        return shared[0] if shared else None
+        if shared:
+            return shared[0]
+        curated = sorted(self.rules.duplicate_classes_of(a) & self.rules.duplicate_classes_of(b))
+        return curated[0] if curated else None
 
     def _pair_alert(
         self,
@@ -453,13 +465,17 @@ class PrescriptionChecker:
         graded: list[Finding],
         score: PairScore | None,
     ) -> _Draft | None:
-        """The pair's one alert: duplicate therapy (citing any interaction) unless the pair is
-        contraindicated anyway, else its strictest graded finding, else a confident prediction."""
+        """The pair's one alert: duplicate therapy (citing any interaction, at its grade when
+        stricter), else its strictest graded finding, else a confident prediction.
+
+        A contraindicated same-class pair is still reported as duplicate therapy: two ACE
+        inhibitors or two benzodiazepines are contraindicated *because* they duplicate, and the
+        prescriber's fix (drop one) is the duplicate-therapy one; the alert keeps the
+        contraindicated grade and cites the interaction."""
         a, b = key
-        level = graded[0].level if graded else None
         shared = self._shared_class(a, b)
         duplicate = shared is not None and not self.rules.duplicate_allowed(a, b)
-        if duplicate and shared is not None and level != "contraindicated":
+        if duplicate and shared is not None:
             return self._duplicate_alert(key, known, graded, shared)
         if graded:
             return self._graded_alert(key, known, graded[0], score, shared, duplicate)
@@ -696,76 +712,85 @@ class PrescriptionChecker:
     def _contraindications(
         self, prescribed: list[_Item], request: CheckRequest, context: PatientContext
     ) -> list[_Draft]:
+        """Pregnancy, lactation, age and condition rows of each prescribed drug, in that order."""
         patient = request.patient
-        conditions = context.conditions
-        renal_known = context.egfr is not None or context.crcl is not None
-        drafts = []
+        drafts: list[_Draft] = []
         for item in prescribed:
             drug = item.drug
             if patient.pregnant:
-                for rule in self.rules.pregnancy_rules(drug):
-                    trimester = "" if rule.detail in ("", "any") else f" (trimester {rule.detail})"
-                    drafts.append(
-                        self._rule_draft(
-                            "pregnancy",
-                            drug,
-                            rule,
-                            f"{drug} in pregnancy{trimester}: {rule.reason}",
-                            pregnancy=True,
-                        )
-                    )
+                drafts += self._pregnancy_rows(drug)
             if patient.breastfeeding:
-                for rule in self.rules.lactation_rules(drug):
-                    drafts.append(
-                        self._rule_draft(
-                            "lactation", drug, rule, f"{drug} while breastfeeding: {rule.reason}"
-                        )
+                drafts += [
+                    self._rule_draft(
+                        "lactation", drug, rule, f"{drug} while breastfeeding: {rule.reason}"
                     )
+                    for rule in self.rules.lactation_rules(drug)
+                ]
             if patient.age is not None:
-                for rule in self.rules.age_rules(drug, patient.age):
-                    limits = " and ".join(
-                        part
-                        for part in (
-                            f"under {rule.min_age_years:g}"
-                            if rule.min_age_years is not None and patient.age < rule.min_age_years
-                            else "",
-                            f"over {rule.max_age_years:g}"
-                            if rule.max_age_years is not None and patient.age > rule.max_age_years
-                            else "",
-                        )
-                        if part
-                    )
-                    drafts.append(
-                        self._rule_draft(
-                            "age",
-                            drug,
-                            rule,
-                            f"{drug} {limits} years (patient {patient.age:g}): {rule.reason}",
-                        )
-                    )
-            for written, condition in conditions:
-                # With a known eGFR/CrCl or hepatic severity, the graded renal/hepatic tables
-                # (_organ_function) replace the generic condition rows for the drugs they cover.
-                graded = (
-                    condition == "renal_impairment"
-                    and renal_known
-                    and self.rules.has_renal_rules(drug)
-                ) or (
-                    condition == "hepatic_impairment"
-                    and context.hepatic is not None
-                    and self.rules.has_hepatic_rules(drug)
+                drafts += self._age_rows(drug, patient.age)
+            drafts += self._condition_rows(drug, context)
+        return drafts
+
+    def _pregnancy_rows(self, drug: str) -> list[_Draft]:
+        drafts = []
+        for rule in self.rules.pregnancy_rules(drug):
+            trimester = "" if rule.detail in ("", "any") else f" (trimester {rule.detail})"
+            drafts.append(
+                self._rule_draft(
+                    "pregnancy",
+                    drug,
+                    rule,
+                    f"{drug} in pregnancy{trimester}: {rule.reason}",
+                    pregnancy=True,
                 )
-                if graded:
-                    continue
-                for rule in self.rules.condition_rules_for(condition, drug):
-                    drafts.append(
-                        self._rule_draft(
-                            f"condition:{condition}",
-                            drug,
-                            rule,
-                            f"{drug} with {written}: {rule.reason}",
-                        )
-                    )
+            )
+        return drafts
+
+    def _age_rows(self, drug: str, age: float) -> list[_Draft]:
+        """Age rows, each naming the limit the patient is past (under a minimum, over a maximum)."""
+        drafts = []
+        for rule in self.rules.age_rules(drug, age):
+            limits = " and ".join(
+                part
+                for part in (
+                    f"under {rule.min_age_years:g}"
+                    if rule.min_age_years is not None and age < rule.min_age_years
+                    else "",
+                    f"over {rule.max_age_years:g}"
+                    if rule.max_age_years is not None and age > rule.max_age_years
+                    else "",
+                )
+                if part
+            )
+            drafts.append(
+                self._rule_draft(
+                    "age", drug, rule, f"{drug} {limits} years (patient {age:g}): {rule.reason}"
+                )
+            )
+        return drafts
+
+    def _condition_rows(self, drug: str, context: PatientContext) -> list[_Draft]:
+        """Condition rows of one drug, less those a graded renal or hepatic table replaces."""
+        drafts: list[_Draft] = []
+        renal_known = context.egfr is not None or context.crcl is not None
+        for written, condition in context.conditions:
+            # With a known eGFR/CrCl or hepatic severity, the graded renal/hepatic tables
+            # (_organ_function) replace the generic condition rows for the drugs they cover.
+            graded = (
+                condition == "renal_impairment" and renal_known and self.rules.has_renal_rules(drug)
+            ) or (
+                condition == "hepatic_impairment"
+                and context.hepatic is not None
+                and self.rules.has_hepatic_rules(drug)
+            )
+            if graded:
+                continue
+            drafts += [
+                self._rule_draft(
+                    f"condition:{condition}", drug, rule, f"{drug} with {written}: {rule.reason}"
+                )
+                for rule in self.rules.condition_rules_for(condition, drug)
+            ]
         return drafts
 
     def _organ_function(

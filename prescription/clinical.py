@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from prescription.names import name_key
+from prescription.names import name_key, name_variants
 from prescription.schema import Patient
 
 CURATED_TABLES = (
@@ -42,15 +42,23 @@ CURATED_TABLES = (
     "hepatic.csv",
     "schedules.csv",
     "course_limits.csv",
+    "duplicate_classes.csv",
 )
 # Added after bundles had been built without them: a bundle that lacks one loads with the table
 # empty (and a warning), so an older bundle keeps working without the new checks.
-OPTIONAL_TABLES = frozenset({"renal.csv", "hepatic.csv", "schedules.csv", "course_limits.csv"})
+OPTIONAL_TABLES = frozenset(
+    {"renal.csv", "hepatic.csv", "schedules.csv", "course_limits.csv", "duplicate_classes.csv"}
+)
 BUNDLE_PREFIX = "curated_"
 HEPATIC_SEVERITIES = ("none", "mild", "moderate", "severe")
 FREQUENCY_INTERVAL_DAYS = {"daily": 1, "every_other_day": 2, "weekly": 7, "monthly": 30}
 
 logger = logging.getLogger(__name__)
+# Generic words written after an allergy class ("磺胺类抗菌药", "头孢类抗生素", "sulfa drugs"):
+# the class term without them is what allergy_terms.csv lists.
+_ALLERGY_CLASS_SUFFIX = re.compile(
+    r"(抗菌药物|抗菌药|抗生素类?|类?药物|类?药品|类?药|\s+(antibiotics?|drugs?|medicines?))$"
+)
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -70,6 +78,16 @@ def read_tables(folder: Path, prefix: str = BUNDLE_PREFIX) -> dict[str, list[dic
             continue
         tables[name] = _rows(path)
     return tables
+
+
+def allergy_keys(written: str) -> Iterator[str]:
+    """Keys to look a written allergy up by in allergy_terms.csv, most specific first: each
+    `name_variants` key, then the same without a trailing generic word ("抗菌药", "drugs")."""
+    for key in name_variants(written):
+        yield key
+        stripped = _ALLERGY_CLASS_SUFFIX.sub("", key).strip()
+        if stripped and stripped != key:
+            yield stripped
 
 
 def _number(value: str) -> float | None:
@@ -577,6 +595,11 @@ class ClinicalRules:
             for r in tables["cross_reactivity.csv"]
         ]
         self.allowlist = [(r["target_a"], r["target_b"]) for r in tables["duplicate_allowlist.csv"]]
+        # Classes that span ATC level-4 groups (a coxib and a propionic NSAID, a benzodiazepine
+        # and a Z-drug): duplicate therapy although no level-4 code is shared.
+        self.duplicate_classes = [
+            (r["class"], r["target"]) for r in tables.get("duplicate_classes.csv", [])
+        ]
         self.renal = [_renal_rule(r) for r in tables.get("renal.csv", [])]
         self.hepatic = [
             _organ_rule(r, min_severity=r["min_severity"]) for r in tables.get("hepatic.csv", [])
@@ -785,8 +808,19 @@ class ClinicalRules:
         return (r for r in self._rules_for("condition", drug) if r.detail == condition)
 
     def allergy_group_of(self, written: str) -> str | None:
-        """A written allergy class ("青霉素", "sulfa") -> allergy group id, or None."""
-        return self.allergy_terms.get(name_key(written))
+        """A written allergy class ("青霉素", "sulfa") -> allergy group id, or None.
+
+        Allergy lists add words around the class: "磺胺类药物过敏", "头孢菌素类过敏 (头孢呋辛皮疹)",
+        "penicillin allergy (rash)", "磺胺类抗菌药". The keys `name_variants` yields (as written,
+        then without brackets and without the allergy words) are tried in turn, each also without
+        a trailing generic word for "drug"/"antibiotic", so the class is found before the
+        example in brackets: an allergy to a class covers more drugs than its one example.
+        """
+        for key in allergy_keys(written):
+            group = self.allergy_terms.get(key)
+            if group:
+                return group
+        return None
 
     @lru_cache(maxsize=4096)  # noqa: B019
     def groups_of(self, drug: str) -> tuple[str, ...]:
@@ -823,6 +857,11 @@ class ClinicalRules:
         return limits
 
     @lru_cache(maxsize=16384)  # noqa: B019
+    @lru_cache(maxsize=4096)  # noqa: B019
+    def duplicate_classes_of(self, drug: str) -> frozenset[str]:
+        """The curated duplicate-therapy classes (duplicate_classes.csv) a drug belongs to."""
+        return frozenset(c for c, target in self.duplicate_classes if self.matches(target, drug))
+
     def duplicate_allowed(self, a: str, b: str) -> bool:
         """Whether two drugs are an intended combination on the allow-list."""
         return any(

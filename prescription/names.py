@@ -100,6 +100,12 @@ _ZH_FORMS = sorted(
         "阴道栓",
         "阴道片",
         "乳剂",
+        # inhaler devices written after the brand ("信必可都保" = Symbicort Turbuhaler)
+        "都保",
+        "准纳器",
+        "易纳器",
+        "能倍乐",
+        "吸乐",
     ],
     key=len,
     reverse=True,
@@ -114,6 +120,13 @@ _DIRECTIONS = re.compile(
     r"\b(once|twice|three times|four times)?\s*(a\s+)?"
     r"(daily|weekly|a day|a week|per day|per week)\b|"
     r"\b(once|twice|at bedtime|as needed)\b"
+)
+# How a dose is given, written after the name: "硝酸甘油片 0.5mg 舌下含服", "胰岛素 皮下注射".
+# Dropped as whole words or as a trailing suffix ("...片舌下"), never from inside a name: 口服补液盐
+# starts with 口服 and keeps it.
+_ZH_ROUTES = re.compile(
+    r"(舌下含服|舌下含化|舌下|含服|嚼服|口服|静脉滴注|静滴|静脉注射|静推|静注|肌内注射|肌注|"
+    r"皮下注射|皮下|外用|雾化吸入|雾化|吸入|滴眼|鼻喷|睡前服|睡前)$"
 )
 # What a patient's allergy list adds to a drug name: "青霉素过敏", "penicillin allergy".
 _ALLERGY_WORDS = re.compile(r"过敏(史|反应)?$|\ballergy\b|\ballergic\b")
@@ -148,11 +161,14 @@ _EN_FORMS = re.compile(
     r"suspension|syrup|elixir|drops?|cream|ointment|gel|lotion|patch(es)?|spray|inhaler|"
     r"suppositor(y|ies)|powder|granules|chewable|dispersible|effervescent|film[- ]coated|"
     r"extended[- ]release|delayed[- ]release|modified[- ]release|sustained[- ]release|"
-    r"er|xr|sr|cr|xl|la|dr|ec|ir|odt|oral|iv|im|po|sl|sc|"
+    r"er|xr|sr|cr|xl|la|dr|ec|ir|odt|oral|iv|im|po|sl|sc|sublingual|subcut|subcutaneous|"
+    # devices named after the brand ("Symbicort Turbuhaler", "Lantus SoloStar")
+    r"turbuhaler|diskus|accuhaler|evohaler|ellipta|respimat|handihaler|breezhaler|"
+    r"flexpen|flextouch|solostar|kwikpen|penfill|pen|"
     # strength designations: double / single strength ("Bactrim DS", "Septra SS"), forte
     r"ds|ss|forte|"
     # frequencies pharmacists append ("metformin 500 bid")
-    r"qd|bid|tid|qid|qhs|qod|prn|stat)\b"
+    r"qd|bid|tid|qid|qhs|qod|prn|stat|hs|qam|qpm|q\d+h|nocte|mane)\b"
 )
 _EN_SALTS = (
     "hydrochloride",
@@ -188,7 +204,7 @@ _EN_SALTS = (
 )
 # Strengths and pack sizes: "200mg", "0.3 g", "5mg/5ml", "10万单位", "x 24", "24片/盒".
 _STRENGTH = re.compile(
-    r"(\d+(\.\d+)?\s*(mg|g|mcg|μg|ug|ml|iu|u|meq|mmol|%|毫克|克|微克|毫升|单位|万单位|万u|国际单位)"
+    r"(\d+(\.\d+)?\s*(mg|g|mcg|μg|ug|ml|units?|iu|u|meq|mmol|%|毫克|克|微克|毫升|单位|万单位|万u|国际单位)"
     r"(\s*/\s*\d*(\.\d+)?\s*(ml|g|mg|片|粒|袋|支|次|日|天|揿|喷|毫升))?)"
     # Pack sizes "x 24": the x must not follow a letter, or ATC codes (L04AX01) lose their tail.
     r"|((?<![a-z])[x×*]\s*\d+\s*(片|粒|袋|支|盒)?)|(\d+\s*(片|粒|袋|支)\s*/\s*(盒|瓶|板))",
@@ -224,6 +240,19 @@ def _strip_zh_forms(key: str) -> str:
     return key
 
 
+def _strip_zh_routes(key: str) -> str:
+    """Drop route words written as their own word or after the name ("硝酸甘油片 舌下含服" ->
+    "硝酸甘油片"); a key that is nothing but a route word is kept."""
+    words = [w for w in key.split() if not _ZH_ROUTES.fullmatch(w)]
+    changed = True
+    while changed and words:
+        changed = False
+        match = _ZH_ROUTES.search(words[-1])
+        if match and match.start() > 1:
+            words[-1], changed = words[-1][: match.start()], True
+    return " ".join(words) or key
+
+
 def _strip_en_forms(key: str) -> str:
     stripped = " ".join(_EN_FORMS.sub(" ", key).split())
     return stripped or key
@@ -235,11 +264,13 @@ def _strip_bare_numbers(key: str) -> str:
 
     Numbers before the first word stay ("5 fu", "654 2"), as do digits inside a token ("b12",
     "30r"). Two numbers summing to 100 are a premix ratio ("humulin 70/30"), not a strength, and
-    Chinese keys keep their numbers ("诺和锐 30" is the NovoMix premix, 诺和锐 alone is NovoRapid;
+    Chinese keys keep a single number ("诺和锐 30" is the NovoMix premix, 诺和锐 alone is NovoRapid;
     Chinese prescriptions write strengths with a unit): the key is left alone so that it never
-    falls back to one component.
+    falls back to one component. Two or more numbers after a Chinese name are an inhaler's
+    strength pair ("舒利迭 50/250", "信必可 160/4.5") and are dropped unless they are a premix
+    ratio.
     """
-    if _CJK.search(key):
+    if _CJK.search(key) and sum(t.isascii() and t.isdigit() for t in key.split()) < 2:
         return key
     tokens: list[str] = []
     numbers: list[str] = []
@@ -265,7 +296,7 @@ def name_variants(name: str) -> Iterator[str]:
     candidates = [first, " ".join(_BRACKETS.sub(" ", first).split())]
     for key in list(candidates):
         stripped = " ".join(_ALLERGY_WORDS.sub(" ", _DIRECTIONS.sub(" ", key)).split())
-        candidates.append(stripped or key)
+        candidates.append(_strip_zh_routes(stripped) or key)
     for key in list(candidates):
         candidates.append(_strip_bare_numbers(key))
     for key in list(candidates):

@@ -22,6 +22,7 @@ from prescription.clinical import (
     parse_condition,
     read_tables,
 )
+from prescription.kb import Finding
 from prescription.resolver import Resolution
 from prescription.schema import CheckRequest, DrugOrder, Patient
 from runtime.schema import ModelRef
@@ -422,3 +423,64 @@ def test_bench_merges_patient_extra() -> None:
     assert request["drugs"][0] == {"name": "a"}  # the scenario itself is not changed
     CheckRequest.model_validate(merged)
     assert with_patient_extra(request, {}) == request
+
+
+# -- round 3: allergy classes with an example, duplicate classes, passive cross-reactivity ------
+
+
+@pytest.mark.parametrize(
+    ("written", "group"),
+    [
+        ("头孢菌素类过敏 (头孢克洛荨麻疹)", "cephalosporins"),
+        ("磺胺类抗生素过敏", "sulfonamides"),
+        ("penicillin allergy (anaphylaxis 2019)", "penicillins"),
+        ("喹诺酮类药物（左氧氟沙星皮疹）", "fluoroquinolones"),
+    ],
+)
+def test_allergy_class_with_example_resolves_to_the_class(
+    rules: ClinicalRules, written: str, group: str
+) -> None:
+    assert rules.allergy_group_of(written) == group
+
+
+def test_duplicate_class_spans_atc_level_4(checker: PrescriptionChecker) -> None:
+    """A coxib and a propionic NSAID, a Z-drug and a benzodiazepine: duplicate therapy although
+    their ATC level-4 codes differ."""
+    for a, b in (("celecoxib", "ibuprofen"), ("zolpidem", "diazepam")):
+        result = _check(
+            checker,
+            {"age": 50},
+            {"name": a, "dose_mg": 10.0, "times_per_day": 1},
+            {"name": b, "dose_mg": 5.0, "times_per_day": 1},
+        )
+        assert _alerts(result, "duplicate_therapy", a), (a, b, result.alerts)
+
+
+def test_contraindicated_same_class_pair_is_duplicate_therapy(rules: ClinicalRules) -> None:
+    """Same ATC level 4 and graded contraindicated: one duplicate_therapy alert that keeps the
+    contraindicated grade."""
+    contraindicated = Finding("contraindicated", "ddinter", "", "", "")
+    strict = PrescriptionChecker(
+        _Resolver(),  # type: ignore[arg-type]
+        FixedKB([contraindicated]),  # type: ignore[arg-type]
+        rules,
+        FixedScorer(),  # type: ignore[arg-type]
+        {"diazepam": ("N05BA01",), "lorazepam": ("N05BA06",)},
+        AlertPolicy(),
+        ModelRef(name="test", version="0"),
+    )
+    result = _check(
+        strict,
+        {"age": 50},
+        {"name": "diazepam", "dose_mg": 5.0, "times_per_day": 1},
+        {"name": "lorazepam", "dose_mg": 1.0, "times_per_day": 1},
+    )
+    (alert,) = [a for a in result.alerts if "lorazepam" in a.drugs and "diazepam" in a.drugs]
+    assert (alert.type, alert.severity) == ("duplicate_therapy", "contraindicated")
+
+
+def test_moderate_allergy_cross_reactivity_is_not_interruptive() -> None:
+    policy = AlertPolicy()
+    assert not policy.interruptive("allergy", "moderate", "curated")
+    assert policy.interruptive("allergy", "major", "curated")
+    assert policy.interruptive("allergy", "contraindicated", "curated")

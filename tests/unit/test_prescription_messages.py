@@ -130,9 +130,12 @@ def _check(checker: PrescriptionChecker, *names: str):
 
 
 def test_same_class_contraindicated_pair_has_no_reassurance() -> None:
+    """A contraindicated same-class pair is one duplicate-therapy alert at the contraindicated
+    grade, citing the interaction."""
     checker = _checker([Finding("contraindicated", "ddinter", "ddinter-1.0")])
     result = _check(checker, "enalapril", "lisinopril")
-    alert = next(a for a in result.alerts if a.type == "interaction")
+    alert = next(a for a in result.alerts if a.type == "duplicate_therapy")
+    assert not [a for a in result.alerts if a.type == "interaction"]
     assert alert.severity == "contraindicated" and alert.interruptive
     assert "allow-listed" not in alert.message.lower()
     assert "intended" not in alert.message.lower()
