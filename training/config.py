@@ -187,6 +187,8 @@ class UrgencyBackstopConfig(Strict):
         default_factory=lambda: [
             "data/vignettes/urgency/tune.jsonl",
             "data/vignettes/urgency/retired_test.jsonl",
+            "data/vignettes/urgency/retired_holdout.jsonl",
+            "data/vignettes/urgency/train.jsonl",
         ]
     )
     vignette_weight: float = Field(5.0, gt=0)

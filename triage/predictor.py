@@ -515,33 +515,50 @@ class TriagePredictor(BundlePredictor):
             self.abstain_threshold,
             self.embedding_route.abstain_threshold if self.embedding_route else 0.0,
         )
-        ref = self.model_ref
-        results = []
-        for index, (request, text, row, backstop_fired, threshold) in enumerate(
-            zip(requests, normalised, scored.probabilities, raised, thresholds, strict=True)
-        ):
-            order = np.argsort(-row, kind="stable")[:top_k]
-            phrases = (
-                self._evidence(text, scored.rows[index], int(order[0]), evidence)
-                if scored.rows
-                else []
+        return [
+            self._result(
+                request,
+                text,
+                scored,
+                index,
+                bool(raised[index]),
+                float(thresholds[index]),
+                top_k,
+                evidence,
             )
-            level, rule_ids, reasons = self._urgency(request, text, bool(backstop_fired))
-            results.append(
-                TriageResult(
-                    id=request.id,
-                    departments=self._departments(row, order, request.age),
-                    abstain=bool(row[order[0]] < threshold),
-                    triage_level=level,
-                    urgency="emergency" if level in EMERGENCY_LEVELS else "routine",
-                    red_flags=rule_ids,
-                    reasons=reasons,
-                    model=ref,
-                    department_map=self.department_map.version if self.department_map else None,
-                    evidence=phrases,
-                )
-            )
-        return results
+            for index, (request, text) in enumerate(zip(requests, normalised, strict=True))
+        ]
+
+    def _result(
+        self,
+        request: TriageRequest,
+        text: NormalisedText,
+        scored: _Scored,
+        index: int,
+        backstop_fired: bool,
+        abstain_below: float,
+        top_k: int,
+        evidence: EvidenceMode,
+    ) -> TriageResult:
+        """One request's answer from the batch's scores (row `index`)."""
+        row = scored.probabilities[index]
+        order = np.argsort(-row, kind="stable")[:top_k]
+        phrases = (
+            self._evidence(text, scored.rows[index], int(order[0]), evidence) if scored.rows else []
+        )
+        level, rule_ids, reasons = self._urgency(request, text, backstop_fired)
+        return TriageResult(
+            id=request.id,
+            departments=self._departments(row, order, request.age),
+            abstain=bool(row[order[0]] < abstain_below),
+            triage_level=level,
+            urgency="emergency" if level in EMERGENCY_LEVELS else "routine",
+            red_flags=rule_ids,
+            reasons=reasons,
+            model=self.model_ref,
+            department_map=self.department_map.version if self.department_map else None,
+            evidence=phrases,
+        )
 
     def _evidence(
         self, text: NormalisedText, row: _EvidenceRow, label: int, mode: EvidenceMode

@@ -233,6 +233,43 @@ def _compile_cues(cues: ContextCues) -> _CompiledCues:
     )
 
 
+def _form_trie(
+    concepts: tuple[_CompiledConcept, ...], clause_delimiters: str
+) -> tuple[dict[str, Any], list[_NearPattern]]:
+    """Literal forms in a character trie: one walk from each position of the text finds every
+    form starting there, however large the lexicon grows. Proximity patterns' part literals go
+    into the same trie (under _PART), so that walk also tells which patterns have all their
+    parts present."""
+    trie: dict[str, Any] = {}
+    for item in concepts:
+        for term in dict.fromkeys(item.concept.forms):
+            _trie_leaf(trie, term, list).append(
+                _Form(term, item, _is_word(term[0]), term[-1].isascii() and term[-1].isalpha())
+            )
+    near_patterns: list[_NearPattern] = []
+    for item in concepts:
+        for near in item.concept.near:
+            index = len(near_patterns)
+            pattern = re.compile(_near(near, clause_delimiters))
+            near_patterns.append(_NearPattern(item, pattern, len(near.parts)))
+            for part_index, part in enumerate(near.parts):
+                for term in part:
+                    _trie_leaf(trie, term, set, _PART).add((index, part_index))
+    return trie, near_patterns
+
+
+def _cue_trie(cues: Mapping[str, _CompiledCues]) -> dict[str, Any]:
+    """All four contexts' cues in one trie, each leaf naming its context (by id), kind and
+    term: one walk finds every cue of every context."""
+    cue_trie: dict[str, Any] = {}
+    for compiled_cues in cues.values():
+        spec = compiled_cues.cues
+        for kind, terms in (("b", spec.before), ("a", spec.after), ("t", spec.terminators)):
+            for term in terms:
+                _trie_leaf(cue_trie, term, list).append((id(compiled_cues), kind, term))
+    return cue_trie
+
+
 def _trie_leaf(trie: dict[str, Any], term: str, kind: Callable[[], Any], key: str = _END) -> Any:
     """The payload stored under ``key`` at ``term``'s node of a character trie (made with
     ``kind()`` when new)."""
@@ -249,14 +286,23 @@ def _trie_hits(
     each position, however many terms the trie holds."""
     hits: list[tuple[int, int, str, Any]] = []
     size = len(text)
+    root = trie.get
+    # The walk runs for every character of every complaint several times over (forms, then each
+    # context's cues): one key, the common case, gets a loop without the inner one over keys.
+    single = keys[0] if len(keys) == 1 else None
     for start in range(size):
-        node = trie.get(text[start])
+        node = root(text[start])
         at = start + 1
         while node is not None:
-            for key in keys:
-                found = node.get(key)
+            if single is not None:
+                found = node.get(single)
                 if found:
-                    hits.append((start, at, key, found))
+                    hits.append((start, at, single, found))
+            else:
+                for key in keys:
+                    found = node.get(key)
+                    if found:
+                        hits.append((start, at, key, found))
             if at >= size:
                 break
             node = node.get(text[at])
@@ -290,6 +336,12 @@ class _Scan:
             if not (text[i] == "." and 0 < i < self.size - 1 and text[i + 1].isdigit())
         ]
         self._hits: dict[int, dict[str, list[tuple[int, str]]]] = {}
+        self._cue_walk: tuple[Mapping[str, Any], tuple[int, ...]] | None = None
+
+    def walk_cues_together(self, trie: Mapping[str, Any], ids: tuple[int, ...]) -> None:
+        """Find every context's cues in one walk of a merged trie (payloads carry the id of
+        their context's compiled cues) rather than one walk per context."""
+        self._cue_walk = (trie, ids)
 
     def with_breaks(self, clause_chars: str, soft_breaks: Sequence[float]) -> _Scan:
         """The same text with typed spaces also ending clauses; cue hits (which depend on the
@@ -302,6 +354,15 @@ class _Scan:
         """Where this context's cues occur (word-bounded), by kind: found once per text."""
         key = id(cues)
         found = self._hits.get(key)
+        if found is None and self._cue_walk is not None and key in self._cue_walk[1]:
+            trie, ids = self._cue_walk
+            for cid in ids:
+                self._hits[cid] = {"b": [], "a": [], "t": []}
+            for at, _, _, entries in _trie_hits(trie, self.text):
+                for cid, kind, cue in entries:
+                    if self._cue_bounded(cue, at):
+                        self._hits[cid][kind].append((at, cue))
+            return self._hits[key]
         if found is None:
             found = {"b": [], "a": [], "t": []}
             for at, _, _, entries in _trie_hits(cues.trie, self.text):
@@ -368,19 +429,33 @@ class _Scan:
 
     def _pseudo(self, cues: _CompiledCues, cue: str, at: int, lo: int, hi: int) -> bool:
         """Whether the cue at ``at`` lies inside a pseudo phrase held wholly within [lo, hi)."""
-        text = self.text
         for phrase, offset in cues.pseudo.get(cue, ()):
             begin = at - offset
-            if begin >= lo and begin + len(phrase) <= hi and text.startswith(phrase, begin):
+            if begin >= lo and begin + len(phrase) <= hi and self._phrase_at(phrase, begin):
                 return True
         return False
+
+    def _phrase_at(self, phrase: str, begin: int) -> bool:
+        """Whether the phrase occurs at ``begin`` as whole English words: "if so" is not in
+        "if someone"."""
+        end = begin + len(phrase)
+        if not self.text.startswith(phrase, begin):
+            return False
+        if not _is_word(phrase[-1]) or end >= self.size or not _is_word(self.text[end]):
+            return True
+        # plural and past endings still count ("no improvements"), as for literal forms
+        return any(
+            self.text.startswith(suffix, end)
+            and (end + len(suffix) >= self.size or not _is_word(self.text[end + len(suffix)]))
+            for suffix in ("s", "es", "d", "ed")
+        )
 
     def _runs_into_pseudo(self, cues: _CompiledCues, cue: str, at: int) -> bool:
         """Whether a pseudo phrase starts inside the cue and runs past it (":无" in
         ":无明显诱因")."""
         text, stop = self.text, at + len(cue)
         return any(
-            text.startswith(phrase, begin) and begin + len(phrase) > stop
+            self._phrase_at(phrase, begin) and begin + len(phrase) > stop
             for begin in range(at, stop)
             for phrase in cues.pseudo_by_start.get(text[begin], ())
         )
@@ -435,7 +510,11 @@ class _Compiled:
     near: tuple[_NearPattern, ...]
     valued: tuple[_CompiledConcept, ...]
     cues: Mapping[str, _CompiledCues]
+    # every context's cues in one trie (payload: id of the context's cues, kind, cue)
+    cue_trie: Mapping[str, Any]
     acute: re.Pattern[str]
+    # whole-complaint framing as a quiz or homework question; None when the table has none
+    framing: re.Pattern[str] | None
     rules: tuple[Rule, ...]
     # concepts of kind "state" (diabetes, pregnancy, age): never chronic
     states: frozenset[str]
@@ -451,6 +530,8 @@ class _Timeline:
         acute_at: positions of acute markers and recent onsets, sorted.
         old_dates: onsets at least ``_HISTORICAL_AGO_DAYS`` ago ("3年前").
         terminators: positions of the historical context's scope terminators, sorted.
+        framed: the complaint is framed as a quiz or homework question ("作业题"), so every
+            mention in it is hypothetical.
     """
 
     durations: list[Value]
@@ -458,6 +539,7 @@ class _Timeline:
     acute_at: list[int]
     old_dates: list[Value]
     terminators: list[int]
+    framed: bool = False
 
 
 class UrgencyEngine:
@@ -529,45 +611,31 @@ class UrgencyEngine:
         order = {level: i for i, level in enumerate(LEVEL_ORDER)}
         # Most urgent rules first; table order within a level.
         rules = tuple(sorted(self.table.rules, key=lambda r: -order[r.level]))
-        # Literal forms in a character trie: one walk from each position of the text finds
-        # every form starting there, however large the lexicon grows.
-        trie: dict[str, Any] = {}
-        for item in concepts:
-            for term in dict.fromkeys(item.concept.forms):
-                _trie_leaf(trie, term, list).append(
-                    _Form(term, item, _is_word(term[0]), term[-1].isascii() and term[-1].isalpha())
-                )
+        trie, near_patterns = _form_trie(concepts, contexts.clause_delimiters)
         rule_index: dict[str, list[int]] = {}
         for position, rule in enumerate(rules):
             for concept in {c for group in rule.all_of for c in group}:
                 rule_index.setdefault(concept, []).append(position)
-        # Proximity patterns: each part's literals go into the trie too (under _PART), so the
-        # same walk tells which patterns have all their parts present.
-        near_patterns: list[_NearPattern] = []
-        for item in concepts:
-            for near in item.concept.near:
-                index = len(near_patterns)
-                near_patterns.append(
-                    _NearPattern(
-                        item, re.compile(_near(near, contexts.clause_delimiters)), len(near.parts)
-                    )
-                )
-                for part_index, part in enumerate(near.parts):
-                    for term in part:
-                        _trie_leaf(trie, term, set, _PART).add((index, part_index))
+        cues = {
+            "negated": _compile_cues(contexts.negated),
+            "historical": _compile_cues(contexts.historical),
+            "hypothetical": _compile_cues(contexts.hypothetical),
+            "family": _compile_cues(contexts.family),
+        }
         self._compiled = _Compiled(
             trie=trie,
             rule_index={c: tuple(found) for c, found in rule_index.items()},
             rule_groups=tuple(tuple(frozenset(g) for g in rule.all_of) for rule in rules),
             near=tuple(near_patterns),
             valued=tuple(item for item in concepts if item.concept.value is not None),
-            cues={
-                "negated": _compile_cues(contexts.negated),
-                "historical": _compile_cues(contexts.historical),
-                "hypothetical": _compile_cues(contexts.hypothetical),
-                "family": _compile_cues(contexts.family),
-            },
+            cues=cues,
+            cue_trie=_cue_trie(cues),
             acute=re.compile("|".join(_literal(t) for t in contexts.acute_markers)),
+            framing=(
+                re.compile("|".join(_literal(t.strip()) for t in contexts.framing))
+                if contexts.framing
+                else None
+            ),
             rules=rules,
             states=frozenset(c.id for c in self.table.concepts if c.kind == "state"),
         )
@@ -613,6 +681,7 @@ class UrgencyEngine:
             acute_at=acute_at,
             old_dates=[v for v in agos if v.value >= _HISTORICAL_AGO_DAYS],
             terminators=sorted(at for at, _ in scan._cue_hits(compiled.cues["historical"])["t"]),
+            framed=compiled.framing is not None and compiled.framing.search(normalised) is not None,
         )
 
     def _mention(
@@ -628,6 +697,9 @@ class UrgencyEngine:
         sentence = scan.sentence(start, end)
         acute = _any_between(times.acute_at, *sentence)
         kinds = self._cued_contexts(normalised, scan, item, start, end, acute)
+        if times.framed:
+            # an exam question's case is no one's complaint, however urgent it reads
+            kinds.add("hypothetical")
         if "historical" not in kinds and _dated_history(scan, times, start, end, sentence):
             kinds.add("historical")
         return Mention(
@@ -711,15 +783,19 @@ class UrgencyEngine:
         scan: _Scan,
         breaks: list[float],
         spans: Sequence[tuple[_CompiledConcept, int, int]],
+        values: Sequence[Value] = (),
     ) -> list[float]:
         """The typed spaces that may end a clause: not one inside a concept's or a context cue's
-        words ("既 往"), nor one between a cue and the words it governs ("既往 气胸")."""
+        words ("既 往"), nor inside a stated number ("二 十年"), nor one between a cue and the
+        words it governs ("既往 气胸")."""
         if not breaks:
             return breaks
         # A break at i - 0.5 lies between characters i - 1 and i; these are the i it may not have.
         blocked: set[int] = set()
         for _, start, end in spans:
             blocked.update(range(start + 1, end))
+        for value in values:
+            blocked.update(range(value.start + 1, value.end))
         for cues in self._compile().cues.values():
             hits = scan._cue_hits(cues)
             for at, cue in hits["b"]:  # inside, or right after: "既往 气胸"
@@ -806,6 +882,8 @@ class UrgencyEngine:
         rules = self._compile().rules
         contexts = self.table.contexts
         scan = _Scan(normalised.text, contexts.clause_delimiters, contexts.sentence_delimiters)
+        compiled = self._compile()
+        scan.walk_cues_together(compiled.cue_trie, tuple(id(c) for c in compiled.cues.values()))
         values = parse_values(normalised.text)
         spans = self._spans(normalised.text, scan, values)
         everything = list(spans)
@@ -820,11 +898,25 @@ class UrgencyEngine:
             spans = [span for span in spans if span[0].concept.id in needed]
         spans = self._kept(normalised.text, spans)
         if spans:
-            breaks = self._breaks_between_words(scan, _soft_breaks(normalised), everything)
+            breaks = self._breaks_between_words(scan, _soft_breaks(normalised), everything, values)
             if breaks:
                 scan = scan.with_breaks(contexts.clause_delimiters, breaks)
         occupied = {scan.clause(start, end) for _, start, end in everything}
+        # "糖尿病 二十年": a duration standing right after a background state (a disease, a
+        # pregnancy) tells how long that state has lasted, not how long today's symptoms have
+        occupied |= {
+            self._next_clause(scan, scan.clause(start, end)[1])
+            for item, start, end in everything
+            if item.concept.kind == "state"
+        }
         return candidates, self._judge(normalised.text, scan, values, spans, occupied)
+
+    def _next_clause(self, scan: _Scan, stop: int) -> tuple[int, int]:
+        """The clause after the one that ends at ``stop`` (past its delimiter, if typed)."""
+        delimiters = self.table.contexts.clause_delimiters
+        at = stop + 1 if stop < scan.size and scan.text[stop] in delimiters else stop
+        at = min(at, max(scan.size - 1, 0))
+        return scan.clause(at, at + 1)
 
     def _fire(
         self,
@@ -839,9 +931,13 @@ class UrgencyEngine:
         by_concept: dict[str, list[Mention]] = {}
         # a stop concept (a known benign cause, a past operation) counts when only historical
         stoppers: set[str] = set()
+        # mentions that are history and nothing else, for rules whose background may be past
+        past: dict[str, list[Mention]] = {}
         for mention in mentions:
             if mention.affirmed:
                 by_concept.setdefault(mention.concept, []).append(mention)
+            elif mention.contexts == {"historical"}:
+                past.setdefault(mention.concept, []).append(mention)
             if mention.contexts <= {"historical"}:
                 stoppers.add(mention.concept)
         fired: list[str] = []
@@ -849,7 +945,12 @@ class UrgencyEngine:
         level: Level = DEFAULT_LEVEL
         states = self._compile().states
         for rule in candidates:
-            chosen = self._fires(rule, by_concept, stoppers, states, age, sex)
+            found = by_concept
+            if rule.history_ok and not past.keys().isdisjoint(rule.history_ok):
+                found = {**by_concept}
+                for concept in rule.history_ok:
+                    found[concept] = [*by_concept.get(concept, ()), *past.get(concept, ())]
+            chosen = self._fires(rule, found, stoppers, states, age, sex)
             if chosen is None:
                 continue
             if not fired:

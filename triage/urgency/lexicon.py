@@ -45,6 +45,7 @@ ValueName = Literal[
     "heart_rate",
     "glucose_mmol",
     "volume_ml",
+    "tablet_count",
 ]
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -181,6 +182,8 @@ class Contexts(_Strict):
         acute_markers: words of a new or worse onset ("突然", "加重", "suddenly"): with one in
             the sentence, a long duration does not make a mention chronic, and a historical or
             family cue does not apply.
+        framing: phrases that make the whole complaint a hypothetical ("作业题", "exam
+            question"): a quiz or homework question describes a case, not the writer.
         clause_delimiters: characters that end a clause.
         sentence_delimiters: characters that end a sentence.
     """
@@ -190,6 +193,7 @@ class Contexts(_Strict):
     hypothetical: ContextCues
     family: ContextCues
     acute_markers: list[Term]
+    framing: list[CueTerm] = []
     clause_delimiters: str = Field(min_length=1)
     sentence_delimiters: str = Field(min_length=1)
 
@@ -214,6 +218,9 @@ class Rule(_Strict):
         chronic_ok: concepts of this rule that count however long they have lasted: the
             background on which a new red flag appears (chronic back pain under new sphincter
             symptoms in cauda equina); ``max_duration_days`` still applies to the others.
+        history_ok: concepts of this rule that count when told as history too (a cancer
+            treated years ago under new back pain and weak legs; an operation last month under
+            a swollen calf): past tense does not remove a risk factor.
         rationale: the clinical reason; required.
         source: where the rule comes from (guideline, standard, textbook).
     """
@@ -230,6 +237,7 @@ class Rule(_Strict):
     sex: Literal["F", "M"] | None = None
     max_duration_days: float | None = Field(default=None, gt=0)
     chronic_ok: list[str] = []
+    history_ok: list[str] = []
     rationale: str = Field(min_length=10)
     source: str = ""
 
@@ -279,7 +287,7 @@ class UrgencyTable(_Strict):
         known = set(concept_ids)
         for rule in self.rules:
             used = [c for group in rule.all_of for c in group] + rule.none_of + rule.age_concepts
-            used += rule.chronic_ok
+            used += rule.chronic_ok + rule.history_ok
             for concept in used:
                 if concept not in known:
                     raise ValueError(f"rule {rule.id!r}: unknown concept {concept!r}")

@@ -92,6 +92,8 @@ _EN_DAYS = {
     "month": 30,
     "year": 365,
     "yr": 365,
+    "h": 1 / 24,
+    "d": 1,
 }
 
 _ZH_DURATION = re.compile(
@@ -104,7 +106,9 @@ _EN_DURATION = re.compile(
     r"four|five|six|seven|eight|nine|ten|eleven|twelve)"
     # a digit may run straight on to its unit ("40min", "2hrs")
     r"(?:[ -]|(?<=[0-9]))(?P<unit>seconds?|secs?|minutes?|mins?|hours?|"
-    r"hrs?|days?|nights?|weeks?|wks?|months?|years?|yrs?)(?P<ago> ago)?(?![a-z])"
+    r"hrs?|days?|nights?|weeks?|wks?|months?|years?|yrs?|(?<=[0-9])[hd])"
+    # clinical shorthand runs a digit straight on to h or d ("8h前", "5d"); 前 is "ago"
+    r"(?P<ago> ago|前|之前|以前)?(?![a-z])"
     # "a 3 year old", "my 4-year-old" are ages, not durations
     r"(?![ -]olds?\b)"
 )
@@ -125,10 +129,19 @@ _TEMPERATURE = re.compile(
     r"|rectal(?:ly)?|orally|oral|axillary|under (?:the|her|his|my) arm|in (?:the|her|his) ear"
     r"|tympanic|肛温|腋温|口温|耳温)?"
 )
+# A stated count of tablets ("24片", "吃了二十粒", "30 tablets"): counts one dose taken at once.
+_TABLETS = re.compile(
+    r"(?<![0-9.])(?P<num>\d{1,3}|[一二两三四五六七八九十百几]{1,4})(?:多|来|余)?\s*"
+    r"(?:片|粒|颗|tablets?|pills?|capsules?|caps|paracetamol|acetaminophen|tylenol|panadol|"
+    r"ibuprofen|aspirin|co-codamol|sleeping pills)"
+    r"(?![a-z])"
+)
 # A stated volume ("咯血200ml", "吐了500毫升"): millilitres.
 _VOLUME = re.compile(r"(?<![0-9.])(?P<num>\d{2,4})\s*(?:ml|毫升|cc)(?![a-z])")
 _PREGNANCY = re.compile(
-    r"(?:怀孕|孕|妊娠|pregnant|pregnancy)[^0-9,;，；]{0,4}?(?P<num>\d+|[一二两三四五六七八九十]+)"
+    # "孕3 2周": a space typed inside the number (full-width digits) does not split it
+    r"(?:怀孕|孕|妊娠|pregnant|pregnancy)[^0-9,;，；]{0,4}?"
+    r"(?P<num>\d+(?:[ \n]\d+)?|[一二两三四五六七八九十]+)"
     r"(?:\+\d)?\s*(?P<unit>周|个?星期|w(?![a-z])|weeks?|个月|months?)"
     r"|(?P<num2>\d+|[一二两三四五六七八九十]+)(?:\+\d)?\s*(?P<unit2>周|weeks?|个月|months?)"
     r"(?:的)?\s*(?:身孕|孕妇|pregnant|of pregnancy|孕)"
@@ -140,13 +153,16 @@ _INFANT_AGE = re.compile(
     r"|宝宝|婴儿)"
     r"|(?:出生|生下来|生了|刚出生)(?P<num2>\d+|[一二两三四五六七八九十半]+)(?:个)?(?P<unit2>天|周|星期|月)"
     r"|(?P<num3>\d+)[ -](?P<unit3>day|week|month)s?[ -]old"
-    r"|(?:宝宝|婴儿|孩子|小孩|儿子|女儿|娃|宝)(?:才|刚|刚刚|现在)?(?P<num4>\d+|[一二两三四五六七八九十半]+)"
-    r"(?:个)?(?P<unit4>天|周|星期|月)(?!前|之前|以前)"
+    r"|(?:宝宝|婴儿|孩子|小孩|儿子|女儿|娃|宝|新生儿)(?:才|刚|刚刚|现在)?\s?(?P<num4>\d+|[一二两三四五六七八九十半]+)"
+    # "女儿一月一次" is how often, not how old
+    r"(?:个)?(?P<unit4>天|周|星期|月)(?!前|之前|以前|[一两几1-9]?次|一回)"
     # "8个月，呕吐腹泻": a bare age opening a field, as parents write it
     r"|(?:^|;)(?P<num5>\d+|[一二两三四五六七八九十]+)(?:个)?(?P<unit5>月|天)(?:大)?(?=[,;.，；。 ])"
 )
 _BLOOD_PRESSURE = re.compile(
-    r"(?:血压|bp|blood pressure|高压)[^0-9,;，；]{0,6}(?P<sys>\d{2,3})(?:\s*/\s*(?P<dia>\d{2,3}))?"
+    # a space typed inside the systolic figure ("ＢＰ ２ ００", full-width digits) does not split it
+    r"(?:血压|bp|blood pressure|高压)[^0-9,;，；]{0,6}(?P<sys>\d(?:[ \n]?\d){1,2}(?!\d))"
+    r"(?:\s*/\s*(?P<dia>\d{2,3}))?"
     r"|(?P<sys2>\d{2,3})\s*/\s*(?P<dia2>\d{2,3})\s*(?:mmhg|毫米汞柱)"
 )
 _HEART_RATE = re.compile(
@@ -154,7 +170,7 @@ _HEART_RATE = re.compile(
     r"|(?P<num2>\d{2,3})\s*(?:次/分|次每分|bpm|beats)"
 )
 _GLUCOSE = re.compile(
-    r"(?:血糖|blood sugar|glucose|bg)[^0-9,;，；]{0,6}(?P<num>\d{1,3}(?:\.\d+)?)"
+    r"(?:血糖|blood sugar|sugar level|sugar|glucose|bg)[^0-9,;，；]{0,6}(?P<num>\d{1,3}(?:\.\d+)?)"
     r"\s*(?P<mgdl>mg/dl|mg)?"
 )
 
@@ -258,6 +274,8 @@ def parse_values(text: str) -> list[Value]:
         values += _infant_ages(text)
     if digits:
         values += _measurements(text)
+    if zh_numbers or latin:
+        values += _tablet_counts(text)
     # "两个月大" and "孕32周" are ages, not how long a symptom has lasted.
     spans = [(v.start, v.end) for v in values if v.name in {"age_months", "pregnancy_weeks"}]
     values = [
@@ -336,7 +354,7 @@ def _pregnancy_weeks(text: str) -> list[Value]:
         raw, unit = (
             (match["num"], match["unit"]) if match["num"] else (match["num2"], match["unit2"])
         )
-        amount = chinese_number(raw)
+        amount = chinese_number(raw.replace(" ", "").replace("\n", ""))
         if amount is None:
             continue
         weeks = amount * (4.3 if "月" in unit or "month" in unit else 1)
@@ -367,7 +385,7 @@ def _measurements(text: str) -> list[Value]:
     only within a plausible range."""
     values = []
     for match in _BLOOD_PRESSURE.finditer(text):
-        systolic = float(match["sys"] or match["sys2"])
+        systolic = float(re.sub(r"\s", "", match["sys"] or match["sys2"]))
         if 60 <= systolic <= 300:
             values.append(Value("systolic_bp", systolic, match.start(), match.end()))
     for match in _HEART_RATE.finditer(text):
@@ -382,4 +400,14 @@ def _measurements(text: str) -> list[Value]:
             values.append(Value("glucose_mmol", glucose, match.start(), match.end()))
     for match in _VOLUME.finditer(text):
         values.append(Value("volume_ml", float(match["num"]), match.start(), match.end()))
+    return values
+
+
+def _tablet_counts(text: str) -> list[Value]:
+    """How many tablets or capsules a complaint says were taken ("24片", "二十粒", "30 pills")."""
+    values = []
+    for match in _TABLETS.finditer(text):
+        count = chinese_number(match["num"])
+        if count is not None and 1 <= count <= 999:
+            values.append(Value("tablet_count", count, match.start(), match.end()))
     return values
