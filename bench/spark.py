@@ -192,6 +192,7 @@ def run_spark(task: str, bundle: Path, parquet: Path, folder: Path) -> dict[str,
         SparkSession.builder.master("local[2]")
         .appName(f"bench-{task}")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # a bar redrawn 2x a second: CPU
         .config("spark.driver.memory", "4g")
         # several splits per input file, so both cores score (as a warehouse's many files do)
         .config("spark.sql.files.maxPartitionBytes", "2m")
@@ -213,7 +214,7 @@ def run_spark(task: str, bundle: Path, parquet: Path, folder: Path) -> dict[str,
     seconds = time.perf_counter() - job_started
     cpu = _tree_cpu_seconds(os.getpid()) - startup_cpu
     workers = _python_workers(os.getpid())
-    frame = spark.read.parquet(str(folder / "spark.out")).toPandas()
+    frame: Any = spark.read.parquet(str(folder / "spark.out")).toPandas()
     spark.stop()
     return {
         "seconds": seconds,
@@ -249,21 +250,29 @@ def _float_gap(a: Any, b: Any) -> float:
 
 
 def compare(task: str, cli_out: Path, spark_rows: list[dict[str, Any]]) -> dict[str, int]:
-    expected = {}
+    expected, texts = {}, {}
     for line in cli_out.read_text(encoding="utf-8").splitlines():
         answer = json.loads(line)
         if "error" in answer:
             answer["error"] = re.sub(r"^line \d+: ", "", answer["error"])
+            line = json.dumps(answer, ensure_ascii=False)
         expected[answer["id"]] = answer
+        texts[answer["id"]] = line
     got = {row["id"]: row_to_cli_json(row, task) for row in spark_rows}
     differ = [key for key, value in expected.items() if got.get(key) != value]
-    # Rows that differ: only in a float's last printed digit (onnxruntime sums a 10,000-row
-    # Arrow batch in another order than the CLI's 256-row one), or in a decision?
+    # The frame's row as the CLI's JSON line, compared as text: byte for byte.
+    differ_bytes = sum(
+        key not in got or json.dumps(got[key], ensure_ascii=False) != text
+        for key, text in texts.items()
+    )
+    # Rows that differ: only in a float's last printed digit (the predictor called with other
+    # requests than the CLI's call had: a padded width, a summation order), or in a decision?
     decisions = sum(_decision(got.get(key)) != _decision(expected[key]) for key in differ)
     return {
         "cli_rows": len(expected),
         "spark_rows": len(spark_rows),
         "differ": len(differ),
+        "differ_bytes": differ_bytes,
         "differ_in_a_decision": decisions,
         "max_abs_float_diff": max((_float_gap(got.get(k), expected[k]) for k in differ), default=0),
         "missing": len(set(expected) - set(got)),
@@ -285,6 +294,7 @@ def bench_task(task: str, bundle: Path, rows: list[dict[str, Any]], folder: Path
         "bundle": str(bundle),
         **same,
         "identical": same["differ"] == 0 and same["missing"] == 0,
+        "byte_identical": same["differ_bytes"] == 0,
         "same_decisions": same["differ_in_a_decision"] == 0 and same["missing"] == 0,
         "lost": report.lost,
         "error_rows": report.errors,
@@ -331,6 +341,7 @@ def main() -> None:
         "task",
         "rows",
         "identical",
+        "byte_identical",
         "lost",
         "error_rows",
         "bundle_loads",

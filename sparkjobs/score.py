@@ -6,9 +6,16 @@
 
 Each executor's Python worker loads the bundle once (`runtime.frames.shared_predictor`) and scores
 Arrow batches through `FrameScorer`, the same code as the CLIs; a row that cannot be scored is an
-`error` row. The bundle reaches executors as Spark files (`--ship files`, the default: the driver
-adds the folder, each executor gets a local copy) or from a path every node sees
-(`--ship shared`: HDFS-fuse, NFS, a container image).
+`error` row. Triage answers depend, in a float's last bits, on the other requests of the predictor
+call, so a triage job first counts each partition (`Census`: a cheap pass that validates the rows
+and keeps the edges' requests) and then scores each one in the CLI's groups of 256 requests
+counted from the start of the input (`runtime.frames.align`): the output is the CLI's, byte for
+byte, on the input in its read order (one file: its row order). A repartitioned input
+(`--partitions`) has a shuffle's order, so only its decisions are sure to match the CLI's.
+
+The bundle reaches executors as Spark files (`--ship files`, the default: the driver adds the
+folder, each executor gets a local copy) or from a path every node sees (`--ship shared`:
+HDFS-fuse, NFS, a container image).
 
 After writing, the job reads its own output partition back and reports rows in, rows out, error
 rows and bundle loads (an accumulator the workers add to), as one JSON line on stdout.
@@ -18,10 +25,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import hashlib
 import json
 import logging
 import os
+import pickle
 import shutil
 import sys
 import tempfile
@@ -32,7 +41,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from runtime.frames import FrameScorer, bundle_loads, output_columns
+from runtime.frames import (
+    GROUP_SENSITIVE_TASKS,
+    Alignment,
+    Census,
+    FrameScorer,
+    align,
+    bundle_loads,
+    output_columns,
+)
 from runtime.tasks import TASKS
 
 logger = logging.getLogger(__name__)
@@ -201,10 +218,11 @@ def score(
         shipped = ship_bundle(spark, local_bundle, ship, scratch)
         loads = spark.sparkContext.accumulator(0)
         options = (dict(load_options or {}), dict(predict_options or {}), dict(column_map or {}))
-        rows_in, scored = _scored_frame(frame, task, keep, shipped, loads, options)
+        counted, scored = _scored_frame(frame, task, keep, shipped, loads, options)
         rows_out, errors = _write_and_count(
             spark, scored, output, partition_column, partition, mode
         )
+        rows_in = int(counted.value)
         report = ScoreReport(
             task=task,
             bundle=bundle,
@@ -258,9 +276,22 @@ def _scored_frame(
     shipped: tuple[str, str],
     loads: Any,
     options: tuple[dict[str, Any], dict[str, Any], dict[str, str]],
-) -> tuple[int, Any]:
-    """(rows in, the lazily scored frame): each worker loads the bundle once, counting its
-    loads in `loads`; `options` are (load_options, predict_options, column_map)."""
+) -> tuple[Any, Any]:
+    """(an accumulator of the rows in, to read once the frame is written; the lazily scored
+    frame): each worker loads the bundle once, counting its loads in `loads`; `options` are
+    (load_options, predict_options, column_map).
+
+    Rows in are counted as the scoring reads them, not by a count job of their own (a plan, a
+    scan and JIT warm-up that cost a small job more than its rows): the write is one result
+    stage, whose accumulator updates Spark applies once per partition, retried or not.
+    """
+    rows = frame.sparkSession.sparkContext.accumulator(0)
+    alignments = _census(frame, task, options[2]) if task in GROUP_SENSITIVE_TASKS else {}
+
+    def counting(batches: Iterator[Any]) -> Iterator[Any]:
+        for batch in batches:
+            rows.add(batch.num_rows)
+            yield batch
 
     def score_batches(batches: Iterator[Any]) -> Iterator[Any]:
         before = bundle_loads()
@@ -273,7 +304,9 @@ def _scored_frame(
             column_map=options[2],
         )
         loads.add(bundle_loads() - before)
-        yield from scorer.iter_arrow(batches, arrow_schema)
+        _tune_worker_gc()
+        alignment = alignments.get(_partition_id())
+        yield from scorer.iter_arrow(counting(batches), arrow_schema, alignment)
 
     from pyspark.sql.pandas.types import to_arrow_schema
     from pyspark.sql.types import StructType
@@ -283,8 +316,60 @@ def _scored_frame(
     struct = StructType.fromDDL(schema)
     assert isinstance(struct, StructType)  # a list of columns parses to a struct
     arrow_schema = to_arrow_schema(struct)
-    rows_in = frame.count()
-    return rows_in, frame.mapInArrow(score_batches, schema)
+    return rows, frame.mapInArrow(score_batches, schema)
+
+
+_GC_TUNED = False
+
+
+def _tune_worker_gc() -> None:
+    """Set this Python worker's garbage collector for scoring, once per process.
+
+    Scoring allocates millions of short-lived objects (requests, answers, rows) next to the
+    bundle's long-lived ones. With the default thresholds the collector runs every 700
+    allocations and its full passes walk the bundle's objects again each time; freezing what the
+    load made and collecting young objects every 10,000 allocations cut recommend's worker CPU
+    by about 7% (bench/spark.py). Answers are unchanged: only when garbage cycles are freed is.
+    """
+    global _GC_TUNED
+    if not _GC_TUNED:
+        gc.freeze()
+        gc.set_threshold(10_000, 10, 10)
+        _GC_TUNED = True
+
+
+def _partition_id() -> int:
+    """The partition a Spark Python worker is scoring now."""
+    from pyspark import TaskContext
+
+    context = TaskContext.get()
+    if context is None:
+        raise RuntimeError("not inside a Spark task")
+    return context.partitionId()
+
+
+def _census(frame: Any, task: str, column_map: dict[str, str]) -> dict[int, Alignment]:
+    """Each partition's `Alignment`: one pass over the request columns that counts each
+    partition's requests and keeps the edges' requests (no bundle is loaded for it)."""
+
+    def count(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa  # Spark's own dependency, on every worker that runs mapInArrow
+
+        census = FrameScorer(task, None, column_map=column_map).census(batches)
+        # pickled for the driver only, which unpickles what its own job just made
+        row = {"partition": _partition_id(), "census": pickle.dumps(census)}
+        yield pa.RecordBatch.from_pylist([row])
+
+    wanted = FrameScorer(task, None, column_map=column_map).request_columns
+    # only what requests are read from (a table without any of them still has its rows counted)
+    columns = [name for name in wanted if name in frame.columns] or frame.columns[:1]
+    counted = frame.select(*columns).mapInArrow(count, "partition BIGINT, census BINARY")
+    censuses: dict[int, Census] = {
+        row["partition"]: pickle.loads(row["census"]) for row in counted.collect()
+    }
+    order = sorted(censuses)
+    alignments = align([censuses[index] for index in order])
+    return dict(zip(order, alignments, strict=True))
 
 
 def _write_and_count(

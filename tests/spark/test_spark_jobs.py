@@ -5,6 +5,7 @@ MLflow, and `mlflow.pyfunc.spark_udf`."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,6 +90,55 @@ def test_spark_job_output_equals_the_cli_with_errors_and_no_lost_rows(
     assert sorted(out["source_key"]) == sorted(r["source_key"] for r in records)
 
 
+def _cli_text(task: str, bundle: Path, records: list[dict[str, Any]], folder: Path) -> list[str]:
+    """The CLI's output lines as text, each error without its "line N: " prefix."""
+    source, out = folder / "cli.jsonl", folder / "cli.out.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    command = [sys.executable, "-m", task, CLI[task], "--bundle", str(bundle)]
+    subprocess.run([*command, "--input", str(source), "--output", str(out)], check=False)
+    lines = out.read_text(encoding="utf-8").splitlines()
+    return [re.sub(r'"error": "line \d+: ', '"error": "', line) for line in lines]
+
+
+@pytest.mark.slow
+def test_spark_triage_output_is_the_clis_byte_for_byte_across_partitions(
+    spark: Any, bundles: dict[str, Path], tmp_path: Path
+) -> None:
+    # Triage answers depend, in a float's last bits, on the other requests of the predictor
+    # call: the job must score in the CLI's calls of 256 requests, counted over the whole file
+    # (bad rows not counted), though partitions and Arrow batches cut it elsewhere.
+    demo = demo_records("triage")
+    records = [
+        {**r, "id": f"{r['id']}#{n}", **({"age": (n * 7) % 90} if "age" in r else {})}
+        for n in range(60)
+        for r in demo
+    ]
+    expected = _cli_text("triage", bundles["triage"], records, tmp_path)
+    source = tmp_path / "in.parquet"
+    pd.DataFrame(records).astype({"age": "Int64"}).to_parquet(source, row_group_size=25)
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "4096")  # one file, several partitions
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "16")
+    try:
+        assert spark.read.parquet(str(source)).rdd.getNumPartitions() >= 3
+        report = score(
+            spark,
+            "triage",
+            bundle=str(bundles["triage"]),
+            input=str(source),
+            output=str(tmp_path / "out"),
+            partition=PARTITION,
+        )
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    assert report.rows_in == report.rows_out == len(records) and report.lost == 0
+    out = spark.read.parquet(str(tmp_path / "out")).toPandas()
+    got = {
+        row["id"]: json.dumps(row_to_cli_json(row, "triage"), ensure_ascii=False)
+        for row in out.to_dict("records")
+    }
+    assert [got[r["id"]] for r in records] == expected
+
+
 @pytest.mark.slow
 def test_spark_job_reads_and_writes_tables_and_takes_the_bundle_from_mlflow(
     spark: Any, tracking_uri: str, triage_run: Any, tmp_path: Path
@@ -100,7 +150,10 @@ def test_spark_job_reads_and_writes_tables_and_takes_the_bundle_from_mlflow(
     spark.read.parquet(_parquet(records, tmp_path / "in.parquet")).write.saveAsTable(
         "consultations_for_test"
     )
-    common = {"input": "table:consultations_for_test", "output": "table:triage_scores_for_test"}
+    common: dict[str, Any] = {
+        "input": "table:consultations_for_test",
+        "output": "table:triage_scores_for_test",
+    }
     first = score(
         spark, "triage", bundle="models:/triage@candidate", partition="2026-12-01", **common
     )

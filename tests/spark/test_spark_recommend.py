@@ -110,7 +110,13 @@ def test_long_baskets_are_capped(spark: Any) -> None:
 @pytest.fixture(scope="module")
 def als_models(spark: Any, baskets: Baskets) -> dict[str, SparkALS]:
     """The ALS family fitted once per neighbour search (the same seed: the same factors)."""
-    settings = {"factors": 4, "iterations": 5, "neighbours": 5, "l2": 0.1, "seed": 3}
+    settings: dict[str, Any] = {
+        "factors": 4,
+        "iterations": 5,
+        "neighbours": 5,
+        "l2": 0.1,
+        "seed": 3,
+    }
     return {
         "exact": SparkALS(search="exact", **settings).fit(baskets),
         "candidates": SparkALS(search="candidates", candidates=8, **settings).fit(baskets),
