@@ -204,7 +204,13 @@ def _bounded(text: str, start: int, end: int, form: _Form) -> bool:
     """English word boundaries around a literal occurrence (plural/past endings allowed)."""
     if form.left and start > 0 and _is_word(text[start - 1]):
         return False
-    if not form.right or end >= len(text) or not _is_word(text[end]):
+    return not form.right or _word_ends_at(text, end)
+
+
+def _word_ends_at(text: str, end: int) -> bool:
+    """Whether an English word may end at ``end``: nothing word-like follows, or only a plural or
+    past ending does ("improvements", "collapsed")."""
+    if end >= len(text) or not _is_word(text[end]):
         return True
     for suffix in ("s", "es", "d", "ed"):
         stop = end + len(suffix)
@@ -438,17 +444,10 @@ class _Scan:
     def _phrase_at(self, phrase: str, begin: int) -> bool:
         """Whether the phrase occurs at ``begin`` as whole English words: "if so" is not in
         "if someone"."""
-        end = begin + len(phrase)
         if not self.text.startswith(phrase, begin):
             return False
-        if not _is_word(phrase[-1]) or end >= self.size or not _is_word(self.text[end]):
-            return True
         # plural and past endings still count ("no improvements"), as for literal forms
-        return any(
-            self.text.startswith(suffix, end)
-            and (end + len(suffix) >= self.size or not _is_word(self.text[end + len(suffix)]))
-            for suffix in ("s", "es", "d", "ed")
-        )
+        return not _is_word(phrase[-1]) or _word_ends_at(self.text, begin + len(phrase))
 
     def _runs_into_pseudo(self, cues: _CompiledCues, cue: str, at: int) -> bool:
         """Whether a pseudo phrase starts inside the cue and runs past it (":无" in
