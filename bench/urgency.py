@@ -1,7 +1,8 @@
 """Urgency benchmark: emergency recall on written vignettes, false alarms on look-alikes and on real
 haodf requests, invariance to invisible characters, and the latency the decision adds.
 
-    python bench/urgency.py [--split tune|dev|retired_test|retired_holdout|holdout|all]
+    python bench/urgency.py [--split tune|dev|retired_test|retired_holdout|retired_holdout_r4|
+                                     holdout|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -10,13 +11,14 @@ Vignettes: ``data/vignettes/urgency/tune.jsonl`` (rules were tuned on it), ``dev
 writer's messier wording, written after the first tuning round; used for the second round and for
 the backstop's threshold), ``retired_test.jsonl`` (written first by a separate writer and untouched
 for two rounds; measured, then retired to tuning in the third), ``retired_holdout.jsonl`` (the third
-round's untouched split, retired to tuning in the fourth) and ``holdout.jsonl`` (the untouched test
-split now: two fresh writers', blind to the rules, written before the fourth round and never used
-for tuning). Real requests: the haodf20 rows of the triage config's hash split, reported per split:
-'train' (rule tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle``
-the packaged rule table runs alone; with a bundle, its table and its learned backstop (when the
-bundle has one); ``--rules packaged`` puts the packaged table in the bundle's place (new rules
-beside a bundle's trained backstop, while curating).
+round's untouched split, retired to tuning in the fourth), ``retired_holdout_r4.jsonl`` (the fourth
+round's, retired to tuning in the fifth) and ``holdout.jsonl`` (the untouched test split now: two
+fresh writers', blind to the rules, written before the fifth round and never used for tuning). Real
+requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
+tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
+rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
+``--rules packaged`` puts the packaged table in the bundle's place (new rules beside a bundle's
+trained backstop, while curating).
 
 Latency is the time the urgency decision adds to a prediction, one text at a time on one
 thread: normalising with offsets, the rules and, with a bundle, the backstop's own n-grams and
@@ -53,7 +55,7 @@ TARGETS = {
     "haodf_emergency_rate": 0.015,
     "p99_added_ms": 1.0,
 }
-SPLITS = ("tune", "dev", "retired_test", "retired_holdout", "holdout")
+SPLITS = ("tune", "dev", "retired_test", "retired_holdout", "retired_holdout_r4", "holdout")
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 
 Assess = Callable[[str, int | None, str | None], tuple[str, list[str]]]
