@@ -33,7 +33,7 @@ from runtime.logs import configure_logging
 from service.metrics import ServiceMetrics, method_label
 from service.models import Poller, ServingModels
 from service.routes import admin, carts, doctor, feedback, health, prescriptions, triage
-from service.server import limit_noisy_logs
+from service.server import limit_noisy_logs, return_large_blocks_to_the_os
 from service.settings import ServiceSettings
 from service.work import PredictionGate
 
@@ -104,7 +104,17 @@ def describe_errors(errors: list[Any]) -> str:
 
 
 class BodyLimit:
-    """413 for bodies over `limit` bytes, by Content-Length or while streaming."""
+    """Reads the whole body before the app runs: 413 for bodies over `limit` bytes, by
+    Content-Length or while streaming, and the app never sees a body that did not arrive.
+
+    The body is gathered here, into one growing buffer with a running size check, and handed to
+    the app as one message. A client that goes away mid-body (or is cut off at the body
+    deadline, service/server.py) ends the request here, without an exception: when the app read
+    the body itself, Starlette raised ClientDisconnect inside it, and the exception's traceback
+    kept the frame holding every chunk read so far alive in a reference cycle until a full
+    garbage collection, which a worker with a large model heap seldom runs (200 stalled 1 MB
+    bodies left the workers 90-146 MB larger; issue 12).
+    """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -118,29 +128,41 @@ class BodyLimit:
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
                 await _too_large(send, self.limit)
                 return
-        seen = 0
-        answered = False
+        message = await self._whole_body(receive)
+        if message is None:
+            return  # the client is gone: nobody to answer
+        if message is TOO_LARGE:  # over the limit, while streaming
+            await _too_large(send, self.limit)
+            return
+        pending = [message]
 
-        async def limited() -> Message:
-            nonlocal seen, answered
-            if answered:
-                return {"type": "http.disconnect"}
+        async def replay() -> Message:
+            # the body once, then the connection's own messages (a disconnect, for the app)
+            return pending.pop() if pending else await receive()
+
+        del message  # once the app has it, this frame must not keep the body alive
+        await self.app(scope, replay, send)
+
+    async def _whole_body(self, receive: Receive) -> Message | None:
+        """The body as one `http.request` message; None when the client went away first;
+        `TOO_LARGE` once it grows over the limit (the rest is never read)."""
+        body = bytearray()
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    # Answer now: FastAPI turns an error raised while it reads the body into
-                    # its own 400, so a chunked body without Content-Length got 400, not 413.
-                    answered = True
-                    await _too_large(send, self.limit)
-                    return {"type": "http.disconnect"}
-            return message
+            if message["type"] != "http.request":
+                return None
+            chunk = message.get("body", b"")
+            more = message.get("more_body", False)
+            if not body and not more:  # the usual case: the whole body in one message, no copy
+                return message if len(chunk) <= self.limit else TOO_LARGE
+            body += chunk
+            if len(body) > self.limit:
+                return TOO_LARGE
+            if not more:
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
 
-        async def guarded_send(message: Message) -> None:
-            if not answered:  # after our 413, whatever the app answers is dropped
-                await send(message)
 
-        await self.app(scope, limited, guarded_send)
+TOO_LARGE: Message = {"type": "service.too_large"}
 
 
 async def _too_large(send: Send, limit: int) -> None:
@@ -195,6 +217,11 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+# nginx's status for a request whose client went away before it was answered: logged and
+# counted, never sent
+CLIENT_CLOSED = 499
+
+
 class Observability:
     """Metrics and one JSON access-log line per request (no bodies unless debug)."""
 
@@ -208,13 +235,13 @@ class Observability:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = {"code": 500}
+        status = {"code": 500, "answered": False}
         request_id = uuid.uuid4().hex[:16]
         body = bytearray()
 
         async def watched_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
+                status.update(code=message["status"], answered=True)
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
@@ -222,6 +249,8 @@ class Observability:
             message = await receive()
             if self.debug_payloads and message["type"] == "http.request":
                 body.extend(message.get("body", b"")[:10_000])
+            elif message["type"] == "http.disconnect" and not status["answered"]:
+                status["code"] = CLIENT_CLOSED  # gone before its answer (e.g. mid-body)
             return message
 
         try:
@@ -283,6 +312,7 @@ def create_app(
     """Build the app. Settings come from the environment when not given; nothing is loaded
     until the lifespan starts."""
     settings = settings or ServiceSettings()
+    return_large_blocks_to_the_os()  # freed request bodies go back to the OS (service/server.py)
     if settings.json_logs:  # each uvicorn worker builds its app here: its logging entrypoint
         configure_logging(settings.log_level, json_format=True)
         limit_noisy_logs()
