@@ -47,7 +47,7 @@ from triage.urgency.values import Value, parse_values
 DATA_PACKAGE = "triage.urgency"
 _END = "\x00"  # trie leaf keys: no normalised text holds a NUL or \x01
 _PART = "\x01"
-CONTEXT_KINDS = ("negated", "historical", "hypothetical", "family", "idiomatic")
+CONTEXT_KINDS = ("negated", "historical", "hypothetical", "family", "in_care", "idiomatic")
 _SUFFIX = r"(?:s|es|d|ed)?"
 # Past-tense onset this long ago or more makes a mention in its clause historical ("3年前中风").
 _HISTORICAL_AGO_DAYS = 30.0
@@ -80,7 +80,7 @@ class Mention:
         concept: the concept id.
         start: span start in the normalised text.
         end: span end in the normalised text.
-        contexts: the contexts that apply (negated, historical, hypothetical, family,
+        contexts: the contexts that apply (negated, historical, hypothetical, family, in_care,
             idiomatic); empty means affirmed.
         duration_days: the symptom duration stated nearest to it (its clause, else sentence).
         acute: whether its sentence has an acute marker or a recent onset ("两小时前").
@@ -620,6 +620,7 @@ class UrgencyEngine:
             "historical": _compile_cues(contexts.historical),
             "hypothetical": _compile_cues(contexts.hypothetical),
             "family": _compile_cues(contexts.family),
+            "in_care": _compile_cues(contexts.in_care),
         }
         self._compiled = _Compiled(
             trie=trie,
@@ -670,7 +671,8 @@ class UrgencyEngine:
         acute_at = [m.start() for m in compiled.acute.finditer(normalised)]
         # A recent onset ("两小时前", "胸痛半小时") is as good as an acute marker.
         acute_at += [v.start for v in agos if v.value <= 2]
-        acute_at += [v.start for v in durations if v.value <= 1]
+        # ...but not "几分钟就好了": a short episode that ended, told as history
+        acute_at += _short_unfinished(normalised, durations, self.table.contexts.episode_end)
         acute_at.sort()
         return _Timeline(
             durations=durations,
@@ -720,7 +722,9 @@ class UrgencyEngine:
         acute: bool,
     ) -> set[str]:
         """The contexts the words around the occurrence put it in (idiom, then the cue
-        contexts); an acute onset in the sentence overrides historical and family cues."""
+        contexts); an acute onset in the sentence overrides historical and family cues (not
+        in-care ones: a handled event is often told as sudden; only a terminator such as "又",
+        "今天" between the cue and the mention makes it new)."""
         kinds = set()
         if item.idiom_before:
             before = normalised[:start].rstrip(" ")
@@ -1018,6 +1022,17 @@ def _soft_breaks(normalised: NormalisedText) -> list[float]:
         i - 0.5
         for i in joined_spaces(normalised)
         if 0 < i < len(text) and text[i - 1] != " " and text[i] != " "
+    ]
+
+
+def _short_unfinished(text: str, durations: Sequence[Value], ended: Sequence[str]) -> list[int]:
+    """Where a duration of a day or less stands that is not followed by the end of the episode
+    ("胸痛半小时" is a recent onset; "几分钟就好了" is how long a past episode lasted)."""
+    ends = tuple(ended)
+    return [
+        v.start
+        for v in durations
+        if v.value <= 1 and not (ends and text[v.end : v.end + 8].lstrip(" ").startswith(ends))
     ]
 
 

@@ -46,6 +46,8 @@ ValueName = Literal[
     "glucose_mmol",
     "volume_ml",
     "tablet_count",
+    "sodium_mmol",
+    "potassium_mmol",
 ]
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -179,11 +181,18 @@ class Contexts(_Strict):
         historical: "以前", "病史", "years ago", ...
         hypothetical: "如果", "万一", "what if", ...
         family: "家族史", "died of", ...
+        in_care: "住院期间", "出院后", "抢救过来", "discharged", ...: the event is being or has
+            been handled in hospital (a follow-up question); a terminator ("又", "今天",
+            "again") between the cue and the mention makes the mention new again. Absent in
+            tables written before round 5 (no cue, no effect).
         acute_markers: words of a new or worse onset ("突然", "加重", "suddenly"): with one in
             the sentence, a long duration does not make a mention chronic, and a historical or
             family cue does not apply.
         framing: phrases that make the whole complaint a hypothetical ("作业题", "exam
             question"): a quiz or homework question describes a case, not the writer.
+        episode_end: words right after a short duration that say the episode ended ("几分钟就好了",
+            "lasted a few minutes then went away"): that duration tells how long a past episode
+            lasted, not that something began just now, so it is no acute marker.
         clause_delimiters: characters that end a clause.
         sentence_delimiters: characters that end a sentence.
     """
@@ -192,8 +201,10 @@ class Contexts(_Strict):
     historical: ContextCues
     hypothetical: ContextCues
     family: ContextCues
+    in_care: ContextCues = ContextCues()
     acute_markers: list[Term]
     framing: list[CueTerm] = []
+    episode_end: list[Term] = []
     clause_delimiters: str = Field(min_length=1)
     sentence_delimiters: str = Field(min_length=1)
 

@@ -122,8 +122,9 @@ _EN_LONG = re.compile(
 )
 
 _TEMPERATURE = re.compile(
-    r"(?:(?P<cue>体温|发烧|发热|高烧|低烧|烧到|烧了|温度|fever of|fever|temperature of|temperature|"
-    r"temp of|temp)[^0-9,.;!?，。；！？]{0,6})?(?P<num>\d{2,3}(?:\.\d+)?)\s*"
+    r"(?:(?P<cue>体温|发烧|发热|高烧|低烧|烧到|烧了|温度|肛温|腋温|口温|耳温|额温|fever of|fever|"
+    r"temperature of|temperature|temp of|temp)[^0-9,.;!?，。；！？]{0,6})?"
+    r"(?P<num>\d{2,3}(?:\.\d+)?)\s*"
     r"(?P<unit>度|°c|℃|°|c(?![a-z])|°f|℉|f(?![a-z])|degrees?(?: c| f| celsius| fahrenheit)?"
     # where it was measured stands in for the unit ("38.2 rectally", "37.9 腋温")
     r"|rectal(?:ly)?|orally|oral|axillary|under (?:the|her|his|my) arm|in (?:the|her|his) ear"
@@ -137,7 +138,16 @@ _TABLETS = re.compile(
     r"(?![a-z])"
 )
 # A stated volume ("咯血200ml", "吐了500毫升"): millilitres.
-_VOLUME = re.compile(r"(?<![0-9.])(?P<num>\d{2,4})\s*(?:ml|毫升|cc)(?![a-z])")
+_VOLUME = re.compile(
+    r"(?<![0-9.])(?P<num>\d{2,4}|[一二两三四五六七八九十百千半几]{1,5})\s*(?:ml|毫升|cc)(?![a-z])"
+)
+# Serum electrolytes ("血钠117", "血钾 7.2", "sodium 118", "k+ 6.8"), mmol/L.
+_SODIUM = re.compile(
+    r"(?:血钠|钠|(?<![a-z])(?:sodium|na\+?))[^0-9,;，；]{0,4}(?P<num>\d{2,3}(?:\.\d+)?)"
+)
+_POTASSIUM = re.compile(
+    r"(?:血钾|钾|(?<![a-z])(?:potassium|k\+?))[^0-9,;，；a-z]{0,4}(?P<num>\d(?:\.\d+)?)(?![0-9])"
+)
 _PREGNANCY = re.compile(
     # "孕3 2周": a space typed inside the number (full-width digits) does not split it
     r"(?:怀孕|孕|妊娠|pregnant|pregnancy)[^0-9,;，；]{0,4}?"
@@ -274,6 +284,8 @@ def parse_values(text: str) -> list[Value]:
         values += _infant_ages(text)
     if digits:
         values += _measurements(text)
+    if zh_numbers:
+        values += _volumes(text)
     if zh_numbers or latin:
         values += _tablet_counts(text)
     # "两个月大" and "孕32周" are ages, not how long a symptom has lasted.
@@ -381,7 +393,7 @@ def _infant_ages(text: str) -> list[Value]:
 
 
 def _measurements(text: str) -> list[Value]:
-    """Systolic blood pressure, heart rate, blood glucose (mmol/L) and volumes (ml), each kept
+    """Systolic blood pressure, heart rate, blood glucose (mmol/L) and electrolytes, each kept
     only within a plausible range."""
     values = []
     for match in _BLOOD_PRESSURE.finditer(text):
@@ -398,8 +410,30 @@ def _measurements(text: str) -> list[Value]:
             glucose = round(glucose / 18.0, 1)
         if 0.5 <= glucose <= 60:
             values.append(Value("glucose_mmol", glucose, match.start(), match.end()))
+    return values + _electrolytes(text)
+
+
+def _volumes(text: str) -> list[Value]:
+    """Stated volumes in millilitres ("咯血200ml", "两百毫升")."""
+    values = []
     for match in _VOLUME.finditer(text):
-        values.append(Value("volume_ml", float(match["num"]), match.start(), match.end()))
+        volume = chinese_number(match["num"])
+        if volume is not None and volume >= 1:
+            values.append(Value("volume_ml", volume, match.start(), match.end()))
+    return values
+
+
+def _electrolytes(text: str) -> list[Value]:
+    """Serum sodium and potassium (mmol/L), each kept only within a plausible range."""
+    values = []
+    for pattern, name, low, high in (
+        (_SODIUM, "sodium_mmol", 90.0, 190.0),
+        (_POTASSIUM, "potassium_mmol", 1.5, 10.0),
+    ):
+        for match in pattern.finditer(text):
+            amount = float(match["num"])
+            if low <= amount <= high:
+                values.append(Value(name, amount, match.start(), match.end()))
     return values
 
 
