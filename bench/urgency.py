@@ -21,9 +21,13 @@ rule table runs alone; with a bundle, its table and its learned backstop (when t
 trained backstop, while curating).
 
 Latency is the time the urgency decision adds to a prediction, one text at a time on one
-thread: normalising with offsets, the rules and, with a bundle, the backstop's own n-grams and
-graph. The sentence embedding the backstop reads is computed beforehand and not counted: the
-department model computes it for every request anyway.
+thread: normalising with offsets, the rules and, with a bundle, the backstop's vocabulary look-ups,
+TF-IDF weights and graph. What the backstop shares with the department model is computed before
+the clock starts and not counted, because the predictor computes it for every request anyway: the
+sentence embedding and, when the department model is a char n-gram one, the text's n-gram keys
+(``TextGrams``: ``TriagePredictor._scores`` builds them once and the department featurizer fills
+them in before the backstop reads them; here the department featurizer fills them in too). With a
+department model that reads no n-grams, the backstop builds its own keys inside the clock.
 
 Prints JSON, then a markdown table. Targets are reported, not asserted.
 """
@@ -44,7 +48,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from triage.features import age_bucket  # noqa: E402
+from triage.features import TextGrams, age_bucket  # noqa: E402
 from triage.text import normalise  # noqa: E402
 from triage.urgency import EMERGENCY_LEVELS, UrgencyEngine  # noqa: E402
 
@@ -206,38 +210,71 @@ def latency(
     texts: list[tuple[str, int | None]], engine: UrgencyEngine, predictor: Any = None
 ) -> dict[str, Any]:
     """Time of the urgency decision alone, one text at a time on one thread: normalise with
-    offsets + rules, and with a predictor its backstop's n-grams and graph (the shared sentence
-    embedding is computed before the clock starts)."""
+    offsets + rules, and with a predictor its backstop's look-ups, weights and graph (the shared
+    sentence embedding and n-gram keys are computed before the clock starts, as the department
+    model computes them in `TriagePredictor.predict`). Also the two parts' own p99s."""
     from triage.text import normalise_with_offsets
 
     backstop = getattr(predictor, "backstop", None)
-    denses: list[Any] = [None] * len(texts)
-    if backstop is not None and backstop.sentences is not None:
-        denses = [backstop.sentences.encode([normalise(text)]) for text, _ in texts]
+    denses, grams = _shared_inputs(texts, predictor)
 
-    def decide(index: int) -> None:
+    def decide(index: int) -> tuple[float, float, float]:
+        start = time.perf_counter()
         text, age = texts[index]
         typed = normalise_with_offsets(text)
         engine.assess(text, age, None, normalised=typed)
+        ruled = time.perf_counter()
         if backstop is not None:
-            backstop.probabilities([typed.text], [age_bucket(age)], denses[index])
+            shared = None if grams[index] is None else [grams[index]]
+            backstop.probabilities([typed.text], [age_bucket(age)], denses[index], shared)
+        return start, ruled, time.perf_counter()
 
     for index in range(min(50, len(texts))):
         decide(index)
-    timings = []
+    timings, rules, backstops = [], [], []
     for _ in range(5):
         for index in range(len(texts)):
-            start = time.perf_counter()
-            decide(index)
-            timings.append((time.perf_counter() - start) * 1000)
+            start, ruled, end = decide(index)
+            timings.append((end - start) * 1000)
+            rules.append((ruled - start) * 1000)
+            backstops.append((end - ruled) * 1000)
     timings.sort()
     return {
         "calls": len(timings),
         "with_backstop": backstop is not None,
+        "shared_ngrams": any(g is not None for g in grams),
         "p50_ms": round(timings[len(timings) // 2], 4),
         "p99_ms": round(timings[int(len(timings) * 0.99)], 4),
+        "normalise_rules_p99_ms": _p99(rules),
+        "backstop_p99_ms": _p99(backstops),
         "normalise_only_p50_ms": round(_time_normalise(texts), 4),
     }
+
+
+def _p99(values: list[float]) -> float:
+    return round(sorted(values)[int(len(values) * 0.99)], 4)
+
+
+def _shared_inputs(
+    texts: list[tuple[str, int | None]], predictor: Any
+) -> tuple[list[Any], list[TextGrams | None]]:
+    """Per text, what the predictor computes for the department model and the backstop reads:
+    the sentence embedding (when the backstop reads one) and the n-gram keys, filled in by the
+    department featurizer (when the department model reads n-grams)."""
+    backstop = getattr(predictor, "backstop", None)
+    denses: list[Any] = [None] * len(texts)
+    grams: list[TextGrams | None] = [None] * len(texts)
+    if backstop is None:
+        return denses, grams
+    if backstop.sentences is not None:
+        denses = [backstop.sentences.encode([normalise(text)]) for text, _ in texts]
+    featurizer = getattr(predictor.encoder, "featurizer", None)
+    if featurizer is not None:
+        for index, (text, age) in enumerate(texts):
+            keys = TextGrams(normalise(text))
+            featurizer.transform([keys.text], [age_bucket(age)], [keys])
+            grams[index] = keys
+    return denses, grams
 
 
 def _time_normalise(texts: list[tuple[str, int | None]]) -> float:

@@ -25,7 +25,7 @@ from runtime.predictor import BundlePredictor
 from runtime.sentence_encoder import Embedder, SentenceEncoder
 from runtime.text import TextEncoder, is_cjk
 from triage.departments import DepartmentMap, load_department_map
-from triage.features import TfidfFeaturizer, age_bucket
+from triage.features import TextGrams, TfidfFeaturizer, age_bucket
 from triage.manifest import TriagePostprocessing
 from triage.schema import DepartmentScore, Evidence, TriageRequest, TriageResult, UrgencyReason
 from triage.text import NormalisedText, normalise, normalise_with_offsets, with_age_prefix
@@ -53,11 +53,15 @@ _CLAUSE = re.compile(r"[^,.;!?，。；！？、\s]+")
 
 class Encoder(Protocol):
     """Turns normalised texts and age buckets into the graph's input arrays. ``dense`` is the
-    sentence embedding of the same texts when the caller already has it (encoders that do not
-    use one ignore it)."""
+    sentence embedding of the same texts and ``grams`` their n-gram keys (`TextGrams`) when the
+    caller already has them (encoders that do not use them ignore them)."""
 
     def __call__(
-        self, texts: Sequence[str], buckets: Sequence[str], dense: np.ndarray | None = None
+        self,
+        texts: Sequence[str],
+        buckets: Sequence[str],
+        dense: np.ndarray | None = None,
+        grams: Sequence[TextGrams] | None = None,
     ) -> dict[str, np.ndarray]: ...
 
 
@@ -68,9 +72,13 @@ class TfidfEncoder:
         self.featurizer = featurizer
 
     def __call__(
-        self, texts: Sequence[str], buckets: Sequence[str], dense: np.ndarray | None = None
+        self,
+        texts: Sequence[str],
+        buckets: Sequence[str],
+        dense: np.ndarray | None = None,
+        grams: Sequence[TextGrams] | None = None,
     ) -> dict[str, np.ndarray]:
-        ids, weights = self.featurizer.transform(texts, buckets)
+        ids, weights = self.featurizer.transform(texts, buckets, grams)
         return {"ids": ids, "weights": weights}
 
 
@@ -106,9 +114,13 @@ class TfidfSentenceEncoder:
         return np.array([cjk_share(t) >= self.min_cjk_share for t in texts], dtype=bool)
 
     def __call__(
-        self, texts: Sequence[str], buckets: Sequence[str], dense: np.ndarray | None = None
+        self,
+        texts: Sequence[str],
+        buckets: Sequence[str],
+        dense: np.ndarray | None = None,
+        grams: Sequence[TextGrams] | None = None,
     ) -> dict[str, np.ndarray]:
-        ids, weights = self.featurizer.transform(texts, buckets)
+        ids, weights = self.featurizer.transform(texts, buckets, grams)
         dropped = ~self.ngram_route(texts)
         if dropped.any():
             weights[dropped] *= ids[dropped] >= self.featurizer.age_offset_
@@ -126,7 +138,11 @@ class WordPieceEncoder:
         self.encoder = encoder
 
     def __call__(
-        self, texts: Sequence[str], buckets: Sequence[str], dense: np.ndarray | None = None
+        self,
+        texts: Sequence[str],
+        buckets: Sequence[str],
+        dense: np.ndarray | None = None,
+        grams: Sequence[TextGrams] | None = None,
     ) -> dict[str, np.ndarray]:
         prefixed = [with_age_prefix(t, b) for t, b in zip(texts, buckets, strict=True)]
         return self.encoder.encode(prefixed)
@@ -200,28 +216,42 @@ class UrgencyBackstop:
         return cls(TfidfEncoder(featurizer), model, threshold, sentences)
 
     def feeds(
-        self, normalised: Sequence[str], buckets: Sequence[str], dense: np.ndarray | None = None
+        self,
+        normalised: Sequence[str],
+        buckets: Sequence[str],
+        dense: np.ndarray | None = None,
+        grams: Sequence[TextGrams] | None = None,
     ) -> dict[str, np.ndarray]:
         """The graph's inputs for normalised texts and age buckets (training's parity check
-        feeds the same); ``dense``: their sentence embeddings when the caller has them."""
-        feeds = self.encoder(normalised, buckets)
+        feeds the same); ``dense``: their sentence embeddings, ``grams``: their n-gram keys,
+        when the caller has them (the predictor shares both with the department model)."""
+        feeds = self.encoder(normalised, buckets, grams=grams)
         if self.sentences is not None:
             feeds["dense"] = self.sentences.encode(normalised) if dense is None else dense
         return feeds
 
     def probabilities(
-        self, normalised: Sequence[str], buckets: Sequence[str], dense: np.ndarray | None = None
+        self,
+        normalised: Sequence[str],
+        buckets: Sequence[str],
+        dense: np.ndarray | None = None,
+        grams: Sequence[TextGrams] | None = None,
     ) -> np.ndarray:
-        """P(emergency) for normalised texts and age buckets."""
+        """P(emergency) for normalised texts and age buckets (``dense``, ``grams``: see
+        `feeds`)."""
         if not normalised:
             return np.zeros(0)
         chunks = []
         for start in range(0, len(normalised), _CHUNK):
             end = start + _CHUNK
-            part = None if dense is None else dense[start:end]
-            feeds = self.feeds(normalised[start:end], buckets[start:end], part)
+            feeds = self.feeds(
+                normalised[start:end],
+                buckets[start:end],
+                None if dense is None else dense[start:end],
+                None if grams is None else grams[start:end],
+            )
             chunks.append(self.model.run(feeds)[0][:, 0])
-        logits = np.concatenate(chunks).astype(np.float64)
+        logits = (chunks[0] if len(chunks) == 1 else np.concatenate(chunks)).astype(np.float64)
         probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
         return probabilities
 
@@ -416,6 +446,15 @@ class TriagePredictor(BundlePredictor):
             chunks.append(self.model.run(feeds, ["logits"])[0])
         return np.concatenate(chunks, axis=0)
 
+    def _shares_grams(self, backstop: bool) -> bool:
+        """Whether the department model and the backstop both read character n-grams (then a
+        text's `TextGrams` are built once for both)."""
+        return (
+            backstop
+            and self.backstop is not None
+            and getattr(self.encoder, "featurizer", None) is not None
+        )
+
     def _ngram_route(self, normalised: Sequence[str]) -> np.ndarray:
         route = getattr(self.encoder, "ngram_route", None)
         if route is None or self.embedding_route is None:
@@ -446,11 +485,13 @@ class TriagePredictor(BundlePredictor):
             end = start + _CHUNK
             texts, chunk_buckets = normalised[start:end], buckets[start:end]
             dense = self.sentences.encode(texts) if self.sentences is not None else None
-            feeds = self.encoder(texts, chunk_buckets, dense)
+            # one enumeration of each text's n-grams for both n-gram models
+            grams = [TextGrams(text) for text in texts] if self._shares_grams(backstop) else None
+            feeds = self.encoder(texts, chunk_buckets, dense, grams)
             outputs = self.model.run(feeds, names)
             probabilities.append(softmax_rows(outputs[0], temperatures[start:end]))
             if backstop and self.backstop is not None:
-                emergency.append(self.backstop.probabilities(texts, chunk_buckets, dense))
+                emergency.append(self.backstop.probabilities(texts, chunk_buckets, dense, grams))
             if evidence:
                 rows += [
                     _EvidenceRow(

@@ -130,3 +130,35 @@ def test_fast_offsets_equal_the_per_character_offsets(typed: str) -> None:
     fast = _fast_starts(typed, result.text)
     if fast is not None:
         assert list(fast) == [start for _, start, _ in _slow_units(typed)]
+
+
+def test_folding_full_width_forms_before_nfkc_changes_nothing() -> None:
+    """The fast path folds full-width ASCII and the ideographic space in the pass that drops
+    format characters (so NFKC's quick check passes); NFKC must give what it gave without."""
+    import unicodedata
+
+    from triage.text import _drop_table, _fold_table
+
+    folded = {code: out for code, out in _fold_table().items() if code not in _drop_table()}
+    assert len(folded) == 95
+    for code, out in folded.items():
+        assert unicodedata.normalize("NFKC", chr(code)) == out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            [chr(c) for c in range(0xFF00, 0xFF70)]
+            + list("\u3000\u3099\u0301\u200b\u00ad’胸痛ｶﾞa ;")
+        ),
+        max_size=30,
+    )
+)
+def test_folded_nfkc_equals_nfkc(text: str) -> None:
+    import unicodedata
+
+    from triage.text import _drop_table, _fold_table
+
+    plain = unicodedata.normalize("NFKC", text.translate(_drop_table()))
+    assert unicodedata.normalize("NFKC", text.translate(_fold_table())) == plain

@@ -123,3 +123,134 @@ def test_features_column_spans_point_at_each_occurrence_of_each_column() -> None
     for column, places in spans.items():
         grams = {text[start:end] for start, end in places}
         assert len(grams) == 1, f"column {column} spans differing text {grams}"
+
+
+def _reference(featurizer: TfidfFeaturizer, text: str, bucket: str) -> tuple[list, list]:
+    """transform_one as it was written before n-gram keys: a string per n-gram, a dict look-up,
+    a Counter (the vectors must stay bit-identical)."""
+    from collections import Counter
+
+    from triage.features import _field
+
+    ids: list[int] = []
+    values: list[float] = []
+    for block, vocabulary in zip(featurizer.blocks, featurizer.vocabularies_, strict=True):
+        field = _field(text, block.field)
+        counts = Counter(
+            column
+            for n in range(block.ngram_min, block.ngram_max + 1)
+            for column in map(vocabulary.get, (field[i : i + n] for i in range(len(field) - n + 1)))
+            if column is not None
+        )
+        if not counts:
+            continue
+        tf = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float32))).astype(np.float32)
+        weights = tf * featurizer.idf_[list(counts)]
+        weights *= block.weight / float(np.linalg.norm(weights))
+        ids.extend(counts)
+        values.extend(weights.tolist())
+    return [*ids, featurizer.age_offset_ + AGE_BUCKETS.index(bucket)], [
+        *values,
+        featurizer.age_weight,
+    ]
+
+
+# Astral characters, a lone surrogate, empty and missing fields, n-grams across ';'.
+ODD_TEXTS = [
+    "",
+    ";",
+    ";;咳",
+    "咳",
+    "咳嗽",
+    "\U0002a6a5\U0002a6a5咳;\ud800咳嗽",
+    "a;b;c;d;e",
+    "嗽嗽嗽嗽",
+]
+
+
+def _random_texts(count: int) -> list[str]:
+    rng = np.random.default_rng(7)
+    alphabet = list("咳嗽头痛发热;腹泻三天 ab1\U0002a6a5\u00e9")
+    return [
+        "".join(rng.choice(alphabet, size=int(rng.integers(0, 40)))) for _ in range(count)
+    ] + ODD_TEXTS
+
+
+def _wide_fitted(max_n: int = 3) -> TfidfFeaturizer:
+    blocks = [
+        NgramBlock("text", None, 1, max_n, 1.0, 1),
+        NgramBlock("complaint", 0, 1, 3, 0.5, 1),
+        NgramBlock("title", 2, 2, 3, 0.5, 1),
+    ]
+    return TfidfFeaturizer(blocks, age_weight=1.5).fit(_random_texts(300))
+
+
+def test_features_integer_keys_give_the_vectors_string_look_ups_gave() -> None:
+    for featurizer in (_wide_fitted(), _fitted()):
+        restored = TfidfFeaturizer.from_dict(json.loads(json.dumps(featurizer.to_dict())))
+        for text in _random_texts(200):
+            assert restored.transform_one(text, "40+") == _reference(featurizer, text, "40+")
+
+
+def test_features_text_grams_key_each_ngram_of_the_span_once() -> None:
+    from triage.features import NgramTable, TextGrams
+
+    text = "咳嗽;\U0002a6a5x咳嗽"
+    grams = TextGrams(text)
+    for start, stop in ((0, len(text)), (3, len(text)), (0, 2), (2, 2), (5, 3)):
+        for n in (1, 2, 3):
+            span = text[start:stop]
+            expected = [span[i : i + n] for i in range(len(span) - n + 1)]
+            vocabulary = {gram: column for column, gram in enumerate(dict.fromkeys(expected))}
+            keys = grams.keys(n, start, stop)
+            columns = NgramTable(vocabulary).columns(keys).tolist()
+            assert columns == [vocabulary[gram] for gram in expected]
+    with pytest.raises(ValueError, match="no key"):
+        grams.keys(4)
+
+
+def test_features_shared_grams_equal_separate_featurisation() -> None:
+    """The predictor builds one TextGrams per text for the department model and the backstop:
+    each featurizer must read from it exactly what it reads alone."""
+    from triage.features import TextGrams
+
+    department, backstop = _wide_fitted(), _fitted()
+    texts = _random_texts(60)
+    buckets = ["30+"] * len(texts)
+    grams = [TextGrams(text) for text in texts]
+    shared = (
+        department.transform(texts, buckets, grams),
+        backstop.transform(texts, buckets, grams),
+    )
+    alone = (department.transform(texts, buckets), backstop.transform(texts, buckets))
+    for (ids, weights), (own_ids, own_weights) in zip(shared, alone, strict=True):
+        assert np.array_equal(ids, own_ids) and np.array_equal(weights, own_weights)
+    for text, text_grams in zip(texts, grams, strict=True):
+        assert backstop.transform_one(text, "30+", text_grams) == backstop.transform_one(
+            text, "30+"
+        )
+
+
+def test_features_batch_rows_equal_single_rows() -> None:
+    featurizer = _wide_fitted()
+    texts = _random_texts(20)
+    ids, weights = featurizer.transform(texts, ["unknown"] * len(texts))
+    for row, text in enumerate(texts):
+        one_ids, one_weights = featurizer.transform([text], ["unknown"])
+        width = one_ids.shape[1]
+        assert np.array_equal(ids[row, :width], one_ids[0])
+        assert np.array_equal(weights[row, :width], one_weights[0])
+
+
+def test_features_ngrams_longer_than_keys_are_looked_up_as_strings() -> None:
+    featurizer = _wide_fitted(max_n=4)
+    assert featurizer.tables()[0] is None and featurizer.tables()[1] is not None
+    for text in _random_texts(100):
+        assert featurizer.transform_one(text, "0+") == _reference(featurizer, text, "0+")
+
+
+def test_features_grams_of_another_text_are_refused() -> None:
+    from triage.features import TextGrams
+
+    with pytest.raises(ValueError, match="another text"):
+        _fitted().transform(["咳嗽"], ["unknown"], [TextGrams("头痛")])
