@@ -11,10 +11,11 @@ Three architectures share this predictor:
     recommend.sasrec.v1      (item_seq, exclude, k) -> (scores, items)
     recommend.hybrid.v1      (item_seq + the item graph's inputs) -> (as the item graph)
 
-The item graph reads the last `history_limit` baskets, weighted by age; a sequential model reads
-the last `max_len` items of every stored basket, then the cart (`recommend.features`, which
-training uses too). Those settings are the manifest's typed preprocessing section
-(`recommend.manifest`): a bundle missing one is refused.
+The item graph reads the cart (its distinct items, ascending) weighted by its size and the last
+`history_limit` baskets, weighted by age; a sequential model reads the last `max_len` items of
+every stored basket, then the cart (`recommend.features`, which training's models and evaluation
+call too, so the bundle serves what training measured). Those settings are the manifest's typed
+preprocessing section (`recommend.manifest`): a bundle missing one is refused.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from prescription.predictor import PrescriptionPredictor
-from recommend.features import basket_history, basket_sequence
+from recommend.features import basket_graph_inputs, basket_history, basket_sequence, cart_items
 from recommend.manifest import (
     ARCHITECTURES,
     HYBRID,
@@ -203,27 +204,13 @@ class RecommendPredictor(BundlePredictor):
     def _baskets(self, user_id: str | None) -> list[np.ndarray]:
         return self.users.get(user_id, []) if user_id else []
 
-    def _history(self, baskets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Recent baskets (oldest first) -> history items and their decayed weights. SASRec has
-        no history channel: its history (for the "bought before" reason) is the last
-        `_REASON_BASKETS` baskets."""
-        weighting = self.weighting
-        if weighting is None:
-            return basket_history(baskets, 1.0, _REASON_BASKETS, 0.0)
-        return basket_history(
-            baskets,
-            weighting.history_decay,
-            weighting.history_limit,
-            weighting.history_size_power,
-        )
-
     def _feeds(
         self, cart: np.ndarray, baskets: list[np.ndarray]
     ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """The graph's inputs (all but k) for a cart and the user's baskets (oldest first),
-        and the history items the item graph reads; built once per request, however many
-        times the candidate list is widened."""
-        history, history_weight = self._history(baskets)
+        """The graph's inputs (all but k) for a cart (`cart_items`) and the user's baskets
+        (oldest first), and the history items the "bought before" reason reads; built once per
+        request, however many times the candidate list is widened."""
+        cart = cart_items(cart)
         # next-item bundles never recommend what the user already has (the evaluation protocol)
         exclude = (
             np.concatenate([cart, *[np.asarray(b, np.int64) for b in baskets]])
@@ -235,14 +222,15 @@ class RecommendPredictor(BundlePredictor):
             feeds["item_seq"] = basket_sequence(baskets, cart, self.max_len, len(self.items))[
                 None, :
             ]
-        if self.weighting is not None:
-            feeds["cart"] = cart
-            feeds["cart_weight"] = np.full(
-                len(cart), max(len(cart), 1) ** -self.weighting.cart_size_power, np.float32
-            )
-            feeds["history"] = history
-            feeds["history_weight"] = history_weight
-        return feeds, history
+        if self.weighting is None:
+            history, _ = basket_history(baskets, 1.0, _REASON_BASKETS, 0.0)
+            return feeds, history
+        inputs = basket_graph_inputs(cart, baskets, self.weighting)
+        feeds["cart"] = inputs.cart
+        feeds["cart_weight"] = inputs.cart_weight
+        feeds["history"] = inputs.history
+        feeds["history_weight"] = inputs.history_weight
+        return feeds, inputs.history
 
     def _run(
         self, feeds: dict[str, np.ndarray], ask: int
@@ -259,7 +247,7 @@ class RecommendPredictor(BundlePredictor):
         """Top-k item ids for an explicit cart and history (oldest basket first), with no
         safety filter: the ranking the model itself gives, for evaluation and promotion.
         Unknown ids are ignored."""
-        cart_index = np.array(sorted({self.index[i] for i in cart if i in self.index}), np.int64)
+        cart_index = cart_items([self.index[i] for i in cart if i in self.index])
         baskets = [
             np.array([self.index[i] for i in b if i in self.index], np.int64) for b in history
         ]
@@ -274,10 +262,7 @@ class RecommendPredictor(BundlePredictor):
     def score(self, request: ScoreRequest) -> ScoreResult:
         """Complete one cart: top k items, never one in the cart, unsafe ones suppressed."""
         unknown = [item for item in request.cart if item not in self.index]
-        cart = np.array(
-            sorted({self.index[item] for item in request.cart if item in self.index}),
-            dtype=np.int64,
-        )
+        cart = cart_items([self.index[item] for item in request.cart if item in self.index])
         feeds, history = self._feeds(cart, self._baskets(request.user_id))
         in_history = set(history.tolist())
         context = (

@@ -11,10 +11,14 @@ import numpy as np
 from scipy import sparse
 
 from recommend.features import (
+    basket_graph_inputs,
     basket_history,
     basket_sequence,
+    cart_items,
+    cart_weights,
     history_ages,
     history_weights,
+    sequence_items,
     sequence_row,
 )
 from training.recommend.models import ItemGraph
@@ -80,6 +84,47 @@ def test_sequence_rows_are_left_padded_and_keep_the_most_recent() -> None:
     np.testing.assert_array_equal(sequence_row(np.zeros(0, np.int64), 3, 9), [9, 9, 9])
     row = basket_sequence(BASKETS, np.array([6, 7]), 5, 9)
     np.testing.assert_array_equal(row, [3, 4, 5, 6, 7])
+
+
+def test_a_cart_is_its_distinct_items_ascending() -> None:
+    for listed in ([7, 3, 7, 1], [1, 3, 7], [3, 1, 7, 7, 7]):
+        np.testing.assert_array_equal(cart_items(listed), [1, 3, 7])
+        assert cart_items(listed).dtype == np.int64
+    assert cart_items([]).shape == (0,)
+
+
+def test_cart_weights_round_a_float64_power_once() -> None:
+    for size in range(12):
+        for power in (0.0, 0.5, 1.0, 1.5):
+            expected = np.float32(float(max(size, 1)) ** -power)
+            weights = cart_weights(size, power)
+            assert weights.dtype == np.float32 and weights.shape == (size,)
+            assert (weights == expected).all()
+
+
+def test_graph_inputs_read_the_cart_as_a_set() -> None:
+    graph = ItemGraph(
+        sparse.csr_matrix((8, 8), dtype=np.float32),
+        sparse.csr_matrix((8, 8), dtype=np.float32),
+        np.ones(8, np.float32),
+        history_limit=2,
+        cart_size_power=0.5,
+    )
+    one = basket_graph_inputs([5, 2, 5, 6, 2, 1], BASKETS, graph)
+    np.testing.assert_array_equal(one.cart, [1, 2, 5, 6])
+    np.testing.assert_array_equal(one.cart_weight, cart_weights(4, 0.5))
+    np.testing.assert_array_equal(one.history, [3, 4, 5])
+    again = basket_graph_inputs([6, 1, 2, 5], BASKETS, graph)
+    for a, b in zip(vars(one).values(), vars(again).values(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sequences_end_with_the_cart_as_a_set() -> None:
+    history = np.array([4, 4, 9])
+    np.testing.assert_array_equal(sequence_items(history, [8, 2, 8]), [4, 4, 9, 2, 8])
+    np.testing.assert_array_equal(
+        basket_sequence(BASKETS, [7, 6, 7], 5, 9), basket_sequence(BASKETS, [6, 7], 5, 9)
+    )
 
 
 def test_features_and_manifest_import_no_heavy_library() -> None:

@@ -80,10 +80,17 @@ def items_csv(catalogue: list[dict[str, str]], links: list[Link], counts: np.nda
 # -- users ------------------------------------------------------------------------------------
 
 
-def stored_baskets(preprocessing: RecommendPreprocessing, history_baskets: int) -> int:
-    """Recent baskets kept per user: the item graph's history limit (else the configured
-    `deploy.history_baskets`), and at least `max_len` for a sequential model, which reads up to
-    max_len items of history (every basket holds at least one item)."""
+def stored_baskets(preprocessing: RecommendPreprocessing, history_baskets: int) -> int | None:
+    """Recent baskets kept per user (None: all of them).
+
+    The item graph's history limit (else the configured `deploy.history_baskets`), and at least
+    `max_len` for a sequential model, which reads up to max_len items of history (every basket
+    holds at least one item). A bundle that never recommends an item of the user's history
+    (`exclude_history`, next item) keeps every basket: the evaluation excludes the whole
+    history, so the served answer must too.
+    """
+    if preprocessing.exclude_history:
+        return None
     limit = (
         preprocessing.history_limit
         if isinstance(preprocessing, ItemGraphPreprocessing)
@@ -93,14 +100,14 @@ def stored_baskets(preprocessing: RecommendPreprocessing, history_baskets: int) 
     return max(limit, max_len)
 
 
-def users_csv(data: Baskets, history_baskets: int) -> str:
-    """users.csv: user id, their last `history_baskets` baskets ('3 17;5': two baskets, oldest
-    first, item indices)."""
+def users_csv(data: Baskets, history_baskets: int | None) -> str:
+    """users.csv: user id, their last `history_baskets` baskets (None: all; '3 17;5': two
+    baskets, oldest first, item indices)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["user_id", "baskets"])
     for user, baskets in sorted(data.user_baskets().items()):
-        recent = baskets[-history_baskets:]
+        recent = baskets if history_baskets is None else baskets[-history_baskets:]
         writer.writerow(
             [data.user_ids[user], ";".join(" ".join(map(str, data.basket(int(b)))) for b in recent)]
         )

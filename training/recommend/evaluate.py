@@ -157,17 +157,27 @@ def next_item(data: Baskets) -> TaskData:
 def rank_top_k(
     scores: np.ndarray, carts: Sequence[np.ndarray], excluded: Sequence[np.ndarray], k: int = K
 ) -> np.ndarray:
-    """Top-k item indices per row, cart and excluded items masked [B, k]."""
+    """Top-k item indices per row, cart and excluded items masked [B, k]: best score first,
+    equal scores by lower item index (the order the bundle graph's TopK returns them in)."""
     scores = scores.copy()
     for row, (cart, other) in enumerate(zip(carts, excluded, strict=True)):
         scores[row, cart] = -np.inf
         scores[row, other] = -np.inf
     k = min(k, scores.shape[1])
-    top = (
-        np.argpartition(-scores, k, axis=1)[:, :k]
-        if k < scores.shape[1]
-        else np.tile(np.arange(k), (len(scores), 1))
-    )
+    if k < scores.shape[1]:
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        # argpartition picks among items tied with the k-th score arbitrarily: where more
+        # are tied than fit, keep the lowest indices
+        kth = np.take_along_axis(scores, top, axis=1).min(axis=1)[:, None]
+        tied = scores == kth
+        need = k - (scores > kth).sum(axis=1)
+        for crowded in np.flatnonzero(tied.sum(axis=1) > need):
+            better = np.flatnonzero(scores[crowded] > kth[crowded])
+            first = np.flatnonzero(tied[crowded])[: need[crowded]]
+            top[crowded] = np.concatenate([better, first])
+    else:
+        top = np.tile(np.arange(k), (len(scores), 1))
+    top = np.sort(top, axis=1)
     order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
     return np.take_along_axis(top, order, axis=1)
 
@@ -191,20 +201,28 @@ def top_k_metric(top: np.ndarray, targets: np.ndarray, metric: str) -> float:
     return float(found.mean() if metric == "hr@10" else gains.mean())
 
 
+def rank_cases(
+    model: Scorer, cases: Cases, rows: Sequence[int], k: int = K
+) -> tuple[np.ndarray, np.ndarray]:
+    """The evaluation's view of cases[rows]: the model's scores [B, n_items] (nothing masked)
+    and the top-k items `rank_top_k` ranks from them [B, k]."""
+    carts = [cases.carts[i] for i in rows]
+    histories = [cases.histories[i] for i in rows]
+    scores = model.score_batch(carts, histories, [cases.ages[i] for i in rows])
+    excluded = cases.excluded()
+    return scores, rank_top_k(scores, carts, [excluded[i] for i in rows], k)
+
+
 def evaluate(model: Scorer, cases: Cases, n_items: int, batch_size: int = 512) -> dict[str, float]:
     """HR@10, NDCG@10 and coverage of a model on cases."""
     hits = np.zeros(len(cases))
     gains = np.zeros(len(cases))
     shown = np.zeros(n_items, dtype=bool)
-    excluded = cases.excluded()
     for start in range(0, len(cases), batch_size):
-        rows = range(start, min(start + batch_size, len(cases)))
-        carts = [cases.carts[i] for i in rows]
-        histories = [cases.histories[i] for i in rows]
-        scores = model.score_batch(carts, histories, [cases.ages[i] for i in rows])
-        top = rank_top_k(scores, carts, [excluded[i] for i in rows])
+        rows = list(range(start, min(start + batch_size, len(cases))))
+        _, top = rank_cases(model, cases, rows)
         shown[top.ravel()] = True
-        hits[list(rows)], gains[list(rows)] = hits_and_gains(top, cases.targets[list(rows)])
+        hits[rows], gains[rows] = hits_and_gains(top, cases.targets[rows])
     return {
         "hr@10": float(hits.mean()) if len(cases) else float("nan"),
         "ndcg@10": float(gains.mean()) if len(cases) else float("nan"),
@@ -222,6 +240,7 @@ __all__ = [
     "evaluate",
     "hits_and_gains",
     "next_item",
+    "rank_cases",
     "rank_top_k",
     "top_k_metric",
 ]

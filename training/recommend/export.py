@@ -19,24 +19,9 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from scipy import sparse
 
+from recommend.features import cart_items, cart_weights
 from training.export import ParityError, save_and_open
 from training.recommend.models import ItemGraph
-
-
-def neighbour_table(matrix: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-    """CSR rows -> (index int32 [n, N], value float32 [n, N]); padding points at the row itself
-    with value 0, so it adds nothing."""
-    n = matrix.shape[0]
-    lengths = np.diff(matrix.indptr)
-    width = max(int(lengths.max()) if n else 0, 1)
-    index = np.repeat(np.arange(n, dtype=np.int32)[:, None], width, axis=1)
-    value = np.zeros((n, width), dtype=np.float32)
-    for row in range(n):
-        start, end = matrix.indptr[row], matrix.indptr[row + 1]
-        order = np.argsort(-matrix.data[start:end], kind="stable")
-        index[row, : end - start] = matrix.indices[start:end][order]
-        value[row, : end - start] = matrix.data[start:end][order]
-    return index, value
 
 
 def item_graph_onnx(
@@ -47,8 +32,7 @@ def item_graph_onnx(
     With `extra_scores`, the graph takes one more input, `extra_scores` float [n], added to every
     item's score before masking (the hybrid feeds SASRec's scores into it).
     """
-    cart_index, cart_value = neighbour_table(graph.cart_matrix)
-    history_index, history_value = neighbour_table(graph.history_matrix)
+    (cart_index, cart_value), (history_index, history_value) = graph.tables()
     repeat = np.full(graph.n_items, graph.repeat_weight, dtype=np.float32)
     initializers = {
         "cart_index": cart_index,
@@ -56,7 +40,7 @@ def item_graph_onnx(
         "history_index": history_index,
         "history_value": history_value,
         "repeat": repeat,
-        "base": (graph.popularity_weight * graph.popularity).astype(np.float32),
+        "base": graph.base_scores(),
         "flat": np.array([-1], dtype=np.int64),
         "axis_1": np.array([1], dtype=np.int64),
         "axis_2": np.array([2], dtype=np.int64),
@@ -189,14 +173,16 @@ def check_item_graph_parity(
     worst = 0.0
     for r in range(n_requests):
         size = 0 if r == 0 else int(rng.integers(1, min(20, n)))
-        cart = np.unique(rng.integers(0, n, size)).astype(np.int64)
+        cart = cart_items(rng.integers(0, n, size))
         history = rng.integers(0, n, int(rng.integers(0, 30)) if r > 1 else 0).astype(np.int64)
         history_weight = rng.random(len(history)).astype(np.float32)
         k = min(10, n - len(cart))
-        weight = float(max(len(cart), 1) ** -0.5)
+        # non-unit cart weights (size power 0.5), as the predictor computes them
+        cart_weight = cart_weights(len(cart), 0.5)
+        weight = float(cart_weight[0]) if len(cart) else 1.0
         feeds: dict[str, np.ndarray] = {
             "cart": cart,
-            "cart_weight": np.full(len(cart), weight, np.float32),
+            "cart_weight": cart_weight,
             "history": history,
             "history_weight": history_weight,
             "exclude": cart,

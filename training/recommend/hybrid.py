@@ -26,6 +26,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, compose, helper, numpy_helper
 
+from recommend.features import cart_items, cart_weights
 from training.export import ParityError, save_and_open
 from training.recommend.evaluate import Cases, rank_top_k, top_k_metric
 from training.recommend.export import item_graph_onnx, reference_scores
@@ -66,12 +67,13 @@ class Hybrid:
         histories: Sequence[np.ndarray],
         ages: Sequence[np.ndarray] | None = None,
     ) -> np.ndarray:
-        """Scores [B, n_items] float32."""
-        scores = self.graph.score_batch(carts, histories, ages)
-        if self.weight:
+        """Scores [B, n_items] float32, in the bundle graph's order: the sequential scores
+        enter the item graph's base scores before the cart and history terms are added."""
+        extra = None
+        if self.weight:  # weight 0 adds exact zeros: the item graph's scores
             logits = self.sequential.score_batch(carts, histories)
-            scores += np.float32(self.weight) * sequential_unit(logits, self.temperature)
-        return scores
+            extra = np.float32(self.weight) * sequential_unit(logits, self.temperature)
+        return self.graph.score_batch(carts, histories, ages, extra=extra)
 
     def settings(self) -> dict[str, float]:
         """The hybrid's own settings (for the manifest and the run log)."""
@@ -162,18 +164,18 @@ def check_hybrid_parity(
     sasrec = model.sequential
     worst = 0.0
     for r in range(n_requests):
-        cart = np.unique(rng.integers(0, n, int(rng.integers(0, min(20, n))) if r else 0))
+        cart = cart_items(rng.integers(0, n, int(rng.integers(0, min(20, n))) if r else 0))
         history = rng.integers(0, n, int(rng.integers(0, 30)) if r > 1 else 0).astype(np.int64)
         history_weight = rng.random(len(history)).astype(np.float32)
-        cart = cart.astype(np.int64)
         k = min(10, n - len(cart))
-        weight = float(max(len(cart), 1) ** -model.graph.cart_size_power)
+        cart_weight = cart_weights(len(cart), model.graph.cart_size_power)
+        weight = float(cart_weight[0]) if len(cart) else 1.0
         row = sasrec.encode_sequence(history, cart)[None, :]
         scores, items, _ = session.run(
             {
                 "item_seq": row,
                 "cart": cart,
-                "cart_weight": np.full(len(cart), weight, np.float32),
+                "cart_weight": cart_weight,
                 "history": history,
                 "history_weight": history_weight,
                 "exclude": cart,

@@ -30,7 +30,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator
 
-from recommend.features import history_weights
+from recommend.features import graph_inputs
 from training.progress import progress
 from training.recommend.data import Baskets
 
@@ -109,6 +109,32 @@ def _dense_prune(rows_of: Any, n: int, neighbours: int, chunk: int = 1024) -> sp
     return sparse.vstack(blocks).tocsr()
 
 
+def neighbour_table(matrix: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """CSR rows -> (index int32 [n, N], value float32 [n, N]), each row's entries by value,
+    largest first; padding points at the row itself with value 0, so it adds nothing (the
+    bundle graph's fixed-width neighbour tables)."""
+    n = matrix.shape[0]
+    lengths = np.diff(matrix.indptr)
+    width = max(int(lengths.max()) if n else 0, 1)
+    index = np.repeat(np.arange(n, dtype=np.int32)[:, None], width, axis=1)
+    value = np.zeros((n, width), dtype=np.float32)
+    for row in range(n):
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        order = np.argsort(-matrix.data[start:end], kind="stable")
+        index[row, : end - start] = matrix.indices[start:end][order]
+        value[row, : end - start] = matrix.data[start:end][order]
+    return index, value
+
+
+def _add_neighbours(
+    scores: np.ndarray, table: tuple[np.ndarray, np.ndarray], items: np.ndarray, weights: np.ndarray
+) -> None:
+    """scores[neighbour] += value * weight for each item's neighbours, one at a time in table
+    order (the graph's Gather, Mul and ScatterElements(add))."""
+    index, value = table
+    np.add.at(scores, index[items].ravel(), (value[items] * weights[:, None]).ravel())
+
+
 @dataclass
 class ItemGraph:
     """The linear scorer every non-sequential model reduces to (see the module docstring).
@@ -137,6 +163,7 @@ class ItemGraph:
     cart_size_power: float = 0.0
     history_size_power: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
+    _tables: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def n_items(self) -> int:
@@ -149,53 +176,79 @@ class ItemGraph:
         histories: Sequence[np.ndarray],
         ages: Sequence[np.ndarray] | None,
     ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-        """Cart multi-hot [B, n] and decayed history weights [B, n] (the predictor's history
-        weighting, `recommend.features.history_weights`)."""
+        """Weighted cart [B, n] and decayed history weights [B, n], float32: each row the
+        predictor's inputs for that request (`recommend.features.graph_inputs`: distinct cart
+        items and their weights, the history's last baskets and theirs)."""
         n, batch = self.n_items, len(carts)
-        cart_rows = _concat([np.full(len(c), i, np.int64) for i, c in enumerate(carts)])
-        cart_cols = _concat([np.asarray(c, np.int64) for c in carts])
-        cart = sparse.csr_matrix(
-            (np.ones(len(cart_cols), np.float32), (cart_rows, cart_cols)), shape=(batch, n)
-        )
-        cart.sum_duplicates()
-        cart.data[:] = 1.0  # duplicates count once
-        if self.cart_size_power:
-            sizes = np.maximum(np.diff(cart.indptr), 1).astype(np.float32)
-            cart = sparse.diags(sizes**-self.cart_size_power) @ cart
-        rows, cols, vals = [], [], []
-        for i, history in enumerate(histories):
-            if len(history) == 0:
-                continue
+        rows: dict[str, list[np.ndarray]] = {"cart": [], "history": []}
+        cols: dict[str, list[np.ndarray]] = {"cart": [], "history": []}
+        vals: dict[str, list[np.ndarray]] = {"cart": [], "history": []}
+        for i, (cart, history) in enumerate(zip(carts, histories, strict=True)):
             # without ages, every history item is a basket of its own
             age = ages[i] if ages is not None else np.arange(len(history))[::-1]
-            items, weights = history_weights(
-                history, age, self.history_decay, self.history_limit, self.history_size_power
-            )
-            rows.append(np.full(len(items), i))
-            cols.append(items)
-            vals.append(weights)
-        if rows:
-            hist = sparse.csr_matrix(
-                (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            one = graph_inputs(cart, history, age, self)
+            for part, items, weights in (
+                ("cart", one.cart, one.cart_weight),
+                ("history", one.history, one.history_weight),
+            ):
+                rows[part].append(np.full(len(items), i, np.int64))
+                cols[part].append(items)
+                vals[part].append(weights)
+
+        def matrix(part: str) -> sparse.csr_matrix:
+            return sparse.csr_matrix(
+                (
+                    _concat(vals[part]).astype(np.float32),
+                    (_concat(rows[part]), _concat(cols[part])),
+                ),
                 shape=(batch, n),
+                dtype=np.float32,
             )
-        else:
-            hist = sparse.csr_matrix((batch, n), dtype=np.float32)
-        return cart, hist
+
+        return matrix("cart"), matrix("history")
+
+    def base_scores(self) -> np.ndarray:
+        """Every item's starting score, popularity_weight * popularity (float32)."""
+        return (self.popularity_weight * self.popularity).astype(np.float32)
+
+    def tables(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """The cart and history neighbour tables (`neighbour_table`), built once."""
+        if self._tables is None:
+            self._tables = (
+                neighbour_table(sparse.csr_matrix(self.cart_matrix)),
+                neighbour_table(sparse.csr_matrix(self.history_matrix)),
+            )
+        return self._tables  # type: ignore[no-any-return]
 
     def score_batch(
         self,
         carts: Sequence[np.ndarray],
         histories: Sequence[np.ndarray],
         ages: Sequence[np.ndarray] | None = None,
+        extra: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Scores [B, n_items] float32."""
-        cart, hist = self.inputs(carts, histories, ages)
-        scores = np.asarray((cart @ self.cart_matrix).todense(), dtype=np.float32)
-        scores += np.asarray((hist @ self.history_matrix).todense(), dtype=np.float32)
-        if self.repeat_weight:
-            scores += self.repeat_weight * np.asarray(hist.todense(), dtype=np.float32)
-        scores += self.popularity_weight * self.popularity[None, :].astype(np.float32)
+        """Scores [B, n_items] float32, to the bit as the bundle's graph computes them.
+
+        Per request: the base scores (plus `extra[i]`, the hybrid's sequential scores), then
+        each cart item's neighbours times its weight, each history item's, and the repeat
+        bonus, added one by one in the graph's order, from the predictor's inputs
+        (`recommend.features.graph_inputs`). Equal scores therefore tie in training exactly
+        where they tie in the bundle.
+        """
+        cart_table, history_table = self.tables()
+        base = self.base_scores()
+        repeat = np.float32(self.repeat_weight)
+        scores = np.empty((len(carts), self.n_items), np.float32)
+        for i, (cart, history) in enumerate(zip(carts, histories, strict=True)):
+            # without ages, every history item is a basket of its own
+            age = ages[i] if ages is not None else np.arange(len(history))[::-1]
+            one = graph_inputs(cart, history, age, self)
+            row = base + extra[i] if extra is not None else base.copy()
+            _add_neighbours(row, cart_table, one.cart, one.cart_weight)
+            _add_neighbours(row, history_table, one.history, one.history_weight)
+            if repeat:
+                np.add.at(row, one.history, repeat * one.history_weight)
+            scores[i] = row
         return scores
 
 

@@ -34,7 +34,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from recommend.features import sequence_row
+from recommend.features import sequence_items, sequence_row
 from training.export import check_parity, save_and_open
 from training.layers import SeededDropout
 from training.progress import progress
@@ -452,19 +452,18 @@ class SASRec:
 
         Args:
             history: item indices, oldest first.
-            cart: items already in the cart, appended after the history.
+            cart: items already in the cart (a set: its distinct items, ascending, follow the
+                history).
 
         Returns:
-            The last max_len items of history + cart, left-padded with n_items (the
-            predictor's encoding, `recommend.features.sequence_row`).
+            The last max_len items of history + cart, left-padded with n_items: the predictor's
+            encoding (`recommend.features.sequence_items` and `sequence_row`).
 
         Raises:
             ValueError: when an item index is outside [0, n_items).
         """
         n_items = self._fitted_items()
-        items = np.concatenate(
-            [np.asarray(history, dtype=np.int64).ravel(), np.asarray(cart, dtype=np.int64).ravel()]
-        )
+        items = sequence_items(history, cart)
         if len(items) and (items.min() < 0 or items.max() >= n_items):
             raise ValueError(
                 f"item indices must lie in [0, {n_items}); got {items.min()}..{items.max()}"
@@ -483,8 +482,9 @@ class SASRec:
         the sequence order already carries it, so it is not used.
 
         The model's input for row i is histories[i] (item indices, oldest first) followed by
-        carts[i], truncated to the last max_len items. Nothing is excluded: items already in
-        the history or cart keep their scores (callers mask them as their policy says).
+        carts[i] (its distinct items, ascending), truncated to the last max_len items. Nothing
+        is excluded: items already in the history or cart keep their scores (callers mask them
+        as their policy says).
 
         An empty history and empty cart give the item popularity (log frequency in training),
         identical in the ONNX graph, which returns it for an all-padding row.
@@ -547,7 +547,7 @@ class SASRec:
             np.concatenate([np.asarray(h, np.int64).ravel(), np.asarray(c, np.int64).ravel()])
             for h, c in zip(histories, carts, strict=True)
         ]
-        rows = np.stack([self.encode_sequence(s, np.zeros(0, np.int64)) for s in seen])
+        rows = np.stack([self.encode_sequence(h, c) for h, c in zip(histories, carts, strict=True)])
         # Similar lengths side by side, so trimmed chunks are narrow.
         order = np.argsort((rows != self.n_items_).sum(axis=1), kind="stable")
         hits, gains = 0.0, 0.0
