@@ -17,6 +17,7 @@ Alert policy (the doctors' side of alert fatigue):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -77,12 +78,61 @@ _ROUTES = {
 }
 
 
-def route_category(route: str | None) -> str:
-    """Map a written route onto the dose table's categories; unknown or missing -> oral."""
+# Dosage-form words in a product name that fix its route when no route is written
+# ("依诺肝素钠注射液", "Ozempic pen", "沙丁胺醇吸入气雾剂"); checked in this order. Chinese words
+# match anywhere, English ones as whole words ("pen" is not in "rifapentine").
+_NAME_ROUTES = tuple(
+    (category, re.compile("|".join(words), re.IGNORECASE))
+    for category, words in (
+        ("inhaled", ("吸入", "气雾剂", r"\binhal", r"\bnebul")),
+        (
+            "parenteral",
+            (
+                "注射",
+                "输液",
+                "针剂",
+                r"\binjection",
+                r"\binj\b",
+                r"\bpens?\b",
+                r"\bampoule",
+                r"\bvial",
+            ),
+        ),
+        (
+            "topical",
+            (
+                "滴眼",
+                "眼膏",
+                "滴耳",
+                "乳膏",
+                "软膏",
+                "凝胶",
+                r"\bcream",
+                r"\bointment",
+                r"\beye drop",
+            ),
+        ),
+        ("rectal", ("栓", r"\bsuppositor")),
+    )
+)
+
+
+def route_category(route: str | None, name: str | None = None) -> str:
+    """Map a written route onto the dose table's categories; with no route written, a
+    dosage-form word in the product name decides; otherwise oral."""
     if route:
         written = route.strip().lower()
         for category, words in _ROUTES.items():
-            if written in words or any(word in written for word in words if len(word) > 2):
+            # Chinese route words are two characters ("皮下" in "皮下注射"); short Latin
+            # abbreviations ("iv", "po") only match whole.
+            if written in words or any(
+                word in written for word in words if len(word) > 2 or not word.isascii()
+            ):
+                return category
+        return "oral"
+    if name:
+        for category, pattern in _NAME_ROUTES:
+            if pattern.search(name):
                 return category
     return "oral"
 
@@ -186,6 +236,21 @@ def _evidence(findings: list[Finding]) -> str:
     return " | ".join(parts)
 
 
+# Why a conditional override's grade applies to this patient, in the alert's notes.
+_WHEN_NOTES = {
+    "renal_severe": (
+        "Graded for this patient's renal function (eGFR/CrCl below 30).",
+        "按该患者肾功能分级（eGFR/CrCl低于30）。",
+    ),
+    "neonate": ("Graded for a neonate (28 days or younger).", "按新生儿（≤28天）分级。"),
+    "aspirin_low_dose": (
+        "Graded for low-dose aspirin (<= 100 mg/day).",
+        "按小剂量阿司匹林（≤100 mg/日）分级。",
+    ),
+    "aspirin_high_dose": ("Graded for aspirin above 100 mg/day.", "按阿司匹林>100 mg/日分级。"),
+}
+
+
 def _graded_notes(strictest: Finding, shared: str | None, duplicate: bool) -> tuple[str, str]:
     """(English, Chinese) notes of a graded interaction alert: its source, a shared class, and
     a grade that depends on dose or context."""
@@ -205,6 +270,10 @@ def _graded_notes(strictest: Finding, shared: str | None, duplicate: bool) -> tu
             note_zh += (
                 f"两药属同一类别（ATC {shared}），已列入重复用药豁免清单，但相互作用仍需注意。"
             )
+    when = _WHEN_NOTES.get(strictest.when) if strictest.is_override else None
+    if when:
+        note_en += f" {when[0]}"
+        note_zh += when[1]
     if strictest.graded_by_context:
         note_en += (
             f" {source_en} grades this pair by dose or context; the strictest "
@@ -214,11 +283,16 @@ def _graded_notes(strictest: Finding, shared: str | None, duplicate: bool) -> tu
     return note_en, note_zh
 
 
-# Distinct (pair, dose context) answers kept per loaded bundle (~1 KB each).
+# Distinct (pair, context) answers kept per loaded bundle (~1 KB each).
 PAIR_MEMO_LIMIT = 200_000
 
 ASPIRIN = "acetylsalicylic acid"
 LOW_DOSE_ASPIRIN_MG_PER_DAY = 100.0
+# Patient contexts a curated override can be conditional on (pair_overrides.csv `when`).
+RENAL_SEVERE = "renal_severe"  # eGFR or CrCl below 30 (CKD 4-5, dialysis), however it is known
+RENAL_SEVERE_BELOW = 30.0
+NEONATE = "neonate"  # 28 days old or younger
+NEONATE_MAX_YEARS = 28 / 365.25
 
 
 def aspirin_context(item: _Item) -> str:
@@ -233,15 +307,33 @@ def aspirin_context(item: _Item) -> str:
     )
 
 
-def applicable(findings: list[Finding], context: str) -> list[Finding]:
-    """Keep the one curated override that fits the orders' dose context (`aspirin_context`; a
-    dose-specific row before the unconditional one) ahead of the source findings; the others
-    are dropped."""
+def patient_contexts(context: PatientContext, age: float | None) -> tuple[str, ...]:
+    """The patient facts pair overrides can depend on: `renal_severe` when eGFR or CrCl (a
+    field, written in a condition such as "eGFR 25"/"CKD 4"/"透析", or Cockcroft-Gault) is
+    below 30, `neonate` at 28 days or younger."""
+    tags = []
+    values = [m.value for m in (context.egfr, context.crcl) if m is not None]
+    if values and min(values) < RENAL_SEVERE_BELOW:
+        tags.append(RENAL_SEVERE)
+    if age is not None and age <= NEONATE_MAX_YEARS + 1e-9:
+        tags.append(NEONATE)
+    return tuple(tags)
+
+
+def applicable(findings: list[Finding], context: str | tuple[str, ...]) -> list[Finding]:
+    """Keep the one curated override that fits the pair's context (its aspirin dose,
+    `aspirin_context`, and the patient's `patient_contexts`) ahead of the source findings: the
+    strictest conditional row whose `when` holds, else the unconditional row; the others are
+    dropped."""
     overrides = [f for f in findings if f.is_override]
     if not overrides:
         return findings
-    chosen = next((f for f in overrides if context and f.when == context), None) or next(
-        (f for f in overrides if not f.when), None
+    tags = (context,) if isinstance(context, str) else context
+    fitting = [f for f in overrides if f.when and f.when in tags]
+    chosen = (
+        min(fitting, key=lambda f: LEVEL_ORDER.index(f.level))
+        if fitting
+        else next((f for f in overrides if not f.when), None)
     )
     rest = [f for f in findings if not f.is_override]
     return ([chosen] if chosen else []) + rest
@@ -275,7 +367,9 @@ class PrescriptionChecker:
         self.rules = rules
         self.scorer = scorer
         self.atc = atc
-        self._pair_memo: dict[tuple[tuple[str, str], str], tuple[PairReport, _Draft | None]] = {}
+        self._pair_memo: dict[
+            tuple[tuple[str, str], tuple[str, ...]], tuple[PairReport, _Draft | None]
+        ] = {}
         self.policy = policy
         self.model_ref = model_ref
         self._class_cache: dict[str, frozenset[str]] = {}
@@ -324,10 +418,10 @@ class PrescriptionChecker:
                     items.append(
                         _Item(drug, order, product, current, len(resolution.ingredients) > 1)
                     )
-        pairs, pair_drafts = self._pairs(items)
+        context = self.rules.patient_context(request.patient)
+        pairs, pair_drafts = self._pairs(items, patient_contexts(context, request.patient.age))
         drafts += pair_drafts
         prescribed = [item for item in items if not item.current]
-        context = self.rules.patient_context(request.patient)
         unresolved += [f"condition: {written}" for written in context.unmatched]
         drafts += self._doses(prescribed, request)
         drafts += self._organ_function(prescribed, request, context)
@@ -342,7 +436,9 @@ class PrescriptionChecker:
 
     # -- pairs: interactions and duplicate therapy ------------------------------------------
 
-    def _pairs(self, items: list[_Item]) -> tuple[list[PairReport], list[_Draft]]:
+    def _pairs(
+        self, items: list[_Item], patient: tuple[str, ...] = ()
+    ) -> tuple[list[PairReport], list[_Draft]]:
         seen: dict[tuple[str, str], tuple[_Item, _Item]] = {}
         same_ingredient: dict[str, tuple[_Item, _Item]] = {}
         for x, y in combinations(items, 2):
@@ -353,7 +449,10 @@ class PrescriptionChecker:
                 same_ingredient.setdefault(x.drug, (x, y))
                 continue
             seen.setdefault((x.drug, y.drug) if x.drug <= y.drug else (y.drug, x.drug), (x, y))
-        contexts = {key: aspirin_context(x) or aspirin_context(y) for key, (x, y) in seen.items()}
+        contexts = {
+            key: tuple(t for t in (aspirin_context(x) or aspirin_context(y),) if t) + patient
+            for key, (x, y) in seen.items()
+        }
         # Read into a local dict: another thread may clear the memo between two lines here.
         answers = {key: self._pair_memo.get((key, contexts[key])) for key in seen}
         todo = [key for key, answer in answers.items() if answer is None]
@@ -388,7 +487,7 @@ class PrescriptionChecker:
         return reports, drafts
 
     def _work_out_pairs(
-        self, contexts: dict[tuple[str, str], str]
+        self, contexts: dict[tuple[str, str], tuple[str, ...]]
     ) -> dict[tuple[str, str], tuple[PairReport, _Draft | None]]:
         """Look up, score and draft each pair (-> its dose context) not seen before, and
         remember the answers."""
@@ -665,7 +764,7 @@ class PrescriptionChecker:
             order = item.order
             if order.dose_mg is None or item.combination:
                 continue  # a combination's dose is per product, not per ingredient
-            route = route_category(order.route)
+            route = route_category(order.route, order.name)
             daily = order.dose_mg * order.times_per_day if order.times_per_day else None
             for limit in self.rules.dose_limits(item.drug, route, age):
                 if limit.unit != "mg":
@@ -857,7 +956,8 @@ class PrescriptionChecker:
         times = order.times_per_day
         interval = FREQUENCY_INTERVAL_DAYS.get(order.frequency or "daily", 1)
         # Average amount per day: a 750 mg dose every 48 h counts as 375 mg/day.
-        daily = order.dose_mg * times / interval if times else None
+        # No doses a day written: at least one, so the dose itself bounds the daily amount.
+        daily = order.dose_mg * (times or 1) / interval
         if rule.max_times_per_day is not None and times and times > rule.max_times_per_day:
             return f"{times} doses a day; at most {rule.max_times_per_day:g} a day"
         if rule.max_single is not None and order.dose_mg > rule.max_single + 1e-9:
@@ -877,7 +977,9 @@ class PrescriptionChecker:
             order = item.order
             if order.duration_days is None:
                 continue
-            for limit in self.rules.course_limits_for(item.drug, route_category(order.route)):
+            for limit in self.rules.course_limits_for(
+                item.drug, route_category(order.route, order.name)
+            ):
                 problems = []
                 if limit.max_duration_days is not None and (
                     order.duration_days > limit.max_duration_days
@@ -921,7 +1023,7 @@ class PrescriptionChecker:
             order = item.order
             if order.dose_mg is None or item.combination:
                 continue
-            rules = self.rules.schedule_rules(item.drug, route_category(order.route))
+            rules = self.rules.schedule_rules(item.drug, route_category(order.route, order.name))
             if not rules:
                 continue
             rule = rules[0]

@@ -298,6 +298,31 @@ _DECOMPENSATED = (
     "肝衰竭",
     "肝功能衰竭",
 )
+# Words that negate a condition written just before it (the contained-term fallback only):
+# Chinese within 3 characters ("无哮喘", "否认心衰"), English within 15 ("no history of asthma").
+_NEGATIONS_ZH = ("无", "否认", "排除")
+_NEGATIONS_EN = ("no ", "not ", "without ", "denies ", "negative for ")
+
+
+# Conditions that are episodes: "消化道出血史" / "history of GI bleeding" is a risk factor, not an
+# active bleed, so the contained-term fallback does not read it as the condition.
+_EPISODES = frozenset(
+    {"gi_bleeding", "hyperkalemia", "urinary_retention", "intestinal_obstruction"}
+)
+
+
+def _past(text: str, start: int, end: int) -> bool:
+    return text[end : end + 2].startswith(("史", "病史")) or any(
+        w in text[max(0, start - 15) : start] for w in ("history of", "past ", "previous ", "既往")
+    )
+
+
+def _negated(text: str, start: int) -> bool:
+    return any(w in text[max(0, start - 3) : start] for w in _NEGATIONS_ZH) or any(
+        w in text[max(0, start - 15) : start] for w in _NEGATIONS_EN
+    )
+
+
 _SEVERITY_PREFIXES = (*_SEVERE, *_MODERATE, *_MILD, "稳定期", "active ")
 
 
@@ -586,6 +611,13 @@ class ClinicalRules:
             name_key(r["term"]): r["condition"] for r in tables["conditions.csv"]
         }
         self.condition_ids = {r["condition"] for r in tables["conditions.csv"]}
+        # Terms as they appear inside longer text ("慢性心力衰竭 射血分数降低", "history of
+        # asthma"), longest first: the fallback when no clause is a term by itself.
+        self.contained_terms = sorted(
+            {(normalise_text(r["term"]), r["condition"]) for r in tables["conditions.csv"]}
+            | {(normalise_text(c.replace("_", " ")), c) for c in self.condition_ids},
+            key=lambda t: -len(t[0]),
+        )
         self.allergy_terms = {name_key(r["term"]): r["group"] for r in tables["allergy_terms.csv"]}
         self.group_members: dict[str, list[str]] = {}
         for r in tables["allergy_groups.csv"]:
@@ -696,6 +728,27 @@ class ClinicalRules:
             condition = self._condition_or_stripped(clause)
             if condition and condition not in found:
                 found.append(condition)
+        return found or self._contained(normalise_text(written))
+
+    def _contained(self, text: str) -> list[str]:
+        """Condition ids whose term occurs inside the text (Chinese terms of two or more
+        characters anywhere, English terms as whole words), unless negated just before
+        ("无哮喘", "否认心衰", "no asthma"); longer terms first, each span used once."""
+        found: list[str] = []
+        taken: list[tuple[int, int]] = []
+        for term, condition in self.contained_terms:
+            if len(term) < 2 or (term.isascii() and len(term) < 4):
+                continue
+            pattern = re.escape(term) if not term.isascii() else rf"\b{re.escape(term)}\b"
+            for match in re.finditer(pattern, text):
+                span = match.span()
+                if any(span[0] < end and start < span[1] for start, end in taken):
+                    continue
+                if _negated(text, span[0]) or (condition in _EPISODES and _past(text, *span)):
+                    continue
+                taken.append(span)
+                if condition not in found:
+                    found.append(condition)
         return found
 
     def _condition_or_stripped(self, text: str) -> str | None:

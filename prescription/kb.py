@@ -7,7 +7,8 @@ are shown as supporting evidence.
 
 Two reviewed tables refine this when the bundle has them (older bundles load without them):
 kb_overrides.csv (prescription/curated/pair_overrides.csv expanded) sets the level of well-known
-pairs where sources disagree, optionally by aspirin dose (`when`); kb_grade_mapping.csv says which
+pairs where sources disagree, optionally by aspirin dose or a patient fact (`when`:
+aspirin_low_dose, aspirin_high_dose, renal_severe, neonate); kb_grade_mapping.csv says which
 source grades are the weakest ones (consult_model=yes), for which the checker also asks the model.
 """
 
@@ -53,7 +54,8 @@ class Finding:
     # also consults the learned model and shows the stricter of the two.
     consult_model: bool = False
     # Curated per-pair override: the condition it applies under ("" always, "aspirin_low_dose",
-    # "aspirin_high_dose") and its mechanism key for the message templates.
+    # "aspirin_high_dose", "renal_severe", "neonate") and its mechanism key for the message
+    # templates.
     when: str = ""
     mechanism_key: str = ""
 

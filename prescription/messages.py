@@ -91,6 +91,16 @@ MECHANISMS: dict[str, tuple[str, str]] = {
     "hypotension": ("additive blood-pressure lowering: hypotension", "降压作用叠加，有低血压风险"),
     "hypoglycemia": ("risk of hypoglycaemia", "有低血糖风险"),
     "nephrotoxicity": ("additive kidney toxicity", "肾毒性叠加"),
+    "anticoagulant_bridging": (
+        "a parenteral anticoagulant with a vitamin K antagonist: the overlap while warfarin takes "
+        "effect is intended, with an added bleeding risk",
+        "肠外抗凝药与维生素K拮抗剂合用：华法林起效前的重叠为预期治疗，出血风险增加",
+    ),
+    "precipitation": (
+        "the two drugs form an insoluble precipitate (ceftriaxone-calcium) in the blood, lungs "
+        "and kidneys",
+        "两药在血液、肺及肾脏中形成不溶性沉淀（头孢曲松-钙）",
+    ),
     "duplicate": ("two drugs of the same class: duplicate therapy", "同类药物重复用药"),
     "generic": ("the two drugs interact", "两药存在相互作用"),
 }
@@ -190,6 +200,20 @@ MANAGEMENT: dict[tuple[str, str], tuple[str, str]] = {
     ("reduced_effect", "*"): (
         "Monitor the response; a dose change or an alternative may be needed.",
         "监测疗效，可能需要调整剂量或换药。",
+    ),
+    ("anticoagulant_bridging", "*"): (
+        "Overlap for at least 5 days and until the INR is >= 2 on two checks 24 h apart, then stop "
+        "the parenteral anticoagulant; check INR and bleeding.",
+        "重叠至少5天且INR连续两次（间隔24小时）≥2后停用肠外抗凝药；监测INR及出血。",
+    ),
+    ("precipitation", "contraindicated"): (
+        "Do not give: in neonates ceftriaxone is contraindicated with any IV calcium, even by "
+        "separate lines; use cefotaxime.",
+        "禁止使用：新生儿使用头孢曲松时禁止同时静脉补钙（即使分开输液通路）；改用头孢噻肟。",
+    ),
+    ("precipitation", "*"): (
+        "Never mix or give through the same line; flush the line between the two infusions.",
+        "不得混合或经同一通路输注；两药输注之间冲管。",
     ),
     ("duplicate", "*"): (
         "Use one drug of the class.",

@@ -35,7 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prescription.kb import LEVEL_ORDER
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from prescription.kb import LEVEL_ORDER, LEVELS
+from prescription.messages import MECHANISMS
 from prescription.names import name_key
 from prescription.tables import TABLE_COLUMNS
 from training.prescription.drugs import (
@@ -54,7 +57,9 @@ ANSM_VERSION = "ansm-2020-10"
 DRUGBANK_VERSION = "drugbank-5.0-ddi86"
 GRADE_MAPPING_FILE = "grade_mapping.csv"
 OVERRIDES_FILE = "pair_overrides.csv"
-OVERRIDE_WHEN = ("", "aspirin_low_dose", "aspirin_high_dose")
+# When a pair override applies: always (""), by the aspirin dose on the order, or by a patient
+# fact (eGFR/CrCl below 30; a neonate): prescription/checker.py works the context out.
+OVERRIDE_WHEN = ("", "aspirin_low_dose", "aspirin_high_dose", "renal_severe", "neonate")
 DEFAULT_CURATED_DIR = Path(__file__).resolve().parents[2] / "prescription" / "curated"
 # Higher wins when two sources give the same alias different meanings.
 ALIAS_PRIORITY = {
@@ -139,24 +144,127 @@ def _expand_target(target: str, table: DrugTable) -> set[str]:
     return {target} if target in table.drugs else set()
 
 
+class OverrideRow(BaseModel):
+    """One reviewed row of pair_overrides.csv: a target is a canonical name or "atc:<prefix>"; the
+    level is on the package's scale; `when` one of OVERRIDE_WHEN; the mechanism a message
+    template key; the rationale says why (and how the sources disagree) and the source starts
+    with "curated"."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    drug_a: str = Field(min_length=2)
+    drug_b: str = Field(min_length=2)
+    level: str
+    when: str
+    mechanism: str
+    rationale: str = Field(min_length=20)
+    source: str
+
+    @field_validator("level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value not in LEVELS:
+            raise ValueError(f"level must be one of {LEVELS}")
+        return value
+
+    @field_validator("when")
+    @classmethod
+    def _when(cls, value: str) -> str:
+        if value not in OVERRIDE_WHEN:
+            raise ValueError(f"when must be one of {OVERRIDE_WHEN}")
+        return value
+
+    @field_validator("mechanism")
+    @classmethod
+    def _mechanism(cls, value: str) -> str:
+        if value not in MECHANISMS:
+            raise ValueError("mechanism must be a key of prescription.messages.MECHANISMS")
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        if not value.startswith("curated"):
+            raise ValueError("source must start with 'curated'")
+        return value
+
+    @property
+    def named(self) -> int:
+        """How many of the two targets are drugs named outright (not ATC classes)."""
+        return sum(not t.startswith("atc:") for t in (self.drug_a, self.drug_b))
+
+
+def read_overrides(curated_dir: Path) -> list[OverrideRow]:
+    """pair_overrides.csv, every row validated (ValueError names the line and the field)."""
+    rows = []
+    for line, row in enumerate(read_csv_rows(curated_dir / OVERRIDES_FILE), start=2):
+        try:
+            rows.append(OverrideRow(**row))
+        except ValidationError as error:
+            raise ValueError(f"{OVERRIDES_FILE} line {line}: {error}") from error
+    return rows
+
+
 def override_rows(table: DrugTable, curated_dir: Path) -> tuple[list[dict[str, str]], int]:
     """pair_overrides.csv expanded to canonical pairs (rows naming drugs outside the table are
-    skipped and counted: the demo drug list is small)."""
-    rows: list[dict[str, str]] = []
+    skipped and counted: the demo drug list is small).
+
+    A class row (atc:<prefix>) covers every member; for one pair and one `when`, a row naming
+    both drugs beats a row naming one, which beats a class-by-class row (the specific review
+    wins over the family default); rows equally specific keep the stricter level."""
+    chosen: dict[tuple[str, str, str], tuple[OverrideRow, str, str]] = {}
     skipped = 0
-    for row in read_csv_rows(curated_dir / OVERRIDES_FILE):
-        if row["level"] not in LEVEL_ORDER[:4] or row["when"] not in OVERRIDE_WHEN:
-            raise ValueError(f"{OVERRIDES_FILE}: bad level or when in {row}")
-        left, right = _expand_target(row["drug_a"], table), _expand_target(row["drug_b"], table)
+    for row in read_overrides(curated_dir):
+        left, right = _expand_target(row.drug_a, table), _expand_target(row.drug_b, table)
         if not (left and right):
             skipped += 1
             continue
         for a in sorted(left):
             for b in sorted(right):
-                if a != b:
-                    x, y = _pair(a, b)
-                    rows.append({**row, "drug_a": x, "drug_b": y, "source": row["source"]})
+                if a == b:
+                    continue
+                x, y = _pair(a, b)
+                key = (x, y, row.when)
+                held = chosen.get(key)
+                if held is None or (row.named, -LEVEL_ORDER.index(row.level)) > (
+                    held[0].named,
+                    -LEVEL_ORDER.index(held[0].level),
+                ):
+                    chosen[key] = (row, x, y)
+    rows = [
+        {**row.model_dump(), "drug_a": x, "drug_b": y, "named": str(row.named)}
+        for row, x, y in chosen.values()
+    ]
     return rows, skipped
+
+
+def defer_to_contraindications(
+    overrides: list[dict[str, str]],
+    ddinter: list[dict[str, str]],
+    ansm_rules: list[dict[str, str]],
+    ansm_pairs: list[dict[str, str]],
+) -> tuple[list[dict[str, str]], int]:
+    """Drop class-expanded override rows (not naming both drugs) that would grade below a source's
+    contraindication: a family default never lowers a contraindication nobody reviewed for that
+    pair. Rows naming both drugs stay (the aspirin dose rows lower some on purpose)."""
+    contraindicated = {
+        _pair(r["drug_a"], r["drug_b"]) for r in ddinter if r["level"] == "contraindicated"
+    }
+    ci_rules = {r["rule"] for r in ansm_rules if r["level"] == "contraindicated"}
+    contraindicated |= {
+        _pair(r["drug_a"], r["drug_b"]) for r in ansm_pairs if r["rule"] in ci_rules
+    }
+    deferred = {
+        (r["drug_a"], r["drug_b"])
+        for r in overrides
+        if r.get("named") != "2"
+        and r["level"] != "contraindicated"
+        and (r["drug_a"], r["drug_b"]) in contraindicated
+    }
+    kept = [
+        r for r in overrides if (r["drug_a"], r["drug_b"]) not in deferred or r.get("named") == "2"
+    ]
+    return kept, len(deferred)
 
 
 def drug_table_homonyms(table: DrugTable, safety_dir: Path) -> list[dict[str, str]]:
@@ -668,6 +776,7 @@ def build_knowledge_base(table: DrugTable, safety_dir: Path, curated_dir: Path) 
         ansm_rules, ansm_pairs, ansm_stats, homonyms = ansm_rows(table, safety_dir, curated_dir)
         homonyms = homonyms + drug_table_homonyms(table, safety_dir)
         overrides, overrides_skipped = override_rows(table, curated_dir)
+        overrides, deferred = defer_to_contraindications(overrides, ddinter, ansm_rules, ansm_pairs)
         drugbank, types = drugbank_rows(table, safety_dir)
     drugs = _drug_rows(table.drugs.values())
     stats: dict[str, int | float] = {
@@ -679,6 +788,7 @@ def build_knowledge_base(table: DrugTable, safety_dir: Path, curated_dir: Path) 
         "homonyms": sum(1 for h in homonyms if h["kind"] == "homonym"),
         "override_pairs": len(overrides),
         "override_rows_skipped": overrides_skipped,
+        "override_class_pairs_deferred": deferred,
     }
     return KnowledgeBase(
         drugs,
