@@ -250,13 +250,30 @@ def _describe(alert: Mapping[str, Any]) -> str:
     return f"{alert['type']} {alert['severity']}{flag} on {'+'.join(alert['drugs'])}"
 
 
-def evaluate(expect: Mapping[str, Any], result: Mapping[str, Any]) -> list[dict[str, str]]:
+# An organ-function finding (renal, hepatic) is a `dose` alert when the dose is too high for the
+# organ and a `contraindication` when the label forbids the drug there; the line format never said
+# which a writer should expect, and writers differ, so in those two categories they are one type.
+ORGAN_CATEGORIES = frozenset({"renal", "hepatic"})
+ORGAN_TYPES = frozenset({"dose", "contraindication"})
+
+
+def _same_type(alert: Mapping[str, Any], wanted: str, category: str | None) -> bool:
+    if category in ORGAN_CATEGORIES and wanted in ORGAN_TYPES:
+        return alert["type"] in ORGAN_TYPES
+    return alert["type"] == wanted
+
+
+def evaluate(
+    expect: Mapping[str, Any], result: Mapping[str, Any], category: str | None = None
+) -> list[dict[str, str]]:
     """Failing constraints of one scenario, in checking order; empty when it passes.
 
     Args:
         expect: the scenario's `expect` object.
         result: a CheckResult as a dict (`alerts` with type/severity/drugs/interruptive,
             `unresolved`).
+        category: the scenario's category; in `renal` and `hepatic`, `dose` and
+            `contraindication` alerts count as one type.
 
     Each failure has `constraint` (must_resolve, must_alert, ...), `kind` (unresolved_name,
     missed_alert, wrong_severity, wrong_interruptive, false_alarm, too_many_interruptive) and
@@ -265,11 +282,11 @@ def evaluate(expect: Mapping[str, Any], result: Mapping[str, Any]) -> list[dict[
     alerts = result["alerts"]
     failures = _unresolved_names(expect.get("must_resolve", []), result)
     for want in expect.get("must_alert", []):
-        missing = _missing_alert(want, alerts)
+        missing = _missing_alert(want, alerts, category)
         if missing is not None:
             failures.append(missing)
     for limit in expect.get("must_not_alert", []):
-        false_alarm = _false_alarm(limit, alerts)
+        false_alarm = _false_alarm(limit, alerts, category)
         if false_alarm is not None:
             failures.append(false_alarm)
     too_many = _too_many_interruptive(expect.get("max_interruptive"), alerts)
@@ -296,13 +313,13 @@ def _unresolved_names(names: Iterable[str], result: Mapping[str, Any]) -> list[d
 
 
 def _missing_alert(
-    want: Mapping[str, Any], alerts: list[Mapping[str, Any]]
+    want: Mapping[str, Any], alerts: list[Mapping[str, Any]], category: str | None = None
 ) -> dict[str, str] | None:
     """must_alert: None when an alert of the type, severity and interruptive flag wanted
     involves every listed drug; else what came closest (wrong flag, too weak, none at all)."""
     drugs, floor = want["drugs"], SEVERITY_RANK[want["min_severity"]]
     label = f"{want['type']} >= {want['min_severity']} on {' + '.join(drugs)}"
-    candidates = [a for a in alerts if a["type"] == want["type"] and involves(a, drugs)]
+    candidates = [a for a in alerts if _same_type(a, want["type"], category) and involves(a, drugs)]
     strong = [a for a in candidates if SEVERITY_RANK[a["severity"]] >= floor]
     flag = want.get("interruptive")
     right = [a for a in strong if flag is None or a["interruptive"] == flag]
@@ -327,14 +344,14 @@ def _missing_alert(
 
 
 def _false_alarm(
-    limit: Mapping[str, Any], alerts: list[Mapping[str, Any]]
+    limit: Mapping[str, Any], alerts: list[Mapping[str, Any]], category: str | None = None
 ) -> dict[str, str] | None:
     """must_not_alert: the alerts of the type on the listed drugs above max_severity, if any."""
     drugs, ceiling = limit["drugs"], SEVERITY_RANK[limit["max_severity"]]
     offending = [
         a
         for a in alerts
-        if a["type"] == limit["type"]
+        if _same_type(a, limit["type"], category)
         and involves(a, drugs)
         and SEVERITY_RANK[a["severity"]] > ceiling
     ]
@@ -377,7 +394,11 @@ def score(scenarios: list[dict[str, Any]], results: list[dict[str, Any]]) -> dic
         cat = per_category.setdefault(scenario["category"], {"n": 0, "passed": 0})
         cat["n"] += 1
         unresolved.update(result["unresolved"])
-        failures = [result["error"]] if "error" in result else evaluate(scenario["expect"], result)
+        failures = (
+            [result["error"]]
+            if "error" in result
+            else evaluate(scenario["expect"], result, scenario["category"])
+        )
         if not failures:
             cat["passed"] += 1
             continue

@@ -191,3 +191,21 @@ def test_prescription_scenario_scorer_score_counts_per_category(scorer: ModuleTy
     assert summary["per_category"]["x"] == {"n": 2, "passed": 1, "rate": 0.5}
     assert summary["unresolved"]["conditions"] == ["CKD"]
     assert summary["failures"][0]["id"] == "b"
+
+
+def test_prescription_scenario_scorer_organ_findings_are_dose_or_contraindication(
+    scorer: ModuleType,
+) -> None:
+    # metformin at eGFR 25: one writer expects a `dose` alert, the checker says `contraindication`
+    want = expect(must_alert=[must("dose", ["metformin"], "major")])
+    forbidden = result(alert("contraindication", "contraindicated", ["metformin"], True))
+    assert scorer.evaluate(want, forbidden, "renal") == []
+    assert scorer.evaluate(want, forbidden, "hepatic") == []
+    # elsewhere the types stay apart (a pregnancy contraindication is not a dose alert)
+    assert [f["kind"] for f in scorer.evaluate(want, forbidden, "schedule")] == ["missed_alert"]
+    assert [f["kind"] for f in scorer.evaluate(want, forbidden)] == ["missed_alert"]
+    # and the equivalence cuts both ways for must_not_alert
+    ceiling = expect(must_not_alert=[must_not("contraindication", ["nitrofurantoin"], "moderate")])
+    dose = result(alert("dose", "major", ["nitrofurantoin"], True))
+    assert [f["kind"] for f in scorer.evaluate(ceiling, dose, "renal")] == ["false_alarm"]
+    assert scorer.evaluate(ceiling, dose, "names") == []
