@@ -174,6 +174,33 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("epinephrine", "adrenaline"),
     ("norepinephrine", "noradrenaline"),
     ("lidocaine", "lignocaine"),
+    # Round 5: more INN / USAN (and BAN) spellings of one moiety; the checker names DDInter's
+    # (mostly USAN) spelling.
+    ("indometacin", "indomethacin"),
+    ("cefalexin", "cephalexin"),
+    ("cefalotin", "cephalothin"),
+    ("cefazolin", "cephazolin"),
+    ("chlorphenamine", "chlorpheniramine"),
+    ("phenobarbital", "phenobarbitone"),
+    ("beclometasone", "beclomethasone"),
+    ("mesalazine", "mesalamine"),
+    ("sulfasalazine", "sulphasalazine"),
+    ("trihexyphenidyl", "benzhexol"),
+    ("clomifene", "clomiphene"),
+    ("hydroxycarbamide", "hydroxyurea"),
+    ("isoprenaline", "isoproterenol"),
+    ("dosulepin", "dothiepin"),
+    ("dexamfetamine", "dextroamphetamine"),
+    ("methylthioninium chloride", "methylene blue"),
+    ("ethinylestradiol", "ethinyl estradiol"),
+    ("estradiol", "oestradiol"),
+    ("colistimethate", "colistimethate sodium"),
+    ("ciclopirox", "ciclopirox olamine"),
+    ("amfetamine", "amphetamine"),
+    ("bendroflumethiazide", "bendrofluazide"),
+    ("thiamazole", "methimazole"),
+    ("metamizole", "dipyrone", "metamizole sodium"),
+    ("tetracaine", "amethocaine"),
 )
 
 # Combination names without a separator -> their ingredients (alert side).

@@ -28,6 +28,7 @@ from prescription.clinical import (
     OrganRule,
     PatientContext,
     Rule,
+    allergen_in_condition,
 )
 from prescription.kb import LEVEL_ORDER, Finding, InteractionKB, stricter
 from prescription.messages import (
@@ -257,8 +258,8 @@ def _graded_notes(strictest: Finding, shared: str | None, duplicate: bool) -> tu
     source_en, source_zh = source_names(strictest.source)
     note_en, note_zh = f"Graded by {source_en}.", f"分级来源：{source_zh}。"
     if shared:
-        # Same class but not a duplicate alert: allow-listed (a duplicate pair gets a duplicate
-        # alert in _pair_alert; the branch is kept for callers passing duplicate=True).
+        # Same class but not a duplicate alert: allow-listed, or (round 5) a reviewed label
+        # contraindication of its own that _pair_alert reports as the interaction.
         if duplicate:
             note_en += f" Same class (ATC {shared}): also duplicate therapy."
             note_zh += f"两药属同一类别（ATC {shared}），同时属于重复用药。"
@@ -304,6 +305,17 @@ def aspirin_context(item: _Item) -> str:
     daily = order.dose_mg * (order.times_per_day or 1)
     return (
         "aspirin_low_dose" if daily <= LOW_DOSE_ASPIRIN_MG_PER_DAY + 1e-9 else "aspirin_high_dose"
+    )
+
+
+def _label_contraindication(graded: list[Finding]) -> bool:
+    """Whether the strictest graded finding is a reviewed (override) contraindication with a
+    mechanism of its own, not duplicate therapy."""
+    return bool(
+        graded
+        and graded[0].is_override
+        and graded[0].level == "contraindicated"
+        and graded[0].mechanism_key not in ("", "duplicate")
     )
 
 
@@ -422,13 +434,15 @@ class PrescriptionChecker:
         pairs, pair_drafts = self._pairs(items, patient_contexts(context, request.patient.age))
         drafts += pair_drafts
         prescribed = [item for item in items if not item.current]
+        allergies = self._condition_allergies(request, context)
         unresolved += [f"condition: {written}" for written in context.unmatched]
         drafts += self._doses(prescribed, request)
         drafts += self._organ_function(prescribed, request, context)
         drafts += self._schedules(prescribed)
         drafts += self._courses(prescribed)
+        drafts += self._release_forms(prescribed)
         drafts += self._contraindications(prescribed, request, context)
-        drafts += self._allergies(prescribed, request, unresolved)
+        drafts += self._allergies(prescribed, allergies, unresolved)
         alerts = self._apply_policy(drafts, self.policy.suppress | suppress)
         return CheckResult(
             id=request.id, alerts=alerts, pairs=pairs, unresolved=unresolved, model=self.model_ref
@@ -565,7 +579,10 @@ class PrescriptionChecker:
         score: PairScore | None,
     ) -> _Draft | None:
         """The pair's one alert: duplicate therapy (citing any interaction, at its grade when
-        stricter), else its strictest graded finding, else a confident prediction.
+        stricter), else its strictest graded finding, else a confident prediction. Round 5: a
+        reviewed contraindication between two members of one class whose reason is not the
+        duplication itself (ketorolac with any other NSAID, by the ketorolac label) is reported
+        as that interaction, with the duplicate noted in its message.
 
         A contraindicated same-class pair is still reported as duplicate therapy: two ACE
         inhibitors or two benzodiazepines are contraindicated *because* they duplicate, and the
@@ -574,7 +591,7 @@ class PrescriptionChecker:
         a, b = key
         shared = self._shared_class(a, b)
         duplicate = shared is not None and not self.rules.duplicate_allowed(a, b)
-        if duplicate and shared is not None:
+        if duplicate and shared is not None and not _label_contraindication(graded):
             return self._duplicate_alert(key, known, graded, shared)
         if graded:
             return self._graded_alert(key, known, graded[0], score, shared, duplicate)
@@ -814,14 +831,30 @@ class PrescriptionChecker:
         """Pregnancy, lactation, age and condition rows of each prescribed drug, in that order."""
         patient = request.patient
         drafts: list[_Draft] = []
+        # Round 5: pregnancy and breastfeeding written among the conditions ("妊娠10周", "哺乳期")
+        # count unless the patient field says otherwise (an explicit False wins).
+        pregnant, pregnancy_note = patient.pregnant, ""
+        if pregnant is None and context.pregnancy is not None:
+            pregnant = True
+            weeks = context.pregnancy_weeks
+            pregnancy_note = f" [pregnancy written in '{context.pregnancy}'" + (
+                f", {weeks:g} weeks]" if weeks is not None else "]"
+            )
+        breastfeeding, lactation_note = patient.breastfeeding, ""
+        if breastfeeding is None and context.breastfeeding is not None:
+            breastfeeding = True
+            lactation_note = f" [breastfeeding written in '{context.breastfeeding}']"
         for item in prescribed:
             drug = item.drug
-            if patient.pregnant:
-                drafts += self._pregnancy_rows(drug)
-            if patient.breastfeeding:
+            if pregnant:
+                drafts += self._pregnancy_rows(drug, pregnancy_note)
+            if breastfeeding:
                 drafts += [
                     self._rule_draft(
-                        "lactation", drug, rule, f"{drug} while breastfeeding: {rule.reason}"
+                        "lactation",
+                        drug,
+                        rule,
+                        f"{drug} while breastfeeding{lactation_note}: {rule.reason}",
                     )
                     for rule in self.rules.lactation_rules(drug)
                 ]
@@ -830,7 +863,7 @@ class PrescriptionChecker:
             drafts += self._condition_rows(drug, context)
         return drafts
 
-    def _pregnancy_rows(self, drug: str) -> list[_Draft]:
+    def _pregnancy_rows(self, drug: str, note: str = "") -> list[_Draft]:
         drafts = []
         for rule in self.rules.pregnancy_rules(drug):
             trimester = "" if rule.detail in ("", "any") else f" (trimester {rule.detail})"
@@ -839,7 +872,7 @@ class PrescriptionChecker:
                     "pregnancy",
                     drug,
                     rule,
-                    f"{drug} in pregnancy{trimester}: {rule.reason}",
+                    f"{drug} in pregnancy{trimester}{note}: {rule.reason}",
                     pregnancy=True,
                 )
             )
@@ -970,6 +1003,34 @@ class PrescriptionChecker:
                 return f"{daily:g} mg/day exceeds {rule.max_daily_per_kg:g} mg/kg/day ({cap:g} mg)"
         return None
 
+    def _release_forms(self, prescribed: list[_Item]) -> list[_Draft]:
+        """Modified-release products ordered more often than their release profile allows
+        (拜新同 three times a day, OxyContin every 4 h): round 5, `release_forms.csv`."""
+        drafts = []
+        for item in prescribed:
+            order = item.order
+            times = order.times_per_day
+            if times is None or (order.frequency or "daily") != "daily":
+                continue
+            form = self.rules.release_form_of(item.drug, order.name)
+            if form is None or times <= form.max_times_per_day:
+                continue
+            allowed = "once" if form.max_times_per_day == 1 else f"{form.max_times_per_day} times"
+            drafts.append(
+                _Draft(
+                    "dose",
+                    form.level,
+                    [item.drug],
+                    "curated",
+                    f"{item.drug} ({order.name}) is a modified-release product ('{form.marker}') "
+                    f"given at most {allowed} a day; ordered {times} times a day. {form.reason}",
+                    form.management,
+                    form.source,
+                    key=f"dose:release:{item.drug}:{item.product}",
+                )
+            )
+        return drafts
+
     def _courses(self, prescribed: list[_Item]) -> list[_Draft]:
         """Courses longer, or larger in total, than the drug's course limit."""
         drafts = []
@@ -1078,11 +1139,29 @@ class PrescriptionChecker:
             key=f"contraindication:{why}:{drug}",
         )
 
+    def _condition_allergies(self, request: CheckRequest, context: PatientContext) -> list[str]:
+        """The patient's allergy list plus drug allergies written among the conditions
+        ("青霉素过敏性休克史", "allergic to sulfa"): an unmatched condition whose allergen is an
+        allergy class term or a drug is read as an allergy (and is no longer unresolved)."""
+        allergies = list(request.patient.allergies)
+        unmatched: list[str] = []
+        for written in context.unmatched:
+            allergen = allergen_in_condition(written)
+            if allergen and (
+                self.rules.allergy_group_of(allergen) or self.resolver.resolve(allergen).resolved
+            ):
+                if allergen not in allergies:
+                    allergies.append(allergen)
+            else:
+                unmatched.append(written)
+        context.unmatched = unmatched
+        return allergies
+
     def _allergies(
-        self, prescribed: list[_Item], request: CheckRequest, unresolved: list[str]
+        self, prescribed: list[_Item], allergies: list[str], unresolved: list[str]
     ) -> list[_Draft]:
         drafts: dict[str, _Draft] = {}
-        for written in request.patient.allergies:
+        for written in allergies:
             group = self.rules.allergy_group_of(written)
             allergen_drugs: tuple[str, ...] = ()
             if group:

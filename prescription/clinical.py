@@ -43,11 +43,19 @@ CURATED_TABLES = (
     "schedules.csv",
     "course_limits.csv",
     "duplicate_classes.csv",
+    "release_forms.csv",
 )
 # Added after bundles had been built without them: a bundle that lacks one loads with the table
 # empty (and a warning), so an older bundle keeps working without the new checks.
 OPTIONAL_TABLES = frozenset(
-    {"renal.csv", "hepatic.csv", "schedules.csv", "course_limits.csv", "duplicate_classes.csv"}
+    {
+        "renal.csv",
+        "hepatic.csv",
+        "schedules.csv",
+        "course_limits.csv",
+        "duplicate_classes.csv",
+        "release_forms.csv",
+    }
 )
 BUNDLE_PREFIX = "curated_"
 HEPATIC_SEVERITIES = ("none", "mild", "moderate", "severe")
@@ -210,6 +218,33 @@ class CourseLimit:
 
 
 @dataclass(frozen=True)
+class ReleaseForm:
+    """A modified-release product (`release_forms.csv`, round 5): when the written name holds
+    `marker` (a brand such as 拜新同/OxyContin, or a release word such as 控释/缓释/XL written
+    with the drug) and the drug matches `target`, more than `max_times_per_day` doses a day is a
+    dose alert at `level` (the release profile is defeated and the daily dose stacks)."""
+
+    marker: str
+    target: str
+    max_times_per_day: int
+    level: str
+    reason: str
+    management: str
+    source: str
+
+    def written_in(self, name: str) -> bool:
+        """Whether an order's name holds the marker: Chinese markers anywhere, Latin ones as
+        whole words of the name key ("Adalat XL 30 mg", "oxycodone ER")."""
+        key = name_key(name)
+        marker = name_key(self.marker)
+        if not marker:
+            return False
+        if marker.isascii():
+            return re.search(rf"(?<![a-z0-9]){re.escape(marker)}(?![a-z0-9])", key) is not None
+        return marker in key.replace(" ", "")
+
+
+@dataclass(frozen=True)
 class Measure:
     """A renal function value (mL/min or mL/min/1.73m2) and how it was obtained."""
 
@@ -229,21 +264,29 @@ class ConditionFacts:
     hepatic: str | None = None  # mild | moderate | severe, when the text says
     hepatic_mentioned: bool = False
     potassium_mmol_l: float | None = None
+    pregnant: bool = False  # round 5: "妊娠10周", "孕12周", "pregnancy 22 weeks", "早孕"
+    pregnancy_weeks: float | None = None
+    breastfeeding: bool = False  # round 5: "哺乳期", "breastfeeding"
 
     @property
     def any(self) -> bool:
         """Whether anything was read."""
-        return any(
-            value is not None
-            for value in (
-                self.egfr,
-                self.crcl,
-                self.creatinine_umol_l,
-                self.egfr_estimate,
-                self.hepatic,
-                self.potassium_mmol_l,
+        return (
+            self.pregnant
+            or self.breastfeeding
+            or any(
+                value is not None
+                for value in (
+                    self.egfr,
+                    self.crcl,
+                    self.creatinine_umol_l,
+                    self.egfr_estimate,
+                    self.hepatic,
+                    self.potassium_mmol_l,
+                )
             )
-        ) or (self.renal or self.hepatic_mentioned)
+            or (self.renal or self.hepatic_mentioned)
+        )
 
 
 _NUM = r"(\d+(?:\.\d+)?)"
@@ -307,7 +350,15 @@ _NEGATIONS_EN = ("no ", "not ", "without ", "denies ", "negative for ")
 # Conditions that are episodes: "消化道出血史" / "history of GI bleeding" is a risk factor, not an
 # active bleed, so the contained-term fallback does not read it as the condition.
 _EPISODES = frozenset(
-    {"gi_bleeding", "hyperkalemia", "urinary_retention", "intestinal_obstruction"}
+    {
+        "gi_bleeding",
+        "hyperkalemia",
+        "urinary_retention",
+        "intestinal_obstruction",
+        # round 5: a past episode is not the active condition ("肺结核病史" is latent at most)
+        "hypokalemia",
+        "tuberculosis",
+    }
 )
 
 
@@ -324,6 +375,131 @@ def _negated(text: str, start: int) -> bool:
 
 
 _SEVERITY_PREFIXES = (*_SEVERE, *_MODERATE, *_MILD, "稳定期", "active ")
+
+
+# Round 5: pregnancy and breastfeeding written among the conditions. Weeks: "妊娠10周", "孕12+3周",
+# "宫内孕8周", "pregnancy 22 weeks", "22 weeks pregnant", "gestational age 30 weeks".
+_PREGNANCY_WEEKS = re.compile(
+    r"(?:妊娠|孕)\s*(\d{1,2})(?:\s*\+\s*\d)?\s*周"
+    r"|pregnan(?:t|cy)\D{0,12}?(\d{1,2})\s*(?:\+\s*\d\s*)?(?:weeks?|wks?)\b"
+    r"|(\d{1,2})\s*(?:\+\s*\d\s*)?(?:weeks?|wks?)\s*(?:pregnan|gestation|of gestation)"
+    r"|gestation(?:al age)?\D{0,3}(\d{1,2})\s*(?:weeks?|wks?)\b"
+)
+_PREGNANCY_WORDS = (
+    "妊娠",
+    "孕期",
+    "怀孕",
+    "早孕",
+    "中孕",
+    "晚孕",
+    "宫内孕",
+    "孕妇",
+    "孕早期",
+    "孕中期",
+    "孕晚期",
+    "子痫前期",
+    "先兆子痫",
+    "pregnant",
+    "pregnancy",
+    "trimester",
+    "gestation",
+    "preeclampsia",
+    "pre-eclampsia",
+)
+# An entry with one of these, or ending in 史 ("妊娠期糖尿病史"), is not a current pregnancy
+# (history, postpartum, after surgery or termination, not pregnant, planning, a negative test).
+_NOT_PREGNANT = (
+    "未孕",
+    "非孕",
+    "非妊娠",
+    "否认妊娠",
+    "无妊娠",
+    "未怀孕",
+    "排除妊娠",
+    "备孕",
+    "妊娠史",
+    "孕史",
+    "产后",
+    "流产后",
+    "引产后",
+    "术后",
+    "终止妊娠",
+    "人工流产",
+    "人流",
+    "药物流产",
+    "药流",
+    "既往",
+    "阴性",
+    "not pregnant",
+    "non-pregnant",
+    "nonpregnant",
+    "postpartum",
+    "post-partum",
+    "planning",
+    "history of",
+    "negative",
+    "no pregnancy",
+)
+_BREASTFEEDING_WORDS = (
+    "哺乳",
+    "母乳喂养",
+    "breastfeeding",
+    "breast-feeding",
+    "breast feeding",
+    "lactating",
+    "lactation",
+    "nursing mother",
+)
+_NOT_BREASTFEEDING = (
+    "非哺乳",
+    "未哺乳",
+    "不哺乳",
+    "停止哺乳",
+    "已断奶",
+    "人工喂养",
+    "not breastfeeding",
+    "not breast-feeding",
+    "no breastfeeding",
+    "stopped breastfeeding",
+)
+
+
+def _read_pregnancy(text: str, facts: ConditionFacts) -> None:
+    """Set `pregnant`, `pregnancy_weeks` and `breastfeeding` from one normalised condition."""
+    weeks_match = _PREGNANCY_WEEKS.search(text)
+    past = text.endswith("史") or any(word in text for word in _NOT_PREGNANT)
+    if (weeks_match or any(word in text for word in _PREGNANCY_WORDS)) and not past:
+        facts.pregnant = True
+        if match := weeks_match:
+            weeks = float(next(g for g in match.groups() if g))
+            facts.pregnancy_weeks = weeks if weeks <= 44 else None
+    if any(word in text for word in _BREASTFEEDING_WORDS) and not any(
+        word in text for word in _NOT_BREASTFEEDING
+    ):
+        facts.breastfeeding = True
+
+
+# Round 5: a drug allergy written among the conditions ("青霉素过敏性休克史", "对磺胺过敏",
+# "penicillin allergy (rash)", "allergic to sulfa"); the allergen is what is left.
+_CONDITION_ALLERGY = (
+    re.compile(r"^对?(?P<a>.+?)(?:药物)?(?:过敏性休克|过敏反应|过敏)(?:史|病史)?$"),
+    re.compile(r"^(?:history of )?(?P<a>.+?) (?:allergy|anaphylaxis|hypersensitivity)$"),
+    re.compile(r"^(?:history of )?(?:allergic|allergy|anaphylaxis|hypersensitivity) to (?P<a>.+)$"),
+)
+
+
+def allergen_in_condition(written: str) -> str | None:
+    """The allergen of a drug allergy written as a condition, else None ("过敏性鼻炎", a disease
+    named after allergy, is not one: the allergy word must end the entry or lead it)."""
+    text = _BRACKETS_TEXT.sub(" ", normalise_text(written)).strip()
+    for pattern in _CONDITION_ALLERGY:
+        if match := pattern.match(text):
+            allergen = match.group("a").strip()
+            return allergen or None
+    return None
+
+
+_BRACKETS_TEXT = re.compile(r"\([^)]*\)")
 
 
 def normalise_text(text: str) -> str:
@@ -367,6 +543,7 @@ def parse_condition(text: str) -> ConditionFacts:
         )
     if match := _POTASSIUM.search(text):
         facts.potassium_mmol_l = float(match.group(1))
+    _read_pregnancy(text, facts)
     renal = any(word in text for word in _RENAL_WORDS)
     hepatic = any(word in text for word in _HEPATIC_WORDS)
     facts.renal = renal or facts.creatinine_umol_l is not None
@@ -417,6 +594,10 @@ class PatientContext:
     egfr: Measure | None = None
     crcl: Measure | None = None
     hepatic: tuple[str, str] | None = None
+    # round 5: pregnancy / breastfeeding written among the conditions (the entry as written)
+    pregnancy: str | None = None
+    pregnancy_weeks: float | None = None
+    breastfeeding: str | None = None
 
     def renal_value(self, measure: str) -> Measure | None:
         """The measure a rule is written on, or the other one as a surrogate.
@@ -638,6 +819,18 @@ class ClinicalRules:
         ]
         self.schedules = [_schedule_rule(r) for r in tables.get("schedules.csv", [])]
         self.course_limits = [_course_limit(r) for r in tables.get("course_limits.csv", [])]
+        self.release_forms = [
+            ReleaseForm(
+                marker=r["marker"],
+                target=r["target"],
+                max_times_per_day=int(r["max_times_per_day"]),
+                level=r["level"],
+                reason=r["reason"],
+                management=r["management"],
+                source=r["source"],
+            )
+            for r in tables.get("release_forms.csv", [])
+        ]
         self._check_enumerations()
 
     def _check_enumerations(self) -> None:
@@ -657,6 +850,9 @@ class ClinicalRules:
                 raise ValueError(
                     f"schedule rule for {schedule.target}: bad {schedule.level_daily!r}"
                 )
+        for form in self.release_forms:
+            if form.level not in levels or form.max_times_per_day < 1:
+                raise ValueError(f"release form {form.marker} ({form.target}): bad level/times")
         for limit in self.course_limits:
             if limit.level not in levels or (
                 limit.max_duration_days is None and limit.max_course_mg is None
@@ -782,6 +978,12 @@ class ClinicalRules:
             if not ids and not facts.any:
                 context.unmatched.append(written)
             context.conditions += [(written, condition) for condition in ids]
+            if facts.pregnant and context.pregnancy is None:
+                context.pregnancy = written
+            if facts.pregnancy_weeks is not None and context.pregnancy_weeks is None:
+                context.pregnancy_weeks = facts.pregnancy_weeks
+            if facts.breastfeeding and context.breastfeeding is None:
+                context.breastfeeding = written
         context.egfr = _egfr(patient, written_values)
         context.crcl = _crcl(patient, written_values)
         context.hepatic = _hepatic(patient, written_values)
@@ -855,6 +1057,16 @@ class ClinicalRules:
             for limit in self.course_limits
             if limit.route in ("any", route) and self.matches(limit.target, drug)
         )
+
+    def release_form_of(self, drug: str, name: str) -> ReleaseForm | None:
+        """The modified-release row an order's written name and drug match (the strictest, i.e.
+        the fewest doses a day, when several do), else None."""
+        found = [
+            row
+            for row in self.release_forms
+            if self.matches(row.target, drug) and row.written_in(name)
+        ]
+        return min(found, key=lambda row: row.max_times_per_day) if found else None
 
     def condition_rules_for(self, condition: str, drug: str) -> Iterator[Rule]:
         """Rules contraindicating a drug in a condition."""

@@ -106,6 +106,19 @@ _ZH_FORMS = sorted(
         "易纳器",
         "能倍乐",
         "吸乐",
+        # round 5: combination packs ("奈玛特韦片/利托那韦片组合包装"), transdermal patches,
+        # concentrates and lyophilised powders for injection, prefilled syringes
+        "组合包装",
+        "透皮贴剂",
+        "透皮贴片",
+        "贴片",
+        "注射用浓溶液",
+        "浓溶液",
+        "冻干粉",
+        "粉针",
+        "预充式注射器",
+        "预充注射器",
+        "预灌封注射器",
     ],
     key=len,
     reverse=True,
@@ -156,6 +169,10 @@ _ZH_SALT_PREFIXES = sorted(
     reverse=True,
 )
 _ZH_SALT_SUFFIXES = ("钠", "钾", "钙", "镁", "锌", "酯")
+# Round 5: salts inside a Chinese combination name ("哌拉西林钠他唑巴坦钠",
+# "阿莫西林钠克拉维酸钾", "复方盐酸阿米洛利"): 钠/钾 after a component, unless part of
+# 氯化钠/氯化钾/碳酸氢钠 ...; an acid-salt prefix after 复方.
+_ZH_INNER_SALT = re.compile(r"(?<=[\u3400-\u9fff])(?<![化酸氢])(钠|钾)(?=[\u3400-\u9fff]|$)")
 _EN_FORMS = re.compile(
     r"\b(tablets?|tabs?|capsules?|caps?|injection|injectable|infusion|oral solution|solution|"
     r"suspension|syrup|elixir|drops?|cream|ointment|gel|lotion|patch(es)?|spray|inhaler|"
@@ -165,6 +182,10 @@ _EN_FORMS = re.compile(
     # devices named after the brand ("Symbicort Turbuhaler", "Lantus SoloStar")
     r"turbuhaler|diskus|accuhaler|evohaler|ellipta|respimat|handihaler|breezhaler|"
     r"flexpen|flextouch|solostar|kwikpen|penfill|pen|"
+    # round 5: how injectables and patches are written on an order ("Meperidine HCl 50 mg inj",
+    # "Duragesic 25 mcg/h patch", "enoxaparin 40 mg prefilled syringe")
+    r"inj|injn|amps?|ampoules?|vials?|transdermal|prefilled syringe|pre-filled syringe|syringe|"
+    r"for injection|gits|mr|"
     # strength designations: double / single strength ("Bactrim DS", "Septra SS"), forte
     r"ds|ss|forte|"
     # frequencies pharmacists append ("metformin 500 bid")
@@ -204,8 +225,13 @@ _EN_SALTS = (
 )
 # Strengths and pack sizes: "200mg", "0.3 g", "5mg/5ml", "10万单位", "x 24", "24片/盒".
 _STRENGTH = re.compile(
-    r"(\d+(\.\d+)?\s*(mg|g|mcg|μg|ug|ml|units?|iu|u|meq|mmol|%|毫克|克|微克|毫升|单位|万单位|万u|国际单位)"
-    r"(\s*/\s*\d*(\.\d+)?\s*(ml|g|mg|片|粒|袋|支|次|日|天|揿|喷|毫升))?)"
+    # Round 5: anti-Xa units of the heparins ("依诺肝素钠注射液 6000AXaIU", "4000 anti-Xa IU",
+    # "0.4ml:4000AxaIU") come before plain IU; patch rates per hour ("25 mcg/h", "12μg/72h").
+    r"(\d+(\.\d+)?\s*(axa\s*iu|anti\s*-?\s*xa\s*iu|iu\s*axa|axa|抗xa因子国际单位|"
+    r"mg|g|mcg|μg|ug|ml|units?|iu|u|meq|mmol|%|毫克|克|微克|毫升|单位|万单位|万u|国际单位)"
+    # per dose / per kg / per m2 / per day, up to two denominators ("15mg/kg/d", "1mg/kg")
+    r"(\s*/\s*\d*(\.\d+)?\s*(ml|g|mg|片|粒|袋|支|次|日|天|揿|喷|毫升|kg|m2|m²|d\b|day|dose|"
+    r"hr?\b|小时)){0,2})"
     # Pack sizes "x 24": the x must not follow a letter, or ATC codes (L04AX01) lose their tail.
     r"|((?<![a-z])[x×*]\s*\d+\s*(片|粒|袋|支|盒)?)|(\d+\s*(片|粒|袋|支)\s*/\s*(盒|瓶|板))",
     flags=re.IGNORECASE,
@@ -266,11 +292,17 @@ def _strip_bare_numbers(key: str) -> str:
     "30r"). Two numbers summing to 100 are a premix ratio ("humulin 70/30"), not a strength, and
     Chinese keys keep a single number ("诺和锐 30" is the NovoMix premix, 诺和锐 alone is NovoRapid;
     Chinese prescriptions write strengths with a unit): the key is left alone so that it never
-    falls back to one component. Two or more numbers after a Chinese name are an inhaler's
+    falls back to one component; a single number of 100 or more is a strength all the same. Two
+    or more numbers after a Chinese name are an inhaler's
     strength pair ("舒利迭 50/250", "信必可 160/4.5") and are dropped unless they are a premix
     ratio.
     """
     if _CJK.search(key) and sum(t.isascii() and t.isdigit() for t in key.split()) < 2:
+        # Round 5: a single number of 100 or more after a Chinese name is a strength ("钙尔奇D
+        # 600", "倍他乐克 100"): no premix ratio is that large.
+        words = key.split()
+        if len(words) > 1 and words[-1].isascii() and words[-1].isdigit() and int(words[-1]) >= 100:
+            return " ".join(words[:-1])
         return key
     tokens: list[str] = []
     numbers: list[str] = []
@@ -302,6 +334,10 @@ def name_variants(name: str) -> Iterator[str]:
     for key in list(candidates):
         candidates.append(_strip_en_forms(_strip_zh_forms(key)))
     for key in list(candidates):
+        # each word of a pack's name ("奈玛特韦片 利托那韦片" -> "奈玛特韦 利托那韦")
+        if len(key.split()) > 1 and _CJK.search(key):
+            candidates.append(" ".join(_strip_zh_forms(w) for w in key.split()))
+    for key in list(candidates):
         for vehicle in _ZH_VEHICLES:
             if (
                 key.endswith(vehicle)
@@ -320,6 +356,15 @@ def name_variants(name: str) -> Iterator[str]:
         for suffix in _ZH_SALT_SUFFIXES:
             if key.endswith(suffix) and len(key) > len(suffix) + 1:
                 candidates.append(key[: -len(suffix)])
+    for key in list(candidates):
+        inner = _ZH_INNER_SALT.sub("", key)
+        if inner != key and len(inner) > 1:
+            candidates.append(inner)
+        if key.startswith("复方"):
+            for prefix in _ZH_SALT_PREFIXES:
+                if key.startswith(prefix, 2) and len(key) > len(prefix) + 3:
+                    candidates.append("复方" + key[2 + len(prefix) :])
+                    break
     for key in candidates:
         if key and key not in seen:
             seen.add(key)

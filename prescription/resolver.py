@@ -7,13 +7,16 @@ the curated abbreviations the bundle ships (curated_abbreviations.csv, from
 prescription/curated/abbreviations.csv: SMZ-TMP, HCTZ, ASA, KCl, bare "lithium" ...; bundles
 built before it shipped fall back to the package's copy); a curated abbreviation wins over a
 bundle alias with the same key, and is only used when the bundle knows its ingredients. A name
-that does not resolve is reported with suggestions, never dropped.
+that does not resolve is reported with suggestions, never dropped. A name that does not resolve
+as a whole but is written as components ("A/B", "A + B", "A with B") resolves to their union
+when every component resolves (round 5).
 """
 
 from __future__ import annotations
 
 import csv
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +34,13 @@ ABBREVIATIONS = Path(__file__).resolve().parent / "curated" / "abbreviations.csv
 ABBREVIATIONS_FILE = "curated_abbreviations.csv"  # its name inside a bundle
 
 Aliases = dict[str, tuple[tuple[str, ...], str, str]]
+# How components of one product are written between them (round 5): "/", "+", "&", "、", the
+# English words "with", "and", "plus", and a hyphen between two words.
+# A hyphen between two letters ("piperacillin-tazobactam") separates components only here, where
+# every part must resolve ("co-amoxiclav" and "5-FU" resolve as a whole first).
+_COMPONENT_SEPARATORS = re.compile(
+    r"\s*(?:/|\+|＋|&|、)\s*|\s+(?:with|and|plus)\s+|(?<=[a-z])-(?=[a-z])", re.IGNORECASE
+)
 
 
 def load_abbreviations(path: Path = ABBREVIATIONS) -> Aliases:
@@ -128,11 +138,42 @@ class DrugResolver:
         return self._cached_resolve(written)
 
     def _resolve(self, written: str) -> Resolution:
+        entry_key = self._lookup(written)
+        if entry_key is not None:
+            key, entry = entry_key
+            return Resolution(written, entry[0], key, entry[1], entry[2])
+        split = self._split_combination(written)
+        if split is not None:
+            return split
+        return Resolution(written, (), suggestions=self.suggest(written))
+
+    def _lookup(self, written: str) -> tuple[str, tuple[tuple[str, ...], str, str]] | None:
         for key in name_variants(written):
             entry = self.abbreviations.get(key) or self.aliases.get(key)
             if entry is not None:
-                return Resolution(written, entry[0], key, entry[1], entry[2])
-        return Resolution(written, (), suggestions=self.suggest(written))
+                return key, entry
+        return None
+
+    def _split_combination(self, written: str) -> Resolution | None:
+        """A product written as its components ("amlodipine/atorvastatin", "APAP + codeine",
+        "Tylenol with Codeine", "奈玛特韦片/利托那韦片", "氨氯地平、阿托伐他汀"): the union of the
+        components when every one of them resolves by itself, else None (never a partial
+        product: a component that does not resolve leaves the whole name unresolved)."""
+        # strengths split off by "/" ("5/10mg") are not components
+        parts = [p for p in _COMPONENT_SEPARATORS.split(written) if _has_name(name_key(p))]
+        if len(parts) < 2:
+            return None
+        ingredients: set[str] = set()
+        keys: list[str] = []
+        for part in parts:
+            found = self._lookup(part)
+            if found is None:
+                return None
+            keys.append(found[0])
+            ingredients.update(found[1][0])
+        return Resolution(
+            written, tuple(sorted(ingredients)), " + ".join(keys), "split_combination", "components"
+        )
 
     def suggest(self, written: str) -> tuple[str, ...]:
         """Known names close to an unresolved one (for the pharmacist, never auto-applied),
@@ -156,6 +197,11 @@ class DrugResolver:
             score_cutoff=_cutoff(len(key)),
         )
         return tuple(match for match, _score, _index in matches)
+
+
+def _has_name(key: str) -> bool:
+    """Whether a key holds a letter or a Chinese character (not only numbers and units)."""
+    return any(ch.isalpha() for ch in key)
 
 
 def _cutoff(length: int) -> float:
