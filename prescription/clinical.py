@@ -761,6 +761,18 @@ def _course_limit(r: dict[str, str]) -> CourseLimit:
     )
 
 
+def _release_form(row: dict[str, str]) -> ReleaseForm:
+    return ReleaseForm(
+        marker=row["marker"],
+        target=row["target"],
+        max_times_per_day=int(row["max_times_per_day"]),
+        level=row["level"],
+        reason=row["reason"],
+        management=row["management"],
+        source=row["source"],
+    )
+
+
 class ClinicalRules:
     """Curated rule lookups by canonical drug.
 
@@ -819,18 +831,7 @@ class ClinicalRules:
         ]
         self.schedules = [_schedule_rule(r) for r in tables.get("schedules.csv", [])]
         self.course_limits = [_course_limit(r) for r in tables.get("course_limits.csv", [])]
-        self.release_forms = [
-            ReleaseForm(
-                marker=r["marker"],
-                target=r["target"],
-                max_times_per_day=int(r["max_times_per_day"]),
-                level=r["level"],
-                reason=r["reason"],
-                management=r["management"],
-                source=r["source"],
-            )
-            for r in tables.get("release_forms.csv", [])
-        ]
+        self.release_forms = [_release_form(r) for r in tables.get("release_forms.csv", [])]
         self._check_enumerations()
 
     def _check_enumerations(self) -> None:
