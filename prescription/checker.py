@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import combinations
 
 from prescription.clinical import (
@@ -199,6 +200,12 @@ class _Item:
     product: int  # which order it came from
     current: bool
     combination: bool
+
+    @cached_property
+    def route(self) -> str:
+        """The order's route category (`route_category`), read by the dose, course and schedule
+        checks."""
+        return route_category(self.order.route, self.order.name)
 
 
 @dataclass
@@ -781,7 +788,7 @@ class PrescriptionChecker:
             order = item.order
             if order.dose_mg is None or item.combination:
                 continue  # a combination's dose is per product, not per ingredient
-            route = route_category(order.route, order.name)
+            route = item.route
             daily = order.dose_mg * order.times_per_day if order.times_per_day else None
             for limit in self.rules.dose_limits(item.drug, route, age):
                 if limit.unit != "mg":
@@ -1038,9 +1045,7 @@ class PrescriptionChecker:
             order = item.order
             if order.duration_days is None:
                 continue
-            for limit in self.rules.course_limits_for(
-                item.drug, route_category(order.route, order.name)
-            ):
+            for limit in self.rules.course_limits_for(item.drug, item.route):
                 problems = []
                 if limit.max_duration_days is not None and (
                     order.duration_days > limit.max_duration_days
@@ -1084,7 +1089,7 @@ class PrescriptionChecker:
             order = item.order
             if order.dose_mg is None or item.combination:
                 continue
-            rules = self.rules.schedule_rules(item.drug, route_category(order.route, order.name))
+            rules = self.rules.schedule_rules(item.drug, item.route)
             if not rules:
                 continue
             rule = rules[0]

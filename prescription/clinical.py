@@ -805,12 +805,18 @@ class ClinicalRules:
         }
         self.condition_ids = {r["condition"] for r in tables["conditions.csv"]}
         # Terms as they appear inside longer text ("慢性心力衰竭 射血分数降低", "history of
-        # asthma"), longest first: the fallback when no clause is a term by itself.
-        self.contained_terms = sorted(
-            {(normalise_text(r["term"]), r["condition"]) for r in tables["conditions.csv"]}
-            | {(normalise_text(c.replace("_", " ")), c) for c in self.condition_ids},
-            key=lambda t: -len(t[0]),
-        )
+        # asthma"), longest first, compiled once: the fallback when no clause is a term by itself.
+        # Chinese terms of two or more characters match anywhere, English terms of four or more
+        # as whole words; shorter ones are too ambiguous inside free text.
+        self.contained_terms = [
+            (re.compile(rf"\b{re.escape(term)}\b" if term.isascii() else re.escape(term)), id_)
+            for term, id_ in sorted(
+                {(normalise_text(r["term"]), r["condition"]) for r in tables["conditions.csv"]}
+                | {(normalise_text(c.replace("_", " ")), c) for c in self.condition_ids},
+                key=lambda t: (-len(t[0]), t),  # ties by text: a set's order varies by process
+            )
+            if len(term) >= 2 and not (term.isascii() and len(term) < 4)
+        ]
         self.allergy_terms = {name_key(r["term"]): r["group"] for r in tables["allergy_terms.csv"]}
         self.group_members: dict[str, list[str]] = {}
         for r in tables["allergy_groups.csv"]:
@@ -921,11 +927,12 @@ class ClinicalRules:
         if whole:
             return [whole]
         found: list[str] = []
-        for clause in re.split(r"[,;]", normalise_text(written)):
+        text = normalise_text(written)
+        for clause in re.split(r"[,;]", text):
             condition = self._condition_or_stripped(clause)
             if condition and condition not in found:
                 found.append(condition)
-        return found or self._contained(normalise_text(written))
+        return found or self._contained(text)
 
     def _contained(self, text: str) -> list[str]:
         """Condition ids whose term occurs inside the text (Chinese terms of two or more
@@ -933,11 +940,8 @@ class ClinicalRules:
         ("无哮喘", "否认心衰", "no asthma"); longer terms first, each span used once."""
         found: list[str] = []
         taken: list[tuple[int, int]] = []
-        for term, condition in self.contained_terms:
-            if len(term) < 2 or (term.isascii() and len(term) < 4):
-                continue
-            pattern = re.escape(term) if not term.isascii() else rf"\b{re.escape(term)}\b"
-            for match in re.finditer(pattern, text):
+        for pattern, condition in self.contained_terms:
+            for match in pattern.finditer(text):
                 span = match.span()
                 if any(span[0] < end and start < span[1] for start, end in taken):
                     continue
