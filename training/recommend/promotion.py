@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runtime.bundle import Bundle
+
+if TYPE_CHECKING:
+    from recommend.predictor import RecommendPredictor
+    from training.recommend.evaluate import Cases
 
 
 def promotion_metrics(path: Path, candidate: Bundle, data_dir: str | None) -> dict[str, float]:
     """HR@10 and NDCG@10 of a bundle's own ranking (no safety filter) on the candidate's test
     cases, rebuilt from its data and seed; items the bundle does not know cannot be hit."""
-    import numpy as np
-
     from recommend.predictor import RecommendPredictor
     from training.config import RecommendConfig
     from training.recommend.evaluate import cart_completion, next_item
@@ -30,8 +34,16 @@ def promotion_metrics(path: Path, candidate: Bundle, data_dir: str | None) -> di
         ).test
     else:
         cases = next_item(data).test
-    predictor = RecommendPredictor.from_bundle(path)
-    ids = data.item_ids
+    return served_ranking_metrics(RecommendPredictor.from_bundle(path), cases, data.item_ids)
+
+
+def served_ranking_metrics(
+    predictor: RecommendPredictor, cases: Cases, ids: Sequence[str]
+) -> dict[str, float]:
+    """HR@10, NDCG@10 and the case count of the predictor's own ranking (`rank`) on evaluation
+    cases, each history rebuilt as the baskets a request carries (item indices -> `ids`)."""
+    import numpy as np
+
     gains = []
     for cart, history, ages, target in zip(
         cases.carts, cases.histories, cases.ages, cases.targets, strict=True
