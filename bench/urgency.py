@@ -2,7 +2,7 @@
 haodf requests, invariance to invisible characters, and the latency the decision adds.
 
     python bench/urgency.py [--split tune|dev|retired_test|retired_holdout|retired_holdout_r4|
-                                     retired_holdout_r5|holdout|all]
+                                     retired_holdout_r5|retired_holdout_r6|holdout|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -13,8 +13,9 @@ the backstop's threshold), ``retired_test.jsonl`` (written first by a separate w
 for two rounds; measured, then retired to tuning in the third), ``retired_holdout.jsonl`` (the third
 round's untouched split, retired to tuning in the fourth), ``retired_holdout_r4.jsonl`` (the fourth
 round's, retired to tuning in the fifth), ``retired_holdout_r5.jsonl`` (the fifth round's, retired
-to tuning in the sixth) and ``holdout.jsonl`` (the untouched test split now: two fresh writers',
-blind to the rules, written before the sixth round and never used for tuning). Real
+to tuning in the sixth), ``retired_holdout_r6.jsonl`` (the sixth round's, retired to tuning in the
+seventh) and ``holdout.jsonl`` (the untouched test split now: two fresh writers', blind to the
+rules, written before the seventh round and never used for tuning). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -67,6 +68,7 @@ SPLITS = (
     "retired_holdout",
     "retired_holdout_r4",
     "retired_holdout_r5",
+    "retired_holdout_r6",
     "holdout",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
