@@ -240,8 +240,10 @@ def print_table(results: dict[str, Any]) -> None:
             f"| {load['load_seconds']:.2f} | {load['peak_rss_mb']:.0f} | {e['bundle_mb']:.1f} |"
         )
     print(
-        "\nAway from haodf: top-1 / top-3 (ECE) per set; `*_holdout` sets were never used to "
-        "choose anything, `en_dev` calibrates the sentence family's English route.\n"
+        "\nAway from haodf: top-1 / top-3 (ECE; the ECE a perfectly calibrated model would read "
+        "on that set, mean of draws) per set; `*_holdout` sets were never used to choose "
+        "anything, `en_dev` and `en_retired_holdout` calibrate the sentence family's English "
+        "route.\n"
     )
     names = sorted({s for e in results["families"].values() for s in e.get("shift", {})})
     print("| family | haodf test | " + " | ".join(names) + " |")
@@ -251,8 +253,11 @@ def print_table(results: dict[str, Any]) -> None:
         cells = [f"{q['accuracy']:.3f} / {q['top3_accuracy']:.3f} ({q['ece']:.3f})"]
         for set_name in names:
             m = e.get("shift", {}).get(set_name)
+            floor = f"; {m['ece_floor_mean']:.3f}" if m and "ece_floor_mean" in m else ""
             cells.append(
-                f"{m['accuracy']:.3f} / {m['top3_accuracy']:.3f} ({m['ece']:.3f})" if m else "-"
+                f"{m['accuracy']:.3f} / {m['top3_accuracy']:.3f} ({m['ece']:.3f}{floor})"
+                if m
+                else "-"
             )
         print(f"| {name} | " + " | ".join(cells) + " |")
     for name, e in results["families"].items():

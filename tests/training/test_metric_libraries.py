@@ -16,6 +16,7 @@ from training.recommend.evaluate import hits_and_gains, rank_top_k
 from training.triage.evaluate import (
     ECE_BINS,
     calibration_error,
+    calibration_error_floor,
     core_metrics,
     evaluate,
     expected_calibration_error,
@@ -119,6 +120,21 @@ def test_ece_bins_agree_with_sklearn_calibration_curve() -> None:
     share = counts[counts > 0] / len(confidence)
     expected = float(np.sum(share * np.abs(accuracy - mean_confidence)))
     assert calibration_error(confidence, correct) == pytest.approx(expected, rel=1e-12)
+
+
+def test_ece_floor_is_what_a_perfect_model_reads_and_shrinks_with_more_cases() -> None:
+    rng = np.random.default_rng(7)
+    small, large = rng.uniform(0.3, 1.0, 220), rng.uniform(0.3, 1.0, 2200)
+    small_mean, small_p90 = calibration_error_floor(small)
+    large_mean, _ = calibration_error_floor(large)
+    assert 0 < small_mean < small_p90
+    # 220 cases in 15 bins: a perfectly calibrated model still reads about 0.06
+    assert 0.04 < small_mean < 0.08
+    assert large_mean < small_mean / 2
+    # one perfectly calibrated draw lands inside the floor's spread, not far above it
+    right = rng.random(220) < small
+    assert calibration_error(small, right) < small_p90 * 1.5
+    assert calibration_error_floor(np.array([])) == (0.0, 0.0)
 
 
 def test_fitted_temperature_minimises_validation_nll() -> None:

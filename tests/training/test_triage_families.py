@@ -134,6 +134,25 @@ def test_backstop_config_refuses_training_on_held_out_vignettes(settings: dict) 
     assert "data/vignettes/urgency/holdout.jsonl" not in UrgencyBackstopConfig().vignettes
 
 
+def test_english_route_calibrates_on_dev_and_retired_files_never_the_holdout() -> None:
+    from pydantic import ValidationError
+
+    from training.config import UsemMlpConfig
+
+    default = UsemMlpConfig().english_calibration_paths
+    assert [Path(p).name for p in default] == ["en_dev.jsonl", "en_retired_holdout.jsonl"]
+    assert all((ROOT / p).is_file() for p in default)
+    # a config saved with the old single-file key still loads
+    old = UsemMlpConfig.model_validate({"english_calibration_path": "data/x/en_dev.jsonl"})
+    assert old.english_calibration_paths == ["data/x/en_dev.jsonl"]
+    assert (
+        UsemMlpConfig.model_validate({"english_calibration_path": None}).english_calibration_paths
+        == []
+    )
+    with pytest.raises(ValidationError, match="untouched English split"):
+        UsemMlpConfig(english_calibration_paths=["data/vignettes/departments/en_holdout.jsonl"])
+
+
 def test_bag_graph_with_a_dense_input_matches_numpy(tmp_path: Path) -> None:
     import numpy as np
 

@@ -456,8 +456,8 @@ def fit_usem_mlp(
     "呼吸时胸痛". Whole n-gram bags are dropped from `ngram_dropout` of the training rows so the
     embedding alone also classifies; texts with few CJK characters take that route at inference
     (`TfidfSentenceEncoder`), with their own temperature and abstain threshold fitted here on
-    English complaints (`english_calibration_path`, our dev split) or, without them, on the
-    validation split with the n-grams dropped.
+    English complaints (`english_calibration_paths`: our dev split and the retired first
+    holdout) or, without them, on the validation split with the n-grams dropped.
     """
     sentences = MemoSentenceEncoder(
         SentenceEncoder.pinned(threads=torch.get_num_threads()).load(),
@@ -544,16 +544,20 @@ def _route_calibration_set(
     model_config: UsemMlpConfig, data: TriageData, encoder: TfidfSentenceEncoder
 ) -> tuple[Feeds, list[str], str]:
     """Feeds and departments that calibrate the embedding-only route, and where they came from."""
-    path = model_config.english_calibration_path
-    if path and Path(path).is_file():
-        rows = load_department_vignettes(Path(path), data.labels)
-        texts = [normalise(r.text) for r in rows]
-        keep = [i for i, routed in enumerate(encoder.ngram_route(texts)) if not routed]
-        if len(keep) >= _MIN_ROUTE_CALIBRATION:
-            feeds = encoder([texts[i] for i in keep], [age_bucket(rows[i].age) for i in keep])
-            source = f"{path} ({len(keep)} complaints on the embedding-only route)"
-            return feeds, [rows[i].department for i in keep], source
-        logger.warning("%s: too few texts take the embedding-only route; using validation", path)
+    paths = [Path(p) for p in model_config.english_calibration_paths]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        logger.warning("English calibration files not found, left out: %s", ", ".join(missing))
+    rows = [row for p in paths if p.is_file() for row in load_department_vignettes(p, data.labels)]
+    texts = [normalise(r.text) for r in rows]
+    keep = [i for i, routed in enumerate(encoder.ngram_route(texts)) if not routed]
+    if len(keep) >= _MIN_ROUTE_CALIBRATION:
+        feeds = encoder([texts[i] for i in keep], [age_bucket(rows[i].age) for i in keep])
+        files = ", ".join(str(p) for p in paths if p.is_file())
+        source = f"{files} ({len(keep)} complaints on the embedding-only route)"
+        return feeds, [rows[i].department for i in keep], source
+    if paths:
+        logger.warning("too few texts take the embedding-only route; using validation")
     validation = data.part("validation")
     feeds = encoder(list(validation["text"]), list(validation["age_bucket"]))
     feeds["weights"] = feeds["weights"] * (feeds["ids"] >= encoder.featurizer.age_offset_)

@@ -4,12 +4,15 @@ Sets (each case may accept more than one department when the source's label span
 
 - ``zh_shift_dev`` / ``zh_shift_holdout``: colloquial Chinese in other platforms' styles
   (relatives writing, very short, typos, mixed English, traditional characters), written by us;
-- ``en_dev`` / ``en_holdout``: English complaints written by us from clinical knowledge;
+- ``en_dev`` / ``en_retired_holdout`` / ``en_holdout``: English complaints written by us from
+  clinical knowledge (the first holdout was retired to calibration on 2026-12-03 and a larger
+  one written by two new writers took its place);
 - ``symptom2disease``, ``medical_speech``: English public sets from the shared data folder,
   mapped onto our departments by ``public_english_maps.yaml`` (clear labels only).
 
-The ``*_holdout`` sets are never used to choose anything; the ``*_dev`` sets may be (the English
-dev set calibrates the embedding-only route). Both are reported side by side.
+The ``*_holdout`` sets are never used to choose anything; the ``*_dev`` and ``*_retired_*`` sets
+may be (the English dev and retired sets calibrate the embedding-only route). All are reported
+side by side.
 """
 
 from __future__ import annotations
@@ -26,13 +29,19 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from training.triage.data import DataValidationError, load_department_vignettes
-from training.triage.evaluate import calibration_error
+from training.triage.evaluate import calibration_error, calibration_error_floor
 from triage.schema import TriageRequest
 
 logger = logging.getLogger(__name__)
 
 SETS_DIR = Path("data/vignettes/departments")
-WRITTEN_SETS = ("zh_shift_dev", "zh_shift_holdout", "en_dev", "en_holdout")
+WRITTEN_SETS = (
+    "zh_shift_dev",
+    "zh_shift_holdout",
+    "en_dev",
+    "en_retired_holdout",
+    "en_holdout",
+)
 PUBLIC_MAPS = SETS_DIR / "public_english_maps.yaml"
 _PUBLIC_FILES = {
     "symptom2disease": ("triage/symptom2disease/Symptom2Disease.csv", "text", "label"),
@@ -139,11 +148,15 @@ def shift_metrics(predictor: Any, cases: Sequence[ShiftCase]) -> dict[str, float
     confidence = np.array([r.departments[0].probability for r in results])
     abstained = np.array([r.abstain for r in results])
     answered = ~abstained
+    floor_mean, floor_p90 = calibration_error_floor(confidence)
     return {
         "n": len(cases),
         "accuracy": float(top1.mean()),
         "top3_accuracy": float(top3.mean()),
         "ece": calibration_error(confidence, top1),
+        # what a perfectly calibrated model would read here: small sets inflate ECE
+        "ece_floor_mean": floor_mean,
+        "ece_floor_p90": floor_p90,
         "abstain_rate": float(abstained.mean()),
         "answered_accuracy": float(top1[answered].mean()) if answered.any() else 0.0,
         "confidently_wrong_rate": float((answered & ~top1).mean()),
