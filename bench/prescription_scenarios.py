@@ -201,6 +201,33 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("thiamazole", "methimazole"),
     ("metamizole", "dipyrone", "metamizole sodium"),
     ("tetracaine", "amethocaine"),
+    # Round 6: vitamin, insulin, ester and brand-family names the checker spells differently.
+    ("phytomenadione", "phytonadione", "phylloquinone", "vitamin k1"),
+    ("cyanocobalamin", "vitamin b12"),
+    ("thiamine", "vitamin b1"),
+    ("pyridoxine", "vitamin b6"),
+    ("ascorbic acid", "vitamin c"),
+    ("ergocalciferol", "vitamin d2"),
+    ("insulin aspart", "insulin aspart (aspart)"),
+    ("insulin human", "insulin human (regular)", "regular insulin", "human insulin"),
+    ("insulin isophane", "insulin human (isophane)", "nph insulin", "isophane insulin"),
+    ("insulin lispro", "insulin lispro (lispro)"),
+    ("tenofovir disoproxil", "tenofovir disoproxil fumarate", "tenofovir df", "tenofovir"),
+    ("salmon calcitonin", "calcitonin salmon", "calcitonin"),
+    ("hyoscine butylbromide", "butylscopolamine", "scopolamine butylbromide"),
+    ("ursodeoxycholic acid", "ursodiol"),
+    ("macrogol", "polyethylene glycol", "macrogol 4000", "polyethylene glycol 3350"),
+    ("benzylpenicillin", "penicillin g"),
+    ("phenoxymethylpenicillin", "penicillin v"),
+    ("clavulanic acid", "clavulanate"),
+    ("erythropoietin", "epoetin alfa", "epoetin"),
+    ("glucose", "dextrose"),
+    ("nitroprusside", "sodium nitroprusside"),
+    ("levamlodipine", "levoamlodipine", "s-amlodipine"),
+    ("acetylcysteine", "n-acetylcysteine"),
+    ("bismuth subcitrate potassium", "bismuth potassium citrate", "colloidal bismuth subcitrate"),
+    ("st john's wort", "st. john's wort", "hypericum perforatum"),
+    ("aluminium hydroxide", "aluminum hydroxide"),
 )
 
 # Combination names without a separator -> their ingredients (alert side).
@@ -211,6 +238,10 @@ COMBINATIONS: dict[str, tuple[str, ...]] = {
     "co-amoxiclav": ("amoxicillin", "clavulanic acid"),
     "co-careldopa": ("carbidopa", "levodopa"),
     "co-beneldopa": ("benserazide", "levodopa"),
+    # round 6
+    "s-1": ("gimeracil", "oteracil", "tegafur"),
+    "co-codamol": ("acetaminophen", "codeine"),
+    "co-amilozide": ("amiloride", "hydrochlorothiazide"),
 }
 
 # Expected names that are multi-ingredient products: an alert on any ingredient involves them.

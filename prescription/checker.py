@@ -481,31 +481,52 @@ class PrescriptionChecker:
             answers.update(self._work_out_pairs({key: contexts[key] for key in todo}))
         reports: list[PairReport] = []
         drafts: list[_Draft] = []
-        for drug, (x, y) in same_ingredient.items():
-            where = "current medication" if x.current or y.current else "prescription"
-            where_zh = "当前用药" if x.current or y.current else "本处方"
-            drafts.append(
-                _Draft(
-                    "duplicate_therapy",
-                    "major",
-                    [drug],
-                    "knowledge_base",
-                    f"{drug} is in two products ({x.order.name}; {y.order.name}) on the {where}: "
-                    "risk of overdose.",
-                    "Keep one product, or check the combined daily dose.",
-                    "same ingredient after resolving both products",
-                    key=f"duplicate_therapy:{drug}",
-                    message_zh=f"{self.zh.get(drug, drug)}同时存在于{where_zh}的两个药品中"
-                    f"（{x.order.name}；{y.order.name}）：有过量风险。",
-                    management_zh="只保留一种药品，或核对合计日剂量。",
-                )
-            )
+        drafts += [self._same_ingredient(drug, x, y) for drug, (x, y) in same_ingredient.items()]
         for key in seen:
             report, draft = answers[key]  # type: ignore[misc]
             reports.append(report)  # frozen, so answers can share it
             if draft is not None:
                 drafts.append(draft)
         return reports, drafts
+
+    def _same_ingredient(self, drug: str, x: _Item, y: _Item) -> _Draft:
+        """One ingredient in two products: an overdose risk (major), unless the allow-list
+        names the drug with itself and exactly one of the two is a modified-release product
+        (release_forms.csv): scheduled slow-release morphine plus immediate-release rescue is the
+        standard titration (round 6), a moderate note to check the rescue dose."""
+        where = "current medication" if x.current or y.current else "prescription"
+        where_zh = "当前用药" if x.current or y.current else "本处方"
+        names = f"{x.order.name}; {y.order.name}"
+        released = [self.rules.release_form_of(drug, i.order.name) is not None for i in (x, y)]
+        if sum(released) == 1 and self.rules.duplicate_allowed(drug, drug):
+            return _Draft(
+                "duplicate_therapy",
+                "moderate",
+                [drug],
+                "curated",
+                f"{drug} as a modified-release and an immediate-release product ({names}): "
+                "scheduled dosing with breakthrough rescue.",
+                "Intended for breakthrough pain: keep each rescue dose at 10-20% of the total "
+                "daily modified-release dose and re-titrate if more than 3-4 rescues a day.",
+                "curated duplicate allow-list (modified-release + immediate-release rescue)",
+                key=f"duplicate_therapy:{drug}",
+                message_zh=f"{self.zh.get(drug, drug)}同时使用缓控释与速释制剂（{names}）："
+                "按时给药加爆发痛解救。",
+                management_zh="解救剂量为缓控释日剂量的10-20%；每日解救超过3-4次应重新滴定。",
+            )
+        return _Draft(
+            "duplicate_therapy",
+            "major",
+            [drug],
+            "knowledge_base",
+            f"{drug} is in two products ({names}) on the {where}: risk of overdose.",
+            "Keep one product, or check the combined daily dose.",
+            "same ingredient after resolving both products",
+            key=f"duplicate_therapy:{drug}",
+            message_zh=f"{self.zh.get(drug, drug)}同时存在于{where_zh}的两个药品中"
+            f"（{names}）：有过量风险。",
+            management_zh="只保留一种药品，或核对合计日剂量。",
+        )
 
     def _work_out_pairs(
         self, contexts: dict[tuple[str, str], tuple[str, ...]]
@@ -948,6 +969,7 @@ class PrescriptionChecker:
                     f"{measure.value:g} ({measure.basis})",
                 )
                 for rule, measure in self.rules.renal_rules(drug, context)
+                if rule.route in ("any", item.route)
             ]
             if context.hepatic is not None:
                 severity, basis = context.hepatic

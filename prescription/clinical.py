@@ -158,6 +158,9 @@ class OrganRule:
     max_daily: float | None = None
     max_daily_per_kg: float | None = None
     max_times_per_day: float | None = None
+    # Round 6 (renal.csv `route`, blank = any): IV aciclovir is reduced at a CrCl where the
+    # oral zoster dose is not.
+    route: str = "any"
 
     @property
     def has_cap(self) -> bool:
@@ -302,7 +305,9 @@ _CREATININE = re.compile(
     r"\s*(?:[:=]|is|of|为)?\s*" + _NUM + r"\s*(mg/dl|umol/l|µmol/l|μmol/l)?"
 )
 _POTASSIUM = re.compile(
-    r"(?:serum potassium|potassium|\bk\+|血钾|血清钾)\s*(?:[:=]|is|of|为)?\s*" + _NUM
+    # round 6: "K 5.9 mmol/L", "血K 5.8" (a bare K only right before its value)
+    r"(?:serum potassium|potassium|\bk\+|血钾|血清钾|血k|\bk(?=\s*[:=]?\s*\d))"
+    r"\s*(?:[:=]|is|of|为)?\s*" + _NUM
 )
 _CKD_STAGE = re.compile(
     r"(?:\bckd|chronic kidney disease|慢性肾脏?病|慢性肾功能不全)\s*(?:stage|g|分期)?\s*"
@@ -326,9 +331,26 @@ _RENAL_WORDS = (
     "creatinine",
     "dialysis",
     "esrd",
+    "血透",
+    "腹透",
 )
 _HEPATIC_WORDS = ("肝", "hepat", "liver", "cirrho", "child-pugh", "child pugh")
-_END_STAGE = ("透析", "dialysis", "esrd", "end-stage", "end stage", "终末期", "尿毒症", "肾衰竭")
+# Round 6: 血透/腹透 (short for haemo-/peritoneal dialysis), 肾功能衰竭 and "renal/kidney failure".
+_END_STAGE = (
+    "透析",
+    "dialysis",
+    "esrd",
+    "end-stage",
+    "end stage",
+    "终末期",
+    "尿毒症",
+    "肾衰竭",
+    "肾功能衰竭",
+    "血透",
+    "腹透",
+    "renal failure",
+    "kidney failure",
+)
 _SEVERE = ("severe", "重度", "严重", "重症")
 _MODERATE = ("moderate", "中度", "中等")
 _MILD = ("mild", "轻度", "轻微")
@@ -730,6 +752,7 @@ def _renal_rule(r: dict[str, str]) -> OrganRule:
         high=_number(r["max"]),
         max_daily_per_kg=_number(r["max_daily_per_kg"]),
         max_times_per_day=_number(r["max_times_per_day"]),
+        route=r.get("route") or "any",
     )
 
 

@@ -99,6 +99,18 @@ _ZH_FORMS = sorted(
         "含漱液",
         "阴道栓",
         "阴道片",
+        # round 6
+        "阴道泡腾片",
+        "阴道软胶囊",
+        "阴道凝胶",
+        "舌下片",
+        "乳胶剂",
+        "凝胶剂",
+        "凝胶贴膏",
+        "吸入混悬液",
+        "吸入溶液",
+        "外用溶液",
+        "缓释颗粒",
         "乳剂",
         # inhaler devices written after the brand ("信必可都保" = Symbicort Turbuhaler)
         "都保",
@@ -164,11 +176,17 @@ _ZH_SALT_PREFIXES = sorted(
         "苯甲酸",
         "草酸",
         "葡萄糖酸",
+        # round 6: a doubled acid salt and hydrates ("二盐酸", "五水头孢唑林钠")
+        "二盐酸",
+        "五水",
+        "一水",
+        "三水",
     ],
     key=len,
     reverse=True,
 )
-_ZH_SALT_SUFFIXES = ("钠", "钾", "钙", "镁", "锌", "酯")
+# "二钠" before "钠" ("培美曲塞二钠", round 6)
+_ZH_SALT_SUFFIXES = ("二钠", "钠", "钾", "钙", "镁", "锌", "酯")
 # Round 5: salts inside a Chinese combination name ("哌拉西林钠他唑巴坦钠",
 # "阿莫西林钠克拉维酸钾", "复方盐酸阿米洛利"): 钠/钾 after a component, unless part of
 # 氯化钠/氯化钾/碳酸氢钠 ...; an acid-salt prefix after 复方.
@@ -179,6 +197,8 @@ _EN_FORMS = re.compile(
     r"suppositor(y|ies)|powder|granules|chewable|dispersible|effervescent|film[- ]coated|"
     r"extended[- ]release|delayed[- ]release|modified[- ]release|sustained[- ]release|"
     r"er|xr|sr|cr|xl|la|dr|ec|ir|odt|oral|iv|im|po|sl|sc|sublingual|subcut|subcutaneous|"
+    # round 6: release names written after a brand ("Betaloc ZOK", "Depakine Chrono")
+    r"zok|chrono|"
     # devices named after the brand ("Symbicort Turbuhaler", "Lantus SoloStar")
     r"turbuhaler|diskus|accuhaler|evohaler|ellipta|respimat|handihaler|breezhaler|"
     r"flexpen|flextouch|solostar|kwikpen|penfill|pen|"
@@ -189,7 +209,11 @@ _EN_FORMS = re.compile(
     # strength designations: double / single strength ("Bactrim DS", "Septra SS"), forte
     r"ds|ss|forte|"
     # frequencies pharmacists append ("metformin 500 bid")
-    r"qd|bid|tid|qid|qhs|qod|prn|stat|hs|qam|qpm|q\d+h|nocte|mane)\b"
+    r"qd|bid|tid|qid|qhs|qod|prn|stat|hs|qam|qpm|q\d+h|nocte|mane|"
+    # round 6: every night / every week / twice or three times a week, as Chinese orders write
+    r"qn|qw|biw|tiw|"
+    # and instructions written after a brand ("Tylenol Extra Strength", "Xarelto 20mg with food")
+    r"extra strength|maximum strength|with (food|meals)|before meals|after meals|sliding scale)\b"
 )
 _EN_SALTS = (
     "hydrochloride",
@@ -227,16 +251,26 @@ _EN_SALTS = (
 _STRENGTH = re.compile(
     # Round 5: anti-Xa units of the heparins ("依诺肝素钠注射液 6000AXaIU", "4000 anti-Xa IU",
     # "0.4ml:4000AxaIU") come before plain IU; patch rates per hour ("25 mcg/h", "12μg/72h").
-    r"(\d+(\.\d+)?\s*(axa\s*iu|anti\s*-?\s*xa\s*iu|iu\s*axa|axa|抗xa因子国际单位|"
+    # Round 6: a ratio of component strengths before the unit ("50/250μg", "50/200mg",
+    # "0.25g:0.125g" is two matches) goes with it, or "50/" is left as a bare number.
+    r"((\d+(\.\d+)?\s*[/:]\s*)*\d+(\.\d+)?\s*(axa\s*iu|anti\s*-?\s*xa\s*iu|iu\s*axa|axa|抗xa因子国际单位|"
     r"mg|g|mcg|μg|ug|ml|units?|iu|u|meq|mmol|%|毫克|克|微克|毫升|单位|万单位|万u|国际单位)"
     # per dose / per kg / per m2 / per day, up to two denominators ("15mg/kg/d", "1mg/kg")
     r"(\s*/\s*\d*(\.\d+)?\s*(ml|g|mg|片|粒|袋|支|次|日|天|揿|喷|毫升|kg|m2|m²|d\b|day|dose|"
     r"hr?\b|小时)){0,2})"
     # Pack sizes "x 24": the x must not follow a letter, or ATC codes (L04AX01) lose their tail.
-    r"|((?<![a-z])[x×*]\s*\d+\s*(片|粒|袋|支|盒)?)|(\d+\s*(片|粒|袋|支)\s*/\s*(盒|瓶|板))",
+    # Round 6: "×"/"*" may follow a unit ("20mg*14粒", "0.25g×24粒/盒").
+    r"|(((?<![a-z])x|[×*])\s*\d+\s*(片|粒|袋|支|盒)?(\s*/\s*(盒|瓶|板))?)"
+    r"|(\d+\s*(片|粒|袋|支)\s*/\s*(盒|瓶|板))"
+    # Round 6: how many units a dose is ("SMZco 2片", "1粒/次", "2 揿"), a standalone number only
+    # (never the digits of "b12片" or "654-2片").
+    r"|((?<![a-z0-9.\-\u3400-\u9fff])\d+(\.\d+)?\s*(片|粒|袋|支|丸|揿|喷|贴|枚|包)"
+    r"(\s*/\s*(次|日|天))?(?![\u3400-\u9fff]))",
     flags=re.IGNORECASE,
 )
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# A formula version written without brackets after a Chinese name ("口服补液盐Ⅲ", NFKC "iii").
+_ZH_VERSION = re.compile(r"(?<=[\u3400-\u9fff])\s*(iv|i{1,3})$")
 _BRACKETS = re.compile(r"[\(\[（【].*?[\)\]）】]")
 _PUNCT = re.compile(r"[\s\-_,.;:'\"`·、，。；：/®™]+")
 
@@ -332,7 +366,13 @@ def name_variants(name: str) -> Iterator[str]:
     for key in list(candidates):
         candidates.append(_strip_bare_numbers(key))
     for key in list(candidates):
-        candidates.append(_strip_en_forms(_strip_zh_forms(key)))
+        versionless = _ZH_VERSION.sub("", key)
+        if versionless != key:
+            candidates.append(versionless)
+    for key in list(candidates):
+        # a Chinese form before an English frequency ("阿司匹林肠溶片 qd") goes once the
+        # frequency has (round 6)
+        candidates.append(_strip_zh_forms(_strip_en_forms(_strip_zh_forms(key))))
     for key in list(candidates):
         # each word of a pack's name ("奈玛特韦片 利托那韦片" -> "奈玛特韦 利托那韦")
         if len(key.split()) > 1 and _CJK.search(key):
