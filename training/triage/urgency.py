@@ -14,8 +14,9 @@ English wording no rule or n-gram saw (on the retired test split, with the older
 n-grams alone 0.917 recall at 2.1% look-alike false alarms, both 0.936-0.943 at 2.6%).
 
 Threshold: chosen on haodf's validation split among complaints the rules leave non-emergency, so
-that the backstop raises at most ``max_added_rate`` of real requests. It can only raise a level
-to ``emergency``; it never lowers a rule's answer.
+that the backstop raises at most ``max_added_rate`` of real requests (and ``max_added_rate_english``
+of held-out English descriptions). It can only raise a level to ``emergency``; it never lowers a
+rule's answer.
 """
 
 from __future__ import annotations
@@ -222,12 +223,7 @@ def _weak_corpus(
     buckets += ["unknown"] * len(english_train)
     labels = _rule_labels(engine, texts, buckets)
     weights = [1.0] * len(texts)
-    gold = [row for path in settings.vignettes for row in load_vignettes(Path(path))]
-    for row in gold:
-        texts.append(normalise(row["text"]))
-        buckets.append(age_bucket(row.get("age")))
-        labels.append(float(row["expected_urgency"] == "emergency"))
-        weights.append(settings.vignette_weight)
+    gold = add_gold(settings, texts, buckets, labels, weights)
     sizes = {
         "haodf_train": len(train),
         "unlabeled": len(data.unlabeled),
@@ -236,6 +232,28 @@ def _weak_corpus(
         "gold_vignettes": len(gold),
     }
     return _WeakCorpus(texts, buckets, labels, weights, sizes, english_held)
+
+
+def add_gold(
+    settings: UrgencyBackstopConfig,
+    texts: list[str],
+    buckets: list[str],
+    labels: list[float],
+    weights: list[float],
+) -> list[dict[str, Any]]:
+    """Append the gold vignettes (``settings.vignettes``) to the corpus lists; returns them."""
+    gold = [row for path in settings.vignettes for row in load_vignettes(Path(path))]
+    for row in gold:
+        emergency = row["expected_urgency"] == "emergency"
+        texts.append(normalise(row["text"]))
+        buckets.append(age_bucket(row.get("age")))
+        labels.append(float(emergency))
+        # class_weight="balanced" multiplies each emergency by ~1/(2 x the emergency share) and
+        # each routine row by ~0.5: without its own weight a written look-alike would count
+        # some twenty times less than a written emergency, so the model would learn the
+        # alarming words and never the contexts that make them routine
+        weights.append(settings.vignette_weight if emergency else settings.lookalike_weight)
+    return gold
 
 
 def _rule_labels(engine: UrgencyEngine, texts: list[str], buckets: list[str]) -> list[float]:
@@ -356,13 +374,14 @@ def _english_bound(
     scores: Scores,
     english_held: list[str],
 ) -> float:
-    """Raise the threshold so the backstop adds at most ``max_added_rate`` of the held-out
-    English texts the rules leave routine."""
+    """Raise the threshold so the backstop adds at most ``max_added_rate_english`` of the
+    held-out English texts the rules leave routine."""
     held_rules_en = [engine.assess(t).emergency for t in english_held]
     en_routine = [t for t, flagged in zip(english_held, held_rules_en, strict=True) if not flagged]
     en_scores = scores(en_routine, ["unknown"] * len(en_routine))
     if len(en_scores):
-        threshold = max(threshold, float(np.quantile(en_scores, 1.0 - settings.max_added_rate)))
+        quantile = float(np.quantile(en_scores, 1.0 - settings.max_added_rate_english))
+        threshold = max(threshold, quantile)
     return threshold
 
 

@@ -130,6 +130,8 @@ _TEMPERATURE = re.compile(
     r"|rectal(?:ly)?|orally|oral|axillary|under (?:the|her|his|my) arm|in (?:the|her|his) ear"
     r"|tympanic|肛温|腋温|口温|耳温)?"
 )
+# Cues that can only mean the body's temperature (not "温度", which may be the room's).
+_BODY_CUES = frozenset({"体温", "肛温", "腋温", "口温", "耳温", "额温"})
 # A stated count of tablets ("24片", "吃了二十粒", "30 tablets"): counts one dose taken at once.
 _TABLETS = re.compile(
     r"(?<![0-9.])(?P<num>\d{1,3}|[一二两三四五六七八九十百几]{1,4})(?:多|来|余)?\s*"
@@ -178,6 +180,17 @@ _BLOOD_PRESSURE = re.compile(
 _HEART_RATE = re.compile(
     r"(?:心率|心跳|脉搏|脉率|heart rate|pulse|hr)[^0-9,;，；]{0,6}(?P<num>\d{2,3})"
     r"|(?P<num2>\d{2,3})\s*(?:次/分|次每分|bpm|beats)"
+)
+# A rate told in words or counted by hand: "心率只有三十多", "一分钟才三十几下", "pulse is around
+# 32" (the plain pattern above wants digits within six characters of the cue)
+_SPOKEN_HEART_RATE = re.compile(
+    r"(?:心率|心跳|脉搏|脉率)(?:一直|[^0-9,;，；一二两三四五六七八九十百]){0,6}?"
+    r"(?P<cn>[一二两三四五六七八九十百]{2,4}[几多来]?)(?![一二两三四五六七八九十百个])"
+    # a count per minute only after a pulse word, with no breathing or cough counted between
+    r"|(?:心率|心跳|脉搏|脉率)(?:(?!呼吸|喘|咳)[^。！？!?.]){0,12}?(?:一分钟|每分钟|1分钟)[^0-9,;，；]{0,4}?"
+    r"(?P<count>\d{2,3}|[一二两三四五六七八九十百]{2,4}[几多来]?)(?:下|次)"
+    r"|(?:heart rate|pulse|hr)(?:\s+(?:is|was|of|at|around|about|only|just|down|to|reads|reading|"
+    r"showing|says|roughly|approximately)){1,4}\s*(?P<en>\d{2,3})(?![\d.])"
 )
 _GLUCOSE = re.compile(
     r"(?:血糖|blood sugar|sugar level|sugar|glucose|bg)[^0-9,;，；]{0,6}(?P<num>\d{1,3}(?:\.\d+)?)"
@@ -284,6 +297,10 @@ def parse_values(text: str) -> list[Value]:
         values += _infant_ages(text)
     if digits:
         values += _measurements(text)
+    if zh_numbers or latin:
+        # a rate the digit pattern already read ("heart rate was 45") is not read twice
+        read = {v.start for v in values if v.name == "heart_rate"}
+        values += [v for v in _spoken_heart_rates(text) if v.start not in read]
     if zh_numbers:
         values += _volumes(text)
     if zh_numbers or latin:
@@ -354,7 +371,10 @@ def _temperatures(text: str) -> list[Value]:
             or (not unit.startswith(("度", "°c", "℃", "c")) and number > 94)
         ):
             number = (number - 32) * 5 / 9
-        if 34.0 <= number <= 44.0 and (match["cue"] or unit):
+        # below 34 only with a body-temperature word ("体温计量出来33.5度"): moderate hypothermia
+        # is real, but "外面33度" is the weather
+        low = 28.0 if (match["cue"] or "") in _BODY_CUES else 34.0
+        if low <= number <= 44.0 and (match["cue"] or unit):
             values.append(Value("temperature_c", round(number, 1), match.start("num"), match.end()))
     return values
 
@@ -411,6 +431,26 @@ def _measurements(text: str) -> list[Value]:
         if 0.5 <= glucose <= 60:
             values.append(Value("glucose_mmol", glucose, match.start(), match.end()))
     return values + _electrolytes(text)
+
+
+def _spoken_heart_rates(text: str) -> list[Value]:
+    """Heart rates told in Chinese numerals, counted per minute, or with a few English words
+    between the cue and the number; kept within the plausible range."""
+    values = []
+    for match in _SPOKEN_HEART_RATE.finditer(text):
+        raw = match["cn"] or match["count"] or match["en"]
+        # "三十多", "三十来" are about thirty-five and thirty; "三十几" is parsed as ~35 already;
+        # "一百二" is spoken for 120
+        if len(raw) == 3 and raw[1] == "百" and raw[2] in _CN_DIGITS:
+            rate: float | None = float(_CN_DIGITS[raw[0]] * 100 + _CN_DIGITS[raw[2]] * 10)
+        elif raw[-1] in "多来":
+            base = chinese_number(raw[:-1])
+            rate = None if base is None else base + (5 if raw[-1] == "多" else 0)
+        else:
+            rate = chinese_number(raw)
+        if rate is not None and 20 <= rate <= 300:
+            values.append(Value("heart_rate", rate, match.start(), match.end()))
+    return values
 
 
 def _volumes(text: str) -> list[Value]:
