@@ -144,3 +144,10 @@ def test_gold_lookalikes_carry_their_own_weight(tmp_path: Path) -> None:
     assert len(gold) == 2
     assert labels == [1.0, 0.0]
     assert weights == [5.0, 40.0]
+
+
+def test_forty_something_is_not_a_pulse_under_forty() -> None:
+    # digits followed by 多/几 are a range above the number (read on haodf train fires)
+    calm = "白天心跳80下左右，晚上睡觉心跳只有40多下，没有任何不舒服，想问查哪方面"
+    assert "hr_under_40_older" not in fired(calm, 70, "M")
+    assert "hr_under_40_older" in fired("心率33，头晕没劲，想问吃什么药调理", 68, "M")

@@ -422,6 +422,9 @@ def _measurements(text: str) -> list[Value]:
             values.append(Value("systolic_bp", systolic, match.start(), match.end()))
     for match in _HEART_RATE.finditer(text):
         rate = float(match["num"] or match["num2"])
+        # "40多" / "40几" is forty-something, not forty: read it as the middle of the forties
+        if match["num"] and text[match.end("num") : match.end("num") + 1] in ("多", "几"):
+            rate += 5
         if 20 <= rate <= 300:
             values.append(Value("heart_rate", rate, match.start(), match.end()))
     for match in _GLUCOSE.finditer(text):
