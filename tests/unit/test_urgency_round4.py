@@ -5,27 +5,10 @@ hearsay hypotheticals, trailing history cues, and the new condition families."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import pytest
 
-from triage.urgency import EMERGENCY_LEVELS, UrgencyEngine
+from tests.unit.urgency_cases import contexts_of, emergency, engine
 from triage.urgency.values import parse_values
-
-
-@lru_cache(maxsize=1)
-def engine() -> UrgencyEngine:
-    return UrgencyEngine.default()
-
-
-def emergency(text: str, age: int | None = None, sex: str | None = None) -> bool:
-    return engine().assess(text, age, sex).level in EMERGENCY_LEVELS
-
-
-def contexts_of(text: str, concept: str) -> list[frozenset[str]]:
-    mentions = engine().assess(text, keep_mentions=True).mentions
-    return [m.contexts for m in mentions if m.concept == concept]
-
 
 # -- mechanisms --------------------------------------------------------------------------------
 

@@ -6,31 +6,11 @@ the new condition families with their look-alikes."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import pytest
 
+from tests.unit.urgency_cases import contexts_of, emergency, engine, level
 from triage.urgency import EMERGENCY_LEVELS, UrgencyEngine
 from triage.urgency.values import parse_values
-
-
-@lru_cache(maxsize=1)
-def engine() -> UrgencyEngine:
-    return UrgencyEngine.default()
-
-
-def level(text: str, age: int | None = None, sex: str | None = None) -> str:
-    return engine().assess(text, age, sex).level
-
-
-def emergency(text: str, age: int | None = None, sex: str | None = None) -> bool:
-    return level(text, age, sex) in EMERGENCY_LEVELS
-
-
-def contexts_of(text: str, concept: str) -> list[frozenset[str]]:
-    mentions = engine().assess(text, keep_mentions=True).mentions
-    return [m.contexts for m in mentions if m.concept == concept]
-
 
 # -- in care ------------------------------------------------------------------------------------
 

@@ -7,25 +7,9 @@ routine."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import pytest
 
-from triage.urgency import EMERGENCY_LEVELS, UrgencyEngine
-
-
-@lru_cache(maxsize=1)
-def engine() -> UrgencyEngine:
-    return UrgencyEngine.default()
-
-
-def emergency(text: str, age: int | None = None, sex: str | None = None) -> bool:
-    return engine().assess(text, age, sex).level in EMERGENCY_LEVELS
-
-
-def fired(text: str, age: int | None = None, sex: str | None = None) -> list[str]:
-    return engine().assess(text, age, sex).rule_ids
-
+from tests.unit.urgency_cases import emergency, engine, fired
 
 # -- paraphrases that must escalate -------------------------------------------------------------
 

@@ -8,28 +8,13 @@ look-alikes."""
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
+from tests.unit.urgency_cases import emergency, fired
 from training.config import UrgencyBackstopConfig
 from training.triage.urgency import add_gold
-from triage.urgency import EMERGENCY_LEVELS, UrgencyEngine
-
-
-@lru_cache(maxsize=1)
-def engine() -> UrgencyEngine:
-    return UrgencyEngine.default()
-
-
-def emergency(text: str, age: int | None = None, sex: str | None = None) -> bool:
-    return engine().assess(text, age, sex).level in EMERGENCY_LEVELS
-
-
-def fired(text: str, age: int | None = None, sex: str | None = None) -> list[str]:
-    return engine().assess(text, age, sex).rule_ids
-
 
 # -- look-alikes that must stay routine ---------------------------------------------------------
 

@@ -8,27 +8,17 @@ from data/vignettes (the test split there is only ever read by bench/urgency.py)
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.urgency import EMERGENCY_LEVELS, UrgencyEngine
+from tests.unit.urgency_cases import emergency, engine
 
 ROOT = Path(__file__).resolve().parents[2]
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u200e"]
 SPACES = [" ", "\n", "\u3000", "\t"]
-
-
-@lru_cache(maxsize=1)
-def engine() -> UrgencyEngine:
-    return UrgencyEngine.default()
-
-
-def emergency(text: str, age: int | None = None, sex: str | None = None) -> bool:
-    return engine().assess(text, age, sex).level in EMERGENCY_LEVELS
 
 
 def _cases() -> list[dict[str, object]]:
