@@ -17,30 +17,30 @@ import pytest
 from prescription.checker import (
     NEONATE,
     RENAL_SEVERE,
-    AlertPolicy,
     PrescriptionChecker,
     applicable,
     patient_contexts,
     route_category,
 )
 from prescription.clinical import ClinicalRules, read_tables
-from prescription.kb import InteractionKB
 from prescription.resolver import Resolution
-from prescription.schema import CheckRequest, Patient
-from prescription.tables import TABLE_COLUMNS
-from runtime.schema import ModelRef
-from tests.unit.prescription_stubs import FixedScorer
-from training.prescription.drugs import Drug, DrugTable
+from prescription.schema import Patient
+from tests.unit.prescription_curated import (
+    CURATED,
+    check,
+    curated_checker,
+    drug_table,
+    first_alert,
+    overrides_kb,
+)
 from training.prescription.kb import (
     OVERRIDES_FILE,
     defer_to_contraindications,
     override_rows,
     read_overrides,
-    to_csv,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-CURATED = ROOT / "prescription/curated"
 sys.path.insert(0, str(ROOT))
 
 ATC = {
@@ -85,11 +85,6 @@ ATC = {
 MULTI_WORD = ("potassium chloride", "calcium gluconate", "dabigatran etexilate")
 
 
-def _table() -> DrugTable:
-    drugs = {name: Drug(name, name, atc=set(codes)) for name, codes in ATC.items()}
-    return DrugTable(drugs=drugs, by_drugbank={}, who_names={}, atc_names={})
-
-
 class _Resolver:
     """A name's first word (or a known two-word name) is its canonical ingredient."""
 
@@ -99,37 +94,11 @@ class _Resolver:
         return Resolution(written=written, ingredients=(drug,))
 
 
-def _kb(folder: Path, overrides: list[dict[str, str]]) -> InteractionKB:
-    """A knowledge base holding only the curated overrides (every other table empty)."""
-    for name, columns in TABLE_COLUMNS.items():
-        rows = overrides if name == "kb_overrides.csv" else []
-        (folder / name).write_text(to_csv(rows, columns), encoding="utf-8")
-    return InteractionKB.from_tables(folder, {})
-
-
 @pytest.fixture(scope="module")
 def checker(tmp_path_factory: pytest.TempPathFactory) -> PrescriptionChecker:
-    overrides, skipped = override_rows(_table(), CURATED)
+    overrides, skipped = override_rows(drug_table(ATC), CURATED)
     assert overrides and skipped > 0  # rows naming drugs outside the small table are skipped
-    return PrescriptionChecker(
-        _Resolver(),  # type: ignore[arg-type]
-        _kb(tmp_path_factory.mktemp("kb"), overrides),
-        ClinicalRules(read_tables(CURATED, prefix=""), ATC),
-        FixedScorer(),  # type: ignore[arg-type]
-        ATC,
-        AlertPolicy(),
-        ModelRef(name="test", version="0"),
-    )
-
-
-def _check(checker: PrescriptionChecker, patient: dict, *drugs: dict):
-    request = CheckRequest.model_validate({"id": "t", "patient": patient, "drugs": list(drugs)})
-    return checker.check(request)
-
-
-def _alert(result, alert_type: str, *drugs: str):
-    found = [a for a in result.alerts if a.type == alert_type and set(drugs) <= set(a.drugs)]
-    return found[0] if found else None
+    return curated_checker(_Resolver(), ATC, overrides_kb(tmp_path_factory.mktemp("kb"), overrides))
 
 
 # -- pair grades that depend on the patient ----------------------------------------------------
@@ -148,9 +117,9 @@ def _alert(result, alert_type: str, *drugs: str):
 )
 def test_hyperkalaemia_pairs_escalate_when_renal_function_is_poor(checker, patient) -> None:
     drugs = ({"name": "perindopril", "dose_mg": 4}, {"name": "spironolactone", "dose_mg": 25})
-    usual = _alert(_check(checker, {"age": 78}, *drugs), "interaction", "spironolactone")
+    usual = first_alert(check(checker, {"age": 78}, *drugs), "interaction", "spironolactone")
     assert usual is not None and usual.severity == "moderate" and not usual.interruptive
-    renal = _alert(_check(checker, patient, *drugs), "interaction", "spironolactone")
+    renal = first_alert(check(checker, patient, *drugs), "interaction", "spironolactone")
     assert renal is not None and renal.severity == "major" and renal.interruptive
     assert "eGFR/CrCl below 30" in renal.message
     # The family, not one pair: another ARB/ACE inhibitor with potassium or amiloride.
@@ -159,10 +128,10 @@ def test_hyperkalaemia_pairs_escalate_when_renal_function_is_poor(checker, patie
         ("lisinopril", "amiloride", "major", "contraindicated"),
     ):
         pair = ({"name": a}, {"name": b})
-        assert _alert(_check(checker, {"age": 60}, *pair), "interaction", a, b).severity == (
+        assert first_alert(check(checker, {"age": 60}, *pair), "interaction", a, b).severity == (
             usual_level
         )
-        assert _alert(_check(checker, patient, *pair), "interaction", a, b).severity == (
+        assert first_alert(check(checker, patient, *pair), "interaction", a, b).severity == (
             renal_level
         )
 
@@ -170,15 +139,15 @@ def test_hyperkalaemia_pairs_escalate_when_renal_function_is_poor(checker, patie
 def test_moderate_renal_impairment_keeps_the_usual_grade(checker) -> None:
     drugs = ({"name": "lisinopril"}, {"name": "spironolactone"})
     for patient in ({"egfr_ml_min_1_73m2": 45}, {"conditions": ["肾功能不全"]}):
-        alert = _alert(_check(checker, patient, *drugs), "interaction", "lisinopril")
+        alert = first_alert(check(checker, patient, *drugs), "interaction", "lisinopril")
         assert alert is not None and alert.severity == "moderate"
 
 
 def test_ceftriaxone_with_iv_calcium_is_contraindicated_in_neonates_only(checker) -> None:
     drugs = ({"name": "ceftriaxone", "dose_mg": 160}, {"name": "calcium gluconate"})
-    neonate = _alert(_check(checker, {"age": 0.02}, *drugs), "interaction", "ceftriaxone")
+    neonate = first_alert(check(checker, {"age": 0.02}, *drugs), "interaction", "ceftriaxone")
     assert neonate is not None and neonate.severity == "contraindicated"
-    adult = _alert(_check(checker, {"age": 40}, *drugs), "interaction", "ceftriaxone")
+    adult = first_alert(check(checker, {"age": 40}, *drugs), "interaction", "ceftriaxone")
     assert adult is not None and adult.severity == "major"
 
 
@@ -239,7 +208,7 @@ def test_named_rows_beat_class_rows_and_class_rows_defer_to_contraindications(
         handle.write("drug_a,drug_b,level,when,mechanism,rationale,source\n")
         for a, b, level, why in rows:
             handle.write(f"{a},{b},{level},,hyperkalemia,{why} for this pair of drugs,curated: t\n")
-    expanded, _ = override_rows(_table(), tmp_path)
+    expanded, _ = override_rows(drug_table(ATC), tmp_path)
     level = {(r["drug_a"], r["drug_b"]): r["level"] for r in expanded}
     assert level[("lisinopril", "spironolactone")] == "major"
     assert level[("perindopril", "spironolactone")] == "minor"
@@ -268,7 +237,7 @@ def test_named_rows_beat_class_rows_and_class_rows_defer_to_contraindications(
     ],
 )
 def test_families_of_interactions(checker, a: str, b: str, level: str | None) -> None:
-    alert = _alert(_check(checker, {"age": 50}, {"name": a}, {"name": b}), "interaction", a, b)
+    alert = first_alert(check(checker, {"age": 50}, {"name": a}, {"name": b}), "interaction", a, b)
     assert (alert.severity if alert else None) == level
 
 
@@ -277,14 +246,14 @@ def test_families_of_interactions(checker, a: str, b: str, level: str | None) ->
 
 def test_two_anticoagulants_are_duplicate_therapy_but_warfarin_bridging_is_a_note(checker) -> None:
     for a, b in (("rivaroxaban", "enoxaparin"), ("dabigatran etexilate", "heparin")):
-        result = _check(checker, {"age": 70}, {"name": a}, {"name": b})
-        alert = _alert(result, "duplicate_therapy", a, b)
+        result = check(checker, {"age": 70}, {"name": a}, {"name": b})
+        alert = first_alert(result, "duplicate_therapy", a, b)
         assert alert is not None and alert.severity == "major" and alert.interruptive
-    bridging = _check(
+    bridging = check(
         checker, {"age": 52}, {"name": "enoxaparin", "dose_mg": 60}, {"name": "warfarin"}
     )
-    assert _alert(bridging, "duplicate_therapy", "warfarin", "enoxaparin") is None
-    note = _alert(bridging, "interaction", "warfarin", "enoxaparin")
+    assert first_alert(bridging, "duplicate_therapy", "warfarin", "enoxaparin") is None
+    note = first_alert(bridging, "interaction", "warfarin", "enoxaparin")
     assert note is not None and note.severity == "moderate" and not note.interruptive
     assert "INR" in note.management
 
@@ -293,23 +262,23 @@ def test_two_anticoagulants_are_duplicate_therapy_but_warfarin_bridging_is_a_not
 
 
 def test_weekly_injectables_ordered_daily(checker) -> None:
-    daily = _check(
+    daily = check(
         checker,
         {"age": 54},
         {"name": "semaglutide pen", "dose_mg": 1, "times_per_day": 1, "frequency": "daily"},
     )
-    alert = _alert(daily, "dose", "semaglutide")
+    alert = first_alert(daily, "dose", "semaglutide")
     assert alert is not None and alert.severity == "major"
-    weekly = _check(
+    weekly = check(
         checker,
         {"age": 54},
         {"name": "semaglutide", "dose_mg": 1, "route": "皮下注射", "frequency": "weekly"},
     )
-    assert _alert(weekly, "dose", "semaglutide") is None
-    rifapentine = _check(
+    assert first_alert(weekly, "dose", "semaglutide") is None
+    rifapentine = check(
         checker, {"age": 43}, {"name": "rifapentine", "dose_mg": 600, "frequency": "daily"}
     )
-    assert _alert(rifapentine, "dose", "rifapentine").severity == "moderate"
+    assert first_alert(rifapentine, "dose", "rifapentine").severity == "moderate"
 
 
 ORGAN_CASES = [
@@ -331,7 +300,7 @@ ORGAN_CASES = [
 def test_organ_rows_of_the_common_drugs(checker, patient, order, alert_type, level) -> None:
     name, dose, times = order
     drug = {"name": name, "dose_mg": dose} | ({"times_per_day": times} if times else {})
-    alert = _alert(_check(checker, {"age": 60, **patient}, drug), alert_type, name)
+    alert = first_alert(check(checker, {"age": 60, **patient}, drug), alert_type, name)
     assert alert is not None and alert.severity == level
 
 
@@ -343,7 +312,10 @@ def test_organ_rows_stay_quiet_at_adjusted_doses(checker) -> None:
         ({"crcl_ml_min": 90}, {"name": "cefepime", "dose_mg": 2000, "times_per_day": 3}),
     ]
     for patient, order in quiet:
-        assert _alert(_check(checker, {"age": 60, **patient}, order), "dose", order["name"]) is None
+        assert (
+            first_alert(check(checker, {"age": 60, **patient}, order), "dose", order["name"])
+            is None
+        )
 
 
 # -- routes and conditions as written -------------------------------------------------------------

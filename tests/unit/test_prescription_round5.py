@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import pytest
 
-from prescription.checker import AlertPolicy, PrescriptionChecker
+from prescription.checker import PrescriptionChecker
 from prescription.clinical import (
     CURATED_TABLES,
     OPTIONAL_TABLES,
@@ -23,18 +23,20 @@ from prescription.clinical import (
     parse_condition,
     read_tables,
 )
-from prescription.kb import InteractionKB
 from prescription.names import _ZH_INNER_SALT, name_key, name_variants
 from prescription.resolver import DrugResolver, Resolution
-from prescription.schema import CheckRequest, Patient
-from prescription.tables import TABLE_COLUMNS
-from runtime.schema import ModelRef
-from tests.unit.prescription_stubs import FixedScorer
-from training.prescription.drugs import Drug, DrugTable
-from training.prescription.kb import override_rows, read_overrides, to_csv
+from prescription.schema import Patient
+from tests.unit.prescription_curated import (
+    CURATED,
+    check,
+    curated_checker,
+    drug_table,
+    first_alert,
+    overrides_kb,
+)
+from training.prescription.kb import override_rows, read_overrides
 
 ROOT = Path(__file__).resolve().parents[2]
-CURATED = ROOT / "prescription/curated"
 sys.path.insert(0, str(ROOT))
 
 ATC = {
@@ -75,11 +77,6 @@ ATC = {
 MULTI_WORD = ("arsenic trioxide",)
 
 
-def _table() -> DrugTable:
-    drugs = {name: Drug(name, name, atc=set(codes)) for name, codes in ATC.items()}
-    return DrugTable(drugs=drugs, by_drugbank={}, who_names={}, atc_names={})
-
-
 class _Resolver:
     """A name's first word (or a known two-word name) is its canonical ingredient; a few brand
     names as the bundle resolves them."""
@@ -104,37 +101,10 @@ class _Resolver:
         return Resolution(written=written, ingredients=(drug,))
 
 
-def _kb(folder: Path, overrides: list[dict[str, str]]) -> InteractionKB:
-    for name, columns in TABLE_COLUMNS.items():
-        rows = overrides if name == "kb_overrides.csv" else []
-        (folder / name).write_text(to_csv(rows, columns), encoding="utf-8")
-    return InteractionKB.from_tables(folder, {})
-
-
 @pytest.fixture(scope="module")
 def checker(tmp_path_factory: pytest.TempPathFactory) -> PrescriptionChecker:
-    overrides, _ = override_rows(_table(), CURATED)
-    return PrescriptionChecker(
-        _Resolver(),  # type: ignore[arg-type]
-        _kb(tmp_path_factory.mktemp("kb"), overrides),
-        ClinicalRules(read_tables(CURATED, prefix=""), ATC),
-        FixedScorer(),  # type: ignore[arg-type]
-        ATC,
-        AlertPolicy(),
-        ModelRef(name="test", version="0"),
-    )
-
-
-def _check(checker: PrescriptionChecker, patient: dict, *drugs: dict, current: tuple = ()):
-    request = CheckRequest.model_validate(
-        {"id": "t", "patient": patient, "drugs": list(drugs), "current_medications": list(current)}
-    )
-    return checker.check(request)
-
-
-def _alert(result, alert_type: str, *drugs: str):
-    found = [a for a in result.alerts if a.type == alert_type and set(drugs) <= set(a.drugs)]
-    return found[0] if found else None
+    overrides, _ = override_rows(drug_table(ATC), CURATED)
+    return curated_checker(_Resolver(), ATC, overrides_kb(tmp_path_factory.mktemp("kb"), overrides))
 
 
 # -- name parsing ---------------------------------------------------------------------------------
@@ -262,21 +232,21 @@ def test_pregnancy_is_read_from_conditions(written, pregnant, weeks) -> None:
 
 def test_written_pregnancy_triggers_pregnancy_rules_unless_the_field_says_no(checker) -> None:
     drug = {"name": "warfarin", "dose_mg": 3}
-    written = _alert(_check(checker, {"conditions": ["妊娠10周"]}, drug), "contraindication")
+    written = first_alert(check(checker, {"conditions": ["妊娠10周"]}, drug), "contraindication")
     assert written is not None and written.interruptive
     assert "妊娠10周" in written.message and "10 weeks" in written.message
-    result = _check(checker, {"conditions": ["妊娠10周"]}, drug)
+    result = check(checker, {"conditions": ["妊娠10周"]}, drug)
     assert "condition: 妊娠10周" not in result.unresolved
-    explicit = _check(checker, {"pregnant": False, "conditions": ["妊娠10周"]}, drug)
-    assert _alert(explicit, "contraindication", "warfarin") is None
+    explicit = check(checker, {"pregnant": False, "conditions": ["妊娠10周"]}, drug)
+    assert first_alert(explicit, "contraindication", "warfarin") is None
 
 
 def test_written_breastfeeding_triggers_lactation_rules(checker) -> None:
     tables = read_tables(CURATED, prefix="")
     target = next(r["target"] for r in tables["lactation.csv"] if r["target"] in ATC)
     patient = {"conditions": ["post-cesarean pain, breastfeeding"]}
-    result = _check(checker, patient, {"name": target})
-    alert = _alert(result, "contraindication", target)
+    result = check(checker, patient, {"name": target})
+    alert = first_alert(result, "contraindication", target)
     assert alert is not None and "breastfeeding written in" in alert.message
 
 
@@ -297,13 +267,13 @@ def test_allergen_in_condition(written, allergen) -> None:
 
 
 def test_an_allergy_written_as_a_condition_is_checked(checker) -> None:
-    result = _check(checker, {"conditions": ["青霉素过敏性休克史"]}, {"name": "amoxicillin"})
-    alert = _alert(result, "allergy", "amoxicillin")
+    result = check(checker, {"conditions": ["青霉素过敏性休克史"]}, {"name": "amoxicillin"})
+    alert = first_alert(result, "allergy", "amoxicillin")
     assert alert is not None and alert.severity == "contraindicated"
     assert not any(u.startswith("condition:") for u in result.unresolved)
     # a disease named after allergy stays a (here unresolved) condition, never an allergy
-    rhinitis = _check(checker, {"conditions": ["过敏性鼻炎"]}, {"name": "amoxicillin"})
-    assert _alert(rhinitis, "allergy", "amoxicillin") is None
+    rhinitis = check(checker, {"conditions": ["过敏性鼻炎"]}, {"name": "amoxicillin"})
+    assert first_alert(rhinitis, "allergy", "amoxicillin") is None
 
 
 @pytest.mark.parametrize(
@@ -346,7 +316,9 @@ def test_every_condition_id_has_a_rule() -> None:
     ],
 )
 def test_new_condition_rules_alert(checker, condition, drug, level) -> None:
-    alert = _alert(_check(checker, {"conditions": [condition]}, {"name": drug}), "contraindication")
+    alert = first_alert(
+        check(checker, {"conditions": [condition]}, {"name": drug}), "contraindication"
+    )
     assert alert is not None and alert.severity == level
 
 
@@ -374,7 +346,7 @@ def test_release_forms_table_is_packaged_and_optional() -> None:
 )
 def test_modified_release_ordered_too_often(checker, name, times, level) -> None:
     order = {"name": name, "dose_mg": 10, "times_per_day": times, "frequency": "daily"}
-    alert = _alert(_check(checker, {}, order), "dose")
+    alert = first_alert(check(checker, {}, order), "dose")
     assert alert is not None and alert.severity == level and "modified-release" in alert.message
 
 
@@ -384,7 +356,7 @@ def test_modified_release_ordered_too_often(checker, name, times, level) -> None
 )
 def test_modified_release_at_its_own_frequency_is_quiet(checker, name, times) -> None:
     order = {"name": name, "dose_mg": 10, "times_per_day": times, "frequency": "daily"}
-    assert _alert(_check(checker, {}, order), "dose") is None
+    assert first_alert(check(checker, {}, order), "dose") is None
 
 
 # -- overrides -----------------------------------------------------------------------------------
@@ -406,7 +378,7 @@ def test_modified_release_at_its_own_frequency_is_quiet(checker, name, times) ->
     ],
 )
 def test_round5_override_families(checker, a, b, level) -> None:
-    alert = _alert(_check(checker, {}, {"name": a}, {"name": b}), "interaction", a, b)
+    alert = first_alert(check(checker, {}, {"name": a}, {"name": b}), "interaction", a, b)
     assert alert is not None and alert.severity == level
 
 
@@ -417,9 +389,13 @@ def test_round5_override_rows_are_validated() -> None:
 
 def test_fondaparinux_is_contraindicated_below_crcl_20(checker) -> None:
     order = {"name": "fondaparinux", "dose_mg": 2.5, "times_per_day": 1}
-    low = _alert(_check(checker, {"crcl_ml_min": 18}, order), "contraindication", "fondaparinux")
+    low = first_alert(
+        check(checker, {"crcl_ml_min": 18}, order), "contraindication", "fondaparinux"
+    )
     assert low is not None and low.severity == "contraindicated"
-    mid = _alert(_check(checker, {"crcl_ml_min": 25}, order), "contraindication", "fondaparinux")
+    mid = first_alert(
+        check(checker, {"crcl_ml_min": 25}, order), "contraindication", "fondaparinux"
+    )
     assert mid is not None and mid.severity == "major"
 
 

@@ -12,20 +12,21 @@ from typing import ClassVar
 
 import pytest
 
-from prescription.checker import AlertPolicy, PrescriptionChecker
-from prescription.clinical import ClinicalRules, parse_condition, read_tables
-from prescription.kb import InteractionKB
+from prescription.checker import PrescriptionChecker
+from prescription.clinical import parse_condition
 from prescription.names import name_key, name_variants
 from prescription.resolver import DrugResolver, Resolution, load_abbreviations
-from prescription.schema import CheckRequest
-from prescription.tables import TABLE_COLUMNS
-from runtime.schema import ModelRef
-from tests.unit.prescription_stubs import FixedScorer
-from training.prescription.drugs import Drug, DrugTable
-from training.prescription.kb import override_rows, to_csv
+from tests.unit.prescription_curated import (
+    CURATED,
+    check,
+    curated_checker,
+    drug_table,
+    first_alert,
+    overrides_kb,
+)
+from training.prescription.kb import override_rows
 
 ROOT = Path(__file__).resolve().parents[2]
-CURATED = ROOT / "prescription/curated"
 sys.path.insert(0, str(ROOT))
 
 ATC = {
@@ -61,11 +62,6 @@ ATC = {
 }
 
 
-def _table() -> DrugTable:
-    drugs = {name: Drug(name, name, atc=set(codes)) for name, codes in ATC.items()}
-    return DrugTable(drugs=drugs, by_drugbank={}, who_names={}, atc_names={})
-
-
 class _Resolver:
     """A name's first word is its canonical ingredient; a few Chinese names as the bundle
     resolves them."""
@@ -88,35 +84,10 @@ class _Resolver:
         return Resolution(written=written, ingredients=(drug,) if drug in ATC else ())
 
 
-def _kb(folder: Path, overrides: list[dict[str, str]]) -> InteractionKB:
-    for name, columns in TABLE_COLUMNS.items():
-        rows = overrides if name == "kb_overrides.csv" else []
-        (folder / name).write_text(to_csv(rows, columns), encoding="utf-8")
-    return InteractionKB.from_tables(folder, {})
-
-
 @pytest.fixture(scope="module")
 def checker(tmp_path_factory: pytest.TempPathFactory) -> PrescriptionChecker:
-    overrides, _ = override_rows(_table(), CURATED)
-    return PrescriptionChecker(
-        _Resolver(),  # type: ignore[arg-type]
-        _kb(tmp_path_factory.mktemp("kb"), overrides),
-        ClinicalRules(read_tables(CURATED, prefix=""), ATC),
-        FixedScorer(),  # type: ignore[arg-type]
-        ATC,
-        AlertPolicy(),
-        ModelRef(name="test", version="0"),
-    )
-
-
-def _check(checker: PrescriptionChecker, patient: dict, *drugs: dict):
-    request = CheckRequest.model_validate({"id": "t", "patient": patient, "drugs": list(drugs)})
-    return checker.check(request)
-
-
-def _alert(result, alert_type: str, *drugs: str):
-    found = [a for a in result.alerts if a.type == alert_type and set(drugs) <= set(a.drugs)]
-    return found[0] if found else None
+    overrides, _ = override_rows(drug_table(ATC), CURATED)
+    return curated_checker(_Resolver(), ATC, overrides_kb(tmp_path_factory.mktemp("kb"), overrides))
 
 
 # -- name parsing ---------------------------------------------------------------------------------
@@ -198,34 +169,34 @@ def test_round6_condition_words(written, egfr, potassium) -> None:
 
 def test_iv_aciclovir_is_reduced_where_the_oral_zoster_dose_is_not(checker) -> None:
     iv = {"name": "注射用阿昔洛韦 0.5g", "dose_mg": 600, "times_per_day": 3, "route": "iv"}
-    alert = _alert(_check(checker, {"crcl_ml_min": 35}, iv), "dose", "acyclovir")
+    alert = first_alert(check(checker, {"crcl_ml_min": 35}, iv), "dose", "acyclovir")
     assert alert is not None and alert.severity == "major"
     oral = {"name": "阿昔洛韦片 0.4g", "dose_mg": 800, "times_per_day": 5, "route": "po"}
-    assert _alert(_check(checker, {"crcl_ml_min": 35}, oral), "dose", "acyclovir") is None
+    assert first_alert(check(checker, {"crcl_ml_min": 35}, oral), "dose", "acyclovir") is None
 
 
 def test_valaciclovir_unadjusted_below_crcl_30_is_major(checker) -> None:
     order = {"name": "valaciclovir 1 g", "dose_mg": 1000, "times_per_day": 2}
-    alert = _alert(_check(checker, {"crcl_ml_min": 18}, order), "dose", "valaciclovir")
+    alert = first_alert(check(checker, {"crcl_ml_min": 18}, order), "dose", "valaciclovir")
     assert alert is not None and alert.severity == "major"
 
 
 def test_ethambutol_daily_below_crcl_30(checker) -> None:
     patient = {"egfr_ml_min_1_73m2": 24, "weight_kg": 64}
     daily = {"name": "乙胺丁醇片 0.25g", "dose_mg": 1000, "times_per_day": 1}
-    alert = _alert(_check(checker, patient, daily), "dose", "ethambutol")
+    alert = first_alert(check(checker, patient, daily), "dose", "ethambutol")
     assert alert is not None and alert.severity == "moderate"
     alternate = {**daily, "frequency": "every_other_day"}
-    assert _alert(_check(checker, patient, alternate), "dose", "ethambutol") is None
+    assert first_alert(check(checker, patient, alternate), "dose", "ethambutol") is None
 
 
 def test_ganciclovir_iv_by_weight(checker) -> None:
     patient = {"crcl_ml_min": 40, "weight_kg": 60}
     order = {"name": "ganciclovir 300 mg", "dose_mg": 300, "times_per_day": 2, "route": "iv"}
-    alert = _alert(_check(checker, patient, order), "dose", "ganciclovir")
+    alert = first_alert(check(checker, patient, order), "dose", "ganciclovir")
     assert alert is not None and alert.severity == "major"
     reduced = {**order, "dose_mg": 150, "times_per_day": 1}
-    assert _alert(_check(checker, patient, reduced), "dose", "ganciclovir") is None
+    assert first_alert(check(checker, patient, reduced), "dose", "ganciclovir") is None
 
 
 @pytest.mark.parametrize(
@@ -236,24 +207,26 @@ def test_ganciclovir_iv_by_weight(checker) -> None:
     ],
 )
 def test_round6_renal_contraindications(checker, drug, patient, level) -> None:
-    alert = _alert(_check(checker, patient, {"name": drug}), "contraindication", drug)
+    alert = first_alert(check(checker, patient, {"name": drug}), "contraindication", drug)
     assert alert is not None and alert.severity == level
 
 
 def test_trimetazidine_by_crcl(checker) -> None:
     order = {"name": "trimetazidine 20 mg", "dose_mg": 20, "times_per_day": 3}
-    result = _check(checker, {"crcl_ml_min": 25}, order)
-    severe = _alert(result, "contraindication", "trimetazidine")
+    result = check(checker, {"crcl_ml_min": 25}, order)
+    severe = first_alert(result, "contraindication", "trimetazidine")
     assert severe is not None and severe.severity == "contraindicated"
-    moderate = _alert(_check(checker, {"crcl_ml_min": 45}, order), "dose", "trimetazidine")
+    moderate = first_alert(check(checker, {"crcl_ml_min": 45}, order), "dose", "trimetazidine")
     assert moderate is not None and moderate.severity == "moderate"
     reduced = {**order, "times_per_day": 2}
-    assert _alert(_check(checker, {"crcl_ml_min": 45}, reduced), "dose", "trimetazidine") is None
+    assert (
+        first_alert(check(checker, {"crcl_ml_min": 45}, reduced), "dose", "trimetazidine") is None
+    )
 
 
 def test_nevirapine_in_moderate_hepatic_impairment(checker) -> None:
-    result = _check(checker, {"hepatic_impairment": "moderate"}, {"name": "nevirapine 200 mg"})
-    alert = _alert(result, "contraindication", "nevirapine")
+    result = check(checker, {"hepatic_impairment": "moderate"}, {"name": "nevirapine 200 mg"})
+    alert = first_alert(result, "contraindication", "nevirapine")
     assert alert is not None and alert.severity == "contraindicated"
 
 
@@ -262,26 +235,26 @@ def test_nevirapine_in_moderate_hepatic_impairment(checker) -> None:
 
 def test_isoniazid_intermittent_dose_ordered_daily(checker) -> None:
     order = {"name": "isoniazid 600 mg", "dose_mg": 600, "times_per_day": 1, "frequency": "daily"}
-    alert = _alert(_check(checker, {"weight_kg": 55}, order), "dose", "isoniazid")
+    alert = first_alert(check(checker, {"weight_kg": 55}, order), "dose", "isoniazid")
     assert alert is not None and alert.severity == "major"
     usual = {**order, "dose_mg": 300}
-    assert _alert(_check(checker, {"weight_kg": 55}, usual), "dose", "isoniazid") is None
+    assert first_alert(check(checker, {"weight_kg": 55}, usual), "dose", "isoniazid") is None
 
 
 def test_a_fortnightly_biologic_ordered_daily(checker) -> None:
     order = {"name": "adalimumab 40 mg", "dose_mg": 40, "times_per_day": 1, "route": "sc"}
-    daily = _alert(_check(checker, {}, {**order, "frequency": "daily"}), "dose", "adalimumab")
+    daily = first_alert(check(checker, {}, {**order, "frequency": "daily"}), "dose", "adalimumab")
     assert daily is not None and daily.severity == "major"
     weekly = {**order, "frequency": "weekly"}
-    assert _alert(_check(checker, {}, weekly), "dose", "adalimumab") is None
+    assert first_alert(check(checker, {}, weekly), "dose", "adalimumab") is None
 
 
 def test_rivaroxaban_above_its_daily_maximum(checker) -> None:
     order = {"name": "rivaroxaban 20 mg", "dose_mg": 20, "times_per_day": 2}
-    alert = _alert(_check(checker, {"age": 70}, order), "dose", "rivaroxaban")
+    alert = first_alert(check(checker, {"age": 70}, order), "dose", "rivaroxaban")
     assert alert is not None and alert.severity == "major"
     loading = {**order, "dose_mg": 15}
-    assert _alert(_check(checker, {"age": 70}, loading), "dose", "rivaroxaban") is None
+    assert first_alert(check(checker, {"age": 70}, loading), "dose", "rivaroxaban") is None
 
 
 # -- same ingredient: modified release plus rescue ------------------------------------------------
@@ -290,7 +263,7 @@ def test_rivaroxaban_above_its_daily_maximum(checker) -> None:
 def test_modified_release_plus_immediate_release_rescue_is_a_note(checker) -> None:
     sr = {"name": "硫酸吗啡控释片 60mg", "dose_mg": 60, "times_per_day": 2}
     ir = {"name": "盐酸吗啡片 10mg", "dose_mg": 10, "times_per_day": 4}
-    alert = _alert(_check(checker, {}, sr, ir), "duplicate_therapy", "morphine")
+    alert = first_alert(check(checker, {}, sr, ir), "duplicate_therapy", "morphine")
     assert alert is not None and alert.severity == "moderate" and not alert.interruptive
     assert "rescue" in alert.message
 
@@ -303,14 +276,14 @@ def test_modified_release_plus_immediate_release_rescue_is_a_note(checker) -> No
     ],
 )
 def test_two_products_of_one_release_kind_stay_major(checker, first, second) -> None:
-    result = _check(checker, {}, {"name": first}, {"name": second})
-    alert = _alert(result, "duplicate_therapy", "morphine")
+    result = check(checker, {}, {"name": first}, {"name": second})
+    alert = first_alert(result, "duplicate_therapy", "morphine")
     assert alert is not None and alert.severity == "major"
 
 
 def test_oxycodone_rescue_with_its_controlled_release(checker) -> None:
-    result = _check(checker, {}, {"name": "奥施康定 20mg"}, {"name": "oxycodone 5 mg"})
-    alert = _alert(result, "duplicate_therapy", "oxycodone")
+    result = check(checker, {}, {"name": "奥施康定 20mg"}, {"name": "oxycodone 5 mg"})
+    alert = first_alert(result, "duplicate_therapy", "oxycodone")
     assert alert is not None and alert.severity == "moderate"
 
 
@@ -333,6 +306,6 @@ def test_oxycodone_rescue_with_its_controlled_release(checker) -> None:
     ],
 )
 def test_round6_override_rows(checker, a, b, level) -> None:
-    result = _check(checker, {}, {"name": a}, {"name": b})
+    result = check(checker, {}, {"name": a}, {"name": b})
     found = [alert.severity for alert in result.alerts if {a, b} <= set(alert.drugs)]
     assert level in found, found

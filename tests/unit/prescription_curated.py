@@ -1,0 +1,60 @@
+"""A checker on the repository's curated tables for the round tests: a small drug table from an
+ATC map, a knowledge base holding only the curated overrides, the stand-in pair model; and the
+two questions those tests ask of a result. No shared data, no model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prescription.checker import AlertPolicy, PrescriptionChecker
+from prescription.clinical import ClinicalRules, read_tables
+from prescription.kb import InteractionKB
+from prescription.schema import CheckRequest
+from prescription.tables import TABLE_COLUMNS
+from runtime.schema import ModelRef
+from tests.unit.prescription_stubs import FixedScorer
+from training.prescription.drugs import Drug, DrugTable
+from training.prescription.kb import to_csv
+
+CURATED = Path(__file__).resolve().parents[2] / "prescription/curated"
+
+
+def drug_table(atc: dict[str, tuple[str, ...]]) -> DrugTable:
+    drugs = {name: Drug(name, name, atc=set(codes)) for name, codes in atc.items()}
+    return DrugTable(drugs=drugs, by_drugbank={}, who_names={}, atc_names={})
+
+
+def overrides_kb(folder: Path, overrides: list[dict[str, str]]) -> InteractionKB:
+    """A knowledge base holding only these override rows (every other table empty)."""
+    for name, columns in TABLE_COLUMNS.items():
+        rows = overrides if name == "kb_overrides.csv" else []
+        (folder / name).write_text(to_csv(rows, columns), encoding="utf-8")
+    return InteractionKB.from_tables(folder, {})
+
+
+def curated_checker(
+    resolver: Any, atc: dict[str, tuple[str, ...]], kb: InteractionKB
+) -> PrescriptionChecker:
+    return PrescriptionChecker(
+        resolver,
+        kb,
+        ClinicalRules(read_tables(CURATED, prefix=""), atc),
+        FixedScorer(),  # type: ignore[arg-type]
+        atc,
+        AlertPolicy(),
+        ModelRef(name="test", version="0"),
+    )
+
+
+def check(checker: PrescriptionChecker, patient: dict, *drugs: dict, current: tuple = ()) -> Any:
+    request = CheckRequest.model_validate(
+        {"id": "t", "patient": patient, "drugs": list(drugs), "current_medications": list(current)}
+    )
+    return checker.check(request)
+
+
+def first_alert(result: Any, alert_type: str, *drugs: str) -> Any:
+    """The first alert of this type naming every one of these drugs, else None."""
+    found = [a for a in result.alerts if a.type == alert_type and set(drugs) <= set(a.drugs)]
+    return found[0] if found else None
