@@ -2,7 +2,8 @@
 haodf requests, invariance to invisible characters, and the latency the decision adds.
 
     python bench/urgency.py [--split tune|dev|retired_test|retired_holdout|retired_holdout_r4|
-                                     retired_holdout_r5|retired_holdout_r6|holdout|all]
+                                     retired_holdout_r5|retired_holdout_r6|
+                                     retired_holdout_r7|holdout|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -14,8 +15,9 @@ for two rounds; measured, then retired to tuning in the third), ``retired_holdou
 round's untouched split, retired to tuning in the fourth), ``retired_holdout_r4.jsonl`` (the fourth
 round's, retired to tuning in the fifth), ``retired_holdout_r5.jsonl`` (the fifth round's, retired
 to tuning in the sixth), ``retired_holdout_r6.jsonl`` (the sixth round's, retired to tuning in the
-seventh) and ``holdout.jsonl`` (the untouched test split now: two fresh writers', blind to the
-rules, written before the seventh round and never used for tuning). Real
+seventh), ``retired_holdout_r7.jsonl`` (the seventh round's, retired to tuning in the eighth) and
+``holdout.jsonl`` (the untouched test split now: two fresh writers', blind to the rules, written
+before the eighth round and never used for tuning). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -69,6 +71,7 @@ SPLITS = (
     "retired_holdout_r4",
     "retired_holdout_r5",
     "retired_holdout_r6",
+    "retired_holdout_r7",
     "holdout",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]

@@ -220,6 +220,7 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r4.jsonl",
             "data/vignettes/urgency/retired_holdout_r5.jsonl",
             "data/vignettes/urgency/retired_holdout_r6.jsonl",
+            "data/vignettes/urgency/retired_holdout_r7.jsonl",
             "data/vignettes/urgency/train.jsonl",
         ]
     )
