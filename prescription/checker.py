@@ -62,6 +62,12 @@ _ROUTES = {
         "肌肉注射",
         "皮下",
         "注射",
+        # round 7: Chinese order abbreviations (ih = 皮下注射, ivgtt/ivd = 静脉滴注) and 静推
+        "ih",
+        "ivgtt",
+        "ivd",
+        "iv drip",
+        "静推",
     },
     "rectal": {"pr", "rectal", "直肠", "肛塞", "纳肛"},
     "topical": {
@@ -75,6 +81,13 @@ _ROUTES = {
         "ophthalmic",
         "滴眼",
         "滴耳",
+        # round 7: nasal sprays and drops act locally, as eye and ear drops do
+        "intranasal",
+        "nasal",
+        "鼻腔",
+        "鼻喷",
+        "喷鼻",
+        "滴鼻",
     },
     "inhaled": {"inhaled", "inhalation", "neb", "nebulised", "吸入", "雾化"},
 }
@@ -112,6 +125,11 @@ _NAME_ROUTES = tuple(
                 r"\bcream",
                 r"\bointment",
                 r"\beye drop",
+                # round 7: nasal sprays and drops
+                "鼻喷",
+                "滴鼻",
+                "喷鼻",
+                r"\bnasal",
             ),
         ),
         ("rectal", ("栓", r"\bsuppositor")),
@@ -223,6 +241,10 @@ class _Draft:
     key: str = field(default="")
     message_zh: str = ""
     management_zh: str = ""
+    # Round 7: shown but never interruptive (the pair already interrupts through `also`'s owner)
+    passive: bool = False
+    # Round 7: a second alert on the same pair, reported with this one (see _pair_alert)
+    also: _Draft | None = None
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -256,6 +278,19 @@ _WHEN_NOTES = {
         "按小剂量阿司匹林（≤100 mg/日）分级。",
     ),
     "aspirin_high_dose": ("Graded for aspirin above 100 mg/day.", "按阿司匹林>100 mg/日分级。"),
+    "methotrexate_low_dose": (
+        "Graded for low-dose methotrexate (<= 30 mg a dose, the weekly anti-rheumatic regimen).",
+        "按小剂量甲氨蝶呤（单次≤30 mg，每周一次抗风湿方案）分级。",
+    ),
+    "methotrexate_high_dose": (
+        "Graded for methotrexate above 30 mg a dose (oncology dosing).",
+        "按甲氨蝶呤单次>30 mg（肿瘤剂量）分级。",
+    ),
+    "oral_route": (
+        "Graded for both drugs taken by mouth (first-pass metabolism is where the interaction "
+        "is largest).",
+        "按两药均为口服分级（首过代谢处相互作用最强）。",
+    ),
 }
 
 
@@ -300,6 +335,10 @@ LOW_DOSE_ASPIRIN_MG_PER_DAY = 100.0
 RENAL_SEVERE = "renal_severe"  # eGFR or CrCl below 30 (CKD 4-5, dialysis), however it is known
 RENAL_SEVERE_BELOW = 30.0
 NEONATE = "neonate"  # 28 days old or younger
+# Round 7: both orders of a pair are oral (route or dosage form, `route_category`). Oral
+# midazolam with a strong CYP3A4 inhibitor is contraindicated (AUC up 5-15 fold through gut and
+# liver), IV midazolam only needs monitoring: the label grades differ by route.
+ORAL_ROUTE = "oral_route"
 NEONATE_MAX_YEARS = 28 / 365.25
 
 
@@ -313,6 +352,85 @@ def aspirin_context(item: _Item) -> str:
     return (
         "aspirin_low_dose" if daily <= LOW_DOSE_ASPIRIN_MG_PER_DAY + 1e-9 else "aspirin_high_dose"
     )
+
+
+METHOTREXATE = "methotrexate"
+# Round 7: the most a low-dose (rheumatology, psoriasis) methotrexate order gives at once; the
+# labels' weekly maximum is 25-30 mg, oncology doses are grams per m2.
+LOW_DOSE_METHOTREXATE_MG = 30.0
+
+
+def methotrexate_context(item: _Item) -> str:
+    """ "methotrexate_low_dose" (one dose <= 30 mg: the weekly anti-rheumatic regimen, whose
+    NSAID and leflunomide combinations are routine with monitoring), "methotrexate_high_dose",
+    or "" when the dose is not written. A daily low dose is the schedule check's error, not
+    this one's."""
+    order = item.order
+    if item.drug != METHOTREXATE or order.dose_mg is None:
+        return ""
+    if order.dose_mg <= LOW_DOSE_METHOTREXATE_MG + 1e-9:
+        return "methotrexate_low_dose"
+    return "methotrexate_high_dose"
+
+
+def trimester_of(weeks: float | None) -> int | None:
+    """The trimester of a gestational age in weeks (1: < 14, 2: 14-27, 3: 28 on), None when
+    unknown."""
+    if weeks is None:
+        return None
+    return 1 if weeks < 14 else 2 if weeks < 28 else 3
+
+
+def trimester_applies(detail: str, trimester: int | None) -> bool:
+    """Whether a pregnancy row for `detail` ("any", "1", "2-3" ...) covers the trimester; an
+    unknown trimester is covered by every row (the checker cannot rule one out)."""
+    if trimester is None or detail in ("", "any"):
+        return True
+    first, _, last = detail.partition("-")
+    try:
+        return int(first) <= trimester <= int(last or first)
+    except ValueError:
+        return True
+
+
+# Round 7: what a written allergy says about the reaction. Severe (IgE-mediated or severe
+# cutaneous) wins over mild when both appear; urticaria and "unknown" are neither (kept as
+# written-without-reaction), as hives can be IgE-mediated.
+_SEVERE_REACTION = re.compile(
+    r"anaphyla|shock|angio-?edema|laryn|bronchospasm|stevens|johnson|\bsjs\b|\bten\b|"
+    r"toxic epidermal|dress|exfoliat|blister|过敏性休克|休克|喉头水肿|喉水肿|血管性水肿|"
+    r"血管神经性水肿|呼吸困难|支气管痉挛|剥脱|大疱|重症|严重"
+)
+_MILD_REACTION = re.compile(
+    r"\bmild\b|\brash\b|maculopapular|itch|prurit|\bgi upset\b|nausea|diarrh|intoleran|"
+    r"family history|childhood|皮疹|红疹|斑丘疹|瘙痒|皮痒|轻度|轻微|胃肠道?不适|恶心|腹泻|不耐受|"
+    r"家族史|幼时|儿时|小时候"
+)
+
+
+def allergy_reaction(written: str) -> str:
+    """ "severe", "mild" or "" (no reaction written, or one that is neither) for an allergy as
+    written."""
+    text = written.lower()
+    if _SEVERE_REACTION.search(text):
+        return "severe"
+    return "mild" if _MILD_REACTION.search(text) else ""
+
+
+def _dose_grade(dose: float, daily: float | None, limit: DoseLimit) -> str:
+    """A dose alert's grade: major, unless the row grades a per-kg excess lower
+    (`DoseLimit.per_kg_grade`) and the dose is within the row's absolute caps, i.e. only the
+    weight-based cap was passed."""
+    within_single = limit.max_single is None or dose <= limit.max_single + 1e-9
+    within_daily = limit.max_daily is None or daily is None or daily <= limit.max_daily + 1e-9
+    return limit.per_kg_grade if within_single and within_daily else "major"
+
+
+def _low_dose_aspirin_in_pregnancy(item: _Item) -> bool:
+    """Round 7: aspirin at <= 100 mg/day is what guidelines give in pregnancy (pre-eclampsia
+    prevention, ACOG/WHO/中华医学会 2020; obstetric antiphospholipid syndrome with LMWH); the
+    pregnancy rows describe analgesic doses, so low-dose aspirin gets none of them."""
+    return aspirin_context(item) == "aspirin_low_dose"
 
 
 def _label_contraindication(graded: list[Finding]) -> bool:
@@ -471,7 +589,16 @@ class PrescriptionChecker:
                 continue
             seen.setdefault((x.drug, y.drug) if x.drug <= y.drug else (y.drug, x.drug), (x, y))
         contexts = {
-            key: tuple(t for t in (aspirin_context(x) or aspirin_context(y),) if t) + patient
+            key: tuple(
+                t
+                for t in (
+                    aspirin_context(x) or aspirin_context(y),
+                    methotrexate_context(x) or methotrexate_context(y),
+                )
+                if t
+            )
+            + ((ORAL_ROUTE,) if x.route == "oral" and y.route == "oral" else ())
+            + patient
             for key, (x, y) in seen.items()
         }
         # Read into a local dict: another thread may clear the memo between two lines here.
@@ -487,6 +614,8 @@ class PrescriptionChecker:
             reports.append(report)  # frozen, so answers can share it
             if draft is not None:
                 drafts.append(draft)
+                if draft.also is not None:
+                    drafts.append(draft.also)
         return reports, drafts
 
     def _same_ingredient(self, drug: str, x: _Item, y: _Item) -> _Draft:
@@ -620,10 +749,33 @@ class PrescriptionChecker:
         shared = self._shared_class(a, b)
         duplicate = shared is not None and not self.rules.duplicate_allowed(a, b)
         if duplicate and shared is not None and not _label_contraindication(graded):
-            return self._duplicate_alert(key, known, graded, shared)
+            alert = self._duplicate_alert(key, known, graded, shared)
+            if self._own_interaction(key, known, graded, shared):
+                # Round 7: two drugs of one curated class spanning ATC level-4 groups (an
+                # LMWH and a DOAC) with a graded interaction of their own (bleeding) are both a
+                # duplicate and an interaction; the interaction is shown too, passive, since the
+                # duplicate alert already interrupts for the pair.
+                found = self._graded_alert(key, known, graded[0], score, shared, duplicate)
+                if found is not None:
+                    found.passive = True
+                    alert.also = found
+            return alert
         if graded:
             return self._graded_alert(key, known, graded[0], score, shared, duplicate)
         return self._predicted_alert(key, known, score)
+
+    def _own_interaction(
+        self, key: tuple[str, str], known: list[Finding], graded: list[Finding], shared: str
+    ) -> bool:
+        """Whether a duplicate pair also carries an interaction worth its own alert: the class is
+        a curated one across ATC level-4 groups (different mechanisms, not one drug twice), and
+        the strictest graded finding is major or worse with a mechanism of its own."""
+        if not graded or shared in self._classes(key[0]) & self._classes(key[1]):
+            return False
+        strictest = graded[0]
+        if strictest.level not in ("contraindicated", "major"):
+            return False
+        return self._mechanism(strictest, known) not in ("duplicate", "generic")
 
     def _duplicate_alert(
         self, key: tuple[str, str], known: list[Finding], graded: list[Finding], shared: str
@@ -819,7 +971,7 @@ class PrescriptionChecker:
                     drafts.append(
                         _Draft(
                             "dose",
-                            "major",
+                            _dose_grade(order.dose_mg, daily, limit),
                             [item.drug],
                             "curated",
                             f"{item.drug} ({order.name}): {problem}",
@@ -872,10 +1024,11 @@ class PrescriptionChecker:
         if breastfeeding is None and context.breastfeeding is not None:
             breastfeeding = True
             lactation_note = f" [breastfeeding written in '{context.breastfeeding}']"
+        trimester = trimester_of(context.pregnancy_weeks)
         for item in prescribed:
             drug = item.drug
-            if pregnant:
-                drafts += self._pregnancy_rows(drug, pregnancy_note)
+            if pregnant and not _low_dose_aspirin_in_pregnancy(item):
+                drafts += self._pregnancy_rows(drug, pregnancy_note, trimester)
             if breastfeeding:
                 drafts += [
                     self._rule_draft(
@@ -891,16 +1044,22 @@ class PrescriptionChecker:
             drafts += self._condition_rows(drug, context)
         return drafts
 
-    def _pregnancy_rows(self, drug: str, note: str = "") -> list[_Draft]:
+    def _pregnancy_rows(
+        self, drug: str, note: str = "", trimester: int | None = None
+    ) -> list[_Draft]:
+        """The drug's pregnancy rows; with the gestational week known (round 7: "孕16周" among
+        the conditions) only the rows of that trimester, else every row (the strictest shows)."""
         drafts = []
         for rule in self.rules.pregnancy_rules(drug):
-            trimester = "" if rule.detail in ("", "any") else f" (trimester {rule.detail})"
+            if not trimester_applies(rule.detail, trimester):
+                continue
+            which = "" if rule.detail in ("", "any") else f" (trimester {rule.detail})"
             drafts.append(
                 self._rule_draft(
                     "pregnancy",
                     drug,
                     rule,
-                    f"{drug} in pregnancy{trimester}{note}: {rule.reason}",
+                    f"{drug} in pregnancy{which}{note}: {rule.reason}",
                     pregnancy=True,
                 )
             )
@@ -1189,17 +1348,11 @@ class PrescriptionChecker:
     ) -> list[_Draft]:
         drafts: dict[str, _Draft] = {}
         for written in allergies:
-            group = self.rules.allergy_group_of(written)
-            allergen_drugs: tuple[str, ...] = ()
-            if group:
-                groups = {group}
-            else:
-                resolution = self.resolver.resolve(written)
-                if not resolution.resolved:
-                    unresolved.append(f"allergy: {written}")
-                    continue
-                allergen_drugs = resolution.ingredients
-                groups = {g for d in allergen_drugs for g in self.rules.groups_of(d)}
+            found = self._allergen(written)
+            if found is None:
+                unresolved.append(f"allergy: {written}")
+                continue
+            groups, allergen_drugs = found
             for item in prescribed:
                 drug = item.drug
                 draft = None
@@ -1220,22 +1373,7 @@ class PrescriptionChecker:
                         "allergy list + curated allergy groups",
                     )
                 else:
-                    for group_name in sorted(groups):
-                        for rule in self.rules.cross_reactions(group_name, drug):
-                            if draft is None or LEVEL_ORDER.index(rule.level) < LEVEL_ORDER.index(
-                                draft.severity
-                            ):
-                                draft = _Draft(
-                                    "allergy",
-                                    rule.level,
-                                    [drug],
-                                    "curated",
-                                    f"Patient is allergic to '{written}' ({group_name}); "
-                                    f"{drug} ({rule.target}) "
-                                    f"may cross-react: {rule.reason}",
-                                    "Avoid, or give only with allergy assessment and monitoring.",
-                                    rule.source,
-                                )
+                    draft = self._cross_reaction(written, groups, drug)
                 if draft is not None:
                     current = drafts.get(drug)
                     if current is None or LEVEL_ORDER.index(draft.severity) < LEVEL_ORDER.index(
@@ -1243,6 +1381,53 @@ class PrescriptionChecker:
                     ):
                         drafts[drug] = draft
         return list(drafts.values())
+
+    def _allergen(self, written: str) -> tuple[set[str], tuple[str, ...]] | None:
+        """An allergy as written -> (allergy groups, allergen drugs), or None when neither a
+        class nor a drug is recognised. The whole entry is tried first, then (round 7) its
+        allergen as `allergen_in_condition` reads it ("对青霉素过敏", "青霉素皮试阳性")."""
+        candidates = [written]
+        allergen = allergen_in_condition(written)
+        if allergen and allergen != written:
+            candidates.append(allergen)
+        for text in candidates:
+            group = self.rules.allergy_group_of(text)
+            if group:
+                return {group}, ()
+            resolution = self.resolver.resolve(text)
+            if resolution.resolved:
+                drugs = resolution.ingredients
+                return {g for d in drugs for g in self.rules.groups_of(d)}, drugs
+        return None
+
+    def _cross_reaction(self, written: str, groups: set[str], drug: str) -> _Draft | None:
+        """The strictest cross-reactivity row between the allergy's groups and the drug. Round
+        7: a major cross-reaction after a reaction written as mild and non-IgE ("penicillin (mild
+        rash in childhood)", "青霉素 皮疹") is a moderate, non-interruptive caution, as the
+        AAAAI/ACAAI 2022 practice parameter lets such patients take a cephalosporin without
+        testing; a severe reaction or none written keeps the row's grade."""
+        draft = None
+        mild = allergy_reaction(written) == "mild"
+        for group_name in sorted(groups):
+            for rule in self.rules.cross_reactions(group_name, drug):
+                level = "moderate" if mild and rule.level == "major" else rule.level
+                if draft is None or LEVEL_ORDER.index(level) < LEVEL_ORDER.index(draft.severity):
+                    note = (
+                        " The reaction written is mild and non-IgE: caution, not a block."
+                        if (level != rule.level)
+                        else ""
+                    )
+                    draft = _Draft(
+                        "allergy",
+                        level,
+                        [drug],
+                        "curated",
+                        f"Patient is allergic to '{written}' ({group_name}); "
+                        f"{drug} ({rule.target}) may cross-react: {rule.reason}{note}",
+                        "Avoid, or give only with allergy assessment and monitoring.",
+                        rule.source,
+                    )
+        return draft
 
     # -- policy -------------------------------------------------------------------------------
 
@@ -1256,7 +1441,8 @@ class PrescriptionChecker:
                 severity=draft.severity,  # type: ignore[arg-type]
                 drugs=draft.drugs,
                 source=draft.source,  # type: ignore[arg-type]
-                interruptive=self.policy.interruptive(
+                interruptive=not draft.passive
+                and self.policy.interruptive(
                     draft.type, draft.severity, draft.source, draft.pregnancy
                 ),
                 message=draft.message,

@@ -118,6 +118,10 @@ class DoseLimit:
     max_age_years: float | None
     source: str
     note: str
+    # Round 7: the grade when only a per-kg cap is exceeded and the dose stays within the
+    # absolute maximum ("moderate" for hydroxychloroquine's 5 mg/kg/day, a long-term retinal
+    # toxicity threshold, not an overdose); "major" otherwise and for tables without the column.
+    per_kg_grade: str = "major"
 
 
 @dataclass(frozen=True)
@@ -507,13 +511,19 @@ _CONDITION_ALLERGY = (
     re.compile(r"^对?(?P<a>.+?)(?:药物)?(?:过敏性休克|过敏反应|过敏)(?:史|病史)?$"),
     re.compile(r"^(?:history of )?(?P<a>.+?) (?:allergy|anaphylaxis|hypersensitivity)$"),
     re.compile(r"^(?:history of )?(?:allergic|allergy|anaphylaxis|hypersensitivity) to (?P<a>.+)$"),
+    # round 7: a positive skin test, as Chinese wards record penicillin and cephalosporin
+    # allergy ("青霉素皮试阳性", "头孢皮试(+)", "penicillin skin test positive")
+    re.compile(r"^对?(?P<a>.+?)(?:药物)?皮试\s*(?:阳性|\+)$"),
+    re.compile(r"^(?P<a>.+?) skin test (?:positive|阳性|\+)$"),
 )
 
 
 def allergen_in_condition(written: str) -> str | None:
     """The allergen of a drug allergy written as a condition, else None ("过敏性鼻炎", a disease
     named after allergy, is not one: the allergy word must end the entry or lead it)."""
-    text = _BRACKETS_TEXT.sub(" ", normalise_text(written)).strip()
+    # "(+)" is a positive result ("青霉素皮试(+)"), not a bracketed aside to drop
+    text = normalise_text(written).replace("(+)", "阳性")
+    text = _BRACKETS_TEXT.sub(" ", text).strip()
     for pattern in _CONDITION_ALLERGY:
         if match := pattern.match(text):
             allergen = match.group("a").strip()
@@ -524,11 +534,19 @@ def allergen_in_condition(written: str) -> str | None:
 _BRACKETS_TEXT = re.compile(r"\([^)]*\)")
 
 
+# Round 7: an HLA allele as laboratories and doctors write it ("HLA-B*58:01", "HLA-B*5801",
+# "HLA B 1502") -> one token ("hla-b5801"), so the allele's digits survive name_key (a "*5801"
+# would otherwise read as a pack size) and "阳性"/"positive" after it can be a condition term.
+_HLA_ALLELE = re.compile(r"hla\s*-?\s*([abc])\s*\*?\s*(\d{2})\s*:?\s*(\d{2})")
+
+
 def normalise_text(text: str) -> str:
-    """NFKC, lower case, Chinese punctuation as ASCII, single spaces."""
+    """NFKC, lower case, Chinese punctuation as ASCII, HLA alleles as one token, single
+    spaces."""
     text = unicodedata.normalize("NFKC", text).lower()
     for zh, en in (("，", ","), ("；", ";"), ("：", ":"), ("＜", "<"), ("、", ",")):
         text = text.replace(zh, en)
+    text = _HLA_ALLELE.sub(r"hla-\1\2\3", text)
     return " ".join(text.split())
 
 
@@ -727,6 +745,7 @@ def _dose_limit(r: dict[str, str]) -> DoseLimit:
         max_age_years=_number(r["max_age_years"]),
         source=r["source"],
         note=r.get("note", ""),
+        per_kg_grade=r.get("per_kg_grade") or "major",
     )
 
 

@@ -101,6 +101,13 @@ MECHANISMS: dict[str, tuple[str, str]] = {
         "and kidneys",
         "两药在血液、肺及肾脏中形成不溶性沉淀（头孢曲松-钙）",
     ),
+    # Round 7: a combination whose interaction is the point of a standard regimen (leucovorin
+    # potentiating fluorouracil in FOLFOX/FOLFIRI): said as intended, never as a hazard.
+    "intended_regimen": (
+        "an intended combination of a standard regimen: the interaction is its purpose, and "
+        "toxicity rises with it",
+        "标准方案中的预期联用：相互作用即用药目的，毒性随之增加",
+    ),
     "duplicate": ("two drugs of the same class: duplicate therapy", "同类药物重复用药"),
     "generic": ("the two drugs interact", "两药存在相互作用"),
 }
@@ -205,6 +212,10 @@ MANAGEMENT: dict[tuple[str, str], tuple[str, str]] = {
         "Overlap for at least 5 days and until the INR is >= 2 on two checks 24 h apart, then stop "
         "the parenteral anticoagulant; check INR and bleeding.",
         "重叠至少5天且INR连续两次（间隔24小时）≥2后停用肠外抗凝药；监测INR及出血。",
+    ),
+    ("intended_regimen", "*"): (
+        "Intended: check both doses against the regimen protocol and the cycle's blood counts.",
+        "预期联用：按化疗方案核对两药剂量，并核查本周期血常规。",
     ),
     ("precipitation", "contraindicated"): (
         "Do not give: in neonates ceftriaxone is contraindicated with any IV calcium, even by "

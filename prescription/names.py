@@ -151,7 +151,10 @@ _DIRECTIONS = re.compile(
 # starts with 口服 and keeps it.
 _ZH_ROUTES = re.compile(
     r"(舌下含服|舌下含化|舌下|含服|嚼服|口服|静脉滴注|静滴|静脉注射|静推|静注|肌内注射|肌注|"
-    r"皮下注射|皮下|外用|雾化吸入|雾化|吸入|滴眼|鼻喷|睡前服|睡前)$"
+    r"皮下注射|皮下|外用|雾化吸入|雾化|吸入|滴眼|鼻喷|睡前服|睡前|"
+    # round 7: when to take it and order notes written after the name ("奥美拉唑 20mg qd 餐前",
+    # "利伐沙班片 10mg 集采")
+    r"餐前|餐后|饭前|饭后|空腹|随餐|餐中|晨起|集采|国采|临时|长期|备用|自备)$"
 )
 # What a patient's allergy list adds to a drug name: "青霉素过敏", "penicillin allergy".
 _ALLERGY_WORDS = re.compile(r"过敏(史|反应)?$|\ballergy\b|\ballergic\b")
@@ -212,8 +215,19 @@ _EN_FORMS = re.compile(
     r"qd|bid|tid|qid|qhs|qod|prn|stat|hs|qam|qpm|q\d+h|nocte|mane|"
     # round 6: every night / every week / twice or three times a week, as Chinese orders write
     r"qn|qw|biw|tiw|"
+    # round 7: Chinese order abbreviations of routes (ih = 皮下注射, ivgtt/ivd = 静脉滴注,
+    # st = 立即) and "ac"/"pc" (before/after meals)
+    r"ih|ivgtt|ivd|iv gtt|ivdrip|st|ac|pc|"
     # and instructions written after a brand ("Tylenol Extra Strength", "Xarelto 20mg with food")
-    r"extra strength|maximum strength|with (food|meals)|before meals|after meals|sliding scale)\b"
+    r"extra strength|maximum strength|with (food|meals)|before meals|after meals|sliding scale|"
+    # round 7: the site or device an English order names ("mometasone nasal spray", "timolol
+    # eye drops", "budesonide nebuliser solution", "salbutamol MDI 2 puffs"), as the Chinese
+    # forms 鼻喷雾剂/滴眼液 are stripped; a DDInter name with its site in brackets
+    # ("azelastine (nasal)") still matches as written first
+    r"nasal|nose|ophthalmic|eye|ear|otic|topical|vaginal|rectal|inhaled|inhalation|"
+    r"nebuli[sz]er|nebuli[sz]ed|nebules?|respules|aqueous|metered|mdi|dpi|hfa|aerosol|"
+    r"puffs?|actuations?|sprays|sachets?|pessar(y|ies)|enema|foam|mouthwash|emulsion|"
+    r"concentrate|lyophili[sz]ed|pfs)\b"
 )
 _EN_SALTS = (
     "hydrochloride",
@@ -257,6 +271,8 @@ _STRENGTH = re.compile(
     r"mg|g|mcg|μg|ug|ml|units?|iu|u|meq|mmol|%|毫克|克|微克|毫升|单位|万单位|万u|国际单位)"
     # per dose / per kg / per m2 / per day, up to two denominators ("15mg/kg/d", "1mg/kg")
     r"(\s*/\s*\d*(\.\d+)?\s*(ml|g|mg|片|粒|袋|支|次|日|天|揿|喷|毫升|kg|m2|m²|d\b|day|dose|"
+    # round 7: per spray / puff / actuation / drop ("50 mcg/spray", "100μg/揿")
+    r"spray|puff|actuation|inhalation|drop|滴|"
     r"hr?\b|小时)){0,2})"
     # Pack sizes "x 24": the x must not follow a letter, or ATC codes (L04AX01) lose their tail.
     # Round 6: "×"/"*" may follow a unit ("20mg*14粒", "0.25g×24粒/盒").
@@ -269,6 +285,20 @@ _STRENGTH = re.compile(
     flags=re.IGNORECASE,
 )
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# Round 7: variant characters Chinese prescribers write for the standard ones in drug names
+# (异体字/旧字形 and one frequent homophone): "阿斯匹林" for 阿司匹林, "多粘菌素" for 多黏菌素,
+# "硫氮卓酮" for 硫氮䓬酮, "开搏通"/"开博通", "毛花甙丙" for 毛花苷丙, "呱替啶" for 哌替啶,
+# "潘托拉唑" for 泮托拉唑. Each pair is tried both ways, only after the name as written failed,
+# and only a known key resolves, so a fold never invents a drug.
+_ZH_VARIANT_PAIRS = (
+    ("阿斯", "阿司"),
+    ("粘", "黏"),
+    ("卓", "䓬"),
+    ("搏", "博"),
+    ("甙", "苷"),
+    ("呱", "哌"),
+    ("潘托", "泮托"),
+)
 # A formula version written without brackets after a Chinese name ("口服补液盐Ⅲ", NFKC "iii").
 _ZH_VERSION = re.compile(r"(?<=[\u3400-\u9fff])\s*(iv|i{1,3})$")
 _BRACKETS = re.compile(r"[\(\[（【].*?[\)\]）】]")
@@ -350,6 +380,22 @@ def _strip_bare_numbers(key: str) -> str:
     return " ".join(tokens)
 
 
+def _zh_variant_folds(key: str) -> list[str]:
+    """`key` with each variant-character pair it contains swapped (_ZH_VARIANT_PAIRS), all
+    pairs at once, then each pair alone; [] when it has none or is not Chinese."""
+    if not _CJK.search(key):
+        return []
+    folds = []
+    for written, standard in _ZH_VARIANT_PAIRS:
+        for a, b in ((written, standard), (standard, written)):
+            if a in key:
+                folds.append(key.replace(a, b))
+    whole = key
+    for written, standard in _ZH_VARIANT_PAIRS:
+        whole = whole.replace(written, standard)
+    return ([whole] if whole != key else []) + folds
+
+
 def name_variants(name: str) -> Iterator[str]:
     """Keys to try for a name, most specific first, without repeats.
 
@@ -405,6 +451,7 @@ def name_variants(name: str) -> Iterator[str]:
                 if key.startswith(prefix, 2) and len(key) > len(prefix) + 3:
                     candidates.append("复方" + key[2 + len(prefix) :])
                     break
+    candidates += [v for key in list(candidates) for v in _zh_variant_folds(key)]
     for key in candidates:
         if key and key not in seen:
             seen.add(key)

@@ -26,6 +26,9 @@ from rapidfuzz import fuzz, process
 from prescription.names import name_key, name_variants
 
 _MAX_SUGGESTIONS = 3
+# Longest Chinese generic name tried as one part of a run-together combination (round 7).
+_MAX_ZH_PART = 12
+_CJK = re.compile(r"[\u3400-\u9fff]+")
 _CACHE_SIZE = 100_000
 # fuzz.ratio (0-100, 2 * matching characters / both lengths), 75 as difflib's 0.75 cutoff was
 # before; 3-character keys get a lower one that still lets one wrong character through (_cutoff).
@@ -142,7 +145,7 @@ class DrugResolver:
         if entry_key is not None:
             key, entry = entry_key
             return Resolution(written, entry[0], key, entry[1], entry[2])
-        split = self._split_combination(written)
+        split = self._split_combination(written) or self._split_concatenated(written)
         if split is not None:
             return split
         return Resolution(written, (), suggestions=self.suggest(written))
@@ -174,6 +177,43 @@ class DrugResolver:
         return Resolution(
             written, tuple(sorted(ingredients)), " + ".join(keys), "split_combination", "components"
         )
+
+    def _split_concatenated(self, written: str) -> Resolution | None:
+        """Round 7: a Chinese fixed-dose combination written as its generic names run together,
+        as NMPA names them ("恩曲他滨利匹韦林丙酚替诺福韦片", "索磷布韦维帕他韦片",
+        "阿巴卡韦拉米夫定片"): the union of the components when the whole name (dosage form and
+        salts stripped) is covered by two or more known Chinese single-ingredient names, fewest
+        parts first. Only tried once every other lookup failed, so a known single name (氨氯地平)
+        is never split, and a name with any unknown stretch stays unresolved."""
+        for key in name_variants(written):
+            if not _CJK.fullmatch(key) or len(key) < 4:
+                continue
+            parts = self._segment(key)
+            if parts:
+                ingredients = sorted({d for part in parts for d in self.aliases[part][0]})
+                return Resolution(
+                    written,
+                    tuple(ingredients),
+                    " + ".join(parts),
+                    "split_combination",
+                    "components run together",
+                )
+        return None
+
+    def _segment(self, key: str) -> list[str] | None:
+        """The fewest known single-ingredient Chinese keys (2+ characters) that spell `key`
+        end to end, at least two of them; None when there is no such cover."""
+        best: list[list[str] | None] = [[]] + [None] * len(key)
+        for end in range(2, len(key) + 1):
+            for start in range(max(0, end - _MAX_ZH_PART), end - 1):
+                before, part = best[start], key[start:end]
+                entry = self.aliases.get(part) if before is not None else None
+                if entry is None or len(entry[0]) != 1 or before is None:
+                    continue
+                if best[end] is None or len(before) + 1 < len(best[end] or []):
+                    best[end] = [*before, part]
+        parts = best[len(key)]
+        return parts if parts is not None and len(parts) >= 2 else None
 
     def suggest(self, written: str) -> tuple[str, ...]:
         """Known names close to an unresolved one (for the pharmacist, never auto-applied),

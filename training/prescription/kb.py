@@ -59,7 +59,16 @@ GRADE_MAPPING_FILE = "grade_mapping.csv"
 OVERRIDES_FILE = "pair_overrides.csv"
 # When a pair override applies: always (""), by the aspirin dose on the order, or by a patient
 # fact (eGFR/CrCl below 30; a neonate): prescription/checker.py works the context out.
-OVERRIDE_WHEN = ("", "aspirin_low_dose", "aspirin_high_dose", "renal_severe", "neonate")
+OVERRIDE_WHEN = (
+    "",
+    "aspirin_low_dose",
+    "aspirin_high_dose",
+    "renal_severe",
+    "neonate",
+    "oral_route",  # round 7: both drugs of the pair taken by mouth
+    "methotrexate_low_dose",  # round 7: methotrexate <= 30 mg a dose (weekly regimen)
+    "methotrexate_high_dose",  # round 7: methotrexate above 30 mg a dose
+)
 DEFAULT_CURATED_DIR = Path(__file__).resolve().parents[2] / "prescription" / "curated"
 # Higher wins when two sources give the same alias different meanings.
 ALIAS_PRIORITY = {
@@ -672,25 +681,22 @@ def ansm_rows(
     rules: list[dict[str, str]] = []
     best: dict[tuple[str, str], tuple[int, str]] = {}  # pair -> (level rank, rule id)
     mapped_entries = 0
+    french = _french_names(names)
     for number, entry in enumerate(entries, 1):
-        levels = [map_grade(grades, "ansm", level["level"]) for level in entry["severity_levels"]]
-        graded = [level for level in levels if level]
-        if not graded:
-            continue
-        level = min(graded, key=LEVEL_ORDER.index)
+        graded = sorted(
+            (
+                (level, s["info"])
+                for s in entry["severity_levels"]
+                if (level := map_grade(grades, "ansm", s["level"]))
+            ),
+            key=lambda li: LEVEL_ORDER.index(li[0]),
+        )
         left, right = names.expand(entry["main_drug"]), names.expand(entry["plus_drug"])
-        if not (left and right):
-            continue
-        mapped_entries += 1
-        rule = f"ansm-{number:04d}"
-        rules.append(_ansm_rule(rule, entry, level))
-        rank = LEVEL_ORDER.index(level)
-        for a in left:
-            for b in right:
-                if a != b:
-                    pair = _pair(a, b)
-                    if pair not in best or rank < best[pair][0]:
-                        best[pair] = (rank, rule)
+        if graded and left and right:
+            mapped_entries += 1
+            _ansm_entry_pairs(
+                f"ansm-{number:04d}", entry, graded, (left, right), french, rules, best
+            )
     pairs = [
         {"drug_a": a, "drug_b": b, "rule": rule, "source": "ansm", "version": ANSM_VERSION}
         for (a, b), (_, rule) in sorted(best.items())
@@ -714,6 +720,72 @@ def ansm_rows(
         "ANSM: %s; unmapped names e.g. %s", stats, [n for n, _ in names.unmapped.most_common(8)]
     )
     return rules, pairs, stats, names.homonyms
+
+
+def _ansm_entry_pairs(
+    rule_id: str,
+    entry: dict[str, Any],
+    graded: list[tuple[str, str]],
+    sides: tuple[set[str], set[str]],
+    french: dict[str, set[str]],
+    rules: list[dict[str, str]],
+    best: dict[tuple[str, str], tuple[int, str]],
+) -> None:
+    """Expand one thesaurus entry into pairs, each at the grade that applies to it (round 7:
+    `_ansm_pair_level`), adding one rule row per grade used (the strictest keeps the entry's
+    rule id, others get "-<level>") and keeping the strictest rule per pair in `best`."""
+    left, right = sides
+    restrictions = _ansm_restrictions(graded, left | right, french) if len(graded) > 1 else []
+    used: dict[str, str] = {}  # level -> rule id
+    # sorted: rule rows come out in the same order in every process (sets follow the hash seed)
+    for a in sorted(left):
+        for b in sorted(right):
+            if a == b:
+                continue
+            level = _ansm_pair_level(restrictions, a, b) if restrictions else graded[0][0]
+            if level not in used:
+                used[level] = rule_id + ("" if level == graded[0][0] else f"-{level}")
+                rules.append(_ansm_rule(used[level], entry, level))
+            pair, rank = _pair(a, b), LEVEL_ORDER.index(level)
+            if pair not in best or rank < best[pair][0]:
+                best[pair] = (rank, used[level])
+
+
+def _french_names(names: AnsmNames) -> dict[str, set[str]]:
+    """Canonical drug -> its French thesaurus names (lower case, no accents), 4+ letters."""
+    french: dict[str, set[str]] = {}
+    for name, canonical in names.substances.items():
+        if canonical and len(name) >= 4:
+            french.setdefault(canonical, set()).add(name)
+    return french
+
+
+def _ansm_restrictions(
+    graded: list[tuple[str, str]], members: set[str], french: dict[str, set[str]]
+) -> list[tuple[str, set[str]]]:
+    """Each grade of a thesaurus entry with the entry's drugs its note names (round 7).
+
+    An entry's stricter grades often apply only to named substances: "MÉDICAMENTS SÉDATIFS +
+    AUTRES MÉDICAMENTS SÉDATIFS" is a contraindication only "entre l'oxybate de sodium et les
+    opiacés", "à prendre en compte" for all other sedatives; fibrates + statins are
+    contraindicated only for gemfibrozil + simvastatin (and rosuvastatin 40 mg). Before round 7
+    every pair took the entry's strictest grade, so any two sedatives read as contraindicated."""
+    restrictions = []
+    for level, info in graded:
+        note = " " + re.sub(r"[^a-z0-9]+", " ", strip_accents(info)) + " "
+        named = {m for m in members for n in french.get(m, ()) if f" {n} " in note}
+        restrictions.append((level, named))
+    return restrictions
+
+
+def _ansm_pair_level(restrictions: list[tuple[str, set[str]]], a: str, b: str) -> str:
+    """The grade of one pair: the strictest whose note names one of the pair's drugs or names
+    none of the entry's drugs (a dose or route condition, kept for every pair as before); the
+    weakest grade is the fallback."""
+    for level, named in restrictions[:-1]:
+        if not named or a in named or b in named:
+            return level
+    return restrictions[-1][0]
 
 
 def _ansm_rule(rule: str, entry: dict[str, Any], level: str) -> dict[str, str]:
