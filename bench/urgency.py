@@ -224,7 +224,8 @@ def latency(
     texts: list[tuple[str, int | None]], engine: UrgencyEngine, predictor: Any = None
 ) -> dict[str, Any]:
     """Time of the urgency decision alone, one text at a time on one thread: normalise with
-    offsets + rules, and with a predictor its backstop's look-ups, weights and graph (the shared
+    offsets + rules (judging every mention when the backstop reads them), and with a predictor
+    its backstop's mask or context features, look-ups, weights and graph (the shared
     sentence embedding and n-gram keys are computed before the clock starts, as the department
     model computes them in `TriagePredictor.predict`). Also the two parts' own p99s."""
     from triage.text import normalise_with_offsets
@@ -236,11 +237,24 @@ def latency(
         start = time.perf_counter()
         text, age = texts[index]
         typed = normalise_with_offsets(text)
-        engine.assess(text, age, None, normalised=typed)
+        # a backstop that reads the rules' mentions gets them from the same (one) assessment,
+        # as TriagePredictor.predict does
+        reads = backstop is not None and backstop.reads_mentions
+        assessment = engine.assess(text, age, None, normalised=typed, keep_mentions=reads)
         ruled = time.perf_counter()
         if backstop is not None:
             shared = None if grams[index] is None else [grams[index]]
-            backstop.probabilities([typed.text], [age_bucket(age)], denses[index], shared)
+            row, masked = (
+                backstop.from_assessment(assessment, typed.text) if reads else (None, None)
+            )
+            backstop.probabilities(
+                [typed.text],
+                [age_bucket(age)],
+                denses[index],
+                shared,
+                None if row is None else row[None, :],
+                None if masked is None else [masked],
+            )
         return start, ruled, time.perf_counter()
 
     for index in range(min(50, len(texts))):

@@ -29,7 +29,8 @@ from triage.features import TextGrams, TfidfFeaturizer, age_bucket
 from triage.manifest import TriagePostprocessing
 from triage.schema import DepartmentScore, Evidence, TriageRequest, TriageResult, UrgencyReason
 from triage.text import NormalisedText, normalise, normalise_with_offsets, with_age_prefix
-from triage.urgency import EMERGENCY_LEVELS, UrgencyEngine
+from triage.urgency import EMERGENCY_LEVELS, Assessment, UrgencyEngine
+from triage.urgency.context import ContextFeatures, DiscountMask
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +166,21 @@ def softmax_rows(logits: np.ndarray, temperatures: np.ndarray) -> np.ndarray:
 BACKSTOP_RULE_ID = "learned_backstop"
 
 
+@dataclass(frozen=True)
+class _Read:
+    """The backstop's inputs from the rules' mentions, one (features, masked text) per text."""
+
+    inputs: list[tuple[np.ndarray | None, str | None]]
+
+    def rows(self, start: int, end: int) -> np.ndarray | None:
+        rows = [row for row, _ in self.inputs[start:end] if row is not None]
+        return np.vstack(rows) if rows else None
+
+    def masked(self, start: int, end: int) -> list[str] | None:
+        texts = [text for _, text in self.inputs[start:end] if text is not None]
+        return texts if texts else None
+
+
 class UrgencyBackstop:
     """The learned emergency detector shipped beside the rules: P(emergency) per complaint.
 
@@ -175,6 +191,11 @@ class UrgencyBackstop:
         sentences: the multilingual sentence encoder whose embedding is the graph's ``dense``
             input, when the backstop was trained with one (it carries meaning past the exact
             characters: "吐了好几口血" is near "呕血").
+        context: the rules' context features, appended to ``dense`` after the embedding, when
+            the backstop was trained with them (they tell it which alarming words are negated,
+            past, hypothetical, someone else's, idiomatic, already handled or chronic).
+        mask: masks the alarm words the rules discount in the n-gram input, when the backstop
+            was trained so (the embedding still reads the whole text).
     """
 
     def __init__(
@@ -183,11 +204,29 @@ class UrgencyBackstop:
         model: OnnxModel,
         threshold: float,
         sentences: Embedder | None = None,
+        context: ContextFeatures | None = None,
+        mask: DiscountMask | None = None,
     ) -> None:
         self.encoder = encoder
         self.model = model
         self.threshold = threshold
         self.sentences = sentences
+        self.context = context
+        self.mask = mask
+
+    @property
+    def reads_mentions(self) -> bool:
+        """Whether its inputs need the rules' judged mentions (context features or mask)."""
+        return self.context is not None or self.mask is not None
+
+    def from_assessment(
+        self, assessment: Assessment, text: str
+    ) -> tuple[np.ndarray | None, str | None]:
+        """Its context-feature row and masked text from one ``keep_mentions`` assessment of the
+        normalised ``text`` (each None when it reads none), so a caller assesses once."""
+        row = self.context.of_assessment(assessment, text) if self.context is not None else None
+        masked = self.mask.of_assessment(assessment, text) if self.mask is not None else None
+        return row, masked
 
     @classmethod
     def from_bundle(
@@ -196,9 +235,11 @@ class UrgencyBackstop:
         entry: dict[str, Any],
         threads: int,
         sentences: SentenceEncoder | None = None,
+        engine: UrgencyEngine | None = None,
     ) -> UrgencyBackstop:
         """Build it from the manifest's ``postprocessing.urgency.backstop`` entry; ``sentences``
-        is the predictor's shared encoder when the entry names one."""
+        is the predictor's shared encoder when the entry names one, ``engine`` the bundle's rule
+        engine (its table defines the context features' emergency concepts)."""
         featurizer = TfidfFeaturizer.from_dict(bundle.read_json(str(entry["vocab"])))
         model = OnnxModel(
             bundle.file(str(entry["model"])),
@@ -213,7 +254,14 @@ class UrgencyBackstop:
             sentences = None
         elif sentences is None:
             sentences = SentenceEncoder.from_manifest(entry["sentence_encoder"]).load()
-        return cls(TfidfEncoder(featurizer), model, threshold, sentences)
+        context, mask = None, None
+        if (entry.get("context_features") or entry.get("mask")) and engine is None:
+            raise ValueError("a backstop that reads mentions needs the bundle's rule engine")
+        if entry.get("context_features") and engine is not None:
+            context = ContextFeatures.from_manifest(entry["context_features"], engine)
+        if entry.get("mask") and engine is not None:
+            mask = DiscountMask.from_manifest(entry["mask"], engine)
+        return cls(TfidfEncoder(featurizer), model, threshold, sentences, context, mask)
 
     def feeds(
         self,
@@ -221,13 +269,30 @@ class UrgencyBackstop:
         buckets: Sequence[str],
         dense: np.ndarray | None = None,
         grams: Sequence[TextGrams] | None = None,
+        context: np.ndarray | None = None,
+        masked: Sequence[str] | None = None,
     ) -> dict[str, np.ndarray]:
         """The graph's inputs for normalised texts and age buckets (training's parity check
         feeds the same); ``dense``: their sentence embeddings, ``grams``: their n-gram keys,
-        when the caller has them (the predictor shares both with the department model)."""
-        feeds = self.encoder(normalised, buckets, grams=grams)
+        when the caller has them (the predictor shares both with the department model);
+        ``context``, ``masked``: their context features and masked texts, when the caller
+        already assessed them."""
+        grammed = normalised
+        if self.mask is not None:
+            grammed = self.mask(normalised) if masked is None else masked
+            if grams is not None:
+                # a masked text has n-grams of its own; an unmasked one keeps the shared keys
+                grams = [
+                    g if g.text == m else TextGrams(m) for g, m in zip(grams, grammed, strict=True)
+                ]
+        feeds = self.encoder(grammed, buckets, grams=grams)
+        parts = []
         if self.sentences is not None:
-            feeds["dense"] = self.sentences.encode(normalised) if dense is None else dense
+            parts.append(self.sentences.encode(normalised) if dense is None else dense)
+        if self.context is not None:
+            parts.append(self.context(normalised) if context is None else context)
+        if parts:
+            feeds["dense"] = np.hstack(parts).astype(np.float32) if len(parts) > 1 else parts[0]
         return feeds
 
     def probabilities(
@@ -236,9 +301,11 @@ class UrgencyBackstop:
         buckets: Sequence[str],
         dense: np.ndarray | None = None,
         grams: Sequence[TextGrams] | None = None,
+        context: np.ndarray | None = None,
+        masked: Sequence[str] | None = None,
     ) -> np.ndarray:
-        """P(emergency) for normalised texts and age buckets (``dense``, ``grams``: see
-        `feeds`)."""
+        """P(emergency) for normalised texts and age buckets (``dense``, ``grams``,
+        ``context``, ``masked``: see `feeds`)."""
         if not normalised:
             return np.zeros(0)
         chunks = []
@@ -249,6 +316,8 @@ class UrgencyBackstop:
                 buckets[start:end],
                 None if dense is None else dense[start:end],
                 None if grams is None else grams[start:end],
+                None if context is None else context[start:end],
+                None if masked is None else masked[start:end],
             )
             chunks.append(self.model.run(feeds)[0][:, 0])
         logits = (chunks[0] if len(chunks) == 1 else np.concatenate(chunks)).astype(np.float64)
@@ -401,7 +470,7 @@ class TriagePredictor(BundlePredictor):
         urgency = UrgencyEngine.from_dict(bundle.read_json(post.urgency.table))
         sentences = _sentence_encoder(bundle)
         backstop = (
-            UrgencyBackstop.from_bundle(bundle, post.urgency.backstop, threads, sentences)
+            UrgencyBackstop.from_bundle(bundle, post.urgency.backstop, threads, sentences, urgency)
             if post.urgency.backstop
             else None
         )
@@ -468,9 +537,11 @@ class TriagePredictor(BundlePredictor):
         buckets: Sequence[str],
         backstop: bool,
         evidence: bool = False,
+        read: _Read | None = None,
     ) -> _Scored:
         """Score texts once: calibrated probabilities, the backstop's P(emergency) and, with
-        `evidence`, what each row's phrases are worked out from (each text embedded once)."""
+        `evidence`, what each row's phrases are worked out from (each text embedded once);
+        ``read``: the backstop's inputs from the rules' mentions, when the caller has them."""
         routed = self._ngram_route(normalised)
         temperatures = np.where(
             routed,
@@ -491,7 +562,16 @@ class TriagePredictor(BundlePredictor):
             outputs = self.model.run(feeds, names)
             probabilities.append(softmax_rows(outputs[0], temperatures[start:end]))
             if backstop and self.backstop is not None:
-                emergency.append(self.backstop.probabilities(texts, chunk_buckets, dense, grams))
+                emergency.append(
+                    self.backstop.probabilities(
+                        texts,
+                        chunk_buckets,
+                        dense,
+                        grams,
+                        None if read is None else read.rows(start, end),
+                        None if read is None else read.masked(start, end),
+                    )
+                )
             if evidence:
                 rows += [
                     _EvidenceRow(
@@ -544,7 +624,8 @@ class TriagePredictor(BundlePredictor):
         normalised = [normalise_with_offsets(r.text) for r in requests]
         texts = [n.text for n in normalised]
         buckets = [age_bucket(r.age) for r in requests]
-        scored = self._scores(texts, buckets, backstop=True, evidence=evidence != "none")
+        assessments, read = self._assess(requests, normalised)
+        scored = self._scores(texts, buckets, backstop=True, evidence=evidence != "none", read=read)
         raised = (
             scored.emergency >= self.backstop.threshold
             if self.backstop is not None
@@ -566,9 +647,27 @@ class TriagePredictor(BundlePredictor):
                 float(thresholds[index]),
                 top_k,
                 evidence,
+                assessments[index],
             )
             for index, (request, text) in enumerate(zip(requests, normalised, strict=True))
         ]
+
+    def _assess(
+        self, requests: Sequence[TriageRequest], normalised: Sequence[NormalisedText]
+    ) -> tuple[list[Assessment | None], _Read | None]:
+        """The rules' assessment of each request, made once, and the backstop's inputs from its
+        mentions, when the backstop reads them (else the assessment is made in ``_urgency``)."""
+        if self.backstop is None or not self.backstop.reads_mentions:
+            return [None] * len(requests), None
+        assessments = [
+            self.urgency.assess(r.text, r.age, r.sex, normalised=n, keep_mentions=True)
+            for r, n in zip(requests, normalised, strict=True)
+        ]
+        inputs = [
+            self.backstop.from_assessment(a, n.text)
+            for a, n in zip(assessments, normalised, strict=True)
+        ]
+        return list(assessments), _Read(inputs)
 
     def _result(
         self,
@@ -580,14 +679,16 @@ class TriagePredictor(BundlePredictor):
         abstain_below: float,
         top_k: int,
         evidence: EvidenceMode,
+        assessment: Assessment | None = None,
     ) -> TriageResult:
-        """One request's answer from the batch's scores (row `index`)."""
+        """One request's answer from the batch's scores (row `index`); ``assessment``: the
+        rules' answer when ``predict`` already made it."""
         row = scored.probabilities[index]
         order = np.argsort(-row, kind="stable")[:top_k]
         phrases = (
             self._evidence(text, scored.rows[index], int(order[0]), evidence) if scored.rows else []
         )
-        level, rule_ids, reasons = self._urgency(request, text, backstop_fired)
+        level, rule_ids, reasons = self._urgency(request, text, backstop_fired, assessment)
         return TriageResult(
             id=request.id,
             departments=self._departments(row, order, request.age),
@@ -655,10 +756,17 @@ class TriagePredictor(BundlePredictor):
         ]
 
     def _urgency(
-        self, request: TriageRequest, text: NormalisedText, backstop_fired: bool
+        self,
+        request: TriageRequest,
+        text: NormalisedText,
+        backstop_fired: bool,
+        assessment: Assessment | None = None,
     ) -> tuple[Any, list[str], list[UrgencyReason]]:
         """Rules first; the backstop may raise a non-emergency answer to ``emergency``."""
-        assessment = self.urgency.assess(request.text, request.age, request.sex, normalised=text)
+        if assessment is None:
+            assessment = self.urgency.assess(
+                request.text, request.age, request.sex, normalised=text
+            )
         reasons = [UrgencyReason(**vars(reason)) for reason in assessment.reasons]
         level = assessment.level
         if backstop_fired and level not in EMERGENCY_LEVELS:

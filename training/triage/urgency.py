@@ -46,6 +46,7 @@ from triage.features import NgramBlock, TfidfFeaturizer, age_bucket
 from triage.predictor import TfidfEncoder, UrgencyBackstop
 from triage.text import normalise
 from triage.urgency import UrgencyEngine
+from triage.urgency.context import ContextFeatures, DiscountMask
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,9 @@ class _WeakCorpus:
         weights: 1.0, or ``vignette_weight`` for the gold vignettes (last).
         sizes: rows from each source, for the metrics.
         english_held: the English texts held out to bound the threshold on English wording.
+        context: each text's context features (``triage.urgency.context``), when configured.
+        gram_texts: each text with its discounted alarm words masked, the n-grams' input, when
+            masking is configured.
     """
 
     texts: list[str]
@@ -132,6 +136,8 @@ class _WeakCorpus:
     weights: list[float]
     sizes: dict[str, int]
     english_held: list[str]
+    context: np.ndarray | None = None
+    gram_texts: list[str] | None = None
 
 
 def fit_backstop(
@@ -151,12 +157,15 @@ def fit_backstop(
         work_dir: where the graph is written before it goes into bundles.
     """
     started = time.perf_counter()
-    corpus = _weak_corpus(settings, config, data, engine)
+    readers = _Readers.configured(settings, engine)
+    corpus = _weak_corpus(settings, config, data, engine, readers)
     featurizer, sentences, model = _fit_model(settings, config, corpus)
-    onnx_model, specs = _export(model, featurizer.n_features_, sentences, config, work_dir)
+    onnx_model, specs = _export(model, featurizer.n_features_, config, work_dir)
     # the predictor's own feeds and scoring: parity and the threshold are checked on exactly
     # what serving computes
-    backstop = UrgencyBackstop(TfidfEncoder(featurizer), onnx_model, 0.5, sentences)
+    backstop = UrgencyBackstop(
+        TfidfEncoder(featurizer), onnx_model, 0.5, sentences, readers.context, readers.mask
+    )
     parity = _parity(model, featurizer.n_features_, backstop, corpus, config)
     scores = backstop.probabilities
     threshold, routine_scores, lookalikes = _choose_threshold(
@@ -184,11 +193,38 @@ def fit_backstop(
         MODEL_FILE: work_dir / MODEL_FILE,
         VOCAB_FILE: json.dumps(featurizer.to_dict(), ensure_ascii=False),
     }
-    return Backstop(files, _postprocessing(threshold, specs, sentences), metrics)
+    return Backstop(files, _postprocessing(threshold, specs, sentences, readers), metrics)
+
+
+@dataclass(frozen=True)
+class _Readers:
+    """What the backstop reads from the rules' mentions: context features, a discount mask."""
+
+    context: ContextFeatures | None
+    mask: DiscountMask | None
+
+    @classmethod
+    def configured(cls, settings: UrgencyBackstopConfig, engine: UrgencyEngine) -> _Readers:
+        """The readers ``settings`` ask for, over ``engine``'s mentions."""
+        masked = settings.mask_contexts or settings.mask_chronic
+        return cls(
+            ContextFeatures(engine) if settings.context_features else None,
+            DiscountMask(engine, frozenset(settings.mask_contexts), settings.mask_chronic)
+            if masked
+            else None,
+        )
+
+    @property
+    def any(self) -> bool:
+        """Whether the weak labels' assessments must keep every judged mention."""
+        return self.context is not None or self.mask is not None
 
 
 def _postprocessing(
-    threshold: float, specs: dict[str, Any], sentences: MemoSentenceEncoder | None
+    threshold: float,
+    specs: dict[str, Any],
+    sentences: MemoSentenceEncoder | None,
+    readers: _Readers,
 ) -> dict[str, Any]:
     """The manifest entry the predictor reads."""
     postprocessing = {
@@ -201,14 +237,29 @@ def _postprocessing(
     }
     if sentences is not None:
         postprocessing["sentence_encoder"] = sentences.describe()
+    if readers.context is not None:
+        # the graph's dense input is [embedding, these features], in this order
+        postprocessing["context_features"] = readers.context.describe()
+    if readers.mask is not None:
+        postprocessing["mask"] = readers.mask.describe()
     return postprocessing
 
 
 def _weak_corpus(
-    settings: UrgencyBackstopConfig, config: TriageConfig, data: TriageData, engine: UrgencyEngine
+    settings: UrgencyBackstopConfig,
+    config: TriageConfig,
+    data: TriageData,
+    engine: UrgencyEngine,
+    readers: _Readers | None = None,
 ) -> _WeakCorpus:
-    """Every text the backstop learns from, labelled by the rules, then the gold vignettes."""
+    """Every text the backstop learns from, labelled by the rules, then the gold vignettes;
+    with ``readers``, each text's context features and masked form too (from the same
+    assessment)."""
+    readers = readers or _Readers(None, None)
     train = data.part("train")
+    # real requests only: hand-written department vignettes (data.vignette_training) are
+    # repeated, mostly English, and would bend the English threshold of a detector of real ones
+    train = train[~train["origin"].astype(str).str.startswith("vignette:")]
     texts: list[str] = list(train["text"]) + list(data.unlabeled["text"])
     buckets: list[str] = list(train["age_bucket"]) + list(data.unlabeled["age_bucket"])
     data_dir = resolve_data_dir(config.data.data_dir)
@@ -221,9 +272,17 @@ def _weak_corpus(
     english_held = [t for i, t in enumerate(english) if not i % 5]
     texts += english_train
     buckets += ["unknown"] * len(english_train)
-    labels = _rule_labels(engine, texts, buckets)
+    labels, read = _rule_labels(engine, texts, buckets, readers)
     weights = [1.0] * len(texts)
     gold = add_gold(settings, texts, buckets, labels, weights)
+    # a vignette's inputs come from its text as typed, as the predictor's do
+    typed = [row["text"] for row in gold]
+    rows, grammed = None, None
+    if readers.context is not None:
+        weak = np.asarray([r for r, _ in read], dtype=np.float32)
+        rows = np.vstack([weak.reshape(-1, readers.context.size), readers.context(typed)])
+    if readers.mask is not None:
+        grammed = [str(m) for _, m in read] + readers.mask(typed)
     sizes = {
         "haodf_train": len(train),
         "unlabeled": len(data.unlabeled),
@@ -231,7 +290,7 @@ def _weak_corpus(
         "english_symptom2disease": len(english_train),
         "gold_vignettes": len(gold),
     }
-    return _WeakCorpus(texts, buckets, labels, weights, sizes, english_held)
+    return _WeakCorpus(texts, buckets, labels, weights, sizes, english_held, rows, grammed)
 
 
 def add_gold(
@@ -256,12 +315,31 @@ def add_gold(
     return gold
 
 
-def _rule_labels(engine: UrgencyEngine, texts: list[str], buckets: list[str]) -> list[float]:
+def _rule_labels(
+    engine: UrgencyEngine,
+    texts: list[str],
+    buckets: list[str],
+    readers: _Readers | None = None,
+) -> tuple[list[float], list[tuple[np.ndarray | None, str | None]]]:
+    """The rules' answer per (normalised) text, and what ``readers`` read from its mentions:
+    one assessment gives both."""
+    readers = readers or _Readers(None, None)
     # Tens of thousands of texts on the real data, minutes of rule matching: report progress.
     pairs = progress(
         zip(texts, buckets, strict=True), "urgency backstop: weak labels", total=len(texts)
     )
-    return [float(engine.assess(text, age_from_bucket(bucket)).emergency) for text, bucket in pairs]
+    labels, read = [], []
+    for text, bucket in pairs:
+        assessment = engine.assess(text, age_from_bucket(bucket), keep_mentions=readers.any)
+        labels.append(float(assessment.emergency))
+        if readers.any:
+            read.append(
+                (
+                    readers.context.of_assessment(assessment, text) if readers.context else None,
+                    readers.mask.of_assessment(assessment, text) if readers.mask else None,
+                )
+            )
+    return labels, read
 
 
 def _fit_model(
@@ -272,11 +350,13 @@ def _fit_model(
     y = np.asarray(corpus.labels)
     if y.min() == y.max():
         raise ValueError("urgency backstop: the weak labels have a single class; nothing to learn")
+    # the n-grams read the masked texts when masking is on; the embedding reads them whole
+    grammed = corpus.gram_texts if corpus.gram_texts is not None else corpus.texts
     featurizer = TfidfFeaturizer(
         [NgramBlock("text", None, 1, 3, 1.0, settings.min_df)], age_weight=1.0
-    ).fit(corpus.texts)
+    ).fit(grammed)
     featurizer = TfidfFeaturizer.from_dict(featurizer.to_dict())
-    x = to_csr(featurizer, corpus.texts, corpus.buckets)
+    x = to_csr(featurizer, grammed, corpus.buckets)
     sentences = (
         MemoSentenceEncoder(SentenceEncoder.pinned().load(), Path(config.output_dir) / "cache")
         if settings.sentence_encoder
@@ -286,6 +366,8 @@ def _fit_model(
         logger.info("urgency backstop: embedding %d texts", len(corpus.texts))
         x = sparse.hstack([x, sparse.csr_matrix(sentences.encode(corpus.texts))]).tocsr()
         sentences.save()
+    if corpus.context is not None:
+        x = sparse.hstack([x, sparse.csr_matrix(corpus.context)]).tocsr()
     model = LogisticRegression(C=settings.C, max_iter=3000, class_weight="balanced")
     # minutes on the real corpus, with no loop to report from
     with heartbeat("urgency backstop: logistic regression fit"):
@@ -294,20 +376,17 @@ def _fit_model(
 
 
 def _export(
-    model: LogisticRegression,
-    n_sparse: int,
-    sentences: MemoSentenceEncoder | None,
-    config: TriageConfig,
-    work_dir: Path,
+    model: LogisticRegression, n_sparse: int, config: TriageConfig, work_dir: Path
 ) -> tuple[OnnxModel, dict[str, Any]]:
-    """The embedding-bag graph of the regression, written to `work_dir` and opened."""
+    """The embedding-bag graph of the regression, written to `work_dir` and opened; the columns
+    past the n-grams (embedding, then context features) are the graph's ``dense`` input."""
     coef = model.coef_.T.astype(np.float32)
     graph = bag_graph(
         coef[:n_sparse],
         model.intercept_.astype(np.float32),
         name="triage_urgency_backstop",
         opset=config.export.opset,
-        dense_weight=coef[n_sparse:] if sentences is not None else None,
+        dense_weight=coef[n_sparse:] if coef.shape[0] > n_sparse else None,
     )
     return save_and_open(graph, work_dir / MODEL_FILE)
 
