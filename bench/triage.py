@@ -242,8 +242,8 @@ def print_table(results: dict[str, Any]) -> None:
     print(
         "\nAway from haodf: top-1 / top-3 (ECE; the ECE a perfectly calibrated model would read "
         "on that set, mean of draws) per set; `*_holdout` sets were never used to choose "
-        "anything, `en_dev` and `en_retired_holdout` calibrate the sentence family's English "
-        "route.\n"
+        "anything, `en_dev` (with `en_train_a`/`_b`) trains the sentence family's English route "
+        "and `en_retired_holdout` calibrates it.\n"
     )
     names = sorted({s for e in results["families"].values() for s in e.get("shift", {})})
     print("| family | haodf test | " + " | ".join(names) + " |")

@@ -134,13 +134,13 @@ def test_backstop_config_refuses_training_on_held_out_vignettes(settings: dict) 
     assert "data/vignettes/urgency/holdout.jsonl" not in UrgencyBackstopConfig().vignettes
 
 
-def test_english_route_calibrates_on_dev_and_retired_files_never_the_holdout() -> None:
+def test_english_route_calibrates_on_the_retired_file_never_the_holdout() -> None:
     from pydantic import ValidationError
 
     from training.config import UsemMlpConfig
 
     default = UsemMlpConfig().english_calibration_paths
-    assert [Path(p).name for p in default] == ["en_dev.jsonl", "en_retired_holdout.jsonl"]
+    assert [Path(p).name for p in default] == ["en_retired_holdout.jsonl"]
     assert all((ROOT / p).is_file() for p in default)
     # a config saved with the old single-file key still loads
     old = UsemMlpConfig.model_validate({"english_calibration_path": "data/x/en_dev.jsonl"})
@@ -287,3 +287,113 @@ def test_shift_sets_load_and_validate_against_the_labels() -> None:
         load_public_maps(ROOT / PUBLIC_MAPS, [label for label in labels if label != "皮肤科"])
     with pytest.raises(DataValidationError, match="unknown department"):
         load_department_vignettes(ROOT / "data/vignettes/departments/en_dev.jsonl", labels[1:])
+
+
+def test_english_vignettes_train_but_never_the_holdouts_or_the_calibration_files() -> None:
+    from pydantic import ValidationError
+
+    from training.config import ConfigError, TriageDataConfig
+
+    deployed = load_config(ROOT / "configs/triage.yaml")
+    assert isinstance(deployed, TriageConfig)
+    trained = [Path(p).name for p in deployed.data.vignette_training]
+    assert trained == ["en_dev.jsonl", "en_train_a.jsonl", "en_train_b.jsonl"]
+    assert all((ROOT / p).is_file() for p in deployed.data.vignette_training)
+    for held_out in ("en_holdout.jsonl", "zh_shift_holdout.jsonl"):
+        with pytest.raises(ValidationError, match="untouched split"):
+            TriageDataConfig(vignette_training=[f"data/vignettes/departments/{held_out}"])
+    both = "data/vignettes/departments/en_retired_holdout.jsonl"
+    with pytest.raises(ConfigError, match="must not also be training vignettes"):
+        load_config(ROOT / "configs/triage.yaml", [f"data.vignette_training=[{both}]"])
+
+
+def test_training_vignettes_join_the_train_split_repeated_with_distinct_ids(
+    tmp_path: Path,
+) -> None:
+    from training.triage.data import load_triage_data
+
+    config = load_config(ROOT / "configs/triage.yaml", TINY_TRIAGE_OVERRIDES)
+    assert isinstance(config, TriageConfig)
+    path = tmp_path / "en.jsonl"
+    rows = [
+        {
+            "id": "a1",
+            "text": "my knee gave way playing football",
+            "age": 30,
+            "sex": "M",
+            "department": "运动医学",
+            "language": "en",
+            "style": "lay",
+            "rationale": "sport injury",
+        },
+        {
+            "id": "a2",
+            "text": "itchy rash on both elbows",
+            "age": None,
+            "sex": None,
+            "department": "皮肤科",
+            "language": "en",
+            "style": "terse",
+            "rationale": "skin",
+        },
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    data_config = config.data.model_copy(
+        update={"source": "demo", "vignette_training": [str(path)], "vignette_repeat": 2}
+    )
+    data = load_triage_data(data_config)
+    added = data.frame[data.frame["origin"] == "vignette:en.jsonl"]
+    assert len(added) == 4 and set(added["split"]) == {"train"}
+    assert added["id"].is_unique and not set(added["id"]) & set(data.frame["id"].drop(added.index))
+    assert sorted(added["department"]) == ["皮肤科", "皮肤科", "运动医学", "运动医学"]
+    assert str(path) in data.files
+
+
+def test_embedding_route_rows_lose_their_ngrams_in_training() -> None:
+    from training.triage.families import embedding_route_rows
+    from training.triage.tfidf import to_csr
+    from triage.features import NgramBlock, TfidfFeaturizer
+
+    texts = ["膝盖打球后肿了", "my knee swelled up after football"]
+    featurizer = TfidfFeaturizer([NgramBlock("text", None, 1, 2, 1.0, 1)]).fit(texts)
+    x = to_csr(featurizer, texts, ["20+", "20+"])
+    routed = embedding_route_rows(x, texts, 0.3, featurizer)
+    ngrams = routed[:, : featurizer.age_offset_]
+    assert ngrams[0].nnz > 0 and ngrams[0].sum() == x[0, : featurizer.age_offset_].sum()
+    assert ngrams[1].sum() == 0  # the English row keeps only its age feature
+    assert routed[1, featurizer.age_offset_ :].sum() == x[1, featurizer.age_offset_ :].sum() > 0
+
+
+def test_backstop_weak_corpus_reads_real_requests_not_department_vignettes(
+    tmp_path: Path,
+) -> None:
+    from training.config import UrgencyBackstopConfig
+    from training.triage.data import load_triage_data
+    from training.triage.urgency import _weak_corpus
+    from triage.text import normalise
+    from triage.urgency import UrgencyEngine
+
+    config = load_config(ROOT / "configs/triage.yaml", TINY_TRIAGE_OVERRIDES)
+    assert isinstance(config, TriageConfig)
+    path = tmp_path / "en.jsonl"
+    row = {
+        "id": "v1",
+        "text": "sudden crushing chest pain and sweating",
+        "age": 60,
+        "sex": "M",
+        "department": "心内科",
+        "language": "en",
+        "style": "lay",
+        "rationale": "cardiac",
+    }
+    path.write_text(json.dumps(row), encoding="utf-8")
+    data_config = config.data.model_copy(
+        update={"source": "demo", "vignette_training": [str(path)], "vignette_repeat": 3}
+    )
+    data = load_triage_data(data_config)
+    settings = UrgencyBackstopConfig(vignettes=[], cblue_max_texts=0, english_corpus=False)
+    corpus = _weak_corpus(settings, config, data, UrgencyEngine.default())
+    real = data.part("train")
+    real = real[real["origin"] == data.source]
+    assert corpus.sizes["haodf_train"] == len(real) > 0
+    assert normalise(row["text"]) not in corpus.texts

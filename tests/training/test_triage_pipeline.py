@@ -42,7 +42,7 @@ def test_triage_pipeline_sentence_family_scores_english_from_the_embedding_alone
     manifest = predictor.bundle.manifest
     assert manifest.preprocessing["sentence_encoder"]["name"] == "runtime.usem3.v1"
     route = manifest.postprocessing["embedding_route"]
-    assert route["temperature"] > 0 and "en_dev.jsonl" in route["calibrated_on"]
+    assert route["temperature"] > 0 and "en_retired_holdout.jsonl" in route["calibrated_on"]
     texts = ["my knee swelled up after football", "膝盖打球后肿了"]
     feeds = predictor.encoder(texts, ["20+", "20+"])
     age_offset = predictor.encoder.featurizer.age_offset_  # type: ignore[attr-defined]

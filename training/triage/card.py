@@ -69,8 +69,9 @@ def _shift_section(shift: dict[str, dict[str, float]]) -> str:
     return (
         "Hand-written sets in other platforms' Chinese and in English, and English public sets "
         "mapped onto our departments (training/triage/shift.py). `*_holdout` sets are never used "
-        "to choose anything; `en_dev` calibrates the embedding-only route of the sentence "
-        "family.\n\n" + table(rows, ["set", *columns])
+        "to choose anything; `en_dev` trains the sentence family's embedding-only route "
+        "(with two more writers' files) and `en_retired_holdout` calibrates it.\n\n"
+        + table(rows, ["set", *columns])
     )
 
 

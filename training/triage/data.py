@@ -186,6 +186,10 @@ def load_triage_data(config: TriageDataConfig) -> TriageData:
         feedback = _feedback_frame(feedback_path, departments)
         files.append(feedback_path)
         frame = pd.concat([frame, feedback], ignore_index=True)
+    for vignette_path in map(Path, config.vignette_training):
+        vignettes = _vignette_frame(vignette_path, departments, config.vignette_repeat)
+        files.append(vignette_path)
+        frame = pd.concat([frame, vignettes], ignore_index=True)
     frame = _cap_train_rows(frame, config.max_train_rows)
     unlabeled = pd.DataFrame({"text": [], "age_bucket": []})
     if source == "haodf20" and config.unlabeled and haodf and (haodf / "unlabeled.csv").is_file():
@@ -274,6 +278,26 @@ def _feedback_frame(path: Path, departments: set[str]) -> pd.DataFrame:
         }
     )
     logger.info("added %d feedback rows from %s", len(extra), path)
+    return extra
+
+
+def _vignette_frame(path: Path, departments: set[str], repeat: int) -> pd.DataFrame:
+    """A hand-written department vignette file as training rows, each `repeat` times (the ids
+    stay distinct so the repeats never collide with each other or with haodf ids)."""
+    rows = load_department_vignettes(path, sorted(departments))
+    extra = pd.DataFrame(
+        {
+            "id": [f"vignette-{row.id}-{k}" for k in range(repeat) for row in rows],
+            "raw_text": [row.text for _ in range(repeat) for row in rows],
+            "text": [normalise(row.text) for _ in range(repeat) for row in rows],
+            "age_bucket": [age_bucket(row.age) for _ in range(repeat) for row in rows],
+            "department": [row.department for _ in range(repeat) for row in rows],
+            "disease": "",
+            "origin": f"vignette:{path.name}",
+            "split": "train",
+        }
+    )
+    logger.info("added %d vignette rows (%d x %d) from %s", len(extra), len(rows), repeat, path)
     return extra
 
 

@@ -33,7 +33,7 @@ from training.triage.evaluate import calibrate, core_metrics
 from training.triage.tfidf import feeds_to_csr, tfidf_preprocessing, to_csr
 from training.triage.trained import Feeds, Trained
 from triage.features import TfidfFeaturizer, age_bucket
-from triage.predictor import TfidfEncoder, TfidfSentenceEncoder
+from triage.predictor import TfidfEncoder, TfidfSentenceEncoder, cjk_share
 from triage.text import normalise
 
 logger = logging.getLogger(__name__)
@@ -206,6 +206,20 @@ def drop_ngrams(
     return x
 
 
+def embedding_route_rows(
+    x: sparse.csr_matrix, texts: list[str], min_cjk_share: float, featurizer: TfidfFeaturizer
+) -> sparse.csr_matrix:
+    """Zero the n-grams of the training rows that inference scores from the embedding alone
+    (too few CJK characters: English vignettes), so they train the route they will take."""
+    embedding_only = np.array([cjk_share(t) < min_cjk_share for t in texts], dtype=bool)
+    if not embedding_only.any():
+        return x
+    x = x.copy()
+    row_of_entry = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+    x.data[embedding_only[row_of_entry] & (x.indices < featurizer.age_offset_)] = 0.0
+    return x
+
+
 def _train_mlp(
     model_config: MlpConfig | UsemMlpConfig,
     seed: int,
@@ -364,8 +378,11 @@ def _labelled_inputs(
     """The training split as MLP inputs; rows without a known disease get -100."""
     train = data.part("train")
     disease_index = {d: i for i, d in enumerate(data.diseases)}
+    x = to_csr(featurizer, list(train["text"]), list(train["age_bucket"]))
+    if embed is not None and isinstance(model_config, UsemMlpConfig):
+        x = embedding_route_rows(x, list(train["text"]), model_config.min_cjk_share, featurizer)
     return MlpInputs(
-        x=to_csr(featurizer, list(train["text"]), list(train["age_bucket"])),
+        x=x,
         y=torch.from_numpy(np.searchsorted(data.labels, train["department"]).astype(np.int64)),
         y_disease=torch.tensor(
             [disease_index.get(d, -100) for d in train["disease"]], dtype=torch.int64

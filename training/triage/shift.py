@@ -6,12 +6,13 @@ Sets (each case may accept more than one department when the source's label span
   (relatives writing, very short, typos, mixed English, traditional characters), written by us;
 - ``en_dev`` / ``en_retired_holdout`` / ``en_holdout``: English complaints written by us from
   clinical knowledge (the first holdout was retired to calibration on 2026-12-03 and a larger
-  one written by two new writers took its place);
+  one written by two new writers took its place; since round 8 ``en_dev`` and two more writers'
+  files train the English route, so its ``en_dev`` figure is a training-set figure);
 - ``symptom2disease``, ``medical_speech``: English public sets from the shared data folder,
   mapped onto our departments by ``public_english_maps.yaml`` (clear labels only).
 
 The ``*_holdout`` sets are never used to choose anything; the ``*_dev`` and ``*_retired_*`` sets
-may be (the English dev and retired sets calibrate the embedding-only route). All are reported
+may be (the retired English set calibrates the embedding-only route). All are reported
 side by side.
 """
 
