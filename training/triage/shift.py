@@ -41,6 +41,7 @@ WRITTEN_SETS = (
     "zh_shift_holdout",
     "en_dev",
     "en_retired_holdout",
+    "en_retired_holdout_r2",
     "en_holdout",
 )
 PUBLIC_MAPS = SETS_DIR / "public_english_maps.yaml"
