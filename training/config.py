@@ -129,9 +129,13 @@ class UsemMlpConfig(_TfidfMlpSettings):
     # English complaints that calibrate the embedding-only route; an empty list calibrates it on
     # the validation split with the n-grams dropped. Never files the model trains on
     # (data.vignette_training): since round 8 the English writers' files train the route and
-    # the retired first holdout, a writer it never saw, calibrates it.
+    # the retired holdouts, writers it never saw, calibrate it (one writer's 220 complaints set
+    # an abstain threshold that answered too often on new writers).
     english_calibration_paths: list[str] = Field(
-        default_factory=lambda: ["data/vignettes/departments/en_retired_holdout.jsonl"]
+        default_factory=lambda: [
+            "data/vignettes/departments/en_retired_holdout.jsonl",
+            "data/vignettes/departments/en_retired_holdout_r2.jsonl",
+        ]
     )
 
     @model_validator(mode="before")

@@ -134,13 +134,20 @@ def test_backstop_config_refuses_training_on_held_out_vignettes(settings: dict) 
     assert "data/vignettes/urgency/holdout.jsonl" not in UrgencyBackstopConfig().vignettes
 
 
-def test_english_route_calibrates_on_the_retired_file_never_the_holdout() -> None:
+def test_english_route_calibrates_on_the_retired_files_never_the_holdout() -> None:
     from pydantic import ValidationError
 
     from training.config import UsemMlpConfig
 
     default = UsemMlpConfig().english_calibration_paths
-    assert [Path(p).name for p in default] == ["en_retired_holdout.jsonl"]
+    assert [Path(p).name for p in default] == [
+        "en_retired_holdout.jsonl",
+        "en_retired_holdout_r2.jsonl",
+    ]
+    deployed = load_config(ROOT / "configs/triage.yaml")
+    assert isinstance(deployed, TriageConfig)
+    usem = next(m for m in deployed.models if m.architecture == "triage.tfidf_usem_mlp.v1")
+    assert usem.english_calibration_paths == default  # type: ignore[union-attr]
     assert all((ROOT / p).is_file() for p in default)
     # a config saved with the old single-file key still loads
     old = UsemMlpConfig.model_validate({"english_calibration_path": "data/x/en_dev.jsonl"})
