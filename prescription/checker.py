@@ -550,6 +550,8 @@ class PrescriptionChecker:
                     unresolved.append(order.name)
                     drafts.append(self._unknown_drug(resolution, current))
                     continue
+                if resolution.kind == "read_as":
+                    drafts.append(self._read_as_note(resolution, current))
                 product = len(items)
                 for drug in resolution.ingredients:
                     items.append(
@@ -937,6 +939,26 @@ class PrescriptionChecker:
         )
 
     # -- single-drug checks -----------------------------------------------------------------
+
+    def _read_as_note(self, resolution: Resolution, current: bool) -> _Draft:
+        """Round 8: a misspelt name read as a known drug is checked as that drug, and says so (a
+        minor, never interruptive note), so the pharmacist confirms the reading."""
+        role = "current medication" if current else "prescribed drug"
+        drugs = ", ".join(resolution.ingredients)
+        names = "、".join(self.zh.get(d, d) for d in resolution.ingredients)
+        return _Draft(
+            "name_read_as",
+            "minor",
+            [resolution.written, *resolution.ingredients],
+            "knowledge_base",
+            f"The {role} '{resolution.written}' is not a known name; it was read as "
+            f"'{resolution.matched}' ({drugs}) and checked as that drug.",
+            "Confirm the drug and correct the name on the prescription.",
+            resolution.source,
+            message_zh=f"药品名称“{resolution.written}”未能直接识别，已按“{resolution.matched}”"
+            f"（{names}）审核。",
+            management_zh="请确认药品并更正处方上的名称。",
+        )
 
     def _unknown_drug(self, resolution: Resolution, current: bool) -> _Draft:
         hint = (

@@ -90,6 +90,8 @@ MECHANISMS: dict[str, tuple[str, str]] = {
     ),
     "hypotension": ("additive blood-pressure lowering: hypotension", "降压作用叠加，有低血压风险"),
     "hypoglycemia": ("risk of hypoglycaemia", "有低血糖风险"),
+    # round 8: glycyrrhizin (liquorice, 复方甘草酸苷, 异甘草酸镁) with potassium-losing diuretics
+    "hypokalemia": ("additive potassium loss: hypokalaemia", "排钾作用叠加，有低钾血症风险"),
     "nephrotoxicity": ("additive kidney toxicity", "肾毒性叠加"),
     "anticoagulant_bridging": (
         "a parenteral anticoagulant with a vitamin K antagonist: the overlap while warfarin takes "
@@ -203,6 +205,10 @@ MANAGEMENT: dict[tuple[str, str], tuple[str, str]] = {
     ("hyperkalemia", "contraindicated"): (
         "Do not combine unless hypokalaemia is documented and potassium is closely monitored.",
         "除非确诊低钾血症并密切监测血钾，否则禁止合用。",
+    ),
+    ("hypokalemia", "*"): (
+        "Check potassium before and during the course; prefer a glycyrrhizin-free product.",
+        "用药前后监测血钾；优先选择不含甘草酸的药品。",
     ),
     ("reduced_effect", "*"): (
         "Monitor the response; a dose change or an alternative may be needed.",
@@ -378,6 +384,7 @@ _TYPE_ZH = {
     "contraindication": "{drugs}：与患者情况（妊娠、哺乳、年龄或疾病）存在禁忌或需慎用。",
     "allergy": "{drugs}：患者有相关过敏史，可能发生过敏或交叉过敏。",
     "unknown_drug": "{drugs}：药品名称未能识别，未进行审核。",
+    "name_read_as": "{drugs}：药品名称有误，已按最接近的已知药品审核。",
     "interaction": "{drugs}：存在相互作用。",
 }
 _TYPE_MANAGEMENT_ZH = {
@@ -386,6 +393,7 @@ _TYPE_MANAGEMENT_ZH = {
     "contraindication": "请核对禁忌，选择替代药物或按说明书调整。",
     "allergy": "避免使用；如必须使用，请先评估过敏风险并密切监测。",
     "unknown_drug": "请核对名称或改用通用名；该药需人工审核。",
+    "name_read_as": "请确认药品并更正处方上的名称。",
     "interaction": "请药师审核后再签署。",
 }
 
@@ -408,6 +416,7 @@ _TYPE_EN = {
     ),
     "allergy": "{drugs}: the patient has a relevant allergy; risk of (cross-)allergy.",
     "unknown_drug": "{drugs}: drug name not recognised; not checked.",
+    "name_read_as": "{drugs}: misspelt name, checked as the closest known drug.",
     "interaction": "{drugs}: the drugs interact.",
 }
 _TYPE_MANAGEMENT_EN = {
@@ -416,6 +425,7 @@ _TYPE_MANAGEMENT_EN = {
     "contraindication": "Check the contraindication; choose an alternative or adjust per label.",
     "allergy": "Avoid; if essential, assess the allergy risk first and monitor closely.",
     "unknown_drug": "Check the name or use the generic name; this drug needs a manual review.",
+    "name_read_as": "Confirm the drug and correct the name on the prescription.",
     "interaction": "Pharmacist review before signing.",
 }
 

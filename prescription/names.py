@@ -131,6 +131,11 @@ _ZH_FORMS = sorted(
         "预充式注射器",
         "预充注射器",
         "预灌封注射器",
+        # round 8: oral-mucosa forms ("咪康唑口腔凝胶": 凝胶 alone left "咪康唑口腔")
+        "口腔凝胶",
+        "口腔贴片",
+        "口腔喷雾剂",
+        "口颊片",
     ],
     key=len,
     reverse=True,
@@ -227,7 +232,9 @@ _EN_FORMS = re.compile(
     r"nasal|nose|ophthalmic|eye|ear|otic|topical|vaginal|rectal|inhaled|inhalation|"
     r"nebuli[sz]er|nebuli[sz]ed|nebules?|respules|aqueous|metered|mdi|dpi|hfa|aerosol|"
     r"puffs?|actuations?|sprays|sachets?|pessar(y|ies)|enema|foam|mouthwash|emulsion|"
-    r"concentrate|lyophili[sz]ed|pfs)\b"
+    r"concentrate|lyophili[sz]ed|pfs|"
+    # round 8: skin-care forms written after a topical ("benzoyl peroxide 5% wash")
+    r"wash|face wash|body wash|cleanser|shampoo|soap|scrub|paint|liniment)\b"
 )
 _EN_SALTS = (
     "hydrochloride",
@@ -276,7 +283,9 @@ _STRENGTH = re.compile(
     r"hr?\b|小时)){0,2})"
     # Pack sizes "x 24": the x must not follow a letter, or ATC codes (L04AX01) lose their tail.
     # Round 6: "×"/"*" may follow a unit ("20mg*14粒", "0.25g×24粒/盒").
-    r"|(((?<![a-z])x|[×*])\s*\d+\s*(片|粒|袋|支|盒)?(\s*/\s*(盒|瓶|板))?)"
+    # Round 8: a count of doses or days after "×" ("2.5mg q12h×3次", "×7天") is an
+    # instruction, not part of the name.
+    r"|(((?<![a-z])x|[×*])\s*\d+\s*(片|粒|袋|支|盒|次|剂|天|日|周)?(\s*/\s*(盒|瓶|板))?)"
     r"|(\d+\s*(片|粒|袋|支)\s*/\s*(盒|瓶|板))"
     # Round 6: how many units a dose is ("SMZco 2片", "1粒/次", "2 揿"), a standalone number only
     # (never the digits of "b12片" or "654-2片").

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from prescription.names import name_key, name_variants
 
@@ -33,6 +34,67 @@ _CACHE_SIZE = 100_000
 # fuzz.ratio (0-100, 2 * matching characters / both lengths), 75 as difflib's 0.75 cutoff was
 # before; 3-character keys get a lower one that still lets one wrong character through (_cutoff).
 _SUGGESTION_CUTOFF = 75.0
+# Round 8: the misspelling reader (`DrugResolver.read_as`). A name that resolves no other way is
+# read as a known drug when exactly one drug's names are within one edit (substitution,
+# insertion, deletion or swap of two neighbours) and the edit is a readable slip (`_readable`).
+# Shortest names it tries: 3 Chinese characters (华法令), 6 letters (amoxicilin); shorter
+# English names are one edit from too many real drugs.
+_MIN_ZH_READ = 3
+_MIN_LATIN_READ = 6
+_LATIN_KEY = re.compile(r"[a-z][a-z \-']*[a-z]")
+# Characters Chinese prescribers write for one another in drug names (homophones and similar
+# shapes in handwriting and pinyin input): 奥美拉挫, 氯呲格雷, 阿托伐他丁, 华法令, 美沙拉秦. A
+# substitution within one of these pairs is the likeliest slip, so it wins over any other edit
+# at the same distance, and it is the only edit allowed in a 3-character name.
+_ZH_CONFUSABLE = frozenset(
+    frozenset(pair)
+    for pair in (
+        "挫唑",
+        "坐唑",
+        "哇唑",
+        "呲吡",
+        "比吡",
+        "丁汀",
+        "令林",
+        "琳林",
+        "匹司",
+        "斯司",
+        "秦嗪",
+        "定啶",
+        "米咪",
+        "脒咪",
+        "洛络",
+        "铜酮",
+        "芬酚",
+        "胺氨",
+        "莎沙",
+        "昔西",
+        "伟韦",
+        "泮潘",
+        "哌呱",
+        "塞噻",
+        "密嘧",
+        "奎喹",
+        "卞苄",
+        "黄磺",
+        "甙苷",
+        "粘黏",
+        "卓䓬",
+        "搏博",
+        "喏诺",
+        "孢胞",
+        "菌茵",
+        "霉梅",
+        "酯脂",
+        "坦担",
+        "伐法",
+        "氟弗",
+        "胍瓜",
+        "醇淳",
+        "宁柠",
+        "发法",
+    )
+)
 ABBREVIATIONS = Path(__file__).resolve().parent / "curated" / "abbreviations.csv"
 ABBREVIATIONS_FILE = "curated_abbreviations.csv"  # its name inside a bundle
 
@@ -102,6 +164,9 @@ class DrugResolver:
             abbreviations = load_abbreviations()
         self.abbreviations = self._known(abbreviations)
         self._suggestion_keys: list[str] | None = None
+        # read_as's pools, Chinese and Latin keys apart, built on the first misspelling
+        self._read_pools: dict[tuple[bool, int], list[str]] | None = None
+        self._clinical_drugs: set[str] | None = None
         # Per instance, so the cache goes with the bundle's resolver; least recently used names
         # are dropped at the bound (the same few hundred names make up most prescriptions).
         self._cached_resolve: Callable[[str], Resolution] = functools.lru_cache(
@@ -148,6 +213,9 @@ class DrugResolver:
         split = self._split_combination(written) or self._split_concatenated(written)
         if split is not None:
             return split
+        read = self.read_as(written)
+        if read is not None:
+            return read
         return Resolution(written, (), suggestions=self.suggest(written))
 
     def _lookup(self, written: str) -> tuple[str, tuple[tuple[str, ...], str, str]] | None:
@@ -215,6 +283,98 @@ class DrugResolver:
         parts = best[len(key)]
         return parts if parts is not None and len(parts) >= 2 else None
 
+    def read_as(self, written: str) -> Resolution | None:
+        """Round 8: a misspelling a pharmacist reads through ("华法令", "奥美拉挫肠溶胶囊",
+        "amoxicilin", "metformine XR"), resolved as the one drug it is an edit away from, with
+        kind "read_as" so the checker shows how it was read; None when no key of the name is
+        close to exactly one drug.
+
+        Each key of the name (strengths, forms and salts stripped) at least _MIN_ZH_READ /
+        _MIN_LATIN_READ long is compared with the known names of its script (optimal string
+        alignment distance 1). Every name within one edit must name the same ingredients: a
+        name one edit from two drugs (a new gliptin between 西格列汀 and 沙格列汀) stays
+        unresolved, as guessing there is how look-alike errors reach a patient.
+        """
+        for key in name_variants(written):
+            chinese = bool(_CJK.fullmatch(key))
+            if not chinese and not _LATIN_KEY.fullmatch(key):
+                continue
+            if len(key) < (_MIN_ZH_READ if chinese else _MIN_LATIN_READ):
+                continue
+            found = self._closest(key, chinese)
+            if found == "ambiguous":
+                return None
+            if found is not None:
+                entry = self.abbreviations.get(found) or self.aliases[found]
+                note = f"read as '{found}' (one character from '{key}')"
+                return Resolution(written, entry[0], found, "read_as", note)
+        return None
+
+    def _closest(self, key: str, chinese: bool) -> str | None:
+        """The known key `key` is a misspelling of; "ambiguous" when more than one drug is
+        within one edit; None when none can be read.
+
+        Readable edits only (`_readable`), into drugs a prescriber orders (`_clinical`): a
+        leave-one-drug-out run over the bundle's names (README, round 8) showed that any
+        Chinese edit other than a confusable pair turns real drugs the table may lack into
+        others (单硝酸异山梨酯 -> 硝酸异山梨酯, 伊马替尼 -> 伊布替尼, 左氧氟沙星 -> 氧氟沙星),
+        as does an English edit of the first letter (aclidinium -> clidinium).
+        """
+        matches = process.extract(
+            key, self._read_pool(chinese, len(key)), scorer=OSA.distance, score_cutoff=1, limit=None
+        )
+        near: set[tuple[str, ...]] = set()  # every drug one edit away, readable or not
+        readings: list[str] = []
+        for candidate, distance, _index in matches:
+            if distance == 0:
+                continue
+            entry = self.abbreviations.get(candidate) or self.aliases[candidate]
+            near.add(entry[0])
+            # drugstandards' synonyms hold brands and misspellings of their own ("gababentin",
+            # "depamine"): a name is read into a generic, never into another misspelling
+            if (
+                entry[1] != "synonym"
+                and _readable(key, candidate, chinese)
+                and self._clinical(entry[0])
+            ):
+                readings.append(candidate)
+        if not readings:
+            return None
+        return sorted(readings)[0] if len(near) == 1 else "ambiguous"
+
+    def _clinical(self, meaning: tuple[str, ...]) -> bool:
+        """Whether every ingredient is a drug prescribers order: in DDInter, or named by a
+        curated table (Chinese names, combinations, patent medicines, abbreviations), not one
+        of DrugBank's experimental compounds."""
+        if self._clinical_drugs is None:
+            curated = {"zh_generic", "zh_brand", "combination", "zh_patent_medicine"}
+            self._clinical_drugs = {
+                drug
+                for ingredients, kind, source in self.aliases.values()
+                if kind in curated or (kind == "canonical" and source == "ddinter")
+                for drug in ingredients
+            } | {drug for entry in self.abbreviations.values() for drug in entry[0]}
+        return all(drug in self._clinical_drugs for drug in meaning)
+
+    def _read_pool(self, chinese: bool, length: int) -> list[str]:
+        """Known keys of one script, one character shorter to one longer than `length` (the only
+        ones an edit can reach), ATC codes left out; bucketed by length on first use."""
+        if self._read_pools is None:
+            keys = {k for k, entry in self.aliases.items() if entry[1] != "atc_code"}
+            keys |= set(self.abbreviations)
+            pools: dict[tuple[bool, int], list[str]] = {}
+            for key in sorted(keys):
+                if _CJK.fullmatch(key) and len(key) >= _MIN_ZH_READ:
+                    pools.setdefault((True, len(key)), []).append(key)
+                elif _LATIN_KEY.fullmatch(key) and len(key) >= _MIN_LATIN_READ - 1:
+                    pools.setdefault((False, len(key)), []).append(key)
+            self._read_pools = pools
+        return [
+            key
+            for size in (length - 1, length, length + 1)
+            for key in self._read_pools.get((chinese, size), [])
+        ]
+
     def suggest(self, written: str) -> tuple[str, ...]:
         """Known names close to an unresolved one (for the pharmacist, never auto-applied),
         closest first.
@@ -237,6 +397,29 @@ class DrugResolver:
             score_cutoff=_cutoff(len(key)),
         )
         return tuple(match for match, _score, _index in matches)
+
+
+def _readable(written: str, known: str, chinese: bool) -> bool:
+    """Whether a one-edit slip is one a reader may take as the known name: in Chinese only a
+    confusable-pair substitution; in English an edit inside one word of 5 letters or more that
+    keeps its first letter (a changed letter designator, "hepatitis a/b vaccine", "factor ix/x",
+    names another product)."""
+    if chinese:
+        return _confusable_substitution(written, known)
+    words, known_words = written.split(), known.split()
+    if len(words) != len(known_words):
+        return False
+    return all(
+        a == b or (len(a) >= 5 and a[0] == b[0]) for a, b in zip(words, known_words, strict=True)
+    )
+
+
+def _confusable_substitution(written: str, known: str) -> bool:
+    """Whether `written` is `known` with one character swapped for its confusable partner."""
+    if len(written) != len(known):
+        return False
+    diffs = [(a, b) for a, b in zip(written, known, strict=True) if a != b]
+    return len(diffs) == 1 and frozenset(diffs[0]) in _ZH_CONFUSABLE
 
 
 def _has_name(key: str) -> bool:

@@ -17,8 +17,16 @@ MAX_DOSE_MG = 100_000
 
 Severity = Literal["contraindicated", "major", "moderate", "minor"]
 Frequency = Literal["daily", "every_other_day", "weekly", "monthly", "once"]
+# "name_read_as" (round 8): a misspelt name the checker read as a known drug; never interruptive,
+# it shows the pharmacist the reading so a wrong one is caught.
 AlertType = Literal[
-    "interaction", "duplicate_therapy", "dose", "contraindication", "allergy", "unknown_drug"
+    "interaction",
+    "duplicate_therapy",
+    "dose",
+    "contraindication",
+    "allergy",
+    "unknown_drug",
+    "name_read_as",
 ]
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from prescription.resolver import DrugResolver
-from training.prescription.drugs import DrugTable, load_drug_table
+from training.prescription.drugs import DrugTable, add_curated_drugs, load_drug_table
 from training.prescription.kb import ANSM_LEVELS, build_aliases, strip_accents
 from training.prescription.train import validate_curated
 
@@ -30,7 +30,10 @@ def safety(data_dir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def table(safety: Path) -> DrugTable:
-    return load_drug_table(safety)
+    # as the build does (round 8): the curated drugs, herbs and patent medicines join the table
+    table = load_drug_table(safety)
+    add_curated_drugs(table, CURATED)
+    return table
 
 
 def _header(path: Path, delimiter: str = ",") -> list[str]:

@@ -166,7 +166,11 @@ def test_resolver_suggestions_misspellings_do_not_resolve_but_suggest_the_drug(
     missed = []
     for written, drug in MISSPELLINGS:
         resolution = resolver.resolve(written)
-        assert not resolution.resolved, f"{written!r} must be suggested, never auto-applied"
+        # round 8 (issue 11): a slip one edit from exactly one drug is read as it, with a
+        # "read as" note; it must then be the drug meant, and anything else stays a suggestion
+        if resolution.resolved:
+            assert resolution.kind == "read_as" and resolution.ingredients == (drug,), written
+            continue
         assert len(resolution.suggestions) <= 3
         if not resolution.suggestions or drug not in _drugs(resolver, resolution.suggestions[0]):
             missed.append((written, resolution.suggestions))
@@ -248,9 +252,15 @@ def real_resolver(data_dir: Path) -> DrugResolver:
 def test_resolver_suggestions_on_the_real_alias_table(real_resolver: DrugResolver) -> None:
     resolver = real_resolver
     keys = sorted(set(resolver.aliases) | set(resolver.abbreviations))
+    read = 0
     for written, drug in MISSPELLINGS:  # the set is still what it claims to be
-        assert not resolver.resolve(written).resolved, written
+        resolution = resolver.resolve(written)
+        # round 8: only the misspelling reader resolves one, and only as the drug meant
+        assert not resolution.resolved or resolution.kind == "read_as", written
+        assert not resolution.resolved or drug in resolution.ingredients, written
+        read += resolution.resolved
         assert resolver.resolve(drug).resolved or not drug.isascii(), drug
+    print(f"read as the drug meant: {read}/{len(MISSPELLINGS)}, read as another drug: 0")
     resolver.suggest("warm up")  # builds the pool once
     scores = {}
     for name, suggest in (

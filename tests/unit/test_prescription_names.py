@@ -57,8 +57,10 @@ def test_prescription_names_resolve(
 
 
 def test_prescription_names_unknown_is_reported_with_suggestions(resolver: DrugResolver) -> None:
-    resolution = resolver.resolve("ibuprofan")
+    # two letters off: suggested, never applied (round 8 reads one-letter slips as the drug)
+    resolution = resolver.resolve("ibuprafan")
     assert not resolution.resolved and resolution.suggestions == ("ibuprofen",)
+    assert resolver.resolve("ibuprofan").kind == "read_as"
     assert not resolver.resolve("Zorblaxitol").resolved
 
 

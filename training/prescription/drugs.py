@@ -224,3 +224,46 @@ def _drop_foreign_codes(drugs: dict[str, Drug], atc_names: dict[str, str]) -> No
                 for code in drug.atc
                 if code in own or atc_names.get(code, "").lower() in ("", base)
             }
+
+
+# Round 8: drugs a Chinese hospital dispenses daily that neither DDInter nor DrugBank's slim table
+# holds (NMPA-only drugs, herbs, probiotics) and the Chinese patent medicines
+# (prescription/curated/extra_drugs.csv, patent_medicines.csv). Without a canonical entry their
+# names can only be "unresolved", so the pharmacist never sees the documented interactions of
+# danshen, toad venom or an ethanol tincture.
+EXTRA_DRUGS_FILE = "extra_drugs.csv"
+PATENT_MEDICINES_FILE = "patent_medicines.csv"
+
+
+def add_curated_drugs(table: DrugTable, curated_dir: Path) -> int:
+    """Add the curated drugs and patent-medicine products to `table` (in place); a name the
+    sources already know is left as the sources have it. Returns how many were added.
+
+    A patent medicine becomes a drug of its own when its row lists no ingredients or lists
+    itself (the herbal formula has no interactions of its own, but must resolve); one listing
+    only known ingredients (丹参注射液 -> danshen) resolves to them and adds nothing.
+    ATC codes missing from the WHO file are dropped, as for every other drug.
+    """
+    added = 0
+    rows = (
+        read_csv_rows(curated_dir / EXTRA_DRUGS_FILE)
+        if (curated_dir / EXTRA_DRUGS_FILE).exists()
+        else []
+    )
+    for row in rows:
+        codes = {c for c in row["atc"].split("|") if c and c in table.atc_names}
+        added += _add_curated(table, row["name"], row["display"], codes)
+    patent = curated_dir / PATENT_MEDICINES_FILE
+    for row in read_csv_rows(patent) if patent.exists() else []:
+        ingredients = [name for name in row["ingredients"].split("|") if name]
+        if not ingredients or row["name"] in ingredients:
+            added += _add_curated(table, row["name"], row["name"], set())
+    return added
+
+
+def _add_curated(table: DrugTable, name: str, display: str, codes: set[str]) -> int:
+    key = name.strip().lower()
+    if key in table.drugs:
+        return 0
+    table.drugs[key] = Drug(name=key, display=display, atc=codes)
+    return 1

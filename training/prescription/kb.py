@@ -42,6 +42,7 @@ from prescription.messages import MECHANISMS
 from prescription.names import name_key
 from prescription.tables import TABLE_COLUMNS
 from training.prescription.drugs import (
+    PATENT_MEDICINES_FILE,
     WHO_COMBINATIONS_FILE,
     Drug,
     DrugTable,
@@ -75,6 +76,8 @@ ALIAS_PRIORITY = {
     "canonical": 9,
     "zh_generic": 8,
     "zh_brand": 8,
+    # round 8: Chinese patent medicines (prescription/curated/patent_medicines.csv)
+    "zh_patent_medicine": 8,
     "combination": 7,
     "atc_code": 6,
     "who_name": 5,
@@ -354,7 +357,25 @@ def add_curated_aliases(
             builder.add(row["product"], ingredients, "combination", row["source"])
         else:
             skipped += 1
+    skipped += _add_patent_medicines(builder, curated_dir, known)
     return {"curated_aliases_skipped": skipped}
+
+
+def _add_patent_medicines(builder: AliasBuilder, curated_dir: Path, known: set[str]) -> int:
+    """Round 8: every name of a Chinese patent medicine (复方丹参滴丸, 藿香正气水 ...) resolves to
+    the ingredients that matter for checking (danshen, ethanol ...), or to the product itself when
+    none do (蒲地蓝消炎口服液), so it is a known product, not an unresolved name. Returns the
+    rows skipped for naming a drug outside `known`."""
+    path = curated_dir / PATENT_MEDICINES_FILE
+    skipped = 0
+    for row in read_csv_rows(path) if path.exists() else []:
+        ingredients = [name for name in row["ingredients"].split("|") if name] or [row["name"]]
+        if not all(name in known for name in ingredients):
+            skipped += 1
+            continue
+        for alias in row["aliases"].split("|"):
+            builder.add(alias, ingredients, "zh_patent_medicine", row["source"])
+    return skipped
 
 
 def _preferred(table: DrugTable, names: Iterable[str]) -> str | None:

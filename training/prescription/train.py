@@ -52,7 +52,7 @@ from training.prescription.drug_features import (
     make_splits,
     novelty,
 )
-from training.prescription.drugs import DrugTable, load_drug_table
+from training.prescription.drugs import DrugTable, add_curated_drugs, load_drug_table
 from training.prescription.golden import CASES, case_failures
 from training.prescription.kb import (
     KnowledgeBase,
@@ -242,6 +242,9 @@ def prepare(config: PrescriptionConfig) -> Prepared:
         if safety is None:
             raise DataError("data.source is shared but no data directory was found")
         table = load_drug_table(safety)
+        # round 8: NMPA-only drugs, herbs, probiotics and patent medicines the sources lack
+        extra = add_curated_drugs(table, curated_dir)
+        logger.info("curated drugs added to the drug table: %d", extra)
         kb = build_knowledge_base(table, safety, curated_dir)
         sources = [
             "DDInter 1.0",
