@@ -314,41 +314,43 @@ def test_english_vignettes_train_but_never_the_holdouts_or_the_calibration_files
         load_config(ROOT / "configs/triage.yaml", [f"data.vignette_training=[{both}]"])
 
 
-def test_training_vignettes_join_the_train_split_repeated_with_distinct_ids(
-    tmp_path: Path,
-) -> None:
+def _with_vignettes(
+    tmp_path: Path, rows: list[dict[str, object]], repeat: int
+) -> tuple[TriageConfig, TriageData, Path]:
+    """The tiny demo config, and its data with these department vignettes as training rows."""
     from training.triage.data import load_triage_data
 
     config = load_config(ROOT / "configs/triage.yaml", TINY_TRIAGE_OVERRIDES)
     assert isinstance(config, TriageConfig)
     path = tmp_path / "en.jsonl"
-    rows = [
-        {
-            "id": "a1",
-            "text": "my knee gave way playing football",
-            "age": 30,
-            "sex": "M",
-            "department": "运动医学",
-            "language": "en",
-            "style": "lay",
-            "rationale": "sport injury",
-        },
-        {
-            "id": "a2",
-            "text": "itchy rash on both elbows",
-            "age": None,
-            "sex": None,
-            "department": "皮肤科",
-            "language": "en",
-            "style": "terse",
-            "rationale": "skin",
-        },
-    ]
     path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     data_config = config.data.model_copy(
-        update={"source": "demo", "vignette_training": [str(path)], "vignette_repeat": 2}
+        update={"source": "demo", "vignette_training": [str(path)], "vignette_repeat": repeat}
     )
-    data = load_triage_data(data_config)
+    return config, load_triage_data(data_config), path
+
+
+def _vignette(ident: str, text: str, department: str) -> dict[str, object]:
+    return {
+        "id": ident,
+        "text": text,
+        "age": 30,
+        "sex": None,
+        "department": department,
+        "language": "en",
+        "style": "lay",
+        "rationale": "written for this test",
+    }
+
+
+def test_training_vignettes_join_the_train_split_repeated_with_distinct_ids(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        _vignette("a1", "my knee gave way playing football", "运动医学"),
+        _vignette("a2", "itchy rash on both elbows", "皮肤科"),
+    ]
+    _, data, path = _with_vignettes(tmp_path, rows, repeat=2)
     added = data.frame[data.frame["origin"] == "vignette:en.jsonl"]
     assert len(added) == 4 and set(added["split"]) == {"train"}
     assert added["id"].is_unique and not set(added["id"]) & set(data.frame["id"].drop(added.index))
@@ -375,32 +377,15 @@ def test_backstop_weak_corpus_reads_real_requests_not_department_vignettes(
     tmp_path: Path,
 ) -> None:
     from training.config import UrgencyBackstopConfig
-    from training.triage.data import load_triage_data
     from training.triage.urgency import _weak_corpus
     from triage.text import normalise
     from triage.urgency import UrgencyEngine
 
-    config = load_config(ROOT / "configs/triage.yaml", TINY_TRIAGE_OVERRIDES)
-    assert isinstance(config, TriageConfig)
-    path = tmp_path / "en.jsonl"
-    row = {
-        "id": "v1",
-        "text": "sudden crushing chest pain and sweating",
-        "age": 60,
-        "sex": "M",
-        "department": "心内科",
-        "language": "en",
-        "style": "lay",
-        "rationale": "cardiac",
-    }
-    path.write_text(json.dumps(row), encoding="utf-8")
-    data_config = config.data.model_copy(
-        update={"source": "demo", "vignette_training": [str(path)], "vignette_repeat": 3}
-    )
-    data = load_triage_data(data_config)
+    row = _vignette("v1", "sudden crushing chest pain and sweating", "心内科")
+    config, data, _ = _with_vignettes(tmp_path, [row], repeat=3)
     settings = UrgencyBackstopConfig(vignettes=[], cblue_max_texts=0, english_corpus=False)
     corpus = _weak_corpus(settings, config, data, UrgencyEngine.default())
     real = data.part("train")
     real = real[real["origin"] == data.source]
     assert corpus.sizes["haodf_train"] == len(real) > 0
-    assert normalise(row["text"]) not in corpus.texts
+    assert normalise(str(row["text"])) not in corpus.texts
