@@ -192,18 +192,23 @@ def _bag_inputs(x: sparse.csr_matrix, dense: np.ndarray | None = None) -> tuple[
     return inputs if dense is None else (*inputs, torch.from_numpy(dense))
 
 
+def _zero_ngrams(x: sparse.csr_matrix, rows: np.ndarray, age_offset: int) -> sparse.csr_matrix:
+    """A copy of `x` with the n-gram features (columns below `age_offset`, not the age) of the
+    marked rows zeroed; `x` itself when no row is marked."""
+    if not rows.any():
+        return x
+    x = x.copy()
+    row_of_entry = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+    x.data[rows[row_of_entry] & (x.indices < age_offset)] = 0.0
+    return x
+
+
 def drop_ngrams(
     x: sparse.csr_matrix, rate: float, age_offset: int, rng: np.random.Generator
 ) -> sparse.csr_matrix:
     """Zero the n-gram features (not the age) of a random `rate` share of rows: those rows teach
     the model to classify from the sentence embedding alone, as it must for English."""
-    dropped_rows = rng.random(x.shape[0]) < rate
-    if not dropped_rows.any():
-        return x
-    x = x.copy()
-    row_of_entry = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
-    x.data[dropped_rows[row_of_entry] & (x.indices < age_offset)] = 0.0
-    return x
+    return _zero_ngrams(x, rng.random(x.shape[0]) < rate, age_offset)
 
 
 def embedding_route_rows(
@@ -212,12 +217,7 @@ def embedding_route_rows(
     """Zero the n-grams of the training rows that inference scores from the embedding alone
     (too few CJK characters: English vignettes), so they train the route they will take."""
     embedding_only = np.array([cjk_share(t) < min_cjk_share for t in texts], dtype=bool)
-    if not embedding_only.any():
-        return x
-    x = x.copy()
-    row_of_entry = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
-    x.data[embedding_only[row_of_entry] & (x.indices < featurizer.age_offset_)] = 0.0
-    return x
+    return _zero_ngrams(x, embedding_only, featurizer.age_offset_)
 
 
 def _train_mlp(
