@@ -15,7 +15,7 @@ from prescription.tables import TABLE_COLUMNS
 from runtime.schema import ModelRef
 from tests.unit.prescription_stubs import FixedScorer
 from training.prescription.drugs import Drug, DrugTable
-from training.prescription.kb import to_csv
+from training.prescription.kb import override_rows, to_csv
 
 CURATED = Path(__file__).resolve().parents[2] / "prescription/curated"
 
@@ -45,6 +45,15 @@ def curated_checker(
         AlertPolicy(),
         ModelRef(name="test", version="0"),
     )
+
+
+def curated_overrides_checker(
+    resolver: Any, atc: dict[str, tuple[str, ...]], folder: Path
+) -> PrescriptionChecker:
+    """`curated_checker` over a knowledge base of the curated override rows that name drugs of
+    `atc` (the round tests' fixture), written into `folder`."""
+    overrides, _ = override_rows(drug_table(atc), CURATED)
+    return curated_checker(resolver, atc, overrides_kb(folder, overrides))
 
 
 def check(checker: PrescriptionChecker, patient: dict, *drugs: dict, current: tuple = ()) -> Any:

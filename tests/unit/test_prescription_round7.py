@@ -25,14 +25,10 @@ from prescription.clinical import normalise_text
 from prescription.names import name_key, name_variants
 from prescription.resolver import Aliases, DrugResolver, Resolution, load_abbreviations
 from tests.unit.prescription_curated import (
-    CURATED,
     check,
-    curated_checker,
-    drug_table,
+    curated_overrides_checker,
     first_alert,
-    overrides_kb,
 )
-from training.prescription.kb import override_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -84,8 +80,7 @@ class _Resolver:
 
 @pytest.fixture(scope="module")
 def checker(tmp_path_factory: pytest.TempPathFactory) -> PrescriptionChecker:
-    overrides, _ = override_rows(drug_table(ATC), CURATED)
-    return curated_checker(_Resolver(), ATC, overrides_kb(tmp_path_factory.mktemp("kb"), overrides))
+    return curated_overrides_checker(_Resolver(), ATC, tmp_path_factory.mktemp("kb"))
 
 
 def _grade(result, alert_type: str, *drugs: str) -> tuple[str, bool] | None:

@@ -13,17 +13,16 @@ import pytest
 
 from prescription.checker import PrescriptionChecker
 from prescription.names import name_variants
-from prescription.resolver import Aliases, DrugResolver, Resolution
+from prescription.resolver import Aliases, DrugResolver
 from tests.unit.prescription_curated import (
     CURATED,
     check,
-    curated_checker,
+    curated_overrides_checker,
     drug_table,
     first_alert,
-    overrides_kb,
 )
 from training.prescription.drugs import add_curated_drugs
-from training.prescription.kb import AliasBuilder, add_curated_aliases, override_rows
+from training.prescription.kb import AliasBuilder, add_curated_aliases
 
 # Chinese generic names and English names as the bundle spells them (name -> ingredient).
 _NAMES = {
@@ -205,21 +204,11 @@ _ATC = {
 }
 
 
-class _ReadingResolver:
-    """Resolves through a small DrugResolver; 'danshen'-style herb names resolve as themselves."""
-
-    def __init__(self) -> None:
-        self.inner = _resolver({name: name for name in _ATC})
-
-    def resolve(self, written: str) -> Resolution:
-        return self.inner.resolve(written)
-
-
 @pytest.fixture(scope="module")
 def checker(tmp_path_factory: pytest.TempPathFactory) -> PrescriptionChecker:
-    overrides, _ = override_rows(drug_table(_ATC), CURATED)
-    kb = overrides_kb(tmp_path_factory.mktemp("kb"), overrides)
-    return curated_checker(_ReadingResolver(), _ATC, kb)
+    # a small DrugResolver: 'danshen'-style herb names resolve as themselves
+    resolver = _resolver({name: name for name in _ATC})
+    return curated_overrides_checker(resolver, _ATC, tmp_path_factory.mktemp("kb"))
 
 
 def test_read_as_note_is_shown_and_never_interrupts(checker: PrescriptionChecker) -> None:
