@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -59,6 +59,14 @@ def emergency_concepts(engine: UrgencyEngine) -> frozenset[str]:
         for concept in group
         if concept not in states
     )
+
+
+def _assessed(engine: UrgencyEngine, texts: Sequence[str]) -> Iterator[tuple[Assessment, str]]:
+    """Each complaint (typed or normalised) assessed once with its mentions kept, with its
+    normalised text (the assessment's coordinates)."""
+    for text in texts:
+        normalised = normalise_with_offsets(text)
+        yield engine.assess(text, normalised=normalised, keep_mentions=True), normalised.text
 
 
 def _chronic(mention: Mention) -> bool:
@@ -122,10 +130,8 @@ class ContextFeatures:
         """Features [N, size] of complaints (typed or normalised; each is assessed once). Mentions
         and their contexts do not depend on age or sex, so neither is asked for."""
         rows = np.zeros((len(texts), self.size), dtype=np.float32)
-        for index, text in enumerate(texts):
-            normalised = normalise_with_offsets(text)
-            assessment = self.engine.assess(text, normalised=normalised, keep_mentions=True)
-            rows[index] = self.of_assessment(assessment, normalised.text)
+        for index, (assessment, normalised) in enumerate(_assessed(self.engine, texts)):
+            rows[index] = self.of_assessment(assessment, normalised)
         return rows
 
 
@@ -203,9 +209,4 @@ class DiscountMask:
 
     def __call__(self, texts: Sequence[str]) -> list[str]:
         """The masked normalised form of complaints (typed or normalised)."""
-        out = []
-        for text in texts:
-            normalised = normalise_with_offsets(text)
-            assessment = self.engine.assess(text, normalised=normalised, keep_mentions=True)
-            out.append(self.of_assessment(assessment, normalised.text))
-        return out
+        return [self.of_assessment(a, text) for a, text in _assessed(self.engine, texts)]
