@@ -239,6 +239,7 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r5.jsonl",
             "data/vignettes/urgency/retired_holdout_r6.jsonl",
             "data/vignettes/urgency/retired_holdout_r7.jsonl",
+            "data/vignettes/urgency/retired_holdout_r8.jsonl",
             "data/vignettes/urgency/train.jsonl",
             # train_lookalikes_r8.jsonl (480 written look-alikes) is not in the default: with
             # retired_holdout_r7 left out it cut look-alike false alarms 11.5% -> 7.6% but lost
