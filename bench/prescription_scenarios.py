@@ -30,7 +30,8 @@ An expected name matches an alert drug when, case-insensitively, after each is r
 keys, they share a key. The keys of a name are:
 
 1. the name, lower case, whitespace collapsed;
-2. the same without salt / ester words (`SALT_WORDS`: "warfarin sodium" -> "warfarin",
+2. the same without a bracketed route ("miconazole (topical)" -> "miconazole", round 9) and
+   without salt / ester words (`SALT_WORDS`: "warfarin sodium" -> "warfarin",
    "lithium carbonate" -> "lithium"), unless nothing else would be left (minerals keep their
    salt: "potassium chloride", "calcium carbonate");
 3. for each of these, the preferred name of its synonym group (`SYNONYM_GROUPS`: paracetamol =
@@ -266,10 +267,22 @@ def _norm(name: str) -> str:
     return " ".join(name.lower().split())
 
 
+# A route in brackets after a knowledge-base name ("miconazole (topical)", "timolol
+# (ophthalmic)"): DDInter's route-specific entries name the same drug.
+_ROUTE_QUALIFIER = re.compile(
+    r"\s*\((topical|ophthalmic|nasal|otic|inhalation|inhaled|oral|vaginal|rectal|systemic)\)$"
+)
+
+
 def name_keys(name: str) -> frozenset[str]:
     """Keys of one drug name (see the module docstring); two names match when keys overlap."""
     full = _norm(name)
     variants = {full}
+    # round 9: a DDInter route-specific entry ("miconazole (topical)") is still that drug
+    unrouted = _ROUTE_QUALIFIER.sub("", full)
+    if unrouted and unrouted != full:
+        variants.add(unrouted)
+        full = unrouted
     words = full.split()
     kept = [w for w in words if w not in SALT_WORDS]
     if kept and len(kept) < len(words):

@@ -218,6 +218,19 @@ class _Item:
     product: int  # which order it came from
     current: bool
     combination: bool
+    # Round 9: this ingredient's part of a combination product's written dose, when the
+    # product's ratio is known (combination_strengths.csv); None leaves the dose unsplit.
+    share: float | None = None
+
+    @property
+    def dose_mg(self) -> float | None:
+        """The amount of this ingredient per dose: the order's dose for a single drug, its part
+        of the product's dose for a combination of known ratio, else None (not checked)."""
+        if not self.combination:
+            return self.order.dose_mg
+        if self.share is None or self.order.dose_mg is None:
+            return None
+        return self.order.dose_mg * self.share
 
     @cached_property
     def route(self) -> str:
@@ -550,13 +563,18 @@ class PrescriptionChecker:
                     unresolved.append(order.name)
                     drafts.append(self._unknown_drug(resolution, current))
                     continue
-                if resolution.kind == "read_as":
+                if resolution.kind in ("read_as", "read_in_part"):
+                    # round 9: a name read from some of its words says which were left unread
                     drafts.append(self._read_as_note(resolution, current))
                 product = len(items)
+                combination = len(resolution.ingredients) > 1
                 for drug in resolution.ingredients:
-                    items.append(
-                        _Item(drug, order, product, current, len(resolution.ingredients) > 1)
+                    share = (
+                        self.rules.ingredient_share(drug, resolution.ingredients, order.name)
+                        if combination and order.dose_mg is not None
+                        else None
                     )
+                    items.append(_Item(drug, order, product, current, combination, share))
         context = self.rules.patient_context(request.patient)
         pairs, pair_drafts = self._pairs(items, patient_contexts(context, request.patient.age))
         drafts += pair_drafts
@@ -980,20 +998,20 @@ class PrescriptionChecker:
         drafts = []
         age, weight = request.patient.age, request.patient.weight_kg
         for item in prescribed:
-            order = item.order
-            if order.dose_mg is None or item.combination:
-                continue  # a combination's dose is per product, not per ingredient
+            order, dose = item.order, item.dose_mg
+            if dose is None:
+                continue  # a combination of unknown ratio: its dose is per product
             route = item.route
-            daily = order.dose_mg * order.times_per_day if order.times_per_day else None
+            daily = dose * order.times_per_day if order.times_per_day else None
             for limit in self.rules.dose_limits(item.drug, route, age):
                 if limit.unit != "mg":
                     continue
-                problem = self._dose_problem(order.dose_mg, daily, limit, weight)
+                problem = self._dose_problem(dose, daily, limit, weight)
                 if problem:
                     drafts.append(
                         _Draft(
                             "dose",
-                            _dose_grade(order.dose_mg, daily, limit),
+                            _dose_grade(dose, daily, limit),
                             [item.drug],
                             "curated",
                             f"{item.drug} ({order.name}): {problem}",
@@ -1190,21 +1208,22 @@ class PrescriptionChecker:
 
     @staticmethod
     def _organ_dose_problem(item: _Item, rule: OrganRule, weight: float | None) -> str | None:
-        """How an order breaks a renal/hepatic dose row, or None (combinations are skipped)."""
-        order = item.order
+        """How an order breaks a renal/hepatic dose row, or None (combinations of unknown ratio
+        are skipped; round 9: one of known ratio is checked on this ingredient's part)."""
+        order, dose = item.order, item.dose_mg
         if not rule.has_cap:
             return "the dose must be adjusted"
-        if order.dose_mg is None or item.combination:
+        if dose is None:
             return None
         times = order.times_per_day
         interval = FREQUENCY_INTERVAL_DAYS.get(order.frequency or "daily", 1)
         # Average amount per day: a 750 mg dose every 48 h counts as 375 mg/day.
         # No doses a day written: at least one, so the dose itself bounds the daily amount.
-        daily = order.dose_mg * (times or 1) / interval
+        daily = dose * (times or 1) / interval
         if rule.max_times_per_day is not None and times and times > rule.max_times_per_day:
             return f"{times} doses a day; at most {rule.max_times_per_day:g} a day"
-        if rule.max_single is not None and order.dose_mg > rule.max_single + 1e-9:
-            return f"{order.dose_mg:g} mg per dose exceeds {rule.max_single:g} mg"
+        if rule.max_single is not None and dose > rule.max_single + 1e-9:
+            return f"{dose:g} mg per dose exceeds {rule.max_single:g} mg"
         if daily is not None and rule.max_daily is not None and daily > rule.max_daily + 1e-9:
             return f"{daily:g} mg/day exceeds {rule.max_daily:g} mg/day"
         if daily is not None and weight is not None and rule.max_daily_per_kg is not None:

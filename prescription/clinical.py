@@ -44,6 +44,7 @@ CURATED_TABLES = (
     "course_limits.csv",
     "duplicate_classes.csv",
     "release_forms.csv",
+    "combination_strengths.csv",
 )
 # Added after bundles had been built without them: a bundle that lacks one loads with the table
 # empty (and a warning), so an older bundle keeps working without the new checks.
@@ -55,6 +56,7 @@ OPTIONAL_TABLES = frozenset(
         "course_limits.csv",
         "duplicate_classes.csv",
         "release_forms.csv",
+        "combination_strengths.csv",
     }
 )
 BUNDLE_PREFIX = "curated_"
@@ -803,6 +805,29 @@ def _course_limit(r: dict[str, str]) -> CourseLimit:
     )
 
 
+@dataclass(frozen=True)
+class Strength:
+    """Round 9: the ratio of a two-ingredient product (combination_strengths.csv) when its
+    written name matches `marker` (a regular expression on the name, NFKC, lower case, spaces
+    removed; None: any name of the pair, for products sold at one ratio only)."""
+
+    target_a: str
+    target_b: str
+    marker: re.Pattern[str] | None
+    parts_a: float
+    parts_b: float
+
+
+def _strength(row: dict[str, str]) -> Strength:
+    parts_a, parts_b = float(row["parts_a"]), float(row["parts_b"])
+    if parts_a <= 0 or parts_b <= 0:
+        raise ValueError(f"combination strength {row['target_a']}+{row['target_b']}: bad parts")
+    marker = row["marker"].strip()
+    return Strength(
+        row["target_a"], row["target_b"], re.compile(marker) if marker else None, parts_a, parts_b
+    )
+
+
 def _release_form(row: dict[str, str]) -> ReleaseForm:
     return ReleaseForm(
         marker=row["marker"],
@@ -880,6 +905,7 @@ class ClinicalRules:
         self.schedules = [_schedule_rule(r) for r in tables.get("schedules.csv", [])]
         self.course_limits = [_course_limit(r) for r in tables.get("course_limits.csv", [])]
         self.release_forms = [_release_form(r) for r in tables.get("release_forms.csv", [])]
+        self.strengths = [_strength(r) for r in tables.get("combination_strengths.csv", [])]
         self._check_enumerations()
 
     def _check_enumerations(self) -> None:
@@ -1168,6 +1194,25 @@ class ClinicalRules:
                 continue
             limits.append(limit)
         return limits
+
+    @lru_cache(maxsize=4096)  # noqa: B019
+    def ingredient_share(
+        self, drug: str, ingredients: tuple[str, ...], written: str
+    ) -> float | None:
+        """Round 9: the part of a two-ingredient product's written dose that is `drug`
+        (combination_strengths.csv: "阿莫西林克拉维酸钾片(7:1) 1g" is 7/8 amoxicillin), so the
+        renal and dose rows of each ingredient see its own amount; None when the product's ratio
+        is not known from its name (the dose is then not split, as before)."""
+        if len(ingredients) != 2 or drug not in ingredients:
+            return None
+        text = unicodedata.normalize("NFKC", written).lower().replace(" ", "")
+        for row in self.strengths:
+            if {row.target_a, row.target_b} != set(ingredients):
+                continue
+            if row.marker is None or row.marker.search(text):
+                share = row.parts_a if drug == row.target_a else row.parts_b
+                return share / (row.parts_a + row.parts_b)
+        return None
 
     @lru_cache(maxsize=16384)  # noqa: B019
     @lru_cache(maxsize=4096)  # noqa: B019

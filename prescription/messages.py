@@ -110,6 +110,16 @@ MECHANISMS: dict[str, tuple[str, str]] = {
         "toxicity rises with it",
         "标准方案中的预期联用：相互作用即用药目的，毒性随之增加",
     ),
+    # Round 9: disulfiram with metronidazole (acute psychosis, confusion; metronidazole label) and
+    # with ethanol-containing medicines (the disulfiram-alcohol reaction).
+    "psychosis": (
+        "acute psychotic reactions and confusion",
+        "可致急性精神病性反应和意识混乱",
+    ),
+    "disulfiram_reaction": (
+        "disulfiram-alcohol reaction: flushing, vomiting, tachycardia, hypotension",
+        "双硫仑样反应：潮红、呕吐、心动过速、低血压",
+    ),
     "duplicate": ("two drugs of the same class: duplicate therapy", "同类药物重复用药"),
     "generic": ("the two drugs interact", "两药存在相互作用"),
 }

@@ -136,11 +136,45 @@ _ZH_FORMS = sorted(
         "口腔贴片",
         "口腔喷雾剂",
         "口颊片",
+        # round 9: older and longer form words ("布洛芬冲剂", "复方甘草合剂", "莫米松鼻喷剂",
+        # "莫匹罗星软膏剂", "氟比洛芬巴布膏", "沙丁胺醇雾化溶液", "吲哚美辛直肠栓")
+        "冲剂",
+        "合剂",
+        "溶液剂",
+        "口服溶液剂",
+        "直肠栓",
+        "肛门栓",
+        "鼻用喷雾剂",
+        "鼻喷剂",
+        "鼻用凝胶",
+        "软膏剂",
+        "乳膏剂",
+        "眼膏剂",
+        "滴眼剂",
+        "眼药水",
+        "滴耳剂",
+        "滴鼻剂",
+        "巴布膏",
+        "巴布剂",
+        "凝胶膏",
+        "橡胶膏",
+        "雾化溶液",
+        "雾化吸入溶液",
+        "膜剂",
+        "涂膜剂",
+        "涂剂",
+        "含漱剂",
+        "漱口液",
+        "泡腾颗粒",
+        "肠溶颗粒",
+        "干糖浆",
+        "控释胶囊",
     ],
     key=len,
     reverse=True,
 )
-_ZH_FORM_PREFIXES = ("注射用", "吸入用", "外用", "口服")
+# Round 9: "阴道用" (vaginal use: 阴道用乳杆菌活菌胶囊) as 外用/注射用.
+_ZH_FORM_PREFIXES = ("注射用", "吸入用", "阴道用", "外用", "口服")
 # Infusion vehicles of ready-mixed bags ("左氧氟沙星氯化钠注射液", "利奈唑胺葡萄糖注射液"),
 # tried only once the name with its vehicle is unknown; "复方氯化钠注射液" (Ringer's) keeps it.
 _ZH_VEHICLES = ("氯化钠注射液", "葡萄糖注射液", "氯化钠", "葡萄糖")
@@ -216,6 +250,9 @@ _EN_FORMS = re.compile(
     r"for injection|gits|mr|"
     # strength designations: double / single strength ("Bactrim DS", "Septra SS"), forte
     r"ds|ss|forte|"
+    # round 9: enteric-coated designations written after a brand ("Azulfidine EN-tabs",
+    # "Salazopyrin EN")
+    r"en|en tabs|entabs|"
     # frequencies pharmacists append ("metformin 500 bid")
     r"qd|bid|tid|qid|qhs|qod|prn|stat|hs|qam|qpm|q\d+h|nocte|mane|"
     # round 6: every night / every week / twice or three times a week, as Chinese orders write
@@ -267,6 +304,16 @@ _EN_SALTS = (
     "dipropionate",
     "propionate",
     "valerate",
+    # round 9: salt and ester words written after an English generic ("clopidogrel bisulphate")
+    "bisulfate",
+    "bisulphate",
+    "bitartrate",
+    "pamoate",
+    "decanoate",
+    "medoxomil",
+    "cilexetil",
+    "proxetil",
+    "pivoxil",
 )
 # Strengths and pack sizes: "200mg", "0.3 g", "5mg/5ml", "10万单位", "x 24", "24片/盒".
 _STRENGTH = re.compile(
@@ -405,6 +452,22 @@ def _zh_variant_folds(key: str) -> list[str]:
     return ([whole] if whole != key else []) + folds
 
 
+def _salt_variants(key: str) -> list[str]:
+    """`key` without a trailing English salt word, a Chinese acid-salt prefix (盐酸) or a
+    trailing 钠/钾/钙/酯, each tried on its own."""
+    variants = []
+    words = key.split()
+    if len(words) > 1 and words[-1] in _EN_SALTS:
+        variants.append(" ".join(w for w in words if w not in _EN_SALTS))
+    for prefix in _ZH_SALT_PREFIXES:
+        if key.startswith(prefix) and len(key) > len(prefix) + 1:
+            variants.append(key[len(prefix) :])
+    for suffix in _ZH_SALT_SUFFIXES:
+        if key.endswith(suffix) and len(key) > len(suffix) + 1:
+            variants.append(key[: -len(suffix)])
+    return variants
+
+
 def name_variants(name: str) -> Iterator[str]:
     """Keys to try for a name, most specific first, without repeats.
 
@@ -429,6 +492,11 @@ def name_variants(name: str) -> Iterator[str]:
         # frequency has (round 6)
         candidates.append(_strip_zh_forms(_strip_en_forms(_strip_zh_forms(key))))
     for key in list(candidates):
+        # round 9: a live-bacteria product by its organism ("乳杆菌活菌胶囊" -> 乳杆菌), once
+        # the name with 活菌 (地衣芽孢杆菌活菌, 双歧杆菌三联活菌) has been tried
+        if key.endswith("活菌") and len(key) > 3:
+            candidates.append(key[:-2])
+    for key in list(candidates):
         # each word of a pack's name ("奈玛特韦片 利托那韦片" -> "奈玛特韦 利托那韦")
         if len(key.split()) > 1 and _CJK.search(key):
             candidates.append(" ".join(_strip_zh_forms(w) for w in key.split()))
@@ -441,16 +509,7 @@ def name_variants(name: str) -> Iterator[str]:
             ):
                 candidates.append(_strip_zh_forms(key[: -len(vehicle)]))
                 break
-    for key in list(candidates):
-        words = key.split()
-        if len(words) > 1 and words[-1] in _EN_SALTS:
-            candidates.append(" ".join(w for w in words if w not in _EN_SALTS))
-        for prefix in _ZH_SALT_PREFIXES:
-            if key.startswith(prefix) and len(key) > len(prefix) + 1:
-                candidates.append(key[len(prefix) :])
-        for suffix in _ZH_SALT_SUFFIXES:
-            if key.endswith(suffix) and len(key) > len(suffix) + 1:
-                candidates.append(key[: -len(suffix)])
+    candidates += [v for key in list(candidates) for v in _salt_variants(key)]
     for key in list(candidates):
         inner = _ZH_INNER_SALT.sub("", key)
         if inner != key and len(inner) > 1:

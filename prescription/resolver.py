@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ _SUGGESTION_CUTOFF = 75.0
 _MIN_ZH_READ = 3
 _MIN_LATIN_READ = 6
 _LATIN_KEY = re.compile(r"[a-z][a-z \-']*[a-z]")
+# Round 9: brackets around a brand written after the generic ("氯雷他定片（开瑞坦）") split words.
+_BRACKET_CHARS = re.compile(r"[()\[\]{}【】]")
 # Characters Chinese prescribers write for one another in drug names (homophones and similar
 # shapes in handwriting and pinyin input): 奥美拉挫, 氯呲格雷, 阿托伐他丁, 华法令, 美沙拉秦. A
 # substitution within one of these pairs is the likeliest slip, so it wins over any other edit
@@ -93,6 +96,53 @@ _ZH_CONFUSABLE = frozenset(
         "醇淳",
         "宁柠",
         "发法",
+        # round 9: homophones written for one another (曲马朵 for 曲马多, 阿齐霉素 for 阿奇霉素)
+        "朵多",
+        "齐奇",
+        # same sound or shape, each checked by a leave-one-drug-out run over the bundle's
+        # Chinese names (README, round 9): none turns one drug into another
+        "萘奈",
+        "硝消",
+        "苯笨",
+        "依伊",
+        "利力",
+        "氯绿",
+        "吗码",
+        "啉林",
+        "卡咔",
+        "咖卡",
+        "尼妮",
+        "瑞锐",
+        "普谱",
+        "替蒂",
+        "维唯",
+        "福复",
+        "拉啦",
+        "曲屈",
+        "索锁",
+        "帕怕",
+        "噁恶",
+        "包孢",
+        "录氯",
+        "发伐",
+        "分芬",
+        "安氨",
+        "安胺",
+        "新星",
+        "新辛",
+        "苏舒",
+        "进净",
+        "尿脲",
+        "减碱",
+        "赛塞",
+        "斑班",
+        "酶霉",
+        "由油",
+        "儿尔",
+        "耳尔",
+        "伦仑",
+        "龙隆",
+        "污肟",
     )
 )
 ABBREVIATIONS = Path(__file__).resolve().parent / "curated" / "abbreviations.csv"
@@ -210,7 +260,11 @@ class DrugResolver:
         if entry_key is not None:
             key, entry = entry_key
             return Resolution(written, entry[0], key, entry[1], entry[2])
-        split = self._split_combination(written) or self._split_concatenated(written)
+        split = (
+            self._split_combination(written)
+            or self._split_concatenated(written)
+            or self._brand_and_generic(written)
+        )
         if split is not None:
             return split
         read = self.read_as(written)
@@ -283,6 +337,43 @@ class DrugResolver:
         parts = best[len(key)]
         return parts if parts is not None and len(parts) >= 2 else None
 
+    def _brand_and_generic(self, written: str) -> Resolution | None:
+        """Round 9: one drug written as several words, as Chinese orders do: a brand with the
+        generic name ("泰诺林 对乙酰氨基酚缓释片", "赛治 甲巯咪唑片", "白加黑 氨酚伪麻美芬片"),
+        or the name followed by a note ("伊曲康唑胶囊 冲击疗法", "甲氨蝶呤片 每次4片").
+
+        The words that resolve must name one product: equal ingredients, or nested ones (a brand
+        family and the one product the generic names: the smaller set, what was written, wins).
+        Words that do not resolve are left unread only when they hold Chinese (a brand or an
+        instruction: 冲击疗法, 每次4片); an unknown English word may be a drug, and a bare number
+        or letter names a product ("Humulin 70/30", "Humulin N", "诺和锐 30"), so then the name
+        stays unresolved. None when nothing resolves or two words name different drugs (two
+        drugs on one line are not collapsed into one)."""
+        words = _BRACKET_CHARS.sub(" ", name_key(written)).split()
+        if len(words) < 2:
+            return None
+        found: list[tuple[str, tuple[str, ...]]] = []
+        unread: list[str] = []
+        for word in words:
+            hit = self._lookup(word)
+            if hit is not None:
+                found.append((hit[0], hit[1][0]))
+            elif _CJK.search(word):
+                unread.append(word)
+            else:
+                return None
+        if not found:
+            return None
+        found.sort(key=lambda hit: len(hit[1]))
+        for (_, smaller), (_, larger) in itertools.pairwise(found):
+            if not set(smaller) <= set(larger):
+                return None
+        key, ingredients = found[0]
+        if unread:
+            note = f"read as '{key}'; not read: {' '.join(unread)}"
+            return Resolution(written, ingredients, key, "read_in_part", note)
+        return Resolution(written, ingredients, key, "brand_and_generic", "words of one product")
+
     def read_as(self, written: str) -> Resolution | None:
         """Round 8: a misspelling a pharmacist reads through ("华法令", "奥美拉挫肠溶胶囊",
         "amoxicilin", "metformine XR"), resolved as the one drug it is an edit away from, with
@@ -340,7 +431,16 @@ class DrugResolver:
                 readings.append(candidate)
         if not readings:
             return None
-        return sorted(readings)[0] if len(near) == 1 else "ambiguous"
+        if len(near) == 1 or (chinese and self._one_drug(readings)):
+            # Round 9: in Chinese a confusable-pair substitution (the only reading allowed
+            # there) wins over other edits to other drugs: 阿齐霉素 is read as 阿奇霉素
+            # although deleting 齐 gives 阿霉素 (doxorubicin), a slip nobody makes.
+            return sorted(readings)[0]
+        return "ambiguous"
+
+    def _one_drug(self, keys: list[str]) -> bool:
+        """Whether the keys all name the same ingredients."""
+        return len({(self.abbreviations.get(k) or self.aliases[k])[0] for k in keys}) == 1
 
     def _clinical(self, meaning: tuple[str, ...]) -> bool:
         """Whether every ingredient is a drug prescribers order: in DDInter, or named by a
