@@ -1060,6 +1060,10 @@ def _reason(rule: Rule, mention: Mention, text: str, normalised: NormalisedText)
     )
 
 
+# what may follow an old date in a clause that only dates the clause before it
+_DATE_ONLY_TAILS = frozenset({"", "了", "的事", "的事了", "的事情", "的事情了", "左右", "吧"})
+
+
 def _dated_history(
     scan: _Scan, times: _Timeline, start: int, end: int, sentence: tuple[int, int]
 ) -> bool:
@@ -1071,6 +1075,16 @@ def _dated_history(
         _any_between(times.acute_at, sentence[0], clause[0])
         or _any_between(times.acute_at, clause[1], sentence[1])
     ):
+        return True
+    # "吞过一瓶安眠药，三年前的事了" / "overdosed at 19, seven years ago,": a clause that is
+    # little more than an old date is an afterthought dating the clause before it (not
+    # "，三年前也吞过", a second event of its own)
+    if any(
+        clause[1] <= v.start <= clause[1] + 2
+        and v.start < sentence[1]
+        and scan.text[v.end : scan.clause(v.start, v.end)[1]].strip() in _DATE_ONLY_TAILS
+        for v in times.old_dates
+    ) and not _any_between(times.acute_at, clause[0], clause[1]):
         return True
     # "半年前有过一次高热惊厥，抽了一分钟": an old date earlier in the sentence covers what
     # follows until a new-onset marker or a terminator ("现在", "今天", "又").
