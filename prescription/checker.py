@@ -1081,7 +1081,7 @@ class PrescriptionChecker:
                 ]
             if patient.age is not None:
                 drafts += self._age_rows(drug, patient.age)
-            drafts += self._condition_rows(drug, context)
+            drafts += self._condition_rows(drug, context, patient.age)
         return drafts
 
     def _pregnancy_rows(
@@ -1128,8 +1128,11 @@ class PrescriptionChecker:
             )
         return drafts
 
-    def _condition_rows(self, drug: str, context: PatientContext) -> list[_Draft]:
-        """Condition rows of one drug, less those a graded renal or hepatic table replaces."""
+    def _condition_rows(
+        self, drug: str, context: PatientContext, age: float | None = None
+    ) -> list[_Draft]:
+        """Condition rows of one drug, less those a graded renal or hepatic table replaces, and
+        less the rows limited to children (round 10) when the patient is older or of unknown age."""
         drafts: list[_Draft] = []
         renal_known = context.egfr is not None or context.crcl is not None
         for written, condition in context.conditions:
@@ -1148,7 +1151,7 @@ class PrescriptionChecker:
                 self._rule_draft(
                     f"condition:{condition}", drug, rule, f"{drug} with {written}: {rule.reason}"
                 )
-                for rule in self.rules.condition_rules_for(condition, drug)
+                for rule in self.rules.condition_rules_for(condition, drug, age)
             ]
         return drafts
 

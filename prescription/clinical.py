@@ -764,6 +764,21 @@ def _age_rule(r: dict[str, str]) -> Rule:
     )
 
 
+def _condition_rule(r: dict[str, str]) -> Rule:
+    """A condition_contraindications.csv row. Round 10: `under_age_years` limits a row to
+    children (codeine and tramadol after a tonsillectomy under 18: the FDA contraindication is
+    for children, not adults); older tables lack the column."""
+    return Rule(
+        r["target"],
+        r["level"],
+        r["reason"],
+        r["management"],
+        r["source"],
+        r["condition"],
+        max_age_years=_number(r.get("under_age_years") or ""),
+    )
+
+
 def _renal_rule(r: dict[str, str]) -> OrganRule:
     """A renal.csv row: its eGFR/CrCl band [min, max) and caps."""
     return _organ_rule(
@@ -864,8 +879,7 @@ class ClinicalRules:
         ]
         self.age = [_age_rule(r) for r in tables["age_restrictions.csv"]]
         self.condition_rules = [
-            Rule(r["target"], r["level"], r["reason"], r["management"], r["source"], r["condition"])
-            for r in tables["condition_contraindications.csv"]
+            _condition_rule(r) for r in tables["condition_contraindications.csv"]
         ]
         self.condition_terms = {
             name_key(r["term"]): r["condition"] for r in tables["conditions.csv"]
@@ -1142,9 +1156,18 @@ class ClinicalRules:
         found = [row for row in self._release_rows_for(drug) if row.written_in(name)]
         return min(found, key=lambda row: row.max_times_per_day) if found else None
 
-    def condition_rules_for(self, condition: str, drug: str) -> Iterator[Rule]:
-        """Rules contraindicating a drug in a condition."""
-        return (r for r in self._rules_for("condition", drug) if r.detail == condition)
+    def condition_rules_for(
+        self, condition: str, drug: str, age: float | None = None
+    ) -> Iterator[Rule]:
+        """Rules contraindicating a drug in a condition. A row with an age limit (`under_age_years`,
+        held as max_age_years) applies only to a patient known to be younger: the FDA's
+        tonsillectomy contraindication of codeine and tramadol is for children, not adults."""
+        return (
+            r
+            for r in self._rules_for("condition", drug)
+            if r.detail == condition
+            and (r.max_age_years is None or (age is not None and age < r.max_age_years))
+        )
 
     def allergy_group_of(self, written: str) -> str | None:
         """A written allergy class ("青霉素", "sulfa") -> allergy group id, or None.

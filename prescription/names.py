@@ -169,6 +169,9 @@ _ZH_FORMS = sorted(
         "肠溶颗粒",
         "干糖浆",
         "控释胶囊",
+        # round 10: implants ("醋酸戈舍瑞林缓释植入剂")
+        "植入剂",
+        "缓释植入剂",
     ],
     key=len,
     reverse=True,
@@ -271,7 +274,12 @@ _EN_FORMS = re.compile(
     r"puffs?|actuations?|sprays|sachets?|pessar(y|ies)|enema|foam|mouthwash|emulsion|"
     r"concentrate|lyophili[sz]ed|pfs|"
     # round 8: skin-care forms written after a topical ("benzoyl peroxide 5% wash")
-    r"wash|face wash|body wash|cleanser|shampoo|soap|scrub|paint|liniment)\b"
+    r"wash|face wash|body wash|cleanser|shampoo|soap|scrub|paint|liniment|"
+    # round 10: release and device names UK/EU brands carry after the brand ("Uniphyllin
+    # Continus", "Tegretol Retard", "Losec MUPS", "Omnic OCAS", "Rhinocort Aqua", "Nuelin SA",
+    # "Zyprexa Velotab", French "LP"), stripped only after the name as written failed
+    r"continus|retard|durules|ocas|mups|aqua|aq|sa|lp|pr|prolonged[- ]release|zoc|velotab|"
+    r"quicklets?|melts?)\b"
 )
 _EN_SALTS = (
     "hydrochloride",
@@ -314,6 +322,43 @@ _EN_SALTS = (
     "cilexetil",
     "proxetil",
     "pivoxil",
+    # round 10: more salt, ester and hydrate words of English labels ("clopidogrel hydrogen
+    # sulfate", "pantoprazole sodium sesquihydrate", "salmeterol xinafoate", "levofloxacin
+    # hemihydrate", "sunitinib malate")
+    "hydrogen",
+    "dihydrochloride",
+    "sesquihydrate",
+    "hemihydrate",
+    "dihydrate",
+    "tetrahydrate",
+    "anhydrous",
+    "xinafoate",
+    "trifenatate",
+    "palmitate",
+    "semisodium",
+    "monosodium",
+    "dipotassium",
+    "propanediol",
+    "malate",
+    "tosylate",
+    "dimesylate",
+    "hemitartrate",
+    "hemifumarate",
+    "lactate",
+    "oxalate",
+    "benzoate",
+    "ethylsuccinate",
+    "stearate",
+    "lactobionate",
+    "estolate",
+    "embonate",
+    "nitrate",
+)
+# Round 10: bases and amines sold as counter-ions of a drug ("perindopril arginine", "ketorolac
+# tromethamine", "fosfomycin trometamol", "ibuprofen lysine", "diclofenac diethylamine"), dropped
+# only after a drug's name: "arginine hydrochloride" keeps its arginine.
+_EN_COUNTER_IONS = frozenset(
+    ("arginine", "lysine", "tromethamine", "trometamol", "diethylamine", "erbumine", "meglumine")
 )
 # Strengths and pack sizes: "200mg", "0.3 g", "5mg/5ml", "10万单位", "x 24", "24片/盒".
 _STRENGTH = re.compile(
@@ -457,8 +502,14 @@ def _salt_variants(key: str) -> list[str]:
     trailing 钠/钾/钙/酯, each tried on its own."""
     variants = []
     words = key.split()
-    if len(words) > 1 and words[-1] in _EN_SALTS:
-        variants.append(" ".join(w for w in words if w not in _EN_SALTS))
+    if len(words) > 1 and (words[-1] in _EN_SALTS or words[-1] in _EN_COUNTER_IONS):
+        variants.append(
+            " ".join(
+                w
+                for i, w in enumerate(words)
+                if w not in _EN_SALTS and not (i and w in _EN_COUNTER_IONS)
+            )
+        )
     for prefix in _ZH_SALT_PREFIXES:
         if key.startswith(prefix) and len(key) > len(prefix) + 1:
             variants.append(key[len(prefix) :])
