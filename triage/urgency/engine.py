@@ -517,6 +517,8 @@ class _Compiled:
     rules: tuple[Rule, ...]
     # concepts of kind "state" (diabetes, pregnancy, age): never chronic
     states: frozenset[str]
+    # past-time anchors ("两岁的时候", "前年"); None when the table has none
+    anchors: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -531,6 +533,7 @@ class _Timeline:
         terminators: positions of the historical context's scope terminators, sorted.
         framed: the complaint is framed as a quiz or homework question ("作业题"), so every
             mention in it is hypothetical.
+        anchored: ends of past-time anchors ("两岁的时候", "前年"), sorted.
     """
 
     durations: list[Value]
@@ -539,6 +542,7 @@ class _Timeline:
     old_dates: list[Value]
     terminators: list[int]
     framed: bool = False
+    anchored: list[int] = field(default_factory=list)
 
 
 class UrgencyEngine:
@@ -638,6 +642,11 @@ class UrgencyEngine:
             ),
             rules=rules,
             states=frozenset(c.id for c in self.table.concepts if c.kind == "state"),
+            anchors=(
+                re.compile("|".join(_literal(t.strip()) for t in contexts.anchors))
+                if contexts.anchors
+                else None
+            ),
         )
         return self._compiled
 
@@ -683,6 +692,11 @@ class UrgencyEngine:
             old_dates=[v for v in agos if v.value >= _HISTORICAL_AGO_DAYS],
             terminators=sorted(at for at, _ in scan._cue_hits(compiled.cues["historical"])["t"]),
             framed=compiled.framing is not None and compiled.framing.search(normalised) is not None,
+            anchored=(
+                [m.end() for m in compiled.anchors.finditer(normalised)]
+                if compiled.anchors is not None
+                else []
+            ),
         )
 
     def _mention(
@@ -1062,6 +1076,11 @@ def _reason(rule: Rule, mention: Mention, text: str, normalised: NormalisedText)
 
 # what may follow an old date in a clause that only dates the clause before it
 _DATE_ONLY_TAILS = frozenset({"", "了", "的事", "的事了", "的事情", "的事情了", "左右", "吧"})
+# What may open a sentence that only dates the one before it ("That was nine years ago.")
+_DATE_ONLY_HEADS = frozenset(
+    {"that was", "this was", "it was", "that was about", "那是", "这是", "那已经是", "那都是"}
+)
+_GAP_PUNCTUATION = ",.;!?:。 \n"
 
 
 def _dated_history(
@@ -1079,22 +1098,40 @@ def _dated_history(
     # "吞过一瓶安眠药，三年前的事了" / "overdosed at 19, seven years ago,": a clause that is
     # little more than an old date is an afterthought dating the clause before it (not
     # "，三年前也吞过", a second event of its own)
-    if any(
-        clause[1] <= v.start <= clause[1] + 2
-        and v.start < sentence[1]
-        and scan.text[v.end : scan.clause(v.start, v.end)[1]].strip() in _DATE_ONLY_TAILS
-        for v in times.old_dates
-    ) and not _any_between(times.acute_at, clause[0], clause[1]):
+    if any(_afterthought_date(scan, v, clause, sentence) for v in times.old_dates) and not (
+        _any_between(times.acute_at, clause[0], clause[1])
+    ):
         return True
     # "半年前有过一次高热惊厥，抽了一分钟": an old date earlier in the sentence covers what
-    # follows until a new-onset marker or a terminator ("现在", "今天", "又").
+    # follows until a new-onset marker or a terminator ("现在", "今天", "又"); so does a
+    # past-time anchor without a number of years ("两岁的时候", "前年冬天").
+    ends = [v.end for v in times.old_dates if sentence[0] <= v.start] + [
+        at for at in times.anchored if sentence[0] < at <= start
+    ]
     return any(
-        sentence[0] <= v.start
-        and v.end <= start
-        and not _any_between(times.acute_at, v.start, start)
-        and not _any_between(times.terminators, v.end, start)
-        for v in times.old_dates
+        at <= start
+        and not _any_between(times.acute_at, at, start)
+        and not _any_between(times.terminators, at, start)
+        for at in ends
     )
+
+
+def _afterthought_date(
+    scan: _Scan, date: Value, clause: tuple[int, int], sentence: tuple[int, int]
+) -> bool:
+    """Whether the old date stands in a clause of its own right after the mention's clause,
+    saying little more than when it was: "，三年前的事了", or a sentence of its own that
+    only dates the one before ("... overdosed. That was nine years ago.")."""
+    if date.start < clause[1]:
+        return False
+    gap = scan.text[clause[1] : date.start]
+    head = gap.strip(_GAP_PUNCTUATION)
+    if head:
+        if head not in _DATE_ONLY_HEADS or len(gap) - len(head) > 3:
+            return False
+    elif date.start > clause[1] + 2 or date.start >= sentence[1]:
+        return False
+    return scan.text[date.end : scan.clause(date.start, date.end)[1]].strip() in _DATE_ONLY_TAILS
 
 
 def _nearest_duration(

@@ -193,6 +193,10 @@ class Contexts(_Strict):
         episode_end: words right after a short duration that say the episode ended ("几分钟就好了",
             "lasted a few minutes then went away"): that duration tells how long a past episode
             lasted, not that something began just now, so it is no acute marker.
+        anchors: words that place what follows at a past time without a number of years
+            ("两岁的时候", "前年", "when i was"): like an old date ("三年前"), each dates the rest
+            of its sentence as history until a new-onset marker or a historical terminator
+            ("现在", "这次"). Absent in tables written before round 10 (no effect).
         clause_delimiters: characters that end a clause.
         sentence_delimiters: characters that end a sentence.
     """
@@ -205,6 +209,7 @@ class Contexts(_Strict):
     acute_markers: list[Term]
     framing: list[CueTerm] = []
     episode_end: list[Term] = []
+    anchors: list[CueTerm] = []
     clause_delimiters: str = Field(min_length=1)
     sentence_delimiters: str = Field(min_length=1)
 
