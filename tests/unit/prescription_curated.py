@@ -10,6 +10,8 @@ from typing import Any
 from prescription.checker import AlertPolicy, PrescriptionChecker
 from prescription.clinical import ClinicalRules, read_tables
 from prescription.kb import InteractionKB
+from prescription.names import name_key
+from prescription.resolver import Aliases, DrugResolver
 from prescription.schema import CheckRequest
 from prescription.tables import TABLE_COLUMNS
 from runtime.schema import ModelRef
@@ -67,3 +69,13 @@ def first_alert(result: Any, alert_type: str, *drugs: str) -> Any:
     """The first alert of this type naming every one of these drugs, else None."""
     found = [a for a in result.alerts if a.type == alert_type and set(drugs) <= set(a.drugs)]
     return found[0] if found else None
+
+
+def names_resolver(names: dict[str, tuple[str, ...]]) -> DrugResolver:
+    """A resolver over hand-listed names (ASCII keys as canonical names, others as Chinese
+    generics), without the abbreviation table, for the round tests' name cases."""
+    aliases: Aliases = {
+        name_key(key): (drugs, "canonical" if key.isascii() else "zh_generic", "ddinter")
+        for key, drugs in names.items()
+    }
+    return DrugResolver(aliases, abbreviations={})

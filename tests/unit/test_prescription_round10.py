@@ -16,9 +16,15 @@ import csv
 import pytest
 
 from prescription.checker import PrescriptionChecker
-from prescription.names import name_key, name_variants
-from prescription.resolver import Aliases, DrugResolver
-from tests.unit.prescription_curated import CURATED, check, curated_overrides_checker, first_alert
+from prescription.names import name_variants
+from prescription.resolver import DrugResolver
+from tests.unit.prescription_curated import (
+    CURATED,
+    check,
+    curated_overrides_checker,
+    first_alert,
+    names_resolver,
+)
 
 # name as written in the alias table -> its ingredients
 _NAMES: dict[str, tuple[str, ...]] = {
@@ -45,11 +51,7 @@ _NAMES: dict[str, tuple[str, ...]] = {
 
 
 def _resolver(extra: dict[str, tuple[str, ...]] | None = None) -> DrugResolver:
-    aliases: Aliases = {
-        name_key(key): (drugs, "canonical" if key.isascii() else "zh_generic", "ddinter")
-        for key, drugs in {**_NAMES, **(extra or {})}.items()
-    }
-    return DrugResolver(aliases, abbreviations={})
+    return names_resolver({**_NAMES, **(extra or {})})
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,13 @@ from prescription.checker import PrescriptionChecker
 from prescription.clinical import ClinicalRules, read_tables
 from prescription.names import name_key, name_variants
 from prescription.resolver import Aliases, DrugResolver
-from tests.unit.prescription_curated import CURATED, check, curated_overrides_checker, first_alert
+from tests.unit.prescription_curated import (
+    CURATED,
+    check,
+    curated_overrides_checker,
+    first_alert,
+    names_resolver,
+)
 
 # name as written in the alias table -> its ingredients (one, or several for a product)
 _NAMES: dict[str, tuple[str, ...]] = {
@@ -42,11 +48,7 @@ _NAMES: dict[str, tuple[str, ...]] = {
 
 
 def _resolver(extra: dict[str, tuple[str, ...]] | None = None) -> DrugResolver:
-    aliases: Aliases = {
-        name_key(key): (drugs, "canonical" if key.isascii() else "zh_generic", "ddinter")
-        for key, drugs in {**_NAMES, **(extra or {})}.items()
-    }
-    return DrugResolver(aliases, abbreviations={})
+    return names_resolver({**_NAMES, **(extra or {})})
 
 
 @pytest.fixture(scope="module")
