@@ -18,13 +18,14 @@ Alert policy (the doctors' side of alert fatigue):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import combinations
 
 from prescription.clinical import (
     FREQUENCY_INTERVAL_DAYS,
     ClinicalRules,
+    CourseLimit,
     DoseLimit,
     OrganRule,
     PatientContext,
@@ -439,6 +440,16 @@ def _dose_grade(dose: float, daily: float | None, limit: DoseLimit) -> str:
     return limit.per_kg_grade if within_single and within_daily else "major"
 
 
+def _maintenance_regimen(order: DrugOrder, limit: CourseLimit) -> bool:
+    """Round 11: whether an order's daily dose is within the course limit's maintenance dose
+    (`CourseLimit.maintenance_daily_mg`): low-dose colchicine for months while allopurinol is
+    started is prophylaxis, not an acute course of more than 6 mg."""
+    if limit.maintenance_daily_mg is None or order.dose_mg is None:
+        return False
+    daily = order.dose_mg * (order.times_per_day or 1)
+    return daily <= limit.maintenance_daily_mg + 1e-9
+
+
 def _low_dose_aspirin_in_pregnancy(item: _Item) -> bool:
     """Round 7: aspirin at <= 100 mg/day is what guidelines give in pregnancy (pre-eclampsia
     prevention, ACOG/WHO/中华医学会 2020; obstetric antiphospholipid syndrome with LMWH); the
@@ -614,6 +625,7 @@ class PrescriptionChecker:
                 for t in (
                     aspirin_context(x) or aspirin_context(y),
                     methotrexate_context(x) or methotrexate_context(y),
+                    self._dose_context(x) or self._dose_context(y),
                 )
                 if t
             )
@@ -637,6 +649,14 @@ class PrescriptionChecker:
                 if draft.also is not None:
                     drafts.append(draft.also)
         return reports, drafts
+
+    def _dose_context(self, item: _Item) -> str:
+        """Round 11: the dose context of one order from dose_contexts.csv (a low-dose
+        glucocorticoid), "" when its dose is unknown or part of a combination product."""
+        order = item.order
+        if item.combination or order.dose_mg is None:
+            return ""
+        return self.rules.dose_context(item.drug, order.dose_mg * (order.times_per_day or 1))
 
     def _same_ingredient(self, drug: str, x: _Item, y: _Item) -> _Draft:
         """One ingredient in two products: an overdose risk (major), unless the allow-list
@@ -1003,15 +1023,21 @@ class PrescriptionChecker:
                 continue  # a combination of unknown ratio: its dose is per product
             route = item.route
             daily = dose * order.times_per_day if order.times_per_day else None
-            for limit in self.rules.dose_limits(item.drug, route, age):
+            frequency = order.frequency or frequency_in_name(order.name)
+            intermittent = frequency in ("weekly", "monthly")
+            for limit in self.rules.dose_limits(item.drug, route, age, intermittent):
                 if limit.unit != "mg":
                     continue
                 problem = self._dose_problem(dose, daily, limit, weight)
                 if problem:
+                    grade = _dose_grade(dose, daily, limit)
+                    band = self._next_band_dose(item, daily, limit, age, weight)
+                    if band:
+                        grade, problem = "moderate", f"{problem} ({band})"
                     drafts.append(
                         _Draft(
                             "dose",
-                            _dose_grade(dose, daily, limit),
+                            grade,
                             [item.drug],
                             "curated",
                             f"{item.drug} ({order.name}): {problem}",
@@ -1023,6 +1049,36 @@ class PrescriptionChecker:
                     )
                     break
         return drafts
+
+    def _next_band_dose(
+        self,
+        item: _Item,
+        daily: float | None,
+        limit: DoseLimit,
+        age: float | None,
+        weight: float | None,
+    ) -> str:
+        """Round 11: why an excess over a child's band cap is only a boundary call (moderate):
+        the dose is within the next age band's caps (`ClinicalRules.next_age_band`) and within
+        the exceeded row's own per-kg caps; "" when it is not (the alert stays as graded). A
+        4-year-old given the 6-14-year montelukast dose is a note, an adult dose by weight in
+        a toddler is not."""
+        dose = item.dose_mg
+        if age is None or dose is None or limit.population != "pediatric":
+            return ""
+        band = self.rules.next_age_band(item.drug, item.route, age, limit)
+        per_kg_only = replace(limit, max_single=None, max_daily=None)
+        if (
+            band is None
+            or self._dose_problem(dose, daily, band, weight) is not None
+            or self._dose_problem(dose, daily, per_kg_only, weight) is not None
+        ):
+            return ""
+        upper = f"-{band.max_age_years:g}" if band.max_age_years is not None else "+"
+        return (
+            f"the dose of the {band.min_age_years:g}{upper}-year band, given at age {age:g}: "
+            "check the child's size and the product"
+        )
 
     @staticmethod
     def _dose_problem(
@@ -1284,6 +1340,7 @@ class PrescriptionChecker:
                     limit.max_course_mg is not None
                     and order.dose_mg is not None
                     and not item.combination
+                    and not _maintenance_regimen(order, limit)
                 ):
                     dosing_days = -(-order.duration_days // interval)  # ceiling
                     total = order.dose_mg * (order.times_per_day or 1) * dosing_days

@@ -24,6 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
 from prescription.names import name_key, name_variants
 from prescription.schema import Patient
 
@@ -45,6 +47,7 @@ CURATED_TABLES = (
     "duplicate_classes.csv",
     "release_forms.csv",
     "combination_strengths.csv",
+    "dose_contexts.csv",
 )
 # Added after bundles had been built without them: a bundle that lacks one loads with the table
 # empty (and a warning), so an older bundle keeps working without the new checks.
@@ -57,11 +60,16 @@ OPTIONAL_TABLES = frozenset(
         "duplicate_classes.csv",
         "release_forms.csv",
         "combination_strengths.csv",
+        "dose_contexts.csv",
     }
 )
 BUNDLE_PREFIX = "curated_"
 HEPATIC_SEVERITIES = ("none", "mild", "moderate", "severe")
 FREQUENCY_INTERVAL_DAYS = {"daily": 1, "every_other_day": 2, "weekly": 7, "monthly": 30}
+# Round 11: dose contexts a pair override's `when` can name, read from dose_contexts.csv (an
+# order of the target at or below max_daily_mg a day is in the context).
+DOSE_CONTEXTS = ("glucocorticoid_low_dose",)
+DOSE_FREQUENCIES = ("", "weekly")
 
 logger = logging.getLogger(__name__)
 # Generic words written after an allergy class ("磺胺类抗菌药", "头孢类抗生素", "sulfa drugs"):
@@ -124,6 +132,10 @@ class DoseLimit:
     # absolute maximum ("moderate" for hydroxychloroquine's 5 mg/kg/day, a long-term retinal
     # toxicity threshold, not an overdose); "major" otherwise and for tables without the column.
     per_kg_grade: str = "major"
+    # Round 11: "weekly" for a row that holds only for orders given weekly or less often (the
+    # intermittent regimen of a drug whose other rows describe daily dosing: azithromycin
+    # 1200 mg once weekly for MAC prophylaxis); "" (every older row) for any order.
+    frequency: str = ""
 
 
 @dataclass(frozen=True)
@@ -224,6 +236,10 @@ class CourseLimit:
     reason: str
     management: str
     source: str
+    # Round 11: a regimen of at most this many mg a day is long-term maintenance or prophylaxis
+    # (colchicine 0.5-1.2 mg/day while urate-lowering therapy starts, in FMF or pericarditis),
+    # to which the per-course total of an acute course does not apply; None: every regimen.
+    maintenance_daily_mg: float | None = None
 
 
 @dataclass(frozen=True)
@@ -276,6 +292,8 @@ class ConditionFacts:
     pregnant: bool = False  # round 5: "妊娠10周", "孕12周", "pregnancy 22 weeks", "早孕"
     pregnancy_weeks: float | None = None
     breastfeeding: bool = False  # round 5: "哺乳期", "breastfeeding"
+    # round 11: transaminases as a multiple of the upper limit of normal ("ALT 3倍正常上限")
+    transaminase_uln: float | None = None
 
     @property
     def any(self) -> bool:
@@ -292,6 +310,7 @@ class ConditionFacts:
                     self.egfr_estimate,
                     self.hepatic,
                     self.potassium_mmol_l,
+                    self.transaminase_uln,
                 )
             )
             or (self.renal or self.hepatic_mentioned)
@@ -315,6 +334,16 @@ _POTASSIUM = re.compile(
     r"(?:serum potassium|potassium|\bk\+|血钾|血清钾|血k|\bk(?=\s*[:=]?\s*\d))"
     r"\s*(?:[:=]|is|of|为)?\s*" + _NUM
 )
+# Round 11: ALT/AST as a multiple of the upper limit of normal ("ALT 3倍正常上限", "ALT > 3x
+# ULN", "转氨酶升高3倍"); an absolute value in U/L needs the laboratory's range and is not read.
+_TRANSAMINASE_ULN = re.compile(
+    r"(?:\balt\b|\bast\b|\bsgpt\b|\bsgot\b|转氨酶|谷丙|谷草|肝酶|transaminases?|aminotransferases?)"
+    r"[^0-9;,]{0,12}?" + _NUM + r"\s*(?:倍|×|x\b|times\b)"
+)
+# ALT/AST at or above 3x ULN is the labels' "active liver disease or unexplained persistent
+# transaminase elevation" (statins EU SmPC 4.3; leflunomide: do not start above 2x ULN, FDA
+# label) and the DILI threshold (EASL 2019): read as hepatic impairment without a severity.
+TRANSAMINASE_ULN_HEPATIC = 3.0
 _CKD_STAGE = re.compile(
     r"(?:\bckd|chronic kidney disease|慢性肾脏?病|慢性肾功能不全)\s*(?:stage|g|分期)?\s*"
     r"([1-5])\s*([ab])?\s*期?"
@@ -393,6 +422,39 @@ _EPISODES = frozenset(
 def _past(text: str, start: int, end: int) -> bool:
     return text[end : end + 2].startswith(("史", "病史")) or any(
         w in text[max(0, start - 15) : start] for w in ("history of", "past ", "previous ", "既往")
+    )
+
+
+# Round 11: an event-like condition written as a risk or the aim of prevention ("消化道出血高危",
+# "卒中风险", "预防应激性溃疡", "high risk of GI bleeding", "VTE prophylaxis") is a reason for
+# caution, or for the gastroprotection already prescribed, not the condition itself: a high
+# bleeding risk on dual antiplatelet therapy after a stent is what a PPI is for, not an active
+# bleed. Chronic diagnoses are left alone: "高血压 2级 高危" and "急性冠脉综合征 高危" grade a
+# disease the patient has. Secondary prevention ("脑梗死二级预防") follows an event, so it is one.
+_RISK_EVENTS = _EPISODES | {
+    "cerebrovascular_disease",
+    "venous_thromboembolism",
+    "long_qt",
+    "peptic_ulcer",
+    "bleeding_disorder",
+    "pseudomembranous_colitis",
+}
+_RISK_AFTER = ("高危", "高风险", "风险", "危险", "预防", " risk", " prophylaxis", " prevention")
+_RISK_BEFORE_ZH = ("预防", "防止", "防治")
+_RISK_BEFORE_EN = ("risk of ", "at risk for ", "prevention of ", "prophylaxis of ")
+_SECONDARY = ("二级预防", "secondary prevention", "secondary prophylaxis")
+
+
+def _at_risk(text: str, start: int, end: int, condition: str) -> bool:
+    """Whether an event-like condition found at text[start:end] is written as a risk. The risk
+    word may start inside the term's last character: "卒中风险" holds the term 中风 (stroke)
+    followed by 险, so 风险 is looked for from the term's last character on."""
+    if condition not in _RISK_EVENTS or any(w in text for w in _SECONDARY):
+        return False
+    return (
+        any(text.startswith(_RISK_AFTER, i) for i in (end - 1, end))
+        or any(w in text[max(0, start - 4) : start] for w in _RISK_BEFORE_ZH)
+        or any(w in text[max(0, start - 20) : start] for w in _RISK_BEFORE_EN)
     )
 
 
@@ -585,6 +647,8 @@ def parse_condition(text: str) -> ConditionFacts:
         )
     if match := _POTASSIUM.search(text):
         facts.potassium_mmol_l = float(match.group(1))
+    if match := _TRANSAMINASE_ULN.search(text):
+        facts.transaminase_uln = float(match.group(1))
     _read_pregnancy(text, facts)
     renal = any(word in text for word in _RENAL_WORDS)
     hepatic = any(word in text for word in _HEPATIC_WORDS)
@@ -748,6 +812,7 @@ def _dose_limit(r: dict[str, str]) -> DoseLimit:
         source=r["source"],
         note=r.get("note", ""),
         per_kg_grade=r.get("per_kg_grade") or "major",
+        frequency=r.get("frequency") or "",
     )
 
 
@@ -817,7 +882,47 @@ def _course_limit(r: dict[str, str]) -> CourseLimit:
         reason=r["reason"],
         management=r["management"],
         source=r["source"],
+        maintenance_daily_mg=_number(r.get("maintenance_daily_mg") or ""),
     )
+
+
+class DoseContextRow(BaseModel):
+    """Round 11: one row of dose_contexts.csv: an order of `target` (a canonical name or an
+    `atc:` prefix) at or below `max_daily_mg` a day is in the dose context `when`, which a pair
+    override can be conditional on (low-dose prednisone with hydroxychloroquine)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    target: str = Field(min_length=2)
+    when: str
+    max_daily_mg: float = Field(gt=0)
+    rationale: str = Field(min_length=20)
+    source: str
+
+    @field_validator("when")
+    @classmethod
+    def _when(cls, value: str) -> str:
+        if value not in DOSE_CONTEXTS:
+            raise ValueError(f"when must be one of {DOSE_CONTEXTS}")
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        if not value.startswith("curated"):
+            raise ValueError("source must start with 'curated'")
+        return value
+
+
+def _dose_contexts(rows: list[dict[str, str]]) -> list[DoseContextRow]:
+    """dose_contexts.csv rows, each validated (ValueError names the line and the field)."""
+    parsed = []
+    for line, row in enumerate(rows, start=2):
+        try:
+            parsed.append(DoseContextRow(**row))  # type: ignore[arg-type]
+        except ValidationError as error:
+            raise ValueError(f"dose_contexts.csv line {line}: {error}") from error
+    return parsed
 
 
 @dataclass(frozen=True)
@@ -920,6 +1025,7 @@ class ClinicalRules:
         self.course_limits = [_course_limit(r) for r in tables.get("course_limits.csv", [])]
         self.release_forms = [_release_form(r) for r in tables.get("release_forms.csv", [])]
         self.strengths = [_strength(r) for r in tables.get("combination_strengths.csv", [])]
+        self.dose_contexts = _dose_contexts(tables.get("dose_contexts.csv", []))
         self._check_enumerations()
 
     def _check_enumerations(self) -> None:
@@ -947,6 +1053,9 @@ class ClinicalRules:
                 limit.max_duration_days is None and limit.max_course_mg is None
             ):
                 raise ValueError(f"course limit for {limit.target}: bad level or no limit")
+        for dose in self.doses:
+            if dose.frequency not in DOSE_FREQUENCIES:
+                raise ValueError(f"dose row for {dose.target}: bad frequency {dose.frequency!r}")
 
     @classmethod
     def from_folder(
@@ -1019,7 +1128,8 @@ class ClinicalRules:
     def _contained(self, text: str) -> list[str]:
         """Condition ids whose term occurs inside the text (Chinese terms of two or more
         characters anywhere, English terms as whole words), unless negated just before
-        ("无哮喘", "否认心衰", "no asthma"); longer terms first, each span used once."""
+        ("无哮喘", "否认心衰", "no asthma") or written as a risk to prevent ("消化道出血高危",
+        `_at_risk`); longer terms first, each span used once."""
         found: list[str] = []
         taken: list[tuple[int, int]] = []
         for pattern, condition in self.contained_terms:
@@ -1029,7 +1139,9 @@ class ClinicalRules:
                     continue
                 if _negated(text, span[0]) or (condition in _EPISODES and _past(text, *span)):
                     continue
-                taken.append(span)
+                taken.append(span)  # a risk's span too: no shorter term inside it is read
+                if _at_risk(text, *span, condition):
+                    continue
                 if condition not in found:
                     found.append(condition)
         return found
@@ -1061,6 +1173,8 @@ class ClinicalRules:
         for written in patient.conditions:
             ids = self.conditions_in(written)
             facts = parse_condition(written)
+            if self._transaminases_hepatic(facts) and "hepatic_impairment" not in ids:
+                ids.append("hepatic_impairment")
             written_values.add(facts, written)
             if not ids and not facts.any:
                 context.unmatched.append(written)
@@ -1076,6 +1190,15 @@ class ClinicalRules:
         context.hepatic = _hepatic(patient, written_values)
         self._add_implied_conditions(context, written_values.potassium)
         return context
+
+    def _transaminases_hepatic(self, facts: ConditionFacts) -> bool:
+        """Round 11: whether a written ALT/AST multiple reaches TRANSAMINASE_ULN_HEPATIC (read as
+        hepatic impairment, when the condition table has it)."""
+        return (
+            facts.transaminase_uln is not None
+            and facts.transaminase_uln >= TRANSAMINASE_ULN_HEPATIC
+            and "hepatic_impairment" in self.condition_ids
+        )
 
     def _add_implied_conditions(
         self, context: PatientContext, potassium: list[tuple[float, str]]
@@ -1199,11 +1322,24 @@ class ClinicalRules:
         return (r for r in self.cross if r.detail == allergy_group and r.target in groups)
 
     @lru_cache(maxsize=4096)  # noqa: B019
+    def dose_context(self, drug: str, daily_mg: float) -> str:
+        """Round 11: the dose context (dose_contexts.csv `when`) an order of `daily_mg` a day of
+        `drug` is in, "" when none."""
+        for row in self.dose_contexts:
+            if self.matches(row.target, drug) and daily_mg <= row.max_daily_mg + 1e-9:
+                return row.when
+        return ""
+
+    @lru_cache(maxsize=4096)  # noqa: B019
     def _doses_for(self, drug: str) -> tuple[DoseLimit, ...]:
         return tuple(limit for limit in self.doses if self.matches(limit.target, drug))
 
-    def dose_limits(self, drug: str, route: str, age: float | None) -> list[DoseLimit]:
-        """Dose rows for a drug, route and age; adult rows when the age is unknown."""
+    def dose_limits(
+        self, drug: str, route: str, age: float | None, intermittent: bool = False
+    ) -> list[DoseLimit]:
+        """Dose rows for a drug, route and age; adult rows when the age is unknown. For an order
+        given weekly or less often (`intermittent`), the drug's "weekly" rows replace its other
+        rows when it has any (round 11); otherwise "weekly" rows are left out."""
         limits = []
         for limit in self._doses_for(drug):
             if limit.route not in ("any", route):
@@ -1216,7 +1352,31 @@ class ClinicalRules:
             ):
                 continue
             limits.append(limit)
-        return limits
+        weekly = [limit for limit in limits if limit.frequency == "weekly"]
+        if intermittent and weekly:
+            return weekly
+        return [limit for limit in limits if limit.frequency != "weekly"]
+
+    def next_age_band(
+        self, drug: str, route: str, age: float, limit: DoseLimit
+    ) -> DoseLimit | None:
+        """Round 11: the row of the age band after `limit`'s (same drug, route and frequency)
+        that starts within a year of `age`, or also holds at `age` (a shared boundary year),
+        else None. Labels band children's doses by whole years (montelukast 4 mg at 2-5, 5 mg
+        at 6-14): the next band's dose given in the year before it is a boundary call."""
+        if limit.min_age_years is None:
+            return None
+        for row in self._doses_for(drug):
+            if (
+                row.route in ("any", route)
+                and row.frequency == limit.frequency
+                and row.min_age_years is not None
+                and row.min_age_years > limit.min_age_years
+                and age >= row.min_age_years - 1
+                and (row.max_age_years is None or age <= row.max_age_years)
+            ):
+                return row
+        return None
 
     @lru_cache(maxsize=4096)  # noqa: B019
     def ingredient_share(

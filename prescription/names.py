@@ -279,7 +279,13 @@ _EN_FORMS = re.compile(
     # Continus", "Tegretol Retard", "Losec MUPS", "Omnic OCAS", "Rhinocort Aqua", "Nuelin SA",
     # "Zyprexa Velotab", French "LP"), stripped only after the name as written failed
     r"continus|retard|durules|ocas|mups|aqua|aq|sa|lp|pr|prolonged[- ]release|zoc|velotab|"
-    r"quicklets?|melts?)\b"
+    r"quicklets?|melts?|"
+    # round 11: Japanese release letters after a brand ("Depakene-R" = retard, "Takepron OD" =
+    # orally disintegrating; "od" is also the UK "once daily"), tried after the name as written,
+    # so "Humulin R" (regular insulin, a name of its own) is found before any letter goes; and
+    # the patch, depot and half-strength words of EU/US brands ("Nitroderm TTS", "Lupron Depot",
+    # "Lopresor mite")
+    r"r|od|tts|depot|mite)\b"
 )
 _EN_SALTS = (
     "hydrochloride",
@@ -402,6 +408,12 @@ _ZH_VARIANT_PAIRS = (
 )
 # A formula version written without brackets after a Chinese name ("口服补液盐Ⅲ", NFKC "iii").
 _ZH_VERSION = re.compile(r"(?<=[\u3400-\u9fff])\s*(iv|i{1,3})$")
+# Round 11: the aminoglycoside ending written the other way ("gentamycin", "sisomycin": -micin
+# is the Micromonospora-derived spelling, -mycin the Streptomyces one, and prescribers mix them
+# up). The misspelling reader (`DrugResolver.read_as`) tries these before its one-edit search,
+# which could not take "gentamycin" as "pentamycin" is one edit away too; only a known key is
+# read, with a "read as" note like any other misspelling.
+_EN_SPELLING_PAIRS = (("mycin", "micin"),)
 _BRACKETS = re.compile(r"[\(\[（【].*?[\)\]）】]")
 _PUNCT = re.compile(r"[\s\-_,.;:'\"`·、，。；：/®™]+")
 
@@ -495,6 +507,17 @@ def _zh_variant_folds(key: str) -> list[str]:
     for written, standard in _ZH_VARIANT_PAIRS:
         whole = whole.replace(written, standard)
     return ([whole] if whole != key else []) + folds
+
+
+def en_spelling_folds(key: str) -> list[str]:
+    """`key` with each Latin spelling pair it contains swapped (_EN_SPELLING_PAIRS), both ways;
+    [] when it has none."""
+    return [
+        key.replace(a, b)
+        for written, standard in _EN_SPELLING_PAIRS
+        for a, b in ((written, standard), (standard, written))
+        if a in key
+    ]
 
 
 def _salt_variants(key: str) -> list[str]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from prescription.names import name_key, name_variants
+from prescription.names import en_spelling_folds, name_key, name_variants
 
 _MAX_SUGGESTIONS = 3
 # Longest Chinese generic name tried as one part of a run-together combination (round 7).
@@ -419,6 +419,9 @@ class DrugResolver:
         name one edit from two drugs (a new gliptin between 西格列汀 and 沙格列汀) stays
         unresolved, as guessing there is how look-alike errors reach a patient.
         """
+        folded = self._spelling_fold(written)
+        if folded is not None:
+            return folded
         for key in name_variants(written):
             chinese = bool(_CJK.fullmatch(key))
             if not chinese and not _LATIN_KEY.fullmatch(key):
@@ -432,6 +435,18 @@ class DrugResolver:
                 entry = self.abbreviations.get(found) or self.aliases[found]
                 note = f"read as '{found}' (one character from '{key}')"
                 return Resolution(written, entry[0], found, "read_as", note)
+        return None
+
+    def _spelling_fold(self, written: str) -> Resolution | None:
+        """Round 11: a name known once a systematic Latin spelling is swapped back
+        (`en_spelling_folds`: "gentamycin" -> gentamicin), as a "read as" resolution; None
+        when no fold of any key of the name is a known drug a prescriber orders."""
+        for key in name_variants(written):
+            for fold in en_spelling_folds(key):
+                entry = self.abbreviations.get(fold) or self.aliases.get(fold)
+                if entry is not None and self._clinical(entry[0]):
+                    note = f"read as '{fold}' (the -mycin/-micin ending written the other way)"
+                    return Resolution(written, entry[0], fold, "read_as", note)
         return None
 
     def _closest(self, key: str, chinese: bool) -> str | None:

@@ -37,6 +37,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from prescription.clinical import DOSE_CONTEXTS
 from prescription.kb import LEVEL_ORDER, LEVELS
 from prescription.messages import MECHANISMS
 from prescription.names import name_key
@@ -69,6 +70,7 @@ OVERRIDE_WHEN = (
     "oral_route",  # round 7: both drugs of the pair taken by mouth
     "methotrexate_low_dose",  # round 7: methotrexate <= 30 mg a dose (weekly regimen)
     "methotrexate_high_dose",  # round 7: methotrexate above 30 mg a dose
+    *DOSE_CONTEXTS,  # round 11: dose contexts of prescription/curated/dose_contexts.csv
 )
 DEFAULT_CURATED_DIR = Path(__file__).resolve().parents[2] / "prescription" / "curated"
 # Higher wins when two sources give the same alias different meanings.
