@@ -281,7 +281,10 @@ def normalise_with_offsets(text: str) -> NormalisedText:
 
 _JOINED = "\x01"
 _GONE = "\x02"
-_RUN = re.compile(r"\s+")
+# The whitespace runs that are not already one plain space (the only ones _collapse_field
+# changes): a long English complaint has a space between every two words, and calling the
+# replacement for each of them was most of the time its offsets took.
+_RUN_TO_MARK = re.compile(r"\s{2,}|[^\S ]")
 
 
 def _collapse_field(field: str) -> str:
@@ -291,7 +294,7 @@ def _collapse_field(field: str) -> str:
         return _GONE * len(field)
     lead = len(field) - len(field.lstrip())
     trail = len(field) - len(field.rstrip())
-    middle = _RUN.sub(lambda m: " " + _GONE * (len(m.group()) - 1), core)
+    middle = _RUN_TO_MARK.sub(lambda m: " " + _GONE * (len(m.group()) - 1), core)
     return _GONE * lead + middle + _GONE * trail
 
 
@@ -300,7 +303,11 @@ def _fast_starts(original: str, expected: str) -> tuple[int, ...] | None:
     normalises to exactly one character: each deleted character is marked instead of
     removed, so positions survive every step. None when that does not hold."""
     drop = _drop_table()
-    kept = [i for i, char in enumerate(original) if drop.get(ord(char), "") is not None]
+    # most complaints hold no character to drop: then every typed character is kept, and the
+    # per-character test (the slow part of a long complaint's offsets) is not needed
+    kept: range | list[int] = range(len(original))
+    if len(original.translate(drop)) != len(original):
+        kept = [i for i, char in enumerate(original) if drop.get(ord(char), "") is not None]
     text = original.translate(_fold_table())
     if len(text) != len(kept) or not _SIMPLE.fullmatch(text):
         return None
@@ -317,6 +324,8 @@ def _fast_starts(original: str, expected: str) -> tuple[int, ...] | None:
     text = FIELD_SEPARATOR.join(_collapse_field(f) for f in text.split(FIELD_SEPARATOR))
     if len(text) != len(kept) or text.replace(_GONE, "") != expected:
         return None
+    if _GONE not in text:
+        return tuple(kept)
     return tuple(kept[i] for i, char in enumerate(text) if char != _GONE)
 
 
@@ -324,6 +333,10 @@ def joined_spaces(normalised: NormalisedText) -> list[int]:
     """Positions i of the normalised text where the typed text had whitespace between
     characters i - 1 and i that normalisation removed ("胸痛 出汗" -> break before "出"): the
     patient separated two phrases there."""
+    if normalised.original.isascii():
+        # no CJK character, so no whitespace was removed next to one (English complaints, the
+        # longest, skip normalising a second time)
+        return []
     marked = _fast(normalised.original, _JOINED)
     if marked is None or marked.replace(_JOINED, "") != normalised.text:
         # the per-character path: compare each pair of neighbours' typed spans

@@ -123,7 +123,8 @@ _EN_LONG = re.compile(
 
 _TEMPERATURE = re.compile(
     r"(?:(?P<cue>体温|发烧|发热|高烧|低烧|烧到|烧了|温度|肛温|腋温|口温|耳温|额温|fever of|fever|"
-    r"temperature of|temperature|temp of|temp)[^0-9,.;!?，。；！？]{0,6})?"
+    r"temperature of|temperature|temp of|temp|thermometer says|thermometer reads|thermometer shows|"
+    r"thermometer)[^0-9,.;!?，。；！？]{0,6})?"
     r"(?P<num>\d{2,3}(?:\.\d+)?)\s*"
     r"(?P<unit>度|°c|℃|°|c(?![a-z])|°f|℉|f(?![a-z])|degrees?(?: c| f| celsius| fahrenheit)?"
     # where it was measured stands in for the unit ("38.2 rectally", "37.9 腋温")
@@ -196,6 +197,42 @@ _GLUCOSE = re.compile(
     r"(?:血糖|blood sugar|sugar level|sugar|glucose|bg)[^0-9,;，；]{0,6}(?P<num>\d{1,3}(?:\.\d+)?)"
     r"\s*(?P<mgdl>mg/dl|mg)?"
 )
+
+# Words every match of a pattern holds (its cue or its unit): a complaint holding none of them
+# cannot match, so the pattern is not run. Scanning for a few words is far cheaper than running
+# a pattern that starts with an optional part or a look-behind over a long complaint, and the
+# answer is the same.
+_ZH_DURATION_UNITS = frozenset("时头钟秒期拜周月年天日晚")
+_PREGNANCY_WORDS = ("孕", "妊娠", "pregnan")
+_INFANT_UNITS = frozenset("天周期月")
+_TABLET_WORDS = (
+    "片",
+    "粒",
+    "颗",
+    "tablet",
+    "pill",
+    "cap",
+    "paracetamol",
+    "acetaminophen",
+    "tylenol",
+    "panadol",
+    "ibuprofen",
+    "aspirin",
+    "co-codamol",
+)
+_VOLUME_WORDS = ("ml", "毫升", "cc")
+_BP_WORDS = ("血压", "bp", "blood pressure", "高压", "mmhg", "毫米汞柱")
+_PULSE_WORDS = ("心率", "心跳", "脉搏", "脉率", "heart rate", "pulse", "hr")
+_HEART_RATE_WORDS = (*_PULSE_WORDS, "次/分", "次每分", "bpm", "beats")
+_GLUCOSE_WORDS = ("血糖", "sugar", "glucose", "bg")
+_SODIUM_WORDS = ("钠", "sodium", "na")
+_POTASSIUM_WORDS = ("钾", "potassium", "k")
+_TWO_DIGITS = re.compile(r"\d\d")
+
+
+def _holds(text: str, words: tuple[str, ...]) -> bool:
+    return any(word in text for word in words)
+
 
 # An infant age's unit in months.
 _MONTHS = {
@@ -318,10 +355,12 @@ def parse_values(text: str) -> list[Value]:
 
 def _zh_durations(text: str) -> list[Value]:
     """Chinese durations ("三天", "两个半月", "四五年"); with 前 ("3年前") they are ago_days."""
-    values = []
+    values: list[Value] = []
+    if _ZH_DURATION_UNITS.isdisjoint(text):
+        return values
     for match in _ZH_DURATION.finditer(text):
         amount = chinese_number(match["num"])
-        if amount is None:
+        if amount is None or _around(text, match):
             continue
         if match["half"] and match["num"] != "半":  # "两个半月", "一个半小时"
             amount += 0.5
@@ -329,6 +368,17 @@ def _zh_durations(text: str) -> list[Value]:
         name = "ago_days" if match["ago"] else "duration_days"
         values.append(Value(name, days, match.start(), match.end()))
     return values
+
+
+# "嘴巴四周", "伤口四周": 四周 right after a thing is "all around it", not four weeks
+_AROUND_AFTER = frozenset("嘴巴唇眼睛口脐门鼻耳朵头体部伤围房屋子床桌")
+
+
+def _around(text: str, match: re.Match[str]) -> bool:
+    """Whether a "四周" is the place around the thing named before it ("嘴巴四周发麻")."""
+    return (
+        match.group() == "四周" and match.start() > 0 and text[match.start() - 1] in _AROUND_AFTER
+    )
 
 
 def _en_durations(text: str) -> list[Value]:
@@ -357,7 +407,9 @@ def _long_durations(text: str) -> list[Value]:
 
 def _temperatures(text: str) -> list[Value]:
     """Body temperatures in °C, from a number with a unit, a measuring site or a fever cue."""
-    values = []
+    values: list[Value] = []
+    if _TWO_DIGITS.search(text) is None:  # every match holds a number of two or three digits
+        return values
     for match in _TEMPERATURE.finditer(text):
         number = float(match["num"])
         unit = match["unit"] or ""
@@ -381,7 +433,9 @@ def _temperatures(text: str) -> list[Value]:
 
 def _pregnancy_weeks(text: str) -> list[Value]:
     """Weeks of pregnancy ("孕32周", "pregnant 8 weeks", "3个月身孕"; a month as 4.3)."""
-    values = []
+    values: list[Value] = []
+    if not _holds(text, _PREGNANCY_WORDS):
+        return values
     for match in _PREGNANCY.finditer(text):
         raw, unit = (
             (match["num"], match["unit"]) if match["num"] else (match["num2"], match["unit2"])
@@ -397,7 +451,12 @@ def _pregnancy_weeks(text: str) -> list[Value]:
 
 def _infant_ages(text: str) -> list[Value]:
     """Ages of children up to three ("两个月大", "6-week-old", "出生20天") in months."""
-    values = []
+    values: list[Value] = []
+    # every match holds a Chinese unit, or an English one before "old" ("6-week-old")
+    if _INFANT_UNITS.isdisjoint(text) and not (
+        "old" in text and _holds(text, ("day", "week", "month"))
+    ):
+        return values
     for match in _INFANT_AGE.finditer(text):
         raw = match["num"] or match["num2"] or match["num3"] or match["num4"] or match["num5"]
         unit = match["unit"] or match["unit2"] or match["unit3"] or match["unit4"] or match["unit5"]
@@ -415,19 +474,19 @@ def _infant_ages(text: str) -> list[Value]:
 def _measurements(text: str) -> list[Value]:
     """Systolic blood pressure, heart rate, blood glucose (mmol/L) and electrolytes, each kept
     only within a plausible range."""
-    values = []
-    for match in _BLOOD_PRESSURE.finditer(text):
+    values: list[Value] = []
+    for match in _BLOOD_PRESSURE.finditer(text) if _holds(text, _BP_WORDS) else ():
         systolic = float(re.sub(r"\s", "", match["sys"] or match["sys2"]))
         if 60 <= systolic <= 300:
             values.append(Value("systolic_bp", systolic, match.start(), match.end()))
-    for match in _HEART_RATE.finditer(text):
+    for match in _HEART_RATE.finditer(text) if _holds(text, _HEART_RATE_WORDS) else ():
         rate = float(match["num"] or match["num2"])
         # "40多" / "40几" is forty-something, not forty: read it as the middle of the forties
         if match["num"] and text[match.end("num") : match.end("num") + 1] in ("多", "几"):
             rate += 5
         if 20 <= rate <= 300:
             values.append(Value("heart_rate", rate, match.start(), match.end()))
-    for match in _GLUCOSE.finditer(text):
+    for match in _GLUCOSE.finditer(text) if _holds(text, _GLUCOSE_WORDS) else ():
         glucose = float(match["num"])
         if match["mgdl"] or glucose > 60:  # mg/dL (US meters): 18 mg/dL = 1 mmol/L
             glucose = round(glucose / 18.0, 1)
@@ -439,7 +498,9 @@ def _measurements(text: str) -> list[Value]:
 def _spoken_heart_rates(text: str) -> list[Value]:
     """Heart rates told in Chinese numerals, counted per minute, or with a few English words
     between the cue and the number; kept within the plausible range."""
-    values = []
+    values: list[Value] = []
+    if not _holds(text, _PULSE_WORDS):
+        return values
     for match in _SPOKEN_HEART_RATE.finditer(text):
         raw = match["cn"] or match["count"] or match["en"]
         # "三十多", "三十来" are about thirty-five and thirty; "三十几" is parsed as ~35 already;
@@ -458,7 +519,9 @@ def _spoken_heart_rates(text: str) -> list[Value]:
 
 def _volumes(text: str) -> list[Value]:
     """Stated volumes in millilitres ("咯血200ml", "两百毫升")."""
-    values = []
+    values: list[Value] = []
+    if not _holds(text, _VOLUME_WORDS):
+        return values
     for match in _VOLUME.finditer(text):
         volume = chinese_number(match["num"])
         if volume is not None and volume >= 1:
@@ -469,11 +532,11 @@ def _volumes(text: str) -> list[Value]:
 def _electrolytes(text: str) -> list[Value]:
     """Serum sodium and potassium (mmol/L), each kept only within a plausible range."""
     values = []
-    for pattern, name, low, high in (
-        (_SODIUM, "sodium_mmol", 90.0, 190.0),
-        (_POTASSIUM, "potassium_mmol", 1.5, 10.0),
+    for pattern, words, name, low, high in (
+        (_SODIUM, _SODIUM_WORDS, "sodium_mmol", 90.0, 190.0),
+        (_POTASSIUM, _POTASSIUM_WORDS, "potassium_mmol", 1.5, 10.0),
     ):
-        for match in pattern.finditer(text):
+        for match in pattern.finditer(text) if _holds(text, words) else ():
             amount = float(match["num"])
             if low <= amount <= high:
                 values.append(Value(name, amount, match.start(), match.end()))
@@ -482,7 +545,9 @@ def _electrolytes(text: str) -> list[Value]:
 
 def _tablet_counts(text: str) -> list[Value]:
     """How many tablets or capsules a complaint says were taken ("24片", "二十粒", "30 pills")."""
-    values = []
+    values: list[Value] = []
+    if not _holds(text, _TABLET_WORDS):
+        return values
     for match in _TABLETS.finditer(text):
         count = chinese_number(match["num"])
         if count is not None and 1 <= count <= 999:
