@@ -348,6 +348,8 @@ LOW_DOSE_ASPIRIN_MG_PER_DAY = 100.0
 # Patient contexts a curated override can be conditional on (pair_overrides.csv `when`).
 RENAL_SEVERE = "renal_severe"  # eGFR or CrCl below 30 (CKD 4-5, dialysis), however it is known
 RENAL_SEVERE_BELOW = 30.0
+# Round 12: an order this many times a renal cap in severe impairment is major (_organ_dose_grade).
+ORGAN_GROSS_EXCESS = 2.0
 NEONATE = "neonate"  # 28 days old or younger
 # Round 7: both orders of a pair are oral (route or dosage form, `route_category`). Oral
 # midazolam with a strong CYP3A4 inhibitor is contraindicated (AUC up 5-15 fold through gut and
@@ -429,6 +431,20 @@ def allergy_reaction(written: str) -> str:
     if _SEVERE_REACTION.search(text):
         return "severe"
     return "mild" if _MILD_REACTION.search(text) else ""
+
+
+def _organ_dose_grade(rule: OrganRule, excess: float, renal_value: float | None) -> str:
+    """A renal/hepatic dose alert's grade: the row's level, or the row's `gross_excess_level`
+    (major unless the row says otherwise) when a moderate renal row is broken by at least
+    ORGAN_GROSS_EXCESS times its cap in severe impairment (eGFR or CrCl below
+    RENAL_SEVERE_BELOW). Round 12: gabapentin 1800 mg/day or pregabalin 300 mg/day at CrCl
+    15-29 and digoxin 0.25 mg at eGFR 28 are accumulation toxicity (encephalopathy, falls,
+    arrhythmia), not a dose to fine-tune; twice metformin's cap at eGFR 40 stays a moderate
+    dose-reduction note, as does entecavir's at any CrCl (its row keeps moderate)."""
+    severe = renal_value is not None and renal_value < RENAL_SEVERE_BELOW
+    if rule.level == "moderate" and severe and excess >= ORGAN_GROSS_EXCESS - 1e-9:
+        return rule.gross_excess_level
+    return rule.level
 
 
 def _dose_grade(dose: float, daily: float | None, limit: DoseLimit) -> str:
@@ -1218,60 +1234,83 @@ class PrescriptionChecker:
         drafts = []
         weight = request.patient.weight_kg
         for item in prescribed:
-            drug = item.drug
-            found: list[tuple[str, OrganRule, str]] = [
-                (
-                    "renal",
-                    rule,
-                    f"{'CrCl' if rule.measure == 'crcl' else 'eGFR'} "
-                    f"{measure.value:g} ({measure.basis})",
-                )
-                for rule, measure in self.rules.renal_rules(drug, context)
-                if rule.route in ("any", item.route)
-            ]
-            if context.hepatic is not None:
-                severity, basis = context.hepatic
-                found += [
-                    ("hepatic", rule, basis) for rule in self.rules.hepatic_rules(drug, severity)
-                ]
-            for organ, rule, basis in found:
+            for organ, rule, basis, value in self._organ_rows(item, context):
                 if rule.kind == "contraindication":
                     drafts.append(
                         _Draft(
                             "contraindication",
                             rule.level,
-                            [drug],
+                            [item.drug],
                             "curated",
-                            f"{drug} with {basis}: {rule.reason}",
+                            f"{item.drug} with {basis}: {rule.reason}",
                             rule.management,
                             rule.source,
-                            key=f"contraindication:{organ}:{drug}:{rule.level}",
+                            key=f"contraindication:{organ}:{item.drug}:{rule.level}",
                         )
                     )
                     continue
-                problem = self._organ_dose_problem(item, rule, weight)
-                if problem:
+                found = self._organ_dose_problem(item, rule, weight)
+                if found:
+                    problem, excess = found
                     drafts.append(
                         _Draft(
                             "dose",
-                            rule.level,
-                            [drug],
+                            _organ_dose_grade(rule, excess, value),
+                            [item.drug],
                             "curated",
-                            f"{drug} ({item.order.name}) with {basis}: {problem}. {rule.reason}",
+                            f"{item.drug} ({item.order.name}) with {basis}: {problem}. "
+                            f"{rule.reason}",
                             rule.management,
                             rule.source,
-                            key=f"dose:{organ}:{drug}:{item.product}",
+                            key=f"dose:{organ}:{item.drug}:{item.product}",
                         )
                     )
         return drafts
 
+    def _organ_rows(
+        self, item: _Item, context: PatientContext
+    ) -> list[tuple[str, OrganRule, str, float | None]]:
+        """The renal and hepatic rows that apply to one order, each with its organ, its basis and
+        the eGFR/CrCl it was read at (None for a hepatic row).
+
+        Round 12: hepatic impairment written with no severity ("肝功能不全", "慢性乙肝
+        肝功能异常") takes the rows that hold at any severity (`min_severity` mild) for a drug
+        the generic condition table does not cover, so a drug graded only by severity
+        (terbinafine, isotretinoin, agomelatine) is no longer silent; a drug with its own
+        hepatic_impairment condition row keeps that row alone (no second alert)."""
+        drug = item.drug
+        found: list[tuple[str, OrganRule, str, float | None]] = [
+            (
+                "renal",
+                rule,
+                f"{'CrCl' if rule.measure == 'crcl' else 'eGFR'} "
+                f"{measure.value:g} ({measure.basis})",
+                measure.value,
+            )
+            for rule, measure in self.rules.renal_rules(drug, context)
+            if rule.route in ("any", item.route)
+        ]
+        if context.hepatic is not None:
+            severity, basis = context.hepatic
+            rules = self.rules.hepatic_rules(drug, severity)
+            return found + [("hepatic", rule, basis, None) for rule in rules]
+        written = [w for w, condition in context.conditions if condition == "hepatic_impairment"]
+        if written and not any(self.rules.condition_rules_for("hepatic_impairment", drug)):
+            basis = f"hepatic impairment ('{written[0]}'; severity not given)"
+            rules = self.rules.hepatic_rules(drug, "mild")
+            found += [("hepatic", rule, basis, None) for rule in rules]
+        return found
+
     @staticmethod
-    def _organ_dose_problem(item: _Item, rule: OrganRule, weight: float | None) -> str | None:
-        """How an order breaks a renal/hepatic dose row, or None (combinations of unknown ratio
-        are skipped; round 9: one of known ratio is checked on this ingredient's part)."""
+    def _organ_dose_problem(
+        item: _Item, rule: OrganRule, weight: float | None
+    ) -> tuple[str, float] | None:
+        """How an order breaks a renal/hepatic dose row and by what factor of the cap (1.0
+        for a row without a cap), or None (combinations of unknown ratio are skipped; round 9:
+        one of known ratio is checked on this ingredient's part)."""
         order, dose = item.order, item.dose_mg
         if not rule.has_cap:
-            return "the dose must be adjusted"
+            return "the dose must be adjusted", 1.0
         if dose is None:
             return None
         times = order.times_per_day
@@ -1280,15 +1319,21 @@ class PrescriptionChecker:
         # No doses a day written: at least one, so the dose itself bounds the daily amount.
         daily = dose * (times or 1) / interval
         if rule.max_times_per_day is not None and times and times > rule.max_times_per_day:
-            return f"{times} doses a day; at most {rule.max_times_per_day:g} a day"
+            return (
+                f"{times} doses a day; at most {rule.max_times_per_day:g} a day",
+                times / rule.max_times_per_day,
+            )
         if rule.max_single is not None and dose > rule.max_single + 1e-9:
-            return f"{dose:g} mg per dose exceeds {rule.max_single:g} mg"
-        if daily is not None and rule.max_daily is not None and daily > rule.max_daily + 1e-9:
-            return f"{daily:g} mg/day exceeds {rule.max_daily:g} mg/day"
-        if daily is not None and weight is not None and rule.max_daily_per_kg is not None:
+            return f"{dose:g} mg per dose exceeds {rule.max_single:g} mg", dose / rule.max_single
+        if rule.max_daily is not None and daily > rule.max_daily + 1e-9:
+            return f"{daily:g} mg/day exceeds {rule.max_daily:g} mg/day", daily / rule.max_daily
+        if weight is not None and rule.max_daily_per_kg is not None:
             cap = rule.max_daily_per_kg * weight
             if daily > cap + 1e-9:
-                return f"{daily:g} mg/day exceeds {rule.max_daily_per_kg:g} mg/kg/day ({cap:g} mg)"
+                return (
+                    f"{daily:g} mg/day exceeds {rule.max_daily_per_kg:g} mg/kg/day ({cap:g} mg)",
+                    daily / cap,
+                )
         return None
 
     def _release_forms(self, prescribed: list[_Item]) -> list[_Draft]:

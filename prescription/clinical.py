@@ -179,6 +179,10 @@ class OrganRule:
     # Round 6 (renal.csv `route`, blank = any): IV aciclovir is reduced at a CrCl where the
     # oral zoster dose is not.
     route: str = "any"
+    # Round 12 (renal.csv `gross_excess_level`, blank = major): the grade of a dose at least
+    # twice the cap in severe renal impairment; "moderate" keeps low-toxicity drugs (entecavir,
+    # the gliptins) at the row's own grade.
+    gross_excess_level: str = "major"
 
     @property
     def has_cap(self) -> bool:
@@ -854,6 +858,7 @@ def _renal_rule(r: dict[str, str]) -> OrganRule:
         max_daily_per_kg=_number(r["max_daily_per_kg"]),
         max_times_per_day=_number(r["max_times_per_day"]),
         route=r.get("route") or "any",
+        gross_excess_level=r.get("gross_excess_level") or "major",
     )
 
 
@@ -1037,6 +1042,11 @@ class ClinicalRules:
         for rule in self.renal:
             if rule.measure not in ("egfr", "crcl"):
                 raise ValueError(f"renal rule for {rule.target}: unknown measure {rule.measure!r}")
+            if rule.gross_excess_level not in levels:
+                raise ValueError(
+                    f"renal rule for {rule.target}: bad gross_excess_level "
+                    f"{rule.gross_excess_level!r}"
+                )
         for rule in self.hepatic:
             if rule.min_severity not in HEPATIC_SEVERITIES[1:]:
                 raise ValueError(f"hepatic rule for {rule.target}: bad {rule.min_severity!r}")

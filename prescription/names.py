@@ -359,6 +359,13 @@ _EN_SALTS = (
     "estolate",
     "embonate",
     "nitrate",
+    # round 12: the salt written as its formula or element symbol after an English generic
+    # ("dextromethorphan HBr", "diclofenac Na", "losartan K", "rosuvastatin Ca"); like every
+    # salt word, dropped only once the name as written is unknown ("vitamin k" stays)
+    "hbr",
+    "na",
+    "k",
+    "ca",
 )
 # Round 10: bases and amines sold as counter-ions of a drug ("perindopril arginine", "ketorolac
 # tromethamine", "fosfomycin trometamol", "ibuprofen lysine", "diclofenac diethylamine"), dropped

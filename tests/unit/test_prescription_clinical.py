@@ -215,9 +215,16 @@ def test_renal_dose_caps(checker: PrescriptionChecker) -> None:
     gaba = _check(
         checker,
         {"crcl_ml_min": 25},
-        {"name": "gabapentin", "dose_mg": 600.0, "times_per_day": 3},
+        {"name": "gabapentin", "dose_mg": 300.0, "times_per_day": 3},
     )
     assert [a.severity for a in _alerts(gaba, "dose", "gabapentin")] == ["moderate"]
+    # round 12: at least twice the cap below CrCl 30 (1800 mg/day, cap 700) is major
+    gross = _check(
+        checker,
+        {"crcl_ml_min": 25},
+        {"name": "gabapentin", "dose_mg": 600.0, "times_per_day": 3},
+    )
+    assert [a.severity for a in _alerts(gross, "dose", "gabapentin")] == ["major"]
     enox = _check(
         checker,
         {"crcl_ml_min": 20, "weight_kg": 60},

@@ -283,7 +283,8 @@ def test_weekly_injectables_ordered_daily(checker) -> None:
 
 ORGAN_CASES = [
     ({"conditions": ["CrCl 20"]}, ("cefepime", 2000, 3), "dose", "major"),
-    ({"crcl_ml_min": 18}, ("famotidine", 40, 2), "dose", "moderate"),
+    # round 12: 80 mg/day is 4x the cap below CrCl 30 (H2RA delirium): major
+    ({"crcl_ml_min": 18}, ("famotidine", 40, 2), "dose", "major"),
     ({"crcl_ml_min": 25}, ("entecavir", 0.5, None), "dose", "moderate"),
     ({"conditions": ["CrCl 28"]}, ("colchicine", 0.5, 3), "dose", "major"),
     (

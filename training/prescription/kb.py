@@ -73,6 +73,8 @@ OVERRIDE_WHEN = (
     *DOSE_CONTEXTS,  # round 11: dose contexts of prescription/curated/dose_contexts.csv
 )
 DEFAULT_CURATED_DIR = Path(__file__).resolve().parents[2] / "prescription" / "curated"
+# Shortest drugstandards synonym key kept (round 12): shorter ones are extraction fragments.
+MIN_SYNONYM_KEY = 3
 # Higher wins when two sources give the same alias different meanings.
 ALIAS_PRIORITY = {
     "canonical": 9,
@@ -440,6 +442,11 @@ def _add_source_names(builder: AliasBuilder, table: DrugTable, safety_dir: Path)
     for row in read_csv_rows(
         safety_dir / "name_synonyms_drugstandards/synonyms_extracted.tsv", "\t"
     ):
+        # Round 12: one- and two-character "synonyms" are extraction fragments ("d" for
+        # deferiprone, "n" for nelfinavir, "&", "16"); as component keys they turned
+        # "Allegra-D" into fexofenadine + deferiprone. Curated abbreviations (NS, Li) stay.
+        if len(name_key(row["synonym"])) < MIN_SYNONYM_KEY:
+            continue
         generic = builder.resolve(row["generic"])
         if generic:
             builder.add(row["synonym"], [generic], "synonym", "drugstandards 0.6")
