@@ -4,7 +4,8 @@ haodf requests, invariance to invisible characters, and the latency the decision
     python bench/urgency.py [--split tune|dev|retired_test|retired_holdout|retired_holdout_r4|
                                      retired_holdout_r5|retired_holdout_r6|
                                      retired_holdout_r7|retired_holdout_r8|
-                                     retired_holdout_r9|retired_holdout_r10|holdout|all]
+                                     retired_holdout_r9|retired_holdout_r10|
+                                     retired_holdout_r11|holdout|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -19,9 +20,10 @@ to tuning in the sixth), ``retired_holdout_r6.jsonl`` (the sixth round's, retire
 seventh), ``retired_holdout_r7.jsonl`` (the seventh round's, retired to tuning in the eighth),
 ``retired_holdout_r8.jsonl`` (the eighth round's, retired to tuning in the ninth),
 ``retired_holdout_r9.jsonl`` (the ninth round's, retired to tuning in the tenth),
-``retired_holdout_r10.jsonl`` (the tenth round's, retired to tuning in the eleventh) and
+``retired_holdout_r10.jsonl`` (the tenth round's, retired to tuning in the eleventh),
+``retired_holdout_r11.jsonl`` (the eleventh round's, retired to tuning in the twelfth) and
 ``holdout.jsonl`` (the untouched test split now: two fresh writers', blind to the rules, written
-before the eleventh round and never used for tuning). Real
+before the twelfth round and never used for tuning). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -79,6 +81,7 @@ SPLITS = (
     "retired_holdout_r8",
     "retired_holdout_r9",
     "retired_holdout_r10",
+    "retired_holdout_r11",
     "holdout",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
