@@ -242,6 +242,7 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r8.jsonl",
             "data/vignettes/urgency/retired_holdout_r9.jsonl",
             "data/vignettes/urgency/retired_holdout_r10.jsonl",
+            "data/vignettes/urgency/retired_holdout_r11.jsonl",
             "data/vignettes/urgency/train.jsonl",
             # train_lookalikes_r8.jsonl (480 written look-alikes) is not in the default: with
             # retired_holdout_r7 left out it cut look-alike false alarms 11.5% -> 7.6% but lost
@@ -279,8 +280,11 @@ class UrgencyBackstopConfig(Strict):
     # are too. Off by default: see README, urgency round 8, for the leave-one-out figures
     mask_contexts: list[MentionContext] = Field(default_factory=list)
     mask_chronic: bool = False
-    # the most real requests (haodf validation, rule-routine) the backstop may raise
-    max_added_rate: float = Field(0.003, ge=0, le=0.1)
+    # the most real requests (haodf validation, rule-routine) the backstop may raise. Round 12
+    # lowered it from 0.003 to 0.001: with retired_holdout_r11, then r10, left out of the gold it
+    # lost no emergency and cut look-alike false alarms 4 -> 3 and one fit's haodf test rate
+    # 2.01% -> 1.84% (README, urgency round 12); the English bound below often decides anyway
+    max_added_rate: float = Field(0.001, ge=0, le=0.1)
     # the same bound on the held-out English texts (a fifth of Symptom2Disease, ~230): 0.3% of
     # them is less than one text, so that bound was in effect their highest score, and one
     # English text set the threshold for every complaint; 1% was tried in round 7 and is kept

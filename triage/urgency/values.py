@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 _CN_DIGITS = {
     "零": 0,
@@ -136,8 +137,12 @@ _BODY_CUES = frozenset({"体温", "肛温", "腋温", "口温", "耳温", "额�
 # A stated count of tablets ("24片", "吃了二十粒", "30 tablets"): counts one dose taken at once.
 _TABLETS = re.compile(
     r"(?<![0-9.])(?P<num>\d{1,3}|[一二两三四五六七八九十百几]{1,4})(?:多|来|余)?\s*"
+    # a strength between the count and the drug ("20 extra-strength tylenol", "12 500mg pills"),
+    # or a count "of the 500mg ones": the tablets are still counted
+    r"(?:(?:extra[- ]strength|maximum[- ]strength|strong|\d{2,4}\s?mg)\s+)?"
     r"(?:片|粒|颗|tablets?|pills?|capsules?|caps|paracetamol|acetaminophen|tylenol|panadol|"
-    r"ibuprofen|aspirin|co-codamol|sleeping pills)"
+    r"ibuprofen|aspirin|co-codamol|sleeping pills|"
+    r"of (?:the|my|those|these|his|her) (?:\d{2,4}\s?mg )?(?:ones|tablets|pills|capsules))"
     r"(?![a-z])"
 )
 # A stated volume ("咯血200ml", "吐了500毫升"): millilitres.
@@ -206,6 +211,7 @@ _ZH_DURATION_UNITS = frozenset("时头钟秒期拜周月年天日晚")
 _PREGNANCY_WORDS = ("孕", "妊娠", "pregnan")
 _INFANT_UNITS = frozenset("天周期月")
 _TABLET_WORDS = (
+    "ones",
     "片",
     "粒",
     "颗",
@@ -329,6 +335,7 @@ def parse_values(text: str) -> list[Value]:
         values += _long_durations(text)
     if digits:
         values += _temperatures(text)
+        values += _calendar_years(text)
     if zh_numbers:
         values += _pregnancy_weeks(text)
         values += _infant_ages(text)
@@ -379,6 +386,28 @@ def _around(text: str, match: re.Match[str]) -> bool:
     return (
         match.group() == "四周" and match.start() > 0 and text[match.start() - 1] in _AROUND_AFTER
     )
+
+
+# A calendar year given as the date of an event ("a mini stroke in 2021", "2019年中风过"); not a
+# full date, which may be today ("2026年12月3日"), nor a birth year ("born in 2021", "2021年出生")
+_CALENDAR_YEAR = re.compile(
+    r"(?:(?<![a-z])in |(?<![0-9]))((?:19|20)[0-9]{2})"
+    r"(?:(?<=in [0-9]{4})(?![0-9])|年(?![0-9零一二两三四五六七八九十]{1,3}月|出生|生的|生人))"
+)
+
+
+def _calendar_years(text: str, today: date | None = None) -> list[Value]:
+    """Years stated as when something happened, as ago_days (a year before this one or earlier
+    is at least months ago: history); this year and later years are left alone."""
+    this_year = (today or date.today()).year
+    values = []
+    for match in _CALENDAR_YEAR.finditer(text):
+        if text[: match.start()].endswith("born "):
+            continue
+        years = this_year - int(match[1])
+        if years >= 1:
+            values.append(Value("ago_days", years * 365.0, match.start(1), match.end()))
+    return values
 
 
 def _en_durations(text: str) -> list[Value]:
