@@ -229,6 +229,9 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("bismuth subcitrate potassium", "bismuth potassium citrate", "colloidal bismuth subcitrate"),
     ("st john's wort", "st. john's wort", "hypericum perforatum"),
     ("aluminium hydroxide", "aluminum hydroxide"),
+    # Round 13: aminophylline is theophylline ethylenediamine (80% theophylline): one active
+    # moiety, whose interactions the checker carries under the name written.
+    ("theophylline", "aminophylline", "theophylline ethylenediamine"),
 )
 
 # Combination names without a separator -> their ingredients (alert side).

@@ -433,6 +433,33 @@ def allergy_reaction(written: str) -> str:
     return "mild" if _MILD_REACTION.search(text) else ""
 
 
+# Round 13: a reaction written after the allergen ("卡马西平 Stevens-Johnson综合征",
+# "青霉素过敏性休克", "阿莫西林(皮疹)", "penicillin - hives", "aspirin: angioedema"): the words
+# that start the reaction, and the connectors between allergen and reaction ("致", "引起", "-",
+# ":") left off the allergen.
+_REACTION_START = re.compile(
+    _SEVERE_REACTION.pattern + "|" + _MILD_REACTION.pattern + r"|urticaria|hives|wheez|swelling|"
+    r"reaction|sjs|荨麻疹|风团|药疹|皮炎|哮喘|水肿|过敏性|过敏反应|反应"
+)
+_ALLERGEN_TAIL = re.compile(r"[\s\-–—:;,(（\[]+$|(?:所致|引起的?|导致的?|致|后出现|后)$")
+
+
+def allergen_before_reaction(written: str) -> str | None:
+    """The allergen of an allergy written as "<drug> <reaction>", else None: the text before
+    the first reaction word, with connectors stripped; None when nothing precedes it."""
+    text = written.lower()
+    match = _REACTION_START.search(text)
+    if match is None or match.start() == 0:
+        return None
+    allergen = text[: match.start()]
+    while True:
+        stripped = _ALLERGEN_TAIL.sub("", allergen).strip()
+        if stripped == allergen:
+            break
+        allergen = stripped
+    return allergen or None
+
+
 def _organ_dose_grade(rule: OrganRule, excess: float, renal_value: float | None) -> str:
     """A renal/hepatic dose alert's grade: the row's level, or the row's `gross_excess_level`
     (major unless the row says otherwise) when a moderate renal row is broken by at least
@@ -459,7 +486,8 @@ def _dose_grade(dose: float, daily: float | None, limit: DoseLimit) -> str:
 def _maintenance_regimen(order: DrugOrder, limit: CourseLimit) -> bool:
     """Round 11: whether an order's daily dose is within the course limit's maintenance dose
     (`CourseLimit.maintenance_daily_mg`): low-dose colchicine for months while allopurinol is
-    started is prophylaxis, not an acute course of more than 6 mg."""
+    started is prophylaxis, not an acute course of more than 6 mg. Round 13: nor is it a
+    loading regimen kept up too long (bedaquiline 200 mg after its 400 mg fortnight)."""
     if limit.maintenance_daily_mg is None or order.dose_mg is None:
         return False
     daily = order.dose_mg * (order.times_per_day or 1)
@@ -1373,8 +1401,12 @@ class PrescriptionChecker:
                 continue
             for limit in self.rules.course_limits_for(item.drug, item.route):
                 problems = []
-                if limit.max_duration_days is not None and (
-                    order.duration_days > limit.max_duration_days
+                # round 13: a loading phase's length (bedaquiline 400 mg daily for 2 weeks)
+                # does not bound the maintenance dose that follows it
+                if (
+                    limit.max_duration_days is not None
+                    and order.duration_days > limit.max_duration_days
+                    and not _maintenance_regimen(order, limit)
                 ):
                     problems.append(
                         f"a {order.duration_days}-day course (limit {limit.max_duration_days:g} "
@@ -1531,11 +1563,12 @@ class PrescriptionChecker:
     def _allergen(self, written: str) -> tuple[set[str], tuple[str, ...]] | None:
         """An allergy as written -> (allergy groups, allergen drugs), or None when neither a
         class nor a drug is recognised. The whole entry is tried first, then (round 7) its
-        allergen as `allergen_in_condition` reads it ("对青霉素过敏", "青霉素皮试阳性")."""
+        allergen as `allergen_in_condition` reads it ("对青霉素过敏", "青霉素皮试阳性"), then
+        (round 13) the part before a written reaction ("卡马西平 Stevens-Johnson综合征")."""
         candidates = [written]
-        allergen = allergen_in_condition(written)
-        if allergen and allergen != written:
-            candidates.append(allergen)
+        for allergen in (allergen_in_condition(written), allergen_before_reaction(written)):
+            if allergen and allergen not in candidates:
+                candidates.append(allergen)
         for text in candidates:
             group = self.rules.allergy_group_of(text)
             if group:

@@ -243,6 +243,7 @@ class CourseLimit:
     # Round 11: a regimen of at most this many mg a day is long-term maintenance or prophylaxis
     # (colchicine 0.5-1.2 mg/day while urate-lowering therapy starts, in FMF or pericarditis),
     # to which the per-course total of an acute course does not apply; None: every regimen.
+    # Round 13: nor the duration limit of a loading phase (bedaquiline, amiodarone, azoles).
     maintenance_daily_mg: float | None = None
 
 

@@ -380,7 +380,8 @@ _STRENGTH = re.compile(
     # Round 6: a ratio of component strengths before the unit ("50/250μg", "50/200mg",
     # "0.25g:0.125g" is two matches) goes with it, or "50/" is left as a bare number.
     r"((\d+(\.\d+)?\s*[/:]\s*)*\d+(\.\d+)?\s*(axa\s*iu|anti\s*-?\s*xa\s*iu|iu\s*axa|axa|抗xa因子国际单位|"
-    r"mg|g|mcg|μg|ug|ml|units?|iu|u|meq|mmol|%|毫克|克|微克|毫升|单位|万单位|万u|国际单位)"
+    # round 13: "60K" is 60,000 IU as Indian vitamin D orders write it ("Uprise-D3 60K")
+    r"mg|g|mcg|μg|ug|ml|units?|iu|u|meq|mmol|%|毫克|克|微克|毫升|单位|万单位|万u|国际单位|k\b(?:\s*iu\b)?)"
     # per dose / per kg / per m2 / per day, up to two denominators ("15mg/kg/d", "1mg/kg")
     r"(\s*/\s*\d*(\.\d+)?\s*(ml|g|mg|片|粒|袋|支|次|日|天|揿|喷|毫升|kg|m2|m²|d\b|day|dose|"
     # round 7: per spray / puff / actuation / drop ("50 mcg/spray", "100μg/揿")
@@ -549,6 +550,21 @@ def _salt_variants(key: str) -> list[str]:
     return variants
 
 
+# Round 13: a vitamin written short ("Vit B12", "VitD3", "维C", "维B6"): the word "vitamin"/"维生素"
+# before a vitamin letter (A-K, then digits), tried only after the name as written.
+_VIT_SHORT = re.compile(r"^vit\s*(?=[a-k](?:\d{1,2})?(?:\s|$))")
+_ZH_VIT_SHORT = re.compile(r"^维(?=[a-k](?:\d{1,2})?(?:\s|$|[\u4e00-\u9fff]))")
+
+
+def _vitamin_long_form(key: str) -> str | None:
+    """ "vit b12" -> "vitamin b12", "维c" -> "维生素c"; None when the key is not written so."""
+    if _VIT_SHORT.match(key):
+        return _VIT_SHORT.sub("vitamin ", key, count=1)
+    if _ZH_VIT_SHORT.match(key):
+        return _ZH_VIT_SHORT.sub("维生素", key, count=1)
+    return None
+
+
 def name_variants(name: str) -> Iterator[str]:
     """Keys to try for a name, most specific first, without repeats.
 
@@ -600,6 +616,7 @@ def name_variants(name: str) -> Iterator[str]:
                 if key.startswith(prefix, 2) and len(key) > len(prefix) + 3:
                     candidates.append("复方" + key[2 + len(prefix) :])
                     break
+    candidates += [long for key in list(candidates) if (long := _vitamin_long_form(key))]
     candidates += [v for key in list(candidates) for v in _zh_variant_folds(key)]
     for key in candidates:
         if key and key not in seen:

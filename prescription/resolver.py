@@ -212,6 +212,25 @@ _ZH_CONFUSABLE = frozenset(
         "精晶",
         "潘盘",
         "硫流",
+        # round 13: pinyin-input homophones a new writer used (伏立康座 for 伏立康唑, 维立得 for
+        # 韦立得, 痛惊宁) and their kind (百优解, 达卢那韦, 西替利琴, 阿托伐它汀, 易烟肼, 青氯噻嗪,
+        # 氯吡哥雷, 他克默司); the leave-one-drug-out run over the bundle's Chinese names finds no
+        # drug read as another with them (README, round 13)
+        "座唑",
+        "佐唑",
+        "维韦",
+        "忧优",
+        "痉惊",
+        "萍平",
+        "琴嗪",
+        "易异",
+        "氢青",
+        "芦卢",
+        "福氟",
+        "他它",
+        "格哥",
+        "那纳",
+        "莫默",
     )
 )
 ABBREVIATIONS = Path(__file__).resolve().parent / "curated" / "abbreviations.csv"
