@@ -4,6 +4,8 @@ two questions those tests ask of a result. No shared data, no model."""
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +13,13 @@ from prescription.checker import AlertPolicy, PrescriptionChecker
 from prescription.clinical import ClinicalRules, read_tables
 from prescription.kb import InteractionKB
 from prescription.names import name_key
-from prescription.resolver import Aliases, DrugResolver
+from prescription.resolver import Aliases, DrugResolver, load_abbreviations
 from prescription.schema import CheckRequest
 from prescription.tables import TABLE_COLUMNS
 from runtime.schema import ModelRef
 from tests.unit.prescription_stubs import FixedScorer
 from training.prescription.drugs import Drug, DrugTable
-from training.prescription.kb import override_rows, to_csv
+from training.prescription.kb import AliasBuilder, add_curated_aliases, override_rows, to_csv
 
 CURATED = Path(__file__).resolve().parents[2] / "prescription/curated"
 
@@ -79,3 +81,24 @@ def names_resolver(names: dict[str, tuple[str, ...]]) -> DrugResolver:
         for key, drugs in names.items()
     }
     return DrugResolver(aliases, abbreviations={})
+
+
+def curated_names_resolver(drugs: Iterable[str]) -> DrugResolver:
+    """The repository's curated Chinese names, combinations and abbreviations over a drug table
+    of ``drugs`` (the rows naming other drugs are skipped, as in a demo build)."""
+    names = list(drugs)
+    builder = AliasBuilder()
+    for drug in names:
+        builder.add(drug, [drug], "canonical", "ddinter")
+    add_curated_aliases(builder, CURATED, set(names))
+    aliases: Aliases = {
+        row["key"]: (tuple(row["ingredients"].split("|")), row["kind"], row["source"])
+        for row in builder.rows()
+    }
+    return DrugResolver(aliases, load_abbreviations(CURATED / "abbreviations.csv"))
+
+
+def curated_rows_noted(table: str, note_prefix: str) -> list[dict[str, str]]:
+    """The rows of a curated CSV whose note starts with ``note_prefix`` ("round 12")."""
+    with (CURATED / table).open(encoding="utf-8", newline="") as handle:
+        return [row for row in csv.DictReader(handle) if row["note"].startswith(note_prefix)]

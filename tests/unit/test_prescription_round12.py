@@ -12,7 +12,6 @@ test, with other drugs, doses and wording than the scenario sets."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -21,11 +20,13 @@ import pytest
 from prescription.checker import PrescriptionChecker
 from prescription.clinical import ClinicalRules, read_tables
 from prescription.names import name_key, name_variants
-from prescription.resolver import Aliases, DrugResolver, load_abbreviations
+from prescription.resolver import DrugResolver
 from tests.unit.prescription_curated import (
     CURATED,
     check,
+    curated_names_resolver,
     curated_overrides_checker,
+    curated_rows_noted,
     drug_table,
     first_alert,
     names_resolver,
@@ -34,7 +35,6 @@ from training.prescription.kb import (
     MIN_SYNONYM_KEY,
     AliasBuilder,
     _add_source_names,
-    add_curated_aliases,
     read_overrides,
 )
 
@@ -83,15 +83,7 @@ _DRUGS = (
 def resolver() -> DrugResolver:
     """The repository's curated Chinese names, combinations and abbreviations over a drug table
     of `_DRUGS` (the rows naming other drugs are skipped, as in a demo build)."""
-    builder = AliasBuilder()
-    for drug in _DRUGS:
-        builder.add(drug, [drug], "canonical", "ddinter")
-    add_curated_aliases(builder, CURATED, set(_DRUGS))
-    aliases: Aliases = {
-        row["key"]: (tuple(row["ingredients"].split("|")), row["kind"], row["source"])
-        for row in builder.rows()
-    }
-    return DrugResolver(aliases, load_abbreviations(CURATED / "abbreviations.csv"))
+    return curated_names_resolver(_DRUGS)
 
 
 # -- names -------------------------------------------------------------------------------------
@@ -193,8 +185,7 @@ def test_short_drugstandards_synonyms_are_left_out(tmp_path: Path) -> None:
 
 def test_round12_name_rows_are_sourced() -> None:
     for table, column in (("zh_aliases.csv", "alias"), ("abbreviations.csv", "abbreviation")):
-        with (CURATED / table).open(encoding="utf-8", newline="") as handle:
-            rows = [r for r in csv.DictReader(handle) if r["note"].startswith("round 12")]
+        rows = curated_rows_noted(table, "round 12")
         assert len(rows) >= 25, table
         assert all(r["source"].startswith("curated") and name_key(r[column]) for r in rows)
 

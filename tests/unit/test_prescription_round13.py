@@ -9,7 +9,6 @@ the scenario sets."""
 
 from __future__ import annotations
 
-import csv
 import importlib.util
 from pathlib import Path
 from types import ModuleType
@@ -18,15 +17,17 @@ import pytest
 
 from prescription.checker import PrescriptionChecker, allergen_before_reaction
 from prescription.names import name_key, name_variants
-from prescription.resolver import Aliases, DrugResolver, load_abbreviations
+from prescription.resolver import DrugResolver, load_abbreviations
 from tests.unit.prescription_curated import (
     CURATED,
     check,
+    curated_names_resolver,
     curated_overrides_checker,
+    curated_rows_noted,
     first_alert,
     names_resolver,
 )
-from training.prescription.kb import AliasBuilder, add_curated_aliases, read_overrides
+from training.prescription.kb import read_overrides
 
 # the drugs the curated name rows below point at (canonical names of the drug table)
 _DRUGS = (
@@ -86,15 +87,7 @@ _DRUGS = (
 def resolver() -> DrugResolver:
     """The repository's curated names over a drug table of `_DRUGS` (rows naming other drugs are
     skipped, as in a demo build), with the homophone pairs the read-as step uses."""
-    builder = AliasBuilder()
-    for drug in _DRUGS:
-        builder.add(drug, [drug], "canonical", "ddinter")
-    add_curated_aliases(builder, CURATED, set(_DRUGS))
-    aliases: Aliases = {
-        row["key"]: (tuple(row["ingredients"].split("|")), row["kind"], row["source"])
-        for row in builder.rows()
-    }
-    return DrugResolver(aliases, load_abbreviations(CURATED / "abbreviations.csv"))
+    return curated_names_resolver(_DRUGS)
 
 
 # -- names -------------------------------------------------------------------------------------
@@ -215,8 +208,7 @@ def test_vitamin_long_form_goes_after_the_name_as_written() -> None:
 
 def test_round13_name_rows_are_sourced() -> None:
     for table, column in (("zh_aliases.csv", "alias"), ("abbreviations.csv", "abbreviation")):
-        with (CURATED / table).open(encoding="utf-8", newline="") as handle:
-            rows = [r for r in csv.DictReader(handle) if r["note"].startswith("round 13")]
+        rows = curated_rows_noted(table, "round 13")
         assert len(rows) >= 20, table
         assert all(r["source"].startswith("curated") and r[column].strip() for r in rows)
 
