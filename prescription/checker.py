@@ -636,7 +636,7 @@ class PrescriptionChecker:
         prescribed = [item for item in items if not item.current]
         allergies = self._condition_allergies(request, context)
         unresolved += [f"condition: {written}" for written in context.unmatched]
-        drafts += self._doses(prescribed, request)
+        drafts += self._doses(prescribed, request, context)
         drafts += self._organ_function(prescribed, request, context)
         drafts += self._schedules(prescribed)
         drafts += self._courses(prescribed)
@@ -654,15 +654,43 @@ class PrescriptionChecker:
         self, items: list[_Item], patient: tuple[str, ...] = ()
     ) -> tuple[list[PairReport], list[_Draft]]:
         seen: dict[tuple[str, str], tuple[_Item, _Item]] = {}
+        background: dict[tuple[str, str], tuple[_Item, _Item]] = {}
         same_ingredient: dict[str, tuple[_Item, _Item]] = {}
         for x, y in combinations(items, 2):
-            if (x.current and y.current) or x.product == y.product:
-                # current medications were checked when prescribed; one product is intended
-                continue
+            if x.product == y.product:
+                continue  # one product is intended
             if x.drug == y.drug:
-                same_ingredient.setdefault(x.drug, (x, y))
+                if not (x.current and y.current):
+                    same_ingredient.setdefault(x.drug, (x, y))
                 continue
-            seen.setdefault((x.drug, y.drug) if x.drug <= y.drug else (y.drug, x.drug), (x, y))
+            key = (x.drug, y.drug) if x.drug <= y.drug else (y.drug, x.drug)
+            # current medications were checked when prescribed: their pairs count only when a
+            # prescribed drug adds to their risk (_shared_risks, round 14)
+            (background if x.current and y.current else seen).setdefault(key, (x, y))
+        answers = self._pair_answers(seen, patient)
+        reports: list[PairReport] = []
+        drafts: list[_Draft] = []
+        drafts += [self._same_ingredient(drug, x, y) for drug, (x, y) in same_ingredient.items()]
+        for key in seen:
+            report, draft = answers[key]
+            reports.append(report)  # frozen, so answers can share it
+            if draft is not None:
+                drafts.append(draft)
+                if draft.also is not None:
+                    drafts.append(draft.also)
+        shared = self._shared_risks(
+            {k: v for k, v in background.items() if k not in seen}, answers, items, patient
+        )
+        for report, draft in shared:
+            reports.append(report)
+            drafts.append(draft)
+        return reports, drafts
+
+    def _pair_answers(
+        self, pairs: dict[tuple[str, str], tuple[_Item, _Item]], patient: tuple[str, ...]
+    ) -> dict[tuple[str, str], tuple[PairReport, _Draft | None]]:
+        """Each pair's report and draft under its context (aspirin and methotrexate doses, the
+        dose context, both oral, the patient's tags), from the memo or worked out."""
         contexts = {
             key: tuple(
                 t
@@ -675,24 +703,64 @@ class PrescriptionChecker:
             )
             + ((ORAL_ROUTE,) if x.route == "oral" and y.route == "oral" else ())
             + patient
-            for key, (x, y) in seen.items()
+            for key, (x, y) in pairs.items()
         }
         # Read into a local dict: another thread may clear the memo between two lines here.
-        answers = {key: self._pair_memo.get((key, contexts[key])) for key in seen}
+        answers = {key: self._pair_memo.get((key, contexts[key])) for key in pairs}
         todo = [key for key, answer in answers.items() if answer is None]
         if todo:
             answers.update(self._work_out_pairs({key: contexts[key] for key in todo}))
-        reports: list[PairReport] = []
-        drafts: list[_Draft] = []
-        drafts += [self._same_ingredient(drug, x, y) for drug, (x, y) in same_ingredient.items()]
-        for key in seen:
-            report, draft = answers[key]  # type: ignore[misc]
-            reports.append(report)  # frozen, so answers can share it
-            if draft is not None:
-                drafts.append(draft)
-                if draft.also is not None:
-                    drafts.append(draft.also)
-        return reports, drafts
+        return answers  # type: ignore[return-value]
+
+    def _shared_risks(
+        self,
+        background: dict[tuple[str, str], tuple[_Item, _Item]],
+        answers: dict[tuple[str, str], tuple[PairReport, _Draft | None]],
+        items: list[_Item],
+        patient: tuple[str, ...],
+    ) -> list[tuple[PairReport, _Draft]]:
+        """Round 14: two current medications that interact (a knowledge-base grade of moderate
+        or more), when a prescribed drug interacts with both of them: the new drug adds to the
+        risk they already share (an ACE inhibitor started on spironolactone plus potassium
+        chloride: hyperkalaemia). Shown, never interruptive: the pair is not new."""
+
+        def alerted(a: str, b: str) -> bool:
+            draft = answers.get((a, b) if a <= b else (b, a), (None, None))[1]
+            return draft is not None and draft.type == "interaction" and draft.source != "model"
+
+        prescribed = sorted({item.drug for item in items if not item.current})
+        triads = {
+            key: adds
+            for key in background
+            if (adds := [z for z in prescribed if alerted(z, key[0]) and alerted(z, key[1])])
+            # only a pair a source grades can be shown: the model is not asked for these
+            and any(f.level != "unknown" for f in self.kb.lookup(*key))
+        }
+        if not triads:
+            return []
+        found = self._pair_answers({key: background[key] for key in triads}, patient)
+        shared = []
+        for key, adds in triads.items():
+            report, draft = found[key]
+            if draft is None or draft.type != "interaction" or draft.source == "model":
+                continue
+            names = ", ".join(adds)
+            names_zh = "、".join(self.zh.get(z, z) for z in adds)
+            shared.append(
+                (
+                    report,
+                    replace(
+                        draft,
+                        message=f"Both current medications; {names} now prescribed adds to "
+                        f"their shared risk. {draft.message}",
+                        message_zh=f"两药均为当前用药，本处方{names_zh}加重二者的共同风险。"
+                        f"{draft.message_zh}",
+                        passive=True,
+                        also=None,
+                    ),
+                )
+            )
+        return shared
 
     def _dose_context(self, item: _Item) -> str:
         """Round 11: the dose context of one order from dose_contexts.csv (a low-dose
@@ -1058,9 +1126,12 @@ class PrescriptionChecker:
             "no alias matched after removing strengths, dosage forms and salts",
         )
 
-    def _doses(self, prescribed: list[_Item], request: CheckRequest) -> list[_Draft]:
+    def _doses(
+        self, prescribed: list[_Item], request: CheckRequest, context: PatientContext
+    ) -> list[_Draft]:
         drafts = []
         age, weight = request.patient.age, request.patient.weight_kg
+        conditions = frozenset(condition for _, condition in context.conditions)
         for item in prescribed:
             order, dose = item.order, item.dose_mg
             if dose is None:
@@ -1069,7 +1140,7 @@ class PrescriptionChecker:
             daily = dose * order.times_per_day if order.times_per_day else None
             frequency = order.frequency or frequency_in_name(order.name)
             intermittent = frequency in ("weekly", "monthly")
-            for limit in self.rules.dose_limits(item.drug, route, age, intermittent):
+            for limit in self.rules.dose_limits(item.drug, route, age, intermittent, conditions):
                 if limit.unit != "mg":
                     continue
                 problem = self._dose_problem(dose, daily, limit, weight)
@@ -1130,6 +1201,8 @@ class PrescriptionChecker:
     ) -> str | None:
         single_cap, daily_cap = limit.max_single, limit.max_daily
         basis = f"{limit.population} maximum"
+        if limit.condition:
+            basis += f" in {limit.condition.replace('|', ' or ').replace('_', ' ')}"
         if weight is not None:
             if limit.max_single_per_kg is not None:
                 per_kg = limit.max_single_per_kg * weight

@@ -136,6 +136,11 @@ class DoseLimit:
     # intermittent regimen of a drug whose other rows describe daily dosing: azithromycin
     # 1200 mg once weekly for MAC prophylaxis); "" (every older row) for any order.
     frequency: str = ""
+    # Round 14: condition ids ("|"-separated, conditions.csv) a row holds for alone: the dose of
+    # one indication below the drug's highest licensed dose (tofacitinib 5 mg twice daily in
+    # rheumatoid arthritis, 10 mg twice daily only for ulcerative colitis induction); "" (every
+    # older row) for any patient.
+    condition: str = ""
 
 
 @dataclass(frozen=True)
@@ -818,6 +823,7 @@ def _dose_limit(r: dict[str, str]) -> DoseLimit:
         note=r.get("note", ""),
         per_kg_grade=r.get("per_kg_grade") or "major",
         frequency=r.get("frequency") or "",
+        condition=r.get("condition") or "",
     )
 
 
@@ -1067,6 +1073,9 @@ class ClinicalRules:
         for dose in self.doses:
             if dose.frequency not in DOSE_FREQUENCIES:
                 raise ValueError(f"dose row for {dose.target}: bad frequency {dose.frequency!r}")
+            unknown = set(dose.condition.split("|")) - self.condition_ids if dose.condition else ()
+            if unknown:
+                raise ValueError(f"dose row for {dose.target}: unknown condition {unknown}")
 
     @classmethod
     def from_folder(
@@ -1346,14 +1355,22 @@ class ClinicalRules:
         return tuple(limit for limit in self.doses if self.matches(limit.target, drug))
 
     def dose_limits(
-        self, drug: str, route: str, age: float | None, intermittent: bool = False
+        self,
+        drug: str,
+        route: str,
+        age: float | None,
+        intermittent: bool = False,
+        conditions: frozenset[str] = frozenset(),
     ) -> list[DoseLimit]:
         """Dose rows for a drug, route and age; adult rows when the age is unknown. For an order
         given weekly or less often (`intermittent`), the drug's "weekly" rows replace its other
-        rows when it has any (round 11); otherwise "weekly" rows are left out."""
+        rows when it has any (round 11); otherwise "weekly" rows are left out. A row naming
+        conditions holds only for a patient with one of them (`conditions`, round 14)."""
         limits = []
         for limit in self._doses_for(drug):
             if limit.route not in ("any", route):
+                continue
+            if limit.condition and conditions.isdisjoint(limit.condition.split("|")):
                 continue
             if age is None:
                 if limit.population != "adult":

@@ -554,12 +554,25 @@ def _salt_variants(key: str) -> list[str]:
 # before a vitamin letter (A-K, then digits), tried only after the name as written.
 _VIT_SHORT = re.compile(r"^vit\s*(?=[a-k](?:\d{1,2})?(?:\s|$))")
 _ZH_VIT_SHORT = re.compile(r"^维(?=[a-k](?:\d{1,2})?(?:\s|$|[\u4e00-\u9fff]))")
+# Round 14: the numbered vitamins written bare, as orders and pharmacists' notes do ("B6 10mg"
+# with isoniazid, "B-12 500μg", "D3 800IU", "K1 10mg"): only these letter-number pairs, so no
+# other short code ("c", "e", "b5") is taken for a vitamin; and the Chinese clinical shorthand
+# V + vitamin ("VB2", "VE", "VD3", "VK1"), of which the abbreviation table held only some.
+_BARE_VIT = re.compile(r"^(b|d|k) ?(1|2|3|6|12)$")
+_BARE_VIT_PAIRS = frozenset({"b1", "b2", "b3", "b6", "b12", "d2", "d3", "k1"})
+_V_VIT = re.compile(r"^v(?=[a-ek](?:\d{1,2})?$)")
 
 
 def _vitamin_long_form(key: str) -> str | None:
-    """ "vit b12" -> "vitamin b12", "维c" -> "维生素c"; None when the key is not written so."""
+    """ "vit b12" -> "vitamin b12", "维c" -> "维生素c", "b6" -> "vitamin b6"; None when the key
+    is not written so."""
     if _VIT_SHORT.match(key):
         return _VIT_SHORT.sub("vitamin ", key, count=1)
+    bare = _BARE_VIT.match(key)
+    if bare and bare[1] + bare[2] in _BARE_VIT_PAIRS:
+        return f"vitamin {bare[1]}{bare[2]}"
+    if _V_VIT.match(key):
+        return _V_VIT.sub("vitamin ", key, count=1)
     if _ZH_VIT_SHORT.match(key):
         return _ZH_VIT_SHORT.sub("维生素", key, count=1)
     return None

@@ -231,6 +231,25 @@ _ZH_CONFUSABLE = frozenset(
         "格哥",
         "那纳",
         "莫默",
+        # round 14: a fresh writer's 氯吡各雷 (各 for 格) and the same kind of
+        # pinyin-input slips in other common names (氯吡葛雷, 蕾贝拉唑, 伏立抗唑,
+        # 硝苯帝平, 胺典酮, 盼托拉唑, 阿托伐他亭, 氢氯赛嗪, 利托那威, 陀布霉素,
+        # 纱丁胺醇, 尼福达); the leave-one-drug-out run over the bundle's Chinese
+        # names finds no drug read as another with them (README, round 14)
+        "各格",
+        "各哥",
+        "葛格",
+        "雷蕾",
+        "康抗",
+        "地帝",
+        "碘典",
+        "泮盼",
+        "汀亭",
+        "噻赛",
+        "韦威",
+        "妥陀",
+        "沙纱",
+        "伲尼",
     )
 )
 ABBREVIATIONS = Path(__file__).resolve().parent / "curated" / "abbreviations.csv"

@@ -298,6 +298,8 @@ def test_every_condition_id_has_a_rule() -> None:
     tables = read_tables(CURATED, prefix="")
     ids = {r["condition"] for r in tables["conditions.csv"]}
     ruled = {r["condition"] for r in tables["condition_contraindications.csv"]}
+    # round 14: a condition may instead select indication-specific dose rows (doses.csv)
+    ruled |= {c for r in tables["doses.csv"] for c in r["condition"].split("|") if c}
     assert ids <= ruled
 
 
