@@ -243,6 +243,7 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r9.jsonl",
             "data/vignettes/urgency/retired_holdout_r10.jsonl",
             "data/vignettes/urgency/retired_holdout_r11.jsonl",
+            "data/vignettes/urgency/retired_holdout_r12.jsonl",  # round 13 on (README)
             "data/vignettes/urgency/train.jsonl",
             # train_lookalikes_r8.jsonl (480 written look-alikes) is not in the default: with
             # retired_holdout_r7 left out it cut look-alike false alarms 11.5% -> 7.6% but lost
@@ -283,7 +284,9 @@ class UrgencyBackstopConfig(Strict):
     # the most real requests (haodf validation, rule-routine) the backstop may raise. Round 12
     # lowered it from 0.003 to 0.001: with retired_holdout_r11, then r10, left out of the gold it
     # lost no emergency and cut look-alike false alarms 4 -> 3 and one fit's haodf test rate
-    # 2.01% -> 1.84% (README, urgency round 12); the English bound below often decides anyway
+    # 2.01% -> 1.84% (README, urgency round 12); the English bound below often decides anyway.
+    # Round 13 tried 0.0005 (haodf test 1.92% -> 1.66% with r12 left out) and kept 0.001: with
+    # retired_holdout_r11 left out it lost an emergency (README, urgency round 13)
     max_added_rate: float = Field(0.001, ge=0, le=0.1)
     # the same bound on the held-out English texts (a fifth of Symptom2Disease, ~230): 0.3% of
     # them is less than one text, so that bound was in effect their highest score, and one

@@ -336,6 +336,8 @@ def parse_values(text: str) -> list[Value]:
     if digits:
         values += _temperatures(text)
         values += _calendar_years(text)
+    if digits and latin:
+        values += _ages_at_event(text)
     if zh_numbers:
         values += _pregnancy_weeks(text)
         values += _infant_ages(text)
@@ -407,6 +409,40 @@ def _calendar_years(text: str, today: date | None = None) -> list[Value]:
         years = this_year - int(match[1])
         if years >= 1:
             values.append(Value("ago_days", years * 365.0, match.start(1), match.end()))
+    return values
+
+
+# An age given as when something happened ("a febrile seizure at 14 months", "cardiac arrest at
+# 19" with "I'm 27 now"): not a clock time ("at 3 am", "at 19:30"), a pregnancy ("at 19 weeks")
+# or a dose; a bare "at 19" counts only when the text gives a larger age now.
+_AGE_AT = re.compile(
+    r"(?<![a-z])at(?: the)?(?: age(?: of)?)? (?P<num>\d{1,2})"
+    r"(?P<unit> months?(?: old)?| years?(?: old)?| ?(?:yo|y/o|mo)(?![a-z]))?"
+    r"(?![0-9:.%]|\s*(?:am|pm|a\.m|p\.m|o'?clock|h(?:ou)?rs?|min|weeks?|wks?|days?|kg|lb|mg|ml|"
+    r"degrees?|this|tonight|today|yesterday|last|in the|sharp)(?![a-z]))"
+)
+_AGE_NOW = re.compile(
+    r"(?<![a-z])(?:i'm|i am|he's|he is|she's|she is|they're|now)(?: now)? (?P<num>\d{1,2})(?![0-9])"
+    r"|(?<![0-9])(?P<num2>\d{1,2}) now(?![a-z])"
+)
+
+
+def _ages_at_event(text: str) -> list[Value]:
+    """Ages stated as when something happened, as ago_days (history)."""
+    if "at " not in text:
+        return []
+    now = [int(m["num"] or m["num2"]) for m in _AGE_NOW.finditer(text)]
+    values = []
+    for match in _AGE_AT.finditer(text):
+        age, unit = int(match["num"]), (match["unit"] or "").strip()
+        if unit.startswith("mo"):
+            values.append(Value("ago_days", 365.0, match.start(), match.end()))
+        elif unit or "age" in match.group():
+            years = max(now, default=age + 1) - age
+            if years >= 1:
+                values.append(Value("ago_days", years * 365.0, match.start(), match.end()))
+        elif any(n > age for n in now):
+            values.append(Value("ago_days", (max(now) - age) * 365.0, match.start(), match.end()))
     return values
 
 
