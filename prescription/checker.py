@@ -30,6 +30,7 @@ from prescription.clinical import (
     OrganRule,
     PatientContext,
     Rule,
+    ScheduleRule,
     allergen_in_condition,
 )
 from prescription.kb import LEVEL_ORDER, Finding, InteractionKB, stricter
@@ -439,24 +440,56 @@ def allergy_reaction(written: str) -> str:
 # ":") left off the allergen.
 _REACTION_START = re.compile(
     _SEVERE_REACTION.pattern + "|" + _MILD_REACTION.pattern + r"|urticaria|hives|wheez|swelling|"
-    r"reaction|sjs|荨麻疹|风团|药疹|皮炎|哮喘|水肿|过敏性|过敏反应|反应"
+    r"reaction|sjs|荨麻疹|风团|药疹|皮炎|哮喘|水肿|过敏性|过敏反应|反应|"
+    # round 15: breathing written as the reaction ("吃阿司匹林后气喘")
+    r"气喘|喘息|憋喘|气促|呼吸急促"
 )
-_ALLERGEN_TAIL = re.compile(r"[\s\-–—:;,(（\[]+$|(?:所致|引起的?|导致的?|致|后出现|后)$")
+_ALLERGEN_TAIL = re.compile(
+    r"[\s\-–—:;,(（\[]+$|(?:所致|引起的?|导致的?|诱发的?|致|后出现|后)$"
+    # round 15: where and how soon, between "后" and the reaction ("服用青霉素后全身皮疹",
+    # "用青霉素类后起皮疹"), or the event word alone ("曾因服布洛芬出现荨麻疹")
+    r"|(?<=[\u4e00-\u9fff]{2})(?:之后|后)(?:全身|周身|面部|皮肤|立即|即|马上|很快)?(?:出现|发生|起)$"
+    r"|(?<=[\u4e00-\u9fff]{2})(?:之后|后)(?:全身|周身|面部|皮肤|立即|即|马上|很快)$"
+    r"|(?<=[\u4e00-\u9fff]{2})(?:出现|发生)$"
+    r"|\s+(?:and|then)\s+(?:got|had|developed|came out in)$|\s+(?:caused|gave|led to)$"
+)
+# Round 15: the words that say how the drug was taken, before it ("吃阿司匹林后哮喘发作",
+# "用头孢曲松后过敏性休克", "静脉注射头孢曲松钠后...", "after taking ibuprofen: wheeze").
+_ALLERGEN_HEAD = re.compile(
+    r"^(?:既往|曾经?|自述|患者|有)?(?:因|在)?(?:静脉注射|静脉滴注|静脉输注|肌内注射|皮下注射|"
+    r"口服|服用|服了?|吃了?|使用|应用|用了?|注射|肌注|静滴|静注|静推|输注|输液|滴注|打针|打了?|"
+    r"外用|涂抹?|吸入)\s*"
+    r"|^(?:after|following|with|on)\s+(?:taking|using|receiving|starting|being given|a dose of)?\s*"
+    r"|^(?:took|taking|given)\s+"
+)
+# Round 15: the reaction written first in English ("rash after amoxicillin", "anaphylaxis to
+# cefazolin", "hives from penicillin").
+_ALLERGEN_AFTER = re.compile(
+    r"\b(?:after|from|to|with|following|due to|caused by)\s+"
+    r"(?:taking\s+|using\s+|receiving\s+|a dose of\s+)?(?P<a>[a-z][\w\- ]*?)"
+    r"(?=\s+(?:as|in|when|at|during|on|aged?|years?|yrs)\b|\s*[\d,;(.]|\s*$)"
+)
 
 
 def allergen_before_reaction(written: str) -> str | None:
     """The allergen of an allergy written as "<drug> <reaction>", else None: the text before
-    the first reaction word, with connectors stripped; None when nothing precedes it."""
+    the first reaction word, with connectors stripped; None when nothing precedes it. Round 15:
+    how the drug was taken is left off, and a reaction written first in English ("rash after
+    amoxicillin") gives the drug after it."""
     text = written.lower()
     match = _REACTION_START.search(text)
-    if match is None or match.start() == 0:
+    if match is None:
         return None
+    if match.start() == 0:
+        after = _ALLERGEN_AFTER.search(text, match.end())
+        return after["a"].strip() if after else None
     allergen = text[: match.start()]
     while True:
         stripped = _ALLERGEN_TAIL.sub("", allergen).strip()
         if stripped == allergen:
             break
         allergen = stripped
+    allergen = _ALLERGEN_HEAD.sub("", allergen, count=1).strip()
     return allergen or None
 
 
@@ -1525,25 +1558,9 @@ class PrescriptionChecker:
             if not rules:
                 continue
             rule = rules[0]
-            frequency = order.frequency or frequency_in_name(order.name)
-            times = order.times_per_day or 1
-            daily = order.dose_mg * times
-            over = daily > rule.max_daily_on_daily_regimen + 1e-9
-            level, problem = None, ""
-            if frequency in ("daily", "every_other_day") and over:
-                level = rule.level_daily
-                problem = f"ordered {frequency.replace('_', ' ')} ({daily:g} mg a day)"
-            elif frequency is None and times > 1 and over:
-                level = "major"
-                problem = (
-                    f"{times} doses a day ({daily:g} mg a day) with no frequency: a daily regimen "
-                    "(if this is a split weekly dose, set frequency to weekly)"
-                )
-            elif frequency is None and order.dose_mg >= rule.intermittent_from_dose:
-                level = "moderate"
-                problem = (
-                    f"{order.dose_mg:g} mg with no frequency: confirm the weekly/monthly schedule"
-                )
+            level, problem = _schedule_problem(
+                rule, order, order.frequency or frequency_in_name(order.name)
+            )
             if level is None:
                 continue
             drafts.append(
@@ -1714,3 +1731,35 @@ class PrescriptionChecker:
         return sorted(
             alerts.values(), key=lambda a: (not a.interruptive, LEVEL_ORDER.index(a.severity))
         )
+
+
+def _schedule_problem(
+    rule: ScheduleRule, order: DrugOrder, frequency: str | None
+) -> tuple[str | None, str]:
+    """The level and wording of a weekly/monthly-only drug's scheduling error, else (None, "").
+
+    Daily (or every other day) above the daily-regimen maximum: the row's level; several doses a
+    day with no frequency above it: major; an intermittent strength with no frequency: moderate
+    (confirm); round 15: a weekly or monthly order above the row's weekly cap: major."""
+    dose = order.dose_mg or 0.0
+    times = order.times_per_day or 1
+    daily = dose * times
+    over = daily > rule.max_daily_on_daily_regimen + 1e-9
+    if frequency in ("daily", "every_other_day") and over:
+        return rule.level_daily, f"ordered {frequency.replace('_', ' ')} ({daily:g} mg a day)"
+    if frequency is None and times > 1 and over:
+        return "major", (
+            f"{times} doses a day ({daily:g} mg a day) with no frequency: a daily regimen "
+            "(if this is a split weekly dose, set frequency to weekly)"
+        )
+    if frequency is None and dose >= rule.intermittent_from_dose:
+        return "moderate", f"{dose:g} mg with no frequency: confirm the weekly/monthly schedule"
+    interval = FREQUENCY_INTERVAL_DAYS.get(frequency or "", 0)
+    if rule.max_weekly is not None and interval >= 7:
+        weekly = daily * 7 / interval
+        if weekly > rule.max_weekly + 1e-9:
+            return "major", (
+                f"ordered {frequency} ({weekly:g} mg a week; at most {rule.max_weekly:g} mg a "
+                "week on its intermittent regimen)"
+            )
+    return None, ""

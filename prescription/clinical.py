@@ -229,6 +229,9 @@ class ScheduleRule:
     reason: str
     management: str
     source: str
+    # Round 15: at most this many mg in a week on an intermittent (weekly or monthly) order
+    # (ibandronate 150 mg is monthly: ordered weekly it is four times the dose); None: no cap
+    max_weekly: float | None = None
 
 
 @dataclass(frozen=True)
@@ -880,6 +883,7 @@ def _schedule_rule(r: dict[str, str]) -> ScheduleRule:
         reason=r["reason"],
         management=r["management"],
         source=r["source"],
+        max_weekly=float(r["max_weekly"]) if r.get("max_weekly") else None,
     )
 
 
@@ -1162,6 +1166,9 @@ class ClinicalRules:
                 taken.append(span)  # a risk's span too: no shorter term inside it is read
                 if _at_risk(text, *span, condition):
                     continue
+                if f"{condition}_history" in self.condition_ids and _past(text, *span):
+                    # round 15: "胃溃疡史" is a past ulcer (a risk factor), not an active one
+                    condition = f"{condition}_history"
                 if condition not in found:
                     found.append(condition)
         return found

@@ -547,7 +547,29 @@ def _salt_variants(key: str) -> list[str]:
     for suffix in _ZH_SALT_SUFFIXES:
         if key.endswith(suffix) and len(key) > len(suffix) + 1:
             variants.append(key[: -len(suffix)])
+    acid = _acid_of_anion(words)
+    if acid:
+        variants.append(acid)
     return variants
+
+
+# Round 15: an acid drug written as its anion, with or without the cation ("sodium
+# hyaluronate", "hyaluronate", "valproate sodium", "calcium folinate", "potassium clavulanate"):
+# the "-ate" word becomes "-ic acid", the INN of such drugs. Tried after the name as written
+# and its plain salt-stripped forms, so a drug named by its anion ("ibandronate") is found first.
+_EN_CATIONS = frozenset(
+    ("sodium", "potassium", "calcium", "magnesium", "disodium", "dipotassium", "zinc", "na", "k")
+)
+_ANION = re.compile(r"^[a-z]{4,}ate$")
+
+
+def _acid_of_anion(words: list[str]) -> str | None:
+    """ "sodium hyaluronate" -> "hyaluronic acid"; None unless the key is one "-ate" word and
+    cations."""
+    anions = [w for w in words if w not in _EN_CATIONS]
+    if len(anions) != 1 or not _ANION.match(anions[0]):
+        return None
+    return anions[0][:-3] + "ic acid"
 
 
 # Round 13: a vitamin written short ("Vit B12", "VitD3", "维C", "维B6"): the word "vitamin"/"维生素"

@@ -41,6 +41,7 @@ from prescription.clinical import DOSE_CONTEXTS
 from prescription.kb import LEVEL_ORDER, LEVELS
 from prescription.messages import MECHANISMS
 from prescription.names import name_key
+from prescription.resolver import DrugResolver, load_abbreviations
 from prescription.tables import TABLE_COLUMNS
 from training.prescription.drugs import (
     PATENT_MEDICINES_FILE,
@@ -398,6 +399,7 @@ def build_aliases(
     _add_source_names(builder, table, safety_dir)
     stats = _add_who_combinations(builder, safety_dir)
     stats.update(add_curated_aliases(builder, curated_dir, set(table.drugs)))
+    stats["synonyms_by_reading"] = _add_synonyms_by_reading(builder, safety_dir, curated_dir)
     stats["alias_conflicts"] = builder.conflicts
     rows = builder.rows()
     stats["aliases"] = len(rows)
@@ -450,6 +452,43 @@ def _add_source_names(builder: AliasBuilder, table: DrugTable, safety_dir: Path)
         generic = builder.resolve(row["generic"])
         if generic:
             builder.add(row["synonym"], [generic], "synonym", "drugstandards 0.6")
+
+
+def _add_synonyms_by_reading(builder: AliasBuilder, safety_dir: Path, curated_dir: Path) -> int:
+    """Round 15: drugstandards' synonyms of a generic the alias table lacks by that exact name
+    (US names and salts: NORETHINDRONE, ALENDRONATE, FONDAPARINUX SODIUM, HYALURONAN). The
+    generic is looked up as a prescriber's name is (curated alternative names, abbreviations,
+    salt, anion and form stripping), never by a misspelling reading or a split; its synonyms
+    are added, at the lowest priority a synonym has, when it names one drug. Returns how many
+    synonyms were added."""
+    resolver = DrugResolver(
+        {key: (names, kind, source) for key, (_, names, kind, source) in builder.entries.items()},
+        load_abbreviations(curated_dir / "abbreviations.csv"),
+    )
+    rows = read_csv_rows(safety_dir / "name_synonyms_drugstandards/synonyms_extracted.tsv", "\t")
+    # decided before any is added: a synonym spelling the generic itself would otherwise make
+    # it look known half-way through its rows
+    unread = {g for g in {row["generic"] for row in rows} if not builder.resolve(g)}
+    added = 0
+    for row in rows:
+        if len(name_key(row["synonym"])) < MIN_SYNONYM_KEY or row["generic"] not in unread:
+            continue
+        found = resolver.resolve_exact(row["generic"])
+        key = name_key(row["synonym"])
+        if len(found) == 1 and key not in builder.entries and not _names_other(builder, key, found):
+            builder.add(row["synonym"], found, "synonym", "drugstandards 0.6 (generic read)")
+            added += 1
+    return added
+
+
+def _names_other(builder: AliasBuilder, key: str, drugs: tuple[str, ...]) -> bool:
+    """Whether a word of `key` (5 letters or more) is already a name of another drug:
+    drugstandards lists "Tracrium preservative free" (atracurium) under cisatracurium."""
+    for word in key.split():
+        entry = builder.entries.get(word) if len(word) >= 5 else None
+        if entry and entry[1] != drugs:
+            return True
+    return False
 
 
 def _add_who_combinations(builder: AliasBuilder, safety_dir: Path) -> dict[str, int]:
