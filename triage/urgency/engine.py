@@ -30,6 +30,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import ahocorasick
+
 from triage.text import NormalisedText, joined_spaces, normalise_with_offsets
 from triage.urgency.lexicon import (
     DEFAULT_LEVEL,
@@ -295,32 +297,52 @@ def _trie_leaf(trie: dict[str, Any], term: str, kind: Callable[[], Any], key: st
 def _trie_hits(
     trie: Mapping[str, Any], text: str, keys: tuple[str, ...] = (_END,)
 ) -> list[tuple[int, int, str, Any]]:
-    """Every (start, end, key, payload) for the trie's terms occurring in text: one walk from
-    each position, however many terms the trie holds."""
+    """Every (start, end, key, payload) for the trie's terms occurring in text, ordered by start,
+    then end, then the order of ``keys``: one Aho-Corasick pass in C over the text, however many
+    terms the trie holds (the Python walk from every position it replaced was a third of the
+    decision's time)."""
+    automaton = _automaton(trie)
+    starts = _term_starts(text)
+    allowed = None if isinstance(starts, range) else set(starts)
     hits: list[tuple[int, int, str, Any]] = []
-    size = len(text)
-    root = trie.get
-    # The walk runs for every character of every complaint several times over (forms, then each
-    # context's cues): one key, the common case, gets a loop without the inner one over keys.
-    single = keys[0] if len(keys) == 1 else None
-    for start in _term_starts(text):
-        node = root(text[start])
-        at = start + 1
-        while node is not None:
-            if single is not None:
-                found = node.get(single)
-                if found:
-                    hits.append((start, at, single, found))
-            else:
-                for key in keys:
-                    found = node.get(key)
-                    if found:
-                        hits.append((start, at, key, found))
-            if at >= size:
-                break
-            node = node.get(text[at])
-            at += 1
+    for last, (length, leaves) in automaton.iter(text):
+        start = last + 1 - length
+        if allowed is not None and start not in allowed:
+            continue
+        for key in keys:
+            found = leaves.get(key)
+            if found:
+                hits.append((start, last + 1, key, found))
+    if len(keys) > 1:
+        rank = {key: index for index, key in enumerate(keys)}
+        hits.sort(key=lambda hit: (hit[0], hit[1], rank[hit[2]]))
+    else:
+        hits.sort(key=lambda hit: (hit[0], hit[1]))
     return hits
+
+
+# One automaton per trie, built on first use (after every form and cue is in the trie); the trie
+# is kept beside it so its id cannot be reused by another trie while the entry lives.
+_AUTOMATA: dict[int, tuple[Mapping[str, Any], Any]] = {}
+
+
+def _automaton(trie: Mapping[str, Any]) -> Any:
+    cached = _AUTOMATA.get(id(trie))
+    if cached is not None and cached[0] is trie:
+        return cached[1]
+    automaton = ahocorasick.Automaton()
+    stack: list[tuple[str, Mapping[str, Any]]] = [("", trie)]
+    while stack:
+        path, node = stack.pop()
+        leaves = {key: node[key] for key in (_END, _PART, _CUE) if key in node}
+        if leaves and path:
+            automaton.add_word(path, (len(path), leaves))
+        for char, child in node.items():
+            if char not in (_END, _PART, _CUE):
+                stack.append((path + char, child))
+    automaton.make_automaton()
+    _AUTOMATA[id(trie)] = (trie, automaton)
+    return automaton
 
 
 # Where a term may start: not inside an English word or number. Every term that begins with a
