@@ -14,7 +14,7 @@ from tests.unit.urgency_cases import emergency, engine, fired, level
 from triage.text import joined_spaces, normalise_with_offsets
 from triage.urgency import engine as engine_module
 from triage.urgency import values as values_module
-from triage.urgency.engine import _is_word, _literal, _term_starts, _trie_hits
+from triage.urgency.engine import _is_word, _literal, _term_index, _term_starts, _trie_hits
 from triage.urgency.values import parse_values
 
 # -- the faster paths decide exactly as the plain ones --------------------------------------
@@ -101,7 +101,7 @@ def test_skipping_the_inside_of_words_loses_no_bounded_hit(text: str) -> None:
     every = _all_position_hits(trie, text)
     kept = [hit for hit in every if _is_word_start(text, hit)]
     assert all(_is_word(text[h[0] - 1]) and _is_word(text[h[0]]) for h in every if h not in kept)
-    assert _trie_hits(trie, text, ("\x00", "\x01", "\x03")) == kept
+    assert _trie_hits(_term_index(trie), text, ("\x00", "\x01", "\x03")) == kept
 
 
 def _is_word_start(text: str, hit: tuple[int, int, str, object]) -> bool:

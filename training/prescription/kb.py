@@ -441,17 +441,19 @@ def _add_source_names(builder: AliasBuilder, table: DrugTable, safety_dir: Path)
         name = table.by_drugbank.get(entry.get("drugbank_id") or "")
         if name:
             builder.add(entry["name"], [name], "atc_map_name", "atc_drugbank_map")
-    for row in read_csv_rows(
-        safety_dir / "name_synonyms_drugstandards/synonyms_extracted.tsv", "\t"
-    ):
-        # Round 12: one- and two-character "synonyms" are extraction fragments ("d" for
-        # deferiprone, "n" for nelfinavir, "&", "16"); as component keys they turned
-        # "Allegra-D" into fexofenadine + deferiprone. Curated abbreviations (NS, Li) stay.
-        if len(name_key(row["synonym"])) < MIN_SYNONYM_KEY:
-            continue
+    for row in _drugstandards_synonyms(safety_dir):
         generic = builder.resolve(row["generic"])
         if generic:
             builder.add(row["synonym"], [generic], "synonym", "drugstandards 0.6")
+
+
+def _drugstandards_synonyms(safety_dir: Path) -> list[dict[str, str]]:
+    """drugstandards' (synonym, generic) rows whose synonym is a usable key. Round 12: one- and
+    two-character "synonyms" are extraction fragments ("d" for deferiprone, "n" for nelfinavir,
+    "&", "16"); as component keys they turned "Allegra-D" into fexofenadine + deferiprone.
+    Curated abbreviations (NS, Li) stay."""
+    rows = read_csv_rows(safety_dir / "name_synonyms_drugstandards/synonyms_extracted.tsv", "\t")
+    return [row for row in rows if len(name_key(row["synonym"])) >= MIN_SYNONYM_KEY]
 
 
 def _add_synonyms_by_reading(builder: AliasBuilder, safety_dir: Path, curated_dir: Path) -> int:
@@ -465,15 +467,18 @@ def _add_synonyms_by_reading(builder: AliasBuilder, safety_dir: Path, curated_di
         {key: (names, kind, source) for key, (_, names, kind, source) in builder.entries.items()},
         load_abbreviations(curated_dir / "abbreviations.csv"),
     )
-    rows = read_csv_rows(safety_dir / "name_synonyms_drugstandards/synonyms_extracted.tsv", "\t")
+    rows = _drugstandards_synonyms(safety_dir)
     # decided before any is added: a synonym spelling the generic itself would otherwise make
-    # it look known half-way through its rows
-    unread = {g for g in {row["generic"] for row in rows} if not builder.resolve(g)}
+    # it look known half-way through its rows; each read once (the resolver's aliases are a
+    # copy taken above, so a generic reads the same before and after its synonyms are added)
+    read = {
+        generic: resolver.resolve_exact(generic)
+        for generic in {row["generic"] for row in rows}
+        if not builder.resolve(generic)
+    }
     added = 0
     for row in rows:
-        if len(name_key(row["synonym"])) < MIN_SYNONYM_KEY or row["generic"] not in unread:
-            continue
-        found = resolver.resolve_exact(row["generic"])
+        found = read.get(row["generic"], ())
         key = name_key(row["synonym"])
         if len(found) == 1 and key not in builder.entries and not _names_other(builder, key, found):
             builder.add(row["synonym"], found, "synonym", "drugstandards 0.6 (generic read)")

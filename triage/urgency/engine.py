@@ -2,8 +2,9 @@
 
 Three passes over the normalised text (``triage.text``), each simple enough to read:
 
-1. **Mentions.** Every literal surface form sits in one character trie, walked once from each
-   position of the text; the literals of each proximity pattern's parts sit in the same trie, so
+1. **Mentions.** Every literal surface form sits in one character trie, compiled into one
+   Aho-Corasick automaton that finds them all in a single pass over the text; the literals of
+   each proximity pattern's parts sit in the same trie, so
    a pattern's regex runs only when all its parts are present. Parsed values (temperature,
    pregnancy weeks, infant age, ...) become mentions of value concepts.
 2. **Context.** Each mention is checked for negation, history, hypothesis, family history and
@@ -13,7 +14,8 @@ Three passes over the normalised text (``triage.text``), each simple enough to r
    chronic for that rule. The most urgent fired rule sets the level; each fired rule gives one
    reason per group, with the span of the original text that showed it.
 
-Torch-free and dependency-light (stdlib + pydantic), so it runs inside the predictor and service.
+Torch-free and dependency-light (stdlib, pydantic and pyahocorasick's C automaton), so it runs
+inside the predictor and service.
 """
 
 from __future__ import annotations
@@ -190,8 +192,9 @@ class _CompiledCues:
     pseudo: Mapping[str, tuple[tuple[str, int], ...]]
     # first character -> the pseudo phrases starting with it
     pseudo_by_start: Mapping[str, tuple[str, ...]]
-    # one trie over before-cues (payload "b"), after-cues ("a") and terminators ("t")
-    trie: Mapping[str, Any]
+    # one term index (`_term_index`) over before-cues (payload "b"), after-cues ("a") and
+    # terminators ("t")
+    terms: Any
 
 
 def _near(near: Near, clause_delimiters: str) -> str:
@@ -244,16 +247,16 @@ def _compile_cues(cues: ContextCues) -> _CompiledCues:
             char: tuple(p for p in cues.pseudo if p[0] == char)
             for char in {p[0] for p in cues.pseudo}
         },
-        trie=trie,
+        terms=_term_index(trie),
     )
 
 
 def _form_trie(
     concepts: tuple[_CompiledConcept, ...], clause_delimiters: str
 ) -> tuple[dict[str, Any], list[_NearPattern]]:
-    """Literal forms in a character trie: one walk from each position of the text finds every
-    form starting there, however large the lexicon grows. Proximity patterns' part literals go
-    into the same trie (under _PART), so that walk also tells which patterns have all their
+    """Literal forms in a character trie: one pass of its term index (`_term_index`) over the
+    text finds every form, however large the lexicon grows. Proximity patterns' part literals go
+    into the same trie (under _PART), so that pass also tells which patterns have all their
     parts present."""
     trie: dict[str, Any] = {}
     for item in concepts:
@@ -275,7 +278,7 @@ def _form_trie(
 
 def _add_cues(trie: dict[str, Any], cues: Mapping[str, _CompiledCues]) -> dict[str, Any]:
     """Every context's cues added to the form trie under _CUE, each leaf naming its context
-    (by id), kind and term: the one walk that finds the concepts' forms finds every cue of
+    (by id), kind and term: the one pass that finds the concepts' forms finds every cue of
     every context too (two walks over a long complaint took a third longer)."""
     for compiled_cues in cues.values():
         spec = compiled_cues.cues
@@ -295,17 +298,16 @@ def _trie_leaf(trie: dict[str, Any], term: str, kind: Callable[[], Any], key: st
 
 
 def _trie_hits(
-    trie: Mapping[str, Any], text: str, keys: tuple[str, ...] = (_END,)
+    terms: Any, text: str, keys: tuple[str, ...] = (_END,)
 ) -> list[tuple[int, int, str, Any]]:
-    """Every (start, end, key, payload) for the trie's terms occurring in text, ordered by start,
-    then end, then the order of ``keys``: one Aho-Corasick pass in C over the text, however many
-    terms the trie holds (the Python walk from every position it replaced was a third of the
-    decision's time)."""
-    automaton = _automaton(trie)
+    """Every (start, end, key, payload) for the terms of a trie's index (`_term_index`)
+    occurring in text, ordered by start, then end, then the order of ``keys``: one Aho-Corasick
+    pass in C over the text, however many terms there are (the Python walk from every position
+    it replaced was a third of the decision's time)."""
     starts = _term_starts(text)
     allowed = None if isinstance(starts, range) else set(starts)
     hits: list[tuple[int, int, str, Any]] = []
-    for last, (length, leaves) in automaton.iter(text):
+    for last, (length, leaves) in terms.iter(text):
         start = last + 1 - length
         if allowed is not None and start not in allowed:
             continue
@@ -321,15 +323,9 @@ def _trie_hits(
     return hits
 
 
-# One automaton per trie, built on first use (after every form and cue is in the trie); the trie
-# is kept beside it so its id cannot be reused by another trie while the entry lives.
-_AUTOMATA: dict[int, tuple[Mapping[str, Any], Any]] = {}
-
-
-def _automaton(trie: Mapping[str, Any]) -> Any:
-    cached = _AUTOMATA.get(id(trie))
-    if cached is not None and cached[0] is trie:
-        return cached[1]
+def _term_index(trie: Mapping[str, Any]) -> Any:
+    """A finished character trie as the automaton `_trie_hits` searches: each term that has a
+    payload, with its length and its node's payloads by key."""
     automaton = ahocorasick.Automaton()
     stack: list[tuple[str, Mapping[str, Any]]] = [("", trie)]
     while stack:
@@ -341,7 +337,6 @@ def _automaton(trie: Mapping[str, Any]) -> Any:
             if char not in (_END, _PART, _CUE):
                 stack.append((path + char, child))
     automaton.make_automaton()
-    _AUTOMATA[id(trie)] = (trie, automaton)
     return automaton
 
 
@@ -416,7 +411,7 @@ class _Scan:
         found = self._hits.get(key)
         if found is None:
             found = {"b": [], "a": [], "t": []}
-            for at, _, _, entries in _trie_hits(cues.trie, self.text):
+            for at, _, _, entries in _trie_hits(cues.terms, self.text):
                 for kind, cue in entries:
                     if self._cue_bounded(cue, at):
                         found[kind].append((at, cue))
@@ -580,8 +575,10 @@ def _rule_index(
 @dataclass(frozen=True)
 class _Compiled:
     # character trie of the literal forms (leaf lists under _END), the proximity patterns'
-    # parts (sets under _PART) and the context cues (lists under _CUE)
+    # parts (sets under _PART) and the context cues (lists under _CUE), and the term index
+    # (`_term_index`) the search runs on
     trie: Mapping[str, Any]
+    terms: Any
     # concept -> positions (in ``rules``) of the rules whose key group holds it; each rule's
     # other groups as sets (``_rule_index``)
     rule_index: Mapping[str, tuple[int, ...]]
@@ -703,8 +700,10 @@ class UrgencyEngine:
             "family": _compile_cues(contexts.family),
             "in_care": _compile_cues(contexts.in_care),
         }
+        trie = _add_cues(trie, cues)
         self._compiled = _Compiled(
-            trie=_add_cues(trie, cues),
+            trie=trie,
+            terms=_term_index(trie),
             rule_index=rule_index,
             rule_groups=rule_groups,
             rule_needs=tuple(
@@ -840,7 +839,7 @@ class UrgencyEngine:
         spans: list[tuple[_CompiledConcept, int, int]] = []
         parts: set[tuple[int, int]] = set()
         cues: list[tuple[int, Any]] = []
-        for start, end, key, found in _trie_hits(compiled.trie, normalised, (_END, _PART, _CUE)):
+        for start, end, key, found in _trie_hits(compiled.terms, normalised, (_END, _PART, _CUE)):
             if key == _PART:
                 parts |= found
                 continue
