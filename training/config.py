@@ -220,6 +220,9 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
+# every untouched urgency split: the round-13 holdout and a second fresh pair written in round 14
+# without a tuning round (bench/urgency.py, split holdout_r14)
+UNTOUCHED_VIGNETTES = (HOLDOUT_VIGNETTES, "holdout_r14.jsonl")
 
 
 MentionContext = Literal["negated", "historical", "hypothetical", "family", "in_care", "idiomatic"]
@@ -310,8 +313,9 @@ class UrgencyBackstopConfig(Strict):
     @model_validator(mode="after")
     def _held_out_stays_held_out(self) -> UrgencyBackstopConfig:
         names = {Path(p).name for p in self.vignettes}
-        if HOLDOUT_VIGNETTES in names:
-            raise ValueError(f"{HOLDOUT_VIGNETTES} is the untouched test split: never train on it")
+        for untouched in UNTOUCHED_VIGNETTES:
+            if untouched in names or Path(self.threshold_vignettes or "").name == untouched:
+                raise ValueError(f"{untouched} is an untouched test split: never train on it")
         if self.threshold_vignettes and Path(self.threshold_vignettes).name in names:
             raise ValueError("threshold_vignettes must not also be training vignettes")
         return self
