@@ -5,8 +5,8 @@ haodf requests, invariance to invisible characters, and the latency the decision
                                      retired_holdout_r5|retired_holdout_r6|
                                      retired_holdout_r7|retired_holdout_r8|
                                      retired_holdout_r9|retired_holdout_r10|
-                                     retired_holdout_r11|retired_holdout_r12|holdout|
-                                     holdout_r14|all]
+                                     retired_holdout_r11|retired_holdout_r12|
+                                     retired_holdout_r14|holdout|holdout_r15|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -24,10 +24,10 @@ seventh), ``retired_holdout_r7.jsonl`` (the seventh round's, retired to tuning i
 ``retired_holdout_r10.jsonl`` (the tenth round's, retired to tuning in the eleventh),
 ``retired_holdout_r11.jsonl`` (the eleventh round's, retired to tuning in the twelfth),
 ``retired_holdout_r12.jsonl`` (the twelfth round's, retired to tuning in the thirteenth),
-``holdout.jsonl`` (the untouched test split now: two fresh writers', blind to the rules, written
-before the thirteenth round and never used for tuning) and ``holdout_r14.jsonl`` (a second
-untouched split: two more fresh writers, written after the thirteenth round with no tuning round
-after it, so it measures the round-13 version a second time). Real
+``retired_holdout_r14.jsonl`` (a second fresh pair's, run once on the round-13 version, then
+retired to tuning in the fourteenth), ``holdout.jsonl`` (the round-13 untouched split: two fresh
+writers', blind to the rules, never used for tuning) and ``holdout_r15.jsonl`` (the round-14
+untouched split, two more fresh writers). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -87,8 +87,9 @@ SPLITS = (
     "retired_holdout_r10",
     "retired_holdout_r11",
     "retired_holdout_r12",
+    "retired_holdout_r14",
     "holdout",
-    "holdout_r14",
+    "holdout_r15",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

@@ -220,9 +220,9 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and a second fresh pair written in round 14
-# without a tuning round (bench/urgency.py, split holdout_r14)
-UNTOUCHED_VIGNETTES = (HOLDOUT_VIGNETTES, "holdout_r14.jsonl")
+# every untouched urgency split: the round-13 holdout and the pair written for round 14
+# (bench/urgency.py, split holdout_r15)
+UNTOUCHED_VIGNETTES = (HOLDOUT_VIGNETTES, "holdout_r15.jsonl")
 
 
 MentionContext = Literal["negated", "historical", "hypothetical", "family", "in_care", "idiomatic"]
@@ -247,6 +247,7 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r10.jsonl",
             "data/vignettes/urgency/retired_holdout_r11.jsonl",
             "data/vignettes/urgency/retired_holdout_r12.jsonl",  # round 13 on (README)
+            "data/vignettes/urgency/retired_holdout_r14.jsonl",  # round 14 on (README)
             "data/vignettes/urgency/train.jsonl",
             # train_lookalikes_r8.jsonl (480 written look-alikes) is not in the default: with
             # retired_holdout_r7 left out it cut look-alike false alarms 11.5% -> 7.6% but lost
