@@ -442,7 +442,9 @@ _REACTION_START = re.compile(
     _SEVERE_REACTION.pattern + "|" + _MILD_REACTION.pattern + r"|urticaria|hives|wheez|swelling|"
     r"reaction|sjs|荨麻疹|风团|药疹|皮炎|哮喘|水肿|过敏性|过敏反应|反应|"
     # round 15: breathing written as the reaction ("吃阿司匹林后气喘")
-    r"气喘|喘息|憋喘|气促|呼吸急促"
+    r"气喘|喘息|憋喘|气促|呼吸急促|"
+    # round 16: colloquial skin words ("打了青霉素起疹子", "吃了磺胺出红斑")
+    r"疹子|出疹|红斑|发痒"
 )
 _ALLERGEN_TAIL = re.compile(
     r"[\s\-–—:;,(（\[]+$|(?:所致|引起的?|导致的?|诱发的?|致|后出现|后)$"
@@ -451,8 +453,12 @@ _ALLERGEN_TAIL = re.compile(
     r"|(?<=[\u4e00-\u9fff]{2})(?:之后|后)(?:全身|周身|面部|皮肤|立即|即|马上|很快)?(?:出现|发生|起)$"
     r"|(?<=[\u4e00-\u9fff]{2})(?:之后|后)(?:全身|周身|面部|皮肤|立即|即|马上|很快)$"
     r"|(?<=[\u4e00-\u9fff]{2})(?:出现|发生)$"
+    # round 16: the spoken verb of breaking out, without 后 ("吃了拜复乐起荨麻疹", "用头孢长皮疹")
+    r"|(?<=[\u4e00-\u9fff]{2})(?:起了?|长了?|发了?|出了?)$"
     r"|\s+(?:and|then)\s+(?:got|had|developed|came out in)$|\s+(?:caused|gave|led to)$"
 )
+# Round 16: the verb of breaking out alone ("起荨麻疹"): no drug was named.
+_BARE_VERB = re.compile(r"(?:起|长|发|出)了?")
 # Round 15: the words that say how the drug was taken, before it ("吃阿司匹林后哮喘发作",
 # "用头孢曲松后过敏性休克", "静脉注射头孢曲松钠后...", "after taking ibuprofen: wheeze").
 _ALLERGEN_HEAD = re.compile(
@@ -490,7 +496,7 @@ def allergen_before_reaction(written: str) -> str | None:
             break
         allergen = stripped
     allergen = _ALLERGEN_HEAD.sub("", allergen, count=1).strip()
-    return allergen or None
+    return None if _BARE_VERB.fullmatch(allergen) else allergen or None
 
 
 def _organ_dose_grade(rule: OrganRule, excess: float, renal_value: float | None) -> str:
@@ -510,7 +516,11 @@ def _organ_dose_grade(rule: OrganRule, excess: float, renal_value: float | None)
 def _dose_grade(dose: float, daily: float | None, limit: DoseLimit) -> str:
     """A dose alert's grade: major, unless the row grades a per-kg excess lower
     (`DoseLimit.per_kg_grade`) and the dose is within the row's absolute caps, i.e. only the
-    weight-based cap was passed."""
+    weight-based cap was passed. Round 16: an "elderly" row (a geriatric dose below the adult
+    maximum, diazepam 10 mg/day from 65) is a dose-reduction note, moderate; a dose beyond the
+    adult caps is still major by the adult row."""
+    if limit.population == "elderly":
+        return "moderate"
     within_single = limit.max_single is None or dose <= limit.max_single + 1e-9
     within_daily = limit.max_daily is None or daily is None or daily <= limit.max_daily + 1e-9
     return limit.per_kg_grade if within_single and within_daily else "major"

@@ -391,8 +391,14 @@ _STRENGTH = re.compile(
     # Round 6: "×"/"*" may follow a unit ("20mg*14粒", "0.25g×24粒/盒").
     # Round 8: a count of doses or days after "×" ("2.5mg q12h×3次", "×7天") is an
     # instruction, not part of the name.
-    r"|(((?<![a-z])x|[×*])\s*\d+\s*(片|粒|袋|支|盒|次|剂|天|日|周)?(\s*/\s*(盒|瓶|板))?)"
+    r"|(((?<![a-z])x|[×*])\s*\d+\s*(片|粒|袋|支|盒|次|剂|天|日|周|板|瓶|"
+    # round 16: a pack count in English after "×"/"*" ("10mg*28T", "0.25g*12s", "x 30 tabs")
+    r"'?s\b|t\b|tabs?\b|caps?\b|tablets?\b|capsules?\b|pcs?\b|vials?\b|amps?\b)?"
+    r"(\s*/\s*(盒|瓶|板))?)"
     r"|(\d+\s*(片|粒|袋|支)\s*/\s*(盒|瓶|板))"
+    # round 16: a count of tablets, capsules or pieces written in English after the strength
+    # ("20mg 30 tabs", "28's", "14 caps"): a standalone number with its unit word
+    r"|((?<![a-z0-9.\-])\d+\s*('s|tabs?|caps?|tablets|capsules|pcs)(?![a-z]))"
     # Round 6: how many units a dose is ("SMZco 2片", "1粒/次", "2 揿"), a standalone number only
     # (never the digits of "b12片" or "654-2片").
     r"|((?<![a-z0-9.\-\u3400-\u9fff])\d+(\.\d+)?\s*(片|粒|袋|支|丸|揿|喷|贴|枚|包)"

@@ -16,7 +16,15 @@ from prescription.clinical import ClinicalRules
 from prescription.kb import InteractionKB
 from prescription.manifest import PrescriptionPostprocessing
 from prescription.model import PairScorer
-from prescription.resolver import ABBREVIATIONS_FILE, DrugResolver, load_abbreviations
+from prescription.resolver import (
+    ABBREVIATIONS_FILE,
+    PINYIN_FILE,
+    DrugResolver,
+    Syllables,
+    load_abbreviations,
+    load_pinyin,
+    load_simplified,
+)
 from prescription.schema import CheckRequest, CheckResult
 from runtime.bundle import Bundle
 from runtime.errors import BundleError
@@ -55,6 +63,15 @@ def _abbreviations(bundle: Bundle) -> dict[str, tuple[tuple[str, ...], str, str]
     return None
 
 
+def _characters(bundle: Bundle) -> tuple[Syllables | None, dict[str, str] | None]:
+    """Round 16: the bundle's character -> pinyin and traditional -> simplified tables; None (no
+    reading by sound, no folding) for a bundle built before they shipped."""
+    if not bundle.has_file(PINYIN_FILE):
+        return None, None
+    path = bundle.file(PINYIN_FILE)
+    return load_pinyin(path), load_simplified(path)
+
+
 def _read_atc(path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
     atc: dict[str, tuple[str, ...]] = {}
     display: dict[str, str] = {}
@@ -90,7 +107,7 @@ class PrescriptionPredictor(BundlePredictor):
                 atc, display = _read_atc(bundle.file("drugs.csv"))
                 kb = InteractionKB.from_tables(bundle.path, display)
                 resolver = DrugResolver.from_table(
-                    bundle.file("aliases.csv"), _abbreviations(bundle)
+                    bundle.file("aliases.csv"), _abbreviations(bundle), *_characters(bundle)
                 )
                 rules = ClinicalRules.from_folder(bundle.path, atc)
                 index, novelty = PairScorer.read_drugs(bundle.file("model_drugs.csv"))

@@ -15,6 +15,7 @@ when every component resolves (round 5).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import itertools
 import re
@@ -286,8 +287,16 @@ _ZH_CONFUSABLE = frozenset(
 )
 ABBREVIATIONS = Path(__file__).resolve().parent / "curated" / "abbreviations.csv"
 ABBREVIATIONS_FILE = "curated_abbreviations.csv"  # its name inside a bundle
+# Round 16: the bundle's character -> toneless pinyin table (training/prescription/pinyin.py),
+# read by `DrugResolver.read_by_sound`; a bundle built before it shipped reads no slip by sound.
+PINYIN_FILE = "zh_pinyin.csv"
+# A same-syllable reading may change one character of a name up to this many characters long,
+# two characters of a longer one (阿莫昔林 one, 左氧佛杀星 two).
+_SOUND_ONE_DIFF_MAX_LEN = 4
+_NO_SOUND: frozenset[str] = frozenset()
 
 Aliases = dict[str, tuple[tuple[str, ...], str, str]]
+Syllables = dict[str, frozenset[str]]
 # How components of one product are written between them (round 5): "/", "+", "&", "、", the
 # English words "with", "and", "plus", and a hyphen between two words.
 # A hyphen between two letters ("piperacillin-tazobactam") separates components only here, where
@@ -295,6 +304,30 @@ Aliases = dict[str, tuple[tuple[str, ...], str, str]]
 _COMPONENT_SEPARATORS = re.compile(
     r"\s*(?:/|\+|＋|&|、)\s*|\s+(?:with|and|plus)\s+|(?<=[a-z])-(?=[a-z])", re.IGNORECASE
 )
+
+
+def is_cjk(ch: str) -> bool:
+    """Whether one character is a CJK ideograph (the resolver's Chinese script)."""
+    return bool(_CJK.fullmatch(ch))
+
+
+def load_pinyin(path: Path) -> Syllables:
+    """The bundle's zh_pinyin.csv: character -> its toneless syllables."""
+    table: Syllables = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            table[row["char"]] = frozenset(row["syllables"].split("|"))
+    return table
+
+
+def load_simplified(path: Path) -> dict[str, str]:
+    """The bundle's zh_pinyin.csv: traditional character -> its simplified form."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {
+            row["char"]: row["simplified"]
+            for row in csv.DictReader(handle)
+            if row.get("simplified")
+        }
 
 
 def load_abbreviations(path: Path = ABBREVIATIONS) -> Aliases:
@@ -347,8 +380,20 @@ class DrugResolver:
             small).
     """
 
-    def __init__(self, aliases: Aliases, abbreviations: Aliases | None = None) -> None:
+    def __init__(
+        self,
+        aliases: Aliases,
+        abbreviations: Aliases | None = None,
+        syllables: Syllables | None = None,
+        simplified: dict[str, str] | None = None,
+    ) -> None:
         self.aliases = aliases
+        # round 16: character -> toneless pinyin ({}: no reading by sound), and traditional
+        # character -> simplified ({}: traditional script is not folded)
+        self.syllables = syllables or {}
+        self._simplify = str.maketrans(simplified or {})
+        self._sound_pools: dict[int, list[str]] | None = None
+        self._fuzzy: Syllables | None = None
         if abbreviations is None:
             abbreviations = load_abbreviations()
         self.abbreviations = self._known(abbreviations)
@@ -374,7 +419,13 @@ class DrugResolver:
         return known
 
     @classmethod
-    def from_table(cls, path: Path, abbreviations: Aliases | None = None) -> DrugResolver:
+    def from_table(
+        cls,
+        path: Path,
+        abbreviations: Aliases | None = None,
+        syllables: Syllables | None = None,
+        simplified: dict[str, str] | None = None,
+    ) -> DrugResolver:
         """Load the bundle's aliases.csv (key, ingredients, kind, source)."""
         aliases: Aliases = {}
         with path.open(encoding="utf-8", newline="") as handle:
@@ -385,7 +436,7 @@ class DrugResolver:
             )
             for row in reader:
                 aliases[row[ik]] = (tuple(row[ii].split("|")), row[ikind], row[isrc])
-        return cls(aliases, abbreviations)
+        return cls(aliases, abbreviations, syllables, simplified)
 
     def resolve(self, written: str) -> Resolution:
         """Resolve one name; unresolved names carry up to three suggestions.
@@ -399,6 +450,12 @@ class DrugResolver:
         if entry_key is not None:
             key, entry = entry_key
             return Resolution(written, entry[0], key, entry[1], entry[2])
+        # round 16: Hong Kong / Taiwan script (華法林, 頭孢呋辛鈉, 腸溶片) is the same name
+        folded = written.translate(self._simplify)
+        if folded != written:
+            found = self._cached_resolve(folded)
+            if found.resolved:
+                return dataclasses.replace(found, written=written)
         split = (
             self._split_combination(written)
             or self._split_concatenated(written)
@@ -406,7 +463,7 @@ class DrugResolver:
         )
         if split is not None:
             return split
-        read = self.read_as(written)
+        read = self.read_as(written) or self.read_by_sound(written)
         if read is not None:
             return read
         return Resolution(written, (), suggestions=self.suggest(written))
@@ -550,6 +607,91 @@ class DrugResolver:
                 return Resolution(written, entry[0], found, "read_as", note)
         return None
 
+    def read_by_sound(self, written: str) -> Resolution | None:
+        """Round 16: a Chinese name written with a same-syllable character, tones aside (阿莫昔林
+        for 阿莫西林, 氯匹格雷 for 氯吡格雷: pinyin input offers every character of a syllable),
+        read as the one drug whose name it sounds like, kind "read_as"; None when the bundle has
+        no pinyin table or no key of the name sounds like exactly one drug.
+
+        Tried only after every other reading failed. A key of _MIN_ZH_READ Chinese characters or
+        more (`_sound_key`; other characters must match as written) is compared with the known
+        Chinese names of its length: the characters that differ (one in
+        a name of up to _SOUND_ONE_DIFF_MAX_LEN characters, two in a longer one) must share a
+        syllable. Every name it sounds like must name the same ingredients (two drugs: no
+        reading), and the reading goes to a generic or brand a prescriber orders."""
+        if not self.syllables:
+            return None
+        keys = [k for k in name_variants(written) if _sound_key(k)]
+        for fuzzy in (False, True):
+            for key in keys:
+                found = self._homophone(key, fuzzy)
+                if found == "ambiguous":
+                    return None
+                if found is not None:
+                    entry = self.abbreviations.get(found) or self.aliases[found]
+                    how = "near pinyin (z/zh, c/ch, s/sh, n/l, -n/-ng)" if fuzzy else "same pinyin"
+                    note = f"read as '{found}' ({how} as '{key}')"
+                    return Resolution(written, entry[0], found, "read_as", note)
+        return None
+
+    def _homophone(self, key: str, fuzzy: bool = False) -> str | None:
+        """The known key `key` sounds like (see read_by_sound); "ambiguous" for two drugs."""
+        return self.sound_reading(self.sound_hits(key, fuzzy))
+
+    def sound_hits(self, key: str, fuzzy: bool = False) -> list[str]:
+        """Known Chinese keys of `key`'s length that differ from it only in characters sharing
+        a syllable with the written one (at most one, or two in a name longer than
+        _SOUND_ONE_DIFF_MAX_LEN characters); `key` itself is not among them. `fuzzy`: the
+        syllables as a pinyin input method's fuzzy setting reads them (`_fuzzy_syllable`), one
+        character at most."""
+        table = self._fuzzy_table() if fuzzy else self.syllables
+        limit = 1 if fuzzy or len(key) <= _SOUND_ONE_DIFF_MAX_LEN else 2
+        sounds = [table.get(ch, _NO_SOUND) for ch in key]
+        hits: list[str] = []
+        for known in self._sound_pool(len(key)):
+            diffs = 0
+            for ch, other, sound in zip(key, known, sounds, strict=True):
+                if ch != other:
+                    diffs += 1
+                    if diffs > limit or not sound & table.get(other, _NO_SOUND):
+                        break
+            else:
+                if diffs:
+                    hits.append(known)
+        return hits
+
+    def sound_reading(self, hits: list[str]) -> str | None:
+        """The reading of `sound_hits`: the first key when all name one drug a prescriber
+        orders (not by a synonym), "ambiguous" when they name two drugs, else None."""
+        entries = {k: self.abbreviations.get(k) or self.aliases[k] for k in hits}
+        if len({entry[0] for entry in entries.values()}) > 1:
+            return "ambiguous"
+        readings = [
+            k for k, entry in entries.items() if entry[1] != "synonym" and self._clinical(entry[0])
+        ]
+        return sorted(readings)[0] if readings else None
+
+    def _fuzzy_table(self) -> Syllables:
+        """The syllable table with each reading folded by `_fuzzy_syllable` (built once)."""
+        if self._fuzzy is None:
+            self._fuzzy = {
+                ch: frozenset(_fuzzy_syllable(s) for s in sounds)
+                for ch, sounds in self.syllables.items()
+            }
+        return self._fuzzy
+
+    def _sound_pool(self, length: int) -> list[str]:
+        """Known Chinese keys of `length` characters (_MIN_ZH_READ or more), ATC codes left out;
+        bucketed by length on first use."""
+        if self._sound_pools is None:
+            pools: dict[int, list[str]] = {}
+            keys = {k for k, entry in self.aliases.items() if entry[1] != "atc_code"}
+            for key in sorted(keys | set(self.abbreviations)):
+                if _sound_key(key):
+                    pools.setdefault(len(key), []).append(key)
+            self._sound_pools = pools
+        return self._sound_pools.get(length, [])
+
     def _spelling_fold(self, written: str) -> Resolution | None:
         """Round 11: a name known once a systematic Latin spelling is swapped back
         (`en_spelling_folds`: "gentamycin" -> gentamicin), as a "read as" resolution; None
@@ -681,6 +823,26 @@ def _confusable_substitution(written: str, known: str) -> bool:
         return False
     diffs = [(a, b) for a, b in zip(written, known, strict=True) if a != b]
     return len(diffs) == 1 and frozenset(diffs[0]) in _ZH_CONFUSABLE
+
+
+def _sound_key(key: str) -> bool:
+    """Whether a key may be read by sound: _MIN_ZH_READ Chinese characters or more, with any
+    letters, digits or marks between them matched as written (先锋6号, 维生素D2, 5-氨基水杨酸)."""
+    return sum(1 for ch in key if _CJK.fullmatch(ch)) >= _MIN_ZH_READ
+
+
+def _fuzzy_syllable(syllable: str) -> str:
+    """A toneless syllable as the fuzzy-pinyin settings of Chinese input methods (模糊音) and
+    southern and north-eastern speech fold it: zh/z, ch/c, sh/s and n/l initials, and the
+    -ng finals of an/ang, en/eng, in/ing."""
+    for retroflex in ("zh", "ch", "sh"):
+        if syllable.startswith(retroflex):
+            syllable = syllable[0] + syllable[2:]
+    if syllable.startswith("l"):
+        syllable = "n" + syllable[1:]
+    if syllable.endswith(("ang", "eng", "ing")):
+        syllable = syllable[:-1]
+    return syllable
 
 
 def _has_name(key: str) -> bool:

@@ -63,6 +63,7 @@ from training.prescription.kb import (
 from training.prescription.pair_graph import check_onnx_parity
 from training.prescription.pair_metrics import evaluate
 from training.prescription.pair_net import InteractionModel
+from training.prescription.pinyin import PINYIN_FILE, pinyin_csv
 from training.prescription.promotion import promotion_metrics
 from training.prescription.severity import SEVERITIES
 from training.seeds import set_seeds
@@ -395,6 +396,8 @@ def _draft(
             **{f"{BUNDLE_PREFIX}{name}": curated_dir / name for name in CURATED_TABLES},
             # The resolver's curated abbreviations travel with the bundle they were validated with.
             ABBREVIATIONS_FILE: curated_dir / "abbreviations.csv",
+            # round 16: character -> toneless pinyin, for the resolver's same-syllable reading
+            PINYIN_FILE: pinyin_csv(row["key"] for row in prepared.kb.aliases),
         },
         opset=str(config.export.opset),
     )
