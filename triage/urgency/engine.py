@@ -930,8 +930,36 @@ class UrgencyEngine:
     def _kept(
         self, text: str, spans: list[tuple[_CompiledConcept, int, int]]
     ) -> list[tuple[_CompiledConcept, int, int]]:
-        """The spans not inside one of their concept's exclude phrases ("眼皮抽搐")."""
-        return [span for span in spans if not span[0].exclude or not self._excluded(text, *span)]
+        """The spans not inside one of their concept's exclude phrases ("眼皮抽搐"), nor a bare
+        repeat of words last named in such a phrase ("眼角抽搐 ... 抽搐时": the writer names
+        the benign form, then uses the bare word for it) with no new-episode word between."""
+        benign: dict[tuple[str, str], list[int]] = {}
+        kept = []
+        for span in spans:
+            item, start, end = span
+            if item.exclude and self._excluded(text, *span):
+                key = (item.concept.id, text[start:end])
+                benign.setdefault(key, []).append(start)
+            else:
+                kept.append(span)
+        if not benign:
+            return kept
+        return [
+            (item, start, end)
+            for item, start, end in kept
+            if not self._bare_repeat(text, benign.get((item.concept.id, text[start:end])), start)
+        ]
+
+    def _bare_repeat(self, text: str, benign_at: list[int] | None, start: int) -> bool:
+        """Whether a mention at ``start`` repeats words named before it in a benign phrase
+        (the nearest one), with no new-episode word ("今天", "又", "now") between them."""
+        earlier = [at for at in benign_at or () if at < start]
+        if not earlier:
+            return False
+        contexts = self.table.contexts
+        between = text[max(earlier) : start].lower()
+        ends = [*contexts.historical.terminators, *contexts.in_care.terminators]
+        return not any(term in between for term in ends)
 
     @staticmethod
     def _excluded(text: str, item: _CompiledConcept, start: int, end: int) -> bool:
