@@ -928,7 +928,7 @@ class UrgencyEngine:
         return False
 
     def _kept(
-        self, text: str, spans: list[tuple[_CompiledConcept, int, int]]
+        self, text: str, scan: _Scan, spans: list[tuple[_CompiledConcept, int, int]]
     ) -> list[tuple[_CompiledConcept, int, int]]:
         """The spans not inside one of their concept's exclude phrases ("眼皮抽搐"), nor a bare
         repeat of words last named in such a phrase ("眼角抽搐 ... 抽搐时": the writer names
@@ -947,19 +947,21 @@ class UrgencyEngine:
         return [
             (item, start, end)
             for item, start, end in kept
-            if not self._bare_repeat(text, benign.get((item.concept.id, text[start:end])), start)
+            if not self._bare_repeat(scan, benign.get((item.concept.id, text[start:end])), start)
         ]
 
-    def _bare_repeat(self, text: str, benign_at: list[int] | None, start: int) -> bool:
+    def _bare_repeat(self, scan: _Scan, benign_at: list[int] | None, start: int) -> bool:
         """Whether a mention at ``start`` repeats words named before it in a benign phrase
-        (the nearest one), with no new-episode word ("今天", "又", "now") between them."""
+        (the nearest one), with no new-episode word ("今天", "又", "now": a terminator of the
+        historical or in-care context, found by the text's cue search) between them."""
         earlier = [at for at in benign_at or () if at < start]
         if not earlier:
             return False
-        contexts = self.table.contexts
-        between = text[max(earlier) : start].lower()
-        ends = [*contexts.historical.terminators, *contexts.in_care.terminators]
-        return not any(term in between for term in ends)
+        cues = self._compile().cues
+        ends = sorted(
+            at for kind in ("historical", "in_care") for at, _ in scan._cue_hits(cues[kind])["t"]
+        )
+        return not _any_between(ends, max(earlier), start)
 
     @staticmethod
     def _excluded(text: str, item: _CompiledConcept, start: int, end: int) -> bool:
@@ -1021,7 +1023,7 @@ class UrgencyEngine:
             # Context is the costly part: judge it only where a rule could fire.
             needed: set[str] = set().union(*(compiled.rule_needs[i] for i in positions))
             spans = [span for span in spans if span[0].concept.id in needed]
-        spans = self._kept(normalised.text, spans)
+        spans = self._kept(normalised.text, scan, spans)
         if spans:
             breaks = self._breaks_between_words(scan, _soft_breaks(normalised), everything, values)
             if breaks:
