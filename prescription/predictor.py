@@ -22,8 +22,7 @@ from prescription.resolver import (
     DrugResolver,
     Syllables,
     load_abbreviations,
-    load_pinyin,
-    load_simplified,
+    load_characters,
 )
 from prescription.schema import CheckRequest, CheckResult
 from runtime.bundle import Bundle
@@ -68,8 +67,7 @@ def _characters(bundle: Bundle) -> tuple[Syllables | None, dict[str, str] | None
     reading by sound, no folding) for a bundle built before they shipped."""
     if not bundle.has_file(PINYIN_FILE):
         return None, None
-    path = bundle.file(PINYIN_FILE)
-    return load_pinyin(path), load_simplified(path)
+    return load_characters(bundle.file(PINYIN_FILE))
 
 
 def _read_atc(path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:

@@ -311,23 +311,17 @@ def is_cjk(ch: str) -> bool:
     return bool(_CJK.fullmatch(ch))
 
 
-def load_pinyin(path: Path) -> Syllables:
-    """The bundle's zh_pinyin.csv: character -> its toneless syllables."""
-    table: Syllables = {}
+def load_characters(path: Path) -> tuple[Syllables, dict[str, str]]:
+    """The bundle's zh_pinyin.csv, read once: character -> its toneless syllables, and
+    traditional character -> its simplified form."""
+    syllables: Syllables = {}
+    simplified: dict[str, str] = {}
     with path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
-            table[row["char"]] = frozenset(row["syllables"].split("|"))
-    return table
-
-
-def load_simplified(path: Path) -> dict[str, str]:
-    """The bundle's zh_pinyin.csv: traditional character -> its simplified form."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        return {
-            row["char"]: row["simplified"]
-            for row in csv.DictReader(handle)
-            if row.get("simplified")
-        }
+            syllables[row["char"]] = frozenset(row["syllables"].split("|"))
+            if row.get("simplified"):
+                simplified[row["char"]] = row["simplified"]
+    return syllables, simplified
 
 
 def load_abbreviations(path: Path = ABBREVIATIONS) -> Aliases:
@@ -685,8 +679,7 @@ class DrugResolver:
         bucketed by length on first use."""
         if self._sound_pools is None:
             pools: dict[int, list[str]] = {}
-            keys = {k for k, entry in self.aliases.items() if entry[1] != "atc_code"}
-            for key in sorted(keys | set(self.abbreviations)):
+            for key in self._pool_keys():
                 if _sound_key(key):
                     pools.setdefault(len(key), []).append(key)
             self._sound_pools = pools
@@ -759,14 +752,18 @@ class DrugResolver:
             } | {drug for entry in self.abbreviations.values() for drug in entry[0]}
         return all(drug in self._clinical_drugs for drug in meaning)
 
+    def _pool_keys(self) -> list[str]:
+        """Every key a misspelt or same-syllable name may be read as, sorted: the alias table's
+        and the abbreviations', ATC codes left out (read_as's and read_by_sound's pools)."""
+        keys = {k for k, entry in self.aliases.items() if entry[1] != "atc_code"}
+        return sorted(keys | set(self.abbreviations))
+
     def _read_pool(self, chinese: bool, length: int) -> list[str]:
         """Known keys of one script, one character shorter to one longer than `length` (the only
         ones an edit can reach), ATC codes left out; bucketed by length on first use."""
         if self._read_pools is None:
-            keys = {k for k, entry in self.aliases.items() if entry[1] != "atc_code"}
-            keys |= set(self.abbreviations)
             pools: dict[tuple[bool, int], list[str]] = {}
-            for key in sorted(keys):
+            for key in self._pool_keys():
                 if _CJK.fullmatch(key) and len(key) >= _MIN_ZH_READ:
                     pools.setdefault((True, len(key)), []).append(key)
                 elif _LATIN_KEY.fullmatch(key) and len(key) >= _MIN_LATIN_READ - 1:
@@ -828,7 +825,7 @@ def _confusable_substitution(written: str, known: str) -> bool:
 def _sound_key(key: str) -> bool:
     """Whether a key may be read by sound: _MIN_ZH_READ Chinese characters or more, with any
     letters, digits or marks between them matched as written (先锋6号, 维生素D2, 5-氨基水杨酸)."""
-    return sum(1 for ch in key if _CJK.fullmatch(ch)) >= _MIN_ZH_READ
+    return sum(1 for ch in key if is_cjk(ch)) >= _MIN_ZH_READ
 
 
 def _fuzzy_syllable(syllable: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from prescription.checker import PrescriptionChecker, allergen_before_reaction
-from prescription.resolver import DrugResolver, is_cjk, load_pinyin
+from prescription.resolver import DrugResolver, is_cjk, load_characters
 from tests.unit.prescription_curated import (
     CURATED,
     check,
@@ -144,7 +144,7 @@ def test_table_covers_the_cjk_block_and_round_trips(tmp_path: Path) -> None:
     assert "昔" in table and "䓬" in table and all(1 <= len(v) <= 2 for v in table.values())
     path = tmp_path / "zh_pinyin.csv"
     path.write_text(pinyin_csv(["䓬"]), encoding="utf-8")
-    assert load_pinyin(path)["西"] == frozenset({"xi"})
+    assert load_characters(path)[0]["西"] == frozenset({"xi"})
 
 
 def test_curated_chinese_names_read_no_drug_as_another() -> None:
