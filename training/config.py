@@ -220,9 +220,9 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the pair written for round 14
-# (bench/urgency.py, split holdout_r15)
-UNTOUCHED_VIGNETTES = (HOLDOUT_VIGNETTES, "holdout_r15.jsonl")
+# every untouched urgency split: the round-13 holdout and the pair written for round 15
+# (bench/urgency.py, split holdout_r16)
+UNTOUCHED_VIGNETTES = (HOLDOUT_VIGNETTES, "holdout_r16.jsonl")
 
 
 MentionContext = Literal["negated", "historical", "hypothetical", "family", "in_care", "idiomatic"]
@@ -248,6 +248,7 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r11.jsonl",
             "data/vignettes/urgency/retired_holdout_r12.jsonl",  # round 13 on (README)
             "data/vignettes/urgency/retired_holdout_r14.jsonl",  # round 14 on (README)
+            "data/vignettes/urgency/retired_holdout_r15.jsonl",  # round 15 on (README)
             "data/vignettes/urgency/train.jsonl",
             # train_lookalikes_r8.jsonl (480 written look-alikes) is not in the default: with
             # retired_holdout_r7 left out it cut look-alike false alarms 11.5% -> 7.6% but lost
