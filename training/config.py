@@ -220,9 +220,9 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the pair written for round 15
-# (bench/urgency.py, split holdout_r16)
-UNTOUCHED_VIGNETTES = (HOLDOUT_VIGNETTES, "holdout_r16.jsonl")
+# every untouched urgency split: the round-13 holdout and the two pairs written for round 15
+# (bench/urgency.py, splits holdout_r16 and holdout_r16b)
+UNTOUCHED_VIGNETTES = (HOLDOUT_VIGNETTES, "holdout_r16.jsonl", "holdout_r16b.jsonl")
 
 
 MentionContext = Literal["negated", "historical", "hypothetical", "family", "in_care", "idiomatic"]
