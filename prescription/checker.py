@@ -351,6 +351,11 @@ RENAL_SEVERE = "renal_severe"  # eGFR or CrCl below 30 (CKD 4-5, dialysis), howe
 RENAL_SEVERE_BELOW = 30.0
 # Round 12: an order this many times a renal cap in severe impairment is major (_organ_dose_grade).
 ORGAN_GROSS_EXCESS = 2.0
+# Round 17: twice a geriatric dose cap (doses.csv "elderly" rows) is graded major.
+ELDERLY_GROSS_EXCESS = 2.0
+# Round 17: vitamins (A11) and calcium (A12A): one in two products is a moderate note. Potassium
+# (A12B) is left out: two potassium products are a hyperkalaemia risk, graded as before.
+SUPPLEMENT_ATC = ("A11", "A12A")
 NEONATE = "neonate"  # 28 days old or younger
 # Round 7: both orders of a pair are oral (route or dosage form, `route_category`). Oral
 # midazolam with a strong CYP3A4 inhibitor is contraindicated (AUC up 5-15 fold through gut and
@@ -518,9 +523,16 @@ def _dose_grade(dose: float, daily: float | None, limit: DoseLimit) -> str:
     (`DoseLimit.per_kg_grade`) and the dose is within the row's absolute caps, i.e. only the
     weight-based cap was passed. Round 16: an "elderly" row (a geriatric dose below the adult
     maximum, diazepam 10 mg/day from 65) is a dose-reduction note, moderate; a dose beyond the
-    adult caps is still major by the adult row."""
+    adult caps is still major by the adult row. Round 17: at ELDERLY_GROSS_EXCESS times the
+    geriatric cap or more (digoxin 0.5 mg/day at 84, citalopram 40 mg at 82) it is major: an
+    accumulation or QT toxicity dose, not one to fine-tune, as ORGAN_GROSS_EXCESS is for renal
+    rows."""
     if limit.population == "elderly":
-        return "moderate"
+        excess = max(
+            dose / limit.max_single if limit.max_single else 0.0,
+            (daily or 0.0) / limit.max_daily if limit.max_daily else 0.0,
+        )
+        return "major" if excess >= ELDERLY_GROSS_EXCESS - 1e-9 else "moderate"
     within_single = limit.max_single is None or dose <= limit.max_single + 1e-9
     within_daily = limit.max_daily is None or daily is None or daily <= limit.max_daily + 1e-9
     return limit.per_kg_grade if within_single and within_daily else "major"
@@ -568,18 +580,26 @@ def patient_contexts(context: PatientContext, age: float | None) -> tuple[str, .
     return tuple(tags)
 
 
+def when_tags(when: str) -> tuple[str, ...]:
+    """Round 17: the facts an override's `when` names, joined by "+" (all must hold)."""
+    return tuple(tag for tag in when.split("+") if tag)
+
+
 def applicable(findings: list[Finding], context: str | tuple[str, ...]) -> list[Finding]:
     """Keep the one curated override that fits the pair's context (its aspirin dose,
     `aspirin_context`, and the patient's `patient_contexts`) ahead of the source findings: the
-    strictest conditional row whose `when` holds, else the unconditional row; the others are
-    dropped."""
+    conditional row whose `when` facts all hold (the one naming most facts, then the strictest),
+    else the unconditional row; the others are dropped."""
     overrides = [f for f in findings if f.is_override]
     if not overrides:
         return findings
     tags = (context,) if isinstance(context, str) else context
-    fitting = [f for f in overrides if f.when and f.when in tags]
+    fitting = [f for f in overrides if f.when and set(when_tags(f.when)) <= set(tags)]
+    # Round 17: a row naming more facts ("aspirin_low_dose+rivaroxaban_vascular_dose") describes
+    # the pair more exactly than a row naming one of them, so it is chosen first; among rows
+    # naming as many facts, the strictest.
     chosen = (
-        min(fitting, key=lambda f: LEVEL_ORDER.index(f.level))
+        min(fitting, key=lambda f: (-len(when_tags(f.when)), LEVEL_ORDER.index(f.level)))
         if fitting
         else next((f for f in overrides if not f.when), None)
     )
@@ -838,6 +858,8 @@ class PrescriptionChecker:
                 "按时给药加爆发痛解救。",
                 management_zh="解救剂量为缓控释日剂量的10-20%；每日解救超过3-4次应重新滴定。",
             )
+        if self._supplement(drug):
+            return self._supplement_twice(drug, names)
         return _Draft(
             "duplicate_therapy",
             "major",
@@ -850,6 +872,29 @@ class PrescriptionChecker:
             message_zh=f"{self.zh.get(drug, drug)}同时存在于{where_zh}的两个药品中"
             f"（{names}）：有过量风险。",
             management_zh="只保留一种药品，或核对合计日剂量。",
+        )
+
+    def _supplement(self, drug: str) -> bool:
+        """Round 17: whether a drug is a vitamin or calcium supplement (SUPPLEMENT_ATC)."""
+        return any(code.startswith(SUPPLEMENT_ATC) for code in self.atc.get(drug, ()))
+
+    def _supplement_twice(self, drug: str, names: str) -> _Draft:
+        """Round 17: a vitamin or calcium in two products (the vitamin D3 of 阿仑膦酸钠维D3片
+        beside a calcium-D3 tablet) is how osteoporosis and CKD regimens are written: the
+        amounts add up to a supplement dose far from toxicity, so a moderate note to check the
+        combined daily dose, not an overdose alarm."""
+        return _Draft(
+            "duplicate_therapy",
+            "moderate",
+            [drug],
+            "curated",
+            f"{drug} is in two products ({names}): check the combined daily amount.",
+            "Add up the daily amount from both products; keep it within the supplement range.",
+            "same ingredient after resolving both products (vitamin or mineral supplement)",
+            key=f"duplicate_therapy:{drug}",
+            message_zh=f"{self.zh.get(drug, drug)}同时存在于两个药品中（{names}）："
+            "请核对合计日剂量。",
+            management_zh="合计两种药品的每日用量，保持在补充剂量范围内。",
         )
 
     def _work_out_pairs(

@@ -68,7 +68,14 @@ HEPATIC_SEVERITIES = ("none", "mild", "moderate", "severe")
 FREQUENCY_INTERVAL_DAYS = {"daily": 1, "every_other_day": 2, "weekly": 7, "monthly": 30}
 # Round 11: dose contexts a pair override's `when` can name, read from dose_contexts.csv (an
 # order of the target at or below max_daily_mg a day is in the context).
-DOSE_CONTEXTS = ("glucocorticoid_low_dose",)
+DOSE_CONTEXTS = (
+    "glucocorticoid_low_dose",
+    # round 17: doses that make a listed pair an intended regimen (see dose_contexts.csv)
+    "rivaroxaban_vascular_dose",
+    "dolutegravir_twice_daily",
+    "raltegravir_twice_daily",
+    "trazodone_low_dose",
+)
 DOSE_FREQUENCIES = ("", "weekly")
 
 logger = logging.getLogger(__name__)
@@ -905,13 +912,16 @@ def _course_limit(r: dict[str, str]) -> CourseLimit:
 class DoseContextRow(BaseModel):
     """Round 11: one row of dose_contexts.csv: an order of `target` (a canonical name or an
     `atc:` prefix) at or below `max_daily_mg` a day is in the dose context `when`, which a pair
-    override can be conditional on (low-dose prednisone with hydroxychloroquine)."""
+    override can be conditional on (low-dose prednisone with hydroxychloroquine). Round 17: and
+    at or above `min_daily_mg` (0 when the column is empty or absent): dolutegravir 100 mg a day
+    is the doubled dose given with rifampicin."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     target: str = Field(min_length=2)
     when: str
     max_daily_mg: float = Field(gt=0)
+    min_daily_mg: float = Field(default=0.0, ge=0)
     rationale: str = Field(min_length=20)
     source: str
 
@@ -935,7 +945,9 @@ def _dose_contexts(rows: list[dict[str, str]]) -> list[DoseContextRow]:
     parsed = []
     for line, row in enumerate(rows, start=2):
         try:
-            parsed.append(DoseContextRow(**row))  # type: ignore[arg-type]
+            # an empty min_daily_mg is no lower bound (the field's default)
+            given = {k: v for k, v in row.items() if not (k == "min_daily_mg" and not v)}
+            parsed.append(DoseContextRow(**given))  # type: ignore[arg-type]
         except ValidationError as error:
             raise ValueError(f"dose_contexts.csv line {line}: {error}") from error
     return parsed
@@ -1353,7 +1365,10 @@ class ClinicalRules:
         """Round 11: the dose context (dose_contexts.csv `when`) an order of `daily_mg` a day of
         `drug` is in, "" when none."""
         for row in self.dose_contexts:
-            if self.matches(row.target, drug) and daily_mg <= row.max_daily_mg + 1e-9:
+            if (
+                self.matches(row.target, drug)
+                and row.min_daily_mg - 1e-9 <= daily_mg <= row.max_daily_mg + 1e-9
+            ):
                 return row.when
         return ""
 

@@ -285,7 +285,14 @@ _EN_FORMS = re.compile(
     # so "Humulin R" (regular insulin, a name of its own) is found before any letter goes; and
     # the patch, depot and half-strength words of EU/US brands ("Nitroderm TTS", "Lupron Depot",
     # "Lopresor mite")
-    r"r|od|tts|depot|mite)\b"
+    r"r|od|tts|depot|mite|"
+    # round 17: UK/Hong Kong frequency abbreviations ("Amiodarone 200mg TDS", "bd", "qds", "om"
+    # = every morning; dotted "t.d.s.", "b.i.d."), the short forms and patient words of liquid
+    # orders ("250mg/5ml susp", "Tylenol infant drops", "Calpol paediatric"), stripped only
+    # after the name as written
+    r"bd|bds|tds|qds|om|b i d|t i d|q i d|t d s|q d s|q h s|"
+    r"susp|soln|syr|liq|liquid|infants?|children s|childrens|children|"
+    r"paediatric|pediatric|kids|junior)\b"
 )
 _EN_SALTS = (
     "hydrochloride",

@@ -294,6 +294,14 @@ PINYIN_FILE = "zh_pinyin.csv"
 # two characters of a longer one (阿莫昔林 one, 左氧佛杀星 two).
 _SOUND_ONE_DIFF_MAX_LEN = 4
 _NO_SOUND: frozenset[str] = frozenset()
+# Round 17: a Chinese name typed as its toneless pinyin where no Chinese input method is at hand
+# ("huafalin" for 华法林, "xinfatating" for 辛伐他汀): letters only, at least this many, spaces
+# between syllables allowed; ü may be typed "v" or "u" (氯 lv/lu). Names of _MIN_ZH_READ
+# characters or more are indexed, each spelling at most _PINYIN_MAX_SPELLINGS ways (characters
+# with two readings).
+_PINYIN_WRITTEN = re.compile(r"[a-z]+( [a-z]+)*")
+_MIN_PINYIN_LETTERS = 6
+_PINYIN_MAX_SPELLINGS = 16
 
 Aliases = dict[str, tuple[tuple[str, ...], str, str]]
 Syllables = dict[str, frozenset[str]]
@@ -388,6 +396,8 @@ class DrugResolver:
         self._simplify = str.maketrans(simplified or {})
         self._sound_pools: dict[int, list[str]] | None = None
         self._fuzzy: Syllables | None = None
+        # round 17: pinyin spelling -> Chinese keys, built on the first pinyin name
+        self._pinyin: dict[str, tuple[str, ...]] | None = None
         if abbreviations is None:
             abbreviations = load_abbreviations()
         self.abbreviations = self._known(abbreviations)
@@ -457,7 +467,7 @@ class DrugResolver:
         )
         if split is not None:
             return split
-        read = self.read_as(written) or self.read_by_sound(written)
+        read = self.read_as(written) or self.read_by_sound(written) or self.read_by_pinyin(written)
         if read is not None:
             return read
         return Resolution(written, (), suggestions=self.suggest(written))
@@ -627,6 +637,52 @@ class DrugResolver:
                     note = f"read as '{found}' ({how} as '{key}')"
                     return Resolution(written, entry[0], found, "read_as", note)
         return None
+
+    def read_by_pinyin(self, written: str) -> Resolution | None:
+        """Round 17: a Chinese name typed as its toneless pinyin ("huafalin 2.5mg" for 华法林,
+        "xinfatating" for 辛伐他汀), read as the one drug whose Chinese name spells so, kind
+        "read_as" (the checker shows the reading for the pharmacist to confirm); None when the
+        bundle has no pinyin table, or the spelling is no known name's or two drugs'.
+
+        Tried last, after every reading of the Latin name failed. The key must be letters only
+        (spaces between syllables allowed), _MIN_PINYIN_LETTERS or more; the Chinese names of
+        _MIN_ZH_READ characters or more are spelt with their characters' readings."""
+        if not self.syllables:
+            return None
+        for key in name_variants(written):
+            if not _PINYIN_WRITTEN.fullmatch(key):
+                continue
+            spelt = key.replace(" ", "").replace("v", "u")
+            if len(spelt) < _MIN_PINYIN_LETTERS:
+                continue
+            found = self.sound_reading(list(self._pinyin_index().get(spelt, ())))
+            if found == "ambiguous":
+                return None
+            if found is not None:
+                entry = self.abbreviations.get(found) or self.aliases[found]
+                note = f"read as '{found}' (its pinyin written '{key}')"
+                return Resolution(written, entry[0], found, "read_as", note)
+        return None
+
+    def _pinyin_index(self) -> dict[str, tuple[str, ...]]:
+        """Toneless pinyin spelling (ü as "u") -> the known Chinese keys spelt so; built on the
+        first pinyin name. A key with a character of no known reading, or with more than
+        _PINYIN_MAX_SPELLINGS spellings, is left out."""
+        if self._pinyin is None:
+            index: dict[str, list[str]] = {}
+            for key in self._pool_keys():
+                if len(key) < _MIN_ZH_READ or not _CJK.fullmatch(key):
+                    continue
+                readings = [self.syllables.get(ch, _NO_SOUND) for ch in key]
+                count = 1
+                for sounds in readings:
+                    count *= len(sounds)
+                if not count or count > _PINYIN_MAX_SPELLINGS:
+                    continue
+                for spelling in itertools.product(*(sorted(r) for r in readings)):
+                    index.setdefault("".join(spelling).replace("v", "u"), []).append(key)
+            self._pinyin = {spelt: tuple(keys) for spelt, keys in index.items()}
+        return self._pinyin
 
     def _homophone(self, key: str, fuzzy: bool = False) -> str | None:
         """The known key `key` sounds like (see read_by_sound); "ambiguous" for two drugs."""

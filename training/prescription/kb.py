@@ -187,8 +187,10 @@ class OverrideRow(BaseModel):
     @field_validator("when")
     @classmethod
     def _when(cls, value: str) -> str:
-        if value not in OVERRIDE_WHEN:
-            raise ValueError(f"when must be one of {OVERRIDE_WHEN}")
+        # round 17: several facts joined by "+" must all hold (aspirin_low_dose+...)
+        tags = value.split("+") if value else []
+        if any(not tag or tag not in OVERRIDE_WHEN for tag in tags):
+            raise ValueError(f"when must be one of {OVERRIDE_WHEN}, or several joined by '+'")
         return value
 
     @field_validator("mechanism")
