@@ -56,6 +56,11 @@ CONTEXT_KINDS = ("negated", "historical", "hypothetical", "family", "in_care", "
 _SUFFIX = r"(?:s|es|d|ed)?"
 # Past-tense onset this long ago or more makes a mention in its clause historical ("3年前中风").
 _HISTORICAL_AGO_DAYS = 30.0
+# The hypothetical cues that make what follows them imagined (not "怕", "是不是", "像要", which
+# also qualify a real complaint): one inside a proximity match's gap breaks the match.
+_CONDITIONAL_CUES = frozenset(
+    {"如果", "假如", "假设", "万一", "要是", "若是", "倘若", "一旦", "what if", "in case"}
+)
 
 
 @lru_cache(maxsize=16)
@@ -858,7 +863,7 @@ class UrgencyEngine:
             if count < pattern.parts:
                 continue
             for match in pattern.regex.finditer(normalised):
-                if not self._negated_gap(scan, match):
+                if not self._negated_gap(scan, match) and not self._conditional_gap(scan, match):
                     spans.append((pattern.item, *match.span()))
         for item in compiled.valued:
             test = item.concept.value
@@ -925,6 +930,19 @@ class UrgencyEngine:
                     and not scan._terminated(negation, at + len(cue) + 1, match.end())
                 ):
                     return True
+        return False
+
+    def _conditional_gap(self, scan: _Scan, match: re.Match[str]) -> bool:
+        """Whether a conditional cue ("万一", "如果", "what if") sits in a gap of a proximity
+        match: "高血压 万一哪天血压飙到200" joins the diagnosis to a reading that is only
+        imagined; the match that starts after the cue is found on its own and judged there."""
+        hits = scan._cue_hits(self._compile().cues["hypothetical"])["b"]
+        for group in range(1, (match.re.groups or 0) + 1):
+            lo, hi = match.span(group)
+            if any(
+                cue in _CONDITIONAL_CUES and lo <= at and at + len(cue) <= hi for at, cue in hits
+            ):
+                return True
         return False
 
     def _kept(

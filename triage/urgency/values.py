@@ -338,6 +338,8 @@ def parse_values(text: str) -> list[Value]:
         values += _calendar_years(text)
     if digits and latin:
         values += _ages_at_event(text)
+    if latin:
+        values += _last_years(text)
     if zh_numbers:
         values += _pregnancy_weeks(text)
         values += _infant_ages(text)
@@ -444,6 +446,21 @@ def _ages_at_event(text: str) -> list[Value]:
         elif any(n > age for n in now):
             values.append(Value("ago_days", (max(now) - age) * 365.0, match.start(), match.end()))
     return values
+
+
+# "overdosed last year", "the year before last": an onset dated to an earlier calendar year, told
+# without a number, is as old as "a year ago"; "since last year" is a duration, not an onset.
+_LAST_YEAR = re.compile(r"(?<![a-z])(?<!since )(?P<when>last year|the year before last)(?![a-z])")
+
+
+def _last_years(text: str) -> list[Value]:
+    """Onsets dated "last year" or "the year before last", as ago_days (history)."""
+    if "last" not in text:
+        return []
+    return [
+        Value("ago_days", 730.0 if m["when"].endswith("last") else 365.0, m.start(), m.end())
+        for m in _LAST_YEAR.finditer(text)
+    ]
 
 
 def _en_durations(text: str) -> list[Value]:
