@@ -120,3 +120,44 @@ def test_prescription_dir_higher_dose_only_adds_alerts(checker: PrescriptionPred
     )
     assert not [a for a in usual["alerts"] if a["type"] == "dose"]
     assert [a for a in high["alerts"] if a["type"] == "dose"]
+
+
+def _curated_contraindicated_pairs() -> list[tuple[str, str]]:
+    """Every unconditional drug-drug row of pair_overrides.csv graded contraindicated (class rows,
+    `atc:`, and rows conditional on a dose or patient context are tested where they are made)."""
+    import csv
+
+    path = Path(__file__).resolve().parents[2] / "prescription" / "curated" / "pair_overrides.csv"
+    with path.open(encoding="utf-8") as handle:
+        return [
+            (row["drug_a"], row["drug_b"])
+            for row in csv.DictReader(handle)
+            if row["level"] == "contraindicated"
+            and not row["when"]
+            and not row["drug_a"].startswith("atc:")
+            and not row["drug_b"].startswith("atc:")
+        ]
+
+
+def test_no_curated_contraindicated_pair_is_missed(checker: PrescriptionPredictor) -> None:
+    """Issue 11's target: no contraindicated pair of the curated list passes below
+    contraindicated (both drugs oral, an adult with no other facts)."""
+    pairs = _curated_contraindicated_pairs()
+    assert len(pairs) > 700
+    missed = []
+    for a, b in pairs:
+        result = _check(
+            checker,
+            {
+                "patient": {"age": 50, "sex": "M", "weight_kg": 70},
+                "drugs": [{"name": a, "route": "po"}, {"name": b, "route": "po"}],
+            },
+        )
+        severities = {
+            alert["severity"]
+            for alert in result["alerts"]
+            if alert["type"] in ("interaction", "duplicate_therapy")
+        }
+        if result["unresolved"] or "contraindicated" not in severities:
+            missed.append((a, b, sorted(severities), result["unresolved"]))
+    assert missed == []
