@@ -18,6 +18,7 @@ import csv
 import dataclasses
 import functools
 import itertools
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -606,9 +607,7 @@ class DrugResolver:
             if found == "ambiguous":
                 return None
             if found is not None:
-                entry = self.abbreviations.get(found) or self.aliases[found]
-                note = f"read as '{found}' (one character from '{key}')"
-                return Resolution(written, entry[0], found, "read_as", note)
+                return self._reading(written, found, f"one character from '{key}'")
         return None
 
     def read_by_sound(self, written: str) -> Resolution | None:
@@ -632,10 +631,8 @@ class DrugResolver:
                 if found == "ambiguous":
                     return None
                 if found is not None:
-                    entry = self.abbreviations.get(found) or self.aliases[found]
                     how = "near pinyin (z/zh, c/ch, s/sh, n/l, -n/-ng)" if fuzzy else "same pinyin"
-                    note = f"read as '{found}' ({how} as '{key}')"
-                    return Resolution(written, entry[0], found, "read_as", note)
+                    return self._reading(written, found, f"{how} as '{key}'")
         return None
 
     def read_by_pinyin(self, written: str) -> Resolution | None:
@@ -659,9 +656,7 @@ class DrugResolver:
             if found == "ambiguous":
                 return None
             if found is not None:
-                entry = self.abbreviations.get(found) or self.aliases[found]
-                note = f"read as '{found}' (its pinyin written '{key}')"
-                return Resolution(written, entry[0], found, "read_as", note)
+                return self._reading(written, found, f"its pinyin written '{key}'")
         return None
 
     def _pinyin_index(self) -> dict[str, tuple[str, ...]]:
@@ -674,9 +669,7 @@ class DrugResolver:
                 if len(key) < _MIN_ZH_READ or not _CJK.fullmatch(key):
                     continue
                 readings = [self.syllables.get(ch, _NO_SOUND) for ch in key]
-                count = 1
-                for sounds in readings:
-                    count *= len(sounds)
+                count = math.prod(len(sounds) for sounds in readings)
                 if not count or count > _PINYIN_MAX_SPELLINGS:
                     continue
                 for spelling in itertools.product(*(sorted(r) for r in readings)):
@@ -713,7 +706,7 @@ class DrugResolver:
     def sound_reading(self, hits: list[str]) -> str | None:
         """The reading of `sound_hits`: the first key when all name one drug a prescriber
         orders (not by a synonym), "ambiguous" when they name two drugs, else None."""
-        entries = {k: self.abbreviations.get(k) or self.aliases[k] for k in hits}
+        entries = {k: self._entry(k) for k in hits}
         if len({entry[0] for entry in entries.values()}) > 1:
             return "ambiguous"
         readings = [
@@ -749,8 +742,9 @@ class DrugResolver:
             for fold in en_spelling_folds(key):
                 entry = self.abbreviations.get(fold) or self.aliases.get(fold)
                 if entry is not None and self._clinical(entry[0]):
-                    note = f"read as '{fold}' (the -mycin/-micin ending written the other way)"
-                    return Resolution(written, entry[0], fold, "read_as", note)
+                    return self._reading(
+                        written, fold, "the -mycin/-micin ending written the other way"
+                    )
         return None
 
     def _closest(self, key: str, chinese: bool) -> str | None:
@@ -771,7 +765,7 @@ class DrugResolver:
         for candidate, distance, _index in matches:
             if distance == 0:
                 continue
-            entry = self.abbreviations.get(candidate) or self.aliases[candidate]
+            entry = self._entry(candidate)
             near.add(entry[0])
             # drugstandards' synonyms hold brands and misspellings of their own ("gababentin",
             # "depamine"): a name is read into a generic, never into another misspelling
@@ -792,7 +786,7 @@ class DrugResolver:
 
     def _one_drug(self, keys: list[str]) -> bool:
         """Whether the keys all name the same ingredients."""
-        return len({(self.abbreviations.get(k) or self.aliases[k])[0] for k in keys}) == 1
+        return len({self._entry(k)[0] for k in keys}) == 1
 
     def _clinical(self, meaning: tuple[str, ...]) -> bool:
         """Whether every ingredient is a drug prescribers order: in DDInter, or named by a
@@ -807,6 +801,17 @@ class DrugResolver:
                 for drug in ingredients
             } | {drug for entry in self.abbreviations.values() for drug in entry[0]}
         return all(drug in self._clinical_drugs for drug in meaning)
+
+    def _entry(self, key: str) -> tuple[tuple[str, ...], str, str]:
+        """A known key's (ingredients, kind, source): the abbreviation table first, as resolve
+        reads it."""
+        return self.abbreviations.get(key) or self.aliases[key]
+
+    def _reading(self, written: str, found: str, how: str) -> Resolution:
+        """`written` read as the known key `found` (kind "read_as"), its note saying how."""
+        return Resolution(
+            written, self._entry(found)[0], found, "read_as", f"read as '{found}' ({how})"
+        )
 
     def _pool_keys(self) -> list[str]:
         """Every key a misspelt or same-syllable name may be read as, sorted: the alias table's
