@@ -25,7 +25,7 @@ import json
 import math
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -915,35 +915,21 @@ class UrgencyEngine:
     def _negated_gap(self, scan: _Scan, match: re.Match[str]) -> bool:
         """Whether a negation cue sits in a gap of a proximity match ("胸口不疼", "痰里没有血")."""
         negation = self._compile().cues["negated"]
-        hits = scan._cue_hits(negation)["b"]
-        if not hits:
-            return False
-        for group in range(1, (match.re.groups or 0) + 1):
-            lo, hi = match.span(group)
-            for at, cue in hits:
-                if (
-                    lo <= at
-                    and at + len(cue) <= hi
-                    and not scan._pseudo(negation, cue, at, lo, hi)
-                    # "吐了不是饭是红的": a terminator after the cue (with words between) ends
-                    # its scope, as in cued(), even where it opens the matched part
-                    and not scan._terminated(negation, at + len(cue) + 1, match.end())
-                ):
-                    return True
-        return False
+        return any(
+            not scan._pseudo(negation, cue, at, lo, hi)
+            # "吐了不是饭是红的": a terminator after the cue (with words between) ends its
+            # scope, as in cued(), even where it opens the matched part
+            and not scan._terminated(negation, at + len(cue) + 1, match.end())
+            for at, cue, lo, hi in _cues_in_gaps(match, scan._cue_hits(negation)["b"])
+        )
 
     def _conditional_gap(self, scan: _Scan, match: re.Match[str]) -> bool:
         """Whether a conditional cue ("万一", "如果", "what if") sits in a gap of a proximity
         match: "高血压 万一哪天血压飙到200" joins the diagnosis to a reading that is only
         imagined; the match that starts after the cue is found on its own and judged there."""
         hits = scan._cue_hits(self._compile().cues["hypothetical"])["b"]
-        for group in range(1, (match.re.groups or 0) + 1):
-            lo, hi = match.span(group)
-            if any(
-                cue in _CONDITIONAL_CUES and lo <= at and at + len(cue) <= hi for at, cue in hits
-            ):
-                return True
-        return False
+        conditional = [(at, cue) for at, cue in hits if cue in _CONDITIONAL_CUES]
+        return any(True for _ in _cues_in_gaps(match, conditional))
 
     def _kept(
         self, text: str, scan: _Scan, spans: list[tuple[_CompiledConcept, int, int]]
@@ -1153,6 +1139,18 @@ def _offsets(outer: str, inner: str) -> list[int]:
         found.append(at)
         at = outer.find(inner, at + 1)
     return found
+
+
+def _cues_in_gaps(
+    match: re.Match[str], hits: list[tuple[int, str]]
+) -> Iterator[tuple[int, str, int, int]]:
+    """The cue hits (position, cue) lying wholly inside one of a proximity match's gaps (its
+    groups), each with that gap's bounds."""
+    for group in range(1, (match.re.groups or 0) + 1):
+        lo, hi = match.span(group)
+        for at, cue in hits:
+            if lo <= at and at + len(cue) <= hi:
+                yield at, cue, lo, hi
 
 
 def _soft_breaks(normalised: NormalisedText) -> list[float]:
