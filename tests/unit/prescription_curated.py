@@ -13,7 +13,7 @@ from prescription.checker import AlertPolicy, PrescriptionChecker
 from prescription.clinical import ClinicalRules, read_tables
 from prescription.kb import InteractionKB
 from prescription.names import name_key
-from prescription.resolver import Aliases, DrugResolver, load_abbreviations
+from prescription.resolver import Aliases, DrugResolver, is_cjk, load_abbreviations
 from prescription.schema import CheckRequest
 from prescription.tables import TABLE_COLUMNS
 from runtime.schema import ModelRef
@@ -96,6 +96,18 @@ def curated_names_resolver(drugs: Iterable[str]) -> DrugResolver:
         for row in builder.rows()
     }
     return DrugResolver(aliases, load_abbreviations(CURATED / "abbreviations.csv"))
+
+
+def with_characters(base: DrugResolver, traditional: bool = False) -> DrugResolver:
+    """``base`` with the character tables a KB build ships (training/prescription/pinyin.py),
+    built over its Chinese names: toneless pinyin, and with ``traditional`` the traditional ->
+    simplified fold. Needs pypinyin (train extra): callers skip without it."""
+    from training.prescription.pinyin import simplified_table, syllable_table
+
+    names = [key for key in base.aliases if any(is_cjk(ch) for ch in key)]
+    syllables = {k: frozenset(v) for k, v in syllable_table(names).items()}
+    simplified = simplified_table() if traditional else None
+    return DrugResolver(base.aliases, base.abbreviations, syllables, simplified)
 
 
 def curated_rows_noted(table: str, note_prefix: str) -> list[dict[str, str]]:

@@ -25,6 +25,7 @@ from tests.unit.prescription_curated import (
     curated_rows_noted,
     first_alert,
     names_resolver,
+    with_characters,
 )
 
 pytest.importorskip("pypinyin")  # the tables are built at KB build time (train extras)
@@ -53,10 +54,7 @@ _SOUND_NAMES: dict[str, tuple[str, ...]] = {
 
 
 def _sound_resolver(names: dict[str, tuple[str, ...]]) -> DrugResolver:
-    base = names_resolver(names)
-    return DrugResolver(
-        base.aliases, {}, {k: frozenset(v) for k, v in syllable_table(names).items()}
-    )
+    return with_characters(names_resolver(names))
 
 
 @pytest.fixture(scope="module")
@@ -408,10 +406,7 @@ _MORE_DRUGS = (
 @pytest.fixture(scope="module")
 def folded() -> DrugResolver:
     """The curated names over `_MORE_DRUGS`, with the bundle's character tables."""
-    base = curated_names_resolver(_MORE_DRUGS)
-    names = [key for key in base.aliases if any(is_cjk(ch) for ch in key)]
-    syllables = {k: frozenset(v) for k, v in syllable_table(names).items()}
-    return DrugResolver(base.aliases, base.abbreviations, syllables, simplified_table())
+    return with_characters(curated_names_resolver(_MORE_DRUGS), traditional=True)
 
 
 @pytest.mark.parametrize(

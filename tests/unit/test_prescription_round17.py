@@ -16,7 +16,7 @@ import pytest
 
 from prescription.checker import PrescriptionChecker, when_tags
 from prescription.clinical import DoseContextRow, _dose_contexts
-from prescription.resolver import DrugResolver, is_cjk
+from prescription.resolver import DrugResolver
 from tests.unit.prescription_curated import (
     check,
     curated_names_resolver,
@@ -24,11 +24,10 @@ from tests.unit.prescription_curated import (
     curated_rows_noted,
     first_alert,
     names_resolver,
+    with_characters,
 )
 
 pytest.importorskip("pypinyin")  # the tables are built at KB build time (train extras)
-
-from training.prescription.pinyin import syllable_table
 
 # -- names -------------------------------------------------------------------------------------
 
@@ -54,10 +53,7 @@ _NAME_DRUGS = (
 @pytest.fixture(scope="module")
 def pinyin_reader() -> DrugResolver:
     """The curated names over `_NAME_DRUGS`, with the bundle's character table."""
-    base = curated_names_resolver(_NAME_DRUGS)
-    names = [key for key in base.aliases if any(is_cjk(ch) for ch in key)]
-    syllables = {k: frozenset(v) for k, v in syllable_table(names).items()}
-    return DrugResolver(base.aliases, base.abbreviations, syllables)
+    return with_characters(curated_names_resolver(_NAME_DRUGS))
 
 
 @pytest.mark.parametrize(
