@@ -220,9 +220,9 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the two pairs written for round 15
-# (bench/urgency.py, splits holdout_r16 and holdout_r16b)
-UNTOUCHED_VIGNETTES = (HOLDOUT_VIGNETTES, "holdout_r16.jsonl", "holdout_r16b.jsonl")
+# every untouched urgency split: the round-13 holdout and the two pairs written for round 16
+# (bench/urgency.py, splits holdout_r17 and holdout_r17b)
+UNTOUCHED_VIGNETTES = (HOLDOUT_VIGNETTES, "holdout_r17.jsonl", "holdout_r17b.jsonl")
 
 
 MentionContext = Literal["negated", "historical", "hypothetical", "family", "in_care", "idiomatic"]
@@ -249,6 +249,8 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r12.jsonl",  # round 13 on (README)
             "data/vignettes/urgency/retired_holdout_r14.jsonl",  # round 14 on (README)
             "data/vignettes/urgency/retired_holdout_r15.jsonl",  # round 15 on (README)
+            "data/vignettes/urgency/retired_holdout_r16.jsonl",  # round 16 on (README)
+            "data/vignettes/urgency/retired_holdout_r16b.jsonl",  # round 16 on (README)
             "data/vignettes/urgency/train.jsonl",
             # train_lookalikes_r8.jsonl (480 written look-alikes) is not in the default: with
             # retired_holdout_r7 left out it cut look-alike false alarms 11.5% -> 7.6% but lost
