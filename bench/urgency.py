@@ -7,7 +7,8 @@ haodf requests, invariance to invisible characters, and the latency the decision
                                      retired_holdout_r9|retired_holdout_r10|
                                      retired_holdout_r11|retired_holdout_r12|
                                      retired_holdout_r14|retired_holdout_r15|
-                                     retired_holdout_r16|retired_holdout_r16b|holdout|all]
+                                     retired_holdout_r16|retired_holdout_r16b|holdout|
+                                     holdout_r17|holdout_r17b|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -29,7 +30,8 @@ seventh), ``retired_holdout_r7.jsonl`` (the seventh round's, retired to tuning i
 retired to tuning in the fourteenth), ``retired_holdout_r15.jsonl`` (the round-14 untouched pair,
 retired to tuning in the fifteenth), ``retired_holdout_r16.jsonl`` and ``retired_holdout_r16b.jsonl``
 (the round-15 untouched pairs, retired to tuning in the sixteenth), ``holdout.jsonl`` (the round-13
-untouched split: two fresh writers', blind to the rules, never used for tuning). Real
+untouched split: two fresh writers', blind to the rules, never used for tuning), ``holdout_r17.jsonl``
+and ``holdout_r17b.jsonl`` (the round-16 untouched splits, two more fresh pairs). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -94,6 +96,8 @@ SPLITS = (
     "retired_holdout_r16",
     "retired_holdout_r16b",
     "holdout",
+    "holdout_r17",
+    "holdout_r17b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 
