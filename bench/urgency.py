@@ -28,10 +28,11 @@ seventh), ``retired_holdout_r7.jsonl`` (the seventh round's, retired to tuning i
 ``retired_holdout_r12.jsonl`` (the twelfth round's, retired to tuning in the thirteenth),
 ``retired_holdout_r14.jsonl`` (a second fresh pair's, run once on the round-13 version, then
 retired to tuning in the fourteenth), ``retired_holdout_r15.jsonl`` (the round-14 untouched pair,
-retired to tuning in the fifteenth), ``retired_holdout_r16.jsonl`` and ``retired_holdout_r16b.jsonl``
-(the round-15 untouched pairs, retired to tuning in the sixteenth), ``holdout.jsonl`` (the round-13
-untouched split: two fresh writers', blind to the rules, never used for tuning), ``holdout_r17.jsonl``
-and ``holdout_r17b.jsonl`` (the round-16 untouched splits, two more fresh pairs). Real
+retired to tuning in the fifteenth), ``retired_holdout_r16.jsonl`` and
+``retired_holdout_r16b.jsonl`` (the round-15 untouched pairs, retired to tuning in the sixteenth),
+``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the rules, never used
+for tuning), ``holdout_r17.jsonl`` and ``holdout_r17b.jsonl`` (the round-16 untouched splits, two
+more fresh pairs). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
