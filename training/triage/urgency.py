@@ -6,12 +6,13 @@ train split and unlabeled.csv, CBLUE questions), and the hand-written tuning vig
 labels, weighted up. Never the holdout vignettes, the threshold's vignettes or haodf's
 validation/test rows.
 
-Model: logistic regression over character 1-3-gram TF-IDF (the triage featurizer) and, when
-``sentence_encoder`` is on, the multilingual sentence embedding (runtime/sentence_encoder.py),
-exported as one embedding-bag ONNX graph (ids, weights[, dense] -> logit), parity-checked
-against scikit-learn. The n-grams hold the exact words; the embedding carries paraphrase and
-English wording no rule or n-gram saw (on the retired test split, with the older rules:
-n-grams alone 0.917 recall at 2.1% look-alike false alarms, both 0.936-0.943 at 2.6%).
+Model: logistic regression, or (``model: mlp``, an option since round 16) a one-hidden-layer
+network (``training/triage/backstop_models.py``), over character 1-3-gram TF-IDF (the triage
+featurizer) and, when ``sentence_encoder`` is on, the multilingual sentence embedding
+(runtime/sentence_encoder.py), exported as one embedding-bag ONNX graph (ids, weights[, dense] ->
+logit), parity-checked against the fitted model. The n-grams hold the exact words; the embedding
+carries paraphrase and English wording no rule or n-gram saw (on the retired test split, with the
+older rules: n-grams alone 0.917 recall at 2.1% look-alike false alarms, both 0.936-0.943 at 2.6%).
 
 Threshold: chosen on haodf's validation split among complaints the rules leave non-emergency, so
 that the backstop raises at most ``max_added_rate`` of real requests (and ``max_added_rate_english``
@@ -32,13 +33,13 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.linear_model import LogisticRegression
 
 from runtime.onnx import OnnxModel
 from runtime.sentence_encoder import SentenceEncoder
 from training.config import TriageConfig, UrgencyBackstopConfig, resolve_data_dir
-from training.export import bag_graph, check_parity, save_and_open
+from training.export import check_parity, save_and_open
 from training.progress import heartbeat, progress
+from training.triage.backstop_models import Detector, fit_detector, probabilities
 from training.triage.data import TriageData
 from training.triage.embeddings import MemoSentenceEncoder
 from training.triage.tfidf import feeds_to_csr, to_csr
@@ -162,6 +163,7 @@ def fit_backstop(
     featurizer, sentences, model = _fit_model(settings, config, corpus)
     pools = _out_of_fold(settings, corpus, featurizer, sentences)
     onnx_model, specs = _export(model, featurizer.n_features_, config, work_dir)
+    architecture = model.architecture
     # the predictor's own feeds and scoring: parity and the threshold are checked on exactly
     # what serving computes
     backstop = UrgencyBackstop(
@@ -175,7 +177,7 @@ def fit_backstop(
     added_validation = float(np.mean(routine_scores >= threshold)) if len(routine_scores) else 0.0
     n_gold = corpus.sizes["gold_vignettes"]
     metrics = {
-        "architecture": ARCHITECTURE,
+        "architecture": architecture,
         "corpus": corpus.sizes,
         "weak_label_positive_rate": round(
             float(np.asarray(corpus.labels[: len(corpus.labels) - n_gold]).mean()), 5
@@ -199,7 +201,8 @@ def fit_backstop(
         MODEL_FILE: work_dir / MODEL_FILE,
         VOCAB_FILE: json.dumps(featurizer.to_dict(), ensure_ascii=False),
     }
-    return Backstop(files, _postprocessing(threshold, specs, sentences, readers), metrics)
+    postprocessing = _postprocessing(threshold, specs, sentences, readers, architecture)
+    return Backstop(files, postprocessing, metrics)
 
 
 @dataclass(frozen=True)
@@ -231,10 +234,11 @@ def _postprocessing(
     specs: dict[str, Any],
     sentences: MemoSentenceEncoder | None,
     readers: _Readers,
+    architecture: str = ARCHITECTURE,
 ) -> dict[str, Any]:
     """The manifest entry the predictor reads."""
     postprocessing = {
-        "architecture": ARCHITECTURE,
+        "architecture": architecture,
         "model": MODEL_FILE,
         "vocab": VOCAB_FILE,
         "threshold": threshold,
@@ -350,9 +354,9 @@ def _rule_labels(
 
 def _fit_model(
     settings: UrgencyBackstopConfig, config: TriageConfig, corpus: _WeakCorpus
-) -> tuple[TfidfFeaturizer, MemoSentenceEncoder | None, LogisticRegression]:
+) -> tuple[TfidfFeaturizer, MemoSentenceEncoder | None, Detector]:
     """The featurizer (n-grams of the corpus), the sentence encoder when configured, and the
-    logistic regression over both."""
+    detector (``settings.model``) over both."""
     y = np.asarray(corpus.labels)
     if y.min() == y.max():
         raise ValueError("urgency backstop: the weak labels have a single class; nothing to learn")
@@ -367,35 +371,29 @@ def _fit_model(
         if settings.sentence_encoder
         else None
     )
-    x = _design(corpus, featurizer, sentences)
+    x, dense = _design(corpus, featurizer, sentences)
     if sentences is not None:
         sentences.save()
-    # minutes on the real corpus, with no loop to report from
-    with heartbeat("urgency backstop: logistic regression fit"):
-        model = _regression(settings, x, y, np.asarray(corpus.weights))
+    # minutes on the real corpus; the network reports its batches, the regression has no loop
+    with heartbeat(f"urgency backstop: {settings.model} fit"):
+        model = fit_detector(settings, x, dense, y, np.asarray(corpus.weights), config.seed)
     return featurizer, sentences, model
 
 
 def _design(
     corpus: _WeakCorpus, featurizer: TfidfFeaturizer, sentences: MemoSentenceEncoder | None
-) -> sparse.csr_matrix:
-    """The model's input rows for the whole corpus: n-grams, then embedding, then context."""
+) -> tuple[sparse.csr_matrix, np.ndarray | None]:
+    """The model's input rows for the whole corpus: the n-grams, and the dense block (embedding,
+    then context features; None when neither is configured), as the graph's feeds."""
     grammed = corpus.gram_texts if corpus.gram_texts is not None else corpus.texts
     x = to_csr(featurizer, grammed, corpus.buckets)
+    dense = []
     if sentences is not None:
         logger.info("urgency backstop: embedding %d texts", len(corpus.texts))
-        x = sparse.hstack([x, sparse.csr_matrix(sentences.encode(corpus.texts))]).tocsr()
+        dense.append(sentences.encode(corpus.texts))
     if corpus.context is not None:
-        x = sparse.hstack([x, sparse.csr_matrix(corpus.context)]).tocsr()
-    return x
-
-
-def _regression(
-    settings: UrgencyBackstopConfig, x: sparse.csr_matrix, y: np.ndarray, weights: np.ndarray
-) -> LogisticRegression:
-    """The backstop's logistic regression fitted on ``x``."""
-    model = LogisticRegression(C=settings.C, max_iter=3000, class_weight="balanced")
-    return model.fit(x, y, sample_weight=weights)
+        dense.append(np.asarray(corpus.context, dtype=np.float32))
+    return x, np.hstack(dense) if dense else None
 
 
 @dataclass(frozen=True)
@@ -431,7 +429,7 @@ def _out_of_fold(
     english_start = n_real + sizes["cblue"]
     real = np.arange(n_real)
     english = np.arange(english_start, english_start + sizes["english_symptom2disease"])
-    x = _design(corpus, featurizer, sentences)
+    x, dense = _design(corpus, featurizer, sentences)
     y, weights = np.asarray(corpus.labels), np.asarray(corpus.weights)
     requests: list[np.ndarray] = []
     english_scores: list[np.ndarray] = []
@@ -440,44 +438,38 @@ def _out_of_fold(
         kept = np.setdiff1d(np.arange(len(y)), held)
         if np.unique(y[kept]).size < 2:
             return empty
-        model = _regression(settings, x[kept], y[kept], weights[kept])
+        part = None if dense is None else dense[kept]
+        model = fit_detector(settings, x[kept], part, y[kept], weights[kept], fold)
         for rows, out in ((real, requests), (english, english_scores)):
             # rule-routine only: the threshold bounds what the backstop adds to the rules
             scored = rows[(rows % folds == fold) & (y[rows] == 0)]
-            out.append(model.predict_proba(x[scored])[:, 1] if len(scored) else np.zeros(0))
+            scored_dense = None if dense is None else dense[scored]
+            out.append(
+                probabilities(model, x[scored], scored_dense) if len(scored) else np.zeros(0)
+            )
     return _Pools(np.concatenate(requests), np.concatenate(english_scores))
 
 
 def _export(
-    model: LogisticRegression, n_sparse: int, config: TriageConfig, work_dir: Path
+    model: Detector, n_sparse: int, config: TriageConfig, work_dir: Path
 ) -> tuple[OnnxModel, dict[str, Any]]:
-    """The embedding-bag graph of the regression, written to `work_dir` and opened; the columns
-    past the n-grams (embedding, then context features) are the graph's ``dense`` input."""
-    coef = model.coef_.T.astype(np.float32)
-    graph = bag_graph(
-        coef[:n_sparse],
-        model.intercept_.astype(np.float32),
-        name="triage_urgency_backstop",
-        opset=config.export.opset,
-        dense_weight=coef[n_sparse:] if coef.shape[0] > n_sparse else None,
-    )
-    return save_and_open(graph, work_dir / MODEL_FILE)
+    """The detector's embedding-bag graph, written to `work_dir` and opened; the dense block
+    (embedding, then context features) is the graph's ``dense`` input."""
+    return save_and_open(model.graph(n_sparse, config.export.opset), work_dir / MODEL_FILE)
 
 
 def _parity(
-    model: LogisticRegression,
+    model: Detector,
     n_sparse: int,
     backstop: UrgencyBackstop,
     corpus: _WeakCorpus,
     config: TriageConfig,
 ) -> float:
-    """Largest difference between scikit-learn and the graph on the first 200 training texts."""
+    """Largest difference between the fitted detector and the graph on the first 200 training
+    texts."""
 
     def reference(feeds: dict[str, np.ndarray]) -> np.ndarray:
-        rows = feeds_to_csr(feeds, n_sparse)
-        if "dense" in feeds:
-            rows = sparse.hstack([rows, sparse.csr_matrix(feeds["dense"])]).tocsr()
-        return model.decision_function(rows)[:, None]
+        return model.logits(feeds_to_csr(feeds, n_sparse), feeds.get("dense"))[:, None]
 
     sample = corpus.texts[: min(len(corpus.texts), 200)]
     feeds = [
