@@ -259,12 +259,15 @@ def test_a_fast_rate_once_on_exercise_is_a_past_episode(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "which kind of bleeding should send me in at 30 weeks pregnant? all fine now",
-        "36 weeks pregnant, what sort of bleeding means i should go in straight away? none so far",
+        "What kind of chest pain is crushing with sweat? I have it right now, left arm numb",
+        "what sort of headache is this, worst of my life, came on suddenly an hour ago",
     ],
 )
-def test_asking_what_kind_of_bleeding_is_a_question(text: str) -> None:
-    assert not emergency(text, 29)
+def test_a_current_emergency_asked_as_what_kind_of_stays_an_emergency(text: str) -> None:
+    # the tuner's "what kind of / what sort of / which kind of" hypothetical cues silenced these
+    # (a lead's review probe); removed: a patient asks what their own pain is as often as they
+    # ask about a hypothetical one
+    assert emergency(text, 55)
 
 
 @pytest.mark.parametrize(
