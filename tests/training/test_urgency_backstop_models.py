@@ -71,7 +71,9 @@ def test_each_detector_exports_to_the_shared_graph_with_parity(
 def test_the_network_is_reproducible_from_its_seed() -> None:
     config = load_config(ROOT / "configs/triage.yaml")
     assert isinstance(config, TriageConfig)
-    settings = UrgencyBackstopConfig(sentence_encoder=False, min_df=1, mlp={"epochs": 2})
+    settings = UrgencyBackstopConfig(
+        model="mlp", sentence_encoder=False, min_df=1, mlp={"epochs": 2}
+    )
     corpus = _corpus()
     featurizer, _, _ = _fit_model(settings, config, corpus)
     x, dense = _design(corpus, featurizer, None)

@@ -163,7 +163,6 @@ def fit_backstop(
     featurizer, sentences, model = _fit_model(settings, config, corpus)
     pools = _out_of_fold(settings, corpus, featurizer, sentences)
     onnx_model, specs = _export(model, featurizer.n_features_, config, work_dir)
-    architecture = model.architecture
     # the predictor's own feeds and scoring: parity and the threshold are checked on exactly
     # what serving computes
     backstop = UrgencyBackstop(
@@ -175,13 +174,11 @@ def fit_backstop(
         settings, data, engine, scores, corpus.english_held, pools
     )
     added_validation = float(np.mean(routine_scores >= threshold)) if len(routine_scores) else 0.0
-    n_gold = corpus.sizes["gold_vignettes"]
+    weak = corpus.labels[: len(corpus.labels) - corpus.sizes["gold_vignettes"]]
     metrics = {
-        "architecture": architecture,
+        "architecture": model.architecture,
         "corpus": corpus.sizes,
-        "weak_label_positive_rate": round(
-            float(np.asarray(corpus.labels[: len(corpus.labels) - n_gold]).mean()), 5
-        ),
+        "weak_label_positive_rate": round(float(np.asarray(weak).mean()), 5),
         "threshold": round(threshold, 6),
         "threshold_vignettes": lookalikes,
         "added_rate_validation": round(added_validation, 5),
@@ -201,7 +198,7 @@ def fit_backstop(
         MODEL_FILE: work_dir / MODEL_FILE,
         VOCAB_FILE: json.dumps(featurizer.to_dict(), ensure_ascii=False),
     }
-    postprocessing = _postprocessing(threshold, specs, sentences, readers, architecture)
+    postprocessing = _postprocessing(threshold, specs, sentences, readers, model.architecture)
     return Backstop(files, postprocessing, metrics)
 
 
