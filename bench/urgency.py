@@ -8,7 +8,8 @@ haodf requests, invariance to invisible characters, and the latency the decision
                                      retired_holdout_r11|retired_holdout_r12|
                                      retired_holdout_r14|retired_holdout_r15|
                                      retired_holdout_r16|retired_holdout_r16b|holdout|
-                                     holdout_r17|holdout_r17b|all]
+                                     holdout_r17|holdout_r17b|holdout_r18|
+                                     holdout_r18b|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -32,7 +33,8 @@ retired to tuning in the fifteenth), ``retired_holdout_r16.jsonl`` and
 ``retired_holdout_r16b.jsonl`` (the round-15 untouched pairs, retired to tuning in the sixteenth),
 ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the rules, never used
 for tuning), ``holdout_r17.jsonl`` and ``holdout_r17b.jsonl`` (the round-16 untouched splits, two
-more fresh pairs). Real
+more fresh pairs), ``holdout_r18.jsonl`` and ``holdout_r18b.jsonl`` (written after round 16 for the
+next round; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -99,6 +101,8 @@ SPLITS = (
     "holdout",
     "holdout_r17",
     "holdout_r17b",
+    "holdout_r18",
+    "holdout_r18b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

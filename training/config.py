@@ -220,9 +220,16 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the two pairs written for round 16
-# (bench/urgency.py, splits holdout_r17 and holdout_r17b)
-UNTOUCHED_VIGNETTES = (HOLDOUT_VIGNETTES, "holdout_r17.jsonl", "holdout_r17b.jsonl")
+# every untouched urgency split: the round-13 holdout, the two pairs written for round 16
+# (bench/urgency.py, splits holdout_r17 and holdout_r17b) and the two written after it for the
+# next round (holdout_r18, holdout_r18b)
+UNTOUCHED_VIGNETTES = (
+    HOLDOUT_VIGNETTES,
+    "holdout_r17.jsonl",
+    "holdout_r17b.jsonl",
+    "holdout_r18.jsonl",
+    "holdout_r18b.jsonl",
+)
 
 
 MentionContext = Literal["negated", "historical", "hypothetical", "family", "in_care", "idiomatic"]

@@ -122,6 +122,8 @@ def test_families_mlp_self_trains_on_unlabelled_requests(
         {"vignettes": ["data/vignettes/urgency/holdout.jsonl"]},
         {"vignettes": ["data/vignettes/urgency/holdout_r17.jsonl"]},
         {"vignettes": ["data/vignettes/urgency/holdout_r17b.jsonl"]},
+        {"vignettes": ["data/vignettes/urgency/holdout_r18.jsonl"]},
+        {"vignettes": ["data/vignettes/urgency/holdout_r18b.jsonl"]},
         {"threshold_vignettes": "data/vignettes/urgency/holdout_r17.jsonl"},
         {"vignettes": ["data/vignettes/urgency/dev.jsonl"]},
     ],
@@ -129,6 +131,8 @@ def test_families_mlp_self_trains_on_unlabelled_requests(
         "holdout",
         "holdout-r17",
         "holdout-r17b",
+        "holdout-r18",
+        "holdout-r18b",
         "holdout-r17-as-threshold-split",
         "threshold-split",
     ],
@@ -141,7 +145,13 @@ def test_backstop_config_refuses_training_on_held_out_vignettes(settings: dict) 
     with pytest.raises(ValidationError, match=r"never train on it|must not also be training"):
         UrgencyBackstopConfig(**settings)
     defaults = {Path(p).name for p in UrgencyBackstopConfig().vignettes}
-    assert not defaults & {"holdout.jsonl", "holdout_r17.jsonl", "holdout_r17b.jsonl"}
+    assert not defaults & {
+        "holdout.jsonl",
+        "holdout_r17.jsonl",
+        "holdout_r17b.jsonl",
+        "holdout_r18.jsonl",
+        "holdout_r18b.jsonl",
+    }
 
 
 def test_english_route_calibrates_on_the_retired_files_never_the_holdout() -> None:
