@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from training.config import UrgencyBackstopConfig
 from training.export import bag_graph
 from training.progress import progress
-from training.triage.families import TfidfMlp, _bag_inputs
+from training.triage.families import TfidfMlp, _bag_inputs, _mlp_logits, _mlp_optimizers
 
 LINEAR = "triage.urgency_backstop.v1"
 MLP = "triage.urgency_backstop_mlp.v1"
@@ -80,24 +80,14 @@ class MlpDetector:
         self.network = network
 
     def logits(self, x: sparse.csr_matrix, dense: np.ndarray | None) -> np.ndarray:
-        chunks = []
-        with torch.no_grad():
-            for start in range(0, x.shape[0], 2048):
-                part = None if dense is None else dense[start : start + 2048].astype(np.float32)
-                chunks.append(self.network(*_bag_inputs(x[start : start + 2048], part))[0][:, 0])
-        return torch.cat(chunks).numpy() if chunks else np.zeros(0, dtype=np.float32)
+        if x.shape[0] == 0:
+            return np.zeros(0, dtype=np.float32)
+        part = None if dense is None else dense.astype(np.float32, copy=False)
+        result: np.ndarray = _mlp_logits(self.network, x, part)[:, 0]
+        return result
 
     def graph(self, n_sparse: int, opset: int) -> onnx.ModelProto:
-        net = self.network
-        return bag_graph(
-            net.bag.weight.detach().numpy(),
-            net.bias.detach().numpy(),
-            net.head.weight.detach().numpy().T,
-            net.head.bias.detach().numpy(),
-            name="triage_urgency_backstop",
-            opset=opset,
-            dense_weight=None if net.dense is None else net.dense.weight.detach().numpy().T,
-        )
+        return self.network.graph("triage_urgency_backstop", opset, evidence=False)
 
 
 def fit_detector(
@@ -130,11 +120,7 @@ def _fit_network(
     network = TfidfMlp(
         x.shape[1], mlp.hidden, 1, 0, mlp.dropout, 0 if dense is None else dense.shape[1]
     )
-    dense_params = [p for name, p in network.named_parameters() if name != "bag.weight"]
-    optimizers: list[torch.optim.Optimizer] = [
-        torch.optim.SparseAdam([network.bag.weight], lr=mlp.lr),
-        torch.optim.Adam(dense_params, lr=mlp.lr),
-    ]
+    optimizers = _mlp_optimizers(network, mlp.lr)
     share = float(y.mean())
     balanced = np.where(y == 1, 0.5 / share, 0.5 / (1.0 - share))
     row_weight = torch.from_numpy((weights * balanced).astype(np.float32))

@@ -155,8 +155,9 @@ class TfidfMlp(torch.nn.Module):
             parts["dense_logits"] = (dense_part * active) @ head
         return parts
 
-    def graph(self, name: str, opset: int) -> onnx.ModelProto:
-        """The ONNX graph, with the evidence outputs the doctor's page reads."""
+    def graph(self, name: str, opset: int, evidence: bool = True) -> onnx.ModelProto:
+        """The ONNX graph, with the evidence outputs the doctor's page reads (``evidence``; the
+        urgency backstop's network has one logit and no page to explain)."""
         return bag_graph(
             self.bag.weight.detach().numpy(),
             self.bias.detach().numpy(),
@@ -165,7 +166,7 @@ class TfidfMlp(torch.nn.Module):
             name=name,
             opset=opset,
             dense_weight=None if self.dense is None else self.dense.weight.detach().numpy().T,
-            evidence=True,
+            evidence=evidence,
         )
 
 

@@ -39,7 +39,7 @@ from runtime.sentence_encoder import SentenceEncoder
 from training.config import TriageConfig, UrgencyBackstopConfig, resolve_data_dir
 from training.export import check_parity, save_and_open
 from training.progress import heartbeat, progress
-from training.triage.backstop_models import Detector, fit_detector, probabilities
+from training.triage.backstop_models import LINEAR, Detector, fit_detector, probabilities
 from training.triage.data import TriageData
 from training.triage.embeddings import MemoSentenceEncoder
 from training.triage.tfidf import feeds_to_csr, to_csr
@@ -51,7 +51,7 @@ from triage.urgency.context import ContextFeatures, DiscountMask
 
 logger = logging.getLogger(__name__)
 
-ARCHITECTURE = "triage.urgency_backstop.v1"
+ARCHITECTURE = LINEAR  # the default detector's; the manifest names the fitted one
 MODEL_FILE = "urgency_model.onnx"
 VOCAB_FILE = "urgency_vocab.json"
 TABLE_FILE = "urgency.json"
