@@ -7,9 +7,9 @@ haodf requests, invariance to invisible characters, and the latency the decision
                                      retired_holdout_r9|retired_holdout_r10|
                                      retired_holdout_r11|retired_holdout_r12|
                                      retired_holdout_r14|retired_holdout_r15|
-                                     retired_holdout_r16|retired_holdout_r16b|holdout|
-                                     holdout_r17|holdout_r17b|holdout_r18|
-                                     holdout_r18b|all]
+                                     retired_holdout_r16|retired_holdout_r16b|
+                                     retired_holdout_r17|retired_holdout_r17b|holdout|
+                                     holdout_r18|holdout_r18b|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -31,10 +31,10 @@ seventh), ``retired_holdout_r7.jsonl`` (the seventh round's, retired to tuning i
 retired to tuning in the fourteenth), ``retired_holdout_r15.jsonl`` (the round-14 untouched pair,
 retired to tuning in the fifteenth), ``retired_holdout_r16.jsonl`` and
 ``retired_holdout_r16b.jsonl`` (the round-15 untouched pairs, retired to tuning in the sixteenth),
-``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the rules, never used
-for tuning), ``holdout_r17.jsonl`` and ``holdout_r17b.jsonl`` (the round-16 untouched splits, two
-more fresh pairs), ``holdout_r18.jsonl`` and ``holdout_r18b.jsonl`` (written after round 16 for the
-next round; not yet run). Real
+``retired_holdout_r17.jsonl`` and ``retired_holdout_r17b.jsonl`` (the round-16 untouched pairs,
+retired to tuning in the seventeenth), ``holdout.jsonl`` (the round-13 untouched split: two fresh
+writers', blind to the rules, never used for tuning), ``holdout_r18.jsonl`` and
+``holdout_r18b.jsonl`` (written after round 16, the round-17 untouched splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -98,9 +98,9 @@ SPLITS = (
     "retired_holdout_r15",
     "retired_holdout_r16",
     "retired_holdout_r16b",
+    "retired_holdout_r17",
+    "retired_holdout_r17b",
     "holdout",
-    "holdout_r17",
-    "holdout_r17b",
     "holdout_r18",
     "holdout_r18b",
 )
