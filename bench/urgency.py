@@ -9,7 +9,8 @@ haodf requests, invariance to invisible characters, and the latency the decision
                                      retired_holdout_r14|retired_holdout_r15|
                                      retired_holdout_r16|retired_holdout_r16b|
                                      retired_holdout_r17|retired_holdout_r17b|holdout|
-                                     holdout_r18|holdout_r18b|all]
+                                     holdout_r18|holdout_r18b|holdout_r19|
+                                     holdout_r19b|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -34,7 +35,9 @@ retired to tuning in the fifteenth), ``retired_holdout_r16.jsonl`` and
 ``retired_holdout_r17.jsonl`` and ``retired_holdout_r17b.jsonl`` (the round-16 untouched pairs,
 retired to tuning in the seventeenth), ``holdout.jsonl`` (the round-13 untouched split: two fresh
 writers', blind to the rules, never used for tuning), ``holdout_r18.jsonl`` and
-``holdout_r18b.jsonl`` (written after round 16, the round-17 untouched splits). Real
+``holdout_r18b.jsonl`` (written after round 16, the round-17 untouched splits),
+``holdout_r19.jsonl`` and ``holdout_r19b.jsonl`` (written during round 17 for the next round; not
+yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -103,6 +106,8 @@ SPLITS = (
     "holdout",
     "holdout_r18",
     "holdout_r18b",
+    "holdout_r19",
+    "holdout_r19b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

@@ -220,12 +220,15 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the two pairs written after round 16
-# for round 17 (bench/urgency.py, splits holdout_r18 and holdout_r18b)
+# every untouched urgency split: the round-13 holdout, the two pairs written after round 16
+# for round 17 (bench/urgency.py, splits holdout_r18 and holdout_r18b) and the two written during
+# round 17 for the next round (holdout_r19, holdout_r19b)
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r18.jsonl",
     "holdout_r18b.jsonl",
+    "holdout_r19.jsonl",
+    "holdout_r19b.jsonl",
 )
 
 
