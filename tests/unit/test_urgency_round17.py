@@ -421,3 +421,20 @@ def test_a_pet_cat_scratch_without_blood_stays_routine() -> None:
 def test_a_long_ago_heatstroke_with_full_recovery_stays_routine() -> None:
     text = "Collapsed during a race years ago with heatstroke, a night in ICU, full recovery"
     assert not emergency(text, 30)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hypothetically speaking, my husband is right now sweating with crushing chest pain",
+        "我想提前了解一下，我爸现在口角歪斜，话说不出来，右手没劲",
+    ],
+)
+def test_framing_yields_to_a_present_time_word_in_the_mentions_sentence(text: str) -> None:
+    assert emergency(text, 65)
+
+
+def test_framing_without_a_present_time_word_still_makes_a_quiz_case_hypothetical() -> None:
+    # the acute "突然" does not lift framing: quiz cases are told with it
+    assert not emergency("练习题：病人突然倒地，没有呼吸了，旁边的人该先做什么")
+    assert emergency("练习题做到一半，我爸现在突然倒地，没有呼吸了", 60)

@@ -601,6 +601,9 @@ class _Compiled:
     states: frozenset[str]
     # past-time anchors ("两岁的时候", "前年"); None when the table has none
     anchors: re.Pattern[str] | None = None
+    # present-time words ("现在", "right now") that keep framing off their sentence; None when
+    # the table has none
+    present: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -614,8 +617,9 @@ class _Timeline:
         old_dates: onsets at least ``_HISTORICAL_AGO_DAYS`` ago ("3年前").
         terminators: positions of the historical context's scope terminators, sorted.
         framed: the complaint is framed as a quiz or homework question ("作业题"), so every
-            mention in it is hypothetical.
+            mention in it is hypothetical unless its sentence has a present-time word.
         anchored: ends of past-time anchors ("两岁的时候", "前年"), sorted.
+        present_at: positions of present-time words ("现在", "right now"), sorted.
     """
 
     durations: list[Value]
@@ -625,6 +629,7 @@ class _Timeline:
     terminators: list[int]
     framed: bool = False
     anchored: list[int] = field(default_factory=list)
+    present_at: list[int] = field(default_factory=list)
 
 
 class UrgencyEngine:
@@ -726,6 +731,11 @@ class UrgencyEngine:
             ),
             rules=rules,
             states=frozenset(c.id for c in self.table.concepts if c.kind == "state"),
+            present=(
+                re.compile("|".join(_literal(t) for t in contexts.framing_yields))
+                if contexts.framing_yields
+                else None
+            ),
             anchors=(
                 re.compile("|".join(_literal(t.strip()) for t in contexts.anchors))
                 if contexts.anchors
@@ -781,6 +791,11 @@ class UrgencyEngine:
                 if compiled.anchors is not None
                 else []
             ),
+            present_at=(
+                [m.start() for m in compiled.present.finditer(normalised)]
+                if compiled.present is not None and compiled.framing is not None
+                else []
+            ),
         )
 
     def _mention(
@@ -796,8 +811,11 @@ class UrgencyEngine:
         sentence = scan.sentence(start, end)
         acute = _any_between(times.acute_at, *sentence)
         kinds = self._cued_contexts(normalised, scan, item, start, end, acute)
-        if times.framed:
-            # an exam question's case is no one's complaint, however urgent it reads
+        if times.framed and not _any_between(times.present_at, *sentence):
+            # an exam question's case is no one's complaint, however urgent it reads; but a
+            # sentence that says it is happening now ("现在", "right now") is the writer's, even
+            # in a complaint that also says "hypothetically" (round 17's review). An acute
+            # marker does not do that: "突然倒地" is how a quiz case is told too
             kinds.add("hypothetical")
         if "historical" not in kinds and _dated_history(scan, times, start, end, sentence):
             kinds.add("historical")

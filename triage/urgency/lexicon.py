@@ -190,6 +190,10 @@ class Contexts(_Strict):
             family cue does not apply.
         framing: phrases that make the whole complaint a hypothetical ("作业题", "exam
             question"): a quiz or homework question describes a case, not the writer.
+        framing_yields: present-time words ("现在", "right now"): a mention whose sentence has
+            one is not made hypothetical by framing, so a current emergency told beside
+            "hypothetically" still fires. Absent in tables written
+            before round 17 (framing applies to every mention).
         episode_end: words right after a short duration that say the episode ended ("几分钟就好了",
             "lasted a few minutes then went away"): that duration tells how long a past episode
             lasted, not that something began just now, so it is no acute marker.
@@ -208,6 +212,7 @@ class Contexts(_Strict):
     in_care: ContextCues = ContextCues()
     acute_markers: list[Term]
     framing: list[CueTerm] = []
+    framing_yields: list[Term] = []
     episode_end: list[Term] = []
     anchors: list[CueTerm] = []
     clause_delimiters: str = Field(min_length=1)
