@@ -8,9 +8,9 @@ haodf requests, invariance to invisible characters, and the latency the decision
                                      retired_holdout_r11|retired_holdout_r12|
                                      retired_holdout_r14|retired_holdout_r15|
                                      retired_holdout_r16|retired_holdout_r16b|
-                                     retired_holdout_r17|retired_holdout_r17b|holdout|
-                                     holdout_r18|holdout_r18b|holdout_r19|
-                                     holdout_r19b|all]
+                                     retired_holdout_r17|retired_holdout_r17b|
+                                     retired_holdout_r18|retired_holdout_r18b|holdout|
+                                     holdout_r19|holdout_r19b|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -33,11 +33,11 @@ retired to tuning in the fourteenth), ``retired_holdout_r15.jsonl`` (the round-1
 retired to tuning in the fifteenth), ``retired_holdout_r16.jsonl`` and
 ``retired_holdout_r16b.jsonl`` (the round-15 untouched pairs, retired to tuning in the sixteenth),
 ``retired_holdout_r17.jsonl`` and ``retired_holdout_r17b.jsonl`` (the round-16 untouched pairs,
-retired to tuning in the seventeenth), ``holdout.jsonl`` (the round-13 untouched split: two fresh
-writers', blind to the rules, never used for tuning), ``holdout_r18.jsonl`` and
-``holdout_r18b.jsonl`` (written after round 16, the round-17 untouched splits),
-``holdout_r19.jsonl`` and ``holdout_r19b.jsonl`` (written during round 17 for the next round; not
-yet run). Real
+retired to tuning in the seventeenth), ``retired_holdout_r18.jsonl`` and
+``retired_holdout_r18b.jsonl`` (the round-17 untouched pairs, retired to tuning in the
+eighteenth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
+rules, never used for tuning), ``holdout_r19.jsonl`` and ``holdout_r19b.jsonl`` (written during
+round 17, the round-18 untouched splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -103,9 +103,9 @@ SPLITS = (
     "retired_holdout_r16b",
     "retired_holdout_r17",
     "retired_holdout_r17b",
+    "retired_holdout_r18",
+    "retired_holdout_r18b",
     "holdout",
-    "holdout_r18",
-    "holdout_r18b",
     "holdout_r19",
     "holdout_r19b",
 )
