@@ -220,12 +220,15 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the two pairs written during round 17
-# for round 18 (bench/urgency.py, splits holdout_r19 and holdout_r19b)
+# every untouched urgency split: the round-13 holdout, the two pairs written during round 17
+# for round 18 (bench/urgency.py, splits holdout_r19 and holdout_r19b) and the two written during
+# round 18 for the next round (holdout_r20, holdout_r20b)
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r19.jsonl",
     "holdout_r19b.jsonl",
+    "holdout_r20.jsonl",
+    "holdout_r20b.jsonl",
 )
 
 
