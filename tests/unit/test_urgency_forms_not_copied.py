@@ -1,0 +1,82 @@
+"""Concept forms must not be long phrases copied from the vignettes they were tuned on.
+
+A surface form that repeats a writer's sentence word for word ("left leg feels weird and cold")
+fixes that one vignette and nothing a different writer would type: it inflates the tuning
+figures and teaches the table nothing. Round 17's tuner added 118 such forms of 7+ characters;
+from round 18 on, forms in the round files (``concepts_99_round17.json`` and later) stay
+generic: a long phrase is split into a short form or a proximity pattern (``near``).
+
+"Long" is 9 or more Chinese characters or 5 or more English words. Shorter forms that also
+occur in a vignette are expected ("burning when i pee" is how patients write it). Tables of
+rounds 1-16 are not checked: their forms were written before this rule, and some long ones are
+stock phrases ("worst headache of my life").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from triage.text import normalise
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLE = ROOT / "triage" / "urgency" / "data"
+VIGNETTES = ROOT / "data" / "vignettes" / "urgency"
+CHECKED_FROM_ROUND = 17
+MIN_CJK = 9
+MIN_WORDS = 5
+
+
+def _round(path: Path) -> int:
+    found = re.search(r"_round(\d+)\.json$", path.name)
+    return int(found.group(1)) if found else 0
+
+
+def _is_long(form: str) -> bool:
+    cjk = len(re.findall(r"[\u4e00-\u9fff]", form))
+    words = len(re.findall(r"[a-z0-9']+", form))
+    return cjk >= MIN_CJK or words >= MIN_WORDS
+
+
+def _tuning_texts() -> list[str]:
+    # the untouched splits (holdout*.jsonl) are never read by a test that shapes the table
+    files = sorted(p for p in VIGNETTES.glob("*.jsonl") if not p.name.startswith("holdout"))
+    return [
+        normalise(json.loads(line)["text"])
+        for path in files
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+def _checked_forms() -> list[tuple[str, str, str]]:
+    forms = []
+    for path in sorted(TABLE.glob("concepts_*.json")):
+        if _round(path) < CHECKED_FROM_ROUND:
+            continue
+        for concept in json.loads(path.read_text(encoding="utf-8")):
+            forms += [(path.name, concept["id"], form) for form in concept.get("forms", [])]
+    return forms
+
+
+def test_the_check_sees_the_round_files_and_flags_a_copied_phrase() -> None:
+    assert _checked_forms(), "no round file from round 17 on was found"
+    assert _is_long("left leg feels weird and cold")
+    assert _is_long("大姨妈快一个半月没来了")
+    assert not _is_long("burning when i pee")
+    assert not _is_long("一句话喘好几口")
+
+
+def test_no_long_form_of_a_round_file_copies_a_tuning_vignette() -> None:
+    texts = _tuning_texts()
+    assert len(texts) > 1000
+    copied = [
+        f"{name} {concept}: {form!r}"
+        for name, concept, form in _checked_forms()
+        if _is_long(form) and any(form in text for text in texts)
+    ]
+    if copied:
+        pytest.fail("forms copied from tuning vignettes (make them generic):\n" + "\n".join(copied))
