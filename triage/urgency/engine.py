@@ -88,6 +88,12 @@ def _literal(term: str) -> str:
     return pattern
 
 
+def _alternation(terms: Sequence[str]) -> re.Pattern[str] | None:
+    """One regex matching any of ``terms`` (see :func:`_literal`); None for no terms, so an
+    optional cue list absent from an older table costs nothing per complaint."""
+    return re.compile("|".join(_literal(t) for t in terms)) if terms else None
+
+
 @dataclass(frozen=True)
 class Mention:
     """One place a concept occurs in the normalised text.
@@ -724,23 +730,11 @@ class UrgencyEngine:
             valued=tuple(item for item in concepts if item.concept.value is not None),
             cues=cues,
             acute=re.compile("|".join(_literal(t) for t in contexts.acute_markers)),
-            framing=(
-                re.compile("|".join(_literal(t.strip()) for t in contexts.framing))
-                if contexts.framing
-                else None
-            ),
+            framing=_alternation([t.strip() for t in contexts.framing]),
             rules=rules,
             states=frozenset(c.id for c in self.table.concepts if c.kind == "state"),
-            present=(
-                re.compile("|".join(_literal(t) for t in contexts.framing_yields))
-                if contexts.framing_yields
-                else None
-            ),
-            anchors=(
-                re.compile("|".join(_literal(t.strip()) for t in contexts.anchors))
-                if contexts.anchors
-                else None
-            ),
+            present=_alternation(contexts.framing_yields),
+            anchors=_alternation([t.strip() for t in contexts.anchors]),
         )
         return self._compiled
 
@@ -777,6 +771,7 @@ class UrgencyEngine:
         # ...but not "几分钟就好了": a short episode that ended, told as history
         acute_at += _short_unfinished(normalised, durations, self.table.contexts.episode_end)
         acute_at.sort()
+        framed = compiled.framing is not None and compiled.framing.search(normalised) is not None
         return _Timeline(
             durations=durations,
             # Durations standing in a clause of their own ("胸闷，气短，四五年了") may apply
@@ -785,15 +780,16 @@ class UrgencyEngine:
             acute_at=acute_at,
             old_dates=[v for v in agos if v.value >= _HISTORICAL_AGO_DAYS],
             terminators=sorted(at for at, _ in scan._cue_hits(compiled.cues["historical"])["t"]),
-            framed=compiled.framing is not None and compiled.framing.search(normalised) is not None,
+            framed=framed,
             anchored=(
                 [m.end() for m in compiled.anchors.finditer(normalised)]
                 if compiled.anchors is not None
                 else []
             ),
+            # read only where framing applies: the only thing present-time words change
             present_at=(
                 [m.start() for m in compiled.present.finditer(normalised)]
-                if compiled.present is not None and compiled.framing is not None
+                if framed and compiled.present is not None
                 else []
             ),
         )
