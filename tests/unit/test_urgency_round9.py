@@ -229,7 +229,31 @@ def test_the_pooled_rate_sets_the_threshold() -> None:
 
     settings = UrgencyBackstopConfig(max_added_rate=0.01, threshold_vignettes=None)
     pools = _Pools(np.linspace(0.0, 0.9, 1001), np.zeros(0))
-    threshold, _, _ = _choose_threshold(
+    threshold, _, report = _choose_threshold(
         settings, _NoRequests(), engine(), lambda t, b: np.zeros(len(t)), [], pools
     )  # type: ignore[arg-type]
     assert threshold == pytest.approx(np.quantile(pools.requests, 0.99))
+    assert report["decided_by"] == "real_requests"
+
+
+@pytest.mark.parametrize(
+    ("english", "decided_by"),
+    [(np.full(50, 0.2), "real_requests"), (np.linspace(0.0, 0.97, 400), "english")],
+)
+def test_the_report_names_the_bound_that_set_the_threshold(
+    english: np.ndarray, decided_by: str
+) -> None:
+    class _NoRequests:
+        def part(self, name: str) -> pd.DataFrame:
+            return pd.DataFrame({"text": [], "age_bucket": []})
+
+    settings = UrgencyBackstopConfig(
+        max_added_rate=0.01, max_added_rate_english=0.01, threshold_vignettes=None
+    )
+    pools = _Pools(np.linspace(0.0, 0.9, 1001), english)
+    threshold, _, report = _choose_threshold(
+        settings, _NoRequests(), engine(), lambda t, b: np.zeros(len(t)), [], pools
+    )  # type: ignore[arg-type]
+    assert report["decided_by"] == decided_by
+    assert threshold == pytest.approx(report["bounds"][decided_by], abs=1e-6)
+    assert set(report["bounds"]) == {"floor", "real_requests", "english"}

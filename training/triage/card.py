@@ -52,7 +52,8 @@ def _urgency_section(manifest: dict[str, Any]) -> str:
     if backstop:
         lines.append(
             f"Learned backstop `{backstop['architecture']}` (weak labels from the rules on "
-            f"{sum(backstop['corpus'].values())} texts): threshold {backstop['threshold']:.3f}, "
+            f"{sum(backstop['corpus'].values())} texts): threshold {backstop['threshold']:.3f} "
+            f"(set by the {backstop.get('threshold_decided_by', 'unrecorded')} bound), "
             f"raises {backstop['added_rate_validation']:.2%} of rule-routine validation requests; "
             f"haodf test emergency rate {backstop['test_emergency_rate_rules']:.2%} (rules) -> "
             f"{backstop['test_emergency_rate_with_backstop']:.2%} (with the backstop); parity "

@@ -170,7 +170,7 @@ def fit_backstop(
     )
     parity = _parity(model, featurizer.n_features_, backstop, corpus, config)
     scores = backstop.probabilities
-    threshold, routine_scores, lookalikes = _choose_threshold(
+    threshold, routine_scores, chosen = _choose_threshold(
         settings, data, engine, scores, corpus.english_held, pools
     )
     added_validation = float(np.mean(routine_scores >= threshold)) if len(routine_scores) else 0.0
@@ -180,7 +180,9 @@ def fit_backstop(
         "corpus": corpus.sizes,
         "weak_label_positive_rate": round(float(np.asarray(weak).mean()), 5),
         "threshold": round(threshold, 6),
-        "threshold_vignettes": lookalikes,
+        "threshold_bounds": chosen["bounds"],
+        "threshold_decided_by": chosen["decided_by"],
+        "threshold_vignettes": chosen["vignettes"],
         "added_rate_validation": round(added_validation, 5),
         "threshold_pool": {
             "validation_rule_routine": len(routine_scores),
@@ -485,9 +487,9 @@ def _choose_threshold(
     pools: _Pools | None = None,
 ) -> tuple[float, np.ndarray, dict[str, Any]]:
     """The score above which the backstop raises a complaint to emergency, each bound in turn
-    raising it; also the validation scores of the rule-routine requests and the look-alike
-    report. ``pools`` (out-of-fold scores) join the validation and English texts in each
-    bound's rate."""
+    raising it; also the validation scores of the rule-routine requests and a report: each
+    bound's value, which one decided, and the look-alike figures. ``pools`` (out-of-fold scores)
+    join the validation and English texts in each bound's rate."""
     pools = pools or _Pools(np.zeros(0), np.zeros(0))
     # Threshold on real requests the rules leave routine, from a split training never saw.
     validation = data.part("validation")
@@ -501,33 +503,47 @@ def _choose_threshold(
         [val_text[i] for i in rule_routine], [val_bucket[i] for i in rule_routine]
     )
     pooled = np.concatenate([routine_scores, pools.requests])
-    quantile = float(np.quantile(pooled, 1.0 - settings.max_added_rate)) if len(pooled) else 0.5
-    threshold = max(settings.min_threshold, quantile)
+    # which bound sets the threshold is what an on-call engineer asks first when it moves
+    bounds = {"floor": settings.min_threshold}
+    if len(pooled):
+        bounds["real_requests"] = float(np.quantile(pooled, 1.0 - settings.max_added_rate))
     if english_held or len(pools.english):
-        threshold = _english_bound(threshold, settings, engine, scores, english_held, pools.english)
-    threshold, lookalikes = _lookalike_bound(threshold, settings, engine, scores)
-    return threshold, routine_scores, lookalikes
+        english = _english_quantile(settings, engine, scores, english_held, pools.english)
+        if english is not None:
+            bounds["english"] = english
+    before_lookalikes = max(bounds.values())
+    threshold, lookalikes = _lookalike_bound(before_lookalikes, settings, engine, scores)
+    decided_by = (
+        "lookalike_vignettes"
+        if threshold > before_lookalikes
+        else max(bounds, key=lambda name: bounds[name])
+    )
+    report = {
+        "bounds": {name: round(value, 6) for name, value in bounds.items()},
+        "decided_by": decided_by,
+        "vignettes": lookalikes,
+    }
+    return threshold, routine_scores, report
 
 
-def _english_bound(
-    threshold: float,
+def _english_quantile(
     settings: UrgencyBackstopConfig,
     engine: UrgencyEngine,
     scores: Scores,
     english_held: list[str],
     out_of_fold: np.ndarray | None = None,
-) -> float:
-    """Raise the threshold so the backstop adds at most ``max_added_rate_english`` of the
-    held-out English texts the rules leave routine (with the out-of-fold English scores)."""
+) -> float | None:
+    """The score above which the backstop would add ``max_added_rate_english`` of the held-out
+    English texts the rules leave routine (with the out-of-fold English scores); None without
+    any."""
     held_rules_en = [engine.assess(t).emergency for t in english_held]
     en_routine = [t for t, flagged in zip(english_held, held_rules_en, strict=True) if not flagged]
     en_scores = scores(en_routine, ["unknown"] * len(en_routine)) if en_routine else np.zeros(0)
     if out_of_fold is not None:
         en_scores = np.concatenate([en_scores, out_of_fold])
-    if len(en_scores):
-        quantile = float(np.quantile(en_scores, 1.0 - settings.max_added_rate_english))
-        threshold = max(threshold, quantile)
-    return threshold
+    if not len(en_scores):
+        return None
+    return float(np.quantile(en_scores, 1.0 - settings.max_added_rate_english))
 
 
 def _lookalike_bound(
