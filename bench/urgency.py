@@ -11,7 +11,8 @@ haodf requests, invariance to invisible characters, and the latency the decision
                                      retired_holdout_r17|retired_holdout_r17b|
                                      retired_holdout_r18|retired_holdout_r18b|
                                      retired_holdout_r19|retired_holdout_r19b|holdout|
-                                     holdout_r20|holdout_r20b|all]
+                                     holdout_r20|holdout_r20b|holdout_r21|
+                                     holdout_r21b|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -39,7 +40,9 @@ retired to tuning in the seventeenth), ``retired_holdout_r18.jsonl`` and
 eighteenth), ``retired_holdout_r19.jsonl`` and ``retired_holdout_r19b.jsonl`` (the round-18
 untouched pairs, retired to tuning in the nineteenth), ``holdout.jsonl`` (the round-13 untouched
 split: two fresh writers', blind to the rules, never used for tuning), ``holdout_r20.jsonl`` and
-``holdout_r20b.jsonl`` (written during round 18, the round-19 untouched splits). Real
+``holdout_r20b.jsonl`` (written during round 18, the round-19 untouched splits),
+``holdout_r21.jsonl`` and ``holdout_r21b.jsonl`` (written during round 19 for the next round; not
+yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -112,6 +115,8 @@ SPLITS = (
     "holdout",
     "holdout_r20",
     "holdout_r20b",
+    "holdout_r21",
+    "holdout_r21b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

@@ -220,12 +220,15 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the two pairs written during round 18
-# for round 19 (bench/urgency.py, splits holdout_r20 and holdout_r20b)
+# every untouched urgency split: the round-13 holdout, the two pairs written during round 18
+# for round 19 (bench/urgency.py, splits holdout_r20 and holdout_r20b) and the two written during
+# round 19 for the next round (holdout_r21, holdout_r21b)
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r20.jsonl",
     "holdout_r20b.jsonl",
+    "holdout_r21.jsonl",
+    "holdout_r21b.jsonl",
 )
 
 
