@@ -184,11 +184,8 @@ def fit_backstop(
         "threshold_decided_by": chosen["decided_by"],
         "threshold_vignettes": chosen["vignettes"],
         "added_rate_validation": round(added_validation, 5),
-        "threshold_pool": {
-            "validation_rule_routine": len(routine_scores),
-            "out_of_fold_requests": len(pools.requests),
-            "out_of_fold_english": len(pools.english),
-        },
+        "threshold_pool": {"validation_rule_routine": len(routine_scores)}
+        | {"out_of_fold_requests": len(pools.requests), "out_of_fold_english": len(pools.english)},
         **_test_rates(data, engine, scores, threshold),
         "parity_max_abs_diff": parity,
         "n_features": featurizer.n_features_,

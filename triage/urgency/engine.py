@@ -605,6 +605,8 @@ class _Compiled:
     rules: tuple[Rule, ...]
     # concepts of kind "state" (diabetes, pregnancy, age): never chronic
     states: frozenset[str]
+    # none_of concepts that stop a rule only in a clause holding one of its chosen mentions
+    clause_stops: dict[str, str]
     # past-time anchors ("两岁的时候", "前年"); None when the table has none
     anchors: re.Pattern[str] | None = None
     # present-time words ("现在", "right now") that keep framing off their sentence; None when
@@ -733,6 +735,9 @@ class UrgencyEngine:
             framing=_alternation([t.strip() for t in contexts.framing]),
             rules=rules,
             states=frozenset(c.id for c in self.table.concepts if c.kind == "state"),
+            clause_stops={
+                c.id: c.stop_scope for c in self.table.concepts if c.stop_scope != "complaint"
+            },
             present=_alternation(contexts.framing_yields),
             anchors=_alternation([t.strip() for t in contexts.anchors]),
         )
@@ -1075,7 +1080,7 @@ class UrgencyEngine:
         """The level, the fired rules (most urgent first) and one reason per rule and group."""
         by_concept: dict[str, list[Mention]] = {}
         # a stop concept (a known benign cause, a past operation) counts when only historical
-        stoppers: set[str] = set()
+        stoppers: dict[str, list[Mention]] = {}
         # mentions that are history and nothing else, for rules whose background may be past
         past: dict[str, list[Mention]] = {}
         for mention in mentions:
@@ -1084,25 +1089,72 @@ class UrgencyEngine:
             elif mention.contexts == {"historical"}:
                 past.setdefault(mention.concept, []).append(mention)
             if mention.contexts <= {"historical"}:
-                stoppers.add(mention.concept)
+                stoppers.setdefault(mention.concept, []).append(mention)
         fired: list[str] = []
         reasons: list[Reason] = []
         level: Level = DEFAULT_LEVEL
-        states = self._compile().states
+        compiled = self._compile()
+        states = compiled.states
+        # clause-scoped stoppers (stop_scope "clause") are checked against the chosen mentions
+        local = {c: ms for c, ms in stoppers.items() if c in compiled.clause_stops}
+        anywhere = set(stoppers) - set(local)
         for rule in candidates:
             found = by_concept
             if rule.history_ok and not past.keys().isdisjoint(rule.history_ok):
                 found = {**by_concept}
                 for concept in rule.history_ok:
                     found[concept] = [*by_concept.get(concept, ()), *past.get(concept, ())]
-            chosen = self._fires(rule, found, stoppers, states, age, sex)
-            if chosen is None:
+            chosen = self._fires(rule, found, anywhere, states, age, sex)
+            if chosen is None or self._stopped_nearby(rule, chosen, local, normalised):
                 continue
             if not fired:
                 level = rule.level
             fired.append(rule.id)
             reasons += [_reason(rule, mention, text, normalised) for mention in chosen]
         return level, fired, reasons
+
+    def _stopped_nearby(
+        self,
+        rule: Rule,
+        chosen: Sequence[Mention],
+        local: Mapping[str, list[Mention]],
+        normalised: NormalisedText,
+    ) -> bool:
+        """Whether a scoped stopper of the rule (``Concept.stop_scope``) stops it. It does unless
+        it lies in a clause (typed delimiters or spaces) of its own and either before all the chosen
+        mentions with a present-time word between ("before_now") or after them all in the same
+        sentence ("clause": a dated past episode told beside a current one)."""
+        stops = [m for concept in rule.none_of for m in local.get(concept, ())]
+        if not stops:
+            return False
+        compiled = self._compile()
+        text = normalised.text
+        typed = _char_class(self.table.contexts.clause_delimiters).finditer(text)
+        # a typed space between Chinese phrases ends a clause too ("吃完虾 全身痒")
+        ends = sorted([float(m.start()) for m in typed] + _soft_breaks(normalised))
+        first, last = min(m.start for m in chosen), max(m.start for m in chosen)
+        clauses = {bisect_left(ends, m.start) for m in chosen}
+        sentence_marks = _char_class(self.table.contexts.sentence_delimiters).finditer(text)
+        stops_at = [m.start() for m in sentence_marks]
+        sentences = {bisect_left(stops_at, m.start) for m in chosen}
+        present = [m.start() for m in compiled.present.finditer(text)] if compiled.present else []
+        for stop in stops:
+            scope = compiled.clause_stops[stop.concept]
+            freed = bisect_left(ends, stop.start) not in clauses and (
+                (
+                    stop.start > last
+                    and scope == "clause"
+                    and bisect_left(stops_at, stop.start) in sentences
+                )
+                or (
+                    stop.start < first
+                    and scope == "before_now"
+                    and _any_between(present, stop.end, first)
+                )
+            )
+            if not freed:
+                return True
+        return False
 
     @staticmethod
     def _fires(

@@ -129,6 +129,11 @@ class Concept(_Strict):
         idiom_before: strings that, ending right where a mention starts, make it a figure of
             speech ("痒的" + "想死").
         rationale: why these forms mean this concept (optional for plain symptoms).
+        stop_scope: where the concept, named in a rule's ``none_of``, stops it: anywhere in the
+            complaint; "before_now": not where it precedes the rule's mentions in another clause
+            with a present-time word between ("住院恢复中，现在嘴唇发紫"); "clause": not in a
+            later clause of its own in the same sentence ("胸口疼出冷汗，上个月心梗住过院": a
+            dated past episode beside a current one).
         kind: "finding" (a symptom or sign: a long duration makes it chronic) or "state"
             (diabetes, pregnancy, an age: never chronic).
     """
@@ -143,6 +148,7 @@ class Concept(_Strict):
     exclude: list[Term] = []
     idiom_before: list[Term] = []
     rationale: str = ""
+    stop_scope: Literal["complaint", "before_now", "clause"] = "complaint"
 
     @model_validator(mode="after")
     def _findable(self) -> Concept:
