@@ -184,8 +184,7 @@ def fit_backstop(
         "threshold_decided_by": chosen["decided_by"],
         "threshold_vignettes": chosen["vignettes"],
         "added_rate_validation": round(added_validation, 5),
-        "threshold_pool": {"validation_rule_routine": len(routine_scores)}
-        | {"out_of_fold_requests": len(pools.requests), "out_of_fold_english": len(pools.english)},
+        "threshold_pool": pools.sizes(len(routine_scores)),
         **_test_rates(data, engine, scores, threshold),
         "parity_max_abs_diff": parity,
         "n_features": featurizer.n_features_,
@@ -404,6 +403,15 @@ class _Pools:
 
     requests: np.ndarray
     english: np.ndarray
+
+    def sizes(self, validation: int) -> dict[str, int]:
+        """How many scores stand behind the threshold: the ``validation`` rule-routine
+        requests, then each pool."""
+        return {
+            "validation_rule_routine": validation,
+            "out_of_fold_requests": len(self.requests),
+            "out_of_fold_english": len(self.english),
+        }
 
 
 def _out_of_fold(

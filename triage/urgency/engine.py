@@ -1024,15 +1024,16 @@ class UrgencyEngine:
         """
         if normalised is None:
             normalised = normalise_with_offsets(text)
-        candidates, mentions = self._judged_mentions(normalised, keep_mentions)
-        level, fired, reasons = self._fire(candidates, mentions, text, normalised, age, sex)
+        candidates, mentions, scan = self._judged_mentions(normalised, keep_mentions)
+        level, fired, reasons = self._fire(candidates, mentions, scan, text, normalised, age, sex)
         return Assessment(level, fired, reasons, mentions if keep_mentions else [])
 
     def _judged_mentions(
         self, normalised: NormalisedText, keep_mentions: bool
-    ) -> tuple[list[Rule], list[Mention]]:
-        """The rules that could fire on the concepts present, most urgent first, and the
-        mentions judged in context (only those such a rule uses, unless ``keep_mentions``)."""
+    ) -> tuple[list[Rule], list[Mention], _Scan]:
+        """The rules that could fire on the concepts present, most urgent first, the mentions
+        judged in context (only those such a rule uses, unless ``keep_mentions``) and the scan
+        (clause and sentence bounds) they were judged with."""
         rules = self._compile().rules
         contexts = self.table.contexts
         scan = _Scan(normalised.text, contexts.clause_delimiters, contexts.sentence_delimiters)
@@ -1059,7 +1060,7 @@ class UrgencyEngine:
             for item, start, end in everything
             if item.concept.kind == "state"
         }
-        return candidates, self._judge(normalised.text, scan, values, spans, occupied)
+        return candidates, self._judge(normalised.text, scan, values, spans, occupied), scan
 
     def _next_clause(self, scan: _Scan, stop: int) -> tuple[int, int]:
         """The clause after the one that ends at ``stop`` (past its delimiter, if typed)."""
@@ -1072,6 +1073,7 @@ class UrgencyEngine:
         self,
         candidates: list[Rule],
         mentions: list[Mention],
+        scan: _Scan,
         text: str,
         normalised: NormalisedText,
         age: int | None,
@@ -1098,6 +1100,12 @@ class UrgencyEngine:
         # clause-scoped stoppers (stop_scope "clause") are checked against the chosen mentions
         local = {c: ms for c, ms in stoppers.items() if c in compiled.clause_stops}
         anywhere = set(stoppers) - set(local)
+        # present-time words, found once per complaint, for the "before_now" stoppers
+        present = (
+            [m.start() for m in compiled.present.finditer(scan.text)]
+            if local and compiled.present is not None
+            else []
+        )
         for rule in candidates:
             found = by_concept
             if rule.history_ok and not past.keys().isdisjoint(rule.history_ok):
@@ -1105,7 +1113,7 @@ class UrgencyEngine:
                 for concept in rule.history_ok:
                     found[concept] = [*by_concept.get(concept, ()), *past.get(concept, ())]
             chosen = self._fires(rule, found, anywhere, states, age, sex)
-            if chosen is None or self._stopped_nearby(rule, chosen, local, normalised):
+            if chosen is None or self._stopped_nearby(rule, chosen, local, scan, present):
                 continue
             if not fired:
                 level = rule.level
@@ -1118,33 +1126,28 @@ class UrgencyEngine:
         rule: Rule,
         chosen: Sequence[Mention],
         local: Mapping[str, list[Mention]],
-        normalised: NormalisedText,
+        scan: _Scan,
+        present: Sequence[int],
     ) -> bool:
         """Whether a scoped stopper of the rule (``Concept.stop_scope``) stops it. It does unless
-        it lies in a clause (typed delimiters or spaces) of its own and either before all the chosen
-        mentions with a present-time word between ("before_now") or after them all in the same
-        sentence ("clause": a dated past episode told beside a current one)."""
+        it lies in a clause of its own (the scan's clauses) and either before all the chosen
+        mentions with a present-time word (at ``present``) between ("before_now") or after them
+        all in the same sentence ("clause": a dated past episode told beside a current one)."""
         stops = [m for concept in rule.none_of for m in local.get(concept, ())]
         if not stops:
             return False
-        compiled = self._compile()
-        text = normalised.text
-        typed = _char_class(self.table.contexts.clause_delimiters).finditer(text)
-        # a typed space between Chinese phrases ends a clause too ("吃完虾 全身痒")
-        ends = sorted([float(m.start()) for m in typed] + _soft_breaks(normalised))
+        scopes = self._compile().clause_stops
+        ends, sentence_ends = scan.clause_ends, scan.sentence_ends
         first, last = min(m.start for m in chosen), max(m.start for m in chosen)
         clauses = {bisect_left(ends, m.start) for m in chosen}
-        sentence_marks = _char_class(self.table.contexts.sentence_delimiters).finditer(text)
-        stops_at = [m.start() for m in sentence_marks]
-        sentences = {bisect_left(stops_at, m.start) for m in chosen}
-        present = [m.start() for m in compiled.present.finditer(text)] if compiled.present else []
+        sentences = {bisect_left(sentence_ends, m.start) for m in chosen}
         for stop in stops:
-            scope = compiled.clause_stops[stop.concept]
+            scope = scopes[stop.concept]
             freed = bisect_left(ends, stop.start) not in clauses and (
                 (
                     stop.start > last
                     and scope == "clause"
-                    and bisect_left(stops_at, stop.start) in sentences
+                    and bisect_left(sentence_ends, stop.start) in sentences
                 )
                 or (
                     stop.start < first
