@@ -10,9 +10,9 @@ haodf requests, invariance to invisible characters, and the latency the decision
                                      retired_holdout_r16|retired_holdout_r16b|
                                      retired_holdout_r17|retired_holdout_r17b|
                                      retired_holdout_r18|retired_holdout_r18b|
-                                     retired_holdout_r19|retired_holdout_r19b|holdout|
-                                     holdout_r20|holdout_r20b|holdout_r21|
-                                     holdout_r21b|all]
+                                     retired_holdout_r19|retired_holdout_r19b|
+                                     retired_holdout_r20|retired_holdout_r20b|holdout|
+                                     holdout_r21|holdout_r21b|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -38,11 +38,11 @@ retired to tuning in the fifteenth), ``retired_holdout_r16.jsonl`` and
 retired to tuning in the seventeenth), ``retired_holdout_r18.jsonl`` and
 ``retired_holdout_r18b.jsonl`` (the round-17 untouched pairs, retired to tuning in the
 eighteenth), ``retired_holdout_r19.jsonl`` and ``retired_holdout_r19b.jsonl`` (the round-18
-untouched pairs, retired to tuning in the nineteenth), ``holdout.jsonl`` (the round-13 untouched
-split: two fresh writers', blind to the rules, never used for tuning), ``holdout_r20.jsonl`` and
-``holdout_r20b.jsonl`` (written during round 18, the round-19 untouched splits),
-``holdout_r21.jsonl`` and ``holdout_r21b.jsonl`` (written during round 19 for the next round; not
-yet run). Real
+untouched pairs, retired to tuning in the nineteenth), ``retired_holdout_r20.jsonl`` and
+``retired_holdout_r20b.jsonl`` (the round-19 untouched pairs, retired to tuning in the
+twentieth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
+rules, never used for tuning), ``holdout_r21.jsonl`` and ``holdout_r21b.jsonl`` (written during
+round 19, the round-20 untouched splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -112,9 +112,9 @@ SPLITS = (
     "retired_holdout_r18b",
     "retired_holdout_r19",
     "retired_holdout_r19b",
+    "retired_holdout_r20",
+    "retired_holdout_r20b",
     "holdout",
-    "holdout_r20",
-    "holdout_r20b",
     "holdout_r21",
     "holdout_r21b",
 )

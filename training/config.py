@@ -220,13 +220,10 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout, the two pairs written during round 18
-# for round 19 (bench/urgency.py, splits holdout_r20 and holdout_r20b) and the two written during
-# round 19 for the next round (holdout_r21, holdout_r21b)
+# every untouched urgency split: the round-13 holdout and the two pairs written during round 19
+# for round 20 (bench/urgency.py, splits holdout_r21 and holdout_r21b)
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
-    "holdout_r20.jsonl",
-    "holdout_r20b.jsonl",
     "holdout_r21.jsonl",
     "holdout_r21b.jsonl",
 )
@@ -284,6 +281,8 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r18b.jsonl",  # round 18 on (README)
             "data/vignettes/urgency/retired_holdout_r19.jsonl",  # round 19 on (README)
             "data/vignettes/urgency/retired_holdout_r19b.jsonl",  # round 19 on (README)
+            "data/vignettes/urgency/retired_holdout_r20.jsonl",  # round 20 on (README)
+            "data/vignettes/urgency/retired_holdout_r20b.jsonl",  # round 20 on (README)
             "data/vignettes/urgency/train.jsonl",
             # train_lookalikes_r8.jsonl (480 written look-alikes) is not in the default: with
             # retired_holdout_r7 left out it cut look-alike false alarms 11.5% -> 7.6% but lost

@@ -120,20 +120,16 @@ def test_families_mlp_self_trains_on_unlabelled_requests(
     "settings",
     [
         {"vignettes": ["data/vignettes/urgency/holdout.jsonl"]},
-        {"vignettes": ["data/vignettes/urgency/holdout_r20.jsonl"]},
-        {"vignettes": ["data/vignettes/urgency/holdout_r20b.jsonl"]},
         {"vignettes": ["data/vignettes/urgency/holdout_r21.jsonl"]},
         {"vignettes": ["data/vignettes/urgency/holdout_r21b.jsonl"]},
-        {"threshold_vignettes": "data/vignettes/urgency/holdout_r20.jsonl"},
+        {"threshold_vignettes": "data/vignettes/urgency/holdout_r21.jsonl"},
         {"vignettes": ["data/vignettes/urgency/dev.jsonl"]},
     ],
     ids=[
         "holdout",
-        "holdout-r20",
-        "holdout-r20b",
         "holdout-r21",
         "holdout-r21b",
-        "holdout-r20-as-threshold-split",
+        "holdout-r21-as-threshold-split",
         "threshold-split",
     ],
 )
@@ -147,8 +143,6 @@ def test_backstop_config_refuses_training_on_held_out_vignettes(settings: dict) 
     defaults = {Path(p).name for p in UrgencyBackstopConfig().vignettes}
     assert not defaults & {
         "holdout.jsonl",
-        "holdout_r20.jsonl",
-        "holdout_r20b.jsonl",
         "holdout_r21.jsonl",
         "holdout_r21b.jsonl",
     }
