@@ -717,6 +717,7 @@ class UrgencyEngine:
             "hypothetical": _compile_cues(contexts.hypothetical),
             "family": _compile_cues(contexts.family),
             "in_care": _compile_cues(contexts.in_care),
+            "animal": _compile_cues(contexts.animal),
         }
         trie = _add_cues(trie, cues)
         self._compiled = _Compiled(
@@ -840,8 +841,9 @@ class UrgencyEngine:
     ) -> set[str]:
         """The contexts the words around the occurrence put it in (idiom, then the cue
         contexts); an acute onset in the sentence overrides historical and family cues (not
-        in-care ones: a handled event is often told as sudden; only a terminator such as "又",
-        "今天" between the cue and the mention makes it new)."""
+        animal ones, reported as family, nor in-care ones: a handled event is often told as
+        sudden; only a terminator such as "又", "今天" between the cue and the mention makes it
+        new)."""
         kinds = set()
         if item.idiom_before:
             before = normalised[:start].rstrip(" ")
@@ -850,7 +852,14 @@ class UrgencyEngine:
         for kind, cues in self._compile().cues.items():
             if kind in {"historical", "family"} and acute:
                 continue
-            if scan.cued(cues, start, end):
+            if not scan.cued(cues, start, end):
+                continue
+            if kind == "animal":
+                # an animal's finding is someone else's, as a relative's is; but not a mention
+                # that itself names a bite or a person ("咬破了", "he is not breathing")
+                if not scan._terminated(cues, start, end):
+                    kinds.add("family")
+            else:
                 kinds.add(kind)
         return kinds
 

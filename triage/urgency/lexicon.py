@@ -191,6 +191,11 @@ class Contexts(_Strict):
             been handled in hospital (a follow-up question); a terminator ("又", "今天",
             "again") between the cue and the mention makes the mention new again. Absent in
             tables written before round 5 (no cue, no effect).
+        animal: cues naming a pet or other animal ("家里的猫", "狗狗", "our dog") as the one who
+            has the finding: a mention after one in its sentence, with no person or bite word
+            ("我", "my son", "咬") between, is someone else's (reported as ``family``). Unlike a
+            family cue it holds with an acute onset ("狗狗突然抽搐"): a pet's sudden fit is still
+            not the writer's emergency. Absent in tables written before round 20 (no effect).
         acute_markers: words of a new or worse onset ("突然", "加重", "suddenly"): with one in
             the sentence, a long duration does not make a mention chronic, and a historical or
             family cue does not apply.
@@ -216,6 +221,7 @@ class Contexts(_Strict):
     hypothetical: ContextCues
     family: ContextCues
     in_care: ContextCues = ContextCues()
+    animal: ContextCues = ContextCues()
     acute_markers: list[Term]
     framing: list[CueTerm] = []
     framing_yields: list[Term] = []
