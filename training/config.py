@@ -220,12 +220,15 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the two pairs written during round 19
-# for round 20 (bench/urgency.py, splits holdout_r21 and holdout_r21b)
+# every untouched urgency split: the round-13 holdout, the two pairs written during round 19
+# for round 20 (bench/urgency.py, splits holdout_r21 and holdout_r21b) and the two written during
+# round 20 for the next round (holdout_r22, holdout_r22b)
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r21.jsonl",
     "holdout_r21b.jsonl",
+    "holdout_r22.jsonl",
+    "holdout_r22b.jsonl",
 )
 
 

@@ -122,6 +122,8 @@ def test_families_mlp_self_trains_on_unlabelled_requests(
         {"vignettes": ["data/vignettes/urgency/holdout.jsonl"]},
         {"vignettes": ["data/vignettes/urgency/holdout_r21.jsonl"]},
         {"vignettes": ["data/vignettes/urgency/holdout_r21b.jsonl"]},
+        {"vignettes": ["data/vignettes/urgency/holdout_r22.jsonl"]},
+        {"vignettes": ["data/vignettes/urgency/holdout_r22b.jsonl"]},
         {"threshold_vignettes": "data/vignettes/urgency/holdout_r21.jsonl"},
         {"vignettes": ["data/vignettes/urgency/dev.jsonl"]},
     ],
@@ -129,6 +131,8 @@ def test_families_mlp_self_trains_on_unlabelled_requests(
         "holdout",
         "holdout-r21",
         "holdout-r21b",
+        "holdout-r22",
+        "holdout-r22b",
         "holdout-r21-as-threshold-split",
         "threshold-split",
     ],
@@ -145,6 +149,8 @@ def test_backstop_config_refuses_training_on_held_out_vignettes(settings: dict) 
         "holdout.jsonl",
         "holdout_r21.jsonl",
         "holdout_r21b.jsonl",
+        "holdout_r22.jsonl",
+        "holdout_r22b.jsonl",
     }
 
 
