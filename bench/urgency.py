@@ -11,9 +11,10 @@ haodf requests, invariance to invisible characters, and the latency the decision
                                      retired_holdout_r17|retired_holdout_r17b|
                                      retired_holdout_r18|retired_holdout_r18b|
                                      retired_holdout_r19|retired_holdout_r19b|
-                                     retired_holdout_r20|retired_holdout_r20b|holdout|
-                                     holdout_r21|holdout_r21b|holdout_r22|
-                                     holdout_r22b|all]
+                                     retired_holdout_r20|retired_holdout_r20b|
+                                     retired_holdout_r21|retired_holdout_r21b|holdout|
+                                     holdout_r22|holdout_r22b|holdout_r23|
+                                     holdout_r23b|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -41,10 +42,12 @@ retired to tuning in the seventeenth), ``retired_holdout_r18.jsonl`` and
 eighteenth), ``retired_holdout_r19.jsonl`` and ``retired_holdout_r19b.jsonl`` (the round-18
 untouched pairs, retired to tuning in the nineteenth), ``retired_holdout_r20.jsonl`` and
 ``retired_holdout_r20b.jsonl`` (the round-19 untouched pairs, retired to tuning in the
-twentieth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
-rules, never used for tuning), ``holdout_r21.jsonl`` and ``holdout_r21b.jsonl`` (written during
-round 19, the round-20 untouched splits), ``holdout_r22.jsonl`` and ``holdout_r22b.jsonl``
-(written during round 20 for the next round; not yet run). Real
+twentieth), ``retired_holdout_r21.jsonl`` and ``retired_holdout_r21b.jsonl`` (the round-20
+untouched pairs, retired to tuning in the twenty-first), ``holdout.jsonl`` (the round-13
+untouched split: two fresh writers', blind to the rules, never used for tuning),
+``holdout_r22.jsonl`` and ``holdout_r22b.jsonl`` (written during round 20, the round-21 untouched
+splits), ``holdout_r23.jsonl`` and ``holdout_r23b.jsonl`` (written during round 21 for the next
+round; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -116,11 +119,13 @@ SPLITS = (
     "retired_holdout_r19b",
     "retired_holdout_r20",
     "retired_holdout_r20b",
+    "retired_holdout_r21",
+    "retired_holdout_r21b",
     "holdout",
-    "holdout_r21",
-    "holdout_r21b",
     "holdout_r22",
     "holdout_r22b",
+    "holdout_r23",
+    "holdout_r23b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 
