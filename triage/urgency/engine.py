@@ -612,6 +612,10 @@ class _Compiled:
     # present-time words ("现在", "right now") that keep framing off their sentence; None when
     # the table has none
     present: re.Pattern[str] | None = None
+    # whole-complaint statements that the patient is in care now; None when the table has none
+    care_framing: re.Pattern[str] | None = None
+    # present-time words that, after a care phrase, tell a finding of today; None when absent
+    care_framing_ends: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -628,6 +632,8 @@ class _Timeline:
             mention in it is hypothetical unless its sentence has a present-time word.
         anchored: ends of past-time anchors ("两岁的时候", "前年"), sorted.
         present_at: positions of present-time words ("现在", "right now"), sorted.
+        care_framed: the complaint says the patient is in care now ("正在住院") and tells no new
+            onset after that, so a mention in a sentence with no acute marker is in care.
     """
 
     durations: list[Value]
@@ -638,6 +644,18 @@ class _Timeline:
     framed: bool = False
     anchored: list[int] = field(default_factory=list)
     present_at: list[int] = field(default_factory=list)
+    care_framed: bool = False
+
+
+def _care_framed(normalised: str, compiled: _Compiled, acute_at: list[int]) -> bool:
+    """The complaint says the patient is in care now ("正在住院") and tells nothing new after
+    that: no acute marker ("住院第三天，晚上突然闹") and no present-time word ("正在住院，今天
+    胸口剧痛"), either of which tells a finding of today rather than the reason for the stay."""
+    care = compiled.care_framing.search(normalised) if compiled.care_framing else None
+    if care is None or any(at > care.start() for at in acute_at):
+        return False
+    ends = compiled.care_framing_ends
+    return ends is None or ends.search(normalised, care.end()) is None
 
 
 class UrgencyEngine:
@@ -741,6 +759,8 @@ class UrgencyEngine:
             },
             present=_alternation(contexts.framing_yields),
             anchors=_alternation([t.strip() for t in contexts.anchors]),
+            care_framing=_alternation([t.strip() for t in contexts.in_care_framing]),
+            care_framing_ends=_alternation(contexts.in_care_framing_ends),
         )
         return self._compiled
 
@@ -779,6 +799,7 @@ class UrgencyEngine:
         acute_at.sort()
         framed = compiled.framing is not None and compiled.framing.search(normalised) is not None
         return _Timeline(
+            care_framed=_care_framed(normalised, compiled, acute_at),
             durations=durations,
             # Durations standing in a clause of their own ("胸闷，气短，四五年了") may apply
             # across the sentence; one inside another symptom's clause stays with that symptom.
@@ -819,6 +840,11 @@ class UrgencyEngine:
             # in a complaint that also says "hypothetically" (round 17's review). An acute
             # marker does not do that: "突然倒地" is how a quiz case is told too
             kinds.add("hypothetical")
+        if times.care_framed and not acute and item.concept.kind != "state":
+            # "正在住院 ... 昏迷一直没醒": the finding is why the patient is in care; a sentence
+            # that tells a new onset ("住院期间突然说不出话") is not covered, nor a background
+            # state ("每天喝一斤白酒")
+            kinds.add("in_care")
         if "historical" not in kinds and _dated_history(scan, times, start, end, sentence):
             kinds.add("historical")
         return Mention(
@@ -1091,6 +1117,7 @@ class UrgencyEngine:
         """The level, the fired rules (most urgent first) and one reason per rule and group."""
         by_concept: dict[str, list[Mention]] = {}
         # a stop concept (a known benign cause, a past operation) counts when only historical
+        # or in care
         stoppers: dict[str, list[Mention]] = {}
         # mentions that are history and nothing else, for rules whose background may be past
         past: dict[str, list[Mention]] = {}
@@ -1099,7 +1126,8 @@ class UrgencyEngine:
                 by_concept.setdefault(mention.concept, []).append(mention)
             elif mention.contexts == {"historical"}:
                 past.setdefault(mention.concept, []).append(mention)
-            if mention.contexts <= {"historical"}:
+            # ...or is told in care: "上周住了三天院" is still last week, a handled episode
+            if mention.contexts <= {"historical", "in_care"}:
                 stoppers.setdefault(mention.concept, []).append(mention)
         fired: list[str] = []
         reasons: list[Reason] = []

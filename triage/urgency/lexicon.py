@@ -196,6 +196,15 @@ class Contexts(_Strict):
             ("我", "my son", "咬") between, is someone else's (reported as ``family``). Unlike a
             family cue it holds with an acute onset ("狗狗突然抽搐"): a pet's sudden fit is still
             not the writer's emergency. Absent in tables written before round 20 (no effect).
+        in_care_framing: phrases that say the patient is in care right now ("正在住院", "ICU里",
+            "挂点滴", "currently admitted"): every mention in a sentence with no acute marker is
+            then in care (the finding is the reason for the stay, asked about for prognosis or
+            next steps), while "住院期间突然..." stays new. Absent in tables written before round
+            21 (no effect).
+        in_care_framing_ends: present-time words ("今天", "现在", "now") that, after an
+            ``in_care_framing`` phrase, tell a finding of today rather than the reason for the
+            stay ("正在住院，今天胸口剧痛，满头大汗"): the framing then does not apply, as after an
+            acute marker. Absent in tables written before round 21.
         acute_markers: words of a new or worse onset ("突然", "加重", "suddenly"): with one in
             the sentence, a long duration does not make a mention chronic, and a historical or
             family cue does not apply.
@@ -223,6 +232,8 @@ class Contexts(_Strict):
     in_care: ContextCues = ContextCues()
     animal: ContextCues = ContextCues()
     acute_markers: list[Term]
+    in_care_framing: list[CueTerm] = []
+    in_care_framing_ends: list[Term] = []
     framing: list[CueTerm] = []
     framing_yields: list[Term] = []
     episode_end: list[Term] = []

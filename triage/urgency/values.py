@@ -176,6 +176,15 @@ _INFANT_AGE = re.compile(
     r"(?:个)?(?P<unit4>天|周|星期|月)(?!前|之前|以前|[一两几1-9]?次|一回)"
     # "8个月，呕吐腹泻": a bare age opening a field, as parents write it
     r"|(?:^|;)(?P<num5>\d+|[一二两三四五六七八九十]+)(?:个)?(?P<unit5>月|天)(?:大)?(?=[,;.，；。 ])"
+    # "baby 10 months choked", "my son (9 months)": an English age told without "old"
+    r"|(?:baby|infant|newborn)\)?(?: is| aged|,)? \(?(?P<num6>\d{1,2}) ?"
+    r"(?P<unit6>day|week|month)s?(?![a-z])(?! ago| later| before| after| since| of)"
+    # a son's or daughter's age in weeks or months ("my son 10 months choked"), in days only set
+    # off ("my son, 5 days, jaundiced"): "my son 3 days fever" tells how long, not how old
+    r"|(?:son|daughter)(?:(?: is| aged|,| \()\s?| )(?P<num7>\d{1,2}) ?"
+    r"(?P<unit7>week|month)s?(?![a-z])(?! ago| later| before| after| since| of)"
+    r"|(?:son|daughter)(?: is| aged|,| \()\s?(?P<num8>\d{1,2}) ?"
+    r"(?P<unit8>day)s?(?![a-z])(?! ago| later| before| after| since| of)"
 )
 _BLOOD_PRESSURE = re.compile(
     # a space typed inside the systolic figure ("ＢＰ ２ ００", full-width digits) does not split it
@@ -536,12 +545,13 @@ def _infant_ages(text: str) -> list[Value]:
     values: list[Value] = []
     # every match holds a Chinese unit, or an English one before "old" ("6-week-old")
     if _INFANT_UNITS.isdisjoint(text) and not (
-        "old" in text and _holds(text, ("day", "week", "month"))
+        _holds(text, ("old", "baby", "infant", "newborn", "son", "daughter"))
+        and _holds(text, ("day", "week", "month"))
     ):
         return values
     for match in _INFANT_AGE.finditer(text):
-        raw = match["num"] or match["num2"] or match["num3"] or match["num4"] or match["num5"]
-        unit = match["unit"] or match["unit2"] or match["unit3"] or match["unit4"] or match["unit5"]
+        raw = next(match[f"num{i}"] for i in ("", 2, 3, 4, 5, 6, 7, 8) if match[f"num{i}"])
+        unit = next(match[f"unit{i}"] for i in ("", 2, 3, 4, 5, 6, 7, 8) if match[f"unit{i}"])
         amount = chinese_number(raw)
         if amount is None:
             continue
