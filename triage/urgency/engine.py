@@ -52,6 +52,7 @@ DATA_PACKAGE = "triage.urgency"
 _END = "\x00"  # trie leaf keys: no normalised text holds a NUL, \x01 or \x03
 _PART = "\x01"
 _CUE = "\x03"
+_KEYS = (_END, _PART, _CUE)  # every trie payload key, in the order hits at one span come
 CONTEXT_KINDS = ("negated", "historical", "hypothetical", "family", "in_care", "idiomatic")
 _SUFFIX = r"(?:s|es|d|ed)?"
 # Past-tense onset this long ago or more makes a mention in its clause historical ("3年前中风").
@@ -318,7 +319,7 @@ def _trie_hits(
     starts = _term_starts(text)
     allowed = None if isinstance(starts, range) else set(starts)
     hits: list[tuple[int, int, str, Any]] = []
-    for last, (length, leaves) in terms.iter(text):
+    for last, (length, leaves, _, _, _) in terms.iter(text):
         start = last + 1 - length
         if allowed is not None and start not in allowed:
             continue
@@ -334,6 +335,38 @@ def _trie_hits(
     return hits
 
 
+def _ranked_hits(
+    terms: Any, text: str
+) -> tuple[
+    list[tuple[int, int, int, str, Any]], set[tuple[int, int]], list[tuple[int, frozenset[int]]]
+]:
+    """`_trie_hits` for every key (`_KEYS`), the hot path of every complaint: the form and cue
+    hits as (start, end, rank, key, payload), rank being the key's place in `_KEYS`, and the
+    union of the proximity parts' payloads (most hits, and their order does not matter), so
+    only the rest is sorted. The payloads come ranked from the index (no per-key look-up), and
+    (start, end, rank) is unique per hit (one term per span, one payload per key), so the plain
+    tuple order sorts them without a key function and never compares payloads. Also where a
+    literal of a proximity pattern's first part starts, with the patterns it opens."""
+    # The start test of `_term_starts`, made per hit: no set of every allowed position to build
+    # (on a long Chinese complaint with one "b超" it cost a third of the walk)
+    pairs = _WORD_PAIR.search(text) is not None
+    hits: list[tuple[int, int, int, str, Any]] = []
+    parts: set[tuple[int, int]] = set()
+    openings: list[tuple[int, frozenset[int]]] = []
+    for last, (length, _, ranked, part, opens) in terms.iter(text):
+        start = last + 1 - length
+        if pairs and start and text[start] in _WORD_CHARS and text[start - 1] in _WORD_CHARS:
+            continue
+        if part:
+            parts |= part
+            if opens:
+                openings.append((start, opens))
+        for rank, key, found in ranked:
+            hits.append((start, last + 1, rank, key, found))
+    hits.sort()
+    return hits, parts, openings
+
+
 def _term_index(trie: Mapping[str, Any]) -> Any:
     """A finished character trie as the automaton `_trie_hits` searches: each term that has a
     payload, with its length and its node's payloads by key."""
@@ -341,9 +374,19 @@ def _term_index(trie: Mapping[str, Any]) -> Any:
     stack: list[tuple[str, Mapping[str, Any]]] = [("", trie)]
     while stack:
         path, node = stack.pop()
-        leaves = {key: node[key] for key in (_END, _PART, _CUE) if key in node}
+        leaves = {key: node[key] for key in _KEYS if key in node}
         if leaves and path:
-            automaton.add_word(path, (len(path), leaves))
+            # also, for `_ranked_hits`, the non-empty form and cue payloads in `_KEYS`
+            # order with their rank, and the proximity parts' payload apart
+            ranked = tuple(
+                (rank, key, leaves[key])
+                for rank, key in enumerate(_KEYS)
+                if key != _PART and leaves.get(key)
+            )
+            part = leaves.get(_PART)
+            # the proximity patterns whose first part this literal is: where they may start
+            opens = frozenset(index for index, at in part or () if at == 0)
+            automaton.add_word(path, (len(path), leaves, ranked, part, opens))
         for char, child in node.items():
             if char not in (_END, _PART, _CUE):
                 stack.append((path + char, child))
@@ -357,6 +400,10 @@ def _term_index(trie: Mapping[str, Any]) -> Any:
 # positions makes the walk over English text several times shorter.
 _WORD_PAIR = re.compile(r"[A-Za-z0-9]{2}")
 _TERM_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]|[^A-Za-z0-9]")
+# `\s` matches exactly the characters for which `str.isspace` holds (checked over every code point)
+_WHITESPACE = re.compile(r"\s")
+_UPPER = re.compile("[A-Z]")
+_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
 
 def _term_starts(text: str) -> range | list[int]:
@@ -396,6 +443,7 @@ class _Scan:
         # every mention's judgement asks for its clause and sentence several times over
         self._clauses: dict[tuple[int, int], tuple[int, int]] = {}
         self._sentences: dict[tuple[int, int], tuple[int, int]] = {}
+        self._cued_kinds: tuple[tuple[str, _CompiledCues], ...] | None = None
 
     def found_cues(self, ids: Sequence[int], found: Sequence[tuple[int, Any]]) -> None:
         """Take every context's cues from the walk that found the forms: ``found`` holds
@@ -407,6 +455,20 @@ class _Scan:
             for cid, kind, cue in entries:
                 if self._cue_bounded(cue, at):
                     self._hits[cid][kind].append((at, cue))
+
+    def cued_kinds(
+        self, contexts: Mapping[str, _CompiledCues]
+    ) -> tuple[tuple[str, _CompiledCues], ...]:
+        """The contexts (in table order) with a before- or after-cue anywhere in the text: only
+        these can act on a mention (`cued`), and most complaints hold cues of few of them, so
+        each mention's judgement skips the rest. Found once per text (cues depend on it alone)."""
+        if self._cued_kinds is None:
+            self._cued_kinds = tuple(
+                (kind, cues)
+                for kind, cues in contexts.items()
+                if (hits := self._cue_hits(cues))["b"] or hits["a"]
+            )
+        return self._cued_kinds
 
     def with_breaks(self, clause_chars: str, soft_breaks: Sequence[float]) -> _Scan:
         """The same text with typed spaces also ending clauses; cue hits (which depend on the
@@ -875,7 +937,7 @@ class UrgencyEngine:
             before = normalised[:start].rstrip(" ")
             if any(before.endswith(phrase) for phrase in item.idiom_before):
                 kinds.add("idiomatic")
-        for kind, cues in self._compile().cues.items():
+        for kind, cues in scan.cued_kinds(self._compile().cues):
             if kind in {"historical", "family"} and acute:
                 continue
             if not scan.cued(cues, start, end):
@@ -896,17 +958,15 @@ class UrgencyEngine:
         characters or English words) occur in the text are searched."""
         compiled = self._compile()
         spans: list[tuple[_CompiledConcept, int, int]] = []
-        parts: set[tuple[int, int]] = set()
         cues: list[tuple[int, Any]] = []
-        for start, end, key, found in _trie_hits(compiled.terms, normalised, (_END, _PART, _CUE)):
-            if key == _PART:
-                parts |= found
-                continue
+        hits, parts, openings = _ranked_hits(compiled.terms, normalised)
+        for start, end, _, key, found in hits:
             if key == _CUE:
                 cues.append((start, found))
                 continue
             for form in found:
-                if _bounded(normalised, start, end, form):
+                # a form with no English word edge (every Chinese one) needs no boundary test
+                if not (form.left or form.right) or _bounded(normalised, start, end, form):
                     spans.append((form.item, start, end))
         scan.found_cues([id(c) for c in compiled.cues.values()], cues)
         complete: dict[int, int] = {}
@@ -916,7 +976,7 @@ class UrgencyEngine:
             pattern = compiled.near[index]
             if count < pattern.parts:
                 continue
-            for match in pattern.regex.finditer(normalised):
+            for match in _near_matches(pattern.regex, normalised, index, openings):
                 if not self._negated_gap(scan, match) and not self._conditional_gap(scan, match):
                     spans.append((pattern.item, *match.span()))
         for item in compiled.valued:
@@ -1239,6 +1299,27 @@ class UrgencyEngine:
         return chosen
 
 
+def _near_matches(
+    regex: re.Pattern[str], text: str, index: int, openings: Sequence[tuple[int, frozenset[int]]]
+) -> Iterator[re.Match[str]]:
+    """What ``regex.finditer(text)`` yields for proximity pattern ``index``, trying only the
+    places where a literal of its first part starts (``openings``, from the term walk) instead
+    of every position of a long complaint. A match can start nowhere else; the walk skips only
+    starts inside a lower-case word, where the regex's own boundary fails too, so a text with
+    upper-case Latin letters (which normalisation folds away) takes the full search."""
+    if _UPPER.search(text) is not None:
+        yield from regex.finditer(text)
+        return
+    stop = 0
+    for at in sorted({at for at, opens in openings if index in opens}):
+        if at < stop:
+            continue  # inside the previous match: finditer resumes after it
+        match = regex.match(text, at)
+        if match is not None:
+            yield match
+            stop = match.end()
+
+
 def _offsets(outer: str, inner: str) -> list[int]:
     found, at = [], outer.find(inner)
     while at >= 0:
@@ -1261,7 +1342,9 @@ def _cues_in_gaps(
 
 def _soft_breaks(normalised: NormalisedText) -> list[float]:
     """Where the typed text had whitespace between two characters that normalisation joined."""
-    if not any(char.isspace() for char in normalised.original):
+    # one regex search in C rather than a Python test per character: most Chinese complaints
+    # have no whitespace, so the test ran over the whole text
+    if _WHITESPACE.search(normalised.original) is None:
         return []
     text = normalised.text
     return [
