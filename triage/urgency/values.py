@@ -165,6 +165,8 @@ _PREGNANCY = re.compile(
     r"(?:的)?\s*(?:身孕|孕妇|pregnant|of pregnancy|孕)"
 )
 _AGE_NUM = r"(?<![0-9一二两三四五六七八九十百个])(?:\d+|[一二两三四五六七八九十半]+)"
+# after an English age without "old": "3 days ago", "2 weeks of fever" tell a time, not an age
+_NOT_A_TIME = r"s?(?![a-z])(?! ago| later| before| after| since| of)"
 _INFANT_AGE = re.compile(
     r"(?P<num>" + _AGE_NUM + r")(?P<ge>个)?(?P<half>半)?(?P<unit>天|周|星期|月)"
     r"(?:大(?!如|像|约|小|概|的肿|的包)|的(?:宝宝|婴儿|孩子|小孩|宝|男婴|女婴|娃|儿子|女儿|新生儿)"
@@ -178,14 +180,17 @@ _INFANT_AGE = re.compile(
     r"|(?:^|;)(?P<num5>\d+|[一二两三四五六七八九十]+)(?:个)?(?P<unit5>月|天)(?:大)?(?=[,;.，；。 ])"
     # "baby 10 months choked", "my son (9 months)": an English age told without "old"
     r"|(?:baby|infant|newborn)\)?(?: is| aged|,)? \(?(?P<num6>\d{1,2}) ?"
-    r"(?P<unit6>day|week|month)s?(?![a-z])(?! ago| later| before| after| since| of)"
+    r"(?P<unit6>day|week|month)" + _NOT_A_TIME +
     # a son's or daughter's age in weeks or months ("my son 10 months choked"), in days only set
     # off ("my son, 5 days, jaundiced"): "my son 3 days fever" tells how long, not how old
     r"|(?:son|daughter)(?:(?: is| aged|,| \()\s?| )(?P<num7>\d{1,2}) ?"
-    r"(?P<unit7>week|month)s?(?![a-z])(?! ago| later| before| after| since| of)"
-    r"|(?:son|daughter)(?: is| aged|,| \()\s?(?P<num8>\d{1,2}) ?"
-    r"(?P<unit8>day)s?(?![a-z])(?! ago| later| before| after| since| of)"
+    r"(?P<unit7>week|month)"
+    + _NOT_A_TIME
+    + r"|(?:son|daughter)(?: is| aged|,| \()\s?(?P<num8>\d{1,2}) ?"
+    r"(?P<unit8>day)" + _NOT_A_TIME
 )
+# the suffixes of _INFANT_AGE's number and unit groups, one pair per alternative
+_INFANT_GROUPS = ("", 2, 3, 4, 5, 6, 7, 8)
 _BLOOD_PRESSURE = re.compile(
     # a space typed inside the systolic figure ("ＢＰ ２ ００", full-width digits) does not split it
     r"(?:血压|bp|blood pressure|高压)[^0-9,;，；]{0,6}(?P<sys>\d(?:[ \n]?\d){1,2}(?!\d))"
@@ -550,8 +555,8 @@ def _infant_ages(text: str) -> list[Value]:
     ):
         return values
     for match in _INFANT_AGE.finditer(text):
-        raw = next(match[f"num{i}"] for i in ("", 2, 3, 4, 5, 6, 7, 8) if match[f"num{i}"])
-        unit = next(match[f"unit{i}"] for i in ("", 2, 3, 4, 5, 6, 7, 8) if match[f"unit{i}"])
+        group = next(i for i in _INFANT_GROUPS if match[f"num{i}"])
+        raw, unit = match[f"num{group}"], match[f"unit{group}"]
         amount = chinese_number(raw)
         if amount is None:
             continue
