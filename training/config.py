@@ -220,16 +220,16 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout, the two pairs written during round 20
-# for round 21 (bench/urgency.py, splits holdout_r22 and holdout_r22b) and the two written during
-# round 21 for the next round (holdout_r23, holdout_r23b). A test holds this tuple equal to the
+# every untouched urgency split: the round-13 holdout, the two pairs written during round 21
+# for round 22 (bench/urgency.py, splits holdout_r23 and holdout_r23b) and the two written during
+# round 22 for the next round (holdout_r24, holdout_r24b). A test holds this tuple equal to the
 # holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
-    "holdout_r22.jsonl",
-    "holdout_r22b.jsonl",
     "holdout_r23.jsonl",
     "holdout_r23b.jsonl",
+    "holdout_r24.jsonl",
+    "holdout_r24b.jsonl",
 )
 
 
@@ -289,6 +289,8 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r20b.jsonl",  # round 20 on (README)
             "data/vignettes/urgency/retired_holdout_r21.jsonl",  # round 21 on (README)
             "data/vignettes/urgency/retired_holdout_r21b.jsonl",  # round 21 on (README)
+            "data/vignettes/urgency/retired_holdout_r22.jsonl",  # round 22 on (README)
+            "data/vignettes/urgency/retired_holdout_r22b.jsonl",  # round 22 on (README)
             "data/vignettes/urgency/train.jsonl",
             # train_lookalikes_r8.jsonl (480 written look-alikes) is not in the default: with
             # retired_holdout_r7 left out it cut look-alike false alarms 11.5% -> 7.6% but lost
