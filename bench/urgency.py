@@ -13,9 +13,10 @@ haodf requests, invariance to invisible characters, and the latency the decision
                                      retired_holdout_r19|retired_holdout_r19b|
                                      retired_holdout_r20|retired_holdout_r20b|
                                      retired_holdout_r21|retired_holdout_r21b|
-                                     retired_holdout_r22|retired_holdout_r22b|holdout|
-                                     holdout_r23|holdout_r23b|holdout_r24|
-                                     holdout_r24b|all]
+                                     retired_holdout_r22|retired_holdout_r22b|
+                                     retired_holdout_r23|retired_holdout_r23b|holdout|
+                                     holdout_r24|holdout_r24b|holdout_r25|
+                                     holdout_r25b|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -46,10 +47,12 @@ untouched pairs, retired to tuning in the nineteenth), ``retired_holdout_r20.jso
 twentieth), ``retired_holdout_r21.jsonl`` and ``retired_holdout_r21b.jsonl`` (the round-20
 untouched pairs, retired to tuning in the twenty-first), ``retired_holdout_r22.jsonl`` and
 ``retired_holdout_r22b.jsonl`` (the round-21 untouched pairs, retired to tuning in the
-twenty-second), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
-rules, never used for tuning), ``holdout_r23.jsonl`` and ``holdout_r23b.jsonl`` (written during
-round 21, the round-22 untouched splits), ``holdout_r24.jsonl`` and ``holdout_r24b.jsonl``
-(written during round 22 for the next round; not yet run). Real
+twenty-second), ``retired_holdout_r23.jsonl`` and ``retired_holdout_r23b.jsonl`` (the round-22
+untouched pairs, retired to tuning in the twenty-third), ``holdout.jsonl`` (the round-13 untouched
+split: two fresh writers', blind to the rules, never used for tuning), ``holdout_r24.jsonl`` and
+``holdout_r24b.jsonl`` (written during round 22, the round-23 untouched splits),
+``holdout_r25.jsonl`` and ``holdout_r25b.jsonl`` (written during round 23 for the next round; not
+yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -125,11 +128,13 @@ SPLITS = (
     "retired_holdout_r21b",
     "retired_holdout_r22",
     "retired_holdout_r22b",
+    "retired_holdout_r23",
+    "retired_holdout_r23b",
     "holdout",
-    "holdout_r23",
-    "holdout_r23b",
     "holdout_r24",
     "holdout_r24b",
+    "holdout_r25",
+    "holdout_r25b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

@@ -220,16 +220,16 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout, the two pairs written during round 21
-# for round 22 (bench/urgency.py, splits holdout_r23 and holdout_r23b) and the two written during
-# round 22 for the next round (holdout_r24, holdout_r24b). A test holds this tuple equal to the
+# every untouched urgency split: the round-13 holdout, the two pairs written during round 22
+# for round 23 (bench/urgency.py, splits holdout_r24 and holdout_r24b) and the two written during
+# round 23 for the next round (holdout_r25, holdout_r25b). A test holds this tuple equal to the
 # holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
-    "holdout_r23.jsonl",
-    "holdout_r23b.jsonl",
     "holdout_r24.jsonl",
     "holdout_r24b.jsonl",
+    "holdout_r25.jsonl",
+    "holdout_r25b.jsonl",
 )
 
 
