@@ -14,7 +14,7 @@ from tests.unit.urgency_cases import emergency, engine, fired, level
 from triage.text import joined_spaces, normalise_with_offsets
 from triage.urgency import engine as engine_module
 from triage.urgency import values as values_module
-from triage.urgency.engine import _is_word, _literal, _term_index, _term_starts, _trie_hits
+from triage.urgency.engine import _is_word, _literal, _ranked_hits, _term_index, _trie_leaf
 from triage.urgency.values import parse_values
 
 # -- the faster paths decide exactly as the plain ones --------------------------------------
@@ -101,7 +101,13 @@ def test_skipping_the_inside_of_words_loses_no_bounded_hit(text: str) -> None:
     every = _all_position_hits(trie, text)
     kept = [hit for hit in every if _is_word_start(text, hit)]
     assert all(_is_word(text[h[0] - 1]) and _is_word(text[h[0]]) for h in every if h not in kept)
-    assert _trie_hits(_term_index(trie), text, ("\x00", "\x01", "\x03")) == kept
+    hits, parts, openings = _ranked_hits(_term_index(trie), text)
+    rank = {"\x00": 0, "\x03": 2}
+    assert hits == sorted((s, e, rank[key], key, found) for s, e, key, found in kept if key in rank)
+    kept_parts = [(s, found) for s, _, key, found in kept if key == "\x01"]
+    assert parts == set().union(*(found for _, found in kept_parts))
+    first = [(s, frozenset(i for i, at in found if at == 0)) for s, found in kept_parts]
+    assert sorted(openings, key=str) == sorted([o for o in first if o[1]], key=str)
 
 
 def _is_word_start(text: str, hit: tuple[int, int, str, object]) -> bool:
@@ -124,9 +130,19 @@ def _all_position_hits(trie: dict, text: str) -> list[tuple[int, int, str, objec
     return hits
 
 
-def test_term_starts_skip_only_the_inside_of_english_words() -> None:
-    assert list(_term_starts("胸痛三天")) == [0, 1, 2, 3]
-    assert list(_term_starts("no pain")) == [0, 2, 3]
+def test_the_term_walk_skips_only_the_inside_of_english_words() -> None:
+    trie: dict = {}
+    for term in ("胸", "痛", "三天", "no", "o", " ", "pain", "ain", "n"):
+        _trie_leaf(trie, term, list).append(term)
+    index = _term_index(trie)
+    # "o", "ain" and the last "n" start inside a word; every other start is kept
+    assert [h[0] for h in _ranked_hits(index, "胸痛三天")[0]] == [0, 1, 2]
+    assert [(h[0], h[4]) for h in _ranked_hits(index, "no pain")[0]] == [
+        (0, ["n"]),
+        (0, ["no"]),
+        (2, [" "]),
+        (3, ["pain"]),
+    ]
 
 
 @settings(max_examples=300, deadline=None)

@@ -69,8 +69,12 @@ def _char_class(chars: str) -> re.Pattern[str]:
     return re.compile("[" + re.escape(chars) + "]" if chars else "(?!)")
 
 
+# the characters of an English word or number: `_is_word`, and the start test of the term walk
+_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+
 def _is_word(char: str) -> bool:
-    return char.isascii() and char.isalnum()
+    return char in _WORD_CHARS
 
 
 def _literal(term: str) -> str:
@@ -309,51 +313,30 @@ def _trie_leaf(trie: dict[str, Any], term: str, kind: Callable[[], Any], key: st
     return node.setdefault(key, kind())
 
 
-def _trie_hits(
-    terms: Any, text: str, keys: tuple[str, ...] = (_END,)
-) -> list[tuple[int, int, str, Any]]:
-    """Every (start, end, key, payload) for the terms of a trie's index (`_term_index`)
-    occurring in text, ordered by start, then end, then the order of ``keys``: one Aho-Corasick
-    pass in C over the text, however many terms there are (the Python walk from every position
-    it replaced was a third of the decision's time)."""
-    starts = _term_starts(text)
-    allowed = None if isinstance(starts, range) else set(starts)
-    hits: list[tuple[int, int, str, Any]] = []
-    for last, (length, leaves, _, _, _) in terms.iter(text):
-        start = last + 1 - length
-        if allowed is not None and start not in allowed:
-            continue
-        for key in keys:
-            found = leaves.get(key)
-            if found:
-                hits.append((start, last + 1, key, found))
-    if len(keys) > 1:
-        rank = {key: index for index, key in enumerate(keys)}
-        hits.sort(key=lambda hit: (hit[0], hit[1], rank[hit[2]]))
-    else:
-        hits.sort(key=lambda hit: (hit[0], hit[1]))
-    return hits
-
-
 def _ranked_hits(
     terms: Any, text: str
 ) -> tuple[
     list[tuple[int, int, int, str, Any]], set[tuple[int, int]], list[tuple[int, frozenset[int]]]
 ]:
-    """`_trie_hits` for every key (`_KEYS`), the hot path of every complaint: the form and cue
-    hits as (start, end, rank, key, payload), rank being the key's place in `_KEYS`, and the
-    union of the proximity parts' payloads (most hits, and their order does not matter), so
-    only the rest is sorted. The payloads come ranked from the index (no per-key look-up), and
-    (start, end, rank) is unique per hit (one term per span, one payload per key), so the plain
-    tuple order sorts them without a key function and never compares payloads. Also where a
-    literal of a proximity pattern's first part starts, with the patterns it opens."""
-    # The start test of `_term_starts`, made per hit: no set of every allowed position to build
-    # (on a long Chinese complaint with one "b超" it cost a third of the walk)
+    """Every term of a trie's index (`_term_index`) occurring in text, in one Aho-Corasick
+    pass in C however many terms there are (the Python walk from every position it replaced was
+    a third of the decision's time). The form and cue hits come as (start, end, rank, key,
+    payload), rank being the key's place in `_KEYS`, and the proximity parts' payloads as one
+    union (most hits, and their order does not matter), so only the rest is sorted. The
+    payloads come ranked from the index (no per-key look-up), and (start, end, rank) is unique
+    per hit (one term per span, one payload per key), so the plain tuple order sorts them
+    without a key function and never compares payloads. Also where a literal of a proximity
+    pattern's first part starts, with the patterns it opens.
+
+    A hit that starts inside an English word or number is skipped: every term that begins with
+    a letter or digit needs a word boundary before it (a form, a cue, a proximity part), so
+    only what the boundary test would throw away is lost. The test is made per hit, and only
+    when some word has two characters (most Chinese complaints have none)."""
     pairs = _WORD_PAIR.search(text) is not None
     hits: list[tuple[int, int, int, str, Any]] = []
     parts: set[tuple[int, int]] = set()
     openings: list[tuple[int, frozenset[int]]] = []
-    for last, (length, _, ranked, part, opens) in terms.iter(text):
+    for last, (length, ranked, part, opens) in terms.iter(text):
         start = last + 1 - length
         if pairs and start and text[start] in _WORD_CHARS and text[start - 1] in _WORD_CHARS:
             continue
@@ -368,50 +351,36 @@ def _ranked_hits(
 
 
 def _term_index(trie: Mapping[str, Any]) -> Any:
-    """A finished character trie as the automaton `_trie_hits` searches: each term that has a
-    payload, with its length and its node's payloads by key."""
+    """A finished character trie as the automaton `_ranked_hits` searches: each term that has a
+    payload, with its length, its non-empty form and cue payloads in `_KEYS` order with their
+    rank, its proximity parts' payload apart, and the proximity patterns whose first part it is
+    (where they may start)."""
     automaton = ahocorasick.Automaton()
     stack: list[tuple[str, Mapping[str, Any]]] = [("", trie)]
     while stack:
         path, node = stack.pop()
         leaves = {key: node[key] for key in _KEYS if key in node}
         if leaves and path:
-            # also, for `_ranked_hits`, the non-empty form and cue payloads in `_KEYS`
-            # order with their rank, and the proximity parts' payload apart
             ranked = tuple(
                 (rank, key, leaves[key])
                 for rank, key in enumerate(_KEYS)
                 if key != _PART and leaves.get(key)
             )
             part = leaves.get(_PART)
-            # the proximity patterns whose first part this literal is: where they may start
             opens = frozenset(index for index, at in part or () if at == 0)
-            automaton.add_word(path, (len(path), leaves, ranked, part, opens))
+            automaton.add_word(path, (len(path), ranked, part, opens))
         for char, child in node.items():
-            if char not in (_END, _PART, _CUE):
+            if char not in _KEYS:
                 stack.append((path + char, child))
     automaton.make_automaton()
     return automaton
 
 
-# Where a term may start: not inside an English word or number. Every term that begins with a
-# letter or digit needs a word boundary before it (a form, a cue, a proximity part), so a walk
-# from inside a word could only find what the boundary test then throws away; skipping those
-# positions makes the walk over English text several times shorter.
+# some English word or number has two characters: only then can a hit start inside one
 _WORD_PAIR = re.compile(r"[A-Za-z0-9]{2}")
-_TERM_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]|[^A-Za-z0-9]")
 # `\s` matches exactly the characters for which `str.isspace` holds (checked over every code point)
 _WHITESPACE = re.compile(r"\s")
 _UPPER = re.compile("[A-Z]")
-_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-
-
-def _term_starts(text: str) -> range | list[int]:
-    """The positions of ``text`` a term may start at (all of them when no word has two
-    characters, as in most Chinese complaints)."""
-    if _WORD_PAIR.search(text) is None:
-        return range(len(text))
-    return [match.start() for match in _TERM_START.finditer(text)]
 
 
 def _clause_ends(text: str, clause_chars: str, soft_breaks: Sequence[float]) -> list[float]:
@@ -484,7 +453,7 @@ class _Scan:
         found = self._hits.get(key)
         if found is None:
             found = {"b": [], "a": [], "t": []}
-            for at, _, _, entries in _trie_hits(cues.terms, self.text):
+            for at, _, _, _, entries in _ranked_hits(cues.terms, self.text)[0]:
                 for kind, cue in entries:
                     if self._cue_bounded(cue, at):
                         found[kind].append((at, cue))
