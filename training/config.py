@@ -126,6 +126,10 @@ class UsemMlpConfig(_TfidfMlpSettings):
     epochs: int = Field(5, ge=1)
     ngram_dropout: float = Field(0.3, ge=0, lt=1)
     min_cjk_share: float = Field(0.3, ge=0, le=1)
+    # A second network on the n-grams alone, its logits averaged with this one's in the same
+    # graph (families.fit_usem_mlp). Off by default: configs saved before 2026-12-05 rebuild the
+    # single network they described.
+    ngram_member: bool = False
     # English complaints that calibrate the embedding-only route; an empty list calibrates it on
     # the validation split with the n-grams dropped. Never files the model trains on
     # (data.vignette_training): since round 8 the English writers' files train the route and

@@ -410,3 +410,95 @@ def test_backstop_weak_corpus_reads_real_requests_not_department_vignettes(
     real = real[real["origin"] == data.source]
     assert corpus.sizes["haodf_train"] == len(real) > 0
     assert normalise(str(row["text"])) not in corpus.texts
+
+
+def test_merged_members_are_the_averaged_ensemble_in_one_graph(tmp_path: Path) -> None:
+    """`merge_members` puts a sentence network and an n-gram network side by side: its logits
+    are the mean of theirs, the graph it exports matches it (evidence outputs included), and on
+    the embedding-only route (no n-grams) the n-gram network adds nothing."""
+    import numpy as np
+    import torch
+
+    from training.export import check_parity_by_output
+    from training.triage.families import TfidfMlp, _mlp_logits, _mlp_reference, merge_members
+    from training.triage.tfidf import feeds_to_csr
+
+    torch.manual_seed(0)
+    sentence = TfidfMlp(40, hidden=16, n_labels=3, n_diseases=2, dropout=0.0, dense_dim=6).eval()
+    ngrams = TfidfMlp(40, 8, 3, 2, dropout=0.0, biases=False).eval()
+    for model in (sentence, ngrams):
+        torch.nn.init.normal_(model.bag.weight)
+    with torch.no_grad():
+        sentence.bias.normal_()
+        sentence.head.bias.normal_()
+        ngrams.bag.weight[36:] = 0.0  # columns 36-39 play the age features, as the fit zeroes them
+    assert ngrams.head.bias is None and not ngrams.bias.requires_grad
+    merged = merge_members([sentence, ngrams])
+    assert merged.bag.embedding_dim == 24
+
+    rng = np.random.default_rng(1)
+    feeds = {
+        "ids": rng.integers(0, 40, (5, 6)).astype(np.int64),
+        "weights": rng.random((5, 6)).astype(np.float32),
+        "dense": rng.normal(size=(5, 6)).astype(np.float32),
+    }
+    x = feeds_to_csr(feeds, 40)
+    expected = (_mlp_logits(sentence, x, feeds["dense"]) + _mlp_logits(ngrams, x)) / 2
+    np.testing.assert_allclose(_mlp_logits(merged, x, feeds["dense"]), expected, atol=1e-5)
+
+    # Only an age feature: the n-gram network's logits are exactly zero, the merged model's are
+    # half the sentence network's (same ranking; the route's temperature takes the half).
+    age_only = {"ids": np.array([[37]]), "weights": np.ones((1, 1), np.float32)}
+    age_x = feeds_to_csr(age_only, 40)
+    np.testing.assert_array_equal(_mlp_logits(ngrams, age_x), np.zeros((1, 3), np.float32))
+    np.testing.assert_allclose(
+        _mlp_logits(merged, age_x, feeds["dense"][:1]),
+        _mlp_logits(sentence, age_x, feeds["dense"][:1]) / 2,
+        atol=1e-6,
+    )
+
+    reference = _mlp_reference(
+        merged, lambda f: _mlp_logits(merged, feeds_to_csr(f, 40), f["dense"])
+    )
+    onnx_model, _ = save_and_open(merged.graph("t", 17), tmp_path / "merged.onnx")
+    by_output = check_parity_by_output(reference, onnx_model, [feeds], atol=1e-4)
+    assert set(by_output) == {"logits", "position_logits", "dense_logits"}
+    assert max(by_output.values()) <= 1e-4
+
+
+def test_ngram_member_fits_without_age_or_biases(demo: tuple[TriageConfig, TriageData]) -> None:
+    """The sentence family's n-gram member never reads the age or the embedding and has no
+    biases, so a text the embedding-only route scores gets zero logits from it."""
+    import numpy as np
+    import torch
+
+    from training.triage.families import _fit_self_trained
+    from training.triage.tfidf import fit_featurizer, to_csr
+
+    config, data = demo
+    train = data.part("train")
+    featurizer = fit_featurizer(config, list(train["text"]))
+    model_config = config.models[3].model_copy(update={"epochs": 1, "hidden": 16})
+
+    def no_embedding(texts: list[str]) -> np.ndarray:
+        raise AssertionError("the n-gram member must not embed")
+
+    model, _ = _fit_self_trained(
+        model_config, config, data, featurizer, embed=no_embedding, ngrams_only=True
+    )
+    assert model.dense is None and model.head.bias is None
+    assert not model.bag.weight[featurizer.age_offset_ :].any()
+    assert model.bag.weight[: featurizer.age_offset_].abs().sum() > 0
+    age_only = to_csr(featurizer, [""], [train["age_bucket"].iloc[0]])
+    with torch.no_grad():
+        logits = model(
+            *[
+                torch.from_numpy(a)
+                for a in (
+                    age_only.indices.astype(np.int64),
+                    age_only.indptr[:-1].astype(np.int64),
+                    age_only.data,
+                )
+            ]
+        )[0]
+    assert not logits.any()
