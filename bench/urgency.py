@@ -14,9 +14,9 @@ haodf requests, invariance to invisible characters, and the latency the decision
                                      retired_holdout_r20|retired_holdout_r20b|
                                      retired_holdout_r21|retired_holdout_r21b|
                                      retired_holdout_r22|retired_holdout_r22b|
-                                     retired_holdout_r23|retired_holdout_r23b|holdout|
-                                     holdout_r24|holdout_r24b|holdout_r25|
-                                     holdout_r25b|all]
+                                     retired_holdout_r23|retired_holdout_r23b|
+                                     retired_holdout_r24|retired_holdout_r24b|holdout|
+                                     holdout_r25|holdout_r25b|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -48,11 +48,11 @@ twentieth), ``retired_holdout_r21.jsonl`` and ``retired_holdout_r21b.jsonl`` (th
 untouched pairs, retired to tuning in the twenty-first), ``retired_holdout_r22.jsonl`` and
 ``retired_holdout_r22b.jsonl`` (the round-21 untouched pairs, retired to tuning in the
 twenty-second), ``retired_holdout_r23.jsonl`` and ``retired_holdout_r23b.jsonl`` (the round-22
-untouched pairs, retired to tuning in the twenty-third), ``holdout.jsonl`` (the round-13 untouched
-split: two fresh writers', blind to the rules, never used for tuning), ``holdout_r24.jsonl`` and
-``holdout_r24b.jsonl`` (written during round 22, the round-23 untouched splits),
-``holdout_r25.jsonl`` and ``holdout_r25b.jsonl`` (written during round 23 for the next round; not
-yet run). Real
+untouched pairs, retired to tuning in the twenty-third), ``retired_holdout_r24.jsonl`` and
+``retired_holdout_r24b.jsonl`` (the round-23 untouched pairs, retired to tuning in the
+twenty-fourth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
+rules, never used for tuning), ``holdout_r25.jsonl`` and ``holdout_r25b.jsonl`` (written during
+round 23, the round-24 untouched splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -130,9 +130,9 @@ SPLITS = (
     "retired_holdout_r22b",
     "retired_holdout_r23",
     "retired_holdout_r23b",
+    "retired_holdout_r24",
+    "retired_holdout_r24b",
     "holdout",
-    "holdout_r24",
-    "holdout_r24b",
     "holdout_r25",
     "holdout_r25b",
 )
