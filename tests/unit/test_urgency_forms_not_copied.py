@@ -28,6 +28,15 @@ VIGNETTES = ROOT / "data" / "vignettes" / "urgency"
 CHECKED_FROM_ROUND = 17
 MIN_CJK = 9
 MIN_WORDS = 5
+# Forms older than the vignette that repeats them: a blind writer of a later round wrote the same
+# stock phrase, so the form was not copied from it. Each entry names the form and why it stays.
+OLDER_THAN_THE_VIGNETTE = {
+    ("concepts_99_round17.json", "seizure_not_recovering", "without waking up in between"): (
+        "round 17's form, the textbook wording of status epilepticus; the Nanchang writer of "
+        "holdout_r24 (round 22, blind to the repository) wrote it too, and that file became "
+        "tuning data in round 24"
+    ),
+}
 
 
 def _round(path: Path) -> int:
@@ -76,7 +85,17 @@ def test_no_long_form_of_a_round_file_copies_a_tuning_vignette() -> None:
     copied = [
         f"{name} {concept}: {form!r}"
         for name, concept, form in _checked_forms()
-        if _is_long(form) and any(form in text for text in texts)
+        if _is_long(form)
+        and (name, concept, form) not in OLDER_THAN_THE_VIGNETTE
+        and any(form in text for text in texts)
     ]
     if copied:
         pytest.fail("forms copied from tuning vignettes (make them generic):\n" + "\n".join(copied))
+
+
+def test_every_older_form_exception_is_still_a_long_form_of_the_table() -> None:
+    """An exception outlives its form only as dead text: each must name a long form that the
+    table still has."""
+    forms = set(_checked_forms())
+    for key, why in OLDER_THAN_THE_VIGNETTE.items():
+        assert key in forms and _is_long(key[2]) and why, key
