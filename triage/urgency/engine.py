@@ -26,7 +26,7 @@ import math
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -647,6 +647,11 @@ class _Compiled:
     care_framing: re.Pattern[str] | None = None
     # present-time words that, after a care phrase, tell a finding of today; None when absent
     care_framing_ends: re.Pattern[str] | None = None
+    # a third party ("同事"), the writer's turn to themself ("我也") and the present-time words
+    # that keep the third party's event current; None when the table has none
+    bystander_subjects: re.Pattern[str] | None = None
+    bystander_pivots: re.Pattern[str] | None = None
+    bystander_ends: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -665,6 +670,12 @@ class _Timeline:
         present_at: positions of present-time words ("现在", "right now"), sorted.
         care_framed: the complaint says the patient is in care now ("正在住院") and tells no new
             onset after that, so a mention in a sentence with no acute marker is in care.
+        bystander: where a third party is named, (start, end), sorted; empty unless the
+            complaint also has a turn to the writer (``pivots``).
+        pivots: positions of the writer's turns to themself ("我也", "I'm 30").
+        bystander_ends: positions of the present-time words that keep a third party's event
+            current ("现在", "still").
+        first_person: positions of first-person words ("我", "I", "me", "my").
     """
 
     durations: list[Value]
@@ -676,6 +687,10 @@ class _Timeline:
     anchored: list[int] = field(default_factory=list)
     present_at: list[int] = field(default_factory=list)
     care_framed: bool = False
+    bystander: list[tuple[int, int]] = field(default_factory=list)
+    pivots: list[int] = field(default_factory=list)
+    bystander_ends: list[int] = field(default_factory=list)
+    first_person: list[int] = field(default_factory=list)
 
 
 def _care_framed(normalised: str, compiled: _Compiled, acute_at: list[int]) -> bool:
@@ -792,6 +807,9 @@ class UrgencyEngine:
             anchors=_alternation([t.strip() for t in contexts.anchors]),
             care_framing=_alternation([t.strip() for t in contexts.in_care_framing]),
             care_framing_ends=_alternation(contexts.in_care_framing_ends),
+            bystander_subjects=_alternation([t.strip() for t in contexts.bystander_subjects]),
+            bystander_pivots=_alternation([t.strip() for t in contexts.bystander_pivots]),
+            bystander_ends=_alternation([t.strip() for t in contexts.bystander_ends]),
         )
         return self._compiled
 
@@ -812,6 +830,8 @@ class UrgencyEngine:
             return []
         times = self._timeline(normalised, scan, values, occupied)
         found = [self._mention(normalised, scan, times, *span) for span in spans]
+        if times.pivots:
+            found = _bystanders(normalised, found, scan, times)
         found.sort(key=lambda m: (m.start, m.end, m.concept))
         return found
 
@@ -830,6 +850,7 @@ class UrgencyEngine:
         acute_at.sort()
         framed = compiled.framing is not None and compiled.framing.search(normalised) is not None
         return _Timeline(
+            **_bystander_times(normalised, compiled),
             care_framed=_care_framed(normalised, compiled, acute_at),
             durations=durations,
             # Durations standing in a clause of their own ("胸闷，气短，四五年了") may apply
@@ -1336,6 +1357,93 @@ def _short_unfinished(text: str, durations: Sequence[Value], ended: Sequence[str
 
 def _in_range(value: float, low: float | None, high: float | None) -> bool:
     return (low is None or value >= low) and (high is None or value <= high)
+
+
+# a third party who is not the subject: with or by the writer ("跟朋友吃了", "被邻居家狗咬了",
+# "me and friends drank"), or an owner or giver ("邻居家的狗", "朋友给的药")
+_BYSTANDER_NOT_SUBJECT = re.compile(r"(?:[被跟和给帮替与同]|(?<![a-z])(?:and|with|by|from) )$")
+_BYSTANDER_NOT_SUBJECT_AFTER = re.compile(r"[家的给送带拿]")
+# a first-person word: "我", or English "I", "me", "my" ("I'm", "I've" too)
+_FIRST_PERSON = re.compile(r"我|(?<![a-z'])(?:i|me|my)(?![a-z])")
+
+
+def _bystander_times(normalised: str, compiled: _Compiled) -> dict[str, Any]:
+    """The third parties, the writer's turns and the present-time words (``_Timeline``); all
+    empty unless the complaint names a third party and turns to the writer."""
+    subjects, pivots = compiled.bystander_subjects, compiled.bystander_pivots
+    if subjects is None or pivots is None:
+        return {}
+    found = [
+        m.span()
+        for m in subjects.finditer(normalised)
+        if not _BYSTANDER_NOT_SUBJECT.search(normalised, max(0, m.start() - 5), m.start())
+        and not _BYSTANDER_NOT_SUBJECT_AFTER.match(normalised, m.end())
+    ]
+    turns = [m.start() for m in pivots.finditer(normalised)] if found else []
+    if not turns:
+        return {}
+    ends = compiled.bystander_ends
+    return {
+        "bystander": found,
+        "pivots": turns,
+        "bystander_ends": [m.start() for m in ends.finditer(normalised)] if ends else [],
+        "first_person": [m.start() for m in _FIRST_PERSON.finditer(normalised)],
+    }
+
+
+def _bystander(
+    scan: _Scan, times: _Timeline, start: int, end: int, sentence: tuple[int, int]
+) -> bool:
+    """Whether the mention is a third party's event ("朋友", "my colleague" before it in its
+    sentence, no first-person word between), told before the writer turns to themself (a
+    pivot after the mention: "我也", "I'm 30"), with no present-time word from the third party
+    up to the clause where the writer first speaks of themself ("现在", "still": their event
+    is current, and the writer is asking for them)."""
+    named = [(s, e) for s, e in times.bystander if sentence[0] <= s and e <= start]
+    if not named or not any(at >= end for at in times.pivots):
+        return False
+    subject, subject_end = named[-1]
+    if _any_between(times.first_person, subject_end, start):
+        return False
+    turn = min(at for at in (*times.first_person, *times.pivots) if at >= end)
+    stop = max(end, scan.clause(turn, turn + 1)[0])
+    return not _any_between(times.bystander_ends, subject, stop)
+
+
+# a third party's event dated in the past ("上周", "前两天", "last week", "died"): over before
+# the writer speaks of themself
+_BYSTANDER_PAST = re.compile(
+    r"昨天|前天|昨晚|前晚|那天|那晚|那次|上周|上礼拜|上个?星期|上个?月|去年|前年|前[两几一三]天|前些天|前阵子|"
+    r"前段时间|[\d一二两三四五六七八九十几]+"
+    r"(?:天|周|个?星期|个?月|年)前|去世|走了|过世|(?<![a-z])(?:yesterday|last (?:week|month|year|"
+    r"night|summer|winter)|ago|died|passed away)(?![a-z])"
+)
+
+
+def _bystanders(
+    normalised: str, found: list[Mention], scan: _Scan, times: _Timeline
+) -> list[Mention]:
+    """Report as ``family`` the third party's mentions (``_bystander``), but only when their
+    event is dated in the past in its sentence ("同事昨天晕倒了", "my friend died of") or the
+    clause of the writer's turn names a finding of the writer's own ("我也经常头晕"). Otherwise
+    the writer is a bystander asking for help ("邻居摔倒了，叫不醒，我自己不会处理", "my colleague
+    has crushing chest pain, I'm with him now", "我也吓坏了，要不要叫120"): their event is the
+    complaint (round 22's review)."""
+    third = [
+        m.contexts.isdisjoint({"family"})
+        and _bystander(scan, times, m.start, m.end, scan.sentence(m.start, m.end))
+        for m in found
+    ]
+    own = [m.start for m, theirs in zip(found, third, strict=True) if not theirs]
+    out = []
+    for mention, theirs in zip(found, third, strict=True):
+        turn = min((at for at in times.pivots if at >= mention.end), default=None)
+        if theirs and turn is not None:
+            past = _BYSTANDER_PAST.search(normalised, *scan.sentence(mention.start, mention.end))
+            if past or _any_between(own, turn, scan.clause(turn, turn + 1)[1]):
+                mention = replace(mention, contexts=mention.contexts | {"family"})
+        out.append(mention)
+    return out
 
 
 def _any_between(positions: Sequence[int], lo: int, hi: int) -> bool:

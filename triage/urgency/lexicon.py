@@ -221,6 +221,16 @@ class Contexts(_Strict):
             ("两岁的时候", "前年", "when i was"): like an old date ("三年前"), each dates the rest
             of its sentence as history until a new-onset marker or a historical terminator
             ("现在", "这次"). Absent in tables written before round 10 (no effect).
+        bystander_subjects: people other than the patient and the household ("朋友", "同事",
+            "邻居", "my friend", "colleague"): a mention after one in its sentence, with no
+            first-person word between, is that person's event...
+        bystander_pivots: ...when the complaint then turns to the writer ("我也", "我自己",
+            "I'm 30", "in me"), which a look-alike about someone else's event does ("同事昨天
+            晕倒了，说是低血糖。我也经常..."), and no ``bystander_ends`` word ("现在", "刚才",
+            "now", "still") stands between the person and the writer's turn: the event is then
+            reported as ``family``, even with an acute marker (the other person's onset was
+            sudden too). Absent in tables written before round 22 (no effect).
+        bystander_ends: present-time words that keep a third party's event current.
         clause_delimiters: characters that end a clause.
         sentence_delimiters: characters that end a sentence.
     """
@@ -238,6 +248,9 @@ class Contexts(_Strict):
     framing_yields: list[Term] = []
     episode_end: list[Term] = []
     anchors: list[CueTerm] = []
+    bystander_subjects: list[CueTerm] = []
+    bystander_pivots: list[CueTerm] = []
+    bystander_ends: list[CueTerm] = []
     clause_delimiters: str = Field(min_length=1)
     sentence_delimiters: str = Field(min_length=1)
 
