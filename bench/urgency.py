@@ -16,7 +16,8 @@ haodf requests, invariance to invisible characters, and the latency the decision
                                      retired_holdout_r22|retired_holdout_r22b|
                                      retired_holdout_r23|retired_holdout_r23b|
                                      retired_holdout_r24|retired_holdout_r24b|holdout|
-                                     holdout_r25|holdout_r25b|all]
+                                     holdout_r25|holdout_r25b|holdout_r26|
+                                     holdout_r26b|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -52,7 +53,8 @@ untouched pairs, retired to tuning in the twenty-third), ``retired_holdout_r24.j
 ``retired_holdout_r24b.jsonl`` (the round-23 untouched pairs, retired to tuning in the
 twenty-fourth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
 rules, never used for tuning), ``holdout_r25.jsonl`` and ``holdout_r25b.jsonl`` (written during
-round 23, the round-24 untouched splits). Real
+round 23, the round-24 untouched splits), ``holdout_r26.jsonl`` and ``holdout_r26b.jsonl``
+(written during round 24 for the next round; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -135,6 +137,8 @@ SPLITS = (
     "holdout",
     "holdout_r25",
     "holdout_r25b",
+    "holdout_r26",
+    "holdout_r26b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

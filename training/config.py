@@ -224,13 +224,16 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the two pairs written during round 23
-# for round 24 (bench/urgency.py, splits holdout_r25 and holdout_r25b). A test holds this tuple
-# equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# every untouched urgency split: the round-13 holdout, the two pairs written during round 23
+# for round 24 (bench/urgency.py, splits holdout_r25 and holdout_r25b) and the two written during
+# round 24 for the next round (holdout_r26, holdout_r26b). A test holds this tuple equal to the
+# holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r25.jsonl",
     "holdout_r25b.jsonl",
+    "holdout_r26.jsonl",
+    "holdout_r26b.jsonl",
 )
 
 
