@@ -538,6 +538,32 @@ def fit_mlp(
     )
 
 
+def _fit_sentence_networks(
+    model_config: UsemMlpConfig,
+    config: TriageConfig,
+    data: TriageData,
+    featurizer: TfidfFeaturizer,
+    embed: Callable[[list[str]], np.ndarray],
+) -> tuple[TfidfMlp, int, int | None]:
+    """The sentence network, merged with its n-gram network when `ngram_member` is set; returns
+    the model and each network's pseudo-labelled row count (None without an n-gram network).
+
+    The n-gram network is fitted on the n-grams alone (no embedding, no age, no biases) and the
+    two networks' logits are averaged in one graph (`merge_members`). On haodf validation the
+    pair beat the better of its two networks by 0.6-1.5 points in each of five seed pairings,
+    while a second sentence network (another seed or n-gram dropout) added nothing: the
+    n-gram-only network errs differently. An empty bag gives it zero logits, so on the
+    embedding-only route (English) it leaves the ranking alone and the route's own temperature
+    absorbs the halving."""
+    model, pseudo_rows = _fit_self_trained(model_config, config, data, featurizer, embed=embed)
+    if not model_config.ngram_member:
+        return model, pseudo_rows, None
+    ngram_member, ngram_member_rows = _fit_self_trained(
+        model_config, config, data, featurizer, embed=embed, ngrams_only=True
+    )
+    return merge_members([model, ngram_member]), pseudo_rows, ngram_member_rows
+
+
 def fit_usem_mlp(
     model_config: UsemMlpConfig,
     config: TriageConfig,
@@ -554,28 +580,16 @@ def fit_usem_mlp(
     English complaints (`english_calibration_paths`: our dev split and the retired first
     holdout) or, without them, on the validation split with the n-grams dropped.
 
-    `ngram_member` adds a second network fitted on the n-grams alone (no embedding, no age, no
-    biases) and averages the two networks' logits in one graph (`merge_members`). On haodf
-    validation the pair beat the better of its two networks by 0.6-1.5 points in each of five
-    seed pairings, while a second sentence network (another seed or n-gram dropout) added
-    nothing: the n-gram-only network errs differently. An empty bag gives it zero logits, so on the
-    embedding-only route (English) it leaves the ranking alone and the route's own temperature
-    absorbs the halving.
+    With `ngram_member` a second, n-gram-only network joins it (`_fit_sentence_networks`).
     """
     sentences = MemoSentenceEncoder(
         SentenceEncoder.pinned(threads=torch.get_num_threads()).load(),
         Path(config.output_dir) / "cache",
     )
     started = time.perf_counter()
-    model, pseudo_rows = _fit_self_trained(
-        model_config, config, data, featurizer, embed=sentences.encode
+    model, pseudo_rows, ngram_member_rows = _fit_sentence_networks(
+        model_config, config, data, featurizer, sentences.encode
     )
-    ngram_member_rows = None
-    if model_config.ngram_member:
-        ngram_member, ngram_member_rows = _fit_self_trained(
-            model_config, config, data, featurizer, embed=sentences.encode, ngrams_only=True
-        )
-        model = merge_members([model, ngram_member])
     seconds = time.perf_counter() - started
     encoder = TfidfSentenceEncoder(featurizer, sentences, model_config.min_cjk_share)
 
