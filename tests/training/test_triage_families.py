@@ -470,9 +470,8 @@ def test_ngram_member_fits_without_age_or_biases(demo: tuple[TriageConfig, Triag
     """The sentence family's n-gram member never reads the age or the embedding and has no
     biases, so a text the embedding-only route scores gets zero logits from it."""
     import numpy as np
-    import torch
 
-    from training.triage.families import _fit_self_trained
+    from training.triage.families import _fit_self_trained, _mlp_logits
     from training.triage.tfidf import fit_featurizer, to_csr
 
     config, data = demo
@@ -490,15 +489,5 @@ def test_ngram_member_fits_without_age_or_biases(demo: tuple[TriageConfig, Triag
     assert not model.bag.weight[featurizer.age_offset_ :].any()
     assert model.bag.weight[: featurizer.age_offset_].abs().sum() > 0
     age_only = to_csr(featurizer, [""], [train["age_bucket"].iloc[0]])
-    with torch.no_grad():
-        logits = model(
-            *[
-                torch.from_numpy(a)
-                for a in (
-                    age_only.indices.astype(np.int64),
-                    age_only.indptr[:-1].astype(np.int64),
-                    age_only.data,
-                )
-            ]
-        )[0]
+    logits = _mlp_logits(model, age_only)
     assert not logits.any()

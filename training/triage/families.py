@@ -425,7 +425,9 @@ def _fit_self_trained(
 
     `ngrams_only` fits the sentence family's n-gram member: n-grams alone (no embedding, no
     age, no n-gram dropout) and no biases, so that a text without n-grams gets zero logits."""
-    inputs = _labelled_inputs(model_config, data, featurizer, None if ngrams_only else embed)
+    if ngrams_only:
+        embed = None
+    inputs = _labelled_inputs(model_config, data, featurizer, embed)
     if ngrams_only:
         inputs.x = _without_age(inputs.x, featurizer.age_offset_)
         inputs.ngram_dropout, inputs.ngrams_only = 0.0, True
@@ -484,7 +486,7 @@ def _add_pseudo_labels(
     x_unlabeled = to_csr(featurizer, unlabeled_texts, list(data.unlabeled["age_bucket"]))
     if inputs.ngrams_only:
         x_unlabeled = _without_age(x_unlabeled, inputs.age_offset)
-    dense_unlabeled = None if inputs.dense is None or embed is None else embed(unlabeled_texts)
+    dense_unlabeled = None if embed is None else embed(unlabeled_texts)
     probabilities = _probabilities(_mlp_logits(teacher, x_unlabeled, dense_unlabeled))
     keep = probabilities.max(axis=1) >= threshold
     pseudo_rows = int(keep.sum())
