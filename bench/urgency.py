@@ -15,9 +15,9 @@ haodf requests, invariance to invisible characters, and the latency the decision
                                      retired_holdout_r21|retired_holdout_r21b|
                                      retired_holdout_r22|retired_holdout_r22b|
                                      retired_holdout_r23|retired_holdout_r23b|
-                                     retired_holdout_r24|retired_holdout_r24b|holdout|
-                                     holdout_r25|holdout_r25b|holdout_r26|
-                                     holdout_r26b|all]
+                                     retired_holdout_r24|retired_holdout_r24b|
+                                     retired_holdout_r25|retired_holdout_r25b|holdout|
+                                     holdout_r26|holdout_r26b|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -51,10 +51,10 @@ untouched pairs, retired to tuning in the twenty-first), ``retired_holdout_r22.j
 twenty-second), ``retired_holdout_r23.jsonl`` and ``retired_holdout_r23b.jsonl`` (the round-22
 untouched pairs, retired to tuning in the twenty-third), ``retired_holdout_r24.jsonl`` and
 ``retired_holdout_r24b.jsonl`` (the round-23 untouched pairs, retired to tuning in the
-twenty-fourth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
-rules, never used for tuning), ``holdout_r25.jsonl`` and ``holdout_r25b.jsonl`` (written during
-round 23, the round-24 untouched splits), ``holdout_r26.jsonl`` and ``holdout_r26b.jsonl``
-(written during round 24 for the next round; not yet run). Real
+twenty-fourth), ``retired_holdout_r25.jsonl`` and ``retired_holdout_r25b.jsonl`` (the round-24
+untouched pairs, retired to tuning in the twenty-fifth), ``holdout.jsonl`` (the round-13 untouched
+split: two fresh writers', blind to the rules, never used for tuning), ``holdout_r26.jsonl`` and
+``holdout_r26b.jsonl`` (written during round 24, the round-25 untouched splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -134,9 +134,9 @@ SPLITS = (
     "retired_holdout_r23b",
     "retired_holdout_r24",
     "retired_holdout_r24b",
+    "retired_holdout_r25",
+    "retired_holdout_r25b",
     "holdout",
-    "holdout_r25",
-    "holdout_r25b",
     "holdout_r26",
     "holdout_r26b",
 )
