@@ -16,9 +16,9 @@ haodf requests, invariance to invisible characters, and the latency the decision
                                      retired_holdout_r22|retired_holdout_r22b|
                                      retired_holdout_r23|retired_holdout_r23b|
                                      retired_holdout_r24|retired_holdout_r24b|
-                                     retired_holdout_r25|retired_holdout_r25b|holdout|
-                                     holdout_r26|holdout_r26b|holdout_r27|
-                                     holdout_r27b|all]
+                                     retired_holdout_r25|retired_holdout_r25b|
+                                     retired_holdout_r26|retired_holdout_r26b|holdout|
+                                     holdout_r27|holdout_r27b|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -53,11 +53,11 @@ twenty-second), ``retired_holdout_r23.jsonl`` and ``retired_holdout_r23b.jsonl``
 untouched pairs, retired to tuning in the twenty-third), ``retired_holdout_r24.jsonl`` and
 ``retired_holdout_r24b.jsonl`` (the round-23 untouched pairs, retired to tuning in the
 twenty-fourth), ``retired_holdout_r25.jsonl`` and ``retired_holdout_r25b.jsonl`` (the round-24
-untouched pairs, retired to tuning in the twenty-fifth), ``holdout.jsonl`` (the round-13 untouched
-split: two fresh writers', blind to the rules, never used for tuning), ``holdout_r26.jsonl`` and
-``holdout_r26b.jsonl`` (written during round 24, the round-25 untouched splits),
-``holdout_r27.jsonl`` and ``holdout_r27b.jsonl`` (written during round 25 for the next round; not
-yet run). Real
+untouched pairs, retired to tuning in the twenty-fifth), ``retired_holdout_r26.jsonl`` and
+``retired_holdout_r26b.jsonl`` (the round-25 untouched pairs, retired to tuning in the
+twenty-sixth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
+rules, never used for tuning), ``holdout_r27.jsonl`` and ``holdout_r27b.jsonl`` (written during
+round 25, the round-26 untouched splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -139,9 +139,9 @@ SPLITS = (
     "retired_holdout_r24b",
     "retired_holdout_r25",
     "retired_holdout_r25b",
+    "retired_holdout_r26",
+    "retired_holdout_r26b",
     "holdout",
-    "holdout_r26",
-    "holdout_r26b",
     "holdout_r27",
     "holdout_r27b",
 )
