@@ -18,7 +18,8 @@ haodf requests, invariance to invisible characters, and the latency the decision
                                      retired_holdout_r24|retired_holdout_r24b|
                                      retired_holdout_r25|retired_holdout_r25b|
                                      retired_holdout_r26|retired_holdout_r26b|holdout|
-                                     holdout_r27|holdout_r27b|all]
+                                     holdout_r27|holdout_r27b|holdout_r28|
+                                     holdout_r28b|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
@@ -57,7 +58,8 @@ untouched pairs, retired to tuning in the twenty-fifth), ``retired_holdout_r26.j
 ``retired_holdout_r26b.jsonl`` (the round-25 untouched pairs, retired to tuning in the
 twenty-sixth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
 rules, never used for tuning), ``holdout_r27.jsonl`` and ``holdout_r27b.jsonl`` (written during
-round 25, the round-26 untouched splits). Real
+round 25, the round-26 untouched splits), ``holdout_r28.jsonl`` and ``holdout_r28b.jsonl``
+(written at the start of round 26 for the next round; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -144,6 +146,8 @@ SPLITS = (
     "holdout",
     "holdout_r27",
     "holdout_r27b",
+    "holdout_r28",
+    "holdout_r28b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

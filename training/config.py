@@ -224,13 +224,16 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the two pairs written during round 25
-# for round 26 (bench/urgency.py, splits holdout_r27 and holdout_r27b). A test holds this tuple
-# equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# every untouched urgency split: the round-13 holdout, the two pairs written during round 25
+# for round 26 (bench/urgency.py, splits holdout_r27 and holdout_r27b) and the two written at the
+# start of round 26 for the next round (holdout_r28, holdout_r28b). A test holds this tuple equal
+# to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r27.jsonl",
     "holdout_r27b.jsonl",
+    "holdout_r28.jsonl",
+    "holdout_r28b.jsonl",
 )
 
 
