@@ -1400,12 +1400,14 @@ def _bystander(
     up to the clause where the writer first speaks of themself ("现在", "still": their event
     is current, and the writer is asking for them)."""
     named = [(s, e) for s, e in times.bystander if sentence[0] <= s and e <= start]
-    if not named or not any(at >= end for at in times.pivots):
+    pivot = _next_at(times.pivots, end)
+    if not named or pivot is None:
         return False
     subject, subject_end = named[-1]
     if _any_between(times.first_person, subject_end, start):
         return False
-    turn = min(at for at in (*times.first_person, *times.pivots) if at >= end)
+    spoken = _next_at(times.first_person, end)
+    turn = pivot if spoken is None else min(spoken, pivot)
     stop = max(end, scan.clause(turn, turn + 1)[0])
     return not _any_between(times.bystander_ends, subject, stop)
 
@@ -1437,7 +1439,7 @@ def _bystanders(
     own = [m.start for m, theirs in zip(found, third, strict=True) if not theirs]
     out = []
     for mention, theirs in zip(found, third, strict=True):
-        turn = min((at for at in times.pivots if at >= mention.end), default=None)
+        turn = _next_at(times.pivots, mention.end)
         if theirs and turn is not None:
             past = _BYSTANDER_PAST.search(normalised, *scan.sentence(mention.start, mention.end))
             if past or _any_between(own, turn, scan.clause(turn, turn + 1)[1]):
@@ -1449,6 +1451,12 @@ def _bystanders(
 def _any_between(positions: Sequence[int], lo: int, hi: int) -> bool:
     index = bisect_left(positions, lo)
     return index < len(positions) and positions[index] < hi
+
+
+def _next_at(positions: Sequence[int], at: int) -> int | None:
+    """The first of the sorted positions at or after ``at`` (None when there is none)."""
+    index = bisect_left(positions, at)
+    return positions[index] if index < len(positions) else None
 
 
 def _reason(rule: Rule, mention: Mention, text: str, normalised: NormalisedText) -> Reason:
