@@ -1,28 +1,13 @@
 """Urgency benchmark: emergency recall on written vignettes, false alarms on look-alikes and on real
 haodf requests, invariance to invisible characters, and the latency the decision adds.
 
-    python bench/urgency.py [--split tune|dev|retired_test|retired_holdout|retired_holdout_r4|
-                                     retired_holdout_r5|retired_holdout_r6|
-                                     retired_holdout_r7|retired_holdout_r8|
-                                     retired_holdout_r9|retired_holdout_r10|
-                                     retired_holdout_r11|retired_holdout_r12|
-                                     retired_holdout_r14|retired_holdout_r15|
-                                     retired_holdout_r16|retired_holdout_r16b|
-                                     retired_holdout_r17|retired_holdout_r17b|
-                                     retired_holdout_r18|retired_holdout_r18b|
-                                     retired_holdout_r19|retired_holdout_r19b|
-                                     retired_holdout_r20|retired_holdout_r20b|
-                                     retired_holdout_r21|retired_holdout_r21b|
-                                     retired_holdout_r22|retired_holdout_r22b|
-                                     retired_holdout_r23|retired_holdout_r23b|
-                                     retired_holdout_r24|retired_holdout_r24b|
-                                     retired_holdout_r25|retired_holdout_r25b|
-                                     retired_holdout_r26|retired_holdout_r26b|holdout|
-                                     holdout_r27|holdout_r27b|holdout_r28|
-                                     holdout_r28b|all]
+    python bench/urgency.py [--split SPLIT|all]
                             [--bundle models/triage/current] [--rules bundle|packaged]
                             [--data-dir ../shared/data] [--show-misses] [--show-fires N]
                             [--out FILE]
+
+SPLIT is a vignette file's name without ``.jsonl``, one of ``SPLITS`` below (``--help`` lists
+them; a test checks that every vignette file but the training-only ones is among them).
 
 Vignettes: ``data/vignettes/urgency/tune.jsonl`` (rules were tuned on it), ``dev.jsonl`` (a second
 writer's messier wording, written after the first tuning round; used for the second round and for
