@@ -41,10 +41,11 @@ untouched pairs, retired to tuning in the twenty-third), ``retired_holdout_r24.j
 twenty-fourth), ``retired_holdout_r25.jsonl`` and ``retired_holdout_r25b.jsonl`` (the round-24
 untouched pairs, retired to tuning in the twenty-fifth), ``retired_holdout_r26.jsonl`` and
 ``retired_holdout_r26b.jsonl`` (the round-25 untouched pairs, retired to tuning in the
-twenty-sixth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
-rules, never used for tuning), ``holdout_r27.jsonl`` and ``holdout_r27b.jsonl`` (written during
-round 25, the round-26 untouched splits), ``holdout_r28.jsonl`` and ``holdout_r28b.jsonl``
-(written at the start of round 26 for the next round; not yet run). Real
+twenty-sixth), ``retired_holdout_r27.jsonl`` and ``retired_holdout_r27b.jsonl`` (the round-26
+untouched pairs, retired to tuning in the twenty-seventh), ``holdout.jsonl`` (the round-13
+untouched split: two fresh writers', blind to the rules, never used for tuning),
+``holdout_r28.jsonl`` and ``holdout_r28b.jsonl`` (written at the start of round 26, the round-27
+untouched splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -128,9 +129,9 @@ SPLITS = (
     "retired_holdout_r25b",
     "retired_holdout_r26",
     "retired_holdout_r26b",
+    "retired_holdout_r27",
+    "retired_holdout_r27b",
     "holdout",
-    "holdout_r27",
-    "holdout_r27b",
     "holdout_r28",
     "holdout_r28b",
 )

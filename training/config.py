@@ -224,14 +224,11 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout, the two pairs written during round 25
-# for round 26 (bench/urgency.py, splits holdout_r27 and holdout_r27b) and the two written at the
-# start of round 26 for the next round (holdout_r28, holdout_r28b). A test holds this tuple equal
-# to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# every untouched urgency split: the round-13 holdout and the two pairs written at the start of
+# round 26 for round 27 (bench/urgency.py, splits holdout_r28 and holdout_r28b). A test holds this
+# tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
-    "holdout_r27.jsonl",
-    "holdout_r27b.jsonl",
     "holdout_r28.jsonl",
     "holdout_r28b.jsonl",
 )
@@ -297,8 +294,8 @@ class UrgencyBackstopConfig(Strict):
             # 22's rules with the r22 pair in the gold were judged on holdout_r23 / r23b and
             # rejected (E 21 -> 22 over three seeds), round 23's rules with both pairs on
             # holdout_r24 / r24b and rejected (E 63 -> 65, A 27 -> 29); README, rounds 22 and 23.
-            # retired_holdout_r24 / r24b (round 24 on), r25 / r25b (round 25 on) and r26 / r26b
-            # (round 26 on) likewise: rounds 24 and 25 changed no gold
+            # retired_holdout_r24 / r24b (round 24 on), r25 / r25b (round 25 on), r26 / r26b
+            # (round 26 on) and r27 / r27b (round 27 on) likewise: rounds 24 to 26 changed no gold
             "data/vignettes/urgency/train.jsonl",
             # train_lookalikes_r8.jsonl (480 written look-alikes) is not in the default: with
             # retired_holdout_r7 left out it cut look-alike false alarms 11.5% -> 7.6% but lost
