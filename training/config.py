@@ -224,13 +224,16 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the two pairs written at the start of
-# round 26 for round 27 (bench/urgency.py, splits holdout_r28 and holdout_r28b). A test holds this
-# tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# every untouched urgency split: the round-13 holdout, the pair written at the start of round 26
+# for round 27 (bench/urgency.py, splits holdout_r28 and holdout_r28b) and the pair written at
+# the start of round 27 for the next round (holdout_r29, holdout_r29b). A test holds this tuple
+# equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r28.jsonl",
     "holdout_r28b.jsonl",
+    "holdout_r29.jsonl",
+    "holdout_r29b.jsonl",
 )
 
 
