@@ -1449,8 +1449,9 @@ def _bystanders(
 
 
 def _any_between(positions: Sequence[int], lo: int, hi: int) -> bool:
-    index = bisect_left(positions, lo)
-    return index < len(positions) and positions[index] < hi
+    """Whether any of the sorted positions lies in [lo, hi)."""
+    first = _next_at(positions, lo)
+    return first is not None and first < hi
 
 
 def _next_at(positions: Sequence[int], at: int) -> int | None:
