@@ -44,10 +44,10 @@ untouched pairs, retired to tuning in the twenty-fifth), ``retired_holdout_r26.j
 twenty-sixth), ``retired_holdout_r27.jsonl`` and ``retired_holdout_r27b.jsonl`` (the round-26
 untouched pairs, retired to tuning in the twenty-seventh), ``retired_holdout_r28.jsonl`` and
 ``retired_holdout_r28b.jsonl`` (the round-27 untouched pairs, retired to tuning in the
-twenty-eighth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
-rules, never used for tuning), ``holdout_r29.jsonl`` and ``holdout_r29b.jsonl`` (written at the
-start of round 27, the round-28 untouched splits), ``holdout_r30.jsonl`` and
-``holdout_r30b.jsonl`` (written at the start of round 28 for the next round; not yet run). Real
+twenty-eighth), ``retired_holdout_r29.jsonl`` and ``retired_holdout_r29b.jsonl`` (the round-28
+untouched pairs, retired to tuning in the twenty-ninth), ``holdout.jsonl`` (the round-13 untouched
+split: two fresh writers', blind to the rules, never used for tuning), ``holdout_r30.jsonl`` and
+``holdout_r30b.jsonl`` (written at the start of round 28, the round-29 untouched splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -135,9 +135,9 @@ SPLITS = (
     "retired_holdout_r27b",
     "retired_holdout_r28",
     "retired_holdout_r28b",
+    "retired_holdout_r29",
+    "retired_holdout_r29b",
     "holdout",
-    "holdout_r29",
-    "holdout_r29b",
     "holdout_r30",
     "holdout_r30b",
 )

@@ -224,14 +224,11 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout, the pair written at the start of round 27
-# for round 28 (bench/urgency.py, splits holdout_r29 and holdout_r29b) and the pair written at
-# the start of round 28 for the next round (holdout_r30, holdout_r30b). A test holds this tuple
-# equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# every untouched urgency split: the round-13 holdout and the pair written at the start of round
+# 28 for round 29 (bench/urgency.py, splits holdout_r30 and holdout_r30b). A test holds this
+# tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
-    "holdout_r29.jsonl",
-    "holdout_r29b.jsonl",
     "holdout_r30.jsonl",
     "holdout_r30b.jsonl",
 )
@@ -298,8 +295,8 @@ class UrgencyBackstopConfig(Strict):
             # rejected (E 21 -> 22 over three seeds), round 23's rules with both pairs on
             # holdout_r24 / r24b and rejected (E 63 -> 65, A 27 -> 29); README, rounds 22 and 23.
             # retired_holdout_r24 / r24b (round 24 on), r25 / r25b (round 25 on), r26 / r26b
-            # (round 26 on), r27 / r27b (round 27 on) and r28 / r28b (round 28 on) likewise:
-            # rounds 24 to 27 changed no gold
+            # (round 26 on), r27 / r27b (round 27 on), r28 / r28b (round 28 on) and r29 / r29b
+            # (round 29 on) likewise: rounds 24 to 28 changed no gold
             "data/vignettes/urgency/train.jsonl",
             # train_lookalikes_r8.jsonl (480 written look-alikes) is not in the default: with
             # retired_holdout_r7 left out it cut look-alike false alarms 11.5% -> 7.6% but lost
