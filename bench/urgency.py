@@ -47,7 +47,9 @@ untouched pairs, retired to tuning in the twenty-seventh), ``retired_holdout_r28
 twenty-eighth), ``retired_holdout_r29.jsonl`` and ``retired_holdout_r29b.jsonl`` (the round-28
 untouched pairs, retired to tuning in the twenty-ninth), ``holdout.jsonl`` (the round-13 untouched
 split: two fresh writers', blind to the rules, never used for tuning), ``holdout_r30.jsonl`` and
-``holdout_r30b.jsonl`` (written at the start of round 28, the round-29 untouched splits). Real
+``holdout_r30b.jsonl`` (written at the start of round 28, the round-29 untouched splits),
+``holdout_r31.jsonl`` and ``holdout_r31b.jsonl`` (written at the start of round 29 for the next
+round; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -140,6 +142,8 @@ SPLITS = (
     "holdout",
     "holdout_r30",
     "holdout_r30b",
+    "holdout_r31",
+    "holdout_r31b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 
