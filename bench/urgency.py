@@ -45,11 +45,11 @@ twenty-sixth), ``retired_holdout_r27.jsonl`` and ``retired_holdout_r27b.jsonl`` 
 untouched pairs, retired to tuning in the twenty-seventh), ``retired_holdout_r28.jsonl`` and
 ``retired_holdout_r28b.jsonl`` (the round-27 untouched pairs, retired to tuning in the
 twenty-eighth), ``retired_holdout_r29.jsonl`` and ``retired_holdout_r29b.jsonl`` (the round-28
-untouched pairs, retired to tuning in the twenty-ninth), ``holdout.jsonl`` (the round-13 untouched
-split: two fresh writers', blind to the rules, never used for tuning), ``holdout_r30.jsonl`` and
-``holdout_r30b.jsonl`` (written at the start of round 28, the round-29 untouched splits),
-``holdout_r31.jsonl`` and ``holdout_r31b.jsonl`` (written at the start of round 29 for the next
-round; not yet run). Real
+untouched pairs, retired to tuning in the twenty-ninth), ``retired_holdout_r30.jsonl`` and
+``retired_holdout_r30b.jsonl`` (the round-29 untouched pairs, retired to tuning in the
+thirtieth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
+rules, never used for tuning), ``holdout_r31.jsonl`` and ``holdout_r31b.jsonl`` (written at the
+start of round 29, the round-30 untouched splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -139,9 +139,9 @@ SPLITS = (
     "retired_holdout_r28b",
     "retired_holdout_r29",
     "retired_holdout_r29b",
+    "retired_holdout_r30",
+    "retired_holdout_r30b",
     "holdout",
-    "holdout_r30",
-    "holdout_r30b",
     "holdout_r31",
     "holdout_r31b",
 )
