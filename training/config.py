@@ -312,8 +312,11 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r28b.jsonl",  # round 29 on (README)
             "data/vignettes/urgency/retired_holdout_r29.jsonl",  # round 29 on (README)
             "data/vignettes/urgency/retired_holdout_r29b.jsonl",  # round 29 on (README)
-            # retired_holdout_r30 / r30b (round 30 on) are tuning data outside the gold until a
-            # judged round adds them
+            "data/vignettes/urgency/retired_holdout_r30.jsonl",  # round 30 on (README)
+            "data/vignettes/urgency/retired_holdout_r30b.jsonl",  # round 30 on (README)
+            # written for the gold by four fresh writers (TRAIN_R30_README.md)
+            "data/vignettes/urgency/train_r30.jsonl",  # round 30 on (README)
+            "data/vignettes/urgency/train_r30b.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/train.jsonl",
             # train_lookalikes_r8.jsonl (480 written look-alikes) is not in the default: with
             # retired_holdout_r7 left out it cut look-alike false alarms 11.5% -> 7.6% but lost

@@ -151,7 +151,8 @@ def test_every_blind_file_on_disk_is_untouched_and_benched() -> None:
     on_disk = {path.name for path in URGENCY_VIGNETTES.glob("holdout*.jsonl")}
     assert on_disk == set(UNTOUCHED_VIGNETTES)
     every_file = {path.stem for path in URGENCY_VIGNETTES.glob("*.jsonl")}
-    benched_or_training_only = set(SPLITS) | {"train", "train_lookalikes_r8"}
+    training_only = {"train", "train_lookalikes_r8", "train_r30", "train_r30b"}
+    benched_or_training_only = set(SPLITS) | training_only
     assert every_file <= benched_or_training_only, every_file - benched_or_training_only
 
 
