@@ -38,9 +38,6 @@ TINY_TRIAGE_OVERRIDES = [
     "deploy.latency_requests=20",
     "export.parity_examples=30",
     "urgency.cblue_max_texts=200",
-    # two gold files, not the 28,132 rows of the default: the tiny run checks the pipeline's
-    # contracts, not the backstop's quality, and embedding the full gold costs CI a minute
-    "urgency.vignettes=[data/vignettes/urgency/tune.jsonl, data/vignettes/urgency/train.jsonl]",
 ]
 
 
