@@ -32,15 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 logger = logging.getLogger("bench.triage_members")
 
 
-def _accuracy(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Top-1 and top-3 accuracy."""
-    top3 = np.argsort(-logits, axis=1)[:, :3]
-    return (
-        round(float((logits.argmax(axis=1) == y).mean()), 4),
-        round(float((top3 == y[:, None]).any(axis=1).mean()), 4),
-    )
-
-
 def fit_networks(
     config_path: str, data_dir: str, sentence_seeds: list[int], ngram_seeds: list[int]
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -113,18 +104,23 @@ def combinations(logits: dict[str, np.ndarray], y: np.ndarray) -> list[dict[str,
 
 
 def _scored(logits: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    top1, top3 = _accuracy(logits, y)
-    return {"validation_accuracy": top1, "validation_top3": top3}
+    """Top-1 and top-3 accuracy as the pipeline computes them (softmax keeps each row's order)."""
+    from training.triage.evaluate import core_metrics
+    from training.triage.families import _probabilities
+
+    metrics = core_metrics(_probabilities(logits), y)
+    return {
+        "validation_accuracy": round(metrics["accuracy"], 4),
+        "validation_top3": round(metrics["top3_accuracy"], 4),
+    }
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Per sentence network: mean validation accuracy of its pairs and of its triples."""
-    out: dict[str, Any] = {}
-    for kind in ("pair", "thirds", "half"):
-        for row in rows:
-            if row["kind"] != kind:
-                continue
-            key = f"{row['members'].split('+')[0]}_{kind}"
+    out: dict[str, list[float]] = {}
+    for row in rows:
+        if row["kind"] != "single":
+            key = f"{row['members'].split('+')[0]}_{row['kind']}"
             out.setdefault(key, []).append(row["validation_accuracy"])
     return {key: round(float(np.mean(values)), 4) for key, values in out.items()}
 

@@ -118,7 +118,7 @@ def test_feedback_export_is_logged_as_an_mlflow_data_source(
             f"output_dir={tmp_path / 'run'}",
             f"data.feedback=['{feedback}']",
             "models=[{architecture: triage.tfidf_logreg.v1, max_iter: 100}]",
-            # the backstop reads no feedback; its gold (25,780 vignettes) would cost CI a minute
+            # the backstop reads no feedback; training it on the whole gold would cost CI a minute
             "urgency.enabled=false",
             # its own registered model: the session's `triage` aliases belong to the pipeline tests
             "tracking.registered_model=triage-feedback-test",
