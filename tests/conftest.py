@@ -41,6 +41,37 @@ TINY_TRIAGE_OVERRIDES = [
 ]
 
 
+# `make test` runs `pytest -n 2` (pytest-xdist) with the scheduler below: every test that shares
+# the session's trained bundles stays on one worker (each worker would otherwise train its own
+# copies), and the other worker takes the README's new-user run (a subprocess that trains
+# everything again, ~4 min) first, then the unit tests, a file at a time. (xdist's own
+# `--dist loadgroup` cannot do this under pytest 9: it regroups by rewriting node ids.)
+FIRST = ("training/test_readme_checklist.py",)
+
+
+def schedule_group(nodeid: str) -> str:
+    """The scheduling unit of a test id: its file for unit tests and FIRST, else one shared
+    group."""
+    where = nodeid.split("::", 1)[0].removeprefix("tests/")
+    return where if where.startswith("unit/") or where in FIRST else "trained-bundles"
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist; without it, nothing to do
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return schedule_group(nodeid)
+
+    return ByGroup(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # the longest single test starts first, so it does not run alone at the end
+    items.sort(key=lambda item: schedule_group(item.nodeid) not in FIRST)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--data-dir", default=None, help="shared data folder for tests/data")
     parser.addoption("--bundle", default=None, help="bundle folder for tests/model")

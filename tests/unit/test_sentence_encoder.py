@@ -65,3 +65,13 @@ def test_encoder_budget_makes_text_past_it_irrelevant(encoder: SentenceEncoder) 
     head = "胸口疼，喘不上气" * 12
     a, b = encoder.encode([head + "膝盖疼", head + "皮肤痒"])
     np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_encoders_share_one_loaded_model_and_every_load_still_checks_the_files(
+    encoder: SentenceEncoder,
+) -> None:
+    again = SentenceEncoder.pinned().load()
+    assert again._model is encoder._model, "a second bundle would load the weights again"
+    tampered = {**RESOURCE_SHA256, "sp.model": "0" * 64}
+    with pytest.raises(BundleError, match=r"sp\.model"):
+        SentenceEncoder(tampered).load()

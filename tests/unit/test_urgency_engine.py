@@ -365,3 +365,19 @@ def test_a_typed_space_inside_or_after_a_context_cue_keeps_its_scope(text: str) 
         if "气胸" in m.concept or m.concept.startswith("pneumothorax")
     ]
     assert pneumothorax and all("historical" in m.contexts for m in pneumothorax)
+
+
+def test_an_identical_table_reuses_its_engine_and_a_changed_one_is_built_anew() -> None:
+    table = _table()
+    first = UrgencyEngine.from_dict(table)
+    reordered = dict(reversed(list(json.loads(json.dumps(table)).items())))
+    assert UrgencyEngine.from_dict(reordered) is first
+    changed = json.loads(json.dumps(table))
+    changed["version"] = f"{first.version}-changed"
+    other = UrgencyEngine.from_dict(changed)
+    assert other is not first and other.version == f"{first.version}-changed"
+    bad = json.loads(json.dumps(table))
+    bad["rules"][0]["rationale"] = ""
+    for _ in range(2):  # a refused table is never remembered
+        with pytest.raises(ValidationError, match="rationale"):
+            UrgencyEngine.from_dict(bad)

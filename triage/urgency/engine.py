@@ -21,10 +21,13 @@ inside the predictor and service.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import math
 import re
+import threading
 from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -704,6 +707,12 @@ def _care_framed(normalised: str, compiled: _Compiled, acute_at: list[int]) -> b
     return ends is None or ends.search(normalised, care.end()) is None
 
 
+# Engines built by `UrgencyEngine.from_dict`, by the sha256 of their table, most recent last.
+_ENGINES: OrderedDict[str, UrgencyEngine] = OrderedDict()
+_ENGINES_LOCK = threading.Lock()
+_ENGINES_KEPT = 8
+
+
 class UrgencyEngine:
     """Assigns a triage level to a complaint from the concept lexicon and rules.
 
@@ -724,11 +733,28 @@ class UrgencyEngine:
     def from_dict(cls, data: Mapping[str, Any]) -> UrgencyEngine:
         """Validate a table (the bundle's ``urgency.json``) and build an engine.
 
+        An engine is immutable once compiled, so a table this process has already built (same
+        content, key order aside) returns that engine: validating and compiling the table takes
+        about a second, and a service reload, a batch job's workers or a training run's
+        self-tests load the same table again and again.
+
         Raises:
             pydantic.ValidationError: the table is malformed; the message names the entry.
         """
+        key = hashlib.sha256(
+            json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+        ).hexdigest()
+        with _ENGINES_LOCK:
+            engine = _ENGINES.get(key)
+            if engine is not None:
+                _ENGINES.move_to_end(key)
+                return engine
         engine = cls(UrgencyTable.model_validate(data))
         engine._compile()
+        with _ENGINES_LOCK:
+            _ENGINES[key] = engine
+            while len(_ENGINES) > _ENGINES_KEPT:
+                _ENGINES.popitem(last=False)
         return engine
 
     @classmethod
