@@ -46,11 +46,8 @@ def test_no_separately_scheduled_file_asks_for_a_trained_bundle() -> None:
         if "/" in schedule_group(f"tests/{p.relative_to(TESTS).as_posix()}::t")
     ]
     assert len(alone) > 50
-    offenders = {
-        p.relative_to(TESTS).as_posix(): sorted(_fixtures_asked_for(p) & TRAINED)
-        for p in alone
-        if _fixtures_asked_for(p) & TRAINED
-    }
+    asked = {p.relative_to(TESTS).as_posix(): _fixtures_asked_for(p) & TRAINED for p in alone}
+    offenders = {name: sorted(fixtures) for name, fixtures in asked.items() if fixtures}
     assert not offenders, offenders
 
 

@@ -735,8 +735,8 @@ class UrgencyEngine:
 
         An engine is immutable once compiled, so a table this process has already built (same
         content, key order aside) returns that engine: validating and compiling the table takes
-        about a second, and a service reload, a batch job's workers or a training run's
-        self-tests load the same table again and again.
+        about a second, and a service reload, a Spark worker's second bundle or a training
+        run's self-tests load the same table again and again.
 
         Raises:
             pydantic.ValidationError: the table is malformed; the message names the entry.
