@@ -72,6 +72,11 @@ CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, at REAL NOT NULL
 """
 
 BUSY_TIMEOUT_S = 2.0
+# Opening the store (WAL mode, then the migrations) waits this long for a lock: another worker
+# may be switching the journal or migrating, and a schema change or a disk stalled under load
+# can outlast BUSY_TIMEOUT_S. Bounded, so a lock stuck elsewhere still ends in "store
+# unavailable".
+MIGRATION_WAIT_S = 60.0
 
 _CONSULTATION_FIELDS = (
     "id, received_at, text, age, sex, departments, abstain, urgency, red_flags, model_version, "
@@ -93,15 +98,18 @@ class ConsultationStore:
         self.path = path
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
-        migrate(self._connect(), MIGRATIONS)
+        db = self._connect(MIGRATION_WAIT_S)
+        migrate(db, MIGRATIONS)
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000):d}")
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, wait_s: float | None = None) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             # A lock held elsewhere fails a write after BUSY_TIMEOUT_S instead of queueing every
             # prediction behind it; the triage answer then says it was not stored.
-            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
+            timeout = BUSY_TIMEOUT_S if wait_s is None else wait_s
+            db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            _switch_to_wal(db, timeout)
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
             db.row_factory = sqlite3.Row
@@ -535,6 +543,20 @@ Migration = Callable[[sqlite3.Connection], None]
 # that has shipped. Each runs inside the write transaction `migrate` opens.
 MIGRATIONS: tuple[Migration, ...] = (_adopt_unversioned,)
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _switch_to_wal(db: sqlite3.Connection, wait_s: float) -> None:
+    """WAL mode, retried for up to `wait_s`: while another connection switches a database out of
+    rollback mode, SQLite answers "database is locked" at once, without its busy handler."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def schema_version(db: sqlite3.Connection) -> int:

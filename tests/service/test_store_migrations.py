@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -194,6 +195,41 @@ def test_store_migrations_run_once_each_even_when_workers_open_together(
     assert errors == [] and len(calls) == 1
     ConsultationStore(path)
     assert len(calls) == 1 and _version(path) == 1
+
+
+def test_store_workers_wait_for_a_migration_longer_than_the_write_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a request's write gives up after BUSY_TIMEOUT_S; a worker starting while another migrates
+    # (minutes on a big table, or a slow disk under load) must wait for it, not fail to start
+    calls: list[int] = []
+    first = store_module.MIGRATIONS[0]
+
+    def slow(db: sqlite3.Connection) -> None:
+        calls.append(1)
+        time.sleep(0.6)
+        first(db)
+
+    monkeypatch.setattr(store_module, "MIGRATIONS", (slow,))
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.1)
+    path = tmp_path / "old.db"
+    _old_database(path, OLD_SCHEMA)
+    start = threading.Barrier(3)
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            ConsultationStore(path)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=open_it) for _ in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert errors == [] and len(calls) == 1 and _version(path) == 1
 
 
 def test_store_migrations_a_later_migration_runs_once_and_a_failing_one_rolls_back(
