@@ -655,6 +655,11 @@ class _Compiled:
     bystander_subjects: re.Pattern[str] | None = None
     bystander_pivots: re.Pattern[str] | None = None
     bystander_ends: re.Pattern[str] | None = None
+    bystander_over: re.Pattern[str] | None = None
+    bystander_reactions: re.Pattern[str] | None = None
+    # every rule's none_of concepts: a third party's over event (round 31) never makes one of
+    # these family, since that would lift a stop ("以前" dating a relative's poisoning)
+    stop_concepts: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -676,8 +681,13 @@ class _Timeline:
         bystander: where a third party is named, (start, end), sorted; empty unless the
             complaint also has a turn to the writer (``pivots``).
         pivots: positions of the writer's turns to themself ("我也", "I'm 30").
+        turns: the pivots and the writer's other turns (``bystander_reactions``), sorted.
         bystander_ends: positions of the present-time words that keep a third party's event
             current ("现在", "still").
+        bystander_over: where a phrase says a third party's event is over or handled ("人没事了",
+            "she's okay now"), start positions, sorted.
+        bystander_live: the ``bystander_ends`` outside those phrases ("now" of "okay now" is
+            not one).
         first_person: positions of first-person words ("我", "I", "me", "my").
     """
 
@@ -692,7 +702,10 @@ class _Timeline:
     care_framed: bool = False
     bystander: list[tuple[int, int]] = field(default_factory=list)
     pivots: list[int] = field(default_factory=list)
+    turns: list[int] = field(default_factory=list)
     bystander_ends: list[int] = field(default_factory=list)
+    bystander_over: list[int] = field(default_factory=list)
+    bystander_live: list[int] = field(default_factory=list)
     first_person: list[int] = field(default_factory=list)
 
 
@@ -836,6 +849,9 @@ class UrgencyEngine:
             bystander_subjects=_alternation([t.strip() for t in contexts.bystander_subjects]),
             bystander_pivots=_alternation([t.strip() for t in contexts.bystander_pivots]),
             bystander_ends=_alternation([t.strip() for t in contexts.bystander_ends]),
+            bystander_over=_alternation([t.strip() for t in contexts.bystander_over]),
+            bystander_reactions=_alternation([t.strip() for t in contexts.bystander_reactions]),
+            stop_concepts=frozenset(c for rule in rules for c in rule.none_of),
         )
         return self._compiled
 
@@ -856,8 +872,8 @@ class UrgencyEngine:
             return []
         times = self._timeline(normalised, scan, values, occupied)
         found = [self._mention(normalised, scan, times, *span) for span in spans]
-        if times.pivots:
-            found = _bystanders(normalised, found, scan, times)
+        if times.turns:
+            found = _bystanders(normalised, found, scan, times, self._compile().stop_concepts)
         found.sort(key=lambda m: (m.start, m.end, m.concept))
         return found
 
@@ -1389,6 +1405,8 @@ def _in_range(value: float, low: float | None, high: float | None) -> bool:
 # "me and friends drank"), or an owner or giver ("邻居家的狗", "朋友给的药")
 _BYSTANDER_NOT_SUBJECT = re.compile(r"(?:[被跟和给帮替与同]|(?<![a-z])(?:and|with|by|from) )$")
 _BYSTANDER_NOT_SUBJECT_AFTER = re.compile(r"[家的给送带拿]")
+# a question mark or particle right after a phrase of an event being over asks whether it is
+_ASKED = frozenset("吗么嘛?")
 # a first-person word: "我", or English "I", "me", "my" ("I'm", "I've" too)
 _FIRST_PERSON = re.compile(r"我|(?<![a-z'])(?:i|me|my)(?![a-z])")
 
@@ -1406,27 +1424,50 @@ def _bystander_times(normalised: str, compiled: _Compiled) -> dict[str, Any]:
         and not _BYSTANDER_NOT_SUBJECT_AFTER.match(normalised, m.end())
     ]
     turns = [m.start() for m in pivots.finditer(normalised)] if found else []
-    if not turns:
+    reactions = compiled.bystander_reactions
+    others = [m.start() for m in reactions.finditer(normalised)] if found and reactions else []
+    if not turns and not others:
         return {}
-    ends = compiled.bystander_ends
+    ends, over = compiled.bystander_ends, compiled.bystander_over
+    # "现在没事了吗", "is she okay now?": asked, not told
+    over_spans = [
+        m.span()
+        for m in (over.finditer(normalised) if over else ())
+        if normalised[m.end() : m.end() + 1] not in _ASKED
+        and not normalised[max(0, m.start() - 3) : m.start()].endswith(("是不是", "会不会"))
+    ]
     return {
         "bystander": found,
         "pivots": turns,
+        "turns": sorted(set(turns + others)),
         "bystander_ends": [m.start() for m in ends.finditer(normalised)] if ends else [],
+        # "now" of "she's okay now" says the event is over, not that it goes on
+        "bystander_live": [
+            m.start()
+            for m in (ends.finditer(normalised) if ends else ())
+            if not any(lo <= m.start() < hi for lo, hi in over_spans)
+        ],
+        "bystander_over": [lo for lo, _ in over_spans],
         "first_person": [m.start() for m in _FIRST_PERSON.finditer(normalised)],
     }
 
 
 def _bystander(
-    scan: _Scan, times: _Timeline, start: int, end: int, sentence: tuple[int, int]
+    scan: _Scan,
+    times: _Timeline,
+    start: int,
+    end: int,
+    sentence: tuple[int, int],
+    pivots: Sequence[int],
+    ends: Sequence[int],
 ) -> bool:
     """Whether the mention is a third party's event ("朋友", "my colleague" before it in its
-    sentence, no first-person word between), told before the writer turns to themself (a
-    pivot after the mention: "我也", "I'm 30"), with no present-time word from the third party
-    up to the clause where the writer first speaks of themself ("现在", "still": their event
-    is current, and the writer is asking for them)."""
+    sentence, no first-person word between), told before the writer turns to themself (one of
+    ``pivots`` after the mention: "我也", "I'm 30"), with no present-time word from the third
+    party up to the clause where the writer first speaks of themself ("现在", "still": their
+    event is current, and the writer is asking for them)."""
     named = [(s, e) for s, e in times.bystander if sentence[0] <= s and e <= start]
-    pivot = _next_at(times.pivots, end)
+    pivot = _next_at(pivots, end)
     if not named or pivot is None:
         return False
     subject, subject_end = named[-1]
@@ -1435,7 +1476,7 @@ def _bystander(
     spoken = _next_at(times.first_person, end)
     turn = pivot if spoken is None else min(spoken, pivot)
     stop = max(end, scan.clause(turn, turn + 1)[0])
-    return not _any_between(times.bystander_ends, subject, stop)
+    return not _any_between(ends, subject, stop)
 
 
 # a third party's event dated in the past ("上周", "前两天", "last week", "died"): over before
@@ -1449,29 +1490,77 @@ _BYSTANDER_PAST = re.compile(
 
 
 def _bystanders(
-    normalised: str, found: list[Mention], scan: _Scan, times: _Timeline
+    normalised: str,
+    found: list[Mention],
+    scan: _Scan,
+    times: _Timeline,
+    stop_concepts: frozenset[str] = frozenset(),
 ) -> list[Mention]:
     """Report as ``family`` the third party's mentions (``_bystander``), but only when their
-    event is dated in the past in its sentence ("同事昨天晕倒了", "my friend died of") or the
-    clause of the writer's turn names a finding of the writer's own ("我也经常头晕"). Otherwise
-    the writer is a bystander asking for help ("邻居摔倒了，叫不醒，我自己不会处理", "my colleague
-    has crushing chest pain, I'm with him now", "我也吓坏了，要不要叫120"): their event is the
-    complaint (round 22's review)."""
+    event is dated in the past in its sentence ("同事昨天晕倒了", "my friend died of"), is told
+    as over or handled before the writer's turn ("朋友吃了一瓶安眠药送去洗胃了，人没事了。我想问",
+    round 31), or the clause of the writer's turn names a finding of the writer's own
+    ("我也经常头晕"). Otherwise the writer is a bystander asking for help ("邻居摔倒了，叫不醒，
+    我自己不会处理", "my colleague has crushing chest pain, I'm with him now", "我也吓坏了，要不要
+    叫120"): their event is the complaint (round 22's review). A turn that only tells the
+    writer's reaction ("I keep replaying it", "我帮他侧身") counts with a dated or ended event
+    alone: a finding of the writer's own after it may come from the same exposure ("a friend
+    cooked pufferfish for us, I can't swallow")."""
     third = [
         m.contexts.isdisjoint({"family"})
-        and _bystander(scan, times, m.start, m.end, scan.sentence(m.start, m.end))
+        and _bystander(
+            scan,
+            times,
+            m.start,
+            m.end,
+            scan.sentence(m.start, m.end),
+            times.pivots,
+            times.bystander_ends,
+        )
         for m in found
     ]
     own = [m.start for m, theirs in zip(found, third, strict=True) if not theirs]
     out = []
     for mention, theirs in zip(found, third, strict=True):
+        sentence = scan.sentence(mention.start, mention.end)
         turn = _next_at(times.pivots, mention.end)
         if theirs and turn is not None:
-            past = _BYSTANDER_PAST.search(normalised, *scan.sentence(mention.start, mention.end))
-            if past or _any_between(own, turn, scan.clause(turn, turn + 1)[1]):
-                mention = replace(mention, contexts=mention.contexts | {"family"})
+            theirs = bool(
+                _BYSTANDER_PAST.search(normalised, *sentence)
+                or _any_between(own, turn, scan.clause(turn, turn + 1)[1])
+            )
+        else:
+            theirs = False
+        if not theirs and mention.affirmed and mention.concept not in stop_concepts:
+            theirs = _told_as_over(scan, times, mention, sentence)
+        if theirs:
+            mention = replace(mention, contexts=mention.contexts | {"family"})
         out.append(mention)
     return out
+
+
+def _told_as_over(
+    scan: _Scan, times: _Timeline, mention: Mention, sentence: tuple[int, int]
+) -> bool:
+    """Round 31: whether an affirmed mention is a third party's event told as over or handled
+    before the writer turns to themself or someone else (``bystander_over`` between it and a
+    pivot or reaction). Told as over, not merely dated: "an hour ago" dates a shared exposure
+    too. (Only for a concept that stops no rule: one already history or in care, or a stop
+    concept, may stop a rule, and family would lift that.)"""
+    reaction = _next_at(times.turns, mention.end)
+    return (
+        reaction is not None
+        and _any_between(times.bystander_over, mention.end, reaction)
+        and _bystander(
+            scan,
+            times,
+            mention.start,
+            mention.end,
+            sentence,
+            times.turns,
+            times.bystander_live,
+        )
+    )
 
 
 def _any_between(positions: Sequence[int], lo: int, hi: int) -> bool:

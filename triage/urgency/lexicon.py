@@ -231,6 +231,16 @@ class Contexts(_Strict):
             reported as ``family``, even with an acute marker (the other person's onset was
             sudden too). Absent in tables written before round 22 (no effect).
         bystander_ends: present-time words that keep a third party's event current.
+        bystander_over: phrases that tell a third party's event is over or handled ("人没事了",
+            "救过来了", "she's okay now", "is recovering in hospital", "didn't make it"): one
+            after the mention and before the writer's turn dates the event as a past one does
+            ("同事昨天晕倒了"), and a present-time word inside one ("now" of "okay now") does not
+            keep the event current. Absent in tables written before round 31 (no effect).
+        bystander_reactions: other turns from a third party's event to the writer or someone
+            else ("I keep replaying it", "我帮他侧身", "我想问", "how do I"): like
+            ``bystander_pivots``, but only with the event dated or told as over, never by a
+            finding of the writer's own in that clause (a shared exposure: "a friend cooked
+            pufferfish for us, I can't swallow"). Absent in tables before round 31 (no effect).
         clause_delimiters: characters that end a clause.
         sentence_delimiters: characters that end a sentence.
     """
@@ -251,6 +261,8 @@ class Contexts(_Strict):
     bystander_subjects: list[CueTerm] = []
     bystander_pivots: list[CueTerm] = []
     bystander_ends: list[CueTerm] = []
+    bystander_over: list[CueTerm] = []
+    bystander_reactions: list[CueTerm] = []
     clause_delimiters: str = Field(min_length=1)
     sentence_delimiters: str = Field(min_length=1)
 
