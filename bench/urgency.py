@@ -50,7 +50,9 @@ untouched pairs, retired to tuning in the twenty-ninth), ``retired_holdout_r30.j
 thirtieth), ``retired_holdout_r31.jsonl`` and ``retired_holdout_r31b.jsonl`` (the round-30
 untouched pairs, retired to tuning in the thirty-first), ``holdout.jsonl`` (the round-13 untouched
 split: two fresh writers', blind to the rules, never used for tuning), ``holdout_r32.jsonl`` and
-``holdout_r32b.jsonl`` (written at the start of round 30, the round-31 untouched splits). Real
+``holdout_r32b.jsonl`` (written at the start of round 30, the round-31 untouched splits),
+``holdout_r33.jsonl`` and ``holdout_r33b.jsonl`` (written in round 31 for the next round; not yet
+run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -147,6 +149,8 @@ SPLITS = (
     "holdout",
     "holdout_r32",
     "holdout_r32b",
+    "holdout_r33",
+    "holdout_r33b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

@@ -224,13 +224,16 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the pair written at the start of round
-# 30 for round 31 (bench/urgency.py, splits holdout_r32 and holdout_r32b). A test holds this
-# tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# every untouched urgency split: the round-13 holdout, the pair written at the start of round 30
+# for round 31 (bench/urgency.py, splits holdout_r32 and holdout_r32b) and the pair written in
+# round 31 for the next round (holdout_r33, holdout_r33b). A test holds this tuple equal to the
+# holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r32.jsonl",
     "holdout_r32b.jsonl",
+    "holdout_r33.jsonl",
+    "holdout_r33b.jsonl",
 )
 
 
