@@ -48,11 +48,11 @@ twenty-eighth), ``retired_holdout_r29.jsonl`` and ``retired_holdout_r29b.jsonl``
 untouched pairs, retired to tuning in the twenty-ninth), ``retired_holdout_r30.jsonl`` and
 ``retired_holdout_r30b.jsonl`` (the round-29 untouched pairs, retired to tuning in the
 thirtieth), ``retired_holdout_r31.jsonl`` and ``retired_holdout_r31b.jsonl`` (the round-30
-untouched pairs, retired to tuning in the thirty-first), ``holdout.jsonl`` (the round-13 untouched
-split: two fresh writers', blind to the rules, never used for tuning), ``holdout_r32.jsonl`` and
-``holdout_r32b.jsonl`` (written at the start of round 30, the round-31 untouched splits),
-``holdout_r33.jsonl`` and ``holdout_r33b.jsonl`` (written in round 31 for the next round; not yet
-run). Real
+untouched pairs, retired to tuning in the thirty-first), ``retired_holdout_r32.jsonl`` and
+``retired_holdout_r32b.jsonl`` (the round-31 untouched pairs, retired to tuning in the
+thirty-second), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
+rules, never used for tuning), ``holdout_r33.jsonl`` and ``holdout_r33b.jsonl`` (written in round
+31, the round-32 untouched splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -146,9 +146,9 @@ SPLITS = (
     "retired_holdout_r30b",
     "retired_holdout_r31",
     "retired_holdout_r31b",
+    "retired_holdout_r32",
+    "retired_holdout_r32b",
     "holdout",
-    "holdout_r32",
-    "holdout_r32b",
     "holdout_r33",
     "holdout_r33b",
 )

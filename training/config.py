@@ -224,14 +224,11 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout, the pair written at the start of round 30
-# for round 31 (bench/urgency.py, splits holdout_r32 and holdout_r32b) and the pair written in
-# round 31 for the next round (holdout_r33, holdout_r33b). A test holds this tuple equal to the
-# holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# every untouched urgency split: the round-13 holdout and the pair written in round 31 for round
+# 32 (bench/urgency.py, splits holdout_r33 and holdout_r33b). A test holds this tuple equal to
+# the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
-    "holdout_r32.jsonl",
-    "holdout_r32b.jsonl",
     "holdout_r33.jsonl",
     "holdout_r33b.jsonl",
 )
@@ -314,8 +311,8 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r29b.jsonl",  # round 29 on (README)
             "data/vignettes/urgency/retired_holdout_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/retired_holdout_r30b.jsonl",  # round 30 on (README)
-            # retired_holdout_r31 / r31b (round 31 on) are tuning data outside the gold until a
-            # judged round adds them
+            # retired_holdout_r31 / r31b (round 31 on) and r32 / r32b (round 32 on) are tuning
+            # data outside the gold until a judged round adds them
             # written for the gold by four fresh writers (TRAIN_R30_README.md)
             "data/vignettes/urgency/train_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/train_r30b.jsonl",  # round 30 on (README)
