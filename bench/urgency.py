@@ -50,9 +50,11 @@ untouched pairs, retired to tuning in the twenty-ninth), ``retired_holdout_r30.j
 thirtieth), ``retired_holdout_r31.jsonl`` and ``retired_holdout_r31b.jsonl`` (the round-30
 untouched pairs, retired to tuning in the thirty-first), ``retired_holdout_r32.jsonl`` and
 ``retired_holdout_r32b.jsonl`` (the round-31 untouched pairs, retired to tuning in the
-thirty-second), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
-rules, never used for tuning), ``holdout_r33.jsonl`` and ``holdout_r33b.jsonl`` (written in round
-31, the round-32 untouched splits). Real
+thirty-second), ``retired_holdout_r33.jsonl`` and ``retired_holdout_r33b.jsonl`` (the round-32
+untouched pairs, retired to tuning in the thirty-third), ``holdout.jsonl`` (the round-13
+untouched split: two fresh writers', blind to the rules, never used for tuning),
+``holdout_r34.jsonl`` and ``holdout_r34b.jsonl`` (written in round 32, the round-33 untouched
+splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -148,9 +150,11 @@ SPLITS = (
     "retired_holdout_r31b",
     "retired_holdout_r32",
     "retired_holdout_r32b",
+    "retired_holdout_r33",
+    "retired_holdout_r33b",
     "holdout",
-    "holdout_r33",
-    "holdout_r33b",
+    "holdout_r34",
+    "holdout_r34b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

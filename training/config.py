@@ -224,13 +224,13 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the pair written in round 31 for round
-# 32 (bench/urgency.py, splits holdout_r33 and holdout_r33b). A test holds this tuple equal to
+# every untouched urgency split: the round-13 holdout and the pair written in round 32 for round
+# 33 (bench/urgency.py, splits holdout_r34 and holdout_r34b). A test holds this tuple equal to
 # the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
-    "holdout_r33.jsonl",
-    "holdout_r33b.jsonl",
+    "holdout_r34.jsonl",
+    "holdout_r34b.jsonl",
 )
 
 
