@@ -54,7 +54,8 @@ thirty-second), ``retired_holdout_r33.jsonl`` and ``retired_holdout_r33b.jsonl``
 untouched pairs, retired to tuning in the thirty-third), ``holdout.jsonl`` (the round-13
 untouched split: two fresh writers', blind to the rules, never used for tuning),
 ``holdout_r34.jsonl`` and ``holdout_r34b.jsonl`` (written in round 32, the round-33 untouched
-splits). Real
+splits), ``holdout_r35.jsonl`` and ``holdout_r35b.jsonl`` (written after round 33 for the next
+round; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -155,6 +156,8 @@ SPLITS = (
     "holdout",
     "holdout_r34",
     "holdout_r34b",
+    "holdout_r35",
+    "holdout_r35b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 
