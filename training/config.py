@@ -315,8 +315,9 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r29b.jsonl",  # round 29 on (README)
             "data/vignettes/urgency/retired_holdout_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/retired_holdout_r30b.jsonl",  # round 30 on (README)
-            # retired_holdout_r31 / r31b (round 31 on) and r32 / r32b (round 32 on) are tuning
-            # data outside the gold until a judged round adds them
+            # retired_holdout_r31 / r31b (round 31 on), r32 / r32b (round 32 on) and r33 / r33b
+            # (round 33 on) are tuning data outside the gold until a judged round adds them
+            # (round 33 proposed all six and was refused: README, urgency round 33)
             # written for the gold by four fresh writers (TRAIN_R30_README.md)
             "data/vignettes/urgency/train_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/train_r30b.jsonl",  # round 30 on (README)

@@ -1436,17 +1436,14 @@ def _bystander_times(normalised: str, compiled: _Compiled) -> dict[str, Any]:
         if normalised[m.end() : m.end() + 1] not in _ASKED
         and not normalised[max(0, m.start() - 3) : m.start()].endswith(("是不是", "会不会"))
     ]
+    present = [m.start() for m in ends.finditer(normalised)] if ends else []
     return {
         "bystander": found,
         "pivots": turns,
         "turns": sorted(set(turns + others)),
-        "bystander_ends": [m.start() for m in ends.finditer(normalised)] if ends else [],
+        "bystander_ends": present,
         # "now" of "she's okay now" says the event is over, not that it goes on
-        "bystander_live": [
-            m.start()
-            for m in (ends.finditer(normalised) if ends else ())
-            if not any(lo <= m.start() < hi for lo, hi in over_spans)
-        ],
+        "bystander_live": [at for at in present if not any(lo <= at < hi for lo, hi in over_spans)],
         "bystander_over": [lo for lo, _ in over_spans],
         "first_person": [m.start() for m in _FIRST_PERSON.finditer(normalised)],
     }
@@ -1494,7 +1491,7 @@ def _bystanders(
     found: list[Mention],
     scan: _Scan,
     times: _Timeline,
-    stop_concepts: frozenset[str] = frozenset(),
+    stop_concepts: frozenset[str],
 ) -> list[Mention]:
     """Report as ``family`` the third party's mentions (``_bystander``), but only when their
     event is dated in the past in its sentence ("同事昨天晕倒了", "my friend died of"), is told
@@ -1503,9 +1500,10 @@ def _bystanders(
     ("我也经常头晕"). Otherwise the writer is a bystander asking for help ("邻居摔倒了，叫不醒，
     我自己不会处理", "my colleague has crushing chest pain, I'm with him now", "我也吓坏了，要不要
     叫120"): their event is the complaint (round 22's review). A turn that only tells the
-    writer's reaction ("I keep replaying it", "我帮他侧身") counts with a dated or ended event
-    alone: a finding of the writer's own after it may come from the same exposure ("a friend
-    cooked pufferfish for us, I can't swallow")."""
+    writer's reaction ("I keep replaying it", "我帮他侧身") counts with an event told as over
+    alone (`_told_as_over`), not one merely dated, nor with a finding of the writer's own after
+    it, which may come from the same exposure ("a friend cooked pufferfish for us an hour ago,
+    I can't swallow")."""
     third = [
         m.contexts.isdisjoint({"family"})
         and _bystander(
@@ -1524,13 +1522,14 @@ def _bystanders(
     for mention, theirs in zip(found, third, strict=True):
         sentence = scan.sentence(mention.start, mention.end)
         turn = _next_at(times.pivots, mention.end)
-        if theirs and turn is not None:
-            theirs = bool(
+        theirs = (
+            theirs
+            and turn is not None
+            and bool(
                 _BYSTANDER_PAST.search(normalised, *sentence)
                 or _any_between(own, turn, scan.clause(turn, turn + 1)[1])
             )
-        else:
-            theirs = False
+        )
         if not theirs and mention.affirmed and mention.concept not in stop_concepts:
             theirs = _told_as_over(scan, times, mention, sentence)
         if theirs:

@@ -238,9 +238,10 @@ class Contexts(_Strict):
             keep the event current. Absent in tables written before round 31 (no effect).
         bystander_reactions: other turns from a third party's event to the writer or someone
             else ("I keep replaying it", "我帮他侧身", "我想问", "how do I"): like
-            ``bystander_pivots``, but only with the event dated or told as over, never by a
-            finding of the writer's own in that clause (a shared exposure: "a friend cooked
-            pufferfish for us, I can't swallow"). Absent in tables before round 31 (no effect).
+            ``bystander_pivots``, but only with the event told as over (``bystander_over``),
+            not merely dated, and never by a finding of the writer's own in that clause (a
+            shared exposure: "a friend cooked pufferfish for us an hour ago, I can't
+            swallow"). Absent in tables before round 31 (no effect).
         clause_delimiters: characters that end a clause.
         sentence_delimiters: characters that end a sentence.
     """
