@@ -170,6 +170,27 @@ def _counting(calls: list[int], migration: Callable[[sqlite3.Connection], None])
     return run
 
 
+def _open_together(path: Path, workers: int) -> list[BaseException]:
+    """Open the store from ``workers`` threads at once (each its own connection, as service
+    workers have); what each raised."""
+    start = threading.Barrier(workers)
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            ConsultationStore(path)
+        except BaseException as exc:  # pragma: no cover - reported by the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 def test_store_migrations_run_once_each_even_when_workers_open_together(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -177,22 +198,7 @@ def test_store_migrations_run_once_each_even_when_workers_open_together(
     monkeypatch.setattr(store_module, "MIGRATIONS", (_counting(calls, store_module.MIGRATIONS[0]),))
     path = tmp_path / "old.db"
     _old_database(path, OLD_SCHEMA)
-    start = threading.Barrier(4)
-    errors: list[BaseException] = []
-
-    def open_it() -> None:
-        start.wait()
-        try:
-            ConsultationStore(path)  # a connection of its own: one per thread
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    workers = [threading.Thread(target=open_it) for _ in range(4)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    assert errors == [] and len(calls) == 1
+    assert _open_together(path, 4) == [] and len(calls) == 1
     ConsultationStore(path)
     assert len(calls) == 1 and _version(path) == 1
 
@@ -206,30 +212,14 @@ def test_store_workers_wait_for_a_migration_longer_than_the_write_timeout(
     first = store_module.MIGRATIONS[0]
 
     def slow(db: sqlite3.Connection) -> None:
-        calls.append(1)
         time.sleep(0.6)
         first(db)
 
-    monkeypatch.setattr(store_module, "MIGRATIONS", (slow,))
+    monkeypatch.setattr(store_module, "MIGRATIONS", (_counting(calls, slow),))
     monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.1)
     path = tmp_path / "old.db"
     _old_database(path, OLD_SCHEMA)
-    start = threading.Barrier(3)
-    errors: list[BaseException] = []
-
-    def open_it() -> None:
-        start.wait()
-        try:
-            ConsultationStore(path)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    workers = [threading.Thread(target=open_it) for _ in range(3)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    assert errors == [] and len(calls) == 1 and _version(path) == 1
+    assert _open_together(path, 3) == [] and len(calls) == 1 and _version(path) == 1
 
 
 def test_store_migrations_a_later_migration_runs_once_and_a_failing_one_rolls_back(
