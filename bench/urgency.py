@@ -51,11 +51,11 @@ thirtieth), ``retired_holdout_r31.jsonl`` and ``retired_holdout_r31b.jsonl`` (th
 untouched pairs, retired to tuning in the thirty-first), ``retired_holdout_r32.jsonl`` and
 ``retired_holdout_r32b.jsonl`` (the round-31 untouched pairs, retired to tuning in the
 thirty-second), ``retired_holdout_r33.jsonl`` and ``retired_holdout_r33b.jsonl`` (the round-32
-untouched pairs, retired to tuning in the thirty-third), ``holdout.jsonl`` (the round-13
-untouched split: two fresh writers', blind to the rules, never used for tuning),
-``holdout_r34.jsonl`` and ``holdout_r34b.jsonl`` (written in round 32, the round-33 untouched
-splits), ``holdout_r35.jsonl`` and ``holdout_r35b.jsonl`` (written after round 33 for the next
-round; not yet run). Real
+untouched pairs, retired to tuning in the thirty-third), ``retired_holdout_r34.jsonl`` and
+``retired_holdout_r34b.jsonl`` (the round-33 untouched pairs, retired to tuning in the
+thirty-fourth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
+rules, never used for tuning), ``holdout_r35.jsonl`` and ``holdout_r35b.jsonl`` (written after
+round 33, the round-34 untouched splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -153,9 +153,9 @@ SPLITS = (
     "retired_holdout_r32b",
     "retired_holdout_r33",
     "retired_holdout_r33b",
+    "retired_holdout_r34",
+    "retired_holdout_r34b",
     "holdout",
-    "holdout_r34",
-    "holdout_r34b",
     "holdout_r35",
     "holdout_r35b",
 )

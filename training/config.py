@@ -224,15 +224,11 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout, the pair written in round 32 that judged
-# round 33 (bench/urgency.py, splits holdout_r34 and holdout_r34b; the next round retires it)
-# and the pair written after round 33 for the next round (holdout_r35, holdout_r35b). A test
-# holds this tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left
-# out of it
+# every untouched urgency split: the round-13 holdout and the pair written after round 33 that
+# judges round 34 (bench/urgency.py, splits holdout_r35 and holdout_r35b). A test holds this
+# tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
-    "holdout_r34.jsonl",
-    "holdout_r34b.jsonl",
     "holdout_r35.jsonl",
     "holdout_r35b.jsonl",
 )
