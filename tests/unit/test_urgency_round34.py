@@ -204,6 +204,23 @@ POSITIVE = [
         "emergency",
     ),
     ("孩子夹着腿走路，裤裆里一边红肿，恶心", 12, "M", "emergency"),
+    # frostbite: long cold exposure + waxy white hard digits
+    ("在冰面上钓了一天鱼，脚趾头像蜡一样又白又硬", 50, "M", "emergency"),
+    ("爬雪山下来，手指头发白发硬，一点感觉没有", 30, "M", "emergency"),
+    ("Stuck overnight on the mountain, two of his toes are white and hard", 35, "M", "emergency"),
+    # reduced fetal movements
+    ("怀孕36周，今天宝宝一直没咋动", 30, "F", "emergency"),
+    ("八个多月了，娃在肚子里动得越来越少", 28, "F", "emergency"),
+    (
+        "I'm 37 weeks pregnant and the baby has been completely still since this morning",
+        31,
+        "F",
+        "emergency",
+    ),
+    # unstable angina: effort angina now at rest / crescendo
+    ("我爸一爬楼就胸口闷，这两天坐着也闷", 63, "M", "emergency"),
+    ("最近一走路下巴就发酸，现在坐着不动也犯", 66, "F", "emergency"),
+    ("上坡就胸口发紧，这几天越来越勤，走平路也紧", 58, "M", "emergency"),
 ]
 
 
@@ -243,6 +260,13 @@ NEGATIVE = [
     ("眼睛红了两天，有点痒，有分泌物，视力正常", 30, "F"),
     ("鸡蛋黄大小的肿块长了好几年，不疼", 40, "F"),
     ("孩子打完疫苗针眼周围红了一块硬币大小", 1, "F"),
+    ("去年冬天滑雪手指冻得发白，一会就恢复了", 30, "F"),
+    ("手上长了冻疮，发红发痒", 20, "F"),
+    ("怀孕12周，还没感觉到胎动正常吗", 28, "F"),
+    ("怀孕36周，宝宝今天动得很欢，挺好的", 30, "F"),
+    ("如果怀孕后期宝宝动得少该怎么办", 29, "F"),
+    ("心口偶尔刺一下，一秒就过，跟走路爬楼没关系", 27, "F"),
+    ("以前爬楼胸口闷过，放了支架后再没犯过", 65, "M"),
 ]
 
 
