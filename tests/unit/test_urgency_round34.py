@@ -221,6 +221,15 @@ POSITIVE = [
     ("我爸一爬楼就胸口闷，这两天坐着也闷", 63, "M", "emergency"),
     ("最近一走路下巴就发酸，现在坐着不动也犯", 66, "F", "emergency"),
     ("上坡就胸口发紧，这几天越来越勤，走平路也紧", 58, "M", "emergency"),
+    # DKA: constant thirst and toilet trips, now deep breathing / fruity smell / drowsy
+    ("孩子最近喝水喝不够，老跑厕所，今天喘气又大又深", 10, "M", "emergency"),
+    ("她这阵子水杯不离手，今天屋里一股烂水果味，人迷迷糊糊", 22, "F", "emergency"),
+    (
+        "He has been peeing constantly all week and now takes huge deep breaths",
+        15,
+        "M",
+        "emergency",
+    ),
 ]
 
 
@@ -267,6 +276,8 @@ NEGATIVE = [
     ("如果怀孕后期宝宝动得少该怎么办", 29, "F"),
     ("心口偶尔刺一下，一秒就过，跟走路爬楼没关系", 27, "F"),
     ("以前爬楼胸口闷过，放了支架后再没犯过", 65, "M"),
+    ("以前查出糖尿病时喝水喝不够，现在控制得好，呼吸正常", 40, "M"),
+    ("夏天出汗多，老跑厕所，喝水喝不够，人精神很好", 30, "F"),
 ]
 
 
