@@ -15,7 +15,11 @@ pressed to the chest with pouring sweat (ACS); no chest movement after a collaps
 swollen leg or clot risk with gulping breath, or a faint with tachycardia (PE); a red sink in liver
 disease, or tarry stool with fainting (GI bleed); a missed period with belly pain and pale lips
 (ectopic); drops of urine with a bladder bulge (retention); a red eye with a wide pupil or haloes
-(angle closure); a drawn-up testis with a wide gait (torsion).
+(angle closure); a drawn-up testis with a wide gait (torsion); waxy hard digits after a night in
+the cold (frostbite); a quiet baby late in pregnancy; effort discomfort of the chest, jaw or throat
+that now comes at rest or more often (unstable angina); constant thirst with deep breathing or a
+fruity smell (DKA); a neck taken for a crick with vomiting and drowsiness; a missed meal on
+insulin with blurred vision; one blurred eye with headache and vomiting.
 """
 
 from __future__ import annotations
