@@ -55,7 +55,8 @@ untouched pairs, retired to tuning in the thirty-third), ``retired_holdout_r34.j
 ``retired_holdout_r34b.jsonl`` (the round-33 untouched pairs, retired to tuning in the
 thirty-fourth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
 rules, never used for tuning), ``holdout_r35.jsonl`` and ``holdout_r35b.jsonl`` (written after
-round 33, the round-34 untouched splits). Real
+round 33, the round-34 untouched splits), ``holdout_r36.jsonl`` and ``holdout_r36b.jsonl``
+(written after round 34 for the next round; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -158,6 +159,8 @@ SPLITS = (
     "holdout",
     "holdout_r35",
     "holdout_r35b",
+    "holdout_r36",
+    "holdout_r36b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

@@ -224,13 +224,16 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the pair written after round 33 that
-# judges round 34 (bench/urgency.py, splits holdout_r35 and holdout_r35b). A test holds this
-# tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# every untouched urgency split: the round-13 holdout, the pair written after round 33 that judged
+# round 34 (bench/urgency.py, splits holdout_r35 and holdout_r35b; the next round retires it) and
+# the pair written after round 34 for the next round (holdout_r36, holdout_r36b). A test holds
+# this tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r35.jsonl",
     "holdout_r35b.jsonl",
+    "holdout_r36.jsonl",
+    "holdout_r36b.jsonl",
 )
 
 
