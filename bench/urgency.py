@@ -53,10 +53,11 @@ untouched pairs, retired to tuning in the thirty-first), ``retired_holdout_r32.j
 thirty-second), ``retired_holdout_r33.jsonl`` and ``retired_holdout_r33b.jsonl`` (the round-32
 untouched pairs, retired to tuning in the thirty-third), ``retired_holdout_r34.jsonl`` and
 ``retired_holdout_r34b.jsonl`` (the round-33 untouched pairs, retired to tuning in the
-thirty-fourth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
-rules, never used for tuning), ``holdout_r35.jsonl`` and ``holdout_r35b.jsonl`` (written after
-round 33, the round-34 untouched splits), ``holdout_r36.jsonl`` and ``holdout_r36b.jsonl``
-(written after round 34 for the next round; not yet run). Real
+thirty-fourth), ``retired_holdout_r35.jsonl`` and ``retired_holdout_r35b.jsonl`` (the round-34
+untouched pairs, retired to tuning in the thirty-fifth), ``holdout.jsonl`` (the round-13
+untouched split: two fresh writers', blind to the rules, never used for tuning),
+``holdout_r36.jsonl`` and ``holdout_r36b.jsonl`` (written after round 34, the round-35 untouched
+splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -156,9 +157,9 @@ SPLITS = (
     "retired_holdout_r33b",
     "retired_holdout_r34",
     "retired_holdout_r34b",
+    "retired_holdout_r35",
+    "retired_holdout_r35b",
     "holdout",
-    "holdout_r35",
-    "holdout_r35b",
     "holdout_r36",
     "holdout_r36b",
 )
