@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.urgency_cases import emergency
+from tests.unit.urgency_cases import emergency, level
 
 # (text, age, sex): look-alikes the starting table raised or might raise; each stays routine
 ROUTINE = [
@@ -122,3 +122,64 @@ EMERGENCY = [
 @pytest.mark.parametrize(("text", "age", "sex"), EMERGENCY)
 def test_round35_own_current_emergencies_still_escalate(text: str, age: int, sex: str) -> None:
     assert emergency(text, age, sex)
+
+
+# Round-35 rules (rules_99_round35 / concepts_99_round35), from the rules' missed ambulance
+# cases: a recently delivered woman whose bedding is soaking red (postpartum haemorrhage told by
+# the bed, not a volume); a garlic-like or pungent smell or sprayed crops with drooling or
+# twitching and sweating (organophosphate); tiny pupils with drooling and sweating or diarrhoea
+# (the cholinergic toxidrome, source unknown).
+AMB_POSITIVE = [
+    ("弟妹坐月子第三天，起身时褥子红了一大片，人站不稳", 30, "F"),
+    (
+        "My daughter had her baby two days ago and the sheets are soaked dark red, she's shivering",
+        30,
+        "F",
+    ),
+    ("产妇躺着，身下的床垫一直往外渗血，叫她答应得很慢", 30, "F"),
+    ("生完孩子第二天，床单一直在变红，换了两次还是红", 30, "F"),
+    ("老伯从果园回来，身上一股大蒜样的臭味，一直淌口水，汗出个不停", 65, "M"),
+    ("屋里有股刺鼻的怪味，老公倒在沙发上，流涎水，衣服全湿透了", 40, "F"),
+    (
+        "He came in from the field smelling of garlic, drooling, muscles twitching and soaked"
+        " in sweat",
+        50,
+        "M",
+    ),
+    ("孩子在菜园玩了一会，回来瞳孔很小，一直流口水，拉肚子", 5, "M"),
+    (
+        "Grandpa's pupils are tiny, he's drooling and sweating buckets, we don't know what he took",
+        78,
+        "M",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "age", "sex"), AMB_POSITIVE)
+def test_round35_rules_call_an_ambulance(text: str, age: int, sex: str) -> None:
+    assert level(text, age, sex) == "emergency_ambulance"
+
+
+# the same words small, negated, past, hypothetical or chronic: each stays routine
+RULE_OPPOSITES = [
+    ("坐月子第三天，床单上沾了一点红，恶露正常吗", 30, "F"),
+    ("产后第二周，床单没有红了，恶露快干净了", 30, "F"),
+    ("去年生完孩子时床单红了一大片，输了血，现在想要二胎", 30, "F"),
+    ("如果产后床单红了一大片怎么办", 30, "F"),
+    ("吃完大蒜嘴里一股蒜味，出了点汗，没别的不舒服", 30, "M"),
+    ("以前打农药的时候闻到刺鼻的味道，流过口水出过汗，后来好了", 50, "M"),
+    ("万一有人喝了农药，一身大蒜味、流口水、大汗，该怎么急救", 40, "F"),
+    ("宝宝从出生就爱流口水、出汗多，两个月了，瞳孔看着有点小，是不是缺钙", 0, "F"),
+    (
+        "She has had small pupils, drooling and sweating for three months since starting her"
+        " glaucoma drops",
+        70,
+        "F",
+    ),
+    ("孩子没有流口水，瞳孔不小，就是出汗多", 5, "F"),
+]
+
+
+@pytest.mark.parametrize(("text", "age", "sex"), RULE_OPPOSITES)
+def test_round35_rule_opposites_stay_routine(text: str, age: int, sex: str) -> None:
+    assert not emergency(text, age, sex)
