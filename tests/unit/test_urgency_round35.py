@@ -128,8 +128,18 @@ def test_round35_own_current_emergencies_still_escalate(text: str, age: int, sex
 # cases: a recently delivered woman whose bedding is soaking red (postpartum haemorrhage told by
 # the bed, not a volume); a garlic-like or pungent smell or sprayed crops with drooling or
 # twitching and sweating (organophosphate); tiny pupils with drooling and sweating or diarrhoea
-# (the cholinergic toxidrome, source unknown).
+# (the cholinergic toxidrome, source unknown); aconite or a home herbal brew or steeped liquor
+# followed by an erratic pulse, low blood pressure or whole-body crawling tingling.
 AMB_POSITIVE = [
+    ("爷爷喝了自己泡的草乌酒，现在摸脉一阵快一阵停，人发晕", 72, "M"),
+    ("婆婆喝了山上挖的草药熬的草药汤，说浑身像蚂蚁在爬，手脚发冷", 68, "F"),
+    ("吃了附子炖的鸡，一个钟头后血压很低，心慌", 55, "M"),
+    (
+        "Grandma drank an herbal soup she boiled from roots and now her pulse is irregular"
+        " and weak",
+        80,
+        "F",
+    ),
     ("弟妹坐月子第三天，起身时褥子红了一大片，人站不稳", 30, "F"),
     (
         "My daughter had her baby two days ago and the sheets are soaked dark red, she's shivering",
@@ -177,6 +187,11 @@ RULE_OPPOSITES = [
         "F",
     ),
     ("孩子没有流口水，瞳孔不小，就是出汗多", 5, "F"),
+    ("附子炖肉吃了，没什么不舒服", 55, "M"),
+    ("以前喝药酒后心跳乱过一次，后来好了", 60, "M"),
+    ("吃附子会不会心跳不齐？想炖汤", 50, "F"),
+    ("喝了草药汤后身上像蚂蚁爬，已经三个月了，时好时坏", 60, "F"),
+    ("泡着枸杞的酒喝了一小杯，没有心慌，脉搏正常", 45, "M"),
 ]
 
 
