@@ -8,8 +8,11 @@ Look-alikes now read as someone else's, prepared-for, handled or past events:
   child: more third parties ("楼下", "楼上", "我哥", "我姐", "有个小朋友"), more turns ("my son",
   "our daughter", "we all", "我女儿"), more ways to say it is over ("needed surgery", "he's fine",
   "母子平安", "被救护车接走", "走了"), and news stories ("看新闻", "in the news") as family cues;
-- a question asked ahead of time (framing: "提前问问", "想提前知道", "心里有个数", "下个月要去",
-  "周末要去", "普通人", "for future reference"), which still yields to "现在"/"right now";
+- a question asked ahead of time (framing: "提前问问", "想提前知道", "心里有个数", "for future
+  reference"), which still yields to "现在"/"right now". The tuner's trip and "ordinary person"
+  cues ("下周要去", "周末要去", "普通人", ...) were taken out in review: framing covers the whole
+  complaint, and they silenced a current emergency told without "现在" (the three
+  `FRAMING_WITH_A_CURRENT_EMERGENCY` cases below);
 - an event already handled in care ("在消化科住院", "烧伤科住着", "psychiatric ward",
   "admitted for", "急诊看过", "急诊查了", "the er checked", "挂了葡萄糖");
 - a childhood event dated by an age ("一岁多的时候", "半岁时", "when he was two") or told as
@@ -57,7 +60,6 @@ ROUTINE = [
     ("我姐生二胎时大出血，好在母子平安。我现在也怀孕了，产检都正常，会遗传吗", 30, "F"),
     # a question asked ahead of time
     ("被毒蛇咬了应该怎么处理？周末要去山里徒步，提前问问。", 30, "M"),
-    ("心脏骤停的时候普通人能做些什么？", 40, "F"),
     ("生完孩子出血多少算大出血？想提前知道，心里有个数", 29, "F"),
     ("小孩高热惊厥了家长该做什么？提前问一下", 30, "F"),
     # already handled in care
@@ -118,8 +120,16 @@ EMERGENCY = [
     ("My neighbour just collapsed with heat stroke, he's confused and not sweating", 60, "M"),
 ]
 
+# written in review: a trip or a general question beside a current emergency told without
+# "现在"; complaint-wide framing must not silence these
+FRAMING_WITH_A_CURRENT_EMERGENCY = [
+    ("下周要去出差，今天早上突然胸口压榨样疼，出了一身冷汗，疼了半小时", 56, "M"),
+    ("下个月要去西藏，昨晚开始右下腹剧痛，发烧38.9度，一按就疼得叫", 24, "M"),
+    ("普通人也会这样吗？我刚才突然一侧手脚没劲，说话大舌头", 61, "M"),
+]
 
-@pytest.mark.parametrize(("text", "age", "sex"), EMERGENCY)
+
+@pytest.mark.parametrize(("text", "age", "sex"), EMERGENCY + FRAMING_WITH_A_CURRENT_EMERGENCY)
 def test_round35_own_current_emergencies_still_escalate(text: str, age: int, sex: str) -> None:
     assert emergency(text, age, sex)
 
@@ -129,7 +139,9 @@ def test_round35_own_current_emergencies_still_escalate(text: str, age: int, sex
 # the bed, not a volume); a garlic-like or pungent smell or sprayed crops with drooling or
 # twitching and sweating (organophosphate); tiny pupils with drooling and sweating or diarrhoea
 # (the cholinergic toxidrome, source unknown); aconite or a home herbal brew or steeped liquor
-# followed by an erratic pulse, low blood pressure or whole-body crawling tingling.
+# followed by an erratic pulse, low blood pressure or whole-body crawling tingling (in review the
+# herbal brew was split from aconite: a brew needs the crawling tingling or low blood pressure,
+# or an erratic pulse at 65 or more; wet bedding counts only when red or bloody).
 AMB_POSITIVE = [
     ("爷爷喝了自己泡的草乌酒，现在摸脉一阵快一阵停，人发晕", 72, "M"),
     ("婆婆喝了山上挖的草药熬的草药汤，说浑身像蚂蚁在爬，手脚发冷", 68, "F"),
@@ -192,6 +204,11 @@ RULE_OPPOSITES = [
     ("吃附子会不会心跳不齐？想炖汤", 50, "F"),
     ("喝了草药汤后身上像蚂蚁爬，已经三个月了，时好时坏", 60, "F"),
     ("泡着枸杞的酒喝了一小杯，没有心慌，脉搏正常", 45, "M"),
+    # written in review: wet, not red, bedding after a birth; an erratic pulse after a named
+    # liquor below 65
+    ("坐月子出汗特别多，晚上被子湿了一大片，正常吗", 28, "F"),
+    ("产后一周，身下垫子湿了一大片，是恶露还是漏尿", 30, "F"),
+    ("泡着人参的酒喝了两杯，心跳有点快，脉搏一阵快一阵慢", 50, "M"),
 ]
 
 
