@@ -57,7 +57,8 @@ thirty-fourth), ``retired_holdout_r35.jsonl`` and ``retired_holdout_r35b.jsonl``
 untouched pairs, retired to tuning in the thirty-fifth), ``holdout.jsonl`` (the round-13
 untouched split: two fresh writers', blind to the rules, never used for tuning),
 ``holdout_r36.jsonl`` and ``holdout_r36b.jsonl`` (written after round 34, the round-35 untouched
-splits). Real
+splits), ``holdout_r37.jsonl`` and ``holdout_r37b.jsonl`` (written after round 35 for the next
+round; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -162,6 +163,8 @@ SPLITS = (
     "holdout",
     "holdout_r36",
     "holdout_r36b",
+    "holdout_r37",
+    "holdout_r37b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

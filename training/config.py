@@ -224,13 +224,16 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the pair written after round 34 that
-# judges round 35 (bench/urgency.py, splits holdout_r36 and holdout_r36b). A test holds this
-# tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# every untouched urgency split: the round-13 holdout, the pair written after round 34 that judged
+# round 35 (bench/urgency.py, splits holdout_r36 and holdout_r36b; the next round retires it) and
+# the pair written after round 35 for the next round (holdout_r37, holdout_r37b). A test holds
+# this tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r36.jsonl",
     "holdout_r36b.jsonl",
+    "holdout_r37.jsonl",
+    "holdout_r37b.jsonl",
 )
 
 
