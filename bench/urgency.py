@@ -54,11 +54,11 @@ thirty-second), ``retired_holdout_r33.jsonl`` and ``retired_holdout_r33b.jsonl``
 untouched pairs, retired to tuning in the thirty-third), ``retired_holdout_r34.jsonl`` and
 ``retired_holdout_r34b.jsonl`` (the round-33 untouched pairs, retired to tuning in the
 thirty-fourth), ``retired_holdout_r35.jsonl`` and ``retired_holdout_r35b.jsonl`` (the round-34
-untouched pairs, retired to tuning in the thirty-fifth), ``holdout.jsonl`` (the round-13
-untouched split: two fresh writers', blind to the rules, never used for tuning),
-``holdout_r36.jsonl`` and ``holdout_r36b.jsonl`` (written after round 34, the round-35 untouched
-splits), ``holdout_r37.jsonl`` and ``holdout_r37b.jsonl`` (written after round 35 for the next
-round; not yet run). Real
+untouched pairs, retired to tuning in the thirty-fifth), ``retired_holdout_r36.jsonl`` and
+``retired_holdout_r36b.jsonl`` (the round-35 untouched pairs, retired to tuning in the
+thirty-sixth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
+rules, never used for tuning), ``holdout_r37.jsonl`` and ``holdout_r37b.jsonl`` (written after
+round 35, the round-36 untouched splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -160,9 +160,9 @@ SPLITS = (
     "retired_holdout_r34b",
     "retired_holdout_r35",
     "retired_holdout_r35b",
+    "retired_holdout_r36",
+    "retired_holdout_r36b",
     "holdout",
-    "holdout_r36",
-    "holdout_r36b",
     "holdout_r37",
     "holdout_r37b",
 )
