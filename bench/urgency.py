@@ -58,7 +58,8 @@ untouched pairs, retired to tuning in the thirty-fifth), ``retired_holdout_r36.j
 ``retired_holdout_r36b.jsonl`` (the round-35 untouched pairs, retired to tuning in the
 thirty-sixth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
 rules, never used for tuning), ``holdout_r37.jsonl`` and ``holdout_r37b.jsonl`` (written after
-round 35, the round-36 untouched splits; the next round retires them). Real
+round 35, the round-36 untouched splits; the next round retires them), ``holdout_r38.jsonl`` and
+``holdout_r38b.jsonl`` (written after round 36 for the next round; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -165,6 +166,8 @@ SPLITS = (
     "holdout",
     "holdout_r37",
     "holdout_r37b",
+    "holdout_r38",
+    "holdout_r38b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

@@ -224,14 +224,16 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the pair written after round 35 that
-# judged round 36 (bench/urgency.py, splits holdout_r37 and holdout_r37b; the next round retires
-# it). A test holds this tuple equal to the holdout*.jsonl files on disk, so a new blind file
-# cannot be left out of it
+# every untouched urgency split: the round-13 holdout, the pair written after round 35 that judged
+# round 36 (bench/urgency.py, splits holdout_r37 and holdout_r37b; the next round retires it) and
+# the pair written after round 36 for the next round (holdout_r38, holdout_r38b). A test holds
+# this tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r37.jsonl",
     "holdout_r37b.jsonl",
+    "holdout_r38.jsonl",
+    "holdout_r38b.jsonl",
 )
 
 
