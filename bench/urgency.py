@@ -56,10 +56,11 @@ untouched pairs, retired to tuning in the thirty-third), ``retired_holdout_r34.j
 thirty-fourth), ``retired_holdout_r35.jsonl`` and ``retired_holdout_r35b.jsonl`` (the round-34
 untouched pairs, retired to tuning in the thirty-fifth), ``retired_holdout_r36.jsonl`` and
 ``retired_holdout_r36b.jsonl`` (the round-35 untouched pairs, retired to tuning in the
-thirty-sixth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
-rules, never used for tuning), ``holdout_r37.jsonl`` and ``holdout_r37b.jsonl`` (written after
-round 35, the round-36 untouched splits; the next round retires them), ``holdout_r38.jsonl`` and
-``holdout_r38b.jsonl`` (written after round 36 for the next round; not yet run). Real
+thirty-sixth), ``retired_holdout_r37.jsonl`` and ``retired_holdout_r37b.jsonl`` (the round-36
+untouched pairs, retired to tuning in the thirty-seventh), ``holdout.jsonl`` (the round-13
+untouched split: two fresh writers', blind to the rules, never used for tuning),
+``holdout_r38.jsonl`` and ``holdout_r38b.jsonl`` (written after round 36, the round-37 untouched
+splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -163,9 +164,9 @@ SPLITS = (
     "retired_holdout_r35b",
     "retired_holdout_r36",
     "retired_holdout_r36b",
+    "retired_holdout_r37",
+    "retired_holdout_r37b",
     "holdout",
-    "holdout_r37",
-    "holdout_r37b",
     "holdout_r38",
     "holdout_r38b",
 )
