@@ -13,7 +13,8 @@ same finding as a current emergency).
   hypothetical;
 - a degree complement of exaggeration right before a mention ("挤得我快窒息了", "晒得要中暑了",
   "加班加得我想跳楼") is idiomatic, unless the verb before 得 is a symptom's ("喘得快窒息了",
-  "疼得想吐") or 得 belongs to 觉得/记得 ("觉得要晕过去").
+  "疼得想吐"), its literal cause ("喝得快不省人事了", review) or 得 belongs to 觉得/记得
+  ("觉得要晕过去").
 """
 
 from __future__ import annotations
@@ -125,6 +126,10 @@ EMERGENCY = [
     ("我觉得要晕过去了，心跳很快，出冷汗", 50, "F"),
     ("现在没有呼吸了", 70, "M"),
     ("孩子跳楼了，现在叫不醒", 15, "M"),
+    # review: a degree complement whose verb is the literal cause ("drank till near senseless")
+    ("我老公喝得快不省人事了，吐了一地，叫他也没什么反应。", 40, "M"),
+    ("他喝酒喝得快不省人事了", 45, "M"),
+    ("在零下三十度等车两个小时，手指冻得快没知觉了，发白发硬。", 45, "M"),
 ]
 
 

@@ -1431,9 +1431,11 @@ _WRITER_OPENS = re.compile(
     r"[我俺](?![爸妈爹娘儿女老哥姐弟妹家们公婆爷奶外孙姥舅姨叔伯媳姑]))"
 )
 
-# round 37: "V得(我)要/快/想" right before a mention: a figure of degree ("热得要中暑了")
+# round 37: "V得(我)要/快/想" right before a mention: a figure of degree ("热得要中暑了"); not
+# when the verb is a symptom's ("喘得快窒息了") or its literal cause ("喝得快不省人事了",
+# "摔得快站不起来", "冻得快没知觉了", "烫得快起泡了": review)
 _EXAGGERATION = re.compile(
-    r"(?![疼痛喘憋咳吐晕烧肿抽胀闷麻酸痒拉泻冒出流觉记显值懂晓舍免省获取使])"
+    r"(?![疼痛喘憋咳吐晕烧肿抽胀闷麻酸痒拉泻冒出流觉记显值懂晓舍免省获取使喝醉摔撞砸压淹烫冻])"
     r"[\u4e00-\u9fff]得(?:我|人|俺)?都?(?:快要|要|快|想)"
 )
 
