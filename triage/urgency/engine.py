@@ -689,6 +689,9 @@ class _Timeline:
         bystander_live: the ``bystander_ends`` outside those phrases ("now" of "okay now" is
             not one).
         first_person: positions of first-person words ("我", "I", "me", "my").
+        aged_events: spans of an age an event happened at ("at 19", "when he was 2") younger
+            than an age the complaint states as now after it ("I'm 35 now"), with where that
+            statement starts, sorted (round 37).
     """
 
     durations: list[Value]
@@ -707,6 +710,7 @@ class _Timeline:
     bystander_over: list[int] = field(default_factory=list)
     bystander_live: list[int] = field(default_factory=list)
     first_person: list[int] = field(default_factory=list)
+    aged_events: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 def _care_framed(normalised: str, compiled: _Compiled, acute_at: list[int]) -> bool:
@@ -902,6 +906,7 @@ class UrgencyEngine:
             old_dates=[v for v in agos if v.value >= _HISTORICAL_AGO_DAYS],
             terminators=sorted(at for at, _ in scan._cue_hits(compiled.cues["historical"])["t"]),
             framed=framed,
+            aged_events=_aged_events(normalised),
             anchored=(
                 [m.end() for m in compiled.anchors.finditer(normalised)]
                 if compiled.anchors is not None
@@ -969,6 +974,15 @@ class UrgencyEngine:
             before = normalised[:start].rstrip(" ")
             if any(before.endswith(phrase) for phrase in item.idiom_before):
                 kinds.add("idiomatic")
+        # round 37: a degree complement of exaggeration ending right where the mention starts
+        # ("呼噜打得我要窒息了", "热得要中暑了", "冷得我快冻死了"): what it is like, not what
+        # happened
+        # (the modal may open the mention itself: "要窒息了")
+        if any(
+            m.start() < start <= m.end() <= end
+            for m in _EXAGGERATION.finditer(normalised, max(0, start - 6), min(end, start + 2))
+        ):
+            kinds.add("idiomatic")
         for kind, cues in scan.cued_kinds(self._compile().cues):
             if kind in {"historical", "family"} and acute:
                 continue
@@ -1410,6 +1424,21 @@ _ASKED = frozenset("吗么嘛?")
 # a first-person word: "我", or English "I", "me", "my" ("I'm", "I've" too)
 _FIRST_PERSON = re.compile(r"我|(?<![a-z'])(?:i|me|my)(?![a-z])")
 
+# round 37: a sentence opening on the writer: "I" (not "I'd like to", a request) or "我"/"俺" not
+# opening a kin word ("我爸", "我女儿" name another subject)
+_WRITER_OPENS = re.compile(
+    r"(?:^|[.;!?。；！？\n]\s*)(?:(?:but|and|so) )?((?<![a-z])i(?:'ve|ve|'m)?(?![a-z'])|"
+    r"[我俺](?![爸妈爹娘儿女老哥姐弟妹家们公婆爷奶外孙姥舅姨叔伯媳姑]))"
+)
+
+# round 37: "V得(我)要/快/想" right before a mention: a figure of degree ("热得要中暑了"); not
+# when the verb is a symptom's ("喘得快窒息了") or its literal cause ("喝得快不省人事了",
+# "摔得快站不起来", "冻得快没知觉了", "烫得快起泡了": review)
+_EXAGGERATION = re.compile(
+    r"(?![疼痛喘憋咳吐晕烧肿抽胀闷麻酸痒拉泻冒出流觉记显值懂晓舍免省获取使喝醉摔撞砸压淹烫冻])"
+    r"[\u4e00-\u9fff]得(?:我|人|俺)?都?(?:快要|要|快|想)"
+)
+
 
 def _bystander_times(normalised: str, compiled: _Compiled) -> dict[str, Any]:
     """The third parties, the writer's turns and the present-time words (``_Timeline``); all
@@ -1424,6 +1453,10 @@ def _bystander_times(normalised: str, compiled: _Compiled) -> dict[str, Any]:
         and not _BYSTANDER_NOT_SUBJECT_AFTER.match(normalised, m.end())
     ]
     turns = [m.start() for m in pivots.finditer(normalised)] if found else []
+    # round 37: a sentence that opens on the writer ("... last week. I feel fine", "。我那天
+    # 也在") turns to them as a listed pivot does
+    turns += [m.start(1) for m in _WRITER_OPENS.finditer(normalised)] if found else []
+    turns = sorted(set(turns))
     reactions = compiled.bystander_reactions
     others = [m.start() for m in reactions.finditer(normalised)] if found and reactions else []
     if not turns and not others:
@@ -1620,6 +1653,13 @@ def _dated_history(
     # "半年前有过一次高热惊厥，抽了一分钟": an old date earlier in the sentence covers what
     # follows until a new-onset marker or a terminator ("现在", "今天", "又"); so does a
     # past-time anchor without a number of years ("两岁的时候", "前年冬天").
+    # round 37: "attempted suicide at 19. I'm 35 now": an age at the event in the mention's
+    # clause, younger than an age stated as now after the mention, and no acute marker in the
+    # clause ("I had fits at 19, I'm 30 now, and I'm having one now" stays current)
+    if any(
+        clause[0] <= lo < clause[1] and start < now_at for lo, _, now_at in times.aged_events
+    ) and not _any_between(times.acute_at, clause[0], clause[1]):
+        return True
     ends = [v.end for v in times.old_dates if sentence[0] <= v.start] + [
         at for at in times.anchored if sentence[0] < at <= start
     ]
@@ -1629,6 +1669,76 @@ def _dated_history(
         and not _any_between(times.terminators, at, start)
         for at in ends
     )
+
+
+_AGE_WORDS = {
+    w: i
+    for i, w in enumerate(
+        (
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        )
+    )
+}
+_AGE_NUMBER = r"(\d{1,2}|" + "|".join(sorted(_AGE_WORDS, key=len, reverse=True)) + r")"
+# an age an event happened at: "at 19", "at age 12", "aged 7", "when I was 17", "when he was 18
+# months" (not a clock time: "at 2pm", "at 2:30", "at 7 o'clock", "at 2 in the morning")
+_AGE_AT = re.compile(
+    r"(?<![a-z])(?:at(?: age| the age of)?|aged|when (?:i|he|she|they|we) (?:was|were))"
+    r" " + _AGE_NUMBER + r"(?: ?(years?|yrs?|months?)(?: old)?)?"
+    r"(?![\d:.]\d|\s*(?:am|pm|a\.m|p\.m|o'clock|in the (?:morning|evening|afternoon)|"
+    r"tonight|today|this)(?![a-z])|[a-z\d])"
+)
+# an age stated as now: "I'm 35 now", "he's 7 now", "she is now 10"
+_AGE_NOW = re.compile(
+    r"(?<![a-z])(?:i'm|i am|im|he's|he is|she's|she is|they're|they are)(?: now)? "
+    + _AGE_NUMBER
+    + r"(?: ?(?:years?|yrs?)(?: old)?)?(?: now)?(?![a-z\d])"
+)
+
+
+def _age_years(number: str, unit: str | None = None) -> float:
+    value = float(_AGE_WORDS.get(number, number) if not number.isdigit() else number)
+    return value / 12 if unit and unit.startswith("month") else value
+
+
+def _aged_events(normalised: str) -> list[tuple[int, int, int]]:
+    """Round 37: spans of ages an event happened at that are younger than an age stated as now
+    after them, with "now" in that statement ("...at 19. I'm 35 now"), each with where the
+    first such statement starts."""
+    nows = [
+        (m.start(), _age_years(m.group(1)))
+        for m in _AGE_NOW.finditer(normalised)
+        if "now" in m.group(0)
+    ]
+    if not nows:
+        return []
+    out = []
+    for m in _AGE_AT.finditer(normalised):
+        then = _age_years(m.group(1), m.group(2))
+        later = [at for at, age in nows if at > m.end() and age > then]
+        if later:
+            out.append((m.start(), m.end(), later[0]))
+    return out
 
 
 def _afterthought_date(
