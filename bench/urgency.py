@@ -60,8 +60,8 @@ thirty-sixth), ``retired_holdout_r37.jsonl`` and ``retired_holdout_r37b.jsonl`` 
 untouched pairs, retired to tuning in the thirty-seventh), ``holdout.jsonl`` (the round-13
 untouched split: two fresh writers', blind to the rules, never used for tuning),
 ``holdout_r38.jsonl`` and ``holdout_r38b.jsonl`` (written after round 36, the round-37 untouched
-splits), ``holdout_r39.jsonl`` and ``holdout_r39b.jsonl`` (written during round 37 for the next
-round; not yet run). Real
+splits; the next round retires them), ``holdout_r39.jsonl`` and ``holdout_r39b.jsonl``
+(written during round 37 for the next round; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
