@@ -57,11 +57,11 @@ thirty-fourth), ``retired_holdout_r35.jsonl`` and ``retired_holdout_r35b.jsonl``
 untouched pairs, retired to tuning in the thirty-fifth), ``retired_holdout_r36.jsonl`` and
 ``retired_holdout_r36b.jsonl`` (the round-35 untouched pairs, retired to tuning in the
 thirty-sixth), ``retired_holdout_r37.jsonl`` and ``retired_holdout_r37b.jsonl`` (the round-36
-untouched pairs, retired to tuning in the thirty-seventh), ``holdout.jsonl`` (the round-13
-untouched split: two fresh writers', blind to the rules, never used for tuning),
-``holdout_r38.jsonl`` and ``holdout_r38b.jsonl`` (written after round 36, the round-37 untouched
-splits; the next round retires them), ``holdout_r39.jsonl`` and ``holdout_r39b.jsonl``
-(written during round 37 for the next round; not yet run). Real
+untouched pairs, retired to tuning in the thirty-seventh), ``retired_holdout_r38.jsonl`` and
+``retired_holdout_r38b.jsonl`` (the round-37 untouched pairs, retired to tuning in the
+thirty-eighth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
+rules, never used for tuning), ``holdout_r39.jsonl`` and ``holdout_r39b.jsonl`` (written during
+round 37, the round-38 untouched splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -167,9 +167,9 @@ SPLITS = (
     "retired_holdout_r36b",
     "retired_holdout_r37",
     "retired_holdout_r37b",
+    "retired_holdout_r38",
+    "retired_holdout_r38b",
     "holdout",
-    "holdout_r38",
-    "holdout_r38b",
     "holdout_r39",
     "holdout_r39b",
 )
