@@ -36,6 +36,11 @@ OLDER_THAN_THE_VIGNETTE = {
         "holdout_r24 (round 22, blind to the repository) wrote it too, and that file became "
         "tuning data in round 24"
     ),
+    ("concepts_99_round17.json", "vomit_blood_lay", "vomited a lot of blood"): (
+        "round 17's form, plain English for haematemesis; the Hohhot writer of holdout_r38b "
+        "(written after round 36, blind to the repository) wrote it too, and that file became "
+        "tuning data in round 38"
+    ),
 }
 
 
