@@ -15,7 +15,11 @@ about as present, or told as a current emergency).
 - a question sentence with a clause that opens on a condition ("要是", "万一", "如果", "if")
   makes the mentions after that clause start hypothetical too (the condition reaches the later
   clauses of the question); not a sentence that tells something present ("现在", "已经", "刚才",
-  "now", "already", "still").
+  "now", "already", "still");
+- a work-up told as normal after the mention in its sentence ("EEG and MRI normal", "bloods were
+  normal afterwards", "CT was clear", "拍了CT没事") puts the mention in care (seen to); not with
+  an acute marker in the sentence, nor a turn ("but", "now", "again", "但", "现在", "又")
+  between the mention and the work-up.
 """
 
 from __future__ import annotations
@@ -42,6 +46,14 @@ ROUTINE = [
     ("要是老人在浴室里晕倒叫不醒，家里人第一步该怎么做？", 45, "F"),
     ("如果以后哪天有了轻生的念头，可以找谁聊？", 26, "F"),
     ("If my son ever swallows a magnet, how fast should we get him seen?", 38, "F"),
+    # a normal work-up after the event
+    ("My wife passed out at the gym in May, ECG and echo were normal. Can she run again?", 36, "M"),
+    ("Had a fit two months back after a bad fever, MRI and blood tests came back normal.", 27, "F"),
+    (
+        "Grandad fainted at church in the summer, the scans were all clear, he's driving again.",
+        50,
+        "F",
+    ),
 ]
 
 
@@ -69,6 +81,15 @@ EMERGENCY = [
     ("我爸刚才突然倒地叫不醒，要是打120要等多久？", 45, "F"),
     ("If she stops breathing again what do I do? She is not breathing now and blue.", 30, "F"),
     ("万一他是中风怎么办？他现在嘴歪了，一边手脚没力气。", 66, "M"),
+    # a normal work-up, then a new or ongoing finding
+    ("Had a fit this morning, CT normal, but now he's fitting again and won't stop.", 30, "M"),
+    (
+        "My chest pain began an hour ago, ECG at the pharmacy was normal, but it's crushing now"
+        " and I'm sweating.",
+        58,
+        "M",
+    ),
+    ("My dad had a stroke, CT scan normal, face still drooping and can't lift his arm.", 75, "M"),
 ]
 
 
@@ -89,4 +110,11 @@ def test_round38_contexts_name_the_mechanism() -> None:
     assert not any(
         "hypothetical" in c
         for c in contexts_of("Could this be a stroke? My face droops.", "face_droop")
+    )
+    assert any(
+        "in_care" in c
+        for c in contexts_of(
+            "Had a fit two months back after a bad fever, MRI and blood tests came back normal.",
+            "seizure",
+        )
     )

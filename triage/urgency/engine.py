@@ -955,6 +955,11 @@ class UrgencyEngine:
             # round 38: a question about a possibility; not a rule's stop ("万一被咬了该咋办"
             # is itself the question that stops a bite rule)
             kinds.add("hypothetical")
+        if not acute and "in_care" not in kinds:
+            # round 38: a normal work-up after the mention in its sentence
+            told = _WORKUP_NORMAL.search(normalised, end, sentence[1])
+            if told is not None and not _WORKUP_TURN.search(normalised, end, told.start()):
+                kinds.add("in_care")
         if "historical" not in kinds and _dated_history(scan, times, start, end, sentence):
             kinds.add("historical")
         return Mention(
@@ -1507,6 +1512,26 @@ def _asked(text: str) -> tuple[bool, int]:
     if opens is None or _CONDITION_NOT.search(text) is not None:
         return False, -1
     return False, opens.start()
+
+
+# round 38: a work-up that came back normal, told after the mention in its sentence ("had one
+# seizure, EEG and MRI normal", "fainted in the heat, ECG and bloods were normal afterwards",
+# "摔了一下，拍了CT没事"): the finding has been seen to; not with an acute marker in the
+# sentence, nor a turn after it ("but", "now", "again", "但", "现在", "又")
+_TEST_NAME = (
+    r"(?:ecg|ekg|eeg|mri|ct|ct scan|scan|scans|bloods|blood tests?|x-?rays?|echo|tests?|"
+    r"brain scan|head scan)"
+)
+_WORKUP_NORMAL = re.compile(
+    r"(?<![a-z])(?:(?:the|his|her|my|an?) )?"
+    + _TEST_NAME
+    + r"(?:,? (?:and|&) (?:an? |the )?"
+    + _TEST_NAME
+    + r")*(?: (?:were|was|all|both|came back|came out|are|looked))* "
+    r"(?:normal|clear|fine)(?![a-z])"
+    r"|(?:拍了|做了|查了|照了)(?:个)?(?:ct|核磁|脑电图|心电图|片子|b超|彩超)[^,.;!?]{0,4}?(?:没事|正常|没问题)"
+)
+_WORKUP_TURN = re.compile(r"(?<![a-z])(?:but|now|again|still)(?![a-z])|但|现在|又|还在")
 
 
 # round 37: "V得(我)要/快/想" right before a mention: a figure of degree ("热得要中暑了"); not
