@@ -16,10 +16,13 @@ about as present, or told as a current emergency).
   makes the mentions after that clause start hypothetical too (the condition reaches the later
   clauses of the question); not a sentence that tells something present ("现在", "已经", "刚才",
   "now", "already", "still");
-- a work-up told as normal after the mention in its sentence ("EEG and MRI normal", "bloods were
-  normal afterwards", "CT was clear", "拍了CT没事") puts the mention in care (seen to); not with
-  an acute marker in the sentence, nor a turn ("but", "now", "again", "但", "现在", "又")
-  between the mention and the work-up.
+- review: a modal question must also name the possibility ("if", "ever", "again", "then",
+  someone in general): without one, "could my dad's crushing chest pain and cold sweat be a heart
+  attack?" asks what a present finding is (so an unmarked "what would an overdose feel like?"
+  stays flagged: the price of not losing the first). The tuner's third change (a normal work-up
+  told after a mention puts it in care) was dropped in review: "头痛得像被人打了一棍，这辈子最痛的
+  一次，拍了CT没事" lost its thunderclap rule, and a normal CT or ECG does not rule out a bleed or
+  an infarct.
 """
 
 from __future__ import annotations
@@ -34,8 +37,12 @@ ROUTINE = [
     ("Could I get a seizure from skipping breakfast? Never happened, just curious.", 29, "M"),
     ("Might someone on beta blockers pass out in a sauna?", 52, "F"),
     ("Would a collapse like that be likely at his age? He's had no symptoms at all.", 40, "M"),
-    ("How soon would carbon monoxide poisoning show up in a closed garage?", 45, "M"),
-    ("What would an overdose of my sleeping tablets feel like? I take one at night.", 60, "F"),
+    ("How soon would carbon monoxide poisoning show up if someone ran a car in a garage?", 45, "M"),
+    (
+        "What would an overdose of my sleeping tablets feel like if I ever took two by mistake?",
+        60,
+        "F",
+    ),
     (
         "If I run the marathon in the heat, could I collapse with heat stroke? Training goes well.",
         34,
@@ -46,14 +53,6 @@ ROUTINE = [
     ("要是老人在浴室里晕倒叫不醒，家里人第一步该怎么做？", 45, "F"),
     ("如果以后哪天有了轻生的念头，可以找谁聊？", 26, "F"),
     ("If my son ever swallows a magnet, how fast should we get him seen?", 38, "F"),
-    # a normal work-up after the event
-    ("My wife passed out at the gym in May, ECG and echo were normal. Can she run again?", 36, "M"),
-    ("Had a fit two months back after a bad fever, MRI and blood tests came back normal.", 27, "F"),
-    (
-        "Grandad fainted at church in the summer, the scans were all clear, he's driving again.",
-        50,
-        "F",
-    ),
 ]
 
 
@@ -90,6 +89,26 @@ EMERGENCY = [
         "M",
     ),
     ("My dad had a stroke, CT scan normal, face still drooping and can't lift his arm.", 75, "M"),
+    # review: a modal question about findings that are there, with no mark of a possibility
+    (
+        "Could my dad's crushing chest pain and cold sweat for the last 40 minutes be a heart"
+        " attack?",
+        62,
+        "M",
+    ),
+    (
+        "Might the sudden worst headache of my life, with vomiting and a stiff neck, be a bleed?",
+        45,
+        "F",
+    ),
+    (
+        "Would slurred speech and a drooping face that started 20 minutes ago mean a stroke?",
+        70,
+        "M",
+    ),
+    ("Would vomiting blood twice with black stools and dizziness be an ulcer?", 40, "M"),
+    # review: a normal scan does not clear a thunderclap headache
+    ("头痛得像被人打了一棍，这辈子最痛的一次，拍了CT没事。", 45, "F"),
 ]
 
 
@@ -110,11 +129,4 @@ def test_round38_contexts_name_the_mechanism() -> None:
     assert not any(
         "hypothetical" in c
         for c in contexts_of("Could this be a stroke? My face droops.", "face_droop")
-    )
-    assert any(
-        "in_care" in c
-        for c in contexts_of(
-            "Had a fit two months back after a bad fever, MRI and blood tests came back normal.",
-            "seizure",
-        )
     )
