@@ -660,6 +660,9 @@ class _Compiled:
     # every rule's none_of concepts: a third party's over event (round 31) never makes one of
     # these family, since that would lift a stop ("以前" dating a relative's poisoning)
     stop_concepts: frozenset[str] = frozenset()
+    # round 38: the stop concepts no rule needs (the question or framing a stop reads,
+    # "万一被咬了该咋办"): a question about a possibility never makes one of these hypothetical
+    only_stops: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -856,6 +859,8 @@ class UrgencyEngine:
             bystander_over=_alternation([t.strip() for t in contexts.bystander_over]),
             bystander_reactions=_alternation([t.strip() for t in contexts.bystander_reactions]),
             stop_concepts=frozenset(c for rule in rules for c in rule.none_of),
+            only_stops=frozenset(c for rule in rules for c in rule.none_of)
+            - frozenset(c for rule in rules for group in rule.all_of for c in group),
         )
         return self._compiled
 
@@ -944,6 +949,12 @@ class UrgencyEngine:
             # that tells a new onset ("住院期间突然说不出话") is not covered, nor a background
             # state ("每天喝一斤白酒")
             kinds.add("in_care")
+        if _possibility_asked(normalised, sentence, start) and (
+            item.concept.id not in self._compile().only_stops
+        ):
+            # round 38: a question about a possibility; not a rule's stop ("万一被咬了该咋办"
+            # is itself the question that stops a bite rule)
+            kinds.add("hypothetical")
         if "historical" not in kinds and _dated_history(scan, times, start, end, sentence):
             kinds.add("historical")
         return Mention(
@@ -1430,6 +1441,84 @@ _WRITER_OPENS = re.compile(
     r"(?:^|[.;!?。；！？\n]\s*)(?:(?:but|and|so) )?((?<![a-z])i(?:'ve|ve|'m)?(?![a-z'])|"
     r"[我俺](?![爸妈爹娘儿女老哥姐弟妹家们公婆爷奶外孙姥舅姨叔伯媳姑]))"
 )
+
+# round 38: a question about a possibility: a sentence asked ("?") that opens on a modal and a
+# subject in general ("could I overdose if ...?", "would a nosebleed then be dangerous?", "how
+# quickly can carbon monoxide poisoning happen?", "if I stop X, could I become ... again?"); not
+# a question about something present: "this"/"that"/"it" as the subject ("could this be a
+# stroke?"), the writer or someone as being in it or having had it ("could I be having a heart
+# attack?", "could he have had a stroke?", "could my baby have swallowed ...?"), a request ("can
+# you/someone help"), or a sentence with a present-time word ("now", "right now", "still",
+# "just"); "can"/"may" with a person as the subject asks leave ("can I take paracetamol for
+# ...?"), and "why would" asks about a finding there is ("why would one foot be colder?")
+_POSSIBILITY_ASKED = re.compile(
+    r"^\s*(?:(?:so|and|but|also|ok|okay|then|otherwise|just wondering|wondering),?\s+)?"
+    r"(?:(?:if|once|when|after) [^,]{1,60},\s*)?"
+    r"(?:(?:how (?:quickly|soon|fast|likely|long|often|much)|how|what|when|where|"
+    r"at what point)\s+)?"
+    r"(?:(?:could|would|might|will)\s+|(?:can|may)\s+"
+    r"(?!(?:i|we|he|she|they|my|our|his|her|their|someone|somebody|anyone|anybody|one)\b))"
+    r"(?!(?:this|that|these|those|it|you|u|ya|anyone|anybody|someone|somebody)\s+"
+    r"(?:be|help|please|tell|come|call|check|look|see)\b)"
+    r"(?!(?:this|that|these|those|it|it's|you|u|ya)\b)"
+    r"(?!(?:i|he|she|we|they)\s+(?:be|have been|have had|has been|has had|still)\b)"
+    # "could my baby have swallowed ...?", "might she have taken ...?": what may have happened
+    r"(?!(?:[a-z'-]+\s+){0,4}?(?:have|has)\s+(?:been|had|got|gotten|done|taken|eaten|drunk|"
+    r"swallowed|[a-z]+ed|[a-z]+en)\b)"
+)
+# review: a modal question also names the possibility ("if", "ever", "again", "then", someone in
+# general); without one, "could my dad's crushing chest pain and cold sweat be a heart attack?"
+# asks what a present finding is
+_POSSIBILITY_MARK = re.compile(
+    r"(?<![a-z])(?:if|ever|again|then|someday|one day|in future|in the future|accidentally|"
+    r"someone|somebody|anyone|anybody|a person|people|one)(?![a-z])"
+)
+_POSSIBILITY_NOT = re.compile(
+    r"(?<![a-z])(?:now|right now|currently|at the moment|still|today|tonight|this morning|"
+    r"just(?! wondering| curious| asking)|help|please|keeps?|is|are|am|i'm|he's|she's|it's)"
+    r"(?![a-z'])"
+)
+# round 38: a question sentence with a clause that opens on a condition
+# ("要是摔一跤磕破头，血是不是止不住？", "万一有人溺水，心肺复苏要按多深？", "if she ever got
+# stung, would ...?"): the condition reaches every later clause of the question, not only its
+# own; not where the sentence tells something present ("如果现在...", "已经", "刚才", "now")
+_CONDITION_OPENS = re.compile(
+    r"(?:^|[,:])\s*(?:请问|想问一下|想问下|想问|那|那么|but |so |and )?,?\s*"
+    r"(?:如果|假如|假设|万一|要是|若是|倘若|一旦|哪天|what if |in case |if |suppose |supposing )"
+)
+_CONDITION_NOT = re.compile(
+    r"现在|正在|已经|刚才|刚刚|此刻|这会儿|还在|(?<![a-z])(?:now|right now|currently|already|"
+    r"still|at the moment|just now)(?![a-z])"
+)
+
+
+def _possibility_asked(normalised: str, sentence: tuple[int, int], start: int) -> bool:
+    """round 38: the sentence asks about a possibility in general (``_POSSIBILITY_ASKED``), not
+    about a finding it says is present (``_POSSIBILITY_NOT``); or a clause of it before the
+    mention (at ``start``) opens on a condition (``_CONDITION_OPENS``) and it tells nothing
+    present (``_CONDITION_NOT``)."""
+    begin, stop = sentence
+    if normalised[stop : stop + 1] != "?":
+        return False
+    modal, opens = _asked(normalised[begin:stop])
+    return modal or 0 <= opens < start - begin
+
+
+@lru_cache(maxsize=4096)
+def _asked(text: str) -> tuple[bool, int]:
+    """A question sentence's reading, once per sentence: whether it asks about a possibility,
+    and where its first conditional clause opens (-1: none, or it tells something present)."""
+    if (
+        _POSSIBILITY_ASKED.match(text) is not None
+        and _POSSIBILITY_NOT.search(text) is None
+        and _POSSIBILITY_MARK.search(text) is not None
+    ):
+        return True, -1
+    opens = _CONDITION_OPENS.search(text)
+    if opens is None or _CONDITION_NOT.search(text) is not None:
+        return False, -1
+    return False, opens.start()
+
 
 # round 37: "V得(我)要/快/想" right before a mention: a figure of degree ("热得要中暑了"); not
 # when the verb is a symptom's ("喘得快窒息了") or its literal cause ("喝得快不省人事了",
