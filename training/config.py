@@ -225,9 +225,10 @@ class TrackingConfig(Strict):
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
 # every untouched urgency split: the round-13 holdout, the pair written during round 37 that
-# judges round 38 (bench/urgency.py, splits holdout_r39 and holdout_r39b) and the pair written
-# during round 38 for the next round (holdout_r40, holdout_r40b). A test holds this tuple equal
-# to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# judged round 38 (bench/urgency.py, splits holdout_r39 and holdout_r39b; the next round retires
+# it) and the pair written during round 38 for the next round (holdout_r40, holdout_r40b). A test
+# holds this tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left
+# out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r39.jsonl",
