@@ -819,6 +819,7 @@ class UrgencyEngine:
         order = {level: i for i, level in enumerate(LEVEL_ORDER)}
         # Most urgent rules first; table order within a level.
         rules = tuple(sorted(self.table.rules, key=lambda r: -order[r.level]))
+        stops = frozenset(c for rule in rules for c in rule.none_of)
         trie, near_patterns = _form_trie(concepts, contexts.clause_delimiters)
         rule_index, rule_groups = _rule_index(rules)
         cues = {
@@ -858,9 +859,8 @@ class UrgencyEngine:
             bystander_ends=_alternation([t.strip() for t in contexts.bystander_ends]),
             bystander_over=_alternation([t.strip() for t in contexts.bystander_over]),
             bystander_reactions=_alternation([t.strip() for t in contexts.bystander_reactions]),
-            stop_concepts=frozenset(c for rule in rules for c in rule.none_of),
-            only_stops=frozenset(c for rule in rules for c in rule.none_of)
-            - frozenset(c for rule in rules for group in rule.all_of for c in group),
+            stop_concepts=stops,
+            only_stops=stops - {c for rule in rules for group in rule.all_of for c in group},
         )
         return self._compiled
 
@@ -1814,6 +1814,8 @@ def _aged_events(normalised: str) -> list[tuple[int, int, int]]:
     """Round 37: spans of ages an event happened at that are younger than an age stated as now
     after them, with "now" in that statement ("...at 19. I'm 35 now"), each with where the
     first such statement starts."""
+    if "now" not in normalised:
+        return []  # every statement it reads says "now": most complaints stop here
     nows = [
         (m.start(), _age_years(m.group(1)))
         for m in _AGE_NOW.finditer(normalised)
