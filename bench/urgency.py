@@ -59,10 +59,11 @@ untouched pairs, retired to tuning in the thirty-fifth), ``retired_holdout_r36.j
 thirty-sixth), ``retired_holdout_r37.jsonl`` and ``retired_holdout_r37b.jsonl`` (the round-36
 untouched pairs, retired to tuning in the thirty-seventh), ``retired_holdout_r38.jsonl`` and
 ``retired_holdout_r38b.jsonl`` (the round-37 untouched pairs, retired to tuning in the
-thirty-eighth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
-rules, never used for tuning), ``holdout_r39.jsonl`` and ``holdout_r39b.jsonl`` (written during
-round 37, the round-38 untouched splits; the next round retires them), ``holdout_r40.jsonl``
-and ``holdout_r40b.jsonl`` (written during round 38 for the next round; not yet run). Real
+thirty-eighth), ``retired_holdout_r39.jsonl`` and ``retired_holdout_r39b.jsonl`` (the round-38
+untouched pairs, retired to tuning in the thirty-ninth), ``holdout.jsonl`` (the round-13
+untouched split: two fresh writers', blind to the rules, never used for tuning),
+``holdout_r40.jsonl`` and ``holdout_r40b.jsonl`` (written during round 38, the round-39
+untouched splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -170,9 +171,9 @@ SPLITS = (
     "retired_holdout_r37b",
     "retired_holdout_r38",
     "retired_holdout_r38b",
+    "retired_holdout_r39",
+    "retired_holdout_r39b",
     "holdout",
-    "holdout_r39",
-    "holdout_r39b",
     "holdout_r40",
     "holdout_r40b",
 )
