@@ -63,7 +63,8 @@ thirty-eighth), ``retired_holdout_r39.jsonl`` and ``retired_holdout_r39b.jsonl``
 untouched pairs, retired to tuning in the thirty-ninth), ``holdout.jsonl`` (the round-13
 untouched split: two fresh writers', blind to the rules, never used for tuning),
 ``holdout_r40.jsonl`` and ``holdout_r40b.jsonl`` (written during round 38, the round-39
-untouched splits). Real
+untouched splits; the next round retires them), ``holdout_r41.jsonl`` and ``holdout_r41b.jsonl``
+(written during round 39 for the next round; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -176,6 +177,8 @@ SPLITS = (
     "holdout",
     "holdout_r40",
     "holdout_r40b",
+    "holdout_r41",
+    "holdout_r41b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

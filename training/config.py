@@ -224,13 +224,17 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the pair written during round 38 that
-# judges round 39 (bench/urgency.py, splits holdout_r40 and holdout_r40b). A test holds this
-# tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# every untouched urgency split: the round-13 holdout, the pair written during round 38 that
+# judges round 39 (bench/urgency.py, splits holdout_r40 and holdout_r40b; the next round retires
+# it) and the pair written during round 39 for the next round (holdout_r41, holdout_r41b). A test
+# holds this tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left
+# out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r40.jsonl",
     "holdout_r40b.jsonl",
+    "holdout_r41.jsonl",
+    "holdout_r41b.jsonl",
 )
 
 
