@@ -60,11 +60,11 @@ thirty-sixth), ``retired_holdout_r37.jsonl`` and ``retired_holdout_r37b.jsonl`` 
 untouched pairs, retired to tuning in the thirty-seventh), ``retired_holdout_r38.jsonl`` and
 ``retired_holdout_r38b.jsonl`` (the round-37 untouched pairs, retired to tuning in the
 thirty-eighth), ``retired_holdout_r39.jsonl`` and ``retired_holdout_r39b.jsonl`` (the round-38
-untouched pairs, retired to tuning in the thirty-ninth), ``holdout.jsonl`` (the round-13
-untouched split: two fresh writers', blind to the rules, never used for tuning),
-``holdout_r40.jsonl`` and ``holdout_r40b.jsonl`` (written during round 38, the round-39
-untouched splits; the next round retires them), ``holdout_r41.jsonl`` and ``holdout_r41b.jsonl``
-(written during round 39 for the next round; not yet run). Real
+untouched pairs, retired to tuning in the thirty-ninth), ``retired_holdout_r40.jsonl`` and
+``retired_holdout_r40b.jsonl`` (the round-39 untouched pairs, retired to tuning in the fortieth),
+``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the rules, never
+used for tuning), ``holdout_r41.jsonl`` and ``holdout_r41b.jsonl`` (written during round 39, the
+round-40 untouched splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -174,9 +174,9 @@ SPLITS = (
     "retired_holdout_r38b",
     "retired_holdout_r39",
     "retired_holdout_r39b",
+    "retired_holdout_r40",
+    "retired_holdout_r40b",
     "holdout",
-    "holdout_r40",
-    "holdout_r40b",
     "holdout_r41",
     "holdout_r41b",
 )
