@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-VIGNETTES = ROOT / "data" / "vignettes" / "urgency"
+from bench.urgency import VIGNETTES  # noqa: E402
 
 
 def tuning_files(folder: Path = VIGNETTES) -> list[Path]:
@@ -37,29 +37,26 @@ def tuning_files(folder: Path = VIGNETTES) -> list[Path]:
 def dump(files: list[Path]) -> dict[str, list[dict[str, Any]]]:
     """The packaged rules' decision on every line of ``files``, by file name (without
     ``.jsonl``); a line is keyed by its position and id, so two dumps of one file align."""
+    from training.triage.urgency import load_vignettes
     from triage.urgency import EMERGENCY_LEVELS, UrgencyEngine
 
     engine = UrgencyEngine.default()
     decisions: dict[str, list[dict[str, Any]]] = {}
     for path in files:
         rows = []
-        with path.open(encoding="utf-8") as lines:
-            for index, line in enumerate(lines):
-                if not line.strip():
-                    continue
-                row = json.loads(line)
-                assessed = engine.assess(row["text"], row.get("age"), row.get("sex"))
-                rows.append(
-                    {
-                        "key": f"{index}:{row.get('id')}",
-                        "expected_urgency": row.get("expected_urgency"),
-                        "expected_level": row.get("expected_level"),
-                        "style": row.get("style"),
-                        "emergency": assessed.level in EMERGENCY_LEVELS,
-                        "rules": assessed.rule_ids,
-                        "text": row["text"],
-                    }
-                )
+        for index, row in enumerate(load_vignettes(path)):
+            assessed = engine.assess(row["text"], row.get("age"), row.get("sex"))
+            rows.append(
+                {
+                    "key": f"{index}:{row.get('id')}",
+                    "expected_urgency": row.get("expected_urgency"),
+                    "expected_level": row.get("expected_level"),
+                    "style": row.get("style"),
+                    "emergency": assessed.level in EMERGENCY_LEVELS,
+                    "rules": assessed.rule_ids,
+                    "text": row["text"],
+                }
+            )
         decisions[path.stem] = rows
     return decisions
 
