@@ -64,7 +64,8 @@ untouched pairs, retired to tuning in the thirty-ninth), ``retired_holdout_r40.j
 ``retired_holdout_r40b.jsonl`` (the round-39 untouched pairs, retired to tuning in the fortieth),
 ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the rules, never
 used for tuning), ``holdout_r41.jsonl`` and ``holdout_r41b.jsonl`` (written during round 39, the
-round-40 untouched splits). Real
+round-40 untouched splits; the next round retires them), ``holdout_r42.jsonl`` and
+``holdout_r42b.jsonl`` (written during round 40 for the next round; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -179,6 +180,8 @@ SPLITS = (
     "holdout",
     "holdout_r41",
     "holdout_r41b",
+    "holdout_r42",
+    "holdout_r42b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

@@ -224,13 +224,17 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the pair written during round 39 that
-# judges round 40 (bench/urgency.py, splits holdout_r41 and holdout_r41b). A test holds this
-# tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# every untouched urgency split: the round-13 holdout, the pair written during round 39 that
+# judges round 40 (bench/urgency.py, splits holdout_r41 and holdout_r41b; the next round retires
+# it) and the pair written during round 40 for the next round (holdout_r42, holdout_r42b). A test
+# holds this tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left
+# out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r41.jsonl",
     "holdout_r41b.jsonl",
+    "holdout_r42.jsonl",
+    "holdout_r42b.jsonl",
 )
 
 
