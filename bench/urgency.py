@@ -62,10 +62,10 @@ untouched pairs, retired to tuning in the thirty-seventh), ``retired_holdout_r38
 thirty-eighth), ``retired_holdout_r39.jsonl`` and ``retired_holdout_r39b.jsonl`` (the round-38
 untouched pairs, retired to tuning in the thirty-ninth), ``retired_holdout_r40.jsonl`` and
 ``retired_holdout_r40b.jsonl`` (the round-39 untouched pairs, retired to tuning in the fortieth),
-``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the rules, never
-used for tuning), ``holdout_r41.jsonl`` and ``holdout_r41b.jsonl`` (written during round 39, the
-round-40 untouched splits; the next round retires them), ``holdout_r42.jsonl`` and
-``holdout_r42b.jsonl`` (written during round 40 for the next round; not yet run). Real
+``retired_holdout_r41.jsonl`` and ``retired_holdout_r41b.jsonl`` (the round-40 untouched pairs,
+retired to tuning in the forty-first), ``holdout.jsonl`` (the round-13 untouched split: two fresh
+writers', blind to the rules, never used for tuning), ``holdout_r42.jsonl`` and
+``holdout_r42b.jsonl`` (written during round 40, the round-41 untouched splits). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -177,9 +177,9 @@ SPLITS = (
     "retired_holdout_r39b",
     "retired_holdout_r40",
     "retired_holdout_r40b",
+    "retired_holdout_r41",
+    "retired_holdout_r41b",
     "holdout",
-    "holdout_r41",
-    "holdout_r41b",
     "holdout_r42",
     "holdout_r42b",
 )

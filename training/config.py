@@ -224,15 +224,11 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout, the pair written during round 39 that
-# judges round 40 (bench/urgency.py, splits holdout_r41 and holdout_r41b; the next round retires
-# it) and the pair written during round 40 for the next round (holdout_r42, holdout_r42b). A test
-# holds this tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left
-# out of it
+# every untouched urgency split: the round-13 holdout and the pair written during round 40 that
+# judges round 41 (bench/urgency.py, splits holdout_r42 and holdout_r42b). A test holds this
+# tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
-    "holdout_r41.jsonl",
-    "holdout_r41b.jsonl",
     "holdout_r42.jsonl",
     "holdout_r42b.jsonl",
 )
@@ -318,8 +314,8 @@ class UrgencyBackstopConfig(Strict):
             # retired_holdout_r31 / r31b (round 31 on), r32 / r32b (round 32 on), r33 / r33b
             # (round 33 on), r34 / r34b (round 34 on), r35 / r35b (round 35 on), r36 / r36b
             # (round 36 on), r37 / r37b (round 37 on), r38 / r38b (round 38 on), r39 / r39b (round
-            # 39 on) and r40 / r40b (round 40 on) are tuning data outside the gold until a judged
-            # round adds them
+            # 39 on), r40 / r40b (round 40 on) and r41 / r41b (round 41 on) are tuning data
+            # outside the gold until a judged round adds them
             # (round 33 proposed r31-r33 and was refused: README, urgency round 33)
             # written for the gold by four fresh writers (TRAIN_R30_README.md)
             "data/vignettes/urgency/train_r30.jsonl",  # round 30 on (README)
