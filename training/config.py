@@ -311,12 +311,31 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r29b.jsonl",  # round 29 on (README)
             "data/vignettes/urgency/retired_holdout_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/retired_holdout_r30b.jsonl",  # round 30 on (README)
-            # retired_holdout_r31 / r31b (round 31 on), r32 / r32b (round 32 on), r33 / r33b
-            # (round 33 on), r34 / r34b (round 34 on), r35 / r35b (round 35 on), r36 / r36b
-            # (round 36 on), r37 / r37b (round 37 on), r38 / r38b (round 38 on), r39 / r39b (round
-            # 39 on), r40 / r40b (round 40 on) and r41 / r41b (round 41 on) are tuning data
-            # outside the gold until a judged round adds them
-            # (round 33 proposed r31-r33 and was refused: README, urgency round 33)
+            # the r31-r41 pairs were tuning data outside the gold from their retirement (round 33
+            # proposed r31-r33 alone and was refused: README, urgency round 33) until round 41
+            # proposed all 22 files (README, urgency round 41)
+            "data/vignettes/urgency/retired_holdout_r31.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r31b.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r32.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r32b.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r33.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r33b.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r34.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r34b.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r35.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r35b.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r36.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r36b.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r37.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r37b.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r38.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r38b.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r39.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r39b.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r40.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r40b.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r41.jsonl",  # round 41 on (README)
+            "data/vignettes/urgency/retired_holdout_r41b.jsonl",  # round 41 on (README)
             # written for the gold by four fresh writers (TRAIN_R30_README.md)
             "data/vignettes/urgency/train_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/train_r30b.jsonl",  # round 30 on (README)
