@@ -65,7 +65,8 @@ untouched pairs, retired to tuning in the thirty-ninth), ``retired_holdout_r40.j
 ``retired_holdout_r41.jsonl`` and ``retired_holdout_r41b.jsonl`` (the round-40 untouched pairs,
 retired to tuning in the forty-first), ``holdout.jsonl`` (the round-13 untouched split: two fresh
 writers', blind to the rules, never used for tuning), ``holdout_r42.jsonl`` and
-``holdout_r42b.jsonl`` (written during round 40, the round-41 untouched splits). Real
+``holdout_r42b.jsonl`` (written during round 40, the round-41 untouched splits; the next round
+retires them). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);

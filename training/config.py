@@ -225,8 +225,9 @@ class TrackingConfig(Strict):
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
 # every untouched urgency split: the round-13 holdout and the pair written during round 40 that
-# judges round 41 (bench/urgency.py, splits holdout_r42 and holdout_r42b). A test holds this
-# tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# judged round 41 (bench/urgency.py, splits holdout_r42 and holdout_r42b; the next round retires
+# it). A test holds this tuple equal to the holdout*.jsonl files on disk, so a new blind file
+# cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r42.jsonl",
