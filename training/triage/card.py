@@ -34,7 +34,10 @@ CARD_LIMITATIONS = [
     "Urgency comes from concept rules with context (negated, historical, hypothetical, family, "
     "idiom, chronic) and a weakly supervised backstop; unusual wording can still be missed, so "
     "urgency must never be the only safety net.",
-    "Pediatric vs adult departments lean on the age bucket: give the age when known.",
+    "Pediatric vs adult departments lean on the age bucket: give the age when known. A short "
+    "complaint that says nothing of who the patient is can still go to a pediatric department "
+    "at an adult age (haodf's short cough-and-fever questions are mostly parents'): "
+    "'咳嗽发烧三天，有痰' at 45 gives 小儿呼吸系统疾病 first in the 2026-12-06 candidates.",
     "The 20 departments have no adult ear or nose clinic: haodf routes such complaints to "
     "小儿耳鼻喉 (pediatric ENT) at any age, and so does the model.",
 ]
