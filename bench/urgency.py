@@ -63,10 +63,11 @@ thirty-eighth), ``retired_holdout_r39.jsonl`` and ``retired_holdout_r39b.jsonl``
 untouched pairs, retired to tuning in the thirty-ninth), ``retired_holdout_r40.jsonl`` and
 ``retired_holdout_r40b.jsonl`` (the round-39 untouched pairs, retired to tuning in the fortieth),
 ``retired_holdout_r41.jsonl`` and ``retired_holdout_r41b.jsonl`` (the round-40 untouched pairs,
-retired to tuning in the forty-first), ``holdout.jsonl`` (the round-13 untouched split: two fresh
-writers', blind to the rules, never used for tuning), ``holdout_r42.jsonl`` and
-``holdout_r42b.jsonl`` (written during round 40, the round-41 untouched splits; the next round
-retires them). Real
+retired to tuning in the forty-first), ``retired_holdout_r42.jsonl`` and
+``retired_holdout_r42b.jsonl`` (the round-41 untouched pairs, retired to tuning in the
+forty-second), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
+rules, never used for tuning), ``holdout_r43.jsonl`` and ``holdout_r43b.jsonl`` (written after
+round 41's judgement, the round-42 untouched splits; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -180,9 +181,11 @@ SPLITS = (
     "retired_holdout_r40b",
     "retired_holdout_r41",
     "retired_holdout_r41b",
+    "retired_holdout_r42",
+    "retired_holdout_r42b",
     "holdout",
-    "holdout_r42",
-    "holdout_r42b",
+    "holdout_r43",
+    "holdout_r43b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

@@ -224,14 +224,14 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the pair written during round 40 that
-# judged round 41 (bench/urgency.py, splits holdout_r42 and holdout_r42b; the next round retires
-# it). A test holds this tuple equal to the holdout*.jsonl files on disk, so a new blind file
-# cannot be left out of it
+# every untouched urgency split: the round-13 holdout and the pair written after round 41's
+# judgement that judges round 42 (bench/urgency.py, splits holdout_r43 and holdout_r43b). A test
+# holds this tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left
+# out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
-    "holdout_r42.jsonl",
-    "holdout_r42b.jsonl",
+    "holdout_r43.jsonl",
+    "holdout_r43b.jsonl",
 )
 
 
@@ -337,6 +337,8 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r40b.jsonl",  # round 41 on (README)
             "data/vignettes/urgency/retired_holdout_r41.jsonl",  # round 41 on (README)
             "data/vignettes/urgency/retired_holdout_r41b.jsonl",  # round 41 on (README)
+            # retired_holdout_r42 / r42b (round 42 on) are tuning data outside the gold until a
+            # judged round adds them
             # written for the gold by four fresh writers (TRAIN_R30_README.md)
             "data/vignettes/urgency/train_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/train_r30b.jsonl",  # round 30 on (README)
