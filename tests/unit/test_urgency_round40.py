@@ -69,21 +69,22 @@ CANTONESE_CAUGHT = [
     ("阿妈心口痛咗成个钟都冇停，出晒冷汗", 66),
     ("个女发烧四十度，冇精神，条颈好硬", 5),
     ("我個細佬突然冇咗意識，叫極都冇反應", 20),
-]
-
-# (text, age): Cantonese emergencies the rules miss today (the first five the refused "冇" -> "没"
-# entry caught: three tuning lines and the tuner's own wordings; the rest my probes)
-CANTONESE_MISSED = [
+    # moved up from CANTONESE_MISSED by round 42's dialect entries (冇 -> 没; 唔 -> 不)
     ("肚子胀得好大 两天冇放屁冇屙屎 一阵一阵绞到痛 吐了好几次 以前肠子开过刀", 60),
     ("肚子胀得好大，一阵一阵扭着痛，两天冇放屁冇拉屎，恰么子吐么子", 55),
     ("崽两岁，上吐下泻一天了，拉了十几次水样便，喝水都吐，半天冇尿，哭冇眼泪", 2),
     ("两天冇放屁冇大便，肚子胀得好大，一阵一阵绞痛，吐了好几次", 50),
     ("宝宝半天冇尿，哭冇眼泪，上吐下泻一天了", 1),
+    ("阿爸有糖尿病，今日成日唔醒神，出好多汗，叫佢都唔应", 70),
+]
+
+# (text, age): Cantonese emergencies the rules miss today (my probes; the five the refused
+# "冇" -> "没" entry caught, and one more, were moved up to CANTONESE_CAUGHT by round 42)
+CANTONESE_MISSED = [
     ("阿婆屙咗好多黑色嘅屎，头晕到企唔稳", 78),
     ("细路仔俾蜜蜂叮咗，而家成块面肿晒，喉咙好似塞住咁", 8),
     ("屋企人食咗啲野菇，而家不停咁呕同屙", 45),
     ("我个肚好痛，痛到郁唔到，月经迟咗两个礼拜", 27),
-    ("阿爸有糖尿病，今日成日唔醒神，出好多汗，叫佢都唔应", 70),
     ("BB冇气呀！个面都紫咗", 1),
     ("老公突然冇咗知觉，成身软晒", 55),
     ("我老婆生完BB之后出血冇停，已经湿咗好多片卫生巾", 31),

@@ -38,6 +38,7 @@ from typing import Any
 import ahocorasick
 
 from triage.text import NormalisedText, joined_spaces, normalise_with_offsets
+from triage.urgency.dialect import DialectRewriter, DialectText
 from triage.urgency.lexicon import (
     DEFAULT_LEVEL,
     EMERGENCY_LEVELS,
@@ -594,6 +595,25 @@ class _Scan:
         return False
 
 
+def _table_literals(table: UrgencyTable) -> Iterator[str]:
+    """Every literal the table matches: concept forms, exclusions, idioms and proximity parts,
+    and every context cue (a dialect word inside one is left as typed, ``DialectRewriter``)."""
+    for concept in table.concepts:
+        yield from concept.forms
+        yield from concept.exclude
+        yield from concept.idiom_before
+        for near in concept.near:
+            for part in near.parts:
+                yield from part
+    contexts = table.contexts
+    for name in type(contexts).model_fields:
+        value = getattr(contexts, name)
+        if isinstance(value, ContextCues):
+            yield from (*value.before, *value.after, *value.pseudo, *value.terminators)
+        elif isinstance(value, list):
+            yield from value
+
+
 def _rule_index(
     rules: Sequence[Rule],
 ) -> tuple[dict[str, tuple[int, ...]], tuple[tuple[frozenset[str], ...], ...]]:
@@ -641,6 +661,8 @@ class _Compiled:
     states: frozenset[str]
     # none_of concepts that stop a rule only in a clause holding one of its chosen mentions
     clause_stops: dict[str, str]
+    # the table's dialect words, read as Mandarin before matching (rewrites nothing by default)
+    dialect: DialectRewriter = field(default_factory=lambda: DialectRewriter([]))
     # past-time anchors ("两岁的时候", "前年"); None when the table has none
     anchors: re.Pattern[str] | None = None
     # present-time words ("现在", "right now") that keep framing off their sentence; None when
@@ -785,17 +807,19 @@ class UrgencyEngine:
     @classmethod
     def default(cls) -> UrgencyEngine:
         """The table packaged with this module: ``data/contexts.json`` plus every
-        ``data/concepts_*.json`` and ``data/rules_*.json`` (lists), merged in name order."""
+        ``data/concepts_*.json`` and ``data/rules_*.json`` (lists), merged in name order, and
+        the dialect words of ``data/dialect.json``."""
         folder = resources.files(DATA_PACKAGE).joinpath("data")
         head = json.loads(folder.joinpath("contexts.json").read_text(encoding="utf-8"))
         concepts: list[Any] = []
         rules: list[Any] = []
+        dialect = json.loads(folder.joinpath("dialect.json").read_text(encoding="utf-8"))
         for item in sorted(folder.iterdir(), key=lambda f: f.name):
             if item.name.startswith("concepts_") and item.name.endswith(".json"):
                 concepts += json.loads(item.read_text(encoding="utf-8"))
             elif item.name.startswith("rules_") and item.name.endswith(".json"):
                 rules += json.loads(item.read_text(encoding="utf-8"))
-        return cls.from_dict({**head, "concepts": concepts, "rules": rules})
+        return cls.from_dict({**head, "concepts": concepts, "rules": rules, "dialect": dialect})
 
     def to_dict(self) -> dict[str, Any]:
         """The table as JSON-able data; ``from_dict(e.to_dict())`` rebuilds ``e``."""
@@ -850,6 +874,7 @@ class UrgencyEngine:
             clause_stops={
                 c.id: c.stop_scope for c in self.table.concepts if c.stop_scope != "complaint"
             },
+            dialect=DialectRewriter(self.table.dialect, _table_literals(self.table)),
             present=_alternation(contexts.framing_yields),
             anchors=_alternation([t.strip() for t in contexts.anchors]),
             care_framing=_alternation([t.strip() for t in contexts.in_care_framing]),
@@ -1176,9 +1201,20 @@ class UrgencyEngine:
         """
         if normalised is None:
             normalised = normalise_with_offsets(text)
-        candidates, mentions, scan = self._judged_mentions(normalised, keep_mentions)
-        level, fired, reasons = self._fire(candidates, mentions, scan, text, normalised, age, sex)
-        return Assessment(level, fired, reasons, mentions if keep_mentions else [])
+        # The rules read written Cantonese as Mandarin ("冇" -> "没有"); the rewritten text keeps
+        # the way back to the typed characters, so reasons still point at what was typed.
+        read = self._compile().dialect.rewrite(normalised)
+        candidates, mentions, scan = self._judged_mentions(read, keep_mentions)
+        level, fired, reasons = self._fire(candidates, mentions, scan, text, read, age, sex)
+        if not keep_mentions:
+            return Assessment(level, fired, reasons)
+        if isinstance(read, DialectText):
+            # callers read mentions against the normalised text (the backstop's masks)
+            spans = [read.base_span(m.start, m.end) for m in mentions]
+            mentions = [
+                replace(m, start=s, end=e) for m, (s, e) in zip(mentions, spans, strict=True)
+            ]
+        return Assessment(level, fired, reasons, mentions)
 
     def _judged_mentions(
         self, normalised: NormalisedText, keep_mentions: bool

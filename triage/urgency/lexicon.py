@@ -327,6 +327,34 @@ class Rule(_Strict):
         return self
 
 
+class DialectEntry(_Strict):
+    """A dialect word (written Cantonese: "咗", "冇", "屙") and the Mandarin word the concepts and
+    context cues already know ("了", "没有", "拉"). The rules read the complaint with the word
+    rewritten; the shared normaliser, and so the department model and the learned backstop, never
+    see the rewrite.
+
+    Attributes:
+        dialect: the word as the normaliser writes it (simplified: "係" is written "系").
+        mandarin: what the rules read instead.
+        not_before: the word is left as typed when one of these follows it: where the same
+            characters begin a Mandarin word ("食" of "食道", "系" of "系统").
+        not_after: ...or when one of these ends right before it ("饮" + "食", "关" + "系").
+        rationale: why the word means the Mandarin one, and why its restrictions; required.
+    """
+
+    dialect: Term
+    mandarin: Term
+    not_before: list[Term] = []
+    not_after: list[Term] = []
+    rationale: str = Field(min_length=10)
+
+    @model_validator(mode="after")
+    def _changes(self) -> DialectEntry:
+        if self.dialect == self.mandarin:
+            raise ValueError(f"dialect entry {self.dialect!r} maps to itself")
+        return self
+
+
 class UrgencyTable(_Strict):
     """The whole table: contexts, concepts and rules; what a triage bundle ships as urgency.json.
 
@@ -336,6 +364,8 @@ class UrgencyTable(_Strict):
         contexts: the context vocabulary.
         concepts: the concept lexicon.
         rules: the rules, most urgent first by convention.
+        dialect: dialect words the rules read as Mandarin (``DialectEntry``). Absent in tables
+            written before round 40: nothing is rewritten, exactly as before.
     """
 
     version: str = Field(min_length=1)
@@ -343,6 +373,7 @@ class UrgencyTable(_Strict):
     contexts: Contexts
     concepts: list[Concept] = Field(min_length=1)
     rules: list[Rule] = Field(min_length=1)
+    dialect: list[DialectEntry] = []
 
     @model_validator(mode="after")
     def _references(self) -> UrgencyTable:
@@ -361,4 +392,9 @@ class UrgencyTable(_Strict):
             for concept in used:
                 if concept not in known:
                     raise ValueError(f"rule {rule.id!r}: unknown concept {concept!r}")
+        # one entry per word, so which Mandarin word the rules read is never a matter of order
+        words = [entry.dialect for entry in self.dialect]
+        duplicates = {w for w in words if words.count(w) > 1}
+        if duplicates:
+            raise ValueError(f"duplicate dialect word {sorted(duplicates)[0]!r}")
         return self
