@@ -224,14 +224,17 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the pair written after round 41's
+# every untouched urgency split: the round-13 holdout, the pair written after round 41's
 # judgement that judged round 42 (bench/urgency.py, splits holdout_r43 and holdout_r43b; the next
-# round retires it). A test holds this tuple equal to the holdout*.jsonl files on disk, so a new
-# blind file cannot be left out of it
+# round retires it) and the pair written after round 42's judgement for the next round
+# (holdout_r44, holdout_r44b). A test holds this tuple equal to the holdout*.jsonl files on disk,
+# so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r43.jsonl",
     "holdout_r43b.jsonl",
+    "holdout_r44.jsonl",
+    "holdout_r44b.jsonl",
 )
 
 
