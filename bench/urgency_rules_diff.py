@@ -84,12 +84,12 @@ def compare(
                     if row["expected_level"] == "emergency_ambulance":
                         totals["ambulance_misses"][side] += not row["emergency"]
                 if before["emergency"] and not after["emergency"]:
-                    lost.append(_line(name, before, before["rules"]))
+                    lost.append(_line(name, before))
             elif before["expected_urgency"] == "routine":
                 for side, row in enumerate((before, after)):
                     totals["false_alarms"][side] += row["emergency"]
                 if after["emergency"] and not before["emergency"]:
-                    raised.append(_line(name, after, after["rules"]))
+                    raised.append(_line(name, after))
                 if before["emergency"] and not after["emergency"]:
                     fixed[name].append(before["key"])
     return {
@@ -103,8 +103,8 @@ def compare(
     }
 
 
-def _line(name: str, row: dict[str, Any], rules: list[str]) -> dict[str, Any]:
-    return {"file": name, "key": row["key"], "rules": rules, "text": row["text"]}
+def _line(name: str, row: dict[str, Any]) -> dict[str, Any]:
+    return {"file": name, "key": row["key"], "rules": row["rules"], "text": row["text"]}
 
 
 def print_table(report: dict[str, Any]) -> None:

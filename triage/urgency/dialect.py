@@ -39,11 +39,16 @@ class DialectText(NormalisedText):
         self.base = base
         self._base_starts = tuple(base_starts)
         self._base_ends = tuple(base_ends)
-        # The typed offsets are the normalised text's, composed with the rewrite's; they are
-        # set here, so NormalisedText never recomputes them from a text it did not make.
-        starts, ends = base.starts, base.ends
-        self._starts = tuple(starts[at] for at in self._base_starts)
-        self._ends = tuple(ends[stop - 1] for stop in self._base_ends)
+
+    def _offsets(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        # The typed offsets are the normalised text's composed with the rewrite's, computed on
+        # first use like NormalisedText's (most complaints raise no reason); NormalisedText's own
+        # way would recompute them from a text it did not make.
+        if self._starts is None:
+            starts, ends = self.base.starts, self.base.ends
+            self._starts = tuple(starts[at] for at in self._base_starts)
+            self._ends = tuple(ends[stop - 1] for stop in self._base_ends)
+        return self._starts, self._ends
 
     def base_span(self, start: int, end: int) -> tuple[int, int]:
         """The span of the normalised text that rewritten characters [start, end) came from."""
