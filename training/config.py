@@ -224,17 +224,17 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout, the pair written after round 41's
-# judgement that judged round 42 (bench/urgency.py, splits holdout_r43 and holdout_r43b; the next
-# round retires it) and the pair written after round 42's judgement for the next round
-# (holdout_r44, holdout_r44b). A test holds this tuple equal to the holdout*.jsonl files on disk,
-# so a new blind file cannot be left out of it
+# every untouched urgency split: the round-13 holdout, the pair written after round 42's
+# judgement that judges round 43 (bench/urgency.py, splits holdout_r44 and holdout_r44b; the next
+# round retires it) and the pair written during round 43 for the round after (holdout_r45,
+# holdout_r45b). A test holds this tuple equal to the holdout*.jsonl files on disk, so a new
+# blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
-    "holdout_r43.jsonl",
-    "holdout_r43b.jsonl",
     "holdout_r44.jsonl",
     "holdout_r44b.jsonl",
+    "holdout_r45.jsonl",
+    "holdout_r45b.jsonl",
 )
 
 
@@ -340,8 +340,8 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r40b.jsonl",  # round 41 on (README)
             "data/vignettes/urgency/retired_holdout_r41.jsonl",  # round 41 on (README)
             "data/vignettes/urgency/retired_holdout_r41b.jsonl",  # round 41 on (README)
-            # retired_holdout_r42 / r42b (round 42 on) are tuning data outside the gold until a
-            # judged round adds them
+            # retired_holdout_r42 / r42b (round 42 on) and r43 / r43b (round 43 on) are tuning
+            # data outside the gold until a judged round adds them
             # written for the gold by four fresh writers (TRAIN_R30_README.md)
             "data/vignettes/urgency/train_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/train_r30b.jsonl",  # round 30 on (README)
