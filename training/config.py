@@ -340,8 +340,12 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r40b.jsonl",  # round 41 on (README)
             "data/vignettes/urgency/retired_holdout_r41.jsonl",  # round 41 on (README)
             "data/vignettes/urgency/retired_holdout_r41b.jsonl",  # round 41 on (README)
-            # retired_holdout_r42 / r42b (round 42 on) and r43 / r43b (round 43 on) are tuning
-            # data outside the gold until a judged round adds them
+            # the r42 / r43 pairs were tuning data outside the gold from their retirement (rounds
+            # 42 and 43) until round 43 proposed them (README, urgency round 43)
+            "data/vignettes/urgency/retired_holdout_r42.jsonl",  # round 43 on (README)
+            "data/vignettes/urgency/retired_holdout_r42b.jsonl",  # round 43 on (README)
+            "data/vignettes/urgency/retired_holdout_r43.jsonl",  # round 43 on (README)
+            "data/vignettes/urgency/retired_holdout_r43b.jsonl",  # round 43 on (README)
             # written for the gold by four fresh writers (TRAIN_R30_README.md)
             "data/vignettes/urgency/train_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/train_r30b.jsonl",  # round 30 on (README)
