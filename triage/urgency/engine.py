@@ -1215,6 +1215,8 @@ class UrgencyEngine:
                 (phrase, offset) for phrase in item.exclude for offset in _offsets(phrase, matched)
             )
             item.exclude_places[matched] = places
+        if not places:
+            return False  # the matched words are in none of the phrases (most matches)
         return any(
             start >= offset and text.startswith(phrase, start - offset) for phrase, offset in places
         )
@@ -1801,6 +1803,8 @@ def _dated_history(
     scan: _Scan, times: _Timeline, start: int, end: int, sentence: tuple[int, int]
 ) -> bool:
     """Whether a stated date, not a cue word, makes the mention history."""
+    if not (times.old_dates or times.aged_events or times.anchored):
+        return False  # every test below reads one of these; most complaints state none
     # "三年前突发脑出血": an old date in the mention's clause makes it history, unless a new
     # onset is stated elsewhere in the sentence ("..., 今天突然加重").
     clause = scan.clause(start, end)
@@ -1932,6 +1936,8 @@ def _nearest_duration(
 ) -> float | None:
     """The symptom duration nearest the mention: in its clause if any, else a duration that
     stands in a clause of its own in the same sentence."""
+    if not durations:
+        return None  # ``bare`` is a part of ``durations``: no duration, nothing to find
     for pool, (lo, hi) in (
         (durations, scan.clause(start, end)),
         (bare, scan.sentence(start, end)),
