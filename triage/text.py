@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import compress
 from typing import Any
 
 NORMALISER_NAME = "triage.text.v2"
@@ -103,20 +104,24 @@ class NormalisedText:
         original: the text as typed.
     """
 
-    __slots__ = ("_ends", "_starts", "original", "text")
+    __slots__ = ("_ends", "_folded", "_starts", "original", "text")
 
-    def __init__(self, text: str, original: str) -> None:
+    def __init__(self, text: str, original: str, folded: _Folded | None = None) -> None:
         self.text = text
         self.original = original
         self._starts: tuple[int, ...] | None = None
         self._ends: tuple[int, ...] = ()
+        # the fast path's text before its whitespace and field steps (`_fold`), kept so that
+        # the offsets and `joined_spaces` do not fold, NFKC and convert the typed text again
+        self._folded = folded
 
     def _offsets(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         if self._starts is None:
-            starts = _fast_starts(self.original, self.text)
+            starts = _fast_starts(self.original, self.text, self._folded)
             if starts is not None:
                 self._starts = starts
-                self._ends = tuple(start + 1 for start in starts)
+                # in C: a long complaint's generator expression cost as much as the starts
+                self._ends = tuple(map(_PLUS_ONE, starts))
             else:
                 units = _slow_units(self.original)
                 # The paths agree (property tests check it).
@@ -242,14 +247,22 @@ def _slow_units(text: str) -> list[tuple[str, int, int]]:
     return _fields(_spaces(_simplify(_units(text) if units is None else units)))
 
 
-def _fast(text: str, joined: str = "") -> str | None:
-    """The normalised text by whole-string operations, or None when the text holds characters
-    whose per-character and whole-string NFKC could differ (combining marks, Hangul jamo...).
-    ``joined`` replaces the whitespace removed next to CJK characters (a marker, for
-    :func:`joined_spaces`)."""
+_PLUS_ONE = (1).__add__
+
+# `_fold`'s result: the folded text and the length of the typed text once format and control
+# characters are dropped (each other character folds to exactly one)
+_Folded = tuple[str, int]
+
+
+def _fold(text: str) -> _Folded | None:
+    """The fast path's character-wise steps (drop and fold, NFKC, lower case, simplified
+    Chinese) on the whole string, or None when the text holds characters whose per-character
+    and whole-string NFKC could differ (combining marks, Hangul jamo...) or a conversion
+    changed the length. Also how many typed characters the drop step kept."""
     text = text.translate(_fold_table())
     if not _SIMPLE.fullmatch(text):
         return None
+    kept = len(text)
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
     text = text.lower()
@@ -258,6 +271,20 @@ def _fast(text: str, joined: str = "") -> str | None:
         if len(converted) != len(text):
             return None
         text = converted
+    return text, kept
+
+
+def _fast(text: str, joined: str = "") -> str | None:
+    """The normalised text by whole-string operations, or None when the text holds characters
+    whose per-character and whole-string NFKC could differ (combining marks, Hangul jamo...).
+    ``joined`` replaces the whitespace removed next to CJK characters (a marker, for
+    :func:`joined_spaces`)."""
+    folded = _fold(text)
+    return None if folded is None else _spaced(folded[0], joined)
+
+
+def _spaced(text: str, joined: str = "") -> str:
+    """`_fast`'s whitespace and field steps on a folded text (`_fold`)."""
     if _SPACE.search(text):
         text = _CJK_SPACE.sub(joined, text)
     fields = [" ".join(field.split()) for field in text.split(FIELD_SEPARATOR)]
@@ -273,10 +300,10 @@ def normalise_with_offsets(text: str) -> NormalisedText:
     Returns:
         The normalised text; its ``original_span`` maps a span back into ``text``.
     """
-    fast = _fast(text)
-    if fast is None:
-        fast = "".join(char for char, _, _ in _slow_units(text))
-    return NormalisedText(fast, text)
+    folded = _fold(text)
+    if folded is None:
+        return NormalisedText("".join(char for char, _, _ in _slow_units(text)), text)
+    return NormalisedText(_spaced(folded[0]), text, folded)
 
 
 _JOINED = "\x01"
@@ -298,35 +325,38 @@ def _collapse_field(field: str) -> str:
     return _GONE * lead + middle + _GONE * trail
 
 
-def _fast_starts(original: str, expected: str) -> tuple[int, ...] | None:
+def _fast_starts(
+    original: str, expected: str, folded: _Folded | None = None
+) -> tuple[int, ...] | None:
     """Offsets without the per-character loops, for text where every kept character
     normalises to exactly one character: each deleted character is marked instead of
-    removed, so positions survive every step. None when that does not hold."""
+    removed, so positions survive every step. None when that does not hold. ``folded``:
+    ``_fold(original)`` when the caller has it (normalising computed it)."""
     drop = _drop_table()
+    if folded is None:
+        folded = _fold(original)
+        if folded is None:
+            return None
+    text, kept_count = folded
     # most complaints hold no character to drop: then every typed character is kept, and the
-    # per-character test (the slow part of a long complaint's offsets) is not needed
+    # per-character test (the slow part of a long complaint's offsets) is not needed. The drop
+    # step deletes exactly the characters that `drop` deletes and maps every other to one
+    # character, so its length tells whether any was dropped.
     kept: range | list[int] = range(len(original))
-    if len(original.translate(drop)) != len(original):
+    if kept_count != len(original):
         kept = [i for i, char in enumerate(original) if drop.get(ord(char), "") is not None]
-    text = original.translate(_fold_table())
-    if len(text) != len(kept) or not _SIMPLE.fullmatch(text):
-        return None
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    text = text.lower()
+    # `_fold` kept the length through its conversion, so this tests NFKC and lower case
     if len(text) != len(kept):
         return None
-    if not text.isascii():
-        text = _converter().convert(text)
-        if len(text) != len(kept):
-            return None
-    text = _CJK_SPACE.sub(lambda m: _GONE * len(m.group()), text)
+    if _SPACE.search(text):  # no whitespace, nothing for _CJK_SPACE to mark
+        text = _CJK_SPACE.sub(lambda m: _GONE * len(m.group()), text)
     text = FIELD_SEPARATOR.join(_collapse_field(f) for f in text.split(FIELD_SEPARATOR))
     if len(text) != len(kept) or text.replace(_GONE, "") != expected:
         return None
     if _GONE not in text:
         return tuple(kept)
-    return tuple(kept[i] for i, char in enumerate(text) if char != _GONE)
+    # the kept characters whose mark is not _GONE, selected in C
+    return tuple(compress(kept, map(_GONE.__ne__, text)))
 
 
 def joined_spaces(normalised: NormalisedText) -> list[int]:
@@ -337,7 +367,8 @@ def joined_spaces(normalised: NormalisedText) -> list[int]:
         # no CJK character, so no whitespace was removed next to one (English complaints, the
         # longest, skip normalising a second time)
         return []
-    marked = _fast(normalised.original, _JOINED)
+    folded = normalised._folded
+    marked = _fast(normalised.original, _JOINED) if folded is None else _spaced(folded[0], _JOINED)
     if marked is None or marked.replace(_JOINED, "") != normalised.text:
         # the per-character path: compare each pair of neighbours' typed spans
         starts, ends, original = normalised.starts, normalised.ends, normalised.original

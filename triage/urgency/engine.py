@@ -27,11 +27,12 @@ import math
 import re
 import threading
 from bisect import bisect_left
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -210,6 +211,10 @@ class _CompiledCues:
     cues: ContextCues
     # cue -> (pseudo phrase, offset of the cue inside it)
     pseudo: Mapping[str, tuple[tuple[str, int], ...]]
+    # cue -> (offset of the cue, phrase length, the pseudo phrases of that offset and length):
+    # `_Scan._pseudo` slices the text once per group and looks the slice up, where testing
+    # each phrase took a hundred tests for "不" (in over a hundred negation pseudo phrases)
+    pseudo_groups: Mapping[str, tuple[tuple[int, int, frozenset[str]], ...]]
     # first character -> the pseudo phrases starting with it
     pseudo_by_start: Mapping[str, tuple[str, ...]]
     # one term index (`_term_index`) over before-cues (payload "b"), after-cues ("a") and
@@ -260,9 +265,17 @@ def _compile_cues(cues: ContextCues) -> _CompiledCues:
     for kind, terms in (("b", cues.before), ("a", cues.after), ("t", cues.terminators)):
         for term in terms:
             _trie_leaf(trie, term, list).append((kind, term))
+    groups: dict[str, dict[tuple[int, int], set[str]]] = {}
+    for cue, found in pseudo.items():
+        for phrase, at in found:
+            groups.setdefault(cue, {}).setdefault((at, len(phrase)), set()).add(phrase)
     return _CompiledCues(
         cues=cues,
         pseudo={cue: found for cue, found in pseudo.items() if found},
+        pseudo_groups={
+            cue: tuple((at, size, frozenset(phrases)) for (at, size), phrases in by.items())
+            for cue, by in groups.items()
+        },
         pseudo_by_start={
             char: tuple(p for p in cues.pseudo if p[0] == char)
             for char in {p[0] for p in cues.pseudo}
@@ -304,7 +317,10 @@ def _add_cues(trie: dict[str, Any], cues: Mapping[str, _CompiledCues]) -> dict[s
         spec = compiled_cues.cues
         for kind, terms in (("b", spec.before), ("a", spec.after), ("t", spec.terminators)):
             for term in terms:
-                _trie_leaf(trie, term, list, _CUE).append((id(compiled_cues), kind, term))
+                # whether the cue has an English word edge (`_Scan._cue_bounded` tests only
+                # those; most cues are Chinese and need no test)
+                edged = _is_word(term[0]) or (term[-1].isascii() and term[-1].isalpha())
+                _trie_leaf(trie, term, list, _CUE).append((id(compiled_cues), kind, term, edged))
     return trie
 
 
@@ -421,13 +437,15 @@ class _Scan:
     def found_cues(self, ids: Sequence[int], found: Sequence[tuple[int, Any]]) -> None:
         """Take every context's cues from the walk that found the forms: ``found`` holds
         (position, leaf entries) in text order, each entry (id of its context's compiled cues,
-        kind, cue); ``ids``: every context's id, so one with no cue has empty lists."""
+        kind, cue, whether it has an English word edge to test); ``ids``: every context's id,
+        so one with no cue has empty lists."""
+        hits = self._hits
         for cid in ids:
-            self._hits[cid] = {"b": [], "a": [], "t": []}
+            hits[cid] = {"b": [], "a": [], "t": []}
         for at, entries in found:
-            for cid, kind, cue in entries:
-                if self._cue_bounded(cue, at):
-                    self._hits[cid][kind].append((at, cue))
+            for cid, kind, cue, edged in entries:
+                if not edged or self._cue_bounded(cue, at):
+                    hits[cid][kind].append((at, cue))
 
     def cued_kinds(
         self, contexts: Mapping[str, _CompiledCues]
@@ -531,10 +549,17 @@ class _Scan:
 
     def _pseudo(self, cues: _CompiledCues, cue: str, at: int, lo: int, hi: int) -> bool:
         """Whether the cue at ``at`` lies inside a pseudo phrase held wholly within [lo, hi)."""
-        for phrase, offset in cues.pseudo.get(cue, ()):
+        # One slice per (offset, length) group: at one place at most one phrase of a group can
+        # be the text (`lo` is never negative, so `begin` is a real index, as startswith read it)
+        text = self.text
+        for offset, size, phrases in cues.pseudo_groups.get(cue, ()):
             begin = at - offset
-            if begin >= lo and begin + len(phrase) <= hi and self._phrase_at(phrase, begin):
-                return True
+            if begin >= lo and begin + size <= hi:
+                phrase = text[begin : begin + size]
+                if phrase in phrases and (
+                    not _is_word(phrase[-1]) or _word_ends_at(text, begin + size)
+                ):
+                    return True
         return False
 
     def _phrase_at(self, phrase: str, begin: int) -> bool:
@@ -651,6 +676,8 @@ class _Compiled:
     # per rule, every concept whose mentions its firing reads (groups, stops, age stand-ins)
     rule_needs: tuple[frozenset[str], ...]
     near: tuple[_NearPattern, ...]
+    # per proximity pattern, how many parts it has (all must be present for its regex to run)
+    near_parts: tuple[int, ...]
     valued: tuple[_CompiledConcept, ...]
     cues: Mapping[str, _CompiledCues]
     acute: re.Pattern[str]
@@ -865,6 +892,7 @@ class UrgencyEngine:
                 for r in rules
             ),
             near=tuple(near_patterns),
+            near_parts=tuple(pattern.parts for pattern in near_patterns),
             valued=tuple(item for item in concepts if item.concept.value is not None),
             cues=cues,
             acute=re.compile("|".join(_literal(t) for t in contexts.acute_markers)),
@@ -1014,9 +1042,11 @@ class UrgencyEngine:
         # ("呼噜打得我要窒息了", "热得要中暑了", "冷得我快冻死了"): what it is like, not what
         # happened
         # (the modal may open the mention itself: "要窒息了")
-        if any(
+        low, high = max(0, start - 6), min(end, start + 2)
+        # every match holds "得": without one in the window there is nothing to search
+        if normalised.find("得", low, high) >= 0 and any(
             m.start() < start <= m.end() <= end
-            for m in _EXAGGERATION.finditer(normalised, max(0, start - 6), min(end, start + 2))
+            for m in _EXAGGERATION.finditer(normalised, low, high)
         ):
             kinds.add("idiomatic")
         for kind, cues in scan.cued_kinds(self._compile().cues):
@@ -1051,22 +1081,26 @@ class UrgencyEngine:
                 if not (form.left or form.right) or _bounded(normalised, start, end, form):
                     spans.append((form.item, start, end))
         scan.found_cues([id(c) for c in compiled.cues.values()], cues)
-        complete: dict[int, int] = {}
-        for index, _ in parts:
-            complete[index] = complete.get(index, 0) + 1
-        for index, count in complete.items():
+        # parts present per pattern, counted in C (a long complaint holds a hundred pattern
+        # parts); the patterns come in the order the parts set yields them first, as before
+        complete = Counter(map(itemgetter(0), parts))
+        need = compiled.near_parts
+        for index in [index for index, count in complete.items() if count >= need[index]]:
             pattern = compiled.near[index]
-            if count < pattern.parts:
-                continue
             for match in _near_matches(pattern.regex, normalised, index, openings):
                 if not self._negated_gap(scan, match) and not self._conditional_gap(scan, match):
                     spans.append((pattern.item, *match.span()))
-        for item in compiled.valued:
-            test = item.concept.value
-            assert test is not None
+        if values:
+            # each value concept tries only the values of its name (same order as trying all)
+            named: dict[str, list[Value]] = {}
             for value in values:
-                if value.name == test.name and _in_range(value.value, test.min, test.max):
-                    spans.append((item, value.start, value.end))
+                named.setdefault(value.name, []).append(value)
+            for item in compiled.valued:
+                test = item.concept.value
+                assert test is not None
+                for value in named.get(test.name, ()):
+                    if _in_range(value.value, test.min, test.max):
+                        spans.append((item, value.start, value.end))
         return spans
 
     def _candidates(self, present: set[str]) -> list[int]:
@@ -1074,11 +1108,18 @@ class UrgencyEngine:
         mention, context not yet judged), most urgent first."""
         compiled = self._compile()
         reachable = {i for concept in present for i in compiled.rule_index.get(concept, ())}
-        return sorted(
-            i
-            for i in reachable
-            if all(not present.isdisjoint(group) for group in compiled.rule_groups[i])
-        )
+        groups, disjoint = compiled.rule_groups, present.isdisjoint
+        # plain loops: a generator per reachable rule (a hundred on a long complaint) cost more
+        # than the tests
+        found = []
+        for i in reachable:
+            for group in groups[i]:
+                if disjoint(group):
+                    break
+            else:
+                found.append(i)
+        found.sort()
+        return found
 
     def _breaks_between_words(
         self,
@@ -1174,6 +1215,8 @@ class UrgencyEngine:
                 (phrase, offset) for phrase in item.exclude for offset in _offsets(phrase, matched)
             )
             item.exclude_places[matched] = places
+        if not places:
+            return False  # the matched words are in none of the phrases (most matches)
         return any(
             start >= offset and text.startswith(phrase, start - offset) for phrase, offset in places
         )
@@ -1760,6 +1803,8 @@ def _dated_history(
     scan: _Scan, times: _Timeline, start: int, end: int, sentence: tuple[int, int]
 ) -> bool:
     """Whether a stated date, not a cue word, makes the mention history."""
+    if not (times.old_dates or times.aged_events or times.anchored):
+        return False  # every test below reads one of these; most complaints state none
     # "三年前突发脑出血": an old date in the mention's clause makes it history, unless a new
     # onset is stated elsewhere in the sentence ("..., 今天突然加重").
     clause = scan.clause(start, end)
@@ -1891,6 +1936,8 @@ def _nearest_duration(
 ) -> float | None:
     """The symptom duration nearest the mention: in its clause if any, else a duration that
     stands in a clause of its own in the same sentence."""
+    if not durations:
+        return None  # ``bare`` is a part of ``durations``: no duration, nothing to find
     for pool, (lo, hi) in (
         (durations, scan.clause(start, end)),
         (bare, scan.sentence(start, end)),

@@ -417,6 +417,10 @@ _CALENDAR_YEAR = re.compile(
 def _calendar_years(text: str, today: date | None = None) -> list[Value]:
     """Years stated as when something happened, as ago_days (a year before this one or earlier
     is at least months ago: history); this year and later years are left alone."""
+    if "19" not in text and "20" not in text:
+        # every match's year starts "19" or "20"; the pattern opens on a look-behind, so the
+        # search would otherwise try every position of a long complaint
+        return []
     this_year = (today or date.today()).year
     values = []
     for match in _CALENDAR_YEAR.finditer(text):
