@@ -1,0 +1,91 @@
+"""The rules engine's fast paths (urgency round 43's speed-up) give what the plain tests gave.
+
+The speed-up was checked once by dumping every assessment of 69,177 texts before and after; these
+tests keep the two shortcuts that replaced a loop equal to that loop for every cue and pseudo
+phrase of the packaged table, so a later edit of either cannot drift silently:
+- `_Scan._pseudo` looks a text slice up in a set per (offset, length) group, where it tested
+  every pseudo phrase of the cue with `_phrase_at`;
+- the normaliser keeps its folded text for the offsets, where `_fast_starts` folded again.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from triage.text import _fast_starts, _fold, normalise_with_offsets
+from triage.urgency import UrgencyEngine
+from triage.urgency.engine import _CompiledCues, _Scan
+
+
+def _plain_pseudo(scan: _Scan, cues: _CompiledCues, cue: str, at: int, lo: int, hi: int) -> bool:
+    """What `_pseudo` computed before round 43: every phrase, one `startswith` each."""
+    return any(
+        at - offset >= lo
+        and at - offset + len(phrase) <= hi
+        and scan._phrase_at(phrase, at - offset)
+        for phrase, offset in cues.pseudo.get(cue, ())
+    )
+
+
+def _compiled_cues() -> list[_CompiledCues]:
+    return list(UrgencyEngine.default()._compile().cues.values())
+
+
+def _texts_around(phrase: str) -> list[str]:
+    """The phrase alone, inside Chinese, inside English words (where word edges decide) and
+    cut short, so that both answers occur."""
+    return [
+        phrase,
+        f"今天{phrase}了",
+        f"x{phrase}s and more",
+        f"{phrase}ing",
+        f"the {phrase} now",
+        phrase[:-1] + "，" + phrase[-1:],
+    ]
+
+
+def test_grouped_pseudo_phrases_answer_as_each_phrase_tested_alone() -> None:
+    checked = agree_true = 0
+    for cues in _compiled_cues():
+        for cue, found in cues.pseudo.items():
+            for phrase, _ in found:
+                for text in _texts_around(phrase):
+                    scan = _Scan(text, "，,;；", "。.!?！？")
+                    start = text.find(cue)
+                    while start >= 0:
+                        for lo, hi in ((0, len(text)), (start, len(text)), (0, start + len(cue))):
+                            want = _plain_pseudo(scan, cues, cue, start, lo, hi)
+                            assert scan._pseudo(cues, cue, start, lo, hi) == want, (
+                                cue,
+                                phrase,
+                                text,
+                                lo,
+                                hi,
+                            )
+                            checked += 1
+                            agree_true += want
+                        start = text.find(cue, start + 1)
+    # the table has pseudo phrases, and both answers were exercised
+    assert checked > 1000 and 0 < agree_true < checked
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "胸口痛了两个小时",
+        "胸\u200b痛，\u00ad呼吸 困难",
+        "ＣＨＥＳＴ　ｐａｉｎ since 3am",
+        "\ufeff孩子发烧39.5度 抽搐了",
+        "my dad can't  breathe\n\nand is blue",
+        "頭痛欲裂，嘔吐",
+    ],
+)
+def test_offsets_from_the_kept_fold_equal_offsets_folded_again(typed: str) -> None:
+    normalised = normalise_with_offsets(typed)
+    kept = _fold(typed)
+    assert kept is not None
+    assert _fast_starts(typed, normalised.text, kept) == _fast_starts(typed, normalised.text)
+    # and the spans the doctor's page highlights still land on the typed characters
+    for start in range(len(normalised.text)):
+        lo, hi = normalised.original_span(start, start + 1)
+        assert 0 <= lo < hi <= len(typed)
