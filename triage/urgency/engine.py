@@ -209,8 +209,6 @@ class _Form:
 @dataclass(frozen=True)
 class _CompiledCues:
     cues: ContextCues
-    # cue -> (pseudo phrase, offset of the cue inside it)
-    pseudo: Mapping[str, tuple[tuple[str, int], ...]]
     # cue -> (offset of the cue, phrase length, the pseudo phrases of that offset and length):
     # `_Scan._pseudo` slices the text once per group and looks the slice up, where testing
     # each phrase took a hundred tests for "不" (in over a hundred negation pseudo phrases)
@@ -257,21 +255,18 @@ def _word_ends_at(text: str, end: int) -> bool:
 
 
 def _compile_cues(cues: ContextCues) -> _CompiledCues:
-    pseudo = {
-        cue: tuple((phrase, at) for phrase in cues.pseudo for at in _offsets(phrase, cue))
-        for cue in {*cues.before, *cues.after}
-    }
     trie: dict[str, Any] = {}
     for kind, terms in (("b", cues.before), ("a", cues.after), ("t", cues.terminators)):
         for term in terms:
             _trie_leaf(trie, term, list).append((kind, term))
+    # cue -> (offset of the cue inside the phrase, phrase length) -> the pseudo phrases
     groups: dict[str, dict[tuple[int, int], set[str]]] = {}
-    for cue, found in pseudo.items():
-        for phrase, at in found:
-            groups.setdefault(cue, {}).setdefault((at, len(phrase)), set()).add(phrase)
+    for cue in {*cues.before, *cues.after}:
+        for phrase in cues.pseudo:
+            for at in _offsets(phrase, cue):
+                groups.setdefault(cue, {}).setdefault((at, len(phrase)), set()).add(phrase)
     return _CompiledCues(
         cues=cues,
-        pseudo={cue: found for cue, found in pseudo.items() if found},
         pseudo_groups={
             cue: tuple((at, size, frozenset(phrases)) for (at, size), phrases in by.items())
             for cue, by in groups.items()
