@@ -387,6 +387,11 @@ class UrgencyBackstopConfig(Strict):
     # are too. Off by default: see README, urgency round 8, for the leave-one-out figures
     mask_contexts: list[MentionContext] = Field(default_factory=list)
     mask_chronic: bool = False
+    # the n-grams read written Cantonese as Mandarin (triage/urgency/data/dialect_ngrams.json,
+    # NgramDialect; the rules and the sentence embedding are unchanged), at training and serving:
+    # the bundle ships the table and names it (triage.urgency_dialect_ngrams.v1). Off by default
+    # until judged (README, urgency round 44)
+    dialect_ngrams: bool = False
     # the most real requests (haodf validation, rule-routine) the backstop may raise. Round 12
     # lowered it from 0.003 to 0.001: with retired_holdout_r11, then r10, left out of the gold it
     # lost no emergency and cut look-alike false alarms 4 -> 3 and one fit's haodf test rate

@@ -31,6 +31,8 @@ from triage.schema import DepartmentScore, Evidence, TriageRequest, TriageResult
 from triage.text import NormalisedText, normalise, normalise_with_offsets, with_age_prefix
 from triage.urgency import EMERGENCY_LEVELS, Assessment, UrgencyEngine
 from triage.urgency.context import ContextFeatures, DiscountMask
+from triage.urgency.dialect import NgramDialect
+from triage.urgency.lexicon import NGRAM_DIALECT_VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +198,8 @@ class UrgencyBackstop:
             past, hypothetical, someone else's, idiomatic, already handled or chronic).
         mask: masks the alarm words the rules discount in the n-gram input, when the backstop
             was trained so (the embedding still reads the whole text).
+        dialect: reads written Cantonese as Mandarin in the n-gram input (after the mask), when
+            the backstop was trained so (urgency round 44; the embedding reads the text as typed).
     """
 
     def __init__(
@@ -206,6 +210,7 @@ class UrgencyBackstop:
         sentences: Embedder | None = None,
         context: ContextFeatures | None = None,
         mask: DiscountMask | None = None,
+        dialect: NgramDialect | None = None,
     ) -> None:
         self.encoder = encoder
         self.model = model
@@ -213,6 +218,7 @@ class UrgencyBackstop:
         self.sentences = sentences
         self.context = context
         self.mask = mask
+        self.dialect = dialect
 
     @property
     def reads_mentions(self) -> bool:
@@ -261,7 +267,30 @@ class UrgencyBackstop:
             context = ContextFeatures.from_manifest(entry["context_features"], engine)
         if entry.get("mask") and engine is not None:
             mask = DiscountMask.from_manifest(entry["mask"], engine)
-        return cls(TfidfEncoder(featurizer), model, threshold, sentences, context, mask)
+        dialect = None
+        if entry.get("dialect_ngrams"):
+            # the table the backstop was trained with travels in the bundle (sha256-checked),
+            # so a later edit of the packaged table never changes a shipped bundle's inputs
+            described = entry["dialect_ngrams"]
+            if described.get("version") != NGRAM_DIALECT_VERSION:
+                raise ValueError(
+                    f"backstop dialect_ngrams {described.get('version')!r} is not "
+                    f"{NGRAM_DIALECT_VERSION}"
+                )
+            dialect = NgramDialect.from_json(bundle.read_json(str(described["table"])))
+        return cls(TfidfEncoder(featurizer), model, threshold, sentences, context, mask, dialect)
+
+    def gram_texts(
+        self, normalised: Sequence[str], masked: Sequence[str] | None = None
+    ) -> Sequence[str]:
+        """What the n-grams read for normalised texts: the masked form (when trained with a
+        mask), then the dialect rewrite (when trained with one); training reads the same."""
+        grammed: Sequence[str] = normalised
+        if self.mask is not None:
+            grammed = self.mask(normalised) if masked is None else masked
+        if self.dialect is not None:
+            grammed = [self.dialect(text) for text in grammed]
+        return grammed
 
     def feeds(
         self,
@@ -277,14 +306,13 @@ class UrgencyBackstop:
         when the caller has them (the predictor shares both with the department model);
         ``context``, ``masked``: their context features and masked texts, when the caller
         already assessed them."""
-        grammed = normalised
-        if self.mask is not None:
-            grammed = self.mask(normalised) if masked is None else masked
-            if grams is not None:
-                # a masked text has n-grams of its own; an unmasked one keeps the shared keys
-                grams = [
-                    g if g.text == m else TextGrams(m) for g, m in zip(grams, grammed, strict=True)
-                ]
+        grammed = self.gram_texts(normalised, masked)
+        if grams is not None and (self.mask is not None or self.dialect is not None):
+            # a masked or rewritten text has n-grams of its own; an unchanged one keeps the
+            # shared keys
+            grams = [
+                g if g.text == m else TextGrams(m) for g, m in zip(grams, grammed, strict=True)
+            ]
         feeds = self.encoder(grammed, buckets, grams=grams)
         parts = []
         if self.sentences is not None:

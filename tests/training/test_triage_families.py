@@ -492,3 +492,33 @@ def test_ngram_member_fits_without_age_or_biases(demo: tuple[TriageConfig, Triag
     age_only = to_csr(featurizer, [""], [train["age_bucket"].iloc[0]])
     logits = _mlp_logits(model, age_only)
     assert not logits.any()
+
+
+def test_backstop_weak_corpus_reads_the_dialect_table_as_serving_does(tmp_path: Path) -> None:
+    """With `dialect_ngrams` on, the n-grams' training input is what the served backstop
+    computes from the same normalised texts; a Cantonese gold line is rewritten, the rest of
+    the (Mandarin) demo corpus is not."""
+    from training.config import UrgencyBackstopConfig
+    from training.triage.urgency import _weak_corpus
+    from triage.predictor import UrgencyBackstop
+    from triage.urgency import UrgencyEngine
+    from triage.urgency.dialect import NgramDialect
+
+    gold = tmp_path / "gold.jsonl"
+    rows = [
+        {"text": "阿爸突然讲唔到嘢，半边冇力", "age": 70, "expected_urgency": "emergency"},
+        {"text": "嗓子疼两天，不发烧", "age": 30, "expected_urgency": "routine"},
+    ]
+    gold.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    config, data, _ = _with_vignettes(tmp_path, [], repeat=1)
+    settings = UrgencyBackstopConfig(
+        vignettes=[str(gold)], cblue_max_texts=0, english_corpus=False, dialect_ngrams=True
+    )
+    dialect = NgramDialect.packaged()
+    corpus = _weak_corpus(settings, config, data, UrgencyEngine.default(), None, dialect)
+    assert corpus.gram_texts is not None and len(corpus.gram_texts) == len(corpus.texts)
+    served = UrgencyBackstop(None, None, 0.5, dialect=dialect)  # type: ignore[arg-type]
+    assert corpus.gram_texts == list(served.gram_texts(corpus.texts))
+    assert corpus.gram_texts[-2] == "阿爸突然说不出嘢,半边没力" != corpus.texts[-2]
+    changed = [t for t, g in zip(corpus.texts, corpus.gram_texts, strict=True) if t != g]
+    assert changed == [corpus.texts[-2]]

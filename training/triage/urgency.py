@@ -48,6 +48,8 @@ from triage.predictor import TfidfEncoder, UrgencyBackstop
 from triage.text import normalise
 from triage.urgency import UrgencyEngine
 from triage.urgency.context import ContextFeatures, DiscountMask
+from triage.urgency.dialect import NGRAM_DIALECT_FILE, NgramDialect
+from triage.urgency.lexicon import NGRAM_DIALECT_VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +129,10 @@ class _WeakCorpus:
         sizes: rows from each source, for the metrics.
         english_held: the English texts held out to bound the threshold on English wording.
         context: each text's context features (``triage.urgency.context``), when configured.
-        gram_texts: each text with its discounted alarm words masked, the n-grams' input, when
-            masking is configured.
+        gram_texts: the n-grams' input, when it differs from ``texts``: each text with its
+            discounted alarm words masked (when masking is configured), then read through the
+            n-gram dialect table (when ``dialect_ngrams`` is on); `UrgencyBackstop.gram_texts`
+            computes the same at serving.
     """
 
     texts: list[str]
@@ -159,14 +163,15 @@ def fit_backstop(
     """
     started = time.perf_counter()
     readers = _Readers.configured(settings, engine)
-    corpus = _weak_corpus(settings, config, data, engine, readers)
+    dialect = NgramDialect.packaged() if settings.dialect_ngrams else None
+    corpus = _weak_corpus(settings, config, data, engine, readers, dialect)
     featurizer, sentences, model = _fit_model(settings, config, corpus)
     pools = _out_of_fold(settings, corpus, featurizer, sentences)
     onnx_model, specs = _export(model, featurizer.n_features_, config, work_dir)
     # the predictor's own feeds and scoring: parity and the threshold are checked on exactly
     # what serving computes
     backstop = UrgencyBackstop(
-        TfidfEncoder(featurizer), onnx_model, 0.5, sentences, readers.context, readers.mask
+        TfidfEncoder(featurizer), onnx_model, 0.5, sentences, readers.context, readers.mask, dialect
     )
     parity = _parity(model, featurizer.n_features_, backstop, corpus, config)
     scores = backstop.probabilities
@@ -196,7 +201,13 @@ def fit_backstop(
         MODEL_FILE: work_dir / MODEL_FILE,
         VOCAB_FILE: json.dumps(featurizer.to_dict(), ensure_ascii=False),
     }
-    postprocessing = _postprocessing(threshold, specs, sentences, readers, model.architecture)
+    if dialect is not None:
+        # the table travels with the bundle: a later edit of the packaged one leaves this
+        # bundle's inputs as they were trained
+        files[NGRAM_DIALECT_FILE] = dialect.to_json()
+    postprocessing = _postprocessing(
+        threshold, specs, sentences, readers, model.architecture, dialect is not None
+    )
     return Backstop(files, postprocessing, metrics)
 
 
@@ -230,8 +241,10 @@ def _postprocessing(
     sentences: MemoSentenceEncoder | None,
     readers: _Readers,
     architecture: str = ARCHITECTURE,
+    dialect: bool = False,
 ) -> dict[str, Any]:
-    """The manifest entry the predictor reads."""
+    """The manifest entry the predictor reads (``dialect``: the n-grams read the dialect
+    table shipped as ``NGRAM_DIALECT_FILE``)."""
     postprocessing = {
         "architecture": architecture,
         "model": MODEL_FILE,
@@ -247,6 +260,11 @@ def _postprocessing(
         postprocessing["context_features"] = readers.context.describe()
     if readers.mask is not None:
         postprocessing["mask"] = readers.mask.describe()
+    if dialect:
+        postprocessing["dialect_ngrams"] = {
+            "version": NGRAM_DIALECT_VERSION,
+            "table": NGRAM_DIALECT_FILE,
+        }
     return postprocessing
 
 
@@ -256,10 +274,11 @@ def _weak_corpus(
     data: TriageData,
     engine: UrgencyEngine,
     readers: _Readers | None = None,
+    dialect: NgramDialect | None = None,
 ) -> _WeakCorpus:
     """Every text the backstop learns from, labelled by the rules, then the gold vignettes;
     with ``readers``, each text's context features and masked form too (from the same
-    assessment)."""
+    assessment); with ``dialect``, the n-grams' input read through it."""
     readers = readers or _Readers(None, None)
     train = data.part("train")
     # real requests only: hand-written department vignettes (data.vignette_training) are
@@ -288,6 +307,8 @@ def _weak_corpus(
         rows = np.vstack([weak.reshape(-1, readers.context.size), readers.context(typed)])
     if readers.mask is not None:
         grammed = [str(m) for _, m in read] + readers.mask(typed)
+    if dialect is not None:
+        grammed = [dialect(text) for text in (grammed if grammed is not None else texts)]
     sizes = {
         "haodf_train": len(train),
         "unlabeled": len(data.unlabeled),

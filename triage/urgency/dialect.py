@@ -4,7 +4,11 @@ The concepts' forms and the context cues are Mandarin: "食咗成板药" is not 
 and "冇发烧" is not negated. The table's dialect entries (``DialectEntry``: "咗" -> "了", "冇" ->
 "没有", with the characters each must not stand beside) rewrite the normalised complaint before the
 rules match on it. The rewrite happens here, inside the engine, and never in the shared normaliser
-(``triage.text``): the department model and the learned backstop read the complaint as typed.
+(``triage.text``): the department model and the sentence embedding read the complaint as typed.
+
+The learned backstop's character n-grams may read a wider rewrite of their own (``NgramDialect``,
+``data/dialect_ngrams.json``, urgency round 44): it cannot fire a rule, so it may hold words
+Mandarin shares ("食", "颈"), rewritten only in a complaint that holds a Cantonese marker.
 
 A rewritten word may change length ("冇" -> "没有"), so the rewritten text carries, for each of its
 characters, the span of the normalised text it came from, and through it the span of the typed
@@ -14,11 +18,16 @@ still points into the normalised text.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
+from importlib import resources
+from typing import Any
 
 from triage.text import NormalisedText
-from triage.urgency.lexicon import DialectEntry
+from triage.urgency.lexicon import NGRAM_DIALECT_VERSION, DialectEntry, NgramDialectTable
+
+NGRAM_DIALECT_FILE = "urgency_dialect_ngrams.json"
 
 
 class DialectText(NormalisedText):
@@ -92,6 +101,12 @@ class DialectRewriter:
             re.compile("(?=(" + "|".join(re.escape(p) for p in phrases) + "))") if phrases else None
         )
 
+    def rewrite_text(self, text: str) -> str:
+        """``text`` with its dialect words rewritten (no spans, no known phrases kept)."""
+        if self.pattern is None:
+            return text
+        return self.pattern.sub(lambda match: self.mandarin[match.group()], text)
+
     def rewrite(self, normalised: NormalisedText) -> NormalisedText:
         """``normalised`` with its dialect words rewritten; the same object when none occurs."""
         if self.pattern is None:
@@ -137,3 +152,52 @@ def _alternative(entry: DialectEntry) -> str:
     behind = "".join(f"(?<!{re.escape(term)})" for term in entry.not_after)
     ahead = "|".join(re.escape(term) for term in entry.not_before)
     return behind + re.escape(entry.dialect) + (f"(?!{ahead})" if ahead else "")
+
+
+class NgramDialect:
+    """Written Cantonese read as Mandarin in the learned backstop's n-gram input (round 44).
+
+    The gold the backstop learns from is mostly Mandarin, so "呕咗", "条颈硬晒" and "透气有声"
+    are n-grams it has rarely seen; read as "吐了", "条脖子硬晒", "喘气有声" they meet the
+    Mandarin complaints' n-grams. Marker words (Cantonese only) are rewritten wherever their
+    restrictions allow; the shared words only in a complaint that holds a marker, so a Mandarin
+    complaint's n-grams never change. Training and serving call the same object on the same
+    (normalised, possibly masked) text.
+
+    Args:
+        table: the validated table.
+    """
+
+    def __init__(self, table: NgramDialectTable) -> None:
+        self.table = table
+        self.markers = DialectRewriter([e for e in table.entries if e.marker])
+        self.words = DialectRewriter(table.entries)
+
+    @classmethod
+    def packaged(cls) -> NgramDialect:
+        """The table this code ships (``triage/urgency/data/dialect_ngrams.json``)."""
+        folder = resources.files("triage.urgency").joinpath("data")
+        raw = json.loads(folder.joinpath("dialect_ngrams.json").read_text(encoding="utf-8"))
+        return cls(NgramDialectTable.model_validate(raw))
+
+    @classmethod
+    def from_json(cls, raw: Any) -> NgramDialect:
+        """The table a bundle ships; a version this code does not know is refused."""
+        if not isinstance(raw, dict) or raw.get("version") != NGRAM_DIALECT_VERSION:
+            version = raw.get("version") if isinstance(raw, dict) else None
+            raise ValueError(f"n-gram dialect table {version!r} is not {NGRAM_DIALECT_VERSION}")
+        return cls(NgramDialectTable.model_validate(raw))
+
+    def to_json(self) -> str:
+        """The table as the bundle stores it."""
+        return json.dumps(
+            self.table.model_dump(mode="json", exclude_defaults=False), ensure_ascii=False, indent=1
+        )
+
+    def is_dialect(self, text: str) -> bool:
+        """Whether ``text`` holds a marker word where its restrictions let it be rewritten."""
+        return self.markers.pattern is not None and self.markers.pattern.search(text) is not None
+
+    def __call__(self, text: str) -> str:
+        """The n-gram input for one normalised (or masked) text; a Mandarin text unchanged."""
+        return self.words.rewrite_text(text) if self.is_dialect(text) else text

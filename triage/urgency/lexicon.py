@@ -330,8 +330,9 @@ class Rule(_Strict):
 class DialectEntry(_Strict):
     """A dialect word (written Cantonese: "咗", "冇", "屙") and the Mandarin word the concepts and
     context cues already know ("了", "没有", "拉"). The rules read the complaint with the word
-    rewritten; the shared normaliser, and so the department model and the learned backstop, never
-    see the rewrite.
+    rewritten; the shared normaliser, and so the department model and the sentence embedding,
+    never see the rewrite (the backstop's n-grams read their own table's, ``NgramDialectEntry``,
+    when trained so).
 
     Attributes:
         dialect: the word as the normaliser writes it (simplified: "係" is written "系").
@@ -352,6 +353,51 @@ class DialectEntry(_Strict):
     def _changes(self) -> DialectEntry:
         if self.dialect == self.mandarin:
             raise ValueError(f"dialect entry {self.dialect!r} maps to itself")
+        return self
+
+
+NGRAM_DIALECT_VERSION = "triage.urgency_dialect_ngrams.v1"
+
+
+class NgramDialectEntry(DialectEntry):
+    """A dialect word the learned backstop's character n-grams read as Mandarin (its own table,
+    ``data/dialect_ngrams.json``; the rules' entries are ``UrgencyTable.dialect``).
+
+    A feature rewrite cannot fire a rule, so this table may hold words shared with Mandarin
+    ("食", "颈", "透气"): those are rewritten only in a complaint that holds a marker.
+
+    Attributes:
+        marker: a written-Cantonese word Mandarin never writes ("咗", "嘅", "冇"): rewritten
+            wherever its restrictions allow, and its presence opens the rewrite of the shared
+            (non-marker) words of the same complaint.
+    """
+
+    marker: bool = False
+
+
+class NgramDialectTable(_Strict):
+    """The backstop's n-gram dialect table (urgency round 44), shipped in a bundle that uses it.
+
+    Attributes:
+        version: ``triage.urgency_dialect_ngrams.v1``; a bundle names it, and a version this
+            code does not know is refused.
+        description: what it is for.
+        entries: the words, each with its rationale.
+    """
+
+    version: Literal["triage.urgency_dialect_ngrams.v1"]
+    description: str = ""
+    entries: list[NgramDialectEntry] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_entry_per_word(self) -> NgramDialectTable:
+        words = [entry.dialect for entry in self.entries]
+        duplicates = {w for w in words if words.count(w) > 1}
+        if duplicates:
+            raise ValueError(f"duplicate dialect word {sorted(duplicates)[0]!r}")
+        if not any(entry.marker for entry in self.entries):
+            # with no marker no shared word could ever be rewritten
+            raise ValueError("the n-gram dialect table needs at least one marker entry")
         return self
 
 
