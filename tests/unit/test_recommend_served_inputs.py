@@ -2,8 +2,9 @@
 
 An item graph with non-zero cart and history size powers (so cart weights are not all 1; carts
 of 6 or 7 items were where a float32 power and a float64 power rounded to float32 disagreed with
-the numpy this was written with), a repeat bonus, a history limit shorter than some users' histories and values drawn
-from a few levels (so many scores tie exactly and the ranking's tie order matters), exported as
+the numpy this was written with), a repeat bonus, a history limit shorter than some users'
+histories and values drawn from a few levels (so many scores tie exactly and the ranking's tie
+order matters), exported as
 the training pipeline exports it and served by the predictor. For requests with carts in
 different orders, with repeats and unknown items, for users with and without history, the
 served scores and ranking equal the training-side evaluation's (`tests.recommend_served`).
