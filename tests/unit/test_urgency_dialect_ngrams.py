@@ -289,3 +289,16 @@ def test_a_dialect_backstop_exports_with_parity_and_names_its_table(tmp_path: Pa
         "table": NGRAM_DIALECT_FILE,
     }
     assert "dialect_ngrams" not in _postprocessing(0.5, specs, None, _Readers(None, None))
+
+
+def test_the_model_card_says_when_the_ngrams_read_the_dialect_table() -> None:
+    from training.triage.card import _urgency_section
+
+    entry = {"version": "v", "table": "urgency.json", "backstop": {}}
+    manifest: dict[str, Any] = {"postprocessing": {"urgency": entry}, "metrics": {}}
+    assert "Cantonese" not in _urgency_section(manifest)
+    entry["backstop"] = {
+        "dialect_ngrams": {"version": NGRAM_DIALECT_VERSION, "table": NGRAM_DIALECT_FILE}
+    }
+    section = _urgency_section(manifest)
+    assert "Cantonese" in section and NGRAM_DIALECT_FILE in section

@@ -62,6 +62,13 @@ def _urgency_section(manifest: dict[str, Any]) -> str:
             f"{backstop['test_emergency_rate_with_backstop']:.2%} (with the backstop); parity "
             f"{backstop['parity_max_abs_diff']:.1e}. It only ever raises a level to `emergency`."
         )
+    dialect = (entry.get("backstop") or {}).get("dialect_ngrams")
+    if dialect:
+        lines.append(
+            f"The backstop's character n-grams read written Cantonese as Mandarin through "
+            f"`{dialect['table']}` (`{dialect['version']}`, shipped in this bundle); the rules "
+            "and the sentence embedding read the complaint as typed."
+        )
     return "\n\n".join(lines)
 
 
