@@ -197,18 +197,25 @@ def fit_backstop(
         "train_seconds": round(time.perf_counter() - started, 1),
     }
     logger.info("urgency backstop: %s", metrics)
+    postprocessing = _postprocessing(
+        threshold, specs, sentences, readers, model.architecture, dialect is not None
+    )
+    return Backstop(_bundle_files(work_dir, featurizer, dialect), postprocessing, metrics)
+
+
+def _bundle_files(
+    work_dir: Path, featurizer: TfidfFeaturizer, dialect: NgramDialect | None
+) -> dict[str, bytes | str | Path]:
+    """What the backstop adds to the bundle: its graph, its vocabulary and, when its n-grams
+    read one, the dialect table (so a later edit of the packaged table leaves this bundle's
+    inputs as they were trained)."""
     files: dict[str, bytes | str | Path] = {
         MODEL_FILE: work_dir / MODEL_FILE,
         VOCAB_FILE: json.dumps(featurizer.to_dict(), ensure_ascii=False),
     }
     if dialect is not None:
-        # the table travels with the bundle: a later edit of the packaged one leaves this
-        # bundle's inputs as they were trained
         files[NGRAM_DIALECT_FILE] = dialect.to_json()
-    postprocessing = _postprocessing(
-        threshold, specs, sentences, readers, model.architecture, dialect is not None
-    )
-    return Backstop(files, postprocessing, metrics)
+    return files
 
 
 @dataclass(frozen=True)
