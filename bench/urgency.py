@@ -68,10 +68,10 @@ retired to tuning in the forty-first), ``retired_holdout_r42.jsonl`` and
 forty-second), ``retired_holdout_r43.jsonl`` and ``retired_holdout_r43b.jsonl`` (the round-42
 untouched pairs, retired to tuning in the forty-third), ``retired_holdout_r44.jsonl`` and
 ``retired_holdout_r44b.jsonl`` (the round-43 untouched pairs, retired to tuning in the
-forty-fourth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
-rules, never used for tuning), ``holdout_r45.jsonl`` and ``holdout_r45b.jsonl`` (written during
-round 43, the round-44 untouched splits), ``holdout_r46.jsonl`` and ``holdout_r46b.jsonl``
-(written during round 44 for the round after; not yet run). Real
+forty-fourth), ``retired_holdout_r45.jsonl`` and ``retired_holdout_r45b.jsonl`` (the round-44
+untouched pairs, retired to tuning in the forty-fifth), ``holdout.jsonl`` (the round-13 untouched
+split: two fresh writers', blind to the rules, never used for tuning), ``holdout_r46.jsonl`` and
+``holdout_r46b.jsonl`` (written during round 44, the round-45 untouched splits; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -191,9 +191,9 @@ SPLITS = (
     "retired_holdout_r43b",
     "retired_holdout_r44",
     "retired_holdout_r44b",
+    "retired_holdout_r45",
+    "retired_holdout_r45b",
     "holdout",
-    "holdout_r45",
-    "holdout_r45b",
     "holdout_r46",
     "holdout_r46b",
 )
