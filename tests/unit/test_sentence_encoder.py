@@ -37,6 +37,18 @@ def test_encoder_gives_unit_vectors_the_same_alone_or_in_a_batch(encoder: Senten
     assert encoder.encode([]).shape == (0, DIMENSION)
 
 
+def test_an_embedding_is_bit_for_bit_the_same_whatever_batch_it_comes_in(
+    encoder: SentenceEncoder,
+) -> None:
+    """A batched forward pass rounded differently with the batch's shape (about 1e-7), which
+    moved a demo complaint's sixth decimal between the CLI and a Spark partition."""
+    text = "宝宝10个月，发烧39度两天，精神很差，一直睡叫不醒"
+    others = ["膝盖有点酸", "my chest hurts when i breathe and i feel faint", "头痛" * 20]
+    alone = encoder.encode([text])[0]
+    for batch in ([text, *others], [*others, text], [text] * 5, [others[0], text]):
+        assert np.array_equal(encoder.encode(batch)[batch.index(text)], alone)
+
+
 def test_encoder_puts_paraphrases_closer_than_unrelated_complaints(
     encoder: SentenceEncoder,
 ) -> None:
