@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from tests.unit.urgency_cases import engine
+from tests.unit.urgency_cases import StandInGraph, engine, stand_in_predictor
 from training.config import TriageConfig, UrgencyBackstopConfig, load_config
 from training.triage.urgency import (
     _export,
@@ -25,7 +25,7 @@ from training.triage.urgency import (
     _WeakCorpus,
 )
 from triage.features import NgramBlock, TfidfFeaturizer
-from triage.predictor import TfidfEncoder, TriagePredictor, UrgencyBackstop
+from triage.predictor import TfidfEncoder, UrgencyBackstop
 from triage.schema import TriageRequest
 from triage.text import normalise, normalise_with_offsets
 from triage.urgency.context import DiscountMask
@@ -165,17 +165,6 @@ def test_the_rewrite_reads_the_masked_text_and_leaves_the_mask() -> None:
 # -- the backstop reads it at serving as training did ------------------------------------------
 
 
-class _Graph:
-    """A stand-in graph whose logit depends on every n-gram id and weight fed."""
-
-    def __init__(self) -> None:
-        self.output_names = ["logits"]
-
-    def run(self, feeds: dict[str, np.ndarray], names: list[str] | None = None) -> list[Any]:
-        ids, weights = feeds["ids"], feeds["weights"].astype(np.float64)
-        return [((weights * np.cos(ids)).sum(axis=1))[:, None].astype(np.float32)]
-
-
 TEXTS = ["佢冇胸痛，咳咗三日", "阿爸突然讲唔到嘢，半边冇力", "我妈以前脑梗过", "肚子有点胀"]
 
 
@@ -187,7 +176,7 @@ def _backstop(mask: bool, dialect: bool) -> UrgencyBackstop:
     own = TfidfFeaturizer([NgramBlock("text", None, 1, 3, 1.0, 1)], age_weight=1.0).fit(grams)
     return UrgencyBackstop(
         TfidfEncoder(own),
-        _Graph(),  # type: ignore[arg-type]
+        StandInGraph(),  # type: ignore[arg-type]
         0.5,
         None,
         None,
@@ -212,16 +201,7 @@ def test_the_predictor_feeds_the_dialect_backstop_what_it_computes_alone(mask: b
     """The predictor shares the department model's n-gram keys with the backstop; a rewritten
     text must get keys of its own."""
     backstop = _backstop(mask, dialect=True)
-    predictor = TriagePredictor(
-        None,  # type: ignore[arg-type]  # _scores reads no bundle
-        TfidfEncoder(backstop.encoder.featurizer),
-        _Graph(),  # type: ignore[arg-type]
-        ["a"],
-        1.0,
-        0.0,
-        engine(),
-        backstop,
-    )
+    predictor = stand_in_predictor(backstop)
     assert predictor._shares_grams(True)
     requests = [TriageRequest(id=str(i), text=t) for i, t in enumerate(TEXTS)]
     typed = [normalise_with_offsets(t) for t in TEXTS]
@@ -238,17 +218,7 @@ def test_the_rules_reasons_do_not_see_the_ngram_rewrite() -> None:
     typed = "阿爸突然讲唔到嘢，半边冇力"
 
     def assess(dialect: bool) -> Any:
-        backstop = _backstop(mask=True, dialect=dialect)
-        predictor = TriagePredictor(
-            None,  # type: ignore[arg-type]
-            TfidfEncoder(backstop.encoder.featurizer),
-            _Graph(),  # type: ignore[arg-type]
-            ["a"],
-            1.0,
-            0.0,
-            engine(),
-            backstop,
-        )
+        predictor = stand_in_predictor(_backstop(mask=True, dialect=dialect))
         assessments, _ = predictor._assess(
             [TriageRequest(id="1", text=typed)], [normalise_with_offsets(typed)]
         )

@@ -4,12 +4,18 @@ for these tests (not taken from any vignette file)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
-from tests.unit.urgency_cases import emergency, engine, fired, level
+from tests.unit.urgency_cases import (
+    StandInGraph,
+    emergency,
+    engine,
+    fired,
+    level,
+    stand_in_predictor,
+)
 from training.config import TriageConfig, UrgencyBackstopConfig, load_config
 from training.triage.urgency import (
     _export,
@@ -21,7 +27,7 @@ from training.triage.urgency import (
     _WeakCorpus,
 )
 from triage.features import NgramBlock, TfidfFeaturizer
-from triage.predictor import TfidfEncoder, TriagePredictor, UrgencyBackstop
+from triage.predictor import TfidfEncoder, UrgencyBackstop
 from triage.schema import TriageRequest
 from triage.text import normalise, normalise_with_offsets
 from triage.urgency.context import (
@@ -161,20 +167,6 @@ def test_masking_hides_only_discounted_alarm_words() -> None:
 # -- the backstop reads them -----------------------------------------------------------------
 
 
-class _Graph:
-    """A stand-in graph whose logit depends on every n-gram id, weight and dense value fed."""
-
-    def __init__(self) -> None:
-        self.output_names = ["logits"]
-
-    def run(self, feeds: dict[str, np.ndarray], names: list[str] | None = None) -> list[Any]:
-        ids, weights = feeds["ids"], feeds["weights"].astype(np.float64)
-        logit = (weights * np.cos(ids)).sum(axis=1)
-        if "dense" in feeds:
-            logit = logit + feeds["dense"].astype(np.float64) @ np.arange(feeds["dense"].shape[1])
-        return [logit[:, None].astype(np.float32)]
-
-
 TEXTS = ["没有胸痛，就是咳嗽三天", "突然胸痛出冷汗", "我妈以前脑梗过", "肚子有点胀"]
 
 
@@ -185,7 +177,7 @@ def _backstop(mask: bool, context: bool) -> UrgencyBackstop:
     own = TfidfFeaturizer([NgramBlock("text", None, 1, 3, 1.0, 1)], age_weight=1.0).fit(grams)
     return UrgencyBackstop(
         TfidfEncoder(own),
-        _Graph(),  # type: ignore[arg-type]
+        StandInGraph(),  # type: ignore[arg-type]
         0.5,
         None,
         ContextFeatures(rules) if context else None,
@@ -207,16 +199,7 @@ def test_a_masked_backstop_reads_the_masked_text_in_its_ngrams() -> None:
 @pytest.mark.parametrize(("mask", "context"), [(True, False), (False, True), (True, True)])
 def test_the_predictor_feeds_the_backstop_what_it_computes_alone(mask: bool, context: bool) -> None:
     backstop = _backstop(mask, context)
-    predictor = TriagePredictor(
-        None,  # type: ignore[arg-type]  # _scores reads no bundle
-        TfidfEncoder(backstop.encoder.featurizer),
-        _Graph(),  # type: ignore[arg-type]
-        ["a"],
-        1.0,
-        0.0,
-        engine(),
-        backstop,
-    )
+    predictor = stand_in_predictor(backstop)
     requests = [TriageRequest(id=str(i), text=t) for i, t in enumerate(TEXTS)]
     typed = [normalise_with_offsets(t) for t in TEXTS]
     texts, buckets = [n.text for n in typed], ["unknown"] * len(TEXTS)

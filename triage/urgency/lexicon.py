@@ -356,6 +356,14 @@ class DialectEntry(_Strict):
         return self
 
 
+def _refuse_repeated_words(entries: list[DialectEntry] | list[NgramDialectEntry]) -> None:
+    """One entry per dialect word, so which Mandarin word is read is never a matter of order."""
+    words = [entry.dialect for entry in entries]
+    duplicates = {w for w in words if words.count(w) > 1}
+    if duplicates:
+        raise ValueError(f"duplicate dialect word {sorted(duplicates)[0]!r}")
+
+
 NGRAM_DIALECT_VERSION = "triage.urgency_dialect_ngrams.v1"
 
 
@@ -391,10 +399,7 @@ class NgramDialectTable(_Strict):
 
     @model_validator(mode="after")
     def _one_entry_per_word(self) -> NgramDialectTable:
-        words = [entry.dialect for entry in self.entries]
-        duplicates = {w for w in words if words.count(w) > 1}
-        if duplicates:
-            raise ValueError(f"duplicate dialect word {sorted(duplicates)[0]!r}")
+        _refuse_repeated_words(self.entries)
         if not any(entry.marker for entry in self.entries):
             # with no marker no shared word could ever be rewritten
             raise ValueError("the n-gram dialect table needs at least one marker entry")
@@ -438,9 +443,5 @@ class UrgencyTable(_Strict):
             for concept in used:
                 if concept not in known:
                     raise ValueError(f"rule {rule.id!r}: unknown concept {concept!r}")
-        # one entry per word, so which Mandarin word the rules read is never a matter of order
-        words = [entry.dialect for entry in self.dialect]
-        duplicates = {w for w in words if words.count(w) > 1}
-        if duplicates:
-            raise ValueError(f"duplicate dialect word {sorted(duplicates)[0]!r}")
+        _refuse_repeated_words(self.dialect)
         return self
