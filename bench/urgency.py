@@ -71,7 +71,9 @@ untouched pairs, retired to tuning in the forty-third), ``retired_holdout_r44.js
 forty-fourth), ``retired_holdout_r45.jsonl`` and ``retired_holdout_r45b.jsonl`` (the round-44
 untouched pairs, retired to tuning in the forty-fifth), ``holdout.jsonl`` (the round-13 untouched
 split: two fresh writers', blind to the rules, never used for tuning), ``holdout_r46.jsonl`` and
-``holdout_r46b.jsonl`` (written during round 44, the round-45 untouched splits; not yet run). Real
+``holdout_r46b.jsonl`` (written during round 44, the round-45 untouched splits),
+``holdout_r47.jsonl`` and ``holdout_r47b.jsonl`` (written during round 45 for the round after;
+not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -196,6 +198,8 @@ SPLITS = (
     "holdout",
     "holdout_r46",
     "holdout_r46b",
+    "holdout_r47",
+    "holdout_r47b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

@@ -224,13 +224,16 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the pair written during round 44 that
-# judges round 45 (bench/urgency.py, splits holdout_r46 and holdout_r46b). A test holds this
-# tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# every untouched urgency split: the round-13 holdout, the pair written during round 44 that
+# judges round 45 (bench/urgency.py, splits holdout_r46 and holdout_r46b) and the pair written
+# during round 45 for the round after (holdout_r47, holdout_r47b). A test holds this tuple equal
+# to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r46.jsonl",
     "holdout_r46b.jsonl",
+    "holdout_r47.jsonl",
+    "holdout_r47b.jsonl",
 )
 
 
