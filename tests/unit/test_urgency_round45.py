@@ -129,3 +129,38 @@ def test_round45_a_pulse_after_a_normal_oxygen_reading_is_not_low(
     text: str, age: int, sex: str
 ) -> None:
     assert "spo2_low_breathing_r45" not in fired(text, age, sex)
+
+
+# the review's look-alikes (written after reading the tuner's diff; each fired on its table): a
+# dialysis patient who skipped work or a dance, not a session; a low reading that is the patient's
+# usual; no pain felt anywhere after a fall
+REVIEW_OPPOSITES = [
+    ("我妈透析三年了，这周没去广场跳舞，有点乏力，想问透析后乏力正常吗", 66, "F"),
+    ("我爸做透析的，这周没去上班，在家休息，有点心慌，是不是要调药", 55, "M"),
+    ("慢阻肺十年了，血氧平时就只有88左右，最近咳嗽跟往常一样，想开点药", 70, "M"),
+    ("昨天摔了一跤，膝盖擦破了，两条腿没有感觉哪里特别疼，需要拍片吗", 35, "M"),
+]
+
+
+@pytest.mark.parametrize(("text", "age", "sex"), REVIEW_OPPOSITES)
+def test_round45_review_look_alikes_stay_routine(text: str, age: int, sex: str) -> None:
+    assert not emergency(text, age, sex)
+
+
+# ... while the same rules still read a session skipped, a fall from a usual reading of 90 or
+# more, and legs that cannot be felt
+REVIEW_POSITIVES = [
+    ("我爸透析的，这周有事没去，今天浑身没劲，心跳很慢", 63, "M", "dialysis_skipped_unwell_r45"),
+    (
+        "外公慢阻肺，平时血氧92左右，今天血氧只有82，喘不上气",
+        79,
+        "M",
+        "spo2_low_breathing_r45",
+    ),
+    ("从房顶摔下来，两条腿没有感觉了，腰很疼", 45, "M", "injury_legs_dead_r45"),
+]
+
+
+@pytest.mark.parametrize(("text", "age", "sex", "rule"), REVIEW_POSITIVES)
+def test_round45_review_positives_still_fire(text: str, age: int, sex: str, rule: str) -> None:
+    assert rule in fired(text, age, sex)
