@@ -69,11 +69,11 @@ forty-second), ``retired_holdout_r43.jsonl`` and ``retired_holdout_r43b.jsonl`` 
 untouched pairs, retired to tuning in the forty-third), ``retired_holdout_r44.jsonl`` and
 ``retired_holdout_r44b.jsonl`` (the round-43 untouched pairs, retired to tuning in the
 forty-fourth), ``retired_holdout_r45.jsonl`` and ``retired_holdout_r45b.jsonl`` (the round-44
-untouched pairs, retired to tuning in the forty-fifth), ``holdout.jsonl`` (the round-13 untouched
-split: two fresh writers', blind to the rules, never used for tuning), ``holdout_r46.jsonl`` and
-``holdout_r46b.jsonl`` (written during round 44, the round-45 untouched splits),
-``holdout_r47.jsonl`` and ``holdout_r47b.jsonl`` (written during round 45 for the round after;
-not yet run). Real
+untouched pairs, retired to tuning in the forty-fifth), ``retired_holdout_r46.jsonl`` and
+``retired_holdout_r46b.jsonl`` (the round-45 untouched pairs, retired to tuning in the
+forty-sixth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
+rules, never used for tuning), ``holdout_r47.jsonl`` and ``holdout_r47b.jsonl`` (written during
+round 45, the round-46 untouched splits; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -195,9 +195,9 @@ SPLITS = (
     "retired_holdout_r44b",
     "retired_holdout_r45",
     "retired_holdout_r45b",
+    "retired_holdout_r46",
+    "retired_holdout_r46b",
     "holdout",
-    "holdout_r46",
-    "holdout_r46b",
     "holdout_r47",
     "holdout_r47b",
 )

@@ -224,14 +224,11 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout, the pair written during round 44 that
-# judges round 45 (bench/urgency.py, splits holdout_r46 and holdout_r46b) and the pair written
-# during round 45 for the round after (holdout_r47, holdout_r47b). A test holds this tuple equal
-# to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# every untouched urgency split: the round-13 holdout and the pair written during round 45 that
+# judges round 46 (bench/urgency.py, splits holdout_r47 and holdout_r47b). A test holds this
+# tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
-    "holdout_r46.jsonl",
-    "holdout_r46b.jsonl",
     "holdout_r47.jsonl",
     "holdout_r47b.jsonl",
 )
@@ -345,8 +342,8 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r42b.jsonl",  # round 43 on (README)
             "data/vignettes/urgency/retired_holdout_r43.jsonl",  # round 43 on (README)
             "data/vignettes/urgency/retired_holdout_r43b.jsonl",  # round 43 on (README)
-            # retired_holdout_r44 / r44b (round 44 on) and r45 / r45b (round 45 on) are tuning
-            # data outside the gold until a judged round adds them
+            # retired_holdout_r44 / r44b (round 44 on), r45 / r45b (round 45 on) and r46 / r46b
+            # (round 46 on) are tuning data outside the gold until a judged round adds them
             # written for the gold by four fresh writers (TRAIN_R30_README.md)
             "data/vignettes/urgency/train_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/train_r30b.jsonl",  # round 30 on (README)
