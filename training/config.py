@@ -342,8 +342,14 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r42b.jsonl",  # round 43 on (README)
             "data/vignettes/urgency/retired_holdout_r43.jsonl",  # round 43 on (README)
             "data/vignettes/urgency/retired_holdout_r43b.jsonl",  # round 43 on (README)
-            # retired_holdout_r44 / r44b (round 44 on), r45 / r45b (round 45 on) and r46 / r46b
-            # (round 46 on) are tuning data outside the gold until a judged round adds them
+            # the r44-r46 pairs were tuning data outside the gold from their retirement (rounds
+            # 44-46) until round 46 proposed them (README, urgency round 46)
+            "data/vignettes/urgency/retired_holdout_r44.jsonl",  # round 46 on (README)
+            "data/vignettes/urgency/retired_holdout_r44b.jsonl",  # round 46 on (README)
+            "data/vignettes/urgency/retired_holdout_r45.jsonl",  # round 46 on (README)
+            "data/vignettes/urgency/retired_holdout_r45b.jsonl",  # round 46 on (README)
+            "data/vignettes/urgency/retired_holdout_r46.jsonl",  # round 46 on (README)
+            "data/vignettes/urgency/retired_holdout_r46b.jsonl",  # round 46 on (README)
             # written for the gold by four fresh writers (TRAIN_R30_README.md)
             "data/vignettes/urgency/train_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/train_r30b.jsonl",  # round 30 on (README)
