@@ -73,7 +73,8 @@ untouched pairs, retired to tuning in the forty-fifth), ``retired_holdout_r46.js
 ``retired_holdout_r46b.jsonl`` (the round-45 untouched pairs, retired to tuning in the
 forty-sixth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
 rules, never used for tuning), ``holdout_r47.jsonl`` and ``holdout_r47b.jsonl`` (written during
-round 45, the round-46 untouched splits; not yet run). Real
+round 45, the round-46 untouched splits), ``holdout_r48.jsonl`` and ``holdout_r48b.jsonl``
+(written during round 46 for the round after; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -200,6 +201,8 @@ SPLITS = (
     "holdout",
     "holdout_r47",
     "holdout_r47b",
+    "holdout_r48",
+    "holdout_r48b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 
