@@ -71,10 +71,11 @@ untouched pairs, retired to tuning in the forty-third), ``retired_holdout_r44.js
 forty-fourth), ``retired_holdout_r45.jsonl`` and ``retired_holdout_r45b.jsonl`` (the round-44
 untouched pairs, retired to tuning in the forty-fifth), ``retired_holdout_r46.jsonl`` and
 ``retired_holdout_r46b.jsonl`` (the round-45 untouched pairs, retired to tuning in the
-forty-sixth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
-rules, never used for tuning), ``holdout_r47.jsonl`` and ``holdout_r47b.jsonl`` (written during
-round 45, the round-46 untouched splits), ``holdout_r48.jsonl`` and ``holdout_r48b.jsonl``
-(written during round 46 for the round after; not yet run). Real
+forty-sixth), ``retired_holdout_r47.jsonl`` and ``retired_holdout_r47b.jsonl`` (the round-46
+untouched pairs, retired to tuning in the forty-seventh), ``holdout.jsonl`` (the round-13
+untouched split: two fresh writers', blind to the rules, never used for tuning),
+``holdout_r48.jsonl`` and ``holdout_r48b.jsonl`` (written during round 46, the round-47
+untouched splits; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -198,9 +199,9 @@ SPLITS = (
     "retired_holdout_r45b",
     "retired_holdout_r46",
     "retired_holdout_r46b",
+    "retired_holdout_r47",
+    "retired_holdout_r47b",
     "holdout",
-    "holdout_r47",
-    "holdout_r47b",
     "holdout_r48",
     "holdout_r48b",
 )
