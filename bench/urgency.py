@@ -75,7 +75,8 @@ forty-sixth), ``retired_holdout_r47.jsonl`` and ``retired_holdout_r47b.jsonl`` (
 untouched pairs, retired to tuning in the forty-seventh), ``holdout.jsonl`` (the round-13
 untouched split: two fresh writers', blind to the rules, never used for tuning),
 ``holdout_r48.jsonl`` and ``holdout_r48b.jsonl`` (written during round 46, the round-47
-untouched splits; not yet run). Real
+untouched splits), ``holdout_r49.jsonl`` and ``holdout_r49b.jsonl`` (written during round 47
+for the round after; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -204,6 +205,8 @@ SPLITS = (
     "holdout",
     "holdout_r48",
     "holdout_r48b",
+    "holdout_r49",
+    "holdout_r49b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

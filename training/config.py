@@ -224,13 +224,16 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the pair written during round 46 that
-# judges round 47 (bench/urgency.py, splits holdout_r48 and holdout_r48b). A test holds this
-# tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# every untouched urgency split: the round-13 holdout, the pair written during round 46 that
+# judges round 47 (bench/urgency.py, splits holdout_r48 and holdout_r48b) and the pair written
+# during round 47 for the round after (holdout_r49, holdout_r49b). A test holds this tuple equal
+# to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r48.jsonl",
     "holdout_r48b.jsonl",
+    "holdout_r49.jsonl",
+    "holdout_r49b.jsonl",
 )
 
 
