@@ -72,11 +72,11 @@ forty-fourth), ``retired_holdout_r45.jsonl`` and ``retired_holdout_r45b.jsonl`` 
 untouched pairs, retired to tuning in the forty-fifth), ``retired_holdout_r46.jsonl`` and
 ``retired_holdout_r46b.jsonl`` (the round-45 untouched pairs, retired to tuning in the
 forty-sixth), ``retired_holdout_r47.jsonl`` and ``retired_holdout_r47b.jsonl`` (the round-46
-untouched pairs, retired to tuning in the forty-seventh), ``holdout.jsonl`` (the round-13
-untouched split: two fresh writers', blind to the rules, never used for tuning),
-``holdout_r48.jsonl`` and ``holdout_r48b.jsonl`` (written during round 46, the round-47
-untouched splits), ``holdout_r49.jsonl`` and ``holdout_r49b.jsonl`` (written during round 47
-for the round after; not yet run). Real
+untouched pairs, retired to tuning in the forty-seventh), ``retired_holdout_r48.jsonl`` and
+``retired_holdout_r48b.jsonl`` (the round-47 untouched pairs, retired to tuning in the
+forty-eighth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
+rules, never used for tuning), ``holdout_r49.jsonl`` and ``holdout_r49b.jsonl`` (written during
+round 47, the round-48 untouched splits; not yet run). Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -202,9 +202,9 @@ SPLITS = (
     "retired_holdout_r46b",
     "retired_holdout_r47",
     "retired_holdout_r47b",
+    "retired_holdout_r48",
+    "retired_holdout_r48b",
     "holdout",
-    "holdout_r48",
-    "holdout_r48b",
     "holdout_r49",
     "holdout_r49b",
 )
