@@ -22,61 +22,15 @@ seventh), ``retired_holdout_r7.jsonl`` (the seventh round's, retired to tuning i
 ``retired_holdout_r10.jsonl`` (the tenth round's, retired to tuning in the eleventh),
 ``retired_holdout_r11.jsonl`` (the eleventh round's, retired to tuning in the twelfth),
 ``retired_holdout_r12.jsonl`` (the twelfth round's, retired to tuning in the thirteenth),
-``retired_holdout_r14.jsonl`` (a second fresh pair's, run once on the round-13 version, then
-retired to tuning in the fourteenth), ``retired_holdout_r15.jsonl`` (the round-14 untouched pair,
-retired to tuning in the fifteenth), ``retired_holdout_r16.jsonl`` and
-``retired_holdout_r16b.jsonl`` (the round-15 untouched pairs, retired to tuning in the sixteenth),
-``retired_holdout_r17.jsonl`` and ``retired_holdout_r17b.jsonl`` (the round-16 untouched pairs,
-retired to tuning in the seventeenth), ``retired_holdout_r18.jsonl`` and
-``retired_holdout_r18b.jsonl`` (the round-17 untouched pairs, retired to tuning in the
-eighteenth), ``retired_holdout_r19.jsonl`` and ``retired_holdout_r19b.jsonl`` (the round-18
-untouched pairs, retired to tuning in the nineteenth), ``retired_holdout_r20.jsonl`` and
-``retired_holdout_r20b.jsonl`` (the round-19 untouched pairs, retired to tuning in the
-twentieth), ``retired_holdout_r21.jsonl`` and ``retired_holdout_r21b.jsonl`` (the round-20
-untouched pairs, retired to tuning in the twenty-first), ``retired_holdout_r22.jsonl`` and
-``retired_holdout_r22b.jsonl`` (the round-21 untouched pairs, retired to tuning in the
-twenty-second), ``retired_holdout_r23.jsonl`` and ``retired_holdout_r23b.jsonl`` (the round-22
-untouched pairs, retired to tuning in the twenty-third), ``retired_holdout_r24.jsonl`` and
-``retired_holdout_r24b.jsonl`` (the round-23 untouched pairs, retired to tuning in the
-twenty-fourth), ``retired_holdout_r25.jsonl`` and ``retired_holdout_r25b.jsonl`` (the round-24
-untouched pairs, retired to tuning in the twenty-fifth), ``retired_holdout_r26.jsonl`` and
-``retired_holdout_r26b.jsonl`` (the round-25 untouched pairs, retired to tuning in the
-twenty-sixth), ``retired_holdout_r27.jsonl`` and ``retired_holdout_r27b.jsonl`` (the round-26
-untouched pairs, retired to tuning in the twenty-seventh), ``retired_holdout_r28.jsonl`` and
-``retired_holdout_r28b.jsonl`` (the round-27 untouched pairs, retired to tuning in the
-twenty-eighth), ``retired_holdout_r29.jsonl`` and ``retired_holdout_r29b.jsonl`` (the round-28
-untouched pairs, retired to tuning in the twenty-ninth), ``retired_holdout_r30.jsonl`` and
-``retired_holdout_r30b.jsonl`` (the round-29 untouched pairs, retired to tuning in the
-thirtieth), ``retired_holdout_r31.jsonl`` and ``retired_holdout_r31b.jsonl`` (the round-30
-untouched pairs, retired to tuning in the thirty-first), ``retired_holdout_r32.jsonl`` and
-``retired_holdout_r32b.jsonl`` (the round-31 untouched pairs, retired to tuning in the
-thirty-second), ``retired_holdout_r33.jsonl`` and ``retired_holdout_r33b.jsonl`` (the round-32
-untouched pairs, retired to tuning in the thirty-third), ``retired_holdout_r34.jsonl`` and
-``retired_holdout_r34b.jsonl`` (the round-33 untouched pairs, retired to tuning in the
-thirty-fourth), ``retired_holdout_r35.jsonl`` and ``retired_holdout_r35b.jsonl`` (the round-34
-untouched pairs, retired to tuning in the thirty-fifth), ``retired_holdout_r36.jsonl`` and
-``retired_holdout_r36b.jsonl`` (the round-35 untouched pairs, retired to tuning in the
-thirty-sixth), ``retired_holdout_r37.jsonl`` and ``retired_holdout_r37b.jsonl`` (the round-36
-untouched pairs, retired to tuning in the thirty-seventh), ``retired_holdout_r38.jsonl`` and
-``retired_holdout_r38b.jsonl`` (the round-37 untouched pairs, retired to tuning in the
-thirty-eighth), ``retired_holdout_r39.jsonl`` and ``retired_holdout_r39b.jsonl`` (the round-38
-untouched pairs, retired to tuning in the thirty-ninth), ``retired_holdout_r40.jsonl`` and
-``retired_holdout_r40b.jsonl`` (the round-39 untouched pairs, retired to tuning in the fortieth),
-``retired_holdout_r41.jsonl`` and ``retired_holdout_r41b.jsonl`` (the round-40 untouched pairs,
-retired to tuning in the forty-first), ``retired_holdout_r42.jsonl`` and
-``retired_holdout_r42b.jsonl`` (the round-41 untouched pairs, retired to tuning in the
-forty-second), ``retired_holdout_r43.jsonl`` and ``retired_holdout_r43b.jsonl`` (the round-42
-untouched pairs, retired to tuning in the forty-third), ``retired_holdout_r44.jsonl`` and
-``retired_holdout_r44b.jsonl`` (the round-43 untouched pairs, retired to tuning in the
-forty-fourth), ``retired_holdout_r45.jsonl`` and ``retired_holdout_r45b.jsonl`` (the round-44
-untouched pairs, retired to tuning in the forty-fifth), ``retired_holdout_r46.jsonl`` and
-``retired_holdout_r46b.jsonl`` (the round-45 untouched pairs, retired to tuning in the
-forty-sixth), ``retired_holdout_r47.jsonl`` and ``retired_holdout_r47b.jsonl`` (the round-46
-untouched pairs, retired to tuning in the forty-seventh), ``retired_holdout_r48.jsonl`` and
-``retired_holdout_r48b.jsonl`` (the round-47 untouched pairs, retired to tuning in the
-forty-eighth), ``holdout.jsonl`` (the round-13 untouched split: two fresh writers', blind to the
-rules, never used for tuning), ``holdout_r49.jsonl`` and ``holdout_r49b.jsonl`` (written during
-round 47, the round-48 untouched splits; not yet run). Real
+``retired_holdout_r14.jsonl`` (a second fresh pair's, run once on the round-13 version,
+then retired to tuning in the fourteenth). From there on one rule names them:
+``retired_holdout_rN.jsonl`` (with ``retired_holdout_rNb.jsonl`` from r16 on) is the untouched
+split, or pair, that judged round N-1, retired to tuning in round N; ``holdout.jsonl`` is the
+round-13 untouched split (two fresh writers', blind to the rules, never used for tuning); the
+other ``holdout_rN.jsonl`` / ``holdout_rNb.jsonl`` files are the untouched pair written blind
+during round N-2 that judges round N-1 (``UNTOUCHED_VIGNETTES`` in ``training/config.py`` names
+them). Each file's README (``RETIRED_HOLDOUT_RN_README.md``, ``HOLDOUT_RN_README.md``) says who
+wrote it, how it was used and the figures it gave. Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
