@@ -352,8 +352,8 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r46b.jsonl",  # round 46 on (README)
             "data/vignettes/urgency/retired_holdout_r47.jsonl",  # round 47 on (README)
             "data/vignettes/urgency/retired_holdout_r47b.jsonl",  # round 47 on (README)
-            # retired_holdout_r48 / r48b (round 48 on) are tuning data outside the gold until a
-            # judged round adds them
+            "data/vignettes/urgency/retired_holdout_r48.jsonl",  # round 48 on (README)
+            "data/vignettes/urgency/retired_holdout_r48b.jsonl",  # round 48 on (README)
             # written for the gold by four fresh writers (TRAIN_R30_README.md)
             "data/vignettes/urgency/train_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/train_r30b.jsonl",  # round 30 on (README)
