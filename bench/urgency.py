@@ -161,6 +161,8 @@ SPLITS = (
     "holdout",
     "holdout_r49",
     "holdout_r49b",
+    "holdout_r50",
+    "holdout_r50b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 
