@@ -163,6 +163,8 @@ SPLITS = (
     "holdout_r49b",
     "holdout_r50",
     "holdout_r50b",
+    "holdout_r51",
+    "holdout_r51b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

@@ -226,14 +226,17 @@ class TrackingConfig(Strict):
 HOLDOUT_VIGNETTES = "holdout.jsonl"
 # every untouched urgency split: the round-13 holdout, the pair written during round 47 that
 # judges round 48 (bench/urgency.py, splits holdout_r49 and holdout_r49b) and the pair written
-# during round 48 for the round after (holdout_r50, holdout_r50b). A test holds this tuple equal
-# to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# during round 48 for the round after (holdout_r50, holdout_r50b) and for the one after that
+# (holdout_r51, holdout_r51b). A test holds this tuple equal to the holdout*.jsonl files on
+# disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r49.jsonl",
     "holdout_r49b.jsonl",
     "holdout_r50.jsonl",
     "holdout_r50b.jsonl",
+    "holdout_r51.jsonl",
+    "holdout_r51b.jsonl",
 )
 
 
