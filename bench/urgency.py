@@ -27,10 +27,10 @@ then retired to tuning in the fourteenth). From there on one rule names them:
 ``retired_holdout_rN.jsonl`` (with ``retired_holdout_rNb.jsonl`` from r16 on) is the untouched
 split, or pair, that judged round N-1, retired to tuning in round N; ``holdout.jsonl`` is the
 round-13 untouched split (two fresh writers', blind to the rules, never used for tuning); the
-other ``holdout_rN.jsonl`` / ``holdout_rNb.jsonl`` files are the untouched pair written blind
-during round N-2 that judges round N-1 (``UNTOUCHED_VIGNETTES`` in ``training/config.py`` names
-them). Each file's README (``RETIRED_HOLDOUT_RN_README.md``, ``HOLDOUT_RN_README.md``) says who
-wrote it, how it was used and the figures it gave. Real
+other ``holdout_rN.jsonl`` / ``holdout_rNb.jsonl`` files are the untouched pair, written blind
+during an earlier round (mostly round N-2), that judges round N-1 (``UNTOUCHED_VIGNETTES`` in
+``training/config.py`` names them). Each file's README (``RETIRED_HOLDOUT_RN_README.md``,
+``HOLDOUT_RN_README.md``) says who wrote it, how it was used and the figures it gave. Real
 requests: the haodf20 rows of the triage config's hash split, reported per split: 'train' (rule
 tuning was allowed to read fires there) and 'test' (held out). Without ``--bundle`` the packaged
 rule table runs alone; with a bundle, its table and its learned backstop (when the bundle has one);
@@ -158,9 +158,9 @@ SPLITS = (
     "retired_holdout_r47b",
     "retired_holdout_r48",
     "retired_holdout_r48b",
+    "retired_holdout_r49",
+    "retired_holdout_r49b",
     "holdout",
-    "holdout_r49",
-    "holdout_r49b",
     "holdout_r50",
     "holdout_r50b",
     "holdout_r51",
