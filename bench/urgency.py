@@ -160,9 +160,9 @@ SPLITS = (
     "retired_holdout_r48b",
     "retired_holdout_r49",
     "retired_holdout_r49b",
+    "retired_holdout_r50",
+    "retired_holdout_r50b",
     "holdout",
-    "holdout_r50",
-    "holdout_r50b",
     "holdout_r51",
     "holdout_r51b",
 )
