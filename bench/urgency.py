@@ -162,9 +162,9 @@ SPLITS = (
     "retired_holdout_r49b",
     "retired_holdout_r50",
     "retired_holdout_r50b",
+    "retired_holdout_r51",
+    "retired_holdout_r51b",
     "holdout",
-    "holdout_r51",
-    "holdout_r51b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

@@ -224,14 +224,10 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the pair written during round 48 that
-# judges round 50 (bench/urgency.py, splits holdout_r51 and holdout_r51b). A test holds this
-# tuple equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
-UNTOUCHED_VIGNETTES = (
-    HOLDOUT_VIGNETTES,
-    "holdout_r51.jsonl",
-    "holdout_r51b.jsonl",
-)
+# every untouched urgency split: the round-13 holdout only, since the r51 pair judged round 50
+# (README); the next blind pair joins it here. A test holds this tuple equal to the
+# holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+UNTOUCHED_VIGNETTES = (HOLDOUT_VIGNETTES,)
 
 
 MentionContext = Literal["negated", "historical", "hypothetical", "family", "in_care", "idiomatic"]
@@ -356,8 +352,8 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r47b.jsonl",  # round 47 on (README)
             # retired_holdout_r48 / r48b (round 48 on) are tuning data outside the gold: round 48
             # proposed them and was refused (README, urgency round 48)
-            # retired_holdout_r49 / r49b (round 49 on) and r50 / r50b (round 50 on) are tuning
-            # data outside the gold until a judged round adds them
+            # retired_holdout_r49 / r49b (round 49 on), r50 / r50b (round 50 on) and r51 / r51b
+            # (after round 50) are tuning data outside the gold until a judged round adds them
             # written for the gold by four fresh writers (TRAIN_R30_README.md)
             "data/vignettes/urgency/train_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/train_r30b.jsonl",  # round 30 on (README)

@@ -125,7 +125,7 @@ def _untouched_settings() -> list[dict]:
     settings: list[dict] = [
         {"vignettes": [f"data/vignettes/urgency/{name}"]} for name in UNTOUCHED_VIGNETTES
     ]
-    settings.append({"threshold_vignettes": f"data/vignettes/urgency/{UNTOUCHED_VIGNETTES[1]}"})
+    settings.append({"threshold_vignettes": f"data/vignettes/urgency/{UNTOUCHED_VIGNETTES[-1]}"})
     settings.append({"vignettes": ["data/vignettes/urgency/dev.jsonl"]})  # the threshold split
     return settings
 
