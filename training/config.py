@@ -256,7 +256,8 @@ class UrgencyBackstopConfig(Strict):
     # acceptance rule (written first) allowed; so the regression stayed the default (README,
     # urgency round 16). Round 49 proposed the network again and was refused on the same clause
     # (F +4 with E 102 -> 47, A 38 -> 10 on the untouched r50 pair; README, urgency round 49).
-    # Round 50 asks once more, same change and rule, on the untouched r51 pair (README)
+    # Round 50 asked once more, same change and rule, on the untouched r51 pair and was
+    # accepted (E 65 -> 28, A 21 -> 10, F 21 -> 20; README, urgency round 50)
     model: Literal["logreg", "mlp"] = "mlp"
     mlp: BackstopMlpConfig = Field(default_factory=BackstopMlpConfig)
     # hand-written, hand-labelled tuning vignettes (never the holdout split)

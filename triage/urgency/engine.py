@@ -224,14 +224,17 @@ def _near(near: Near, clause_delimiters: str) -> str:
     """The parts in order with capturing gaps between them (a negation in a gap, as in
     "胸口不疼", makes the match a negated mention). A part made only of numbers is a reading
     of the label before it, so its gap holds no digit: the first number after "血氧" is the
-    saturation, and "血氧98 心率80" reads 98, not the heart rate's 80 (round 50)."""
+    saturation, and "血氧98 心率80" reads 98, not the heart rate's 80 (a defect fix made during
+    urgency round 49's builds)."""
+
+    def terms(part: list[str]) -> str:
+        return "(?:" + "|".join(_literal(t) for t in part) + ")"
+
     delimiters = re.escape(clause_delimiters)
-    pattern = "(?:" + "|".join(_literal(t) for t in near.parts[0]) + ")"
+    pattern = terms(near.parts[0])
     for part in near.parts[1:]:
-        numeric = all(term.isdigit() for term in part)
-        allowed = "[^" + delimiters + ("0-9" if numeric else "") + "]"
-        pattern += "(" + allowed + "{0," + str(near.max_gap) + "}?)"
-        pattern += "(?:" + "|".join(_literal(t) for t in part) + ")"
+        digits = "0-9" if all(term.isdigit() for term in part) else ""
+        pattern += "([^" + delimiters + digits + "]{0," + str(near.max_gap) + "}?)" + terms(part)
     return pattern
 
 
