@@ -165,6 +165,8 @@ SPLITS = (
     "retired_holdout_r51",
     "retired_holdout_r51b",
     "holdout",
+    "holdout_r52",
+    "holdout_r52b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

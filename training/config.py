@@ -224,10 +224,10 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout only, since the r51 pair judged round 50
-# (README); the next blind pair joins it here. A test holds this tuple equal to the
-# holdout*.jsonl files on disk, so a new blind file cannot be left out of it
-UNTOUCHED_VIGNETTES = (HOLDOUT_VIGNETTES,)
+# every untouched urgency split: the round-13 holdout and the pair written at the start of the
+# session after round 50 for the next round (holdout_r52, holdout_r52b). A test holds this tuple
+# equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+UNTOUCHED_VIGNETTES = (HOLDOUT_VIGNETTES, "holdout_r52.jsonl", "holdout_r52b.jsonl")
 
 
 MentionContext = Literal["negated", "historical", "hypothetical", "family", "in_care", "idiomatic"]
