@@ -351,10 +351,16 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r46b.jsonl",  # round 46 on (README)
             "data/vignettes/urgency/retired_holdout_r47.jsonl",  # round 47 on (README)
             "data/vignettes/urgency/retired_holdout_r47b.jsonl",  # round 47 on (README)
-            # retired_holdout_r48 / r48b (round 48 on) are tuning data outside the gold: round 48
-            # proposed them and was refused (README, urgency round 48)
-            # retired_holdout_r49 / r49b (round 49 on), r50 / r50b (round 50 on) and r51 / r51b
-            # (after round 50) are tuning data outside the gold until a judged round adds them
+            # round 48 proposed r48 / r48b under the regression and was refused; round 51 asks
+            # again for the four pairs r48-r51 under the network (README, urgency round 51)
+            "data/vignettes/urgency/retired_holdout_r48.jsonl",  # round 51 on (README)
+            "data/vignettes/urgency/retired_holdout_r48b.jsonl",  # round 51 on (README)
+            "data/vignettes/urgency/retired_holdout_r49.jsonl",  # round 51 on (README)
+            "data/vignettes/urgency/retired_holdout_r49b.jsonl",  # round 51 on (README)
+            "data/vignettes/urgency/retired_holdout_r50.jsonl",  # round 51 on (README)
+            "data/vignettes/urgency/retired_holdout_r50b.jsonl",  # round 51 on (README)
+            "data/vignettes/urgency/retired_holdout_r51.jsonl",  # round 51 on (README)
+            "data/vignettes/urgency/retired_holdout_r51b.jsonl",  # round 51 on (README)
             # written for the gold by four fresh writers (TRAIN_R30_README.md)
             "data/vignettes/urgency/train_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/train_r30b.jsonl",  # round 30 on (README)
