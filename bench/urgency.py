@@ -167,6 +167,8 @@ SPLITS = (
     "holdout",
     "holdout_r52",
     "holdout_r52b",
+    "holdout_r53",
+    "holdout_r53b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

@@ -224,10 +224,17 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the pair written at the start of the
-# session after round 50 for the next round (holdout_r52, holdout_r52b). A test holds this tuple
+# every untouched urgency split: the round-13 holdout, the pair written at the start of the
+# session after round 50 for round 51 (holdout_r52, holdout_r52b) and the pair written during
+# round 51's builds for the round after (holdout_r53, holdout_r53b). A test holds this tuple
 # equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
-UNTOUCHED_VIGNETTES = (HOLDOUT_VIGNETTES, "holdout_r52.jsonl", "holdout_r52b.jsonl")
+UNTOUCHED_VIGNETTES = (
+    HOLDOUT_VIGNETTES,
+    "holdout_r52.jsonl",
+    "holdout_r52b.jsonl",
+    "holdout_r53.jsonl",
+    "holdout_r53b.jsonl",
+)
 
 
 MentionContext = Literal["negated", "historical", "hypothetical", "family", "in_care", "idiomatic"]
