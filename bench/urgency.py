@@ -169,6 +169,8 @@ SPLITS = (
     "holdout_r52b",
     "holdout_r53",
     "holdout_r53b",
+    "holdout_r54",
+    "holdout_r54b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

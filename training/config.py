@@ -226,14 +226,18 @@ class TrackingConfig(Strict):
 HOLDOUT_VIGNETTES = "holdout.jsonl"
 # every untouched urgency split: the round-13 holdout, the pair written at the start of the
 # session after round 50 for round 51 (holdout_r52, holdout_r52b) and the pair written during
-# round 51's builds for the round after (holdout_r53, holdout_r53b). A test holds this tuple
-# equal to the holdout*.jsonl files on disk, so a new blind file cannot be left out of it
+# round 51's builds for the round after (holdout_r53, holdout_r53b), and the pair written at
+# the start of the session after the restart during round 51's builds for the round after that
+# (holdout_r54, holdout_r54b). A test holds this tuple equal to the holdout*.jsonl files on
+# disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r52.jsonl",
     "holdout_r52b.jsonl",
     "holdout_r53.jsonl",
     "holdout_r53b.jsonl",
+    "holdout_r54.jsonl",
+    "holdout_r54b.jsonl",
 )
 
 
