@@ -166,9 +166,9 @@ SPLITS = (
     "retired_holdout_r51b",
     "retired_holdout_r52",
     "retired_holdout_r52b",
+    "retired_holdout_r53",
+    "retired_holdout_r53b",
     "holdout",
-    "holdout_r53",
-    "holdout_r53b",
     "holdout_r54",
     "holdout_r54b",
 )
