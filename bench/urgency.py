@@ -171,6 +171,8 @@ SPLITS = (
     "holdout",
     "holdout_r54",
     "holdout_r54b",
+    "holdout_r55",
+    "holdout_r55b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 
