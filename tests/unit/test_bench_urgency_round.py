@@ -1,0 +1,86 @@
+"""bench/urgency_round.py: the urgency round's acceptance rule on hand-made reports whose answers
+are known (round 51's counts, a rise in ambulance misses, the cap), and the counting itself."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.urgency_round import Rule, Side, allowed_rise, count, judge
+
+ROUND_29 = Rule(weight=0.0)
+
+
+def _side(missed: int, ambulance: int, alarms: int, rate: float, n: int = 1794) -> Side:
+    return Side(missed, ambulance, alarms, n, rate, 3)
+
+
+def test_round_51_is_refused_by_round_29_and_accepted_when_weighed() -> None:
+    old, new = _side(68, 12, 9, 0.01487), _side(29, 7, 10, 0.01604)
+    assert not judge(old, new, ROUND_29)["accepted"]
+    weighed = judge(old, new, Rule())
+    assert weighed["accepted"]
+    assert weighed["haodf_allowed_points"] == pytest.approx(0.2174, abs=1e-3)
+    assert not judge(old, new, Rule(weight=5.0))["accepted"]
+
+
+def test_a_rise_in_ambulance_misses_is_refused_whatever_the_gain() -> None:
+    verdict = judge(_side(68, 12, 9, 0.0149), _side(20, 13, 9, 0.0149), Rule())
+    assert not verdict["accepted"]
+    assert verdict["clauses"]["A does not rise"] is False
+
+
+def test_more_than_three_added_false_alarms_are_refused() -> None:
+    verdict = judge(_side(68, 12, 9, 0.0149), _side(29, 7, 13, 0.0149), Rule())
+    assert not verdict["accepted"]
+
+
+def test_the_haodf_rise_is_capped() -> None:
+    old, new = _side(300, 12, 9, 0.0149), _side(0, 0, 9, 0.0149 + 0.0031)
+    assert allowed_rise(old, new, Rule()) == pytest.approx(0.003)
+    assert not judge(old, new, Rule())["accepted"]
+
+
+def test_a_change_with_no_gain_keeps_the_free_tenth_of_a_point() -> None:
+    old = _side(24, 1, 12, 0.01487)
+    assert allowed_rise(old, old, Rule()) == pytest.approx(0.001)
+    assert not judge(old, old, Rule())["accepted"]  # nothing falls
+    assert judge(old, _side(24, 1, 11, 0.01487 + 0.0009), Rule())["accepted"]
+    assert not judge(old, _side(24, 1, 11, 0.01487 + 0.0011), Rule())["accepted"]
+
+
+def _report(tmp_path: Path, name: str, rate: float, parts: dict) -> dict:
+    bundle = tmp_path / name
+    bundle.mkdir()
+    manifest = {"metrics": {"urgency_backstop": {"test_emergency_rate_with_backstop": rate}}}
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    return {"bundle": str(bundle), **{f"vignettes_{k}": v for k, v in parts.items()}}
+
+
+def _part(emergencies: int, recall: float, ambulance: int, lookalikes: int, rate: float) -> dict:
+    return {
+        "emergencies": emergencies,
+        "recall": recall,
+        "ambulance_missed": [f"a{i}" for i in range(ambulance)],
+        "lookalikes": lookalikes,
+        "false_alarm_rate": rate,
+    }
+
+
+def test_count_sums_builds_and_files_and_averages_the_manifests(tmp_path: Path) -> None:
+    one = _report(tmp_path, "b1", 0.010, {"x": _part(300, 0.99, 1, 288, 0.0069)})
+    two = {"bundle": one["bundle"], "vignettes_y": _part(300, 0.9667, 2, 288, 0.0347)}
+    both = {"x": _part(300, 1.0, 0, 288, 0.0), "y": _part(300, 0.98, 0, 288, 0.0)}
+    three = _report(tmp_path, "b2", 0.020, both)
+    side = count([one, two, three], ["x", "y"])
+    assert (side.missed, side.ambulance_missed, side.false_alarms) == (3 + 10 + 0 + 6, 3, 2 + 10)
+    assert side.emergencies == 1200 and side.builds == 2
+    assert side.haodf_rate == pytest.approx(0.015)
+
+
+def test_a_missing_or_doubled_report_is_an_error(tmp_path: Path) -> None:
+    one = _report(tmp_path, "b1", 0.010, {"x": _part(300, 0.99, 1, 288, 0.0069)})
+    with pytest.raises(ValueError, match="no report of y"):
+        count([one], ["x", "y"])
+    with pytest.raises(ValueError, match="counted twice"):
+        count([one, dict(one)], ["x"])
