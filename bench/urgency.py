@@ -168,9 +168,9 @@ SPLITS = (
     "retired_holdout_r52b",
     "retired_holdout_r53",
     "retired_holdout_r53b",
+    "retired_holdout_r54",
+    "retired_holdout_r54b",
     "holdout",
-    "holdout_r54",
-    "holdout_r54b",
     "holdout_r55",
     "holdout_r55b",
 )
