@@ -372,6 +372,8 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r52b.jsonl",  # round 53 on (README)
             "data/vignettes/urgency/retired_holdout_r53.jsonl",  # round 53 on (README)
             "data/vignettes/urgency/retired_holdout_r53b.jsonl",  # round 53 on (README)
+            "data/vignettes/urgency/retired_holdout_r54.jsonl",  # round 54 on (README)
+            "data/vignettes/urgency/retired_holdout_r54b.jsonl",  # round 54 on (README)
             # written for the gold by four fresh writers (TRAIN_R30_README.md)
             "data/vignettes/urgency/train_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/train_r30b.jsonl",  # round 30 on (README)
