@@ -173,6 +173,8 @@ SPLITS = (
     "holdout",
     "holdout_r55",
     "holdout_r55b",
+    "holdout_r56",
+    "holdout_r56b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 
