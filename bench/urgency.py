@@ -170,9 +170,9 @@ SPLITS = (
     "retired_holdout_r53b",
     "retired_holdout_r54",
     "retired_holdout_r54b",
+    "retired_holdout_r55",
+    "retired_holdout_r55b",
     "holdout",
-    "holdout_r55",
-    "holdout_r55b",
     "holdout_r56",
     "holdout_r56b",
 )

@@ -224,14 +224,11 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout, the pair written after round 52's verdict
-# (holdout_r55, holdout_r55b), for the next round, and the pair written after round 53's verdict
-# (holdout_r56, holdout_r56b), for the round after. A test holds this tuple equal to the
+# every untouched urgency split: the round-13 holdout and the pair written after round 53's
+# verdict (holdout_r56, holdout_r56b), for the next round. A test holds this tuple equal to the
 # holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
-    "holdout_r55.jsonl",
-    "holdout_r55b.jsonl",
     "holdout_r56.jsonl",
     "holdout_r56b.jsonl",
 )
@@ -375,8 +372,8 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r52b.jsonl",  # round 53 on (README)
             "data/vignettes/urgency/retired_holdout_r53.jsonl",  # round 53 on (README)
             "data/vignettes/urgency/retired_holdout_r53b.jsonl",  # round 53 on (README)
-            "data/vignettes/urgency/retired_holdout_r54.jsonl",  # round 54 on (README)
-            "data/vignettes/urgency/retired_holdout_r54b.jsonl",  # round 54 on (README)
+            # retired_holdout_r54 / r54b (after round 53) are tuning data outside the gold: round
+            # 54 proposed them and was refused (E 16 -> 17 on r55 / r55b; README, urgency round 54)
             # written for the gold by four fresh writers (TRAIN_R30_README.md)
             "data/vignettes/urgency/train_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/train_r30b.jsonl",  # round 30 on (README)
