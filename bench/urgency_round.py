@@ -8,7 +8,10 @@ by the rule written before the round (README, urgency round 53).
 Counted over every build of a side and every judged file: E emergencies missed, A
 `emergency_ambulance` cases missed, F look-alike false alarms, N emergency lines; H is the mean
 over a side's builds of the haodf test rate in each bundle's manifest
-(`metrics.urgency_backstop.test_emergency_rate_with_backstop`).
+(`metrics.urgency_backstop.test_emergency_rate_with_backstop`), or, when a build's reports were
+run without `--no-haodf`, the test rate they measured (`haodf.test.emergency_rate`: the rate of
+the rules actually run, e.g. a changed packaged table beside the bundle's backstop with `--rules
+packaged`, which the manifest cannot know).
 
 Round 29's rule: accepted when E and A do not rise, F rises by at most 3, at least one of E, A
 and F falls, and H rises by at most 0.1 point. Round 53 weighs the H clause: H may rise by
@@ -47,6 +50,7 @@ class Side:
     emergencies: int
     haodf_rate: float | None
     builds: int
+    haodf_source: str = "manifest"
 
 
 def count(reports: list[dict[str, Any]], splits: list[str]) -> Side:
@@ -75,9 +79,16 @@ def count(reports: list[dict[str, Any]], splits: list[str]) -> Side:
         for split in splits:
             if (bundle, split) not in seen:
                 raise ValueError(f"no report of {split} for {bundle}")
-    rates = [rate for rate in (_haodf_rate(b) for b in bundles) if rate is not None]
+    measured = {
+        str(r.get("bundle")): float(r["haodf"]["test"]["emergency_rate"])
+        for r in reports
+        if "test" in (r.get("haodf") or {})
+    }
+    source = "bench" if measured and all(b in measured for b in bundles) else "manifest"
+    found = [measured[b] if source == "bench" else _haodf_rate(b) for b in bundles]
+    rates = [rate for rate in found if rate is not None]
     haodf = sum(rates) / len(rates) if rates and len(rates) == len(bundles) else None
-    return Side(missed, ambulance, alarms, emergencies, haodf, len(bundles))
+    return Side(missed, ambulance, alarms, emergencies, haodf, len(bundles), source)
 
 
 def _haodf_rate(bundle: str) -> float | None:
@@ -102,6 +113,11 @@ def judge(old: Side, new: Side, rule: Rule) -> dict[str, Any]:
         raise ValueError(f"the sides count different lines: {old.emergencies} vs {new.emergencies}")
     if old.haodf_rate is None or new.haodf_rate is None:
         raise ValueError("a build's manifest has no haodf test rate")
+    if old.haodf_source != new.haodf_source:
+        raise ValueError(
+            f"H comes from the {old.haodf_source} on one side and the {new.haodf_source} on "
+            "the other: run both sides' reports the same way"
+        )
     rise = new.haodf_rate - old.haodf_rate
     allowed = allowed_rise(old, new, rule)
     clauses = {

@@ -84,3 +84,17 @@ def test_a_missing_or_doubled_report_is_an_error(tmp_path: Path) -> None:
         count([one], ["x", "y"])
     with pytest.raises(ValueError, match="counted twice"):
         count([one, dict(one)], ["x"])
+
+
+def test_a_measured_haodf_rate_replaces_the_manifests(tmp_path: Path) -> None:
+    one = _report(tmp_path, "b1", 0.010, {"x": _part(300, 0.99, 1, 288, 0.0069)})
+    two = _report(tmp_path, "b2", 0.020, {"x": _part(300, 0.99, 1, 288, 0.0069)})
+    assert count([one, two], ["x"]).haodf_source == "manifest"
+    one["haodf"] = {"test": {"emergency_rate": 0.012}}
+    half = count([one, two], ["x"])  # one build measured, one not: the manifests, for both
+    assert half.haodf_source == "manifest" and half.haodf_rate == pytest.approx(0.015)
+    two["haodf"] = {"test": {"emergency_rate": 0.014}}
+    both = count([one, two], ["x"])
+    assert both.haodf_source == "bench" and both.haodf_rate == pytest.approx(0.013)
+    with pytest.raises(ValueError, match="run both sides"):
+        judge(half, both, Rule())
