@@ -57,19 +57,17 @@ def count(reports: list[dict[str, Any]], splits: list[str]) -> Side:
     """Sum one side's `bench/urgency.py --out` reports over ``splits``; each report may hold one
     split or several, and a build is named by its report's ``bundle``."""
     missed = ambulance = alarms = emergencies = 0
-    seen: dict[tuple[str, str], bool] = {}
-    bundles: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    bundles = list(dict.fromkeys(str(report.get("bundle")) for report in reports))
     for report in reports:
         bundle = str(report.get("bundle"))
-        if bundle not in bundles:
-            bundles.append(bundle)
         for split in splits:
             part = report.get(f"vignettes_{split}")
             if part is None:
                 continue
             if (bundle, split) in seen:
                 raise ValueError(f"{split} is counted twice for {bundle}")
-            seen[(bundle, split)] = True
+            seen.add((bundle, split))
             n = int(part["emergencies"])
             emergencies += n
             missed += round((1 - float(part["recall"])) * n)
