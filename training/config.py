@@ -372,8 +372,12 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r52b.jsonl",  # round 53 on (README)
             "data/vignettes/urgency/retired_holdout_r53.jsonl",  # round 53 on (README)
             "data/vignettes/urgency/retired_holdout_r53b.jsonl",  # round 53 on (README)
-            # retired_holdout_r54 / r54b (after round 53) are tuning data outside the gold: round
-            # 54 proposed them and was refused (E 16 -> 17 on r55 / r55b; README, urgency round 54)
+            "data/vignettes/urgency/retired_holdout_r54.jsonl",  # round 55 on (README)
+            "data/vignettes/urgency/retired_holdout_r54b.jsonl",  # round 55 on (README)
+            "data/vignettes/urgency/retired_holdout_r55.jsonl",  # round 55 on (README)
+            "data/vignettes/urgency/retired_holdout_r55b.jsonl",  # round 55 on (README)
+            # round 54 proposed r54 / r54b alone and was refused (E 16 -> 17 on r55 / r55b);
+            # round 55 proposes them with the r55 pair (README, urgency rounds 54 and 55)
             # written for the gold by four fresh writers (TRAIN_R30_README.md)
             "data/vignettes/urgency/train_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/train_r30b.jsonl",  # round 30 on (README)
