@@ -175,6 +175,8 @@ SPLITS = (
     "holdout",
     "holdout_r56",
     "holdout_r56b",
+    "holdout_r57",
+    "holdout_r57b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 

@@ -224,13 +224,16 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout and the pair written after round 53's
-# verdict (holdout_r56, holdout_r56b), for the next round. A test holds this tuple equal to the
+# every untouched urgency split: the round-13 holdout, the pair written after round 53's
+# verdict (holdout_r56, holdout_r56b), for the next round, and the pair written while round 55
+# built (holdout_r57, holdout_r57b), for the round after. A test holds this tuple equal to the
 # holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
     "holdout_r56.jsonl",
     "holdout_r56b.jsonl",
+    "holdout_r57.jsonl",
+    "holdout_r57b.jsonl",
 )
 
 
