@@ -172,9 +172,9 @@ SPLITS = (
     "retired_holdout_r54b",
     "retired_holdout_r55",
     "retired_holdout_r55b",
+    "retired_holdout_r56",
+    "retired_holdout_r56b",
     "holdout",
-    "holdout_r56",
-    "holdout_r56b",
     "holdout_r57",
     "holdout_r57b",
 )

@@ -224,14 +224,11 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout, the pair written after round 53's
-# verdict (holdout_r56, holdout_r56b), for the next round, and the pair written while round 55
-# built (holdout_r57, holdout_r57b), for the round after. A test holds this tuple equal to the
+# every untouched urgency split: the round-13 holdout and the pair written while round 55 built
+# (holdout_r57, holdout_r57b), for the next round. A test holds this tuple equal to the
 # holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
-    "holdout_r56.jsonl",
-    "holdout_r56b.jsonl",
     "holdout_r57.jsonl",
     "holdout_r57b.jsonl",
 )
@@ -380,7 +377,9 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r55.jsonl",  # round 55 on (README)
             "data/vignettes/urgency/retired_holdout_r55b.jsonl",  # round 55 on (README)
             # round 54 proposed r54 / r54b alone and was refused (E 16 -> 17 on r55 / r55b);
-            # round 55 proposes them with the r55 pair (README, urgency rounds 54 and 55)
+            # round 55 added them with the r55 pair and was accepted (E 36 -> 30 on r56 / r56b;
+            # README, urgency rounds 54 and 55); retired_holdout_r56 / r56b are tuning data
+            # outside the gold
             # written for the gold by four fresh writers (TRAIN_R30_README.md)
             "data/vignettes/urgency/train_r30.jsonl",  # round 30 on (README)
             "data/vignettes/urgency/train_r30b.jsonl",  # round 30 on (README)
