@@ -265,11 +265,13 @@ def vignette_report(rows: list[dict[str, Any]], assess: Assess, show: bool) -> d
             )
     report: dict[str, Any] = {
         "emergencies": len(emergencies),
+        "missed": len(emergencies) - caught,
         "recall": round(caught / max(1, len(emergencies)), 4),
         "level_exact_among_caught": round(level_exact / max(1, caught), 4),
         "ambulance_missed": ambulance_missed,
         "recall_by_style": {s: round(by_style[s] / n, 4) for s, n in sorted(style_total.items())},
         "lookalikes": len(routine),
+        "false_alarm_count": false_alarms,
         "false_alarm_rate": round(false_alarms / max(1, len(routine)), 4),
     }
     if show:

@@ -98,3 +98,44 @@ def test_a_measured_haodf_rate_replaces_the_manifests(tmp_path: Path) -> None:
     assert both.haodf_source == "bench" and both.haodf_rate == pytest.approx(0.013)
     with pytest.raises(ValueError, match="run both sides"):
         judge(half, both, Rule())
+
+
+def test_the_reports_counts_are_used_where_the_rounded_rates_would_not_give_them_back(
+    tmp_path: Path,
+) -> None:
+    # 19,998 of 20,001 caught is a recall of 0.99985, written 0.9999: the rate alone gives 2
+    # misses, the count 3; 3 false alarms of 20,001 are 0.00015, written 0.0001 (or 0.0002)
+    part = _part(20001, 0.9999, 0, 20001, 0.0001)
+    rated = count([_report(tmp_path, "rated", 0.01, {"x": dict(part)})], ["x"])
+    assert (rated.missed, rated.false_alarms) == (2, 2)
+    counted = count(
+        [_report(tmp_path, "counted", 0.01, {"x": {**part, "missed": 3, "false_alarm_count": 3}})],
+        ["x"],
+    )
+    assert (counted.missed, counted.false_alarms) == (3, 3)
+
+
+def test_the_bench_report_carries_the_counts_the_judge_reads() -> None:
+    from bench.urgency import vignette_report
+
+    def row(i: int, urgency: str, level: str = "emergency") -> dict:
+        return {
+            "id": f"v{i}",
+            "text": f"t{i}",
+            "expected_urgency": urgency,
+            "expected_level": level if urgency == "emergency" else "consultation",
+            "condition": "c",
+            "style": "s",
+        }
+
+    rows = [row(0, "emergency"), row(1, "emergency", "emergency_ambulance"), row(2, "emergency")]
+    rows += [row(3, "routine"), row(4, "routine")]
+    # t1 (the ambulance case) and t2 are missed, t3 is a false alarm
+    levels = {"t0": "emergency", "t3": "emergency"}
+    report = vignette_report(
+        rows, lambda text, age, sex: (levels.get(text, "consultation"), []), show=False
+    )
+    assert (report["missed"], report["false_alarm_count"]) == (2, 1)
+    assert report["ambulance_missed"] == ["v1"]
+    side = count([{"bundle": "b", "vignettes_x": report}], ["x"])
+    assert (side.missed, side.ambulance_missed, side.false_alarms) == (2, 1, 1)
