@@ -41,6 +41,11 @@ OLDER_THAN_THE_VIGNETTE = {
         "(written after round 36, blind to the repository) wrote it too, and that file became "
         "tuning data in round 38"
     ),
+    ("concepts_99_round17.json", "agonal_gasps", "gasping every now and then"): (
+        "round 17's form, lay English for agonal breathing; the Xinyang and Jiamusi writers of "
+        "holdout_r56 / r56b (written after round 53, blind to the repository) wrote it too, and "
+        "those files became tuning data in round 55"
+    ),
 }
 
 
