@@ -151,7 +151,7 @@ def test_every_blind_file_on_disk_is_untouched_and_benched() -> None:
     on_disk = {path.name for path in URGENCY_VIGNETTES.glob("holdout*.jsonl")}
     assert on_disk == set(UNTOUCHED_VIGNETTES)
     every_file = {path.stem for path in URGENCY_VIGNETTES.glob("*.jsonl")}
-    # train_r56{,b} were written for the gold of round 56 (README), which is yet to be judged
+    # train_r56{,b} were written for the gold of round 56 (README)
     training_only = {
         "train",
         "train_lookalikes_r8",
