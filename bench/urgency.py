@@ -177,6 +177,8 @@ SPLITS = (
     "holdout",
     "holdout_r57",
     "holdout_r57b",
+    "holdout_r58",
+    "holdout_r58b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 
