@@ -174,9 +174,9 @@ SPLITS = (
     "retired_holdout_r55b",
     "retired_holdout_r56",
     "retired_holdout_r56b",
+    "retired_holdout_r57",
+    "retired_holdout_r57b",
     "holdout",
-    "holdout_r57",
-    "holdout_r57b",
     "holdout_r58",
     "holdout_r58b",
 )

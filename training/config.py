@@ -224,14 +224,11 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout, the pair written while round 55 built
-# (holdout_r57, holdout_r57b), for the next round, and the pair written while round 56 built
-# (holdout_r58, holdout_r58b), for the round after. A test holds this tuple equal to the
+# every untouched urgency split: the round-13 holdout and the pair written while round 56 built
+# (holdout_r58, holdout_r58b), for the next round. A test holds this tuple equal to the
 # holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
-    "holdout_r57.jsonl",
-    "holdout_r57b.jsonl",
     "holdout_r58.jsonl",
     "holdout_r58b.jsonl",
 )
