@@ -721,6 +721,23 @@ class _Compiled:
 
 
 @dataclass(frozen=True)
+class _SpanJudgement:
+    """What a complaint's words say of one span, whatever concept was found there.
+
+    Attributes:
+        kinds: the contexts cues, exaggeration, quiz framing and old dates put it in.
+        acute: its sentence states an acute onset.
+        possibility_asked: its sentence asks about a possibility (`_possibility_asked`).
+        duration_days: the nearest symptom duration, if any.
+    """
+
+    kinds: frozenset[str]
+    acute: bool
+    possibility_asked: bool
+    duration_days: float | None
+
+
+@dataclass(frozen=True)
 class _Timeline:
     """The times a complaint states, read by every mention's judgement.
 
@@ -939,7 +956,10 @@ class UrgencyEngine:
         if not spans:
             return []
         times = self._timeline(normalised, scan, values, occupied)
-        found = [self._mention(normalised, scan, times, *span) for span in spans]
+        # a long complaint puts several concepts on one span ("胸痛" is a form of more than one);
+        # what depends on the span alone is judged once per span
+        judged: dict[tuple[int, int], _SpanJudgement] = {}
+        found = [self._mention(normalised, scan, times, *span, judged) for span in spans]
         if times.turns:
             found = _bystanders(normalised, found, scan, times, self._compile().stop_concepts)
         found.sort(key=lambda m: (m.start, m.end, m.concept))
@@ -992,58 +1012,76 @@ class UrgencyEngine:
         item: _CompiledConcept,
         start: int,
         end: int,
+        judged: dict[tuple[int, int], _SpanJudgement],
     ) -> Mention:
-        """One occurrence, judged: its contexts, nearest duration and whether it is acute."""
+        """One occurrence, judged: its contexts, nearest duration and whether it is acute.
+        ``judged``: the span-level judgements of this complaint so far (filled in here)."""
+        span = judged.get((start, end))
+        if span is None:
+            span = judged[start, end] = self._span_judgement(normalised, scan, times, start, end)
+        kinds = set(span.kinds)
+        if item.idiom_before:
+            before = normalised[:start].rstrip(" ")
+            if any(before.endswith(phrase) for phrase in item.idiom_before):
+                kinds.add("idiomatic")
+        if times.care_framed and not span.acute and item.concept.kind != "state":
+            # "正在住院 ... 昏迷一直没醒": the finding is why the patient is in care; a sentence
+            # that tells a new onset ("住院期间突然说不出话") is not covered, nor a background
+            # state ("每天喝一斤白酒")
+            kinds.add("in_care")
+        if span.possibility_asked and item.concept.id not in self._compile().only_stops:
+            # round 38: a question about a possibility; not a rule's stop ("万一被咬了该咋办"
+            # is itself the question that stops a bite rule)
+            kinds.add("hypothetical")
+        return Mention(
+            concept=item.concept.id,
+            start=start,
+            end=end,
+            contexts=frozenset(kinds),
+            duration_days=span.duration_days,
+            acute=span.acute,
+        )
+
+    def _span_judgement(
+        self, normalised: str, scan: _Scan, times: _Timeline, start: int, end: int
+    ) -> _SpanJudgement:
+        """What the words around [start, end) say of any concept found there: the cue
+        contexts, exaggeration, quiz framing and stated dates; whether its sentence is acute
+        and asks about a possibility; its nearest duration."""
         sentence = scan.sentence(start, end)
         acute = _any_between(times.acute_at, *sentence)
-        kinds = self._cued_contexts(normalised, scan, item, start, end, acute)
+        kinds = self._cued_contexts(normalised, scan, start, end, acute)
         if times.framed and not _any_between(times.present_at, *sentence):
             # an exam question's case is no one's complaint, however urgent it reads; but a
             # sentence that says it is happening now ("现在", "right now") is the writer's, even
             # in a complaint that also says "hypothetically" (round 17's review). An acute
             # marker does not do that: "突然倒地" is how a quiz case is told too
             kinds.add("hypothetical")
-        if times.care_framed and not acute and item.concept.kind != "state":
-            # "正在住院 ... 昏迷一直没醒": the finding is why the patient is in care; a sentence
-            # that tells a new onset ("住院期间突然说不出话") is not covered, nor a background
-            # state ("每天喝一斤白酒")
-            kinds.add("in_care")
-        if _possibility_asked(normalised, sentence, start) and (
-            item.concept.id not in self._compile().only_stops
-        ):
-            # round 38: a question about a possibility; not a rule's stop ("万一被咬了该咋办"
-            # is itself the question that stops a bite rule)
-            kinds.add("hypothetical")
+        # only the cue contexts above can have made it historical (the concept's own tests in
+        # `_mention` add other contexts), so this is the same test per concept
         if "historical" not in kinds and _dated_history(scan, times, start, end, sentence):
             kinds.add("historical")
-        return Mention(
-            concept=item.concept.id,
-            start=start,
-            end=end,
-            contexts=frozenset(kinds),
-            duration_days=_nearest_duration(times.bare, times.durations, scan, start, end),
+        return _SpanJudgement(
+            kinds=frozenset(kinds),
             acute=acute,
+            possibility_asked=_possibility_asked(normalised, sentence, start),
+            duration_days=_nearest_duration(times.bare, times.durations, scan, start, end),
         )
 
     def _cued_contexts(
         self,
         normalised: str,
         scan: _Scan,
-        item: _CompiledConcept,
         start: int,
         end: int,
         acute: bool,
     ) -> set[str]:
-        """The contexts the words around the occurrence put it in (idiom, then the cue
-        contexts); an acute onset in the sentence overrides historical and family cues (not
-        animal ones, reported as family, nor in-care ones: a handled event is often told as
-        sudden; only a terminator such as "又", "今天" between the cue and the mention makes it
-        new)."""
+        """The contexts the words around the occurrence put it in (exaggeration, then the cue
+        contexts; a concept's own idioms are `_mention`'s); an acute onset in the sentence
+        overrides historical and family cues (not animal ones, reported as family, nor in-care
+        ones: a handled event is often told as sudden; only a terminator such as "又", "今天"
+        between the cue and the mention makes it new)."""
         kinds = set()
-        if item.idiom_before:
-            before = normalised[:start].rstrip(" ")
-            if any(before.endswith(phrase) for phrase in item.idiom_before):
-                kinds.add("idiomatic")
         # round 37: a degree complement of exaggeration ending right where the mention starts
         # ("呼噜打得我要窒息了", "热得要中暑了", "冷得我快冻死了"): what it is like, not what
         # happened
