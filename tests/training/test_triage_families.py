@@ -151,7 +151,7 @@ def test_every_blind_file_on_disk_is_untouched_and_benched() -> None:
     on_disk = {path.name for path in URGENCY_VIGNETTES.glob("holdout*.jsonl")}
     assert on_disk == set(UNTOUCHED_VIGNETTES)
     every_file = {path.stem for path in URGENCY_VIGNETTES.glob("*.jsonl")}
-    # train_r56{,b} were written for the gold of round 56 (README)
+    # train_r56{,b} and train_r57{,b} were written for the gold of rounds 56 and 57 (README)
     training_only = {
         "train",
         "train_lookalikes_r8",
@@ -159,6 +159,8 @@ def test_every_blind_file_on_disk_is_untouched_and_benched() -> None:
         "train_r30b",
         "train_r56",
         "train_r56b",
+        "train_r57",
+        "train_r57b",
     }
     benched_or_training_only = set(SPLITS) | training_only
     assert every_file <= benched_or_training_only, every_file - benched_or_training_only
