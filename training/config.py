@@ -378,6 +378,8 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r55b.jsonl",  # round 55 on (README)
             "data/vignettes/urgency/retired_holdout_r56.jsonl",  # round 56 on (README)
             "data/vignettes/urgency/retired_holdout_r56b.jsonl",  # round 56 on (README)
+            "data/vignettes/urgency/retired_holdout_r57.jsonl",  # round 57 on (README)
+            "data/vignettes/urgency/retired_holdout_r57b.jsonl",  # round 57 on (README)
             # round 54 proposed r54 / r54b alone and was refused (E 16 -> 17 on r55 / r55b);
             # round 55 added them with the r55 pair and was accepted (E 36 -> 30 on r56 / r56b;
             # README, urgency rounds 54 and 55)
@@ -387,6 +389,9 @@ class UrgencyBackstopConfig(Strict):
             # written for the gold by four fresh writers (TRAIN_R56_README.md)
             "data/vignettes/urgency/train_r56.jsonl",  # round 56 on (README)
             "data/vignettes/urgency/train_r56b.jsonl",  # round 56 on (README)
+            # written for the gold by four fresh writers (TRAIN_R57_README.md)
+            "data/vignettes/urgency/train_r57.jsonl",  # round 57 on (README)
+            "data/vignettes/urgency/train_r57b.jsonl",  # round 57 on (README)
             "data/vignettes/urgency/train.jsonl",
             # train_lookalikes_r8.jsonl (480 written look-alikes) is not in the default: with
             # retired_holdout_r7 left out it cut look-alike false alarms 11.5% -> 7.6% but lost
