@@ -179,6 +179,8 @@ SPLITS = (
     "holdout",
     "holdout_r58",
     "holdout_r58b",
+    "holdout_r59",
+    "holdout_r59b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 
