@@ -176,9 +176,9 @@ SPLITS = (
     "retired_holdout_r56b",
     "retired_holdout_r57",
     "retired_holdout_r57b",
+    "retired_holdout_r58",
+    "retired_holdout_r58b",
     "holdout",
-    "holdout_r58",
-    "holdout_r58b",
     "holdout_r59",
     "holdout_r59b",
 )

@@ -224,14 +224,11 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout, the pair written while round 56 built
-# (holdout_r58, holdout_r58b), for the next round, and the pair written while round 57 built
-# (holdout_r59, holdout_r59b), for the round after. A test holds this tuple equal to the
+# every untouched urgency split: the round-13 holdout and the pair written at round 57's start
+# (holdout_r59, holdout_r59b), for the next round. A test holds this tuple equal to the
 # holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
-    "holdout_r58.jsonl",
-    "holdout_r58b.jsonl",
     "holdout_r59.jsonl",
     "holdout_r59b.jsonl",
 )
@@ -381,8 +378,8 @@ class UrgencyBackstopConfig(Strict):
             "data/vignettes/urgency/retired_holdout_r55b.jsonl",  # round 55 on (README)
             "data/vignettes/urgency/retired_holdout_r56.jsonl",  # round 56 on (README)
             "data/vignettes/urgency/retired_holdout_r56b.jsonl",  # round 56 on (README)
-            "data/vignettes/urgency/retired_holdout_r57.jsonl",  # round 57 on (README)
-            "data/vignettes/urgency/retired_holdout_r57b.jsonl",  # round 57 on (README)
+            # round 57 proposed the r57 pair with train_r57{,b} (TRAIN_R57_README.md) and was
+            # refused (E 10 -> 15, A 1 -> 3 on r58 / r58b): they stay tuning data outside it
             # round 54 proposed r54 / r54b alone and was refused (E 16 -> 17 on r55 / r55b);
             # round 55 added them with the r55 pair and was accepted (E 36 -> 30 on r56 / r56b;
             # README, urgency rounds 54 and 55)
@@ -392,9 +389,6 @@ class UrgencyBackstopConfig(Strict):
             # written for the gold by four fresh writers (TRAIN_R56_README.md)
             "data/vignettes/urgency/train_r56.jsonl",  # round 56 on (README)
             "data/vignettes/urgency/train_r56b.jsonl",  # round 56 on (README)
-            # written for the gold by four fresh writers (TRAIN_R57_README.md)
-            "data/vignettes/urgency/train_r57.jsonl",  # round 57 on (README)
-            "data/vignettes/urgency/train_r57b.jsonl",  # round 57 on (README)
             "data/vignettes/urgency/train.jsonl",
             # train_lookalikes_r8.jsonl (480 written look-alikes) is not in the default: with
             # retired_holdout_r7 left out it cut look-alike false alarms 11.5% -> 7.6% but lost
