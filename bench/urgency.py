@@ -181,6 +181,8 @@ SPLITS = (
     "holdout",
     "holdout_r59",
     "holdout_r59b",
+    "holdout_r60",
+    "holdout_r60b",
 )
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", " ", "\n", "\u3000"]
 
