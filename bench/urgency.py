@@ -178,9 +178,9 @@ SPLITS = (
     "retired_holdout_r57b",
     "retired_holdout_r58",
     "retired_holdout_r58b",
+    "retired_holdout_r59",
+    "retired_holdout_r59b",
     "holdout",
-    "holdout_r59",
-    "holdout_r59b",
     "holdout_r60",
     "holdout_r60b",
 )

@@ -224,14 +224,11 @@ class TrackingConfig(Strict):
 
 
 HOLDOUT_VIGNETTES = "holdout.jsonl"
-# every untouched urgency split: the round-13 holdout, the pair written at round 57's start
-# (holdout_r59, holdout_r59b), for the next round, and the pair written while round 58 was
-# prepared (holdout_r60, holdout_r60b), for the round after. A test holds this tuple equal to the
+# every untouched urgency split: the round-13 holdout and the pair written while round 58 was
+# prepared (holdout_r60, holdout_r60b), for the next round. A test holds this tuple equal to the
 # holdout*.jsonl files on disk, so a new blind file cannot be left out of it
 UNTOUCHED_VIGNETTES = (
     HOLDOUT_VIGNETTES,
-    "holdout_r59.jsonl",
-    "holdout_r59b.jsonl",
     "holdout_r60.jsonl",
     "holdout_r60b.jsonl",
 )
