@@ -151,7 +151,8 @@ def test_every_blind_file_on_disk_is_untouched_and_benched() -> None:
     on_disk = {path.name for path in URGENCY_VIGNETTES.glob("holdout*.jsonl")}
     assert on_disk == set(UNTOUCHED_VIGNETTES)
     every_file = {path.stem for path in URGENCY_VIGNETTES.glob("*.jsonl")}
-    # train_r56{,b} and train_r57{,b} were written for the gold of rounds 56 and 57 (README)
+    # train_r56{,b} and train_r57{,b} were written for the gold (README): round 56 added its
+    # pair, round 57 was refused and train_r57{,b} stay tuning data outside the gold
     training_only = {
         "train",
         "train_lookalikes_r8",
